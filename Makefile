@@ -1,0 +1,44 @@
+# shopshot: `make run` tries it, `make test` checks it. Both set up everything a fresh machine lacks.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+LOCALES := src/shopshot/locales
+POT := $(LOCALES)/shopshot.pot
+# The image pipeline needs no torch yet; GPU backends will install it from here (CPU build by default).
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/shopshot.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test bench soak install catalogs extract clean
+
+run: install catalogs
+	$(PY) -m shopshot run
+
+test: install catalogs
+	$(PY) -m pytest
+
+bench: install catalogs
+	$(PY) bench/studio.py
+	$(PY) bench/service.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+catalogs: $(MO)
+
+$(LOCALES)/%/LC_MESSAGES/shopshot.mo: $(LOCALES)/%/LC_MESSAGES/shopshot.po $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -D shopshot -i $< -o $@
+
+# For translators: refresh the template and every catalog from the source.
+extract: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output -o $(POT) src
+	$(VENV)/bin/pybabel update -D shopshot -i $(POT) -d $(LOCALES) --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) $(MO) data out

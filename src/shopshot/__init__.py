@@ -1,0 +1,1 @@
+"""shopshot: an AI product-photo studio inside Telegram."""

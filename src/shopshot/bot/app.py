@@ -1,0 +1,106 @@
+"""The bot's composition root: settings, Bot, Dispatcher, Redis and queues, built once."""
+
+import asyncio
+import logging
+import os
+import socket
+from importlib import resources
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from shopshot.bot import errors
+from shopshot.bot.delivery import Delivery, run_forever
+from shopshot.bot.flows import ROUTERS
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.languages import SellerI18nMiddleware
+from shopshot.bot.middlewares import RetryMiddleware
+from shopshot.bot.status_board import StatusBoard
+from shopshot.bot.studio import Studio
+from shopshot.config import STAND_IN_TOKEN, Settings
+from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.store import BlobStore
+
+log = logging.getLogger(__name__)
+STATE_TTL_S = 7 * 24 * 3600
+
+
+def locales_dir() -> Path:
+    """Where the compiled gettext catalogs live inside the package."""
+    return Path(str(resources.files("shopshot") / "locales"))
+
+
+def create_bot(settings: Settings, api_url: str | None = None) -> Bot:
+    """A Bot for the real Telegram, or for the local stand-in at `api_url`."""
+    api_url = api_url or settings.telegram_api_url
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    session.middleware(RetryMiddleware())
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else STAND_IN_TOKEN
+    return Bot(token, session=session)
+
+
+def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
+    """The Dispatcher with FSM in Redis, per-user isolation, i18n, the flows and their services."""
+    redis = AsyncRedis.from_url(redis_url)
+    sync_redis = Redis.from_url(redis_url)
+    storage = RedisStorage(redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
+    dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(redis))
+    i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
+    SellerI18nMiddleware(i18n, redis).setup(dispatcher)
+    dispatcher.include_routers(*ROUTERS, errors.router)
+    jobs = JobQueue(sync_redis, settings.queue)
+    dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
+    dispatcher["gallery"] = Gallery(settings.data_dir / "cache")
+    dispatcher["jobs"] = jobs
+    dispatcher["redis"] = redis
+    dispatcher["i18n"] = i18n
+    dispatcher.startup.register(_start_background)
+    dispatcher.shutdown.register(_stop_background)
+    return dispatcher
+
+
+async def _start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings, jobs: JobQueue, redis: AsyncRedis, i18n: I18n) -> None:
+    consumer = f"{socket.gethostname()}-{os.getpid()}"
+    delivery = Delivery(bot, redis, settings.queue, i18n, consumer)
+    board = StatusBoard(bot, jobs, i18n)
+    dispatcher["background"] = [asyncio.create_task(run_forever(delivery, "delivery")), asyncio.create_task(run_forever(board, "status board"))]
+    await _set_commands(bot, i18n)
+
+
+async def _stop_background(dispatcher: Dispatcher) -> None:
+    tasks = dispatcher.workflow_data.pop("background", [])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _set_commands(bot: Bot, i18n: I18n) -> None:
+    for locale in sorted(i18n.available_locales):
+        with i18n.use_locale(locale):
+            commands = [
+                BotCommand(command="start", description=_("Start over")),
+                BotCommand(command="help", description=_("How it works")),
+                BotCommand(command="language", description=_("Change language")),
+                BotCommand(command="cancel", description=_("Cancel the current step")),
+            ]
+        language = None if locale == i18n.default_locale else locale.split("_")[0]
+        await bot.set_my_commands(commands, language_code=language)
+
+
+async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None) -> None:
+    """Poll for updates until stopped."""
+    bot = create_bot(settings, api_url)
+    dispatcher = create_dispatcher(settings, redis_url)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dispatcher.start_polling(bot, settings=settings, handle_signals=False)
+    finally:
+        await bot.session.close()

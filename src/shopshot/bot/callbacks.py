@@ -1,0 +1,39 @@
+"""Callback data for inline buttons (Telegram allows 64 bytes)."""
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class BackdropPicked(CallbackData, prefix="bd"):
+    key: str
+
+
+class GalleryPage(CallbackData, prefix="pg"):
+    page: int
+
+
+class OptionPicked(CallbackData, prefix="op"):
+    name: str    # "ratio" or "variants"
+    value: str   # ratio keys travel with "x" for ":" (the callback separator)
+
+
+class Step(CallbackData, prefix="st"):
+    action: str  # "continue", "confirm", "change", "cancel"
+
+
+class ResultAction(CallbackData, prefix="rs"):
+    action: str  # "backdrop", "variations", "retry", "new"
+    job_id: str
+
+
+class LanguagePicked(CallbackData, prefix="lg"):
+    code: str
+
+
+def ratio_to_data(key: str) -> str:
+    """Encode a ratio key for callback data."""
+    return key.replace(":", "x")
+
+
+def ratio_from_data(value: str) -> str:
+    """Decode a ratio key from callback data."""
+    return value.replace("x", ":")

@@ -1,0 +1,34 @@
+"""Turns errors raised by handlers into a localized reply."""
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Update
+
+from shopshot.bot import texts
+from shopshot.errors import JobFailed, ShopshotError
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+
+@router.error(ExceptionTypeFilter(ShopshotError))
+async def shopshot_error(event: ErrorEvent) -> None:
+    error = event.exception
+    log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
+    await _reply(event.update, texts.describe(type(error), error.params))
+
+
+@router.error()
+async def unexpected_error(event: ErrorEvent) -> None:
+    log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    await _reply(event.update, texts.describe(JobFailed, {}))
+
+
+async def _reply(update: Update, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer()
+        await update.callback_query.message.answer(text)
+    elif update.message:
+        await update.message.answer(text)

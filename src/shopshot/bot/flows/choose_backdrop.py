@@ -1,0 +1,42 @@
+"""Choosing a backdrop from the numbered gallery."""
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards
+from shopshot.bot.callbacks import BackdropPicked, GalleryPage
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.states import Studio
+from shopshot.pipeline.presets import backdrop
+
+router = Router(name="choose_backdrop")
+DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
+
+
+async def show_gallery(message: Message, state: FSMContext, gallery: Gallery, page: int) -> None:
+    """Send one gallery page with its numbered buttons and enter the backdrop choice."""
+    await state.set_state(Studio.choosing_backdrop)
+    caption = _("Choose a backdrop by its number:")
+    markup = keyboards.gallery(gallery.items(page), page, gallery.pages)
+    sent = await message.answer_photo(await gallery.photo(page), caption=caption, reply_markup=markup)
+    gallery.remember(page, sent.photo[-1].file_id)
+
+
+@router.callback_query(Studio.choosing_backdrop, GalleryPage.filter())
+async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, gallery: Gallery) -> None:
+    await callback.answer()
+    await callback.message.delete()
+    await show_gallery(callback.message, state, gallery, callback_data.page % gallery.pages)
+
+
+@router.callback_query(Studio.choosing_backdrop, BackdropPicked.filter())
+async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:
+    chosen = backdrop(callback_data.key)
+    data = await state.update_data(preset=chosen.key, ratio=DEFAULT_RATIO, variants=DEFAULT_VARIANTS)
+    await state.set_state(Studio.choosing_options)
+    await callback.message.edit_reply_markup(reply_markup=None)
+    text = _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(chosen.title))
+    await callback.message.answer(text, reply_markup=keyboards.options(data["ratio"], data["variants"]))
+    await callback.answer()

@@ -1,0 +1,55 @@
+"""/start, /help, /cancel and /language."""
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards, texts
+from shopshot.bot.callbacks import LanguagePicked, Step
+from shopshot.bot.languages import SellerI18nMiddleware, native_name
+
+router = Router(name="common")
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(texts.welcome())
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message) -> None:
+    await message.answer(texts.help_text())
+
+
+@router.message(Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
+
+
+@router.callback_query(Step.filter(F.action == "cancel"))
+async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    await callback.message.answer(_("Cancelled. Send a new photo whenever you're ready."))
+    await callback.answer()
+
+
+@router.message(Command("language"))
+async def cmd_language(message: Message, i18n: I18n) -> None:
+    codes = sorted(i18n.available_locales)
+    await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(codes, i18n.current_locale))
+
+
+@router.callback_query(LanguagePicked.filter())
+async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked, i18n_middleware: SellerI18nMiddleware) -> None:
+    if callback_data.code not in i18n_middleware.i18n.available_locales:
+        await callback.answer()
+        return
+    await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
+    await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
+    await callback.answer()

@@ -1,0 +1,48 @@
+"""Confirm, change or cancel the summary; Confirm queues exactly one job."""
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot.callbacks import Step
+from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
+from shopshot.bot.studio import new_seed
+from shopshot.queue.spec import JobSpec
+
+router = Router(name="confirm")
+
+
+@router.callback_query(Studio.confirming, Step.filter(F.action == "confirm"))
+async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
+    # Leave the confirming state first: a second tap (updates of one user are serialised) finds it gone.
+    await state.set_state(None)
+    data = await state.get_data()
+    await studio.ensure_stored(data["image_key"])
+    await callback.message.edit_reply_markup(reply_markup=None)
+    status = await callback.message.answer(_("⏳ Queued…"))
+    spec = JobSpec(
+        chat_id=callback.message.chat.id,
+        user_id=callback.from_user.id,
+        status_message_id=status.message_id,
+        image_key=data["image_key"],
+        preset=data["preset"],
+        ratio=data["ratio"],
+        variants=data["variants"],
+        seed=new_seed(),
+        language=get_i18n().current_locale,
+        backend=studio.settings.backend,
+    )
+    await studio.queue(spec)
+    await callback.answer(_("Queued!"))
+
+
+@router.callback_query(Studio.confirming, Step.filter(F.action == "change"))
+async def change_pressed(callback: CallbackQuery, state: FSMContext, gallery: Gallery) -> None:
+    await callback.message.edit_reply_markup(reply_markup=None)
+    await show_gallery(callback.message, state, gallery, page=0)
+    await callback.answer()

@@ -1,0 +1,21 @@
+"""Everything the current step does not expect: a clear answer, never silence."""
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+router = Router(name="fallback")
+
+
+@router.message()
+async def unexpected_message(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("Please send a photo of your product (JPEG, PNG, WebP or HEIC)."))
+    else:
+        await message.answer(_("Please use the buttons above, send a new photo to start over, or /cancel."))
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer active."), show_alert=False)

@@ -1,0 +1,40 @@
+"""The buttons under finished (or failed) jobs: another backdrop, variations, try again, new photo."""
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot.callbacks import ResultAction
+from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.studio import Studio, new_seed
+
+router = Router(name="results")
+
+
+@router.callback_query(ResultAction.filter(F.action == "backdrop"))
+async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
+    spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
+    await studio.ensure_stored(spec.image_key)
+    await state.set_data({"image_key": spec.image_key})
+    await show_gallery(callback.message, state, gallery, page=0)
+    await callback.answer()
+
+
+@router.callback_query(ResultAction.filter(F.action.in_({"variations", "retry"})))
+async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
+    spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
+    await studio.ensure_stored(spec.image_key)
+    await callback.message.edit_reply_markup(reply_markup=None)
+    status = await callback.message.answer(_("⏳ Queued…"))
+    seed = new_seed() if callback_data.action == "variations" else spec.seed
+    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id))
+    await callback.answer(_("Queued!"))
+
+
+@router.callback_query(ResultAction.filter(F.action == "new"))
+async def new_photo(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await callback.message.answer(_("Send me the next product photo."))
+    await callback.answer()

@@ -1,0 +1,62 @@
+"""Choosing the seller's language: their /language choice, else Telegram's `language_code`."""
+
+from collections.abc import Collection
+from typing import Any
+
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel import Locale, UnknownLocaleError
+from redis.asyncio import Redis
+
+LANGUAGE_KEY = "shopshot:language:"
+
+
+def negotiate(language_code: str | None, available: Collection[str], default: str = "en") -> str:
+    """Map a Telegram language code (`pt-br`, `zh-hant`, `zh-cn` …) to one of our catalogs."""
+    if not language_code:
+        return default
+    try:
+        locale = Locale.parse(language_code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return default
+    script = locale.script or _likely_script(locale)
+    for candidate in (f"{locale.language}_{script}", f"{locale.language}_{locale.territory}", locale.language):
+        if candidate in available:
+            return candidate
+    return default
+
+
+def _likely_script(locale: Locale) -> str | None:
+    # Babel fills in the likely script from the region: zh_TW → Hant, zh_CN → Hans.
+    likely = Locale.parse(f"{locale.language}_{locale.territory}") if locale.territory else None
+    if likely is None or likely.script is None:
+        return "Hans" if locale.language == "zh" else None
+    return likely.script
+
+
+def native_name(code: str) -> str:
+    """A language's name in that language, from Babel's locale data."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+class SellerI18nMiddleware(I18nMiddleware):
+    """Sets the locale for each update from the seller's stored choice or Telegram's language code."""
+
+    def __init__(self, i18n: I18n, redis: Redis) -> None:
+        super().__init__(i18n)
+        self.redis = redis
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user = data.get("event_from_user")
+        if user is None:
+            return self.i18n.default_locale
+        chosen = await self.redis.get(LANGUAGE_KEY + str(user.id))
+        if chosen and chosen.decode() in self.i18n.available_locales:
+            return chosen.decode()
+        return negotiate(user.language_code, self.i18n.available_locales, self.i18n.default_locale)
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        """Remember a seller's choice; it outlives conversations and restarts."""
+        await self.redis.set(LANGUAGE_KEY + str(user_id), locale)
+        self.i18n.current_locale = locale

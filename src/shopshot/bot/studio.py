@@ -1,0 +1,66 @@
+"""What the conversation asks of the rest of shopshot, as plain async calls (no Message, no Bot)."""
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+
+from redis.asyncio import Redis as AsyncRedis
+
+from shopshot.config import Settings
+from shopshot.errors import FileTooLarge, InputExpired, UnsupportedFormat
+from shopshot.pipeline.intake import load_image
+from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.spec import JobSpec
+from shopshot.queue.store import BlobStore
+
+# Image types a seller may send as a file; anything else is answered before downloading.
+IMAGE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+ONCE_KEY = "shopshot:once:"
+
+
+@dataclass
+class Studio:
+    settings: Settings
+    blobs: BlobStore
+    jobs: JobQueue
+    redis: AsyncRedis
+
+    def check_upload(self, size: int | None, mime_type: str | None = None) -> None:
+        """Reject a file by its size and declared type before it is downloaded."""
+        limit_mb = self.settings.limits.max_file_mb
+        if size and size > limit_mb * 1024 * 1024:
+            raise FileTooLarge(size_mb=round(size / 1024 / 1024, 1), limit_mb=limit_mb)
+        if mime_type and mime_type not in IMAGE_MIME_TYPES and not mime_type.startswith("application/octet"):
+            raise UnsupportedFormat(kind=mime_type.split("/")[-1].upper())
+
+    async def accept_photo(self, data: bytes) -> tuple[str, int, int]:
+        """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
+        image = await asyncio.to_thread(load_image, data, self.settings.limits)
+        key = await asyncio.to_thread(self.blobs.put, data)
+        return key, image.width, image.height
+
+    async def ensure_stored(self, key: str) -> None:
+        """Raise InputExpired when a stored photo's TTL has passed."""
+        if not await self.redis.exists(key):
+            raise InputExpired()
+
+    async def queue(self, spec: JobSpec) -> str:
+        """Put a job on the render queue; return its id."""
+        await self.ensure_stored(spec.image_key)
+        return await asyncio.to_thread(self.jobs.enqueue, spec)
+
+    async def job_spec(self, job_id: str, user_id: int) -> JobSpec:
+        """The spec of one of this seller's jobs; someone else's job reads as expired."""
+        spec = await asyncio.to_thread(self.jobs.spec, job_id)
+        if spec is None or spec.user_id != user_id:
+            raise InputExpired()
+        return spec
+
+    async def first_time(self, user_id: int, topic: str) -> bool:
+        """True the first time a seller reaches a one-off hint."""
+        return bool(await self.redis.set(f"{ONCE_KEY}{topic}:{user_id}", 1, nx=True))
+
+
+def new_seed() -> int:
+    """A fresh seed for a job; recorded with the results so they can be reproduced."""
+    return secrets.randbelow(2**31)

@@ -1,0 +1,84 @@
+"""The `shopshot` command: bot, worker, run and render."""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from shopshot.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one subcommand; return the exit status."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SIGTERM unwinds like Ctrl+C, so embedded Redis and child processes are stopped on the way out.
+    signal.signal(signal.SIGTERM, _raise_exit)
+    return args.handler(args, settings) or 0
+
+
+def _raise_exit(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopshot", description="AI product-photo studio inside Telegram.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    bot = commands.add_parser("bot", help="run the Telegram bot (long polling)")
+    bot.set_defaults(handler=_bot)
+    worker = commands.add_parser("worker", help="run a render worker")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(handler=_worker)
+    run = commands.add_parser("run", help="try it: a scripted conversation offline, or the real bot with a token")
+    run.add_argument("--scripted", action="store_true", help="play the scripted conversation even with a token set")
+    run.add_argument("-o", "--out", type=Path, default=Path("out"), help="where the conversation is written")
+    run.set_defaults(handler=_run)
+    _add_render(commands)
+    return parser
+
+
+def _add_render(commands) -> None:
+    render = commands.add_parser("render", help="render local photos without Telegram or Redis")
+    render.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    render.add_argument("--preset", default="white", help="backdrop preset key")
+    render.add_argument("--ratio", default="1:1", help="aspect ratio: 1:1, 3:4, 4:5 or 9:16")
+    render.add_argument("--variants", type=int, default=1, help="1, 2 or 4")
+    render.add_argument("--seed", type=int, default=0)
+    render.add_argument("-o", "--out", type=Path, default=Path("out"))
+    render.set_defaults(handler=_render)
+
+
+def _bot(args, settings: Settings) -> int:
+    from shopshot.launcher import serve_bot
+
+    return serve_bot(settings)
+
+
+def _worker(args, settings: Settings) -> int:
+    from shopshot.embedded import redis_url
+    from shopshot.queue.worker import run_worker
+
+    with redis_url(settings) as url:
+        run_worker(settings, url, burst=args.burst)
+    return 0
+
+
+def _run(args, settings: Settings) -> int:
+    from shopshot.launcher import play_locally, serve_bot
+
+    if settings.telegram_bot_token and not args.scripted:
+        return serve_bot(settings, with_worker=True)
+    return asyncio.run(play_locally(settings, args.out))
+
+
+def _render(args, settings: Settings) -> int:
+    from shopshot.render import render_files
+
+    return render_files(args.photos, args.preset, args.ratio, args.variants, args.seed, args.out, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Domain errors, each carrying the user-facing message it is answered with.
+
+ShopshotError
+ ├── InputError            the seller's input cannot be used (answered at once, nothing queued)
+ │    ├── UnreadableImage      not an image we can decode (zero bytes, random bytes, truncated)
+ │    ├── UnsupportedFormat    an image or file type we do not take (GIF, SVG, PDF, video …)
+ │    ├── FileTooLarge         over the byte limit
+ │    ├── ImageTooLarge        over the pixel limit (decompression bombs land here)
+ │    ├── ImageTooSmall        a side below the minimum
+ │    ├── NoProductFound       the cut-out found nothing that looks like a product
+ │    └── InvalidOption        an unknown preset, ratio or variant count
+ ├── InputExpired          the stored photo or result is gone (TTL passed)
+ └── JobFailed             the worker could not finish a job
+
+`message` is an English source string marked with `N_` and translated by the one place that
+shows it; `params` fill its `{placeholders}` after translation.
+"""
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction by pybabel without translating it here."""
+    return message
+
+
+class ShopshotError(Exception):
+    """Base of every error a seller or operator can be shown."""
+
+    message = N_("Something went wrong. Please try again.")
+
+    def __init__(self, **params: object) -> None:
+        self.params = params
+        super().__init__(self.message.format(**params))
+
+
+class InputError(ShopshotError):
+    message = N_("I can't use that input.")
+
+
+class UnreadableImage(InputError):
+    message = N_("I couldn't read that file as an image. Please send a JPEG, PNG, WebP or HEIC photo.")
+
+
+class UnsupportedFormat(InputError):
+    message = N_("{kind} files aren't supported. Please send a JPEG, PNG, WebP or HEIC photo.")
+
+
+class FileTooLarge(InputError):
+    message = N_("That file is {size_mb} MB; the limit is {limit_mb} MB. Please send a smaller one.")
+
+
+class ImageTooLarge(InputError):
+    message = N_("That image is too large ({width}×{height} pixels). Please send one under {limit_mp} megapixels.")
+
+
+class ImageTooSmall(InputError):
+    message = N_("That image is too small ({width}×{height} pixels). Please send one at least {min_side} pixels on each side.")
+
+
+class NoProductFound(InputError):
+    message = N_("I couldn't find a product in this photo. Try one item on a plain background, filling most of the frame.")
+
+
+class InvalidOption(InputError):
+    message = N_("Unknown choice: {value}.")
+
+
+class InputExpired(ShopshotError):
+    message = N_("This photo has expired. Please send it again.")
+
+
+class JobFailed(ShopshotError):
+    message = N_("Something went wrong while making your images. Please try again.")

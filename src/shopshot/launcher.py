@@ -1,0 +1,84 @@
+"""Starting the parts together: embedded Redis, a worker process, the stand-in and the bot."""
+
+import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from shopshot.bot.app import run_bot
+from shopshot.config import Settings
+from shopshot.embedded import redis_url
+from shopshot.playground.standin import StandIn
+
+log = logging.getLogger(__name__)
+SAMPLE_USER_ID = 1001
+
+
+@contextlib.contextmanager
+def worker_process(url: str, log_path: Path) -> Iterator[subprocess.Popen]:
+    """Run `shopshot worker` against `url` in a child process; stop it on exit."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"REDIS_URL": url}
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Ask a child to stop, then kill it if it does not."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def serve_bot(settings: Settings, with_worker: bool = False) -> int:
+    """Run the bot (and optionally a worker) until Ctrl+C; on the stand-in when no token is set."""
+    with redis_url(settings) as url, _maybe_worker(with_worker, url, settings):
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings, url))
+    return 0
+
+
+def _maybe_worker(enabled: bool, url: str, settings: Settings):
+    return worker_process(url, settings.data_dir / "worker.log") if enabled else contextlib.nullcontext()
+
+
+async def _serve(settings: Settings, url: str) -> None:
+    if not settings.uses_stand_in:
+        await run_bot(settings, url)
+        return
+    stand_in = StandIn()
+    api_url = await stand_in.start()
+    print(f"No TELEGRAM_BOT_TOKEN: the bot talks to the local Bot API stand-in at {api_url}", flush=True)
+    try:
+        await run_bot(settings, url, api_url)
+    finally:
+        await stand_in.stop()
+
+
+async def play_locally(settings: Settings, out: Path) -> int:
+    """Play the scripted seller conversation against the stand-in and write it to `out`."""
+    from shopshot.playground.scripted import play_conversation, sample_photo
+
+    with redis_url(settings) as url, worker_process(url, settings.data_dir / "worker.log"):
+        stand_in = StandIn()
+        api_url = await stand_in.start()
+        bot = asyncio.create_task(run_bot(settings, url, api_url))
+        try:
+            transcript = await play_conversation(api_url, SAMPLE_USER_ID, sample_photo(), out)
+        finally:
+            bot.cancel()
+            await asyncio.gather(bot, return_exceptions=True)
+            await stand_in.stop()
+    print(transcript.summary())
+    return 0

@@ -1,0 +1,89 @@
+"""Putting render jobs on the queue and reading their state (synchronous: call via to_thread)."""
+
+import statistics
+from dataclasses import dataclass
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.callbacks import Callback
+from rq.job import Job, JobStatus
+from rq.exceptions import NoSuchJobError
+from rq.utils import now
+
+from shopshot.config import QueueSettings
+from shopshot.queue.spec import JobSpec
+
+ACTIVE_KEY = "shopshot:active"
+DURATIONS_KEY = "shopshot:durations"
+# By dotted path, so that the bot never imports the image pipeline.
+RENDER = "shopshot.queue.jobs.render"
+ON_FAILURE = "shopshot.queue.jobs.on_failure"
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str                  # queued, started, finished, failed, gone
+    position: int | None         # 1-based place in the queue while queued
+    progress: float              # 0..1 while started
+    elapsed_s: float
+
+
+class JobQueue:
+    """The render queue as the bot sees it."""
+
+    def __init__(self, redis: Redis, settings: QueueSettings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.queue = Queue(settings.name, connection=redis)
+
+    def enqueue(self, spec: JobSpec) -> str:
+        """Queue a render job for a spec and remember it as active; return the job id."""
+        job = self.queue.enqueue(
+            RENDER,
+            spec.to_json(),
+            job_timeout=self.settings.job_timeout_s,
+            retry=Retry(max=self.settings.retries) if self.settings.retries else None,
+            failure_ttl=self.settings.failure_ttl_s,
+            result_ttl=self.settings.result_ttl_s,
+            on_failure=Callback(ON_FAILURE),
+        )
+        self.redis.hset(ACTIVE_KEY, job.id, spec.to_json())
+        return job.id
+
+    def active(self) -> dict[str, JobSpec]:
+        """Jobs queued or running whose results have not been delivered yet."""
+        return {key.decode(): JobSpec.from_json(value) for key, value in self.redis.hgetall(ACTIVE_KEY).items()}
+
+    def is_active(self, job_id: str) -> bool:
+        """True until the job's result or failure has been taken for delivery."""
+        return bool(self.redis.hexists(ACTIVE_KEY, job_id))
+
+    def spec(self, job_id: str) -> JobSpec | None:
+        """The spec a job was queued with, while RQ still keeps it."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return None
+        return JobSpec.from_json(job.args[0])
+
+    def state(self, job_id: str) -> JobState:
+        """Where a job stands now."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return JobState("gone", None, 0.0, 0.0)
+        status = job.get_status(refresh=False)
+        position = job.get_position() if status == JobStatus.QUEUED else None
+        elapsed = (job.ended_at or now()) - job.started_at if job.started_at else None
+        return JobState(
+            status=str(status.value if status else "gone"),
+            position=None if position is None else position + 1,
+            progress=float(job.meta.get("progress", 0.0)),
+            elapsed_s=elapsed.total_seconds() if elapsed else 0.0,
+        )
+
+    def typical_job_s(self, default: float = 5.0) -> float:
+        """Median duration of recent jobs, for queue ETAs."""
+        recent = [float(value) for value in self.redis.lrange(DURATIONS_KEY, 0, -1)]
+        return statistics.median(recent) if recent else default
+

@@ -1,0 +1,101 @@
+"""The RQ job functions, importable by dotted path; they run inside `StudioWorker`."""
+
+import io
+import logging
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from PIL import Image
+from rq import get_current_job
+from rq.job import Job
+
+from shopshot.config import Settings
+from shopshot.errors import JobFailed, ShopshotError
+from shopshot.pipeline.backends import Backend
+from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.studio import RenderedImage, RenderRequest
+from shopshot.queue.enqueue import DURATIONS_KEY
+from shopshot.queue.events import JobEvent, ResultImage, publish
+from shopshot.queue.spec import JobSpec
+from shopshot.queue.store import BlobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerContext:
+    """What a worker loads once and every job uses."""
+
+    settings: Settings
+    backend: Backend
+
+
+# Set by StudioWorker around each job: RQ calls job functions with their arguments only.
+CONTEXT: ContextVar[WorkerContext] = ContextVar("shopshot_worker_context")
+
+
+def render(spec_json: str) -> dict:
+    """Render one spec, store the images and publish a `done` (or `failed`) event."""
+    context, job = CONTEXT.get(), get_current_job()
+    spec = JobSpec.from_json(spec_json)
+    settings = context.settings
+    store = BlobStore(job.connection, settings.queue.image_ttl_s)
+    started = time.monotonic()
+    try:
+        rendered = _render(context, store, spec, job)
+    except ShopshotError as error:  # the seller's input, not a passing fault: no retry
+        log.info("job %s rejected: %s", job.id, type(error).__name__)
+        _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
+        return {"error": type(error).__name__}
+    images = [_store_result(store, item) for item in rendered]
+    seconds = time.monotonic() - started
+    job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
+    job.connection.ltrim(DURATIONS_KEY, 0, 49)
+    _publish(job, JobEvent("done", job.id, spec, images=images, seconds=seconds))
+    return {"images": len(images), "seconds": seconds}
+
+
+def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> list[RenderedImage]:
+    image = load_image(store.get(spec.image_key), context.settings.limits)
+    request = RenderRequest(image=image, preset=spec.preset, ratio=spec.ratio, variants=spec.variants, seed=spec.seed)
+    return context.backend.run(request, progress=lambda fraction: report_progress(job, fraction))
+
+
+def report_progress(job: Job, fraction: float) -> None:
+    """Record progress in the job's meta, where the bot's status board reads it."""
+    job.meta["progress"] = round(fraction, 3)
+    job.save_meta()
+
+
+def _store_result(store: BlobStore, item: RenderedImage) -> ResultImage:
+    return ResultImage(
+        photo_key=store.put(encode(item.image, "JPEG")),
+        file_key=store.put(encode(item.image, "PNG")),
+        seed=item.seed,
+        width=item.image.width,
+        height=item.image.height,
+    )
+
+
+def encode(image: Image.Image, fmt: str) -> bytes:
+    """Encode an output image; PNG keeps every pixel, JPEG is for the album preview."""
+    buffer = io.BytesIO()
+    if fmt == "PNG":
+        image.save(buffer, "PNG", compress_level=4)
+    else:
+        image.save(buffer, "JPEG", quality=92, subsampling=0)
+    return buffer.getvalue()
+
+
+def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
+    """RQ failure callback: tell the seller once the last attempt has failed."""
+    log.warning("job %s failed (%s retries left): %s", job.id, job.retries_left, exc_type.__name__)
+    if job.retries_left:
+        return
+    spec = JobSpec.from_json(job.args[0])
+    _publish(job, JobEvent("failed", job.id, spec, error=JobFailed.__name__))
+
+
+def _publish(job: Job, event: JobEvent) -> None:
+    publish(job.connection, CONTEXT.get().settings.queue.events_stream, event)

@@ -1,0 +1,31 @@
+"""The job spec: everything a worker needs to render one request, as JSON-safe values."""
+
+import json
+from dataclasses import asdict, dataclass, replace
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    chat_id: int
+    user_id: int
+    status_message_id: int
+    image_key: str
+    preset: str
+    ratio: str
+    variants: int
+    seed: int
+    language: str
+    backend: str = "studio"
+
+    def to_json(self) -> str:
+        """Serialise for RQ arguments and Redis values."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "JobSpec":
+        """Parse a spec written by `to_json`."""
+        return cls(**json.loads(text))
+
+    def with_changes(self, **changes: object) -> "JobSpec":
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)

@@ -1,0 +1,78 @@
+"""Fixtures shared by every test folder: settings, a real embedded Redis, the whole running stack."""
+
+import asyncio
+
+import pytest
+from redis import Redis
+
+from shopshot.bot.app import run_bot
+from shopshot.config import Settings
+from shopshot.embedded import embedded_redis
+from shopshot.launcher import worker_process
+from shopshot.playground.client import StandInClient
+from shopshot.playground.standin import StandIn
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return Settings(_env_file=None)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    with embedded_redis(tmp_path / "redis") as url:
+        yield url
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def worker(redis_url, settings, tmp_path):
+    """A real `shopshot worker` process on the test's Redis."""
+    with worker_process(redis_url, tmp_path / "worker.log") as process:
+        yield process
+
+
+@pytest.fixture
+async def stand_in():
+    server = StandIn()
+    url = await server.start()
+    yield url
+    await server.stop()
+
+
+class BotRunner:
+    """The real aiogram bot polling the stand-in, as a task that a test can stop and start again."""
+
+    def __init__(self, settings: Settings, redis_url: str, api_url: str) -> None:
+        self.args = (settings, redis_url, api_url)
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(run_bot(*self.args))
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+@pytest.fixture
+async def bot(settings, redis_url, stand_in):
+    runner = BotRunner(settings, redis_url, stand_in)
+    runner.start()
+    yield runner
+    await runner.stop()
+
+
+@pytest.fixture
+async def api(stand_in):
+    async with StandInClient(stand_in) as client:
+        yield client

@@ -1,0 +1,115 @@
+"""The RQ job and worker on a real Redis: events, retries, progress and determinism."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from shopshot.config import Settings
+from shopshot.pipeline.studio import StudioBackend
+from shopshot.playground.scripted import sample_photo
+from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
+from shopshot.queue.events import JobEvent
+from shopshot.queue.jobs import WorkerContext
+from shopshot.queue.spec import JobSpec
+from shopshot.queue.store import BlobStore
+from shopshot.queue.worker import StudioWorker
+
+
+class FlakyBackend:
+    """Raises an unexpected error for the first `failures` runs, then renders with the studio backend."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def setup(self) -> None:
+        pass
+
+    def run(self, request, progress=None):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return StudioBackend().run(request, progress)
+
+
+def _spec(blobs: BlobStore, data: bytes, **changes) -> JobSpec:
+    spec = JobSpec(chat_id=1, user_id=1, status_message_id=2, image_key=blobs.put(data), preset="white", ratio="1:1", variants=2, seed=7, language="en")
+    return spec.with_changes(**changes)
+
+
+def _work(redis, settings: Settings, backend) -> None:
+    jobs = JobQueue(redis, settings.queue)
+    worker = StudioWorker([jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
+    worker.work(burst=True)
+
+
+def _events(redis, settings: Settings) -> list[JobEvent]:
+    return [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)]
+
+
+@pytest.fixture
+def blobs(redis, settings):
+    return BlobStore(redis, settings.queue.image_ttl_s)
+
+
+def test_a_job_publishes_its_images_and_progress(redis, settings, blobs):
+    jobs = JobQueue(redis, settings.queue)
+    job_id = jobs.enqueue(_spec(blobs, sample_photo()))
+    assert jobs.state(job_id).status == "queued" and jobs.state(job_id).position == 1
+    _work(redis, settings, StudioBackend())
+    [event] = _events(redis, settings)
+    assert event.kind == "done" and event.job_id == job_id and [i.seed for i in event.images] == [7, 8]
+    png = Image.open(io.BytesIO(blobs.get(event.images[0].file_key)))
+    assert png.format == "PNG" and png.size == (event.images[0].width, event.images[0].height) and png.width == png.height
+    assert jobs.state(job_id).progress == 1.0
+    assert redis.hexists(ACTIVE_KEY, job_id)  # until the bot delivers it
+
+
+def test_the_same_spec_gives_the_same_files(redis, settings, blobs):
+    jobs = JobQueue(redis, settings.queue)
+    jobs.enqueue(_spec(blobs, sample_photo()))
+    jobs.enqueue(_spec(blobs, sample_photo()))
+    jobs.enqueue(_spec(blobs, sample_photo(), seed=99))
+    _work(redis, settings, StudioBackend())
+    first, second, other = _events(redis, settings)
+    assert first.images == second.images
+    assert first.images[0].file_key != other.images[0].file_key
+
+
+def test_a_passing_fault_is_retried_and_delivered_once(redis, settings, blobs):
+    backend = FlakyBackend(failures=1)
+    JobQueue(redis, settings.queue).enqueue(_spec(blobs, sample_photo(), variants=1))
+    _work(redis, settings, backend)
+    assert backend.calls == 2
+    assert [event.kind for event in _events(redis, settings)] == ["done"]
+
+
+def test_a_job_that_keeps_failing_is_reported_once_after_its_retries(redis, settings, blobs):
+    backend = FlakyBackend(failures=10)
+    JobQueue(redis, settings.queue).enqueue(_spec(blobs, sample_photo(), variants=1))
+    _work(redis, settings, backend)
+    assert backend.calls == settings.queue.retries + 1
+    [event] = _events(redis, settings)
+    assert event.kind == "failed" and event.error == "JobFailed"
+
+
+def test_bad_input_fails_at_once_without_retries(redis, settings, blobs):
+    blank = io.BytesIO()
+    Image.new("RGB", (600, 600), (128, 128, 128)).save(blank, "PNG")
+    backend = FlakyBackend(failures=0)
+    JobQueue(redis, settings.queue).enqueue(_spec(blobs, blank.getvalue()))
+    _work(redis, settings, backend)
+    [event] = _events(redis, settings)
+    assert backend.calls == 1 and event.kind == "failed" and event.error == "NoProductFound"
+
+
+def test_an_expired_photo_is_reported(redis, settings, blobs):
+    spec = _spec(blobs, sample_photo())
+    redis.delete(spec.image_key)
+    JobQueue(redis, settings.queue).enqueue(spec)
+    _work(redis, settings, StudioBackend())
+    [event] = _events(redis, settings)
+    assert event.error == "InputExpired"

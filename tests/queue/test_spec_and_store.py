@@ -1,0 +1,30 @@
+import pytest
+
+from shopshot.errors import InputExpired
+from shopshot.queue.events import JobEvent, ResultImage
+from shopshot.queue.spec import JobSpec
+from shopshot.queue.store import BlobStore
+
+SPEC = JobSpec(chat_id=1, user_id=2, status_message_id=3, image_key="k", preset="white", ratio="3:4", variants=4, seed=5, language="zh_Hans")
+
+
+def test_spec_round_trips_through_json():
+    assert JobSpec.from_json(SPEC.to_json()) == SPEC
+    assert SPEC.with_changes(seed=6).seed == 6 and SPEC.seed == 5
+
+
+def test_event_round_trips_through_stream_fields():
+    event = JobEvent("done", "job-1", SPEC, images=[ResultImage("p", "f", 5, 30, 40)], seconds=1.5)
+    assert JobEvent.from_fields({key.encode(): value.encode() for key, value in event.to_fields().items()}) == event
+
+
+def test_blobs_are_content_addressed_and_expire(redis):
+    store = BlobStore(redis, ttl_s=60)
+    key = store.put(b"abc")
+    assert store.put(b"abc") == key and store.get(key) == b"abc"
+    assert 0 < redis.ttl(key) <= 60
+    store.delete([key])
+    with pytest.raises(InputExpired):
+        store.get(key)
+    with pytest.raises(InputExpired):
+        store.get("someone-elses-key")

@@ -1,0 +1,46 @@
+"""Process-level promises: a slim bot, and no redis-server left behind by the embedded default."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+
+
+def test_the_bot_process_never_imports_torch_or_diffusers():
+    code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def _redis_servers_in(directory) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cwd"]):
+        if process.info["name"] == "redis-server" and process.info["cwd"] == str(directory):
+            found.append(process)
+    return found
+
+
+def _wait_for(predicate, timeout_s: float = 20.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError
+
+
+def test_embedded_redis_stops_with_the_process(tmp_path):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"DATA_DIR": str(data)}
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        worker = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [server] = _wait_for(lambda: _redis_servers_in(data.resolve()))
+        time.sleep(1.0)  # let the worker reach its loop
+        worker.send_signal(stop)
+        assert worker.wait(30) is not None
+        _wait_for(lambda: not server.is_running(), 10)
+        assert not _redis_servers_in(data.resolve())
