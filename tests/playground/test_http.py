@@ -1,0 +1,91 @@
+"""The Bot API at the HTTP level: envelopes, status codes and the encodings Telegram accepts."""
+
+import aiohttp
+import pytest
+
+from shopshot.config import STAND_IN_TOKEN
+
+
+@pytest.fixture
+async def http(stand_in):
+    async with aiohttp.ClientSession(base_url=stand_in.url) as session:
+        yield session
+
+
+async def call(http: aiohttp.ClientSession, method: str, token: str = STAND_IN_TOKEN, **kwargs) -> tuple[int, dict]:
+    async with http.post(f"/bot{token}/{method}", **kwargs) as response:
+        return response.status, await response.json()
+
+
+async def test_unknown_methods_are_not_found(http):
+    assert await call(http, "sendTelepathy") == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+
+async def test_a_wrong_token_is_unauthorized(http):
+    assert await call(http, "getMe", token="1:nope") == (
+        401, {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
+
+
+async def test_method_names_ignore_case_and_get_works(http):
+    async with http.get(f"/bot{STAND_IN_TOKEN}/GETME") as response:
+        body = await response.json()
+
+    assert response.status == 200 and body["result"]["username"] == "shopshot_local_bot"
+
+
+async def test_a_json_body_is_accepted(http, chat_id):
+    markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+
+    status, body = await call(http, "sendMessage", json={"chat_id": chat_id, "text": "hi", "reply_markup": markup})
+
+    assert status == 200 and body["result"]["reply_markup"] == markup
+
+
+async def test_urlencoded_arguments_and_bad_json_in_them(http, chat_id):
+    status, body = await call(http, "sendMessage", data={"chat_id": str(chat_id), "text": "x", "reply_markup": "{"})
+
+    assert (status, body["description"]) == (400, "Bad Request: can't parse reply keyboard markup JSON object")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "description"),
+    [
+        ({"text": "x"}, "Bad Request: chat_id is empty"),
+        ({"chat_id": "{chat}"}, "Bad Request: message text is empty"),
+        ({"chat_id": "{chat}", "text": "   "}, "Bad Request: message must be non-empty"),
+        ({"chat_id": "{chat}", "text": "<b>x", "parse_mode": "HTML"},
+         'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        ({"chat_id": "{chat}", "text": "x", "parse_mode": "BBCode"}, "Bad Request: unsupported parse_mode"),
+        ({"chat_id": "{chat}", "text": "x", "reply_markup": '{"inline_keyboard": [[{"text": "plain"}]]}'},
+         "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
+        ({"chat_id": "{chat}", "text": "x", "reply_to_message_id": "99"},
+         "Bad Request: message to be replied not found"),
+    ],
+)
+async def test_send_message_refusals(http, chat_id, arguments, description):
+    data = {key: value.replace("{chat}", str(chat_id)) for key, value in arguments.items()}
+
+    status, body = await call(http, "sendMessage", data=data)
+
+    assert (status, body) == (400, {"ok": False, "error_code": 400, "description": description})
+
+
+async def test_replies_carry_the_replied_message(http, chat_id):
+    status, body = await call(http, "sendMessage", data={"chat_id": chat_id, "text": "ok", "reply_to_message_id": 1})
+
+    assert status == 200 and body["result"]["reply_to_message"]["text"] == "/start"
+
+
+async def test_unknown_file_paths_are_not_found(http):
+    async with http.get(f"/file/bot{STAND_IN_TOKEN}/photos/file_404.jpg") as response:
+        assert response.status == 404
+
+
+async def test_uploads_over_50_mb_are_too_large(http, chat_id):
+    form = aiohttp.FormData({"chat_id": str(chat_id)})
+    form.add_field("document", b"\0" * (50 * 1024 * 1024 + 100 * 1024), filename="huge.bin")
+
+    status, body = await call(http, "sendDocument", data=form)
+
+    assert (status, body["description"]) == (413, "Request Entity Too Large")
