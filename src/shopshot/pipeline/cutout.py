@@ -1,0 +1,330 @@
+"""The product mask, for photos shot on a plain or near-plain background.
+
+1. Shrink the photo to a working size.
+2. Model the background from the border: a quadratic colour surface fitted with trimming, so
+   gradients and vignetting fit and a product touching the edge does not pull the fit.
+3. A shadow-tolerant colour distance to that surface seeds GrabCut (sure / probable labels).
+4. Clean GrabCut's answer: morphology, keep the main component(s), fill holes that do not look
+   like background (a mug handle's opening stays open).
+5. At full size, solve the edge band as a two-colour matte between the background surface and the
+   nearby product colour, feather it, and shrink the solid part into the `protect` mask.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from shopshot.errors import NoProductFound
+
+WORK_SIDE = 320
+_BORDER = 0.03
+_MIN_AREA, _MAX_AREA = 0.003, 0.9
+# Darkening counts this much in the distance: soft shadows on the backdrop are not product.
+_SHADOW_WEIGHT = 0.25
+_GRABCUT_ITERATIONS = 3
+_FEATHER_SIGMA = 0.7
+_PROTECT_SHRINK = 2
+# Below this RGB contrast between product and background the edge matte is too unsure to use.
+_MIN_MATTE_CONTRAST = 15.0
+
+
+@dataclass(frozen=True)
+class BackgroundModel:
+    """A smooth RGB surface over the frame, in coordinates -1..1, plus its noise level in Lab."""
+
+    coefficients: np.ndarray
+    sigma: float
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """Distances below the first look like background, above the second like product."""
+        return max(3 * self.sigma, 5.0), max(7 * self.sigma, 14.0)
+
+    def rgb(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Background colour (float32, N×3) at normalised coordinates."""
+        return _basis(u, v) @ self.coefficients
+
+    def distance(self, colours: np.ndarray, u: np.ndarray, v: np.ndarray, darkening: float = _SHADOW_WEIGHT) -> np.ndarray:
+        """Shadow-tolerant Lab distance of N×3 RGB colours to the background at those points."""
+        return _lab_distance(colours, self.rgb(u, v), darkening)
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """Masks over `box` (x0, y0, x1, y1) of the input; `alpha` is float32 0..1, `protect` bool."""
+
+    box: tuple[int, int, int, int]
+    alpha: np.ndarray
+    protect: np.ndarray
+    background: BackgroundModel
+    image_size: tuple[int, int]
+
+    def background_at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """The estimated original background colour at box pixels (ys, xs)."""
+        width, height = self.image_size
+        x0, y0 = self.box[:2]
+        return self.background.rgb(_norm(xs + x0, width), _norm(ys + y0, height))
+
+
+def cut_out(image: Image.Image) -> Cutout:
+    """Find the product in an RGB photo; raise NoProductFound when there is none to speak of."""
+    pixels = np.asarray(image)
+    small = _shrink(pixels)
+    smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
+    model = fit_background(smooth)
+    distance = _distance_map(smooth, model)
+    mask = _clean(_grabcut(small, distance, model), distance, model)
+    _check_area(mask)
+    return _full_size(pixels, small, mask, model)
+
+
+def _shrink(pixels: np.ndarray) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+
+
+def _norm(index: np.ndarray, length: int) -> np.ndarray:
+    """Pixel index to the -1..1 coordinate of its centre, the same at every resolution."""
+    return ((index + 0.5) / length * 2 - 1).astype(np.float32)
+
+
+def _basis(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1)
+
+
+def _to_lab(colours: np.ndarray) -> np.ndarray:
+    rgb = np.clip(colours, 0, 255).astype(np.float32).reshape(-1, 1, 3) / 255
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+
+def _lab_distance(colours: np.ndarray, reference: np.ndarray, darkening: float = _SHADOW_WEIGHT) -> np.ndarray:
+    delta = _to_lab(colours) - _to_lab(reference)
+    lightness = np.where(delta[:, 0] < 0, darkening, 1.0) * delta[:, 0]
+    return np.sqrt(lightness**2 + delta[:, 1] ** 2 + delta[:, 2] ** 2)
+
+
+def fit_background(smooth: np.ndarray) -> BackgroundModel:
+    """Fit the background surface to the border of a (blurred) working image."""
+    height, width = smooth.shape[:2]
+    strip = max(2, round(_BORDER * min(height, width)))
+    ring = np.ones((height, width), bool)
+    ring[strip:-strip, strip:-strip] = False
+    ys, xs = np.nonzero(ring)
+    colours = smooth[ys, xs].astype(np.float32)
+    basis = _basis(_norm(xs, width), _norm(ys, height))
+    keep = np.ones(len(colours), bool)
+    for _ in range(4):
+        coefficients = np.linalg.lstsq(basis[keep], colours[keep], rcond=None)[0]
+        residual = np.linalg.norm(colours - basis @ coefficients, axis=1)
+        keep = residual < max(3 * 1.4826 * float(np.median(residual[keep])), 6.0)
+    lab_residual = _lab_distance(colours[keep], basis[keep] @ coefficients)
+    return BackgroundModel(coefficients.astype(np.float32), max(1.0, 1.4826 * float(np.median(lab_residual))))
+
+
+def _distance_map(smooth: np.ndarray, model: BackgroundModel) -> np.ndarray:
+    """Distance to the background, shadow-tolerant unless that would lose most of the product.
+
+    A grey product a little darker than its backdrop differs from it the way a shadow does; when
+    the tolerant distance keeps under half of what the plain one finds, darkening counts fully.
+    """
+    height, width = smooth.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    colours, u, v = smooth.reshape(-1, 3), _norm(xs.ravel(), width), _norm(ys.ravel(), height)
+    tolerant = model.distance(colours, u, v)
+    plain = model.distance(colours, u, v, darkening=1.0)
+    middle = sum(model.thresholds) / 2
+    chosen = tolerant if (tolerant > middle).sum() >= 0.5 * (plain > middle).sum() else plain
+    return chosen.reshape(height, width)
+
+
+def _disk(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _grabcut(small: np.ndarray, distance: np.ndarray, model: BackgroundModel) -> np.ndarray:
+    """Seed GrabCut from the colour distance and run it on the region around the candidate.
+
+    Like a rectangle seed but tighter: the candidate's convex hull is "probably product", so a
+    backdrop-coloured stripe across a product is decided by colour models, not by thresholds.
+    """
+    low, high = model.thresholds
+    middle = (low + high) / 2
+    candidate = cv2.morphologyEx((distance > middle).astype(np.uint8), cv2.MORPH_OPEN, _disk(1))
+    # Closing first joins parts split by thin seams (two colours blending into a backdrop-like one).
+    candidate = _main_components(cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, _disk(2)) > 0)
+    if not candidate.any():
+        raise NoProductFound()
+    hull = _convex_hull(candidate)
+    near = cv2.dilate(hull.astype(np.uint8), _disk(max(3, min(small.shape[:2]) // 16))) > 0
+    seeds = np.full(candidate.shape, cv2.GC_BGD, np.uint8)
+    seeds[near] = cv2.GC_PR_BGD
+    # Backdrop-coloured pixels inside the hull (a handle's opening) start as background, or they
+    # would train the product's colour model on the backdrop and never leave it.
+    seeds[hull & (distance > low)] = cv2.GC_PR_FGD
+    inner = cv2.erode(candidate.astype(np.uint8), _disk(1)) > 0
+    seeds[inner & (distance > middle)] = cv2.GC_FGD
+    return _run_grabcut(small, seeds, _bounding_box(near, margin=2))
+
+
+def _convex_hull(mask: np.ndarray) -> np.ndarray:
+    """One hull over every part, so a backdrop-coloured band splitting a product lies inside it."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    hull = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    return hull > 0
+
+
+def _bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    height, width = mask.shape
+    return (max(0, int(xs.min()) - margin), max(0, int(ys.min()) - margin),
+            min(width, int(xs.max()) + 1 + margin), min(height, int(ys.max()) + 1 + margin))
+
+
+def _run_grabcut(small: np.ndarray, seeds: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    region = np.ascontiguousarray(seeds[y0:y1, x0:x1])
+    has_background = np.isin(region, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
+    if has_background:
+        # GrabCut seeds its colour models with k-means on OpenCV's global RNG: fix it per call
+        # so the same photo always gives the same mask.
+        cv2.setRNGSeed(0)
+        models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        image = np.ascontiguousarray(small[y0:y1, x0:x1])
+        cv2.grabCut(image, region, None, *models, _GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    mask = np.zeros(seeds.shape, bool)
+    mask[y0:y1, x0:x1] = np.isin(region, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    return mask
+
+
+def _main_components(mask: np.ndarray) -> np.ndarray:
+    """Keep the largest component and any others at least a fifth of its size."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    floor = max(0.2 * areas.max(), _MIN_AREA * mask.size)
+    return np.isin(labels, 1 + np.nonzero(areas >= floor)[0])
+
+
+def _fill_holes(mask: np.ndarray, distance: np.ndarray, low: float) -> np.ndarray:
+    """Fill enclosed holes, except sizeable ones whose colour is the background's."""
+    count, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    areas = np.bincount(labels.ravel(), minlength=count)
+    mean_distance = np.bincount(labels.ravel(), distance.ravel(), minlength=count) / np.maximum(areas, 1)
+    open_hole = (areas >= 0.004 * max(mask.sum(), 1)) & (mean_distance < low)
+    open_hole[edge] = True
+    open_hole[0] = False  # label 0 is the mask itself
+    return ~open_hole[labels]
+
+
+def _clean(mask: np.ndarray, distance: np.ndarray, model: BackgroundModel) -> np.ndarray:
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(1))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _disk(1)) > 0
+    return _fill_holes(_main_components(mask), distance, model.thresholds[0])
+
+
+def _check_area(mask: np.ndarray) -> None:
+    share = mask.mean()
+    if share < _MIN_AREA or share > _MAX_AREA:
+        raise NoProductFound()
+
+
+def _full_size(pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: BackgroundModel) -> Cutout:
+    """Bring the working mask back to full size with a matted, feathered edge."""
+    height, width = pixels.shape[:2]
+    scale = (small.shape[1] / width, small.shape[0] / height)
+    box = _full_box(mask, scale, (width, height))
+    soft = _upsample(mask, scale, box)
+    x0, y0, x1, y1 = box
+    soft = _guided_filter(pixels[y0:y1, x0:x1], soft, radius=int(np.ceil(1 / min(scale))) + 1)
+    alpha = _matte(pixels, soft, model, box)
+    return _finish(alpha, model, box, (width, height))
+
+
+def _full_box(mask: np.ndarray, scale: tuple[float, float], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = _bounding_box(mask)
+    pad = int(np.ceil(1 / min(scale))) + 4
+    return (max(0, int(x0 / scale[0]) - pad), max(0, int(y0 / scale[1]) - pad),
+            min(size[0], int(np.ceil(x1 / scale[0])) + pad), min(size[1], int(np.ceil(y1 / scale[1])) + pad))
+
+
+def _upsample(mask: np.ndarray, scale: tuple[float, float], box: tuple[int, int, int, int]) -> np.ndarray:
+    """The working mask, smoothed and sampled at the full-size pixels of `box`."""
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)
+    (sx, sy), (x0, y0, x1, y1) = scale, box
+    matrix = np.float32([[sx, 0, (x0 + 0.5) * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(soft, matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _guided_filter(crop: np.ndarray, soft: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
+    """Snap the upsampled outline to the photo's own edges (He et al.'s guided filter, grey guide)."""
+    guide = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, -1, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_guide, mean_soft = mean(guide), mean(soft)
+    slope = (mean(guide * soft) - mean_guide * mean_soft) / (mean(guide * guide) - mean_guide**2 + eps)
+    offset = mean_soft - slope * mean_guide
+    return np.clip(mean(slope) * guide + mean(offset), 0, 1)
+
+
+def _product_colour(crop: np.ndarray, sure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The colour of the nearest sure product pixels around every pixel, and how near they are.
+
+    A small normalised convolution: a thin rim keeps its own colour instead of borrowing the
+    body's, which a wider average would do.
+    """
+    weight = cv2.GaussianBlur(sure.astype(np.float32), (0, 0), 1.5)
+    total = cv2.GaussianBlur(crop.astype(np.float32) * sure[..., None], (0, 0), 1.5)
+    return total / np.maximum(weight, 1e-6)[..., None], weight
+
+
+def _matte(pixels: np.ndarray, soft: np.ndarray, model: BackgroundModel, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Alpha over `box`: solid inside, a two-colour matte (background vs product) in the edge band."""
+    x0, y0, x1, y1 = box
+    height, width = pixels.shape[:2]
+    crop = pixels[y0:y1, x0:x1]
+    alpha = (soft >= 0.5).astype(np.float32)
+    ys, xs = np.nonzero((soft > 0.02) & (soft < 0.98))
+    colours = crop[ys, xs].astype(np.float32)
+    back = model.rgb(_norm(xs + x0, width), _norm(ys + y0, height))
+    sure = soft >= 0.98
+    sure[ys, xs] = _lab_distance(colours, back) > model.thresholds[1]
+    sure = cv2.erode(sure.astype(np.uint8), _disk(1)) > 0
+    front, support = _product_colour(crop, sure)
+    contrast = front[ys, xs] - back
+    strength = np.einsum("ij,ij->i", contrast, contrast)
+    solved = np.einsum("ij,ij->i", colours - back, contrast) / np.maximum(strength, 1e-6)
+    usable = (strength > _MIN_MATTE_CONTRAST**2) & (support[ys, xs] > 0.02)
+    # Where the matte has too little to go on, follow the smooth upsampled outline instead.
+    outline = np.clip((soft[ys, xs] - 0.3) / 0.4, 0, 1)
+    alpha[ys, xs] = np.where(usable, np.clip(solved, 0, 1), outline)
+    # A real edge is a few pixels wide; partial alpha farther out is shadow or shading on the
+    # backdrop, which the matte's colour line cannot tell from a mixed pixel.
+    reach = max(2, round(0.0015 * max(height, width)))
+    near_edge = cv2.dilate((alpha >= 0.85).astype(np.uint8), _disk(reach)) > 0
+    alpha[~near_edge] = 0
+    return alpha
+
+
+def _finish(alpha: np.ndarray, model: BackgroundModel, box: tuple[int, int, int, int], size: tuple[int, int]) -> Cutout:
+    """Feather the alpha, derive `protect`, and crop both to where the alpha is non-zero."""
+    protect = cv2.erode((alpha >= 1).astype(np.uint8), _disk(_PROTECT_SHRINK)) > 0
+    feathered = cv2.GaussianBlur(alpha, (0, 0), _FEATHER_SIGMA)
+    feathered[protect] = 1
+    feathered[feathered < 1 / 255] = 0
+    if not feathered.any():
+        raise NoProductFound()
+    left, top, right, bottom = _bounding_box(feathered > 0)
+    x0, y0 = box[:2]
+    crop = np.s_[top:bottom, left:right]
+    return Cutout((x0 + left, y0 + top, x0 + right, y0 + bottom), feathered[crop], protect[crop], model, size)

@@ -1,0 +1,81 @@
+"""The CPU studio backend: classical cut-out, procedural backdrop, product pixels kept exactly."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from shopshot.errors import InvalidOption
+from shopshot.pipeline import compositing
+from shopshot.pipeline.backdrops import STYLES, Stage, Style
+from shopshot.pipeline.cutout import Cutout, cut_out
+from shopshot.pipeline.layout import VARIANT_CHOICES, Ratio, place_product, ratio
+from shopshot.pipeline.presets import backdrop
+
+
+@dataclass
+class RenderRequest:
+    image: Image.Image
+    preset: str
+    ratio: str
+    variants: int
+    seed: int
+
+
+@dataclass
+class RenderedImage:
+    image: Image.Image
+    seed: int
+    protect: Image.Image
+    offset: tuple[int, int]
+
+
+class StudioBackend:
+    """Studio shots without model weights: one cut-out per request, one backdrop per variant."""
+
+    name = "studio"
+
+    def setup(self) -> None:
+        """Nothing to load: the studio backend is plain image processing."""
+
+    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]:
+        """Render `request.variants` images, variant i with seed `request.seed + i`."""
+        style, shape = _check(request)
+        pixels = np.asarray(request.image)
+        cutout = cut_out(request.image)
+        results = []
+        for index in range(request.variants):
+            results.append(render_variant(pixels, cutout, style, shape, request.seed + index))
+            if progress is not None:
+                progress((index + 1) / request.variants)
+        return results
+
+
+def _check(request: RenderRequest) -> tuple[Style, Ratio]:
+    """Validate the options before any pixel work; return the style and ratio they name."""
+    style = STYLES[backdrop(request.preset).key]
+    shape = ratio(request.ratio)
+    if request.variants not in VARIANT_CHOICES or isinstance(request.variants, bool):
+        raise InvalidOption(value=request.variants)
+    if request.image.mode != "RGB":
+        raise ValueError(f"RenderRequest.image must be RGB (from load_image), not {request.image.mode}")
+    return style, shape
+
+
+def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, seed: int) -> RenderedImage:
+    """One output image: lay out, paint the backdrop, shadow, paste the product back."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = cutout.box
+    placement = place_product((x1 - x0, y1 - y0), shape, style.floor, style.fill)
+    (left, top), size = placement.origin, placement.size
+    foot = compositing.foot_span(cutout)
+    stage = Stage(size, (left, top, left + x1 - x0, top + y1 - y0), (left + foot[0], left + foot[1]), rng.uniform(-1, 1))
+    canvas = style.paint(stage, rng)
+    if style.shadow:
+        alpha = compositing.place_alpha(cutout, placement.origin, size)
+        compositing.apply_shadow(canvas, compositing.shadow_map(alpha, stage), style.shadow)
+    if style.reflection:
+        compositing.add_reflection(canvas, pixels, cutout, placement.origin, style.reflection)
+    output, protect = compositing.paste_product(canvas, pixels, cutout, placement.origin)
+    return RenderedImage(Image.fromarray(output), seed, Image.fromarray(protect), (left - x0, top - y0))

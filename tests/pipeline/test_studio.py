@@ -1,0 +1,96 @@
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from shopshot.errors import InvalidOption, NoProductFound
+from shopshot.pipeline.backends import load_backend
+from shopshot.pipeline.cutout import cut_out
+from shopshot.pipeline.layout import RATIOS
+from shopshot.pipeline.presets import BACKDROPS
+from shopshot.pipeline.studio import RenderRequest, StudioBackend
+
+
+def _render(image: Image.Image, preset: str = "studio", ratio: str = "1:1", variants: int = 1, seed: int = 7, **kwargs):
+    return StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed), **kwargs)
+
+
+@pytest.mark.parametrize("ratio", [item.key for item in RATIOS])
+@pytest.mark.parametrize("preset", [item.key for item in BACKDROPS])
+def test_protected_pixels_are_the_input_exactly(small_sample, preset, ratio):
+    [result] = _render(small_sample, preset, ratio)
+    output, source = np.asarray(result.image), np.asarray(small_sample)
+    protect = np.asarray(result.protect) == 255
+    ys, xs = np.nonzero(protect)
+    left, top = result.offset
+    assert result.protect.mode == "L" and result.protect.size == result.image.size
+    assert protect.sum() > 0.5 * 360 * 450 * 0.35  # the mug covers about a third of the frame
+    assert np.array_equal(output[ys, xs], source[ys - top, xs - left])
+
+
+@pytest.mark.parametrize("ratio", [item for item in RATIOS])
+def test_canvas_has_the_chosen_aspect_ratio(small_sample, ratio):
+    [result] = _render(small_sample, "blush", ratio.key)
+    width, height = result.image.size
+    assert abs(width / height - ratio.width / ratio.height) < 0.01
+
+
+def test_same_request_gives_the_same_bytes(small_sample):
+    # GrabCut draws from OpenCV's global RNG; a worker's earlier jobs must not change the result.
+    cv2.setRNGSeed(1)
+    first = _render(small_sample, "oak", "4:5", variants=2)
+    cv2.setRNGSeed(2)
+    second = _render(small_sample, "oak", "4:5", variants=2)
+    assert [item.image.tobytes() for item in first] == [item.image.tobytes() for item in second]
+    assert [item.protect.tobytes() for item in first] == [item.protect.tobytes() for item in second]
+
+
+@pytest.mark.parametrize("preset", [item.key for item in BACKDROPS if item.key != "white"])
+def test_variants_differ_by_seed(small_sample, preset):
+    results = _render(small_sample, preset, variants=2, seed=11)
+    assert [item.seed for item in results] == [11, 12]
+    assert results[0].image.tobytes() != results[1].image.tobytes()
+
+
+def test_pure_white_is_exactly_white_outside_the_product(small_sample):
+    [result] = _render(small_sample, "white", "3:4")
+    cutout = cut_out(small_sample)
+    product = np.zeros(result.image.size[::-1], bool)
+    left, top = result.offset
+    x0, y0, x1, y1 = cutout.box
+    product[y0 + top : y1 + top, x0 + left : x1 + left] = cutout.alpha > 0
+    output = np.asarray(result.image)
+    assert (output[~product] == 255).all()
+    assert (output[product] < 250).any()
+
+
+def test_progress_is_reported_after_each_variant(small_sample):
+    reports = []
+    _render(small_sample, "mint", variants=4, progress=reports.append)
+    assert reports == [0.25, 0.5, 0.75, 1.0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"preset": "neon"}, {"ratio": "2:1"}, {"variants": 3}, {"variants": 0}],
+    ids=["preset", "ratio", "variants", "no-variants"],
+)
+def test_unknown_options_are_refused_before_any_work(change):
+    # A blank image would raise NoProductFound if the options were not checked first.
+    blank = Image.new("RGB", (300, 300), (235, 235, 235))
+    options = {"preset": "white", "ratio": "1:1", "variants": 1} | change
+    with pytest.raises(InvalidOption):
+        _render(blank, **options)
+
+
+def test_a_photo_without_a_product_is_refused():
+    with pytest.raises(NoProductFound):
+        _render(Image.new("RGB", (300, 300), (235, 235, 235)))
+
+
+def test_load_backend_by_name():
+    backend = load_backend("studio")
+    backend.setup()
+    assert isinstance(backend, StudioBackend) and backend.name == "studio"
+    with pytest.raises(InvalidOption):
+        load_backend("sdxl-someday")
