@@ -10,13 +10,17 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/shopshot.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test bench soak install catalogs extract clean
+.PHONY: run test bench install system catalogs extract clean
 
 run: install catalogs
 	$(PY) -m shopshot run
 
-test: install catalogs
+test: install system catalogs
 	$(PY) -m pytest
+
+# GNU gettext's msgfmt checks the catalogs in the tests; install it where apt can.
+system:
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext) || echo "note: msgfmt unavailable; its catalog check will be skipped"
 
 bench: install catalogs
 	$(PY) bench/studio.py
@@ -37,8 +41,9 @@ $(LOCALES)/%/LC_MESSAGES/shopshot.mo: $(LOCALES)/%/LC_MESSAGES/shopshot.po $(STA
 
 # For translators: refresh the template and every catalog from the source.
 extract: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output -o $(POT) src
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --project=shopshot --version=0.1.0 --no-location --sort-output -o $(POT) src
 	$(VENV)/bin/pybabel update -D shopshot -i $(POT) -d $(LOCALES) --no-fuzzy-matching
+	$(PY) tools/fill_english.py $(LOCALES)/en/LC_MESSAGES/shopshot.po
 
 clean:
 	rm -rf $(VENV) $(MO) data out

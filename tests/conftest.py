@@ -60,6 +60,8 @@ class BotRunner:
         self.task = asyncio.create_task(run_bot(*self.args))
 
     async def stop(self) -> None:
+        if self.task.done() and not self.task.cancelled():
+            self.task.result()  # a bot that died on its own fails the test with its error
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
 

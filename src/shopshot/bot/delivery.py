@@ -50,7 +50,8 @@ class Delivery:
 
     async def step(self, block_ms: int) -> int:
         """Deliver what a crashed consumer left pending, then new events; return how many were handled."""
-        _, claimed, _ = await self.redis.xautoclaim(self.stream, self.group, self.consumer, self.claim_idle_ms, count=10)
+        # XAUTOCLAIM answers [cursor, entries] on Redis 6.2 and adds deleted ids on 7.x.
+        claimed = (await self.redis.xautoclaim(self.stream, self.group, self.consumer, self.claim_idle_ms, count=10))[1]
         fresh = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=10, block=block_ms)
         entries = claimed + [entry for _, batch in fresh for entry in batch]
         for entry_id, fields in entries:
@@ -68,7 +69,7 @@ class Delivery:
         await self.redis.xack(self.stream, self.group, entry_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
-        with self.i18n.use_locale(event.spec.language):
+        with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             try:
                 await self.deliver(event)
             except LookupError:
@@ -118,8 +119,9 @@ async def run_forever(component, name: str) -> None:
     while True:
         try:
             await component.run()
-        except asyncio.CancelledError:
-            raise
         except Exception:
+            # redis-py can turn a cancellation into a ConnectionError; a task being cancelled must end.
+            if asyncio.current_task().cancelling():
+                raise
             log.exception("%s stopped; restarting in 1 s", name)
             await asyncio.sleep(1)

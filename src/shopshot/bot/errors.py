@@ -10,17 +10,14 @@ from shopshot.bot import texts
 from shopshot.errors import JobFailed, ShopshotError
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
-@router.error(ExceptionTypeFilter(ShopshotError))
 async def shopshot_error(event: ErrorEvent) -> None:
     error = event.exception
     log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
     await _reply(event.update, texts.describe(type(error), error.params))
 
 
-@router.error()
 async def unexpected_error(event: ErrorEvent) -> None:
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     await _reply(event.update, texts.describe(JobFailed, {}))
@@ -32,3 +29,11 @@ async def _reply(update: Update, text: str) -> None:
         await update.callback_query.message.answer(text)
     elif update.message:
         await update.message.answer(text)
+
+
+def build_router() -> Router:
+    """The errors handlers, on a router of their own."""
+    router = Router(name="errors")
+    router.error.register(shopshot_error, ExceptionTypeFilter(ShopshotError))
+    router.error.register(unexpected_error)
+    return router

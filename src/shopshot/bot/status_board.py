@@ -38,7 +38,7 @@ class StatusBoard:
         for job_id, spec in active.items():
             state = await asyncio.to_thread(self.jobs.state, job_id)
             if state.status in ("queued", "started"):
-                with self.i18n.use_locale(spec.language):
+                with self.i18n.context(), self.i18n.use_locale(spec.language):
                     await self._show(job_id, spec.chat_id, spec.status_message_id, texts.status(state, typical))
         self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
 

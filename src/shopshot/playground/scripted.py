@@ -11,7 +11,7 @@ from shopshot.playground.client import StandInClient
 
 @dataclass(frozen=True)
 class Choices:
-    preset: str = "sweep"
+    preset: str = "studio"
     ratio: str = "3:4"
     variants: int = 2
 

@@ -1,5 +1,12 @@
-"""One router per user flow, included by the dispatcher in this order."""
+"""One router per user flow, built fresh for each dispatcher and included in this order."""
+
+from aiogram import Router
 
 from shopshot.bot.flows import choose_backdrop, choose_options, common, confirm, fallback, intake, results
 
-ROUTERS = (common.router, intake.router, choose_backdrop.router, choose_options.router, confirm.router, results.router, fallback.router)
+FLOWS = (common, intake, choose_backdrop, choose_options, confirm, results, fallback)
+
+
+def build_routers() -> list[Router]:
+    """Every flow's router, the fallback last."""
+    return [flow.build_router() for flow in FLOWS]

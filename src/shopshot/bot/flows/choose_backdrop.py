@@ -11,7 +11,6 @@ from shopshot.bot.gallery import Gallery
 from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
 
-router = Router(name="choose_backdrop")
 DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
 
 
@@ -24,14 +23,12 @@ async def show_gallery(message: Message, state: FSMContext, gallery: Gallery, pa
     gallery.remember(page, sent.photo[-1].file_id)
 
 
-@router.callback_query(Studio.choosing_backdrop, GalleryPage.filter())
 async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, gallery: Gallery) -> None:
     await callback.answer()
     await callback.message.delete()
     await show_gallery(callback.message, state, gallery, callback_data.page % gallery.pages)
 
 
-@router.callback_query(Studio.choosing_backdrop, BackdropPicked.filter())
 async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:
     chosen = backdrop(callback_data.key)
     data = await state.update_data(preset=chosen.key, ratio=DEFAULT_RATIO, variants=DEFAULT_VARIANTS)
@@ -40,3 +37,11 @@ async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked
     text = _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(chosen.title))
     await callback.message.answer(text, reply_markup=keyboards.options(data["ratio"], data["variants"]))
     await callback.answer()
+
+
+def build_router() -> Router:
+    """The choose backdrop handlers, on a router of their own."""
+    router = Router(name="choose_backdrop")
+    router.callback_query.register(page_chosen, Studio.choosing_backdrop, GalleryPage.filter())
+    router.callback_query.register(backdrop_chosen, Studio.choosing_backdrop, BackdropPicked.filter())
+    return router

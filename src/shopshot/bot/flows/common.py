@@ -11,27 +11,22 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 
-router = Router(name="common")
 
 
-@router.message(CommandStart())
 async def cmd_start(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(texts.welcome())
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message) -> None:
     await message.answer(texts.help_text())
 
 
-@router.message(Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
 
 
-@router.callback_query(Step.filter(F.action == "cancel"))
 async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await callback.message.edit_reply_markup(reply_markup=None)
@@ -39,13 +34,11 @@ async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message, i18n: I18n) -> None:
     codes = sorted(i18n.available_locales)
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(codes, i18n.current_locale))
 
 
-@router.callback_query(LanguagePicked.filter())
 async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked, i18n_middleware: SellerI18nMiddleware) -> None:
     if callback_data.code not in i18n_middleware.i18n.available_locales:
         await callback.answer()
@@ -53,3 +46,15 @@ async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked
     await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
     await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
     await callback.answer()
+
+
+def build_router() -> Router:
+    """The common handlers, on a router of their own."""
+    router = Router(name="common")
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.callback_query.register(cancel_pressed, Step.filter(F.action == "cancel"))
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(language_chosen, LanguagePicked.filter())
+    return router

@@ -14,10 +14,8 @@ from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_seed
 from shopshot.queue.spec import JobSpec
 
-router = Router(name="confirm")
 
 
-@router.callback_query(Studio.confirming, Step.filter(F.action == "confirm"))
 async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
     # Leave the confirming state first: a second tap (updates of one user are serialised) finds it gone.
     await state.set_state(None)
@@ -41,8 +39,15 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     await callback.answer(_("Queued!"))
 
 
-@router.callback_query(Studio.confirming, Step.filter(F.action == "change"))
 async def change_pressed(callback: CallbackQuery, state: FSMContext, gallery: Gallery) -> None:
     await callback.message.edit_reply_markup(reply_markup=None)
     await show_gallery(callback.message, state, gallery, page=0)
     await callback.answer()
+
+
+def build_router() -> Router:
+    """The confirm handlers, on a router of their own."""
+    router = Router(name="confirm")
+    router.callback_query.register(confirm_pressed, Studio.confirming, Step.filter(F.action == "confirm"))
+    router.callback_query.register(change_pressed, Studio.confirming, Step.filter(F.action == "change"))
+    return router

@@ -5,10 +5,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="fallback")
 
 
-@router.message()
 async def unexpected_message(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("Please send a photo of your product (JPEG, PNG, WebP or HEIC)."))
@@ -16,6 +14,13 @@ async def unexpected_message(message: Message, state: FSMContext) -> None:
         await message.answer(_("Please use the buttons above, send a new photo to start over, or /cancel."))
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active."), show_alert=False)
+
+
+def build_router() -> Router:
+    """The fallback handlers, on a router of their own."""
+    router = Router(name="fallback")
+    router.message.register(unexpected_message)
+    router.callback_query.register(stale_button)
+    return router

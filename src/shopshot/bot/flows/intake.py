@@ -9,10 +9,8 @@ from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio
 
-router = Router(name="intake")
 
 
-@router.message(F.media_group_id)
 async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
     # One product per job: the first photo of an album is taken, the rest are pointed out once.
     if await studio.first_time(message.chat.id, f"album:{message.media_group_id}"):
@@ -20,14 +18,12 @@ async def album_received(message: Message, state: FSMContext, bot: Bot, studio: 
         await _accept(message, state, bot, studio, gallery, message.photo[-1] if message.photo else message.document)
 
 
-@router.message(F.photo)
 async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
     if await studio.first_time(message.from_user.id, "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
     await _accept(message, state, bot, studio, gallery, message.photo[-1])
 
 
-@router.message(F.document)
 async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
     studio.check_upload(message.document.file_size, message.document.mime_type)
     await _accept(message, state, bot, studio, gallery, message.document)
@@ -39,3 +35,12 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     image_key, width, height = await studio.accept_photo(data.getvalue())
     await state.set_data({"image_key": image_key, "width": width, "height": height})
     await show_gallery(message, state, gallery, page=0)
+
+
+def build_router() -> Router:
+    """The intake handlers, on a router of their own."""
+    router = Router(name="intake")
+    router.message.register(album_received, F.media_group_id)
+    router.message.register(photo_received, F.photo)
+    router.message.register(document_received, F.document)
+    return router

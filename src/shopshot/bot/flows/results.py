@@ -10,10 +10,8 @@ from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio, new_seed
 
-router = Router(name="results")
 
 
-@router.callback_query(ResultAction.filter(F.action == "backdrop"))
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
     await studio.ensure_stored(spec.image_key)
@@ -22,7 +20,6 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
     await callback.answer()
 
 
-@router.callback_query(ResultAction.filter(F.action.in_({"variations", "retry"})))
 async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
     spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
     await studio.ensure_stored(spec.image_key)
@@ -33,8 +30,16 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio
     await callback.answer(_("Queued!"))
 
 
-@router.callback_query(ResultAction.filter(F.action == "new"))
 async def new_photo(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await callback.message.answer(_("Send me the next product photo."))
     await callback.answer()
+
+
+def build_router() -> Router:
+    """The results handlers, on a router of their own."""
+    router = Router(name="results")
+    router.callback_query.register(another_backdrop, ResultAction.filter(F.action == "backdrop"))
+    router.callback_query.register(run_again, ResultAction.filter(F.action.in_({"variations", "retry"})))
+    router.callback_query.register(new_photo, ResultAction.filter(F.action == "new"))
+    return router
