@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the stand-in's per-request lines
     # SIGTERM unwinds like Ctrl+C, so embedded Redis and child processes are stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_exit)
     return args.handler(args, settings) or 0

@@ -7,7 +7,7 @@ from PIL import Image
 
 from shopshot.config import Settings
 from shopshot.pipeline.studio import StudioBackend
-from shopshot.playground.scripted import sample_photo
+from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.jobs import WorkerContext

@@ -60,7 +60,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
     dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
-    dispatcher["gallery"] = Gallery(settings.data_dir / "cache")
+    dispatcher["gallery"] = Gallery()
     dispatcher["jobs"] = jobs
     dispatcher["redis"] = redis
     dispatcher["i18n"] = i18n
@@ -73,7 +73,11 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     delivery = Delivery(bot, redis, settings.queue, i18n, consumer)
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
-    return [asyncio.create_task(run_forever(delivery, "delivery")), asyncio.create_task(run_forever(board, "status board"))]
+    return [
+        asyncio.create_task(run_forever(delivery, "delivery")),
+        asyncio.create_task(run_forever(board, "status board")),
+        asyncio.create_task(dispatcher["gallery"].warm_up()),
+    ]
 
 
 async def _set_commands(bot: Bot, i18n: I18n) -> None:

@@ -18,10 +18,14 @@ _BACKGROUND = (244, 242, 239)
 _BADGE = (28, 28, 30)
 
 
+def sample_photo() -> bytes:
+    """The bundled sample product photo (a mug on an off-white sweep), as JPEG bytes."""
+    return resources.files("shopshot").joinpath("assets/sample-product.jpg").read_bytes()
+
+
 def sample_product() -> Image.Image:
-    """The bundled sample product photo (a mug on an off-white sweep), as RGB."""
-    data = resources.files("shopshot").joinpath("assets/sample-product.jpg").read_bytes()
-    return Image.open(io.BytesIO(data)).convert("RGB")
+    """The bundled sample product photo, as RGB."""
+    return Image.open(io.BytesIO(sample_photo())).convert("RGB")
 
 
 def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = 320, columns: int = 3) -> Image.Image:

@@ -2,10 +2,10 @@
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step, ratio_to_data
+from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
 
 
@@ -29,11 +29,6 @@ class Transcript:
         lines += [f"  album image: {path}" for path in self.images]
         lines += [f"  full-resolution file: {path}" for path in self.files]
         return "\n".join(lines)
-
-
-def sample_photo() -> bytes:
-    """The bundled sample product photo."""
-    return (resources.files("shopshot") / "assets" / "sample-product.jpg").read_bytes()
 
 
 def buttons(message: dict) -> list[dict]:
@@ -107,9 +102,14 @@ async def _record(api: StandInClient, message: dict, transcript: Transcript) -> 
     who = "**bot**" if message["from_bot"] else "**seller**"
     text = message.get("text") or message.get("caption") or ""
     line = f"- {who}: {text}".rstrip()
+    if not message["from_bot"] and message["kind"] != "text":
+        line += f" [{message['kind']}]"
     if message["from_bot"] and message["kind"] in ("photo", "document") and message.get("file_id"):
         path = await _save_file(api, message, transcript.out)
-        (transcript.images if message["kind"] == "photo" else transcript.files).append(path)
+        if message["kind"] == "document":
+            transcript.files.append(path)
+        elif not message.get("caption"):  # the gallery has a caption; result photos do not
+            transcript.images.append(path)
         line += f" [{message['kind']}: {path.name}]"
     labels = [button["text"] for button in buttons(message)]
     return line + (f"  \n  buttons: {' | '.join(labels)}" if labels else "")
