@@ -1,0 +1,79 @@
+"""The status message: queue position, then progress with a bar and an ETA, edited at a bounded rate."""
+
+from datetime import timedelta
+
+import pytest
+from aiogram.utils.i18n import I18n
+from rq.job import Job, JobStatus
+from rq.utils import now
+
+from shopshot.bot.app import create_bot, locales_dir
+from shopshot.bot.status_board import StatusBoard
+from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.spec import JobSpec
+
+CHAT = 77
+
+
+@pytest.fixture
+async def board_and_bot(settings, stand_in, redis, api):
+    await api.send_text(CHAT, "/start")  # Telegram knows a private chat once its user has written
+    bot = create_bot(settings, stand_in)
+    jobs = JobQueue(redis, settings.queue)
+    i18n = I18n(path=locales_dir(), default_locale="en", domain="shopshot")
+    yield StatusBoard(bot, jobs, i18n, min_edit_s=0.0), bot, jobs
+    await bot.session.close()
+
+
+async def _queue(bot, jobs: JobQueue, language: str = "en") -> tuple[str, int]:
+    status = await bot.send_message(CHAT, "⏳")
+    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=status.message_id, image_key="k", preset="white", ratio="1:1", variants=1, seed=1, language=language)
+    return jobs.enqueue(spec), status.message_id
+
+
+def _start(jobs: JobQueue, job_id: str, progress: float, elapsed_s: float) -> None:
+    job = Job.fetch(job_id, connection=jobs.redis)
+    job.set_status(JobStatus.STARTED)
+    job.started_at = now() - timedelta(seconds=elapsed_s)
+    job.meta["progress"] = progress
+    job.save()
+
+
+async def test_queue_position_then_progress_and_eta(board_and_bot, api):
+    board, bot, jobs = board_and_bot
+    first, first_message = await _queue(bot, jobs)
+    second, second_message = await _queue(bot, jobs)
+    await board.refresh()
+    texts = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}
+    assert "position 1" in texts[first_message] and "position 2" in texts[second_message]
+    _start(jobs, first, progress=0.5, elapsed_s=4)
+    await board.refresh()
+    text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[first_message]
+    assert "▓▓▓▓▓░░░░░ 50%" in text and "About 4 seconds left." in text
+
+
+async def test_status_speaks_the_jobs_language(board_and_bot, api):
+    board, bot, jobs = board_and_bot
+    _, message_id = await _queue(bot, jobs, language="zh_Hans")
+    await board.refresh()
+    text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
+    assert "1" in text and "position" not in text and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+async def test_edits_are_throttled_and_unchanged_text_is_not_resent(board_and_bot, api):
+    board, bot, jobs = board_and_bot
+    board.min_edit_s = 60.0
+    job_id, _ = await _queue(bot, jobs)
+    await board.refresh()
+    await board.refresh()  # same text: no edit
+    _start(jobs, job_id, progress=0.3, elapsed_s=1)
+    await board.refresh()  # changed, but inside the minimum interval: no edit
+    assert len(await api.calls("editMessageText")) == 1
+
+
+async def test_delivered_jobs_are_left_alone(board_and_bot, api, redis):
+    board, bot, jobs = board_and_bot
+    job_id, _ = await _queue(bot, jobs)
+    redis.hdel("shopshot:active", job_id)
+    await board.refresh()
+    assert await api.calls("editMessageText") == []
