@@ -21,13 +21,13 @@ from redis import Redis
 from rq.job import Job
 
 from shopshot.bot.app import run_bot
-from shopshot.bot.callbacks import BackdropPicked, Step
+from shopshot.bot.callbacks import Step
 from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import buttons, newer_than, with_button
+from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
 from shopshot.playground.standin import StandIn
 
 SELLERS = 30
@@ -93,11 +93,7 @@ async def intake_rate(start_bot, answered) -> float:
 async def one_job(api: StandInClient, user: int) -> str:
     """Take one seller from photo to album; return the job id."""
     await api.send_photo(user, sample_photo())
-    gallery = await api.wait_for(user, with_button("bd:"))
-    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
-    options = await api.wait_for(user, with_button("op:"))
-    await api.press(user, options["message_id"], data=Step(action="continue").pack())
-    summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))
+    summary = await reach_summary(api, user, Choices(preset="white"))
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
     final = await api.wait_for(user, with_button("rs:"), timeout=120)
     return buttons(final)[0]["callback_data"].split(":")[-1]

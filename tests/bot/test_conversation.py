@@ -11,7 +11,8 @@ from shopshot.bot.callbacks import BackdropPicked, ResultAction, Step
 from shopshot.config import Settings
 from shopshot.pipeline.intake import load_image
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, sample_photo, with_button
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, reach_summary, with_button
 
 USER = 501
 
@@ -112,11 +113,8 @@ async def _wait_answers(api, count: int) -> list[dict]:
 
 
 async def test_double_tap_on_confirm_queues_one_job(bot, worker, api, tmp_path):
-    gallery = await _start_and_send_photo(api)
-    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
-    options = await api.wait_for(USER, with_button("op:"))
-    await api.press(USER, options["message_id"], data=Step(action="continue").pack())
-    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    await _start_and_send_photo(api)
+    summary = await reach_summary(api, USER, Choices(preset="white"))
     confirm = Step(action="confirm").pack()
     await api.press(USER, summary["message_id"], data=confirm)
     await api.press(USER, summary["message_id"], data=confirm)  # the button is still there until the first edit lands
@@ -133,22 +131,15 @@ async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, work
     await api.send_text(USER, "/start")
     await api.wait_for(USER, newer_than(0))
     await api.send_document(USER, blank.getvalue(), "blank.png", mime_type="image/png")
-    gallery = await api.wait_for(USER, with_button("bd:"))
-    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
-    options = await api.wait_for(USER, with_button("op:"))
-    await api.press(USER, options["message_id"], data=Step(action="continue").pack())
-    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    summary = await reach_summary(api, USER, Choices(preset="white"))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=60)
     assert "couldn't find a product" in failure["text"]
 
 
 async def test_bot_restart_between_choosing_and_confirming_resumes(bot, worker, api):
-    gallery = await _start_and_send_photo(api)
-    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="wall").pack())
-    options = await api.wait_for(USER, with_button("op:"))
-    await api.press(USER, options["message_id"], data=Step(action="continue").pack())
-    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    await _start_and_send_photo(api)
+    summary = await reach_summary(api, USER, Choices(preset="wall"))
     await bot.stop()
     bot.start()
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())

@@ -60,13 +60,18 @@ async def play_conversation(api_url: str, user_id: int, photo: bytes, out: Path,
         await api.send_text(user_id, "/start", language_code=language)
         await api.wait_for(user_id, newer_than(0))
         await api.send_photo(user_id, photo, language_code=language)
-        gallery = await api.wait_for(user_id, with_button(f"{BackdropPicked.__prefix__}:"))
-        await api.press(user_id, gallery["message_id"], data=BackdropPicked(key=choices.preset).pack(), language_code=language)
-        await choose_options(api, user_id, choices, language)
-        summary = await api.wait_for(user_id, with_button(Step(action="confirm").pack()))
+        summary = await reach_summary(api, user_id, choices, language)
         await api.press(user_id, summary["message_id"], data=Step(action="confirm").pack(), language_code=language)
         await api.wait_for(user_id, with_button(f"{ResultAction.__prefix__}:"), timeout=timeout)
         return await save_transcript(api, user_id, out)
+
+
+async def reach_summary(api: StandInClient, user_id: int, choices: Choices = Choices(), language: str = "en") -> dict:
+    """From the gallery to the summary: pick the backdrop and the options, press Continue; return the summary."""
+    gallery = await api.wait_for(user_id, with_button(f"{BackdropPicked.__prefix__}:"))
+    await api.press(user_id, gallery["message_id"], data=BackdropPicked(key=choices.preset).pack(), language_code=language)
+    await choose_options(api, user_id, choices, language)
+    return await api.wait_for(user_id, with_button(Step(action="confirm").pack()))
 
 
 async def choose_options(api: StandInClient, user_id: int, choices: Choices, language: str) -> None:
