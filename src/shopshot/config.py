@@ -10,7 +10,8 @@ STAND_IN_TOKEN = "1234567:shopshot-local-stand-in"
 
 
 class QueueSettings(BaseModel):
-    name: str = "studio"
+    name: str = "studio"        # served by CPU workers (the studio backend)
+    gpu_name: str = "gpu"       # served by GPU workers (the diffusion backend)
     job_timeout_s: int = 300
     retries: int = 2
     failure_ttl_s: int = 7 * 24 * 3600

@@ -114,3 +114,15 @@ def test_an_expired_photo_is_reported(redis, settings, blobs):
     _work(redis, settings, StudioBackend())
     [event] = _events(redis, settings)
     assert event.error == "InputExpired"
+
+
+def test_gpu_jobs_go_to_the_gpu_queue_which_is_offered_only_while_a_gpu_worker_lives(redis, settings, blobs):
+    jobs = JobQueue(redis, settings.queue)
+    jobs.enqueue(_spec(blobs, sample_photo(), backend="diffusion", task="model", model="m1"))
+    assert (jobs.gpu_queue.count, jobs.queue.count) == (1, 0)
+    assert not jobs.gpu_available()
+    worker = StudioWorker([jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend()))
+    worker.register_birth()
+    assert jobs.gpu_available()
+    worker.register_death()
+    assert not jobs.gpu_available()

@@ -4,7 +4,7 @@ import statistics
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.callbacks import Callback
 from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
@@ -35,10 +35,19 @@ class JobQueue:
         self.redis = redis
         self.settings = settings
         self.queue = Queue(settings.name, connection=redis)
+        self.gpu_queue = Queue(settings.gpu_name, connection=redis)
+
+    def queue_for(self, backend: str) -> Queue:
+        """The queue whose workers run this backend."""
+        return self.gpu_queue if backend == "diffusion" else self.queue
+
+    def gpu_available(self) -> bool:
+        """True while at least one GPU worker is registered (RQ drops workers that stop heartbeating)."""
+        return Worker.count(connection=self.redis, queue=self.gpu_queue) > 0
 
     def enqueue(self, spec: JobSpec) -> str:
         """Queue a render job for a spec and remember it as active; return the job id."""
-        job = self.queue.enqueue(
+        job = self.queue_for(spec.backend).enqueue(
             RENDER,
             spec.to_json(),
             job_timeout=self.settings.job_timeout_s,

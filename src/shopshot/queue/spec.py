@@ -16,6 +16,9 @@ class JobSpec:
     seed: int
     language: str
     backend: str = "studio"
+    task: str = "backdrop"          # "backdrop", "model" or "mannequin"
+    model: str | None = None        # a model preset, for "model" and "mannequin"
+    prompt_extra: str = ""          # the seller's optional one-line addition to a backdrop
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""

@@ -3,10 +3,11 @@
 import logging
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend
+from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import CONTEXT, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def build_worker(settings: Settings, redis_url: str, name: str | None = None) ->
     backend.setup()
     connection = Redis.from_url(redis_url)
     # One queue per worker: RQ pops atomically (BLMOVE) only when a worker listens to one queue.
-    queue = Queue(settings.queue.name, connection=connection)
+    queue = JobQueue(connection, settings.queue).queue_for(settings.backend)
     context = WorkerContext(settings=settings, backend=backend)
     return StudioWorker([queue], connection=connection, context=context, name=name)
 
@@ -41,5 +42,5 @@ def build_worker(settings: Settings, redis_url: str, name: str | None = None) ->
 def run_worker(settings: Settings, redis_url: str, burst: bool = False) -> None:
     """Serve jobs until stopped (or until the queue is empty, with burst)."""
     worker = build_worker(settings, redis_url)
-    log.info("worker %s serving queue %r with the %s backend", worker.name, settings.queue.name, settings.backend)
+    log.info("worker %s serving queue %r with the %s backend", worker.name, worker.queue_names()[0], settings.backend)
     worker.work(burst=burst, logging_level=settings.log_level)
