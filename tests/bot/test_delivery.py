@@ -1,0 +1,75 @@
+"""Result delivery from the stream: acknowledged after sending, claimed again after a crash, sent once."""
+
+import pytest
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis as AsyncRedis
+
+from shopshot.bot.app import create_bot, locales_dir
+from shopshot.bot.delivery import Delivery
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.queue.events import JobEvent, ResultImage, publish
+from shopshot.queue.spec import JobSpec
+from shopshot.queue.store import BlobStore
+
+CHAT = 91
+
+
+@pytest.fixture
+async def deliveries(settings, stand_in, redis_url, api):
+    await api.send_text(CHAT, "/start")
+    bot = create_bot(settings, stand_in)
+    redis = AsyncRedis.from_url(redis_url)
+    i18n = I18n(path=locales_dir(), default_locale="en", domain="shopshot")
+
+    def consumer(name: str) -> Delivery:
+        return Delivery(bot, redis, settings.queue, i18n, name)
+
+    yield consumer
+    await redis.aclose()
+    await bot.session.close()
+
+
+def _done_event(redis, settings, job_id: str) -> JobEvent:
+    blobs = BlobStore(redis, settings.queue.image_ttl_s)
+    photo = blobs.put(sample_photo())
+    images = [ResultImage(photo_key=photo, file_key=photo, seed=seed, width=1200, height=1500) for seed in (3, 4)]
+    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=photo, preset="white", ratio="1:1", variants=2, seed=3, language="en")
+    return JobEvent("done", job_id, spec, images=images)
+
+
+async def _albums(api) -> int:
+    return sum(1 for call in await api.calls("sendMediaGroup") if call["ok"]) // 2  # photos, then files
+
+
+async def test_an_entry_left_by_a_crashed_consumer_is_claimed_and_delivered_once(deliveries, redis, settings, api):
+    crashed, survivor = deliveries("bot-a"), deliveries("bot-b")
+    await crashed.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-1"))
+    taken = await crashed.redis.xreadgroup(crashed.group, crashed.consumer, {crashed.stream: ">"}, count=10)
+    assert len(taken[0][1]) == 1  # read, never acknowledged: the bot died here
+    survivor.claim_idle_ms = 0
+    assert await survivor.step(block_ms=10) == 1
+    assert await _albums(api) == 1
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+
+
+async def test_a_retried_job_publishing_twice_sends_one_album(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-2"))
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-2"))
+    assert await delivery.step(block_ms=10) == 2
+    assert await _albums(api) == 1
+    messages = await api.messages(CHAT)
+    assert sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 1
+
+
+async def test_a_failure_event_reaches_the_seller_with_a_retry_button(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    event = _done_event(redis, settings, "job-3")
+    publish(redis, settings.queue.events_stream, JobEvent("failed", "job-3", event.spec, error="NoProductFound"))
+    await delivery.step(block_ms=10)
+    last = (await api.messages(CHAT))[-1]
+    assert "couldn't find a product" in last["text"]
+    assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-3"

@@ -1,0 +1,38 @@
+"""`shopshot render`: the pipeline on local files, with a one-line reason for each file it cannot use."""
+
+import subprocess
+import sys
+
+from PIL import Image
+
+from shopshot.pipeline.gallery import sample_photo
+
+
+def _render(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "shopshot", "render", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_render_writes_each_variant(tmp_path):
+    (tmp_path / "mug.jpg").write_bytes(sample_photo())
+    done = _render("mug.jpg", "--preset", "podium", "--ratio", "4:5", "--variants", "2", "--seed", "5", "-o", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = sorted((tmp_path / "out").iterdir())
+    assert [path.name for path in written] == ["mug-podium-4x5-5.png", "mug-podium-4x5-6.png"]
+    width, height = Image.open(written[0]).size
+    assert abs(width / height - 0.8) < 0.005
+
+
+def test_bad_input_exits_non_zero_with_one_line_per_file(tmp_path):
+    (tmp_path / "mug.jpg").write_bytes(sample_photo())
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    done = _render("mug.jpg", "broken.jpg", "missing.png", "-o", "out", cwd=tmp_path)
+    assert done.returncode == 1
+    reasons = [line for line in done.stderr.splitlines() if line.startswith("shopshot render:")]
+    assert len(reasons) == 2 and "broken.jpg: I couldn't read that file" in reasons[0] and "missing.png" in reasons[1]
+    assert (tmp_path / "out" / "mug-white-1x1-0.png").exists()
+
+
+def test_an_unknown_preset_is_refused(tmp_path):
+    (tmp_path / "mug.jpg").write_bytes(sample_photo())
+    done = _render("mug.jpg", "--preset", "marble", cwd=tmp_path)
+    assert done.returncode == 1 and "Unknown choice: marble." in done.stderr
