@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCALES := src/shopshot/locales
 POT := $(LOCALES)/shopshot.pot
-# The image pipeline needs no torch yet; GPU backends will install it from here (CPU build by default).
+# torch for the diffusion backend and its tests: a CPU build by default; on a GPU box, e.g.
+# `make TORCH_SPEC="torch==2.13.0 --index-url <your CUDA wheel index>" ...`.
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/shopshot.po)
@@ -25,13 +26,15 @@ system:
 bench: install catalogs
 	$(PY) bench/studio.py
 	$(PY) bench/service.py
+	$(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet $(TORCH_SPEC)
+	$(PY) -m pip install --quiet -e ".[dev,gpu]"
 	touch $(STAMP)
 
 catalogs: $(MO)

@@ -27,6 +27,18 @@ class LimitSettings(BaseModel):
     min_side: int = 256
 
 
+class DiffusionSettings(BaseModel):
+    """The diffusion backend: where the weights are, how they run, which licences are allowed."""
+
+    cache_dir: Path | None = None  # the Hugging Face cache; None = its default (HF_HOME / HF_HUB_CACHE)
+    device: str = "auto"  # "auto": cuda, then mps, then cpu
+    dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, else float16; float32 on cpu
+    mode: str = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
+    compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after)
+    cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
+    allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_nested_delimiter="__", extra="ignore")
 
@@ -37,8 +49,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     default_language: str = "en"
     backend: str = "studio"
+    playground_port: int = 8080
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
+    diffusion: DiffusionSettings = DiffusionSettings()
 
     @property
     def uses_stand_in(self) -> bool:

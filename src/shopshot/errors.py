@@ -10,7 +10,8 @@ ShopshotError
  │    ├── NoProductFound       the cut-out found nothing that looks like a product
  │    └── InvalidOption        an unknown preset, ratio or variant count
  ├── InputExpired          the stored photo or result is gone (TTL passed)
- └── JobFailed             the worker could not finish a job
+ ├── JobFailed             the worker could not finish a job
+ └── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
 
 `message` is an English source string marked with `N_` and translated by the one place that
 shows it; `params` fill its `{placeholders}` after translation.
@@ -70,3 +71,7 @@ class InputExpired(ShopshotError):
 
 class JobFailed(ShopshotError):
     message = N_("Something went wrong while making your images. Please try again.")
+
+
+class ModelsMissing(ShopshotError):
+    message = N_("Model weights are missing: {models}. Run `shopshot models pull` to download them.")

@@ -14,7 +14,7 @@ from shopshot.pipeline.studio import RenderRequest
 
 def render_files(photos: list[Path], preset: str, ratio: str, variants: int, seed: int, out: Path, settings: Settings) -> int:
     """Render every photo; print one line per failure and return non-zero if any failed."""
-    backend = load_backend(settings.backend)
+    backend = load_backend(settings.backend, settings)
     backend.setup()
     out.mkdir(parents=True, exist_ok=True)
     failures = 0

@@ -20,7 +20,7 @@ from redis.asyncio import Redis as AsyncRedis
 from shopshot.bot import errors
 from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.gallery import backdrop_gallery, model_gallery
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
 from shopshot.bot.status_board import StatusBoard
@@ -60,7 +60,8 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
     dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
-    dispatcher["gallery"] = Gallery()
+    dispatcher["gallery"] = backdrop_gallery()
+    dispatcher["models"] = model_gallery()
     dispatcher["jobs"] = jobs
     dispatcher["redis"] = redis
     dispatcher["i18n"] = i18n
@@ -77,6 +78,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
         asyncio.create_task(run_forever(delivery, "delivery")),
         asyncio.create_task(run_forever(board, "status board")),
         asyncio.create_task(dispatcher["gallery"].warm_up()),
+        asyncio.create_task(dispatcher["models"].warm_up()),
     ]
 
 

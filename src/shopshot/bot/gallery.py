@@ -1,35 +1,46 @@
-"""The backdrop gallery: numbered thumbnail sheets rendered by the pipeline, cached per page."""
+"""Preset galleries (backdrops, fashion models): numbered sheets rendered by the pipeline, cached per page."""
 
 import asyncio
 import io
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from aiogram.types import BufferedInputFile, InputFile
+from PIL import Image
 
-from shopshot.pipeline.gallery import render_gallery
-from shopshot.pipeline.presets import BACKDROPS, Backdrop
+from shopshot.pipeline.gallery import render_gallery, render_model_gallery
+from shopshot.pipeline.people import MODEL_PRESETS
+from shopshot.pipeline.presets import BACKDROPS
 
 PAGE_SIZE = 6
 
 
-class Gallery:
-    """Pages of backdrops; each page's image is rendered once, then re-sent by Telegram file id."""
+class Preset(Protocol):
+    key: str
+    title: str
 
-    def __init__(self) -> None:
+
+class Gallery:
+    """Pages of presets; each page's image is rendered once, then re-sent by Telegram file id."""
+
+    def __init__(self, presets: Sequence[Preset], render: Callable[[list[str], int], Image.Image]) -> None:
+        self.presets = presets
+        self.render_sheet = render
         self.file_ids: dict[int, str] = {}
         self.jpegs: dict[int, bytes] = {}
-        self.pages = (len(BACKDROPS) + PAGE_SIZE - 1) // PAGE_SIZE
+        self.pages = (len(presets) + PAGE_SIZE - 1) // PAGE_SIZE
         self._rendering = asyncio.Lock()
 
-    def items(self, page: int) -> list[tuple[int, Backdrop]]:
-        """The backdrops on a page with their gallery numbers."""
+    def items(self, page: int) -> list[tuple[int, Preset]]:
+        """The presets on a page with their gallery numbers."""
         start = page * PAGE_SIZE
-        return [(start + index + 1, item) for index, item in enumerate(BACKDROPS[start : start + PAGE_SIZE])]
+        return [(start + index + 1, item) for index, item in enumerate(self.presets[start : start + PAGE_SIZE])]
 
     async def photo(self, page: int) -> InputFile | str:
         """The page's image: a known Telegram file id, or the rendered JPEG to upload."""
         if page in self.file_ids:
             return self.file_ids[page]
-        return BufferedInputFile(await self.render(page), filename=f"backdrops-{page + 1}.jpg")
+        return BufferedInputFile(await self.render(page), filename=f"gallery-{page + 1}.jpg")
 
     async def render(self, page: int) -> bytes:
         """The page's JPEG, rendered once per process; sellers arriving together wait for that one render."""
@@ -50,5 +61,15 @@ class Gallery:
     def _jpeg(self, page: int) -> bytes:
         keys = [item.key for _, item in self.items(page)]
         buffer = io.BytesIO()
-        render_gallery(keys, first_number=page * PAGE_SIZE + 1).save(buffer, "JPEG", quality=90)
+        self.render_sheet(keys, page * PAGE_SIZE + 1).save(buffer, "JPEG", quality=90)
         return buffer.getvalue()
+
+
+def backdrop_gallery() -> Gallery:
+    """The backdrop presets, with the sample product on each."""
+    return Gallery(BACKDROPS, render_gallery)
+
+
+def model_gallery() -> Gallery:
+    """The fashion-model presets, as stylised portraits."""
+    return Gallery(MODEL_PRESETS, render_model_gallery)

@@ -1,8 +1,13 @@
-"""The rendering backends a worker can load by name (`Settings.backend`)."""
+"""The rendering backends a worker can load by name (`Settings.backend`).
+
+Only the studio backend is imported here: the diffusion backend (torch, diffusers) is imported when
+it is asked for, so the bot, which imports the pipeline for its gallery, never loads torch.
+"""
 
 from collections.abc import Callable
 from typing import Protocol
 
+from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import InvalidOption
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, StudioBackend
 
@@ -11,19 +16,30 @@ class Backend(Protocol):
     """The model contract: `setup()` once per process, then `run()` per request."""
 
     name: str
+    tasks: frozenset[str]
 
     def setup(self) -> None: ...
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]: ...
 
 
-_BACKENDS: dict[str, Callable[[], Backend]] = {"studio": StudioBackend}
+def _studio(settings: Settings | None) -> Backend:
+    return StudioBackend()
 
 
-def load_backend(name: str) -> Backend:
+def _diffusion(settings: Settings | None) -> Backend:
+    from shopshot.pipeline.diffusion.backend import DiffusionBackend
+
+    return DiffusionBackend(settings.diffusion if settings is not None else DiffusionSettings())
+
+
+_BACKENDS: dict[str, Callable[[Settings | None], Backend]] = {"studio": _studio, "diffusion": _diffusion}
+
+
+def load_backend(name: str, settings: Settings | None = None) -> Backend:
     """A new, not yet set up, backend by name; unknown names raise InvalidOption."""
     try:
         factory = _BACKENDS[name]
     except KeyError:
         raise InvalidOption(value=name) from None
-    return factory()
+    return factory(settings)

@@ -1,4 +1,5 @@
-"""The preset gallery: one picture of numbered thumbnails, the sample product on each backdrop."""
+"""The preset galleries: one picture of numbered thumbnails, the sample product on each backdrop, or
+a stylised portrait for each fashion-model preset (drawn, no model weights, no words)."""
 
 import io
 from collections.abc import Sequence
@@ -11,11 +12,14 @@ from PIL import Image, ImageDraw, ImageFont
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import Cutout, cut_out
 from shopshot.pipeline.layout import ratio
+from shopshot.pipeline.people import ModelPreset, model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import render_variant
 
 _BACKGROUND = (244, 242, 239)
 _BADGE = (28, 28, 30)
+_PORTRAIT_BACKGROUND = (226, 221, 214)
+_GARMENT = (74, 82, 96)
 
 
 def sample_photo() -> bytes:
@@ -31,11 +35,21 @@ def sample_product() -> Image.Image:
 def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = 320, columns: int = 3) -> Image.Image:
     """Numbered thumbnails of these presets, `columns` to a row, numbered from `first_number`."""
     presets = [backdrop(key) for key in keys]
+    return _sheet([_thumbnail(preset.key, thumb) for preset in presets], first_number, thumb, columns)
+
+
+def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = 320, columns: int = 3) -> Image.Image:
+    """Numbered portrait tiles of these model presets, laid out like `render_gallery`."""
+    presets = [model_preset(key) for key in keys]
+    return _sheet([_portrait(preset, thumb) for preset in presets], first_number, thumb, columns)
+
+
+def _sheet(tiles: list[Image.Image], first_number: int, thumb: int, columns: int) -> Image.Image:
+    """Badge the square tiles with numbers from `first_number` and lay them out in rows."""
     gap = max(4, thumb // 20)
-    rows = -(-len(presets) // columns)
+    rows = -(-len(tiles) // columns)
     sheet = Image.new("RGB", (columns * (thumb + gap) + gap, rows * (thumb + gap) + gap), _BACKGROUND)
-    for index, preset in enumerate(presets):
-        tile = _thumbnail(preset.key, thumb)
+    for index, tile in enumerate(tiles):
         _badge(tile, first_number + index)
         sheet.paste(tile, (gap + (index % columns) * (thumb + gap), gap + (index // columns) * (thumb + gap)))
     return sheet
@@ -65,3 +79,35 @@ def _badge(tile: Image.Image, number: int) -> None:
     draw.ellipse(box, fill=_BADGE, outline=(255, 255, 255), width=max(2, size // 18))
     font = ImageFont.load_default(size=int(size * (0.62 if number < 10 else 0.5)))
     draw.text((margin + size / 2, margin + size / 2), str(number), font=font, fill=(255, 255, 255), anchor="mm")
+
+
+def _portrait(preset: ModelPreset, thumb: int) -> Image.Image:
+    """A head-and-shoulders figure in the preset's skin tone and hair, drawn at 4x and scaled down."""
+    side = 4 * thumb
+    tile = Image.new("RGB", (side, side), _PORTRAIT_BACKGROUND)
+    draw, unit = ImageDraw.Draw(tile), side / 100
+    draw.rounded_rectangle(_box(unit, 18, 74, 82, 112), radius=16 * unit, fill=_GARMENT)
+    _hair_behind(draw, unit, preset)
+    draw.rectangle(_box(unit, 44, 56, 56, 76), fill=preset.skin)
+    draw.ellipse(_box(unit, 34, 24, 66, 64), fill=preset.skin)
+    cap_bottom = 46 if preset.hair_style == "cropped" else 58
+    draw.chord(_box(unit, 33, 22, 67, cap_bottom), 180, 360, fill=preset.hair)
+    return tile.resize((thumb, thumb), Image.Resampling.LANCZOS)
+
+
+def _box(unit: float, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """A box given in percent of the tile, in pixels."""
+    return x0 * unit, y0 * unit, x1 * unit, y1 * unit
+
+
+def _hair_behind(draw: ImageDraw.ImageDraw, unit: float, preset: ModelPreset) -> None:
+    """Hair that falls behind the head: long or wavy to the shoulders, curly volume, a bob, a bun."""
+    style, hair = preset.hair_style, preset.hair
+    if style in ("long", "wavy"):
+        draw.rounded_rectangle(_box(unit, 30, 26, 70, 84), radius=14 * unit, fill=hair)
+    elif style == "curly":
+        draw.ellipse(_box(unit, 22, 12, 78, 66), fill=hair)
+    elif style == "bob":
+        draw.rounded_rectangle(_box(unit, 30, 22, 70, 62), radius=12 * unit, fill=hair)
+    elif style == "bun":
+        draw.ellipse(_box(unit, 42, 12, 58, 28), fill=hair)

@@ -11,16 +11,22 @@ from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES, Stage, Style
 from shopshot.pipeline.cutout import Cutout, cut_out
 from shopshot.pipeline.layout import VARIANT_CHOICES, Ratio, place_product, ratio
-from shopshot.pipeline.presets import backdrop
+from shopshot.pipeline.presets import Backdrop, backdrop
 
 
 @dataclass
 class RenderRequest:
+    """One job: `task` picks the recipe; `model`, `prompt_extra` and `mode` matter to diffusion backends."""
+
     image: Image.Image
     preset: str
     ratio: str
     variants: int
     seed: int
+    task: str = "backdrop"  # "backdrop", "model" (model swap) or "mannequin"
+    model: str | None = None  # a people.MODEL_PRESETS key, for "model" and "mannequin"
+    prompt_extra: str = ""  # the seller's one-line addition to the prompt
+    mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
 
 
 @dataclass
@@ -35,6 +41,7 @@ class StudioBackend:
     """Studio shots without model weights: one cut-out per request, one backdrop per variant."""
 
     name = "studio"
+    tasks = frozenset({"backdrop"})
 
     def setup(self) -> None:
         """Nothing to load: the studio backend is plain image processing."""
@@ -54,13 +61,20 @@ class StudioBackend:
 
 def _check(request: RenderRequest) -> tuple[Style, Ratio]:
     """Validate the options before any pixel work; return the style and ratio they name."""
-    style = STYLES[backdrop(request.preset).key]
-    shape = ratio(request.ratio)
+    preset, shape = check_request(request, StudioBackend.tasks)
+    return STYLES[preset.key], shape
+
+
+def check_request(request: RenderRequest, tasks: frozenset[str]) -> tuple[Backdrop, Ratio]:
+    """The checks every backend makes first: task, preset, ratio, variant count, image mode."""
+    if request.task not in tasks:
+        raise InvalidOption(value=request.task)
+    preset, shape = backdrop(request.preset), ratio(request.ratio)
     if request.variants not in VARIANT_CHOICES or isinstance(request.variants, bool):
         raise InvalidOption(value=request.variants)
     if request.image.mode != "RGB":
         raise ValueError(f"RenderRequest.image must be RGB (from load_image), not {request.image.mode}")
-    return style, shape
+    return preset, shape
 
 
 def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, seed: int) -> RenderedImage:

@@ -158,3 +158,24 @@ def _jpeg(pixels: np.ndarray, quality: int) -> Image.Image:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
     return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+# A standing figure as (label, box in percent of width and height), drawn in this order.
+_FIGURE = (("Left-leg", (36, 75, 48, 98)), ("Right-leg", (52, 75, 64, 98)), ("Pants", (35, 55, 65, 80)),
+           ("Left-arm", (20, 28, 32, 59)), ("Right-arm", (68, 28, 80, 59)), ("Upper-clothes", (30, 25, 70, 57)),
+           ("Hair", (37, 4, 63, 15)), ("Face", (38, 8, 62, 24)))
+
+
+def synthetic_person(labels: tuple[str, ...], size: tuple[int, int] = (120, 200), seed: int = 3) -> tuple[Image.Image, np.ndarray]:
+    """A blocky standing figure in a noisy top and trousers, with its clothes-parsing label map.
+
+    `labels` is the parser's label list (index = label id); it must name every part of the figure.
+    """
+    width, height = size
+    label_map = np.full((height, width), labels.index("Background"), np.uint8)
+    for name, (x0, y0, x1, y1) in _FIGURE:
+        label_map[y0 * height // 100 : y1 * height // 100, x0 * width // 100 : x1 * width // 100] = labels.index(name)
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (len(labels), 3))
+    pixels = palette[label_map] + rng.integers(-12, 13, (height, width, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), label_map

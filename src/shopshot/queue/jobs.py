@@ -58,7 +58,16 @@ def render(spec_json: str) -> dict:
 
 def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> list[RenderedImage]:
     image = load_image(store.get(spec.image_key), context.settings.limits)
-    request = RenderRequest(image=image, preset=spec.preset, ratio=spec.ratio, variants=spec.variants, seed=spec.seed)
+    request = RenderRequest(
+        image=image,
+        preset=spec.preset,
+        ratio=spec.ratio,
+        variants=spec.variants,
+        seed=spec.seed,
+        task=spec.task,
+        model=spec.model,
+        prompt_extra=spec.prompt_extra,
+    )
     return context.backend.run(request, progress=lambda fraction: report_progress(job, fraction))
 
 

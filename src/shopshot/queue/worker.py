@@ -30,7 +30,7 @@ class StudioWorker(SimpleWorker):
 
 def build_worker(settings: Settings, redis_url: str, name: str | None = None) -> StudioWorker:
     """Load the backend and build a worker listening to the one configured queue."""
-    backend = load_backend(settings.backend)
+    backend = load_backend(settings.backend, settings)
     backend.setup()
     connection = Redis.from_url(redis_url)
     # One queue per worker: RQ pops atomically (BLMOVE) only when a worker listens to one queue.

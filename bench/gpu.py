@@ -1,0 +1,187 @@
+"""GPU benchmark of the diffusion backend: seconds per image, peak memory, FLOPs, utilisation.
+
+Each task runs through the real backend (`DiffusionBackend.run`: cut-out or parsing, depth,
+generation, full-size composite), built from the registry checkpoints' real configs with random
+weights, so nothing is downloaded; speed does not depend on the weights' values.
+
+    .venv/bin/python bench/gpu.py            # CUDA, SDXL at 1024×1024: eager (bf16 + SDPA) and torch.compile
+    .venv/bin/python bench/gpu.py --tiny     # CPU, tiny models, a few seconds: keeps this script working
+
+The model-swap and mannequin rows use a drawn figure whose labels stand in for the parser's answer
+(random SegFormer weights label noise); the parser itself still runs and is timed.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.flop_counter import FlopCounterMode
+
+from shopshot.config import DiffusionSettings
+from shopshot.pipeline.diffusion import architectures as arch
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype
+from shopshot.pipeline.diffusion.modes import MODES, Mode
+from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
+from shopshot.pipeline.gallery import sample_product
+from shopshot.pipeline.studio import RenderRequest
+from shopshot.pipeline.synthetic import synthetic_person
+
+TASKS = ("backdrop", "model", "mannequin")
+
+
+class FigureParser(ClothesParser):
+    """Runs the real parser (so it is timed) but answers with the drawn figure's labels."""
+
+    def __init__(self, real: ClothesParser, label_map: np.ndarray) -> None:
+        super().__init__(real.model)
+        self.label_map = label_map
+
+    def __call__(self, image: Image.Image) -> np.ndarray:
+        super().__call__(image)
+        return self.label_map
+
+
+def build_models(tiny: bool, settings: DiffusionSettings) -> Models:
+    """Every model at full (or tiny) size with random weights, placed as `setup()` would place them."""
+    scale = arch.TINY if tiny else arch.FULL
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    arch.seeded(0)
+    tokenizer = arch.tiny_tokenizer(Path(tempfile.mkdtemp()) / "tokenizer")  # ids only matter for shapes
+    with torch.device(device):  # initialise on the GPU: a 2.6 B-parameter UNet is slow to fill on a CPU
+        inpaint = arch.inpaint_pipeline(scale, tokenizer).to(dtype=dtype)
+        controlnet = arch.controlnet(scale).to(dtype=dtype)
+        depth = arch.depth_model(scale).to(dtype=dtype)
+        clothes = arch.clothes_parser(scale)
+    from diffusers import StableDiffusionXLControlNetInpaintPipeline
+
+    controlled = StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
+    native, align = inpaint.unet.config.sample_size * inpaint.vae_scale_factor, inpaint.vae_scale_factor * 8
+    models = Models(inpaint, controlled, DepthEstimator(depth), ClothesParser(clothes), native, align, device,
+                    settings.cpu_offload)
+    return place(models, settings)
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype, side: int) -> float:
+    """Measured FLOP/s of square matmuls: the ceiling the utilisation figures are taken against."""
+    a, b = (torch.randn(side, side, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    _sync(device)
+    runs, start = 10, time.perf_counter()
+    for _ in range(runs):
+        a @ b
+    _sync(device)
+    return 2 * side**3 * runs / (time.perf_counter() - start)
+
+
+def step_flops(models: Models, controlled: bool) -> float:
+    """FLOPs of one denoising step at native size: UNet (and ControlNet), batch 2 for guidance."""
+    unet = models.inpaint.unet
+    side = models.native // models.inpaint.vae_scale_factor
+    kind = {"device": models.device, "dtype": unet.dtype}
+    text = models.inpaint.text_encoder_2.config
+    hidden = torch.randn(2, 77, unet.config.cross_attention_dim, **kind)
+    extra = {"text_embeds": torch.randn(2, text.projection_dim, **kind), "time_ids": torch.randn(2, 6, **kind)}
+    timestep = torch.tensor(500, device=models.device)
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        if controlled:
+            models.controlled.controlnet(torch.randn(2, 4, side, side, **kind), timestep, hidden,
+                                         torch.randn(2, 3, models.native, models.native, **kind), added_cond_kwargs=extra)
+        unet(torch.randn(2, 9, side, side, **kind), timestep, hidden, added_cond_kwargs=extra)
+    return float(counter.get_total_flops())
+
+
+def requests(tiny: bool) -> dict[str, tuple[RenderRequest, np.ndarray | None]]:
+    """One request per task (podium uses the depth ControlNet), photos at typical phone-upload sizes."""
+    product = sample_product().resize((240, 300) if tiny else (1200, 1500), Image.Resampling.LANCZOS)
+    figure, labels = synthetic_person(arch.CLOTHES_LABELS, (120, 200) if tiny else (768, 1280))
+    return {"backdrop": (RenderRequest(product, "podium", "1:1", 1, 0), None),
+            "model": (RenderRequest(figure, "studio", "3:4", 1, 0, task="model", model="amara"), labels),
+            "mannequin": (RenderRequest(figure, "studio", "3:4", 1, 0, task="mannequin", model="kwame"), labels)}
+
+
+def seconds_per_image(backend: DiffusionBackend, request: RenderRequest, mode: str, runs: int) -> tuple[float, int]:
+    """Median seconds for one image after a warm-up run, and the output's long side."""
+    request.mode = mode
+    [result] = backend.run(request)  # warm-up: lazy init, cuDNN autotune, compilation
+    times = []
+    for _ in range(runs):
+        _sync(backend.models.device)
+        start = time.perf_counter()
+        backend.run(request)
+        _sync(backend.models.device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), max(result.image.size)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _peak(device: torch.device) -> str:
+    return f"{torch.cuda.max_memory_allocated() / 2**30:.1f}" if device.type == "cuda" else "-"
+
+
+def _si(value: float) -> str:
+    """A FLOP count or rate with its SI prefix: 6.8 T, 12 G."""
+    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {prefix}"
+    return f"{value:.3g} "
+
+
+def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float) -> list[str]:
+    """Table rows for every task and mode with one backend build (eager or compiled)."""
+    settings = DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled)
+    backend = DiffusionBackend(settings, modes=modes)
+    backend.models = build_models(tiny, settings)
+    rows = []
+    for task, (request, labels) in requests(tiny).items():
+        if labels is not None:
+            backend.models.clothes = FigureParser(backend.models.clothes, labels)
+        controlled = task != "backdrop" or request.preset != "white"
+        flops = step_flops(backend.models, controlled)
+        for mode in modes.values():  # "of matmul rate": denoising FLOPs over the whole image's time
+            if backend.models.device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            seconds, side = seconds_per_image(backend, request, mode.key, runs)
+            utilisation = flops * mode.steps / seconds / rate
+            rows.append(f"| {task} | {mode.key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
+                        f"{seconds:.2f} | {3600 / seconds:.0f} | {_peak(backend.models.device)} | "
+                        f"{_si(flops)}FLOP | {utilisation:.0%} | {side} |")
+    return rows
+
+
+def main() -> None:
+    """Print the benchmark as a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny models on the CPU (a smoke test)")
+    parser.add_argument("--runs", type=int, default=None, help="timed runs per row (default 3, tiny 1)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    args = parser.parse_args()
+    if not args.tiny and not torch.cuda.is_available():
+        parser.error("no CUDA device: run with --tiny for the CPU smoke test")
+    modes = {key: Mode(key, steps=2, guidance_scale=mode.guidance_scale) for key, mode in MODES.items()} if args.tiny else MODES
+    device = torch.device("cpu" if args.tiny else "cuda")
+    rate = matmul_rate(device, torch.float32 if args.tiny else torch.bfloat16, 512 if args.tiny else 8192)
+    print(f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}; "
+          f"measured matmul rate {_si(rate)}FLOP/s ({'fp32' if args.tiny else 'bf16'})")
+    print("| task | mode | build | s/image | images/hour | peak GiB | FLOP/step | of matmul rate | output side |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    runs = args.runs or (1 if args.tiny else 3)
+    for compiled in (False,) if args.tiny or args.no_compile else (False, True):
+        for row in bench(args.tiny, compiled, modes, runs, rate):
+            print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The diffusion backend: SDXL inpainting (+ depth ControlNet) behind the worker contract.
+
+This module imports no torch: the bot can import it; `setup()` loads torch, diffusers and weights.
+
+GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
+`bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
+0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together.
+Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB with the ControlNet
+(≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
+24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
+(≈ 8 GB peak, several seconds slower per image).
+"""
+
+from collections.abc import Callable
+
+from PIL import Image
+
+from shopshot.config import DiffusionSettings
+from shopshot.pipeline.diffusion.backdrop import plan_backdrop
+from shopshot.pipeline.diffusion.fashion import plan_person
+from shopshot.pipeline.diffusion.masks import generation_size, mask_at, upscale
+from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
+from shopshot.pipeline.diffusion.scene import Plan
+from shopshot.pipeline.people import model_preset
+from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
+
+
+class DiffusionBackend:
+    """Backdrops, model swaps and mannequin-to-model shots, with the product's pixels kept exactly."""
+
+    name = "diffusion"
+    tasks = frozenset({"backdrop", "model", "mannequin"})
+
+    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES) -> None:
+        self.settings = settings
+        self.modes = modes
+        self.models = None
+
+    def setup(self) -> None:
+        """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
+        from shopshot.pipeline.diffusion.loading import load_models
+
+        self.models = load_models(self.settings)
+
+    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]:
+        """Render `request.variants` images, variant i with seed `request.seed + i`."""
+        mode = self._check(request)
+        if self.models is None:
+            raise RuntimeError("DiffusionBackend.run() before setup()")
+        from shopshot.pipeline.diffusion.generation import generate
+
+        plan = self._plan(request)
+        inputs = self._inputs(plan)
+        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        results = []
+        for index in range(request.variants):
+            def on_step(fraction: float, index: int = index) -> None:
+                if progress is not None:
+                    progress((index + fraction) / request.variants)
+
+            pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
+            results.append(plan.finish(upscale(pixels, plan.init.size), request.seed + index))
+        return results
+
+    def _check(self, request: RenderRequest) -> Mode:
+        """Validate every option before any pixel work; return the mode the job runs in."""
+        preset, _ = check_request(request, self.tasks)
+        if request.task != "backdrop":
+            model_preset(request.model)
+        return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)
+
+    def _plan(self, request: RenderRequest) -> Plan:
+        planner = plan_backdrop if request.task == "backdrop" else plan_person
+        return planner(request, self.models)
+
+    def _inputs(self, plan: Plan):
+        """The plan at generation size: init image, repaint mask and depth."""
+        from shopshot.pipeline.diffusion.generation import Inputs
+
+        size = generation_size(plan.init.size, self.models.native, self.models.align)
+        image = plan.init.resize(size, Image.Resampling.LANCZOS)
+        depth = self.models.depth(plan.depth_source, size) if plan.depth_source is not None else None
+        return Inputs(plan.prompt, plan.negative_prompt, image, mask_at(plan.generate, size), depth,
+                      plan.depth_scale, plan.depth_until)

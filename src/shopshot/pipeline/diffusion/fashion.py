@@ -1,0 +1,76 @@
+"""Tasks "model" (model swap) and "mannequin": the garment kept, a person generated around it.
+
+1. Parse the photo into clothes and body parts (SegFormer, the clothes-parsing labels).
+2. Keep the garment: its pixels are pasted back at the end, exactly inside `protect`.
+3. "model": repaint face, hair and skin (head grown so new hair has room), keep the pose and body
+   through the photo's depth. "mannequin": repaint everything but the garment, mostly from depth,
+   with the backdrop preset's scene behind the person.
+Both keep the photo's own frame and size: `ratio` is checked but not applied (a new frame would
+mean outpainting the person, which these recipes do not do).
+"""
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from shopshot.errors import NoProductFound
+from shopshot.pipeline.diffusion.masks import grow, keep_and_blend, ring_width, shrink
+from shopshot.pipeline.diffusion.prompts import person_prompts
+from shopshot.pipeline.diffusion.scene import Plan
+from shopshot.pipeline.people import model_preset
+from shopshot.pipeline.presets import backdrop
+from shopshot.pipeline.studio import RenderedImage, RenderRequest
+
+GARMENT = ("Upper-clothes", "Skirt", "Pants", "Dress", "Belt", "Scarf")
+ACCESSORIES = ("Left-shoe", "Right-shoe", "Bag")
+HEAD = ("Hair", "Face", "Sunglasses", "Hat")
+LIMBS = ("Left-arm", "Right-arm", "Left-leg", "Right-leg")
+# Below this share of the frame the parser found no garment worth keeping.
+MIN_GARMENT = 0.01
+# New hair may fall wider than the old: the head's repaint area grows by this share of the long side.
+HEAD_ROOM = 0.04
+DEPTH = {"model": (0.55, 0.8), "mannequin": (0.8, 0.6)}  # (conditioning scale, share of steps)
+
+
+def plan_person(request: RenderRequest, models) -> Plan:
+    """Find the garment and the body, and describe the person to generate around the garment."""
+    person = model_preset(request.model)
+    labels = models.clothes(request.image)
+    garment = _largest_parts(models.clothes.mask(labels, GARMENT))
+    if garment.mean() < MIN_GARMENT:
+        raise NoProductFound()
+    size = request.image.size
+    keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == "model" else False)
+    core = shrink(keep, ring_width(size))
+    generate = _repaint_area(models.clothes, labels, request.task, size) & ~core
+    if not generate.any():
+        raise NoProductFound()
+    protect = shrink(keep, max(2, ring_width(size) // 2))
+    prompt, negative = person_prompts(person, request.task, request.prompt_extra)
+    if request.task == "mannequin":
+        prompt = f"{prompt}, {backdrop(request.preset).prompt}"
+    original = np.asarray(request.image)
+
+    def finish(generated: np.ndarray, seed: int) -> RenderedImage:
+        output = keep_and_blend(original, generated, generate, keep, protect)
+        return RenderedImage(Image.fromarray(output), seed, Image.fromarray((protect * 255).astype(np.uint8)), (0, 0))
+
+    scale, until = DEPTH[request.task]
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish)
+
+
+def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
+    """Model swap: the head (with room for new hair) and the skin; mannequin: everything."""
+    if task == "mannequin":
+        return np.ones(labels.shape, bool)
+    head = grow(clothes.mask(labels, HEAD), max(1, round(HEAD_ROOM * max(size))))
+    return head | grow(clothes.mask(labels, LIMBS), ring_width(size))
+
+
+def _largest_parts(mask: np.ndarray) -> np.ndarray:
+    """The mask without specks: components under a tenth of the largest are dropped."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return np.isin(labels, 1 + np.nonzero(areas >= 0.1 * areas.max())[0])

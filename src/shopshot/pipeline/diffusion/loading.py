@@ -1,0 +1,156 @@
+"""Loading the registry's checkpoints from the local Hugging Face cache, once per worker.
+
+Nothing is downloaded here (`local_files_only=True`): a missing checkpoint is a ModelsMissing
+error at `setup()`, naming what is missing and `shopshot models pull`.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from diffusers import ControlNetModel, StableDiffusionXLControlNetInpaintPipeline, StableDiffusionXLInpaintPipeline
+from huggingface_hub import try_to_load_from_cache
+from transformers import DepthAnythingForDepthEstimation, SegformerForSemanticSegmentation
+
+from shopshot.config import DiffusionSettings
+from shopshot.errors import InvalidOption, ModelsMissing
+from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, ModelSpec, allowed_models
+
+log = logging.getLogger(__name__)
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class Models:
+    """Everything the tasks run on; the two pipelines share every weight (`from_pipe`)."""
+
+    inpaint: StableDiffusionXLInpaintPipeline
+    controlled: StableDiffusionXLControlNetInpaintPipeline
+    depth: DepthEstimator
+    clothes: ClothesParser
+    native: int  # the UNet's native side in pixels (1024 for SDXL)
+    align: int  # generation sides are multiples of this (VAE factor × 8)
+    device: torch.device = torch.device("cpu")
+    cpu_offload: bool = False
+    _offloaded: object = None
+
+    def pipeline(self, controlled: bool):
+        """The pipeline for a job; with CPU offload, its hooks are set for the pipeline about to run."""
+        pipe = self.controlled if controlled else self.inpaint
+        if self.cpu_offload and self._offloaded is not pipe:
+            # The pipelines share modules, and offload hooks live on the modules: re-hook on a switch.
+            pipe.enable_model_cpu_offload(device=self.device)
+            self._offloaded = pipe
+        return pipe
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" picks cuda, then mps, then cpu; anything else is taken as a torch device name."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    """"auto" is bfloat16 where the GPU has it, float16 on other GPUs, float32 on cpu."""
+    if name != "auto":
+        try:
+            return _DTYPES[name]
+        except KeyError:
+            raise InvalidOption(value=name) from None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float16 if device.type == "mps" else torch.float32
+
+
+def check_cached(specs: tuple[ModelSpec, ...], cache_dir) -> None:
+    """Raise ModelsMissing naming every checkpoint that is not in the cache."""
+    missing = [spec for spec in specs
+               if not isinstance(try_to_load_from_cache(spec.repo_id, spec.index_file, cache_dir, spec.revision), str)]
+    if missing:
+        raise ModelsMissing(models=", ".join(f"{spec.key} ({spec.repo_id})" for spec in missing))
+
+
+@contextmanager
+def _reported_as_missing(spec: ModelSpec) -> Iterator[None]:
+    """A checkpoint whose files are incomplete in the cache is missing too."""
+    try:
+        yield
+    except OSError as error:
+        log.error("could not load %s from the cache: %s", spec.repo_id, error)
+        raise ModelsMissing(models=f"{spec.key} ({spec.repo_id})") from error
+
+
+def _source(spec: ModelSpec, settings: DiffusionSettings) -> dict:
+    return {"pretrained_model_name_or_path": spec.repo_id, "revision": spec.revision,
+            "cache_dir": settings.cache_dir, "local_files_only": True}
+
+
+def load_models(settings: DiffusionSettings) -> Models:
+    """Load, place and (optionally) compile every model the tasks use."""
+    specs = {spec.key: spec for spec in allowed_models(settings.allow_noncommercial)}
+    unlisted = [key for key in (INPAINT, CONTROLNET, DEPTH, CLOTHES) if key not in specs]
+    if unlisted:
+        raise ModelsMissing(models=", ".join(unlisted))
+    check_cached(tuple(specs.values()), settings.cache_dir)
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    inpaint, controlled = _load_pipelines(specs[INPAINT], specs[CONTROLNET], settings, dtype)
+    depth, clothes = _load_perception(specs[DEPTH], specs[CLOTHES], settings, dtype)
+    models = Models(inpaint, controlled, depth, clothes, *_native(inpaint), device, settings.cpu_offload)
+    return place(models, settings)
+
+
+def _load_pipelines(inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: DiffusionSettings, dtype):
+    with _reported_as_missing(inpaint_spec):
+        inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
+            **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant)
+    if dtype != torch.float16:
+        # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
+        inpaint.vae.register_to_config(force_upcast=False)
+    with _reported_as_missing(control_spec):
+        controlnet = ControlNetModel.from_pretrained(
+            **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant)
+    return inpaint, StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
+
+
+def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype):
+    with _reported_as_missing(depth_spec):
+        depth = DepthAnythingForDepthEstimation.from_pretrained(**_source(depth_spec, settings), dtype=dtype)
+    with _reported_as_missing(clothes_spec):
+        # Segmentation runs in float32: it is small, and argmax over bf16 logits flickers at edges.
+        clothes = SegformerForSemanticSegmentation.from_pretrained(**_source(clothes_spec, settings))
+    return DepthEstimator(depth), ClothesParser(clothes)
+
+
+def _native(pipe: StableDiffusionXLInpaintPipeline) -> tuple[int, int]:
+    return pipe.unet.config.sample_size * pipe.vae_scale_factor, pipe.vae_scale_factor * 8
+
+
+def place(models: Models, settings: DiffusionSettings) -> Models:
+    """Move the models to the device (or set up CPU offload), SDPA attention, optional torch.compile."""
+    for pipe in (models.inpaint, models.controlled):
+        pipe.set_progress_bar_config(disable=True)
+    models.depth.model.to(models.device)
+    models.clothes.model.to(models.device)
+    if not models.cpu_offload:
+        models.controlled.to(models.device)  # holds every module the plain inpaint pipeline has, plus the ControlNet
+    if settings.compile:
+        _compile(models)
+    return models
+
+
+def _compile(models: Models) -> None:
+    """Compile the two denoisers once; the pipelines share them, so both get the compiled modules."""
+    unet = models.inpaint.unet.to(memory_format=torch.channels_last)
+    controlnet = models.controlled.controlnet.to(memory_format=torch.channels_last)
+    models.inpaint.unet = models.controlled.unet = torch.compile(unet, fullgraph=True)
+    models.controlled.controlnet = torch.compile(controlnet)

@@ -1,0 +1,76 @@
+"""Masks and sizes shared by the tasks.
+
+Two masks around whatever is kept (a product, a garment):
+- *protect*: the kept region shrunk a little; in the output these pixels are the input's, byte for byte.
+- *generate*: what the model repaints, reaching a thin ring into the kept region, so the new scene
+  runs under the kept region's edge and no old background shows through its soft rim.
+Generation runs at the model's native size; masks are feathered only in the final composite.
+"""
+
+import math
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# The share of the image's long side that the generated ring reaches into the kept region.
+RING_SHARE = 0.006
+PROTECT_SHRINK = 2
+
+
+def disk(radius: int) -> np.ndarray:
+    """A round structuring element of this radius."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def shrink(mask: np.ndarray, radius: int) -> np.ndarray:
+    """The mask eroded by `radius` pixels."""
+    return cv2.erode(mask.astype(np.uint8), disk(radius)) > 0 if radius > 0 else mask.astype(bool)
+
+
+def grow(mask: np.ndarray, radius: int) -> np.ndarray:
+    """The mask dilated by `radius` pixels."""
+    return cv2.dilate(mask.astype(np.uint8), disk(radius)) > 0 if radius > 0 else mask.astype(bool)
+
+
+def ring_width(size: tuple[int, int]) -> int:
+    """How far (pixels) the generated ring reaches into a kept region on an image of `size`."""
+    return max(2, round(RING_SHARE * max(size)))
+
+
+def generation_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
+    """(width, height) with the native pixel count, the image's aspect, and sides a multiple of `align`."""
+    width, height = size
+    aspect = width / height
+    gen_width = max(align, round(native * math.sqrt(aspect) / align) * align)
+    gen_height = max(align, round(native / math.sqrt(aspect) / align) * align)
+    return gen_width, gen_height
+
+
+def mask_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
+    """A generate mask resized for generation: any pixel touching the full-size mask is repainted."""
+    coverage = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return Image.fromarray(np.where(coverage > 0.01, 255, 0).astype(np.uint8), "L")
+
+
+def upscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A generated float image (0..255) brought to the full `size` for compositing."""
+    return np.clip(cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.float32)
+
+
+def feather(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A soft 0..1 version of a boolean mask, for the final composite only."""
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(sigma, 0.5))
+
+
+def keep_and_blend(original: np.ndarray, generated: np.ndarray, generate: np.ndarray, keep: np.ndarray,
+                   protect: np.ndarray) -> np.ndarray:
+    """Blend the generated region into the original, lay the kept region back, copy `protect` exactly."""
+    sigma = max(1.0, 0.5 * ring_width(original.shape[1::-1]))
+    repaint = feather(generate, sigma)[..., None]
+    kept = np.maximum(feather(keep, sigma / 2), protect)[..., None]
+    blended = original * (1 - repaint) + generated * repaint
+    blended = blended * (1 - kept) + original * kept
+    output = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    output[protect] = original[protect]
+    return output

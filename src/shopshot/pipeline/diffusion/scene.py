@@ -1,0 +1,23 @@
+"""A task's request turned into one generation problem at full size, and how to finish each result."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from shopshot.pipeline.studio import RenderedImage
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every variant of a request shares; only the seed differs between variants."""
+
+    init: Image.Image  # the full-size canvas the generation starts from
+    generate: np.ndarray  # bool, full size: what the model repaints
+    depth_source: Image.Image | None  # whose depth guides the scene; None runs without the ControlNet
+    depth_scale: float
+    depth_until: float  # the share of the steps the depth guides (the rest are free to add detail)
+    prompt: str
+    negative_prompt: str
+    finish: Callable[[np.ndarray, int], RenderedImage]  # (generated float RGB at full size, seed) -> result

@@ -1,0 +1,82 @@
+"""Tiny random models saved as the registry's repositories, in a Hugging Face cache layout."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shopshot.config import DiffusionSettings
+from shopshot.pipeline.diffusion import architectures as arch
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.modes import Mode
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, load_registry
+from shopshot.pipeline.gallery import sample_product
+from shopshot.pipeline.synthetic import synthetic_person
+from tests.diffusion.hub_stub import commit_of
+
+STEPS = 2
+TEST_MODES = {"fast": Mode("fast", steps=STEPS, guidance_scale=5.0), "quality": Mode("quality", steps=STEPS + 1, guidance_scale=6.0)}
+LABEL = {name: index for index, name in enumerate(arch.CLOTHES_LABELS)}
+
+
+@pytest.fixture(scope="session")
+def repos(tmp_path_factory) -> dict[str, Path]:
+    """Each registry repository id mapped to a folder holding its tiny model, as the Hub lays it out."""
+    root = tmp_path_factory.mktemp("repos")
+    specs = {spec.key: spec for spec in load_registry()}
+    arch.seeded(0)
+    tokenizer = arch.tiny_tokenizer(root / "tokenizer-source")
+    builds = {
+        INPAINT: lambda folder: arch.inpaint_pipeline(arch.TINY, tokenizer).save_pretrained(folder, variant="fp16"),
+        CONTROLNET: lambda folder: arch.controlnet(arch.TINY).save_pretrained(folder, variant="fp16"),
+        DEPTH: lambda folder: arch.depth_model(arch.TINY).save_pretrained(folder),
+        CLOTHES: lambda folder: arch.clothes_parser(arch.TINY).save_pretrained(folder),
+    }
+    folders = {}
+    for key, build in builds.items():
+        folder = root / key
+        build(folder)
+        folders[specs[key].repo_id] = folder
+    return folders
+
+
+def write_cache(cache_dir: Path, repos: dict[str, Path]) -> Path:
+    """Lay the folders out as a Hugging Face cache: models--org--name/refs/main and snapshots/<commit>/."""
+    for repo_id, folder in repos.items():
+        storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
+        (storage / "refs").mkdir(parents=True)
+        (storage / "refs" / "main").write_text(commit_of(repo_id))
+        shutil.copytree(folder, storage / "snapshots" / commit_of(repo_id))
+    return cache_dir
+
+
+@pytest.fixture(scope="session")
+def model_cache(repos, tmp_path_factory) -> Path:
+    return write_cache(tmp_path_factory.mktemp("hf-cache"), repos)
+
+
+@pytest.fixture(scope="session")
+def diffusion_settings(model_cache) -> DiffusionSettings:
+    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32")
+
+
+@pytest.fixture(scope="session")
+def backend(diffusion_settings) -> DiffusionBackend:
+    """The real backend, loaded once through the real loading code from the tiny cache."""
+    ready = DiffusionBackend(diffusion_settings, modes=TEST_MODES)
+    ready.setup()
+    return ready
+
+
+@pytest.fixture(scope="session")
+def product() -> Image.Image:
+    """The bundled mug photo, small: the composite runs at this photo's full resolution."""
+    return sample_product().resize((160, 200), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="session")
+def person() -> tuple[Image.Image, np.ndarray]:
+    """A drawn figure in a patterned top and trousers, with its clothes-parsing label map."""
+    return synthetic_person(arch.CLOTHES_LABELS)

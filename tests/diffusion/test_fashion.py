@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from shopshot.errors import NoProductFound
+from shopshot.pipeline.diffusion.fashion import GARMENT, HEAD
+from shopshot.pipeline.diffusion.perception import ClothesParser
+from shopshot.pipeline.studio import RenderRequest
+from tests.diffusion.conftest import LABEL, STEPS
+
+
+class DrawnParser(ClothesParser):
+    """The real parser's label names and masks, over a label map drawn with the test figure.
+
+    The tiny SegFormer has random weights, so its labels are noise; this keeps the tasks' own mask
+    logic under test with labels whose meaning is known.
+    """
+
+    def __init__(self, real: ClothesParser, label_map: np.ndarray) -> None:
+        super().__init__(real.model)
+        self.label_map = label_map
+
+    def __call__(self, image: Image.Image) -> np.ndarray:
+        return self.label_map
+
+
+@pytest.fixture
+def drawn(backend, person, monkeypatch):
+    image, label_map = person
+    monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, label_map))
+    return image, label_map
+
+
+def _request(image, task, **changes) -> RenderRequest:
+    fields = {"preset": "studio", "ratio": "3:4", "variants": 1, "seed": 4, "task": task, "model": "amara"} | changes
+    return RenderRequest(image, **fields)
+
+
+def test_the_real_clothes_parser_labels_every_pixel(backend, person):
+    image, _ = person
+    labels = backend.models.clothes(image)
+    assert labels.shape == (image.height, image.width) and labels.dtype == np.uint8
+    assert labels.max() < len(LABEL)
+
+
+@pytest.mark.parametrize("task", ["model", "mannequin"])
+def test_the_garment_is_kept_exactly_and_the_rest_regenerated(backend, drawn, task):
+    image, label_map = drawn
+    seen = []
+    [result] = backend.run(_request(image, task), progress=seen.append)
+    output, source = np.asarray(result.image), np.asarray(image)
+    protect = np.asarray(result.protect) == 255
+    garment = np.isin(label_map, [LABEL[name] for name in GARMENT])
+    assert result.image.size == image.size and result.offset == (0, 0)
+    assert protect.sum() > 0.5 * garment.sum() and not (protect & ~garment).any()
+    assert np.array_equal(output[protect], source[protect])
+    face = label_map == LABEL["Face"]
+    assert np.abs(output[face].astype(int) - source[face]).mean() > 3  # a new face
+    assert len(seen) == STEPS and seen[-1] == pytest.approx(1.0)
+
+
+def test_model_swap_keeps_the_background_and_mannequin_repaints_it(backend, drawn):
+    image, label_map = drawn
+    corner = np.s_[-12:, :12]  # background, away from the figure
+    [swapped] = backend.run(_request(image, "model"))
+    [dressed] = backend.run(_request(image, "mannequin"))
+    assert np.array_equal(np.asarray(swapped.image)[corner], np.asarray(image)[corner])
+    assert not np.array_equal(np.asarray(dressed.image)[corner], np.asarray(image)[corner])
+
+
+def test_same_seed_same_person(backend, drawn):
+    image, _ = drawn
+    first = backend.run(_request(image, "model", variants=2))
+    second = backend.run(_request(image, "model", variants=2))
+    assert [item.image.tobytes() for item in first] == [item.image.tobytes() for item in second]
+    assert first[0].image.tobytes() != first[1].image.tobytes()
+
+
+def test_model_swap_repaints_room_for_new_hair(backend, drawn):
+    image, label_map = drawn
+    [result] = backend.run(_request(image, "model"))
+    head = np.isin(label_map, [LABEL[name] for name in HEAD])
+    above = np.zeros_like(head)
+    above[2:8, 46:74] = True  # just above the drawn hair: background that new hair may fill
+    assert not head[above].any()
+    assert not np.array_equal(np.asarray(result.image)[above], np.asarray(image)[above])
+
+
+def test_no_garment_is_no_product(backend, person, monkeypatch):
+    image, label_map = person
+    monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, np.zeros_like(label_map)))
+    with pytest.raises(NoProductFound):
+        backend.run(_request(image, "model"))

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from shopshot.errors import InvalidOption
+from shopshot.pipeline.diffusion.masks import generation_size, keep_and_blend, mask_at
+from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
+from shopshot.pipeline.diffusion.prompts import EXTRA_LIMIT, backdrop_prompts, person_prompts, sanitise_extra
+from shopshot.pipeline.gallery import render_model_gallery
+from shopshot.pipeline.people import MODEL_PRESETS, model_preset
+from shopshot.pipeline.presets import BACKDROPS, backdrop
+
+
+def test_extra_text_loses_control_characters_and_is_capped():
+    assert sanitise_extra("red\x00 roses\n\u202eand\u200b  moss\t") == "red roses and moss"
+    assert len(sanitise_extra("word " * 100)) <= EXTRA_LIMIT
+    assert sanitise_extra("  \x07 ") == ""
+
+
+def test_prompts_carry_the_preset_and_the_sellers_words():
+    prompt, negative = backdrop_prompts(backdrop("oak"), "with lemons\x1b")
+    assert "with lemons," in prompt and backdrop("oak").prompt in prompt and "\x1b" not in prompt
+    assert "watermark" in negative
+    prompt, negative = person_prompts(model_preset("mei"), "model", "")
+    assert model_preset("mei").prompt in prompt and "nudity" in negative
+
+
+@pytest.mark.parametrize(("size", "native", "align", "expected"), [
+    ((3000, 3000), 1024, 64, (1024, 1024)), ((900, 1200), 1024, 64, (896, 1152)),
+    ((1080, 1920), 1024, 64, (768, 1344)), ((400, 500), 64, 16, (64, 64))])
+def test_generation_keeps_the_native_pixel_count_and_aspect(size, native, align, expected):
+    assert generation_size(size, native, align) == expected
+
+
+def test_a_pixel_touching_the_generate_mask_is_repainted():
+    mask = np.zeros((100, 100), bool)
+    mask[10, 10] = True
+    small = np.asarray(mask_at(mask, (25, 25)))
+    assert small[2, 2] == 255 and small.sum() == 255
+
+
+def test_blend_copies_protect_exactly_and_leaves_far_pixels_alone():
+    rng = np.random.default_rng(0)
+    original = rng.integers(0, 256, (60, 60, 3)).astype(np.uint8)
+    generated = rng.uniform(0, 255, (60, 60, 3)).astype(np.float32)
+    keep = np.zeros((60, 60), bool)
+    keep[20:40, 20:40] = True
+    generate = np.zeros_like(keep)
+    generate[15:45, 15:45] = True
+    protect = np.zeros_like(keep)
+    protect[23:37, 23:37] = True
+    output = keep_and_blend(original, generated, generate & ~protect, keep, protect)
+    assert np.array_equal(output[protect], original[protect])
+    assert np.array_equal(output[:5], original[:5])
+    assert not np.array_equal(output[16:19, 16:44], original[16:19, 16:44])
+
+
+def test_steps_asked_so_that_strength_leaves_the_mode_s_count():
+    for steps in range(1, 40):
+        mode = Mode("m", steps=steps, guidance_scale=1.0)
+        assert int(mode.num_inference_steps * mode.strength) == steps
+
+
+def test_mode_precedence_request_then_preset_then_operator():
+    assert resolve_mode("quality", "fast", "fast") is MODES["quality"]
+    assert resolve_mode(None, "quality", "fast") is MODES["quality"]
+    assert resolve_mode(None, None, "fast") is MODES["fast"]
+    with pytest.raises(InvalidOption):
+        resolve_mode("turbo", None, "fast")
+
+
+def test_every_backdrop_has_a_scene_prompt():
+    for preset in BACKDROPS:
+        assert preset.prompt and 0 <= preset.depth <= 1 and preset.mode in (None, "fast", "quality")
+
+
+def test_model_presets_are_many_short_and_varied():
+    assert len(MODEL_PRESETS) >= 8
+    for preset in MODEL_PRESETS:
+        assert preset.key.isascii() and len(preset.key) <= 12 and len(preset.title) <= 20
+        assert preset.prompt and preset.description
+    assert len({preset.skin for preset in MODEL_PRESETS}) == len(MODEL_PRESETS)
+    assert len({preset.hair_style for preset in MODEL_PRESETS}) >= 5
+    with pytest.raises(InvalidOption):
+        model_preset("nobody")
+
+
+def test_model_gallery_has_a_numbered_portrait_per_preset():
+    keys = [preset.key for preset in MODEL_PRESETS[:6]]
+    sheet = np.asarray(render_model_gallery(keys, first_number=1, thumb=160, columns=3))
+    gap = 160 // 20
+    assert sheet.shape == (2 * (160 + gap) + gap, 3 * (160 + gap) + gap, 3)
+    tiles = [sheet[gap + row * (160 + gap):][:160, gap + col * (160 + gap):][:, :160] for row in range(2) for col in range(3)]
+    for tile, preset in zip(tiles, MODEL_PRESETS[:6]):
+        assert (tile[12:36, 12:36].max(axis=2) < 60).mean() > 0.4  # the badge
+        face = tile[70, 80].astype(int)  # the middle of the face
+        assert np.abs(face - preset.skin).max() <= 2
+    first = np.asarray(render_model_gallery(keys[:1], first_number=1, thumb=160, columns=1))
+    ninth = np.asarray(render_model_gallery(keys[:1], first_number=9, thumb=160, columns=1))
+    assert not np.array_equal(first[8:48, 8:48], ninth[8:48, 8:48]) and np.array_equal(first[60:], ninth[60:])

@@ -1,0 +1,57 @@
+import asyncio
+import shutil
+
+import pytest
+
+from shopshot.config import DiffusionSettings, Settings
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.pull import pull_models
+from shopshot.pipeline.diffusion.registry import load_registry
+from shopshot.pipeline.studio import RenderRequest
+from tests.diffusion.conftest import TEST_MODES
+from tests.diffusion.hub_stub import HubStub
+
+
+# Files the real repositories hold beside what the pipelines load (fp32 and pickle weights, ONNX,
+# processor configs): pull must leave them behind, and the loader must not ask for them.
+UNUSED = {
+    "diffusers/stable-diffusion-xl-1.0-inpainting-0.1": ["README.md", "unet/diffusion_pytorch_model.safetensors",
+                                                         "text_encoder/model.safetensors", "vae/diffusion_pytorch_model.safetensors"],
+    "diffusers/controlnet-depth-sdxl-1.0": ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.bin"],
+    "depth-anything/Depth-Anything-V2-Small-hf": ["README.md", "preprocessor_config.json"],
+    "mattmdjaga/segformer_b2_clothes": ["onnx/model.onnx", "preprocessor_config.json"],
+}
+
+
+@pytest.fixture
+async def hub(repos, tmp_path):
+    shadow = {}
+    for repo_id, folder in repos.items():
+        shadow[repo_id] = tmp_path / "hub" / repo_id
+        shutil.copytree(folder, shadow[repo_id])
+        for name in UNUSED[repo_id]:
+            (shadow[repo_id] / name).parent.mkdir(parents=True, exist_ok=True)
+            (shadow[repo_id] / name).write_bytes(b"not loaded")
+    stub = HubStub(shadow)
+    url = await stub.start()
+    yield stub, url
+    await stub.stop()
+
+
+async def test_pull_downloads_the_default_set_into_the_cache(hub, tmp_path, product):
+    stub, url = hub
+    settings = Settings(_env_file=None, diffusion=DiffusionSettings(cache_dir=tmp_path / "cache", device="cpu"))
+    lines = []
+    folders = await asyncio.to_thread(pull_models, settings, url, lines.append)
+    specs = load_registry()
+    assert len(folders) == len(specs) and all(folder.is_dir() for folder in folders)
+    assert lines[0] == f"pulling {specs[0].key}: {specs[0].repo_id} @ main (licence {specs[0].licence})"
+    assert lines[1].startswith(f"  {specs[0].key} ready in ")
+    pulled = {path.name for path in (tmp_path / "cache").rglob("*") if path.is_file()}
+    assert not pulled & {"README.md", "diffusion_pytorch_model.fp16.bin", "model.onnx", "preprocessor_config.json"}
+    assert "diffusion_pytorch_model.fp16.safetensors" in pulled and "diffusion_pytorch_model.safetensors" not in pulled
+    assert any(request.startswith("GET /api/models/") for request in stub.requests)
+    backend = DiffusionBackend(settings.diffusion, modes=TEST_MODES)
+    await asyncio.to_thread(backend.setup)  # the pulled cache is what the loader reads
+    [result] = await asyncio.to_thread(backend.run, RenderRequest(product, "white", "1:1", 1, 1))
+    assert result.image.size[0] > 64

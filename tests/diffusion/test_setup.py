@@ -1,0 +1,68 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from shopshot.config import DiffusionSettings, Settings
+from shopshot.errors import InvalidOption, ModelsMissing
+from shopshot.pipeline.backends import load_backend
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.registry import load_registry
+from shopshot.pipeline.studio import RenderRequest, StudioBackend
+from tests.diffusion.conftest import write_cache
+
+
+def test_importing_the_backends_loads_no_torch():
+    # A fresh interpreter: this test process has torch loaded already.
+    code = textwrap.dedent("""
+        import sys
+        from shopshot.config import Settings
+        from shopshot.pipeline.backends import load_backend
+        import shopshot.pipeline.gallery
+        backend = load_backend("diffusion", Settings(_env_file=None))
+        assert backend.tasks == {"backdrop", "model", "mannequin"}, backend.tasks
+        heavy = sorted(name for name in ("torch", "diffusers", "transformers") if name in sys.modules)
+        print(",".join(heavy) or "none")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "none"
+
+
+def test_load_backend_passes_the_diffusion_settings(tmp_path):
+    settings = Settings(_env_file=None, diffusion=DiffusionSettings(cache_dir=tmp_path, mode="quality"))
+    backend = load_backend("diffusion", settings)
+    assert isinstance(backend, DiffusionBackend) and backend.settings.cache_dir == tmp_path
+    assert load_backend("studio").tasks == {"backdrop"}
+
+
+def test_setup_without_weights_names_them_and_the_command(tmp_path):
+    backend = DiffusionBackend(DiffusionSettings(cache_dir=tmp_path, device="cpu"))
+    with pytest.raises(ModelsMissing) as caught:
+        backend.setup()
+    message = str(caught.value)
+    assert "shopshot models pull" in message
+    for spec in load_registry():
+        assert spec.repo_id in message
+
+
+def test_setup_names_only_what_is_missing(repos, tmp_path):
+    inpaint = load_registry()[0]
+    write_cache(tmp_path, {repo: folder for repo, folder in repos.items() if repo != inpaint.repo_id})
+    with pytest.raises(ModelsMissing) as caught:
+        DiffusionBackend(DiffusionSettings(cache_dir=tmp_path, device="cpu")).setup()
+    assert caught.value.params["models"] == f"{inpaint.key} ({inpaint.repo_id})"
+
+
+def test_setup_reports_a_half_pulled_checkpoint_as_missing(repos, tmp_path):
+    cache = write_cache(tmp_path, repos)
+    [weights] = cache.glob("models--diffusers--stable-diffusion-xl*/snapshots/*/unet/*.safetensors")
+    weights.unlink()
+    with pytest.raises(ModelsMissing, match="sdxl-inpaint"):
+        DiffusionBackend(DiffusionSettings(cache_dir=cache, device="cpu")).setup()
+
+
+def test_studio_backend_takes_only_backdrops(product):
+    with pytest.raises(InvalidOption):
+        StudioBackend().run(RenderRequest(product, "white", "1:1", 1, 0, task="model", model="amara"))
