@@ -28,9 +28,11 @@ run: install catalogs
 test: install system catalogs $(DOCKER_CHECKS)
 	$(PY) -m pytest
 
-# GNU gettext's msgfmt checks the catalogs in the tests; install it where apt can.
+# GNU gettext's msgfmt checks the catalogs; Debian's Chromium runs the browser tests (Playwright
+# drives it; it never downloads a browser of its own). Installed where apt can.
 system:
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext) || echo "note: msgfmt unavailable; its catalog check will be skipped"
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji) || echo "note: chromium unavailable; the browser tests will be skipped"
 
 bench: install catalogs
 	$(PY) bench/studio.py

@@ -33,11 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a render worker")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.set_defaults(handler=_worker)
-    run = commands.add_parser("run", help="try it: a scripted conversation offline, or the real bot with a token")
-    run.add_argument("--scripted", action="store_true", help="play the scripted conversation even with a token set")
-    run.add_argument("-o", "--out", type=Path, default=Path("out"), help="where the conversation is written")
+    run = commands.add_parser("run", help="try it: a chat page in the browser, or the real bot with a token")
+    run.add_argument("--scripted", action="store_true", help="play the scripted conversation into --out and exit")
+    run.add_argument("-o", "--out", type=Path, default=Path("out"), help="where --scripted writes the conversation")
     run.set_defaults(handler=_run)
     _add_render(commands)
+    models = commands.add_parser("models", help="model weights for the diffusion backend")
+    models_commands = models.add_subparsers(required=True, metavar="ACTION")
+    pull = models_commands.add_parser("pull", help="download the registry's models into the Hugging Face cache")
+    pull.set_defaults(handler=_models_pull)
     return parser
 
 
@@ -68,11 +72,20 @@ def _worker(args, settings: Settings) -> int:
 
 
 def _run(args, settings: Settings) -> int:
-    from shopshot.launcher import play_locally, serve_bot
+    from shopshot.launcher import play_locally, serve_bot, serve_playground
 
-    if settings.telegram_bot_token and not args.scripted:
-        return serve_bot(settings, with_worker=True)
-    return asyncio.run(play_locally(settings, args.out))
+    if args.scripted:
+        return asyncio.run(play_locally(settings, args.out))
+    if settings.uses_stand_in:
+        return serve_playground(settings)
+    return serve_bot(settings, with_worker=True)
+
+
+def _models_pull(args, settings: Settings) -> int:
+    from shopshot.pipeline.diffusion.pull import pull_models
+
+    pull_models(settings)
+    return 0
 
 
 def _render(args, settings: Settings) -> int:

@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,29 +42,50 @@ def stop_process(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
         process.wait()
 
 
-def serve_bot(settings: Settings, with_worker: bool = False) -> int:
-    """Run the bot (and optionally a worker) until Ctrl+C; on the stand-in when no token is set."""
+def serve_bot(settings: Settings, with_worker: bool = False, open_page: bool = False) -> int:
+    """Run the bot (and optionally a worker) until Ctrl+C; with no token, on the stand-in and its chat page."""
     with redis_url(settings) as url, _maybe_worker(with_worker, url, settings):
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, url))
+            asyncio.run(_serve(settings, url, open_page))
     return 0
+
+
+def serve_playground(settings: Settings) -> int:
+    """The local chat playground until Ctrl+C: embedded Redis, a worker, the bot and its chat page."""
+    return serve_bot(settings, with_worker=True, open_page=True)
 
 
 def _maybe_worker(enabled: bool, url: str, settings: Settings):
     return worker_process(url, settings.data_dir / "worker.log") if enabled else contextlib.nullcontext()
 
 
-async def _serve(settings: Settings, url: str) -> None:
+async def _serve(settings: Settings, url: str, open_page: bool) -> None:
     if not settings.uses_stand_in:
         await run_bot(settings, url)
         return
     stand_in = StandIn()
-    api_url = await stand_in.start()
-    print(f"No TELEGRAM_BOT_TOKEN: the bot talks to the local Bot API stand-in at {api_url}", flush=True)
+    page = await _start_page(stand_in, settings.playground_port)
+    await _announce(page, open_page)
     try:
-        await run_bot(settings, url, api_url)
+        await run_bot(settings, url, page)
     finally:
         await stand_in.stop()
+
+
+async def _start_page(stand_in: StandIn, port: int) -> str:
+    try:
+        return await stand_in.start("127.0.0.1", port)
+    except OSError as error:
+        # aiohttp's message names the address and the reason ("address already in use").
+        raise SystemExit(f"shopshot: {error.strerror or error}; set PLAYGROUND_PORT to a free port") from None
+
+
+async def _announce(page: str, open_page: bool) -> None:
+    print(f"No TELEGRAM_BOT_TOKEN: chat with the bot at {page}/ (each tab is another user; Ctrl+C stops)",
+          flush=True)
+    # Only where a desktop can show it: on a server, webbrowser would start a text-mode browser.
+    if open_page and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        await asyncio.to_thread(webbrowser.open, f"{page}/")
 
 
 async def play_locally(settings: Settings, out: Path) -> int:

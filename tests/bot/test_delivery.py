@@ -2,11 +2,14 @@
 
 import pytest
 from aiogram.utils.i18n import I18n
+from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot.app import create_bot, locales_dir
 from shopshot.bot.delivery import Delivery
+from shopshot.bot.status_board import StatusBoard
 from shopshot.pipeline.gallery import sample_photo
+from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -21,8 +24,10 @@ async def deliveries(settings, stand_in, redis_url, api):
     redis = AsyncRedis.from_url(redis_url)
     i18n = I18n(path=locales_dir(), default_locale="en", domain="shopshot")
 
+    board = StatusBoard(bot, JobQueue(Redis.from_url(redis_url), settings.queue), i18n)
+
     def consumer(name: str) -> Delivery:
-        return Delivery(bot, redis, settings.queue, i18n, name)
+        return Delivery(bot, redis, settings.queue, i18n, name, board)
 
     yield consumer
     await redis.aclose()

@@ -77,3 +77,11 @@ async def test_delivered_jobs_are_left_alone(board_and_bot, api, redis):
     redis.hdel("shopshot:active", job_id)
     await board.refresh()
     assert await api.calls("editMessageText") == []
+
+
+async def test_a_closed_status_is_never_overwritten_by_a_late_refresh(board_and_bot, api):
+    board, bot, jobs = board_and_bot
+    job_id, message_id = await _queue(bot, jobs)
+    await board.close(job_id, CHAT, message_id, "✅ Done.")
+    await board.refresh()  # the job is still listed as active: delivery had not removed it yet
+    assert {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id] == "✅ Done."

@@ -72,8 +72,8 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     """Start result delivery and the status board beside polling."""
     consumer = f"{socket.gethostname()}-{os.getpid()}"
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
-    delivery = Delivery(bot, redis, settings.queue, i18n, consumer)
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
+    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board)
     return [
         asyncio.create_task(run_forever(delivery, "delivery")),
         asyncio.create_task(run_forever(board, "status board")),
@@ -83,7 +83,13 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
 
 
 async def _set_commands(bot: Bot, i18n: I18n) -> None:
+    # Telegram scopes command lists by two-letter language; of zh_Hans and zh_Hant, "zh" gets the first.
+    languages_done: set[str | None] = set()
     for locale in sorted(i18n.available_locales):
+        language = None if locale == i18n.default_locale else locale.split("_")[0]
+        if language in languages_done:
+            continue
+        languages_done.add(language)
         with i18n.context(), i18n.use_locale(locale):
             commands = [
                 BotCommand(command="start", description=_("Start over")),
@@ -91,7 +97,6 @@ async def _set_commands(bot: Bot, i18n: I18n) -> None:
                 BotCommand(command="language", description=_("Change language")),
                 BotCommand(command="cancel", description=_("Cancel the current step")),
             ]
-        language = None if locale == i18n.default_locale else locale.split("_")[0]
         await bot.set_my_commands(commands, language_code=language)
 
 

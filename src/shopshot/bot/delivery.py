@@ -5,7 +5,7 @@ import logging
 from dataclasses import replace
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from shopshot.bot import keyboards, texts
+from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -25,8 +26,9 @@ DELIVERED_TTL_S = 7 * 24 * 3600
 class Delivery:
     """A consumer in the bot's group: delivers each job's album once, even across restarts and retries."""
 
-    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str) -> None:
+    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard) -> None:
         self.bot = bot
+        self.board = board
         self.redis = redis
         self.stream = settings.events_stream
         self.group = settings.events_group
@@ -92,10 +94,7 @@ class Delivery:
             await self.bot.send_message(chat_id, texts.error(event.error, event.error_params), reply_markup=keyboards.retry(event.job_id))
 
     async def _status(self, event: JobEvent, text: str) -> None:
-        try:
-            await self.bot.edit_message_text(text, chat_id=event.spec.chat_id, message_id=event.spec.status_message_id)
-        except TelegramBadRequest:
-            log.debug("status message of job %s could not be edited", event.job_id)
+        await self.board.close(event.job_id, event.spec.chat_id, event.spec.status_message_id, text)
 
     async def _send_album(self, chat_id: int, images: list[ResultImage]) -> None:
         photos = [BufferedInputFile(await self._blob(image.photo_key), f"shopshot-{image.seed}.jpg") for image in images]

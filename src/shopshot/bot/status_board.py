@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from collections import defaultdict
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -24,6 +25,8 @@ class StatusBoard:
         self.poll_s = poll_s
         self.min_edit_s = min_edit_s
         self.shown: dict[str, tuple[str, float]] = {}
+        self.closed: set[str] = set()
+        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def run(self) -> None:
         """Refresh until cancelled."""
@@ -47,8 +50,19 @@ class StatusBoard:
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
         self.shown[job_id] = (text, time.monotonic())
-        if not await asyncio.to_thread(self.jobs.is_active, job_id):
-            return
+        # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
+        async with self.locks[job_id]:
+            if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
+                await self._edit(job_id, chat_id, message_id, text)
+
+    async def close(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
+        """Write a job's final status; the board leaves that message alone from then on."""
+        async with self.locks[job_id]:
+            self.closed.add(job_id)
+            await self._edit(job_id, chat_id, message_id, text)
+        self.locks.pop(job_id, None)
+
+    async def _edit(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         try:
             await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
         except TelegramBadRequest as error:

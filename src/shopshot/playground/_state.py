@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from shopshot.playground._events import Changes
+
 BOT_USERNAME = "shopshot_local_bot"
 BOT_FIRST_NAME = "Shopshot (local)"
 
@@ -147,6 +149,7 @@ class State:
     wakeup: asyncio.Condition = field(default_factory=asyncio.Condition)
     poller: object | None = None
     closing: bool = False
+    changes: Changes = field(default_factory=Changes)  # wakes the chat pages (see _web.py)
 
     @property
     def bot_user(self) -> dict:

@@ -50,12 +50,15 @@ malformed request, 404 when the message, button, chat or file does not exist):
                                              delay_s, then fail with `status` (a status below 400
                                              only delays them)
     POST /_control/reset                     forget chats, files, updates, faults and logs
+
+Chat page (`make run`): GET / serves a Telegram-like chat with the bot, one simulated user per tab,
+kept live over server-sent events; its routes are listed in _web.py.
 """
 
 from aiohttp import web
 
 from shopshot.config import STAND_IN_TOKEN
-from shopshot.playground import _control
+from shopshot.playground import _control, _web
 from shopshot.playground._botapi import STATE, bot_api, download
 from shopshot.playground._state import State
 
@@ -96,12 +99,14 @@ class StandIn:
 
 
 def build_app(state: State) -> web.Application:
-    """The aiohttp application serving the Bot API and the control API over one state."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_control.control_errors])
+    """The aiohttp application serving the Bot API, the control API and the chat page over one state."""
+    middlewares = [_control.control_errors, _web.announce_changes]
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=middlewares)
     app[STATE] = state
     app.router.add_route("*", "/bot{token}/{method}", bot_api)
     app.router.add_get("/file/bot{token}/{file_path:.+}", download)
     app.router.add_routes(_control_routes())
+    _web.add_web_routes(app)
     return app
 
 
