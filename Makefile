@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run test bench install system catalogs extract clean
+.PHONY: run test bench install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -61,8 +61,12 @@ $(LOCALES)/%/LC_MESSAGES/shopshot.mo: $(LOCALES)/%/LC_MESSAGES/shopshot.po $(STA
 # For translators: refresh the template and every catalog from the source.
 extract: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --project=shopshot --version=0.1.0 --no-location --sort-output -o $(POT) src
-	$(VENV)/bin/pybabel update -D shopshot -i $(POT) -d $(LOCALES) --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -D shopshot -i $(POT) -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
 	$(PY) tools/fill_english.py $(LOCALES)/en/LC_MESSAGES/shopshot.po
+
+# A new language for translators: make language LOCALE=pl
+language: install
+	$(VENV)/bin/pybabel init -D shopshot -i $(POT) -d $(LOCALES) -l $(LOCALE)
 
 clean:
 	rm -rf $(VENV) $(MO) data out

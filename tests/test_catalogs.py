@@ -1,4 +1,5 @@
-"""The gettext catalogs: complete for the current source, placeholder-safe, and loadable by aiogram."""
+"""The gettext catalogs: every language complete for the current source, placeholder-safe, with CLDR's
+plural rules, accepted by GNU msgfmt and loadable by aiogram."""
 
 import gettext
 import os
@@ -11,20 +12,16 @@ from pathlib import Path
 
 import pytest
 from aiogram.utils.i18n import I18n
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
-from babel.messages.frontend import CommandLineInterface
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[1]
-LOCALES = ROOT / "src" / "shopshot" / "locales"
-DOMAIN = "shopshot"
-LANGUAGES = ("en", "zh_Hans")
+from tests.languages import DOMAIN, LANGUAGES, TELEGRAM_CODES, compile_catalogs, extract_template, po_path
 
-
-def po_path(language: str) -> Path:
-    """Where a language's catalog is kept."""
-    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+# Integers the plural checks look at: enough for every CLDR rule of our languages to show all its forms.
+COUNTS = range(0, 1000)
+# Unicode isolate openers (LRI, RLI, FSI) and their closer (PDI).
+ISOLATES, PDI = "\u2066\u2067\u2068", "\u2069"
 
 
 def load(path: Path) -> Catalog:
@@ -38,24 +35,29 @@ def forms(message: Message) -> tuple[str, ...]:
     return tuple(message.string) if message.pluralizable else (message.string,)
 
 
+def counts_of_form(catalog: Catalog, form: int) -> set[int]:
+    """The integers (in COUNTS) for which gettext picks plural form `form` of this catalog."""
+    pick = gettext.c2py(catalog.plural_expr)
+    return {n for n in COUNTS if pick(n) == form}
+
+
 def sources(catalog: Catalog, message: Message) -> list[str]:
     """The source text each msgstr form stands for: msgid for a form used only when n == 1, else msgid_plural."""
     if not message.pluralizable:
         return [message.id]
     singular, plural = message.id
-    pick = gettext.c2py(catalog.plural_expr)
-    return [singular if {n for n in range(200) if pick(n) == form} == {1} else plural for form in range(catalog.num_plurals)]
+    return [singular if counts_of_form(catalog, form) == {1} else plural for form in range(catalog.num_plurals)]
 
 
-def translated_pairs(catalog: Catalog) -> list[tuple[str, str]]:
-    """(source text, translation) for every filled-in msgstr form of a catalog."""
-    return [
-        (source, text)
-        for message in catalog
-        if message.id
-        for source, text in zip(sources(catalog, message), forms(message))
-        if text
-    ]
+def translated_forms(catalog: Catalog) -> list[tuple[str, str, bool]]:
+    """(source text, translation, stands for one number only) for every filled-in msgstr form."""
+    triples = []
+    for message in catalog:
+        if not message.id:
+            continue
+        single = [len(counts_of_form(catalog, form)) == 1 if message.pluralizable else False for form in range(len(forms(message)))]
+        triples += [(source, text, one) for source, text, one in zip(sources(catalog, message), forms(message), single) if text]
+    return triples
 
 
 def placeholders(text: str) -> set[str]:
@@ -67,17 +69,26 @@ def placeholders(text: str) -> set[str]:
 
 
 def keepsakes(text: str) -> set[str]:
-    """What a translation must carry over untouched: emoji and other symbols, and /commands."""
-    return {char for char in text if unicodedata.category(char) == "So"} | set(re.findall(r"/[a-z_]+", text))
+    """What a translation must carry over: emoji and other symbols, /commands, and arrows (which may
+    point the other way in right-to-left text, so any arrow stands for any other)."""
+    arrows = {"→" for char in text if "ARROW" in unicodedata.name(char, "")}
+    symbols = {char for char in text if unicodedata.category(char) == "So" and "ARROW" not in unicodedata.name(char, "")}
+    return symbols | arrows | set(re.findall(r"/[a-z_]+", text))
+
+
+def cldr_partition(language: str) -> set[frozenset[int]]:
+    """COUNTS grouped by the CLDR plural category Babel's locale data gives each of them."""
+    rule = Locale.parse(language).plural_form
+    groups: dict[str, set[int]] = {}
+    for n in COUNTS:
+        groups.setdefault(rule(n), set()).add(n)
+    return {frozenset(group) for group in groups.values()}
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Catalog:
-    """A template extracted from the source now, with the keywords `make extract` uses."""
-    pot = tmp_path_factory.mktemp("template") / f"{DOMAIN}.pot"
-    argv = ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "ngettext:1,2"]
-    CommandLineInterface().run([*argv, "--no-location", "-o", str(pot), str(ROOT / "src")])
-    return load(pot)
+    """A template extracted from the source now."""
+    return extract_template(tmp_path_factory.mktemp("template") / f"{DOMAIN}.pot")
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -108,13 +119,48 @@ def test_catalog_translates_every_extracted_string(catalog, template):
     assert problems == []
 
 
+def test_every_language_of_the_product_has_a_catalog():
+    assert set(TELEGRAM_CODES) <= set(LANGUAGES)
+
+
 def test_translations_keep_the_source_placeholders(catalog):
-    problems = [(source, text) for source, text in translated_pairs(catalog) if placeholders(text) != placeholders(source)]
+    # A plural form used for one number only (English "one", Arabic "two") may spell the number out.
+    problems = [
+        (source, text)
+        for source, text, one_number in translated_forms(catalog)
+        if placeholders(text) != placeholders(source) and not (one_number and placeholders(text) <= placeholders(source))
+    ]
     assert problems == []
 
 
-def test_translations_keep_emoji_and_commands(catalog):
-    problems = [(source, text) for source, text in translated_pairs(catalog) if keepsakes(text) != keepsakes(source)]
+def test_translations_keep_emoji_arrows_and_commands(catalog):
+    problems = [(source, text) for source, text, _ in translated_forms(catalog) if keepsakes(text) != keepsakes(source)]
+    assert problems == []
+
+
+def test_plural_forms_follow_the_languages_cldr_rules(catalog):
+    gettext_partition = {frozenset(counts_of_form(catalog, form)) for form in range(catalog.num_plurals)}
+    assert catalog.num_plurals == len(cldr_partition(str(catalog.locale)))
+    assert gettext_partition == cldr_partition(str(catalog.locale))
+
+
+def test_plural_entries_are_really_translated_per_form(catalog):
+    plural_entries = [forms(message) for message in catalog if message.id and message.pluralizable]
+    assert plural_entries and all(len(entry) == catalog.num_plurals for entry in plural_entries)
+    if catalog.num_plurals > 1:
+        assert any(len(set(entry)) > 1 for entry in plural_entries), "every plural entry repeats one text in all forms"
+
+
+def test_bidi_isolates_are_closed(catalog):
+    problems = []
+    for _, text, _ in translated_forms(catalog):
+        depth = 0
+        for char in text:
+            depth += (char in ISOLATES) - (char == PDI)
+            if depth < 0:
+                break
+        if depth != 0:
+            problems.append(text)
     assert problems == []
 
 
@@ -124,17 +170,16 @@ def test_english_catalog_repeats_the_source():
     assert problems == []
 
 
-def test_compiled_catalogs_serve_chinese_through_aiogram(tmp_path):
-    for language in LANGUAGES:
-        mo = tmp_path / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        mo.parent.mkdir(parents=True)
-        with mo.open("wb") as file:
-            write_mo(file, load(po_path(language)))
-    i18n = I18n(path=tmp_path, domain=DOMAIN)
+def test_compiled_catalogs_serve_every_language_through_aiogram(tmp_path):
+    i18n = I18n(path=compile_catalogs(tmp_path), domain=DOMAIN)
     assert sorted(i18n.available_locales) == sorted(LANGUAGES)
     assert i18n.gettext("Cancel", locale="zh_Hans") == "取消"
     assert i18n.gettext("{count} image", "{count} images", 4, locale="zh_Hans") == "{count} 张"
     assert i18n.gettext("{count} image", "{count} images", 4, locale="en") == "{count} images"
+    assert [i18n.gettext("{count} image", "{count} images", n, locale="ru") for n in (1, 3, 5, 21)] == [
+        "{count} снимок", "{count} снимка", "{count} снимков", "{count} снимок"
+    ]
+    assert i18n.gettext("{count} image", "{count} images", 2, locale="ar") == "صورتان"
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU msgfmt is not installed (Debian package gettext)")

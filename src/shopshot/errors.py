@@ -8,7 +8,9 @@ ShopshotError
  │    ├── ImageTooLarge        over the pixel limit (decompression bombs land here)
  │    ├── ImageTooSmall        a side below the minimum
  │    ├── NoProductFound       the cut-out found nothing that looks like a product
- │    └── InvalidOption        an unknown preset, ratio or variant count
+ │    ├── InvalidOption        an unknown preset, ratio or variant count
+ │    └── DetailTooLong        a free-text addition over its length limit
+ ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
  └── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
@@ -63,6 +65,14 @@ class NoProductFound(InputError):
 
 class InvalidOption(InputError):
     message = N_("Unknown choice: {value}.")
+
+
+class DetailTooLong(InputError):
+    message = N_("Please keep the detail to one line of at most {limit} characters.")
+
+
+class TaskUnavailable(ShopshotError):
+    message = N_("That isn't available right now: no GPU studio is running. A new backdrop still works.")
 
 
 class InputExpired(ShopshotError):

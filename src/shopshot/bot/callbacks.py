@@ -3,11 +3,23 @@
 from aiogram.filters.callback_data import CallbackData
 
 
+class TaskPicked(CallbackData, prefix="tk"):
+    task: str    # "backdrop", "model" or "mannequin"
+
+
 class BackdropPicked(CallbackData, prefix="bd"):
     key: str
 
 
 class GalleryPage(CallbackData, prefix="pg"):
+    page: int
+
+
+class ModelPicked(CallbackData, prefix="md"):
+    key: str
+
+
+class ModelPage(CallbackData, prefix="mp"):
     page: int
 
 
@@ -17,7 +29,7 @@ class OptionPicked(CallbackData, prefix="op"):
 
 
 class Step(CallbackData, prefix="st"):
-    action: str  # "continue", "confirm", "change", "cancel"
+    action: str  # "continue", "confirm", "change", "cancel", "detail"
 
 
 class ResultAction(CallbackData, prefix="rs"):

@@ -1,5 +1,6 @@
 """Inline keyboards, labelled in the current seller's language."""
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -7,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    TaskPicked,
     GalleryPage,
     LanguagePicked,
     OptionPicked,
@@ -14,45 +16,60 @@ from shopshot.bot.callbacks import (
     Step,
     ratio_to_data,
 )
+from shopshot.bot.gallery import Preset
 from shopshot.bot.languages import native_name
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
-from shopshot.pipeline.presets import Backdrop
 
 CHECK = "✓ "
 
 
-def gallery(page_items: list[tuple[int, Backdrop]], page: int, pages: int) -> InlineKeyboardMarkup:
-    """Numbered backdrop buttons matching the gallery image, then page arrows."""
+def tasks() -> InlineKeyboardMarkup:
+    """What to make from the photo."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🖼 New backdrop"), callback_data=TaskPicked(task="backdrop"))
+    builder.button(text=_("🧍 New model"), callback_data=TaskPicked(task="model"))
+    builder.button(text=_("👗 Mannequin → model"), callback_data=TaskPicked(task="mannequin"))
+    builder.button(text=_("Cancel"), callback_data=Step(action="cancel"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def gallery(
+    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage
+) -> InlineKeyboardMarkup:
+    """Numbered preset buttons matching the gallery image, then page arrows."""
     builder = InlineKeyboardBuilder()
     for number, item in page_items:
-        builder.button(text=f"{number} · {_(item.title)}", callback_data=BackdropPicked(key=item.key))
+        builder.button(text=f"{number} · {_(item.title)}", callback_data=picked(key=item.key))
     builder.adjust(2)
     if pages > 1:
-        builder.row(*_pager(page, pages))
+        builder.row(*_pager(page, pages, paging))
     builder.row(InlineKeyboardButton(text=_("Cancel"), callback_data=Step(action="cancel").pack()))
     return builder.as_markup()
 
 
-def _pager(page: int, pages: int) -> list[InlineKeyboardButton]:
+def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyboardButton]:
     previous, following = (page - 1) % pages, (page + 1) % pages
     return [
-        InlineKeyboardButton(text="◀", callback_data=GalleryPage(page=previous).pack()),
-        InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=GalleryPage(page=page).pack()),
-        InlineKeyboardButton(text="▶", callback_data=GalleryPage(page=following).pack()),
+        InlineKeyboardButton(text="◀", callback_data=paging(page=previous).pack()),
+        InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=paging(page=page).pack()),
+        InlineKeyboardButton(text="▶", callback_data=paging(page=following).pack()),
     ]
 
 
-def options(ratio: str, variants: int) -> InlineKeyboardMarkup:
-    """Aspect ratio by use, number of variants, and Continue; the current choices are ticked."""
+def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False) -> InlineKeyboardMarkup:
+    """Aspect ratio by use (when the task can change the frame), variants, an optional detail, Continue."""
     builder = InlineKeyboardBuilder()
-    for item in RATIOS:
+    for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
         builder.button(text=_ticked(label, item.key == ratio), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
     for count in VARIANT_CHOICES:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
         builder.button(text=_ticked(label, count == variants), callback_data=OptionPicked(name="variants", value=str(count)))
+    if detail:
+        builder.button(text=_("✏️ Add a detail"), callback_data=Step(action="detail"))
     builder.button(text=_("Continue ➜"), callback_data=Step(action="continue"))
-    builder.adjust(2, 2, len(VARIANT_CHOICES), 1)
+    builder.adjust(*((2, 2) if ratios else ()), len(VARIANT_CHOICES), 1, 1)
     return builder.as_markup()
 
 
@@ -76,7 +93,7 @@ def results(job_id: str) -> InlineKeyboardMarkup:
     builder.button(text=_("🎨 Another backdrop"), callback_data=ResultAction(action="backdrop", job_id=job_id))
     builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
-    builder.adjust(2, 1)
+    builder.adjust(1, 2)
     return builder.as_markup()
 
 

@@ -20,10 +20,11 @@ def negotiate(language_code: str | None, available: Collection[str], default: st
     except (ValueError, UnknownLocaleError):
         return default
     script = locale.script or _likely_script(locale)
-    for candidate in (f"{locale.language}_{script}", f"{locale.language}_{locale.territory}", locale.language):
+    variants = [f"{locale.language}_{part}" for part in (script, locale.territory) if part]
+    for candidate in (*variants, locale.language):
         if candidate in available:
             return candidate
-    return default
+    return _only_catalog_of(locale.language, available) or default
 
 
 def _likely_script(locale: Locale) -> str | None:
@@ -34,9 +35,18 @@ def _likely_script(locale: Locale) -> str | None:
     return likely.script
 
 
+def _only_catalog_of(language: str, available: Collection[str]) -> str | None:
+    # A reader of another variety (`pt` or `pt-pt` when only pt_BR exists) reads that one better than English.
+    matches = [code for code in available if code.split("_")[0] == language]
+    return matches[0] if len(matches) == 1 else None
+
+
 def native_name(code: str) -> str:
-    """A language's name in that language, from Babel's locale data."""
-    name = Locale.parse(code).get_display_name(code) or code
+    """A language's name in that language, from Babel's locale data: `Deutsch`, `中文 (繁體)`, `Português`."""
+    # Our catalogs differ by script, never by region (pt_BR is the only Portuguese), so the region is left
+    # out: it would only lengthen the buttons. tests/bot/test_keyboards.py checks the names stay distinct.
+    locale = Locale.parse(code)
+    name = Locale(locale.language, script=locale.script).get_display_name(locale) or code
     return name[:1].upper() + name[1:]
 
 

@@ -4,6 +4,9 @@ from aiogram.fsm.state import State, StatesGroup
 
 
 class Studio(StatesGroup):
+    choosing_task = State()
+    choosing_model = State()
     choosing_backdrop = State()
     choosing_options = State()
+    writing_detail = State()
     confirming = State()

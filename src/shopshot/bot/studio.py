@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.config import Settings
-from shopshot.errors import FileTooLarge, InputExpired, UnsupportedFormat
+from shopshot.errors import DetailTooLong, FileTooLarge, InputExpired, InvalidOption, TaskUnavailable, UnsupportedFormat
 from shopshot.pipeline.intake import load_image
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
@@ -16,6 +16,8 @@ from shopshot.queue.store import BlobStore
 # Image types a seller may send as a file; anything else is answered before downloading.
 IMAGE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 ONCE_KEY = "shopshot:once:"
+TASKS = ("backdrop", "model", "mannequin")
+DETAIL_LIMIT = 120
 
 
 @dataclass
@@ -56,6 +58,25 @@ class Studio:
             raise InputExpired()
         return spec
 
+    async def gpu_available(self) -> bool:
+        """True while a GPU worker is up, so the diffusion tasks can run."""
+        return await asyncio.to_thread(self.jobs.gpu_available)
+
+    async def check_task(self, task: str) -> str:
+        """A task that can run now; raises InvalidOption or TaskUnavailable."""
+        if task not in TASKS:
+            raise InvalidOption(value=task)
+        await self.backend_for(task)
+        return task
+
+    async def backend_for(self, task: str) -> str:
+        """The backend for a task: diffusion on GPU workers when one is up, else the CPU studio for backdrops."""
+        if await self.gpu_available():
+            return "diffusion"
+        if task == "backdrop":
+            return "studio"
+        raise TaskUnavailable()
+
     async def first_time(self, user_id: int, topic: str) -> bool:
         """True the first time a seller reaches a one-off hint."""
         return bool(await self.redis.set(f"{ONCE_KEY}{topic}:{user_id}", 1, nx=True))
@@ -64,3 +85,11 @@ class Studio:
 def new_seed() -> int:
     """A fresh seed for a job; recorded with the results so they can be reproduced."""
     return secrets.randbelow(2**31)
+
+
+def check_detail(text: str | None) -> str:
+    """A seller's one-line addition, trimmed; raises DetailTooLong past the limit or over several lines."""
+    detail = " ".join((text or "").split())
+    if len(detail) > DETAIL_LIMIT or "\n" in (text or "").strip():
+        raise DetailTooLong(limit=DETAIL_LIMIT)
+    return detail

@@ -8,14 +8,20 @@ from datetime import timedelta
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel import Locale
 from babel.dates import format_timedelta
+from babel.numbers import format_decimal, format_percent
 
 from shopshot import errors
 from shopshot.pipeline.layout import ratio
+from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.queue.enqueue import JobState
 
 BAR_CELLS = 10
+# Unicode isolates (RLI, LRI … PDI) keep a run of neutral characters and digits in one direction whatever
+# surrounds it; renderers that predate them drop them, as they are default-ignorable code points.
+RLI, LRI, PDI = "\u2067", "\u2066", "\u2069"
 
 
 def welcome() -> str:
@@ -42,12 +48,33 @@ def help_text() -> str:
     )
 
 
-def summary(preset: str, ratio_key: str, variants: int) -> str:
-    """What will be made, shown before Confirm."""
+def options_prompt(preset: str) -> str:
+    """The question above the format and variant buttons."""
+    return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(backdrop(preset).title))
+
+
+def summary(preset: str, ratio_key: str, variants: int, model: str | None = None, detail: str = "") -> str:
+    """What will be made, shown before Confirm; the seller's own detail line is quoted as written."""
     count = ngettext("{count} image", "{count} images", variants).format(count=variants)
-    return _("Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?").format(
-        backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_(ratio(ratio_key).use), count=count
-    )
+    if model:  # the model tasks keep the photo's frame, so no format line
+        text = _("Ready to make:\n• Model: {model}\n• Scene: {backdrop}\n• Variants: {count}\n\nConfirm?").format(
+            model=_(model_preset(model).title), backdrop=_(backdrop(preset).title), count=count
+        )
+    else:
+        text = _("Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?").format(
+            backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_(ratio(ratio_key).use), count=count
+        )
+    return f"✏️ {detail}\n{text}" if detail else text
+
+
+def summary_of(data: dict) -> str:
+    """The summary of the choices a conversation keeps in its FSM data."""
+    return summary(data["preset"], data["ratio"], data["variants"], data.get("model"), data.get("prompt_extra", ""))
+
+
+def detail_prompt() -> str:
+    """Asking for the optional one-line addition to a scene."""
+    return _("Write one short line to add to the scene, for example: on a marble table with eucalyptus leaves. Or /cancel.")
 
 
 def status(state: JobState, typical_job_s: float) -> str:
@@ -56,9 +83,8 @@ def status(state: JobState, typical_job_s: float) -> str:
         wait = duration(state.position * typical_job_s)
         return _("⏳ In the queue: position {position}. Starting in about {wait}.").format(position=state.position, wait=wait)
     if state.status == "started":
-        percent = round(state.progress * 100)
         left = _remaining(state, typical_job_s)
-        return _("🎨 Working on it… {bar} {percent}%\nAbout {left} left.").format(bar=bar(state.progress), percent=percent, left=left)
+        return _("🎨 Working on it… {progress}\nAbout {left} left.").format(progress=gauge(state.progress), left=left)
     return _("⏳ Getting ready…")
 
 
@@ -71,9 +97,26 @@ def _remaining(state: JobState, typical_job_s: float) -> str:
 
 
 def bar(fraction: float) -> str:
-    """A text progress bar; digits and blocks read the same in right-to-left languages."""
-    filled = round(max(0.0, min(1.0, fraction)) * BAR_CELLS)
+    """A text progress bar of BAR_CELLS blocks."""
+    filled = round(_clamp(fraction) * BAR_CELLS)
     return "▓" * filled + "░" * (BAR_CELLS - filled)
+
+
+def gauge(fraction: float) -> str:
+    """The bar and the percentage, in the current locale's writing direction, as one unit."""
+    locale = Locale.parse(get_i18n().current_locale)
+    shown = f"{bar(fraction)} {format_percent(_clamp(fraction), locale=locale)}"
+    if locale.text_direction == "rtl":
+        # Isolated, the gauge reads as one right-to-left unit: the bar fills from the right, as mirrored
+        # progress bars do, and "42%" stays whole at its end. Left alone after Arabic words, the bidi
+        # algorithm turns the digits into Arabic numbers, which strands the % sign on their other side,
+        # and the bar takes its direction from whatever text surrounds it.
+        return RLI + shown + PDI
+    return shown
+
+
+def _clamp(fraction: float) -> float:
+    return max(0.0, min(1.0, fraction))
 
 
 def duration(seconds: float) -> str:
@@ -97,5 +140,14 @@ def error(name: str, params: dict) -> str:
 
 
 def describe(kind: type[errors.ShopshotError], params: dict) -> str:
-    """Translate an error's message and fill in its parameters."""
-    return _(kind.message).format(**params)
+    """Translate an error's message and fill in its parameters, numbers written the locale's way."""
+    locale = get_i18n().current_locale
+    shown = {name: _number(value, locale) for name, value in params.items()}
+    return _(kind.message).format(**shown)
+
+
+def _number(value: object, locale: str) -> object:
+    # 12.5 MB is "12,5 MB" in German; 8000 pixels are "8 000" in Russian.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    return value

@@ -2,11 +2,13 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import BackdropPicked, GalleryPage
+from shopshot.bot.flows.choose_options import show_options
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
@@ -15,10 +17,14 @@ DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
 
 
 async def show_gallery(message: Message, state: FSMContext, gallery: Gallery, page: int) -> None:
-    """Send one gallery page with its numbered buttons and enter the backdrop choice."""
+    """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice."""
     await state.set_state(Studio.choosing_backdrop)
-    caption = _("Choose a backdrop by its number:")
-    markup = keyboards.gallery(gallery.items(page), page, gallery.pages)
+    await send_page(message, gallery, page, _("Choose a backdrop by its number:"), BackdropPicked, GalleryPage)
+
+
+async def send_page(message: Message, gallery: Gallery, page: int, caption: str, picked: type[CallbackData], paging: type[CallbackData]) -> None:
+    """One gallery page as a photo with numbered buttons; Telegram's file id is kept for the next seller."""
+    markup = keyboards.gallery(gallery.items(page), page, gallery.pages, picked, paging)
     sent = await message.answer_photo(await gallery.photo(page), caption=caption, reply_markup=markup)
     gallery.remember(page, sent.photo[-1].file_id)
 
@@ -32,10 +38,8 @@ async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state
 async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:
     chosen = backdrop(callback_data.key)
     data = await state.update_data(preset=chosen.key, ratio=DEFAULT_RATIO, variants=DEFAULT_VARIANTS)
-    await state.set_state(Studio.choosing_options)
     await callback.message.edit_reply_markup(reply_markup=None)
-    text = _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(chosen.title))
-    await callback.message.answer(text, reply_markup=keyboards.options(data["ratio"], data["variants"]))
+    await show_options(callback.message, state, data)
     await callback.answer()
 
 

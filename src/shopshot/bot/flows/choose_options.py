@@ -2,21 +2,45 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
 from shopshot.bot.states import Studio
+from shopshot.bot.studio import check_detail
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 
+
+
+async def show_options(message: Message, state: FSMContext, data: dict) -> None:
+    """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
+    await state.set_state(Studio.choosing_options)
+    await message.answer(texts.options_prompt(data["preset"]), reply_markup=_markup(data))
+
+
+def _markup(data: dict) -> InlineKeyboardMarkup:
+    backdrop_task = data.get("task", "backdrop") == "backdrop"
+    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=backdrop_task and data.get("backend") == "diffusion")
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
     data = await state.update_data(**_option(callback_data))
     await callback.answer()
-    markup = keyboards.options(data["ratio"], data["variants"])
+    markup = _markup(data)
     if markup != callback.message.reply_markup:
         await callback.message.edit_reply_markup(reply_markup=markup)
+
+
+async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(Studio.writing_detail)
+    await callback.message.edit_reply_markup(reply_markup=None)
+    await callback.message.answer(texts.detail_prompt())
+    await callback.answer()
+
+
+async def detail_written(message: Message, state: FSMContext) -> None:
+    data = await state.update_data(prompt_extra=check_detail(message.text))
+    await show_options(message, state, data)
 
 
 def _option(picked: OptionPicked) -> dict:
@@ -29,7 +53,7 @@ def _option(picked: OptionPicked) -> dict:
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(Studio.confirming)
-    text = texts.summary(data["preset"], data["ratio"], data["variants"])
+    text = texts.summary_of(data)
     await callback.message.edit_text(text, reply_markup=keyboards.confirm())
     await callback.answer()
 
@@ -38,5 +62,7 @@ def build_router() -> Router:
     """The choose options handlers, on a router of their own."""
     router = Router(name="choose_options")
     router.callback_query.register(option_picked, Studio.choosing_options, OptionPicked.filter())
+    router.callback_query.register(detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"))
+    router.message.register(detail_written, Studio.writing_detail, F.text & ~F.text.startswith("/"))
     router.callback_query.register(options_done, Studio.choosing_options, Step.filter(F.action == "continue"))
     return router

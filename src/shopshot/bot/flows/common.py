@@ -9,8 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
+from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.choose_model import show_models
+from shopshot.bot.flows.choose_options import show_options
+from shopshot.bot.flows.choose_task import show_tasks
+from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
-
+from shopshot.bot.states import Studio
 
 
 async def cmd_start(message: Message, state: FSMContext) -> None:
@@ -39,13 +44,33 @@ async def cmd_language(message: Message, i18n: I18n) -> None:
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(codes, i18n.current_locale))
 
 
-async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked, i18n_middleware: SellerI18nMiddleware) -> None:
+async def language_chosen(
+    callback: CallbackQuery, callback_data: LanguagePicked, state: FSMContext, gallery: Gallery, models: Gallery, i18n_middleware: SellerI18nMiddleware
+) -> None:
     if callback_data.code not in i18n_middleware.i18n.available_locales:
         await callback.answer()
         return
     await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
-    await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
     await callback.answer()
+    await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
+    await show_step(callback.message, state, gallery, models)
+
+
+async def show_step(message: Message, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
+    """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
+    step, data = await state.get_state(), await state.get_data()
+    if step == Studio.choosing_task.state:
+        await show_tasks(message, state)
+    elif step == Studio.choosing_model.state:
+        await show_models(message, state, models, page=0)
+    elif step == Studio.choosing_backdrop.state:
+        await show_gallery(message, state, gallery, page=0)
+    elif step == Studio.choosing_options.state:
+        await show_options(message, state, data)
+    elif step == Studio.writing_detail.state:
+        await message.answer(texts.detail_prompt())
+    elif step == Studio.confirming.state:
+        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

@@ -33,7 +33,10 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
         variants=data["variants"],
         seed=new_seed(),
         language=get_i18n().current_locale,
-        backend=studio.settings.backend,
+        backend=await studio.backend_for(data.get("task", "backdrop")),
+        task=data.get("task", "backdrop"),
+        model=data.get("model"),
+        prompt_extra=data.get("prompt_extra", ""),
     )
     await studio.queue(spec)
     await callback.answer(_("Queued!"))

@@ -5,7 +5,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Document, Message, PhotoSize
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio
 
@@ -33,8 +33,9 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     studio.check_upload(file.file_size)
     data = await bot.download(file.file_id)
     image_key, width, height = await studio.accept_photo(data.getvalue())
-    await state.set_data({"image_key": image_key, "width": width, "height": height})
-    await show_gallery(message, state, gallery, page=0)
+    backend = await studio.backend_for("backdrop")
+    await state.set_data({"image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend})
+    await show_first_step(message, state, studio, gallery)
 
 
 def build_router() -> Router:

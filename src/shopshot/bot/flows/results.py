@@ -15,7 +15,8 @@ from shopshot.bot.studio import Studio, new_seed
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
     await studio.ensure_stored(spec.image_key)
-    await state.set_data({"image_key": spec.image_key})
+    backend = await studio.backend_for(spec.task)
+    await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
     await show_gallery(callback.message, state, gallery, page=0)
     await callback.answer()
 
@@ -23,10 +24,11 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
 async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
     spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
     await studio.ensure_stored(spec.image_key)
+    backend = await studio.backend_for(spec.task)
     await callback.message.edit_reply_markup(reply_markup=None)
     status = await callback.message.answer(_("⏳ Queued…"))
     seed = new_seed() if callback_data.action == "variations" else spec.seed
-    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id))
+    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id, backend=backend))
     await callback.answer(_("Queued!"))
 
 

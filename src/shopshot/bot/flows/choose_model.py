@@ -1,0 +1,40 @@
+"""Choosing the fashion model (model swap, mannequin to model) from the numbered gallery."""
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot.callbacks import ModelPage, ModelPicked
+from shopshot.bot.flows.choose_backdrop import send_page, show_gallery
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.states import Studio
+from shopshot.pipeline.people import model_preset
+
+
+async def show_models(message: Message, state: FSMContext, models: Gallery, page: int) -> None:
+    """Send one page of the model gallery and enter the model choice."""
+    await state.set_state(Studio.choosing_model)
+    await send_page(message, models, page, _("Choose a model by their number:"), ModelPicked, ModelPage)
+
+
+async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: FSMContext, models: Gallery) -> None:
+    await callback.answer()
+    await callback.message.delete()
+    await show_models(callback.message, state, models, callback_data.page % models.pages)
+
+
+async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, gallery: Gallery) -> None:
+    chosen = model_preset(callback_data.key)
+    await state.update_data(model=chosen.key)
+    await callback.message.edit_reply_markup(reply_markup=None)
+    await show_gallery(callback.message, state, gallery, page=0)  # the scene behind the model
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The choose model handlers, on a router of their own."""
+    router = Router(name="choose_model")
+    router.callback_query.register(page_chosen, Studio.choosing_model, ModelPage.filter())
+    router.callback_query.register(model_chosen, Studio.choosing_model, ModelPicked.filter())
+    return router

@@ -1,0 +1,46 @@
+"""Choosing what to make from the photo: a new backdrop, a new fashion model, or mannequin to model."""
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards
+from shopshot.bot.callbacks import TaskPicked
+from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.choose_model import show_models
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
+
+
+async def show_first_step(message: Message, state: FSMContext, studio: StudioService, gallery: Gallery) -> None:
+    """After a photo: the task choice while a GPU worker is up, else straight to the backdrops."""
+    if await studio.gpu_available():
+        await show_tasks(message, state)
+    else:
+        await show_gallery(message, state, gallery, page=0)
+
+
+async def show_tasks(message: Message, state: FSMContext) -> None:
+    """Ask what to make; every task on offer can run now."""
+    await state.set_state(Studio.choosing_task)
+    await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks())
+
+
+async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, studio: StudioService, gallery: Gallery, models: Gallery) -> None:
+    task = await studio.check_task(callback_data.task)
+    await state.update_data(task=task, model=None, prompt_extra="")
+    await callback.message.edit_reply_markup(reply_markup=None)
+    if task == "backdrop":
+        await show_gallery(callback.message, state, gallery, page=0)
+    else:
+        await show_models(callback.message, state, models, page=0)
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The choose task handlers, on a router of their own."""
+    router = Router(name="choose_task")
+    router.callback_query.register(task_chosen, Studio.choosing_task, TaskPicked.filter())
+    return router

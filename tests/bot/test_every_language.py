@@ -1,0 +1,97 @@
+"""The whole conversation in every language: a seller whose Telegram speaks it reads only its catalog.
+
+One stack serves the module (embedded Redis, a worker process, the stand-in, the bot), so sixteen
+conversations cost about as much as sixteen albums; each language talks as its own user.
+"""
+
+import asyncio
+
+import pytest
+import pytest_asyncio
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards, texts
+from shopshot.bot.app import run_bot
+from shopshot.bot.callbacks import ResultAction
+from shopshot.config import Settings
+from shopshot.embedded import embedded_redis
+from shopshot.launcher import worker_process
+from shopshot.playground.client import StandInClient
+from shopshot.playground.scripted import Choices, buttons, play_conversation, sample_photo
+from shopshot.playground.standin import StandIn
+from tests.languages import LANGUAGES, TELEGRAM_CODES
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+CHOICES = Choices(preset="studio", ratio="3:4", variants=2)
+
+
+@pytest.fixture(scope="module")
+def stack_env(tmp_path_factory, compiled_locales):
+    """A clean environment, and the bot reading the catalogs compiled for this session."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
+            patch.delenv(name, raising=False)
+        patch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        patch.setattr("shopshot.bot.app.locales_dir", lambda: compiled_locales)
+        yield Settings(_env_file=None)
+
+
+@pytest.fixture(scope="module")
+def stack_redis(stack_env, tmp_path_factory):
+    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stack_worker(stack_redis, tmp_path_factory):
+    with worker_process(stack_redis, tmp_path_factory.mktemp("worker") / "worker.log") as process:
+        yield process
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack_api(stack_env, stack_redis, stack_worker):
+    """The stand-in with the bot polling it; its control client."""
+    server = StandIn()
+    url = await server.start()
+    bot = asyncio.create_task(run_bot(stack_env, stack_redis, url))
+    async with StandInClient(url) as client:
+        yield client
+    bot.cancel()
+    await asyncio.gather(bot, return_exceptions=True)
+    await server.stop()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalogs, language, tmp_path):
+    user = 5000 + LANGUAGES.index(language)
+    code = TELEGRAM_CODES.get(language, language.replace("_", "-").lower())
+    await play_conversation(stack_api.base_url, user, sample_photo(), tmp_path, CHOICES, language=code)
+    messages = await stack_api.messages(user)
+    seeds = [int(m["file_name"].split("-")[1].split(".")[0]) for m in messages if m["kind"] == "document"]
+    job_id = ResultAction.unpack(buttons(messages[-1])[0]["callback_data"]).job_id
+    with catalogs.context(), catalogs.use_locale(language):
+        expected = _expected(seeds, job_id)
+    with catalogs.context(), catalogs.use_locale("en"):
+        assert language == "en" or expected["texts"][0] != texts.welcome()
+    shown = [m["text"] or m["caption"] for m in messages if m["text"] or m["caption"]]
+    assert shown == expected["texts"]
+    assert [button["text"] for button in buttons(messages[-1])] == expected["results"]
+    answers = await stack_api.callback_answers(user)
+    assert expected["queued"] in [answer["text"] for answer in answers]
+
+
+def _expected(seeds: list[int], job_id: str) -> dict:
+    """What the conversation shows, rendered from the catalog of the current locale."""
+    return {
+        "texts": [
+            texts.welcome(),
+            _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
+            _("Choose a backdrop by its number:"),
+            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
+            _("✅ Done."),
+            texts.done(CHOICES.variants, seeds),
+        ],
+        "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
+        "queued": _("Queued!"),
+    }
+

@@ -1,0 +1,43 @@
+"""The languages shopshot speaks, as the tests see them: found from the committed catalogs."""
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "src" / "shopshot" / "locales"
+DOMAIN = "shopshot"
+LANGUAGES = tuple(sorted(path.parents[1].name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
+
+# What Telegram sends as `language_code` for a seller of each catalog (IETF tags, lower case).
+TELEGRAM_CODES = {
+    "en": "en", "zh_Hans": "zh-hans", "zh_Hant": "zh-hant", "es": "es", "pt_BR": "pt-br", "ru": "ru",
+    "ar": "ar", "id": "id", "vi": "vi", "th": "th", "tr": "tr", "ja": "ja", "ko": "ko", "fr": "fr",
+    "de": "de", "hi": "hi",
+}
+
+
+def po_path(language: str) -> Path:
+    """Where a language's catalog is kept."""
+    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def compile_catalogs(target: Path) -> Path:
+    """Compile every committed catalog into `target`, laid out as aiogram's I18n expects; return it."""
+    for language in LANGUAGES:
+        mo = target / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po_path(language).open("rb") as source, mo.open("wb") as compiled:
+            write_mo(compiled, read_po(source))
+    return target
+
+
+def extract_template(pot: Path) -> Catalog:
+    """Extract the strings marked in the source now into `pot`, with the keywords `make extract` uses."""
+    argv = ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "ngettext:1,2"]
+    CommandLineInterface().run([*argv, "--no-location", "-o", str(pot), str(ROOT / "src")])
+    with pot.open("rb") as file:
+        return read_po(file)
