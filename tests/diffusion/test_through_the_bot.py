@@ -3,11 +3,17 @@
 import asyncio
 import io
 
+import numpy as np
 import pytest
+from PIL import Image
 from redis import Redis
 
 from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
+from shopshot.config import Settings
 from shopshot.launcher import worker_process
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.studio import RenderRequest
 from shopshot.pipeline.diffusion.architectures import CLOTHES_LABELS
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.people import MODEL_PRESETS
@@ -49,7 +55,7 @@ async def _confirm_and_wait(api) -> dict:
     return summary
 
 
-async def test_a_diffusion_backdrop_with_a_written_detail(gpu_worker, bot, api):
+async def test_a_diffusion_backdrop_with_a_written_detail(gpu_worker, bot, api, diffusion_settings):
     await _choose_task(api, "backdrop", sample_photo())
     gallery = await api.wait_for(USER, with_button("bd:"))
     await api.press(USER, gallery["message_id"], data=BackdropPicked(key="studio").pack())
@@ -63,13 +69,31 @@ async def test_a_diffusion_backdrop_with_a_written_detail(gpu_worker, bot, api):
     assert summary["text"].startswith("✏️ on a marble table\nReady to make:")
     final = (await api.messages(USER))[-1]
     assert "Here are your 2 images." in final["text"]
+    await _assert_delivered_file_is_the_backends_with_the_product_intact(api, diffusion_settings)
 
 
-async def test_a_model_swap_runs_on_the_gpu_worker(gpu_worker, bot, api):
+async def _assert_delivered_file_is_the_backends_with_the_product_intact(api, diffusion_settings) -> None:
+    document = next(m for m in await api.messages(USER) if m["kind"] == "document")
+    delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
+    seed = int(document["file_name"].split("-")[1].split(".")[0])
+    image = load_image(sample_photo(), Settings().limits)  # sent as a file: the bot got these bytes
+    backend = DiffusionBackend(diffusion_settings.model_copy(update={"mode": "fast"}))
+    backend.setup()
+    request = RenderRequest(image=image, preset="studio", ratio="1:1", variants=1, seed=seed, prompt_extra="on a marble table")
+    [local] = backend.run(request)
+    assert np.array_equal(delivered, np.asarray(local.image))  # same inputs and seed, same image
+    protect = np.asarray(local.protect) == 255
+    ys, xs = np.nonzero(protect)
+    ox, oy = local.offset
+    assert len(ys) > 1000 and np.array_equal(delivered[ys, xs], np.asarray(image)[ys - oy, xs - ox])
+
+
+@pytest.mark.parametrize("task", ["model", "mannequin"])
+async def test_the_model_tasks_run_on_the_gpu_worker(gpu_worker, bot, api, task):
     person, _ = synthetic_person(CLOTHES_LABELS, size=(300, 500))
     buffer = io.BytesIO()
     person.save(buffer, "PNG")
-    await _choose_task(api, "model", buffer.getvalue())
+    await _choose_task(api, task, buffer.getvalue())
     models = await api.wait_for(USER, with_button("md:"))
     assert models["caption"] == "Choose a model by their number:"
     await api.press(USER, models["message_id"], data=ModelPicked(key=MODEL_PRESETS[0].key).pack())
