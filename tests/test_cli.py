@@ -1,5 +1,6 @@
 """`shopshot render`: the pipeline on local files, with a one-line reason for each file it cannot use."""
 
+import os
 import subprocess
 import sys
 
@@ -36,3 +37,12 @@ def test_an_unknown_preset_is_refused(tmp_path):
     (tmp_path / "mug.jpg").write_bytes(sample_photo())
     done = _render("mug.jpg", "--preset", "marble", cwd=tmp_path)
     assert done.returncode == 1 and "Unknown choice: marble." in done.stderr
+
+
+def test_a_gpu_worker_without_weights_stops_at_start_naming_them_and_the_command(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env |= {"BACKEND": "diffusion", "DIFFUSION__CACHE_DIR": str(tmp_path / "empty-cache"), "DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "shopshot", "worker", "--burst"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 1
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("shopshot:")]
+    assert "diffusers/stable-diffusion-xl-1.0-inpainting-0.1" in line and "shopshot models pull" in line

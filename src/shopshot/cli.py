@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from shopshot.config import Settings
+from shopshot.errors import ShopshotError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the stand-in's per-request lines
     # SIGTERM unwinds like Ctrl+C, so embedded Redis and child processes are stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_exit)
-    return args.handler(args, settings) or 0
+    try:
+        return args.handler(args, settings) or 0
+    except ShopshotError as error:  # e.g. ModelsMissing at a worker's start: one line, not a traceback
+        print(f"shopshot: {error}", file=sys.stderr)
+        return 1
 
 
 def _raise_exit(signum, frame) -> None:
