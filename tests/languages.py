@@ -2,10 +2,16 @@
 
 from pathlib import Path
 
+from aiogram.types import InlineKeyboardMarkup
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from shopshot.bot import keyboards
+from shopshot.bot.callbacks import ModelPage, ModelPicked
+from shopshot.bot.gallery import backdrop_gallery, model_gallery
+from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "src" / "shopshot" / "locales"
@@ -41,3 +47,14 @@ def extract_template(pot: Path) -> Catalog:
     CommandLineInterface().run([*argv, "--no-location", "-o", str(pot), str(ROOT / "src")])
     with pot.open("rb") as file:
         return read_po(file)
+
+
+def every_keyboard() -> list[InlineKeyboardMarkup]:
+    """Each keyboard the bot shows, with every choice ticked once."""
+    backdrops, models = backdrop_gallery(), model_gallery()
+    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages) for page in range(backdrops.pages)]
+    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage) for page in range(models.pages)]
+    markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]
+    markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
+    markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
+    return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]

@@ -90,7 +90,8 @@ async def _announce(page: str, open_page: bool) -> None:
 
 async def play_locally(settings: Settings, out: Path) -> int:
     """Play the scripted seller conversation against the stand-in and write it to `out`."""
-    from shopshot.playground.scripted import play_conversation, sample_photo
+    from shopshot.pipeline.gallery import sample_photo
+    from shopshot.playground.scripted import play_conversation
 
     with redis_url(settings) as url, worker_process(url, settings.data_dir / "worker.log"):
         stand_in = StandIn()

@@ -4,7 +4,6 @@ import asyncio
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from shopshot.bot.callbacks import BackdropPicked, ResultAction, Step

@@ -17,7 +17,8 @@ from shopshot.config import Settings
 from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
-from shopshot.playground.scripted import Choices, buttons, play_conversation, sample_photo
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, buttons, play_conversation
 from shopshot.playground.standin import StandIn
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 

@@ -5,12 +5,8 @@ import unicodedata
 import pytest
 from aiogram.types import InlineKeyboardMarkup
 
-from shopshot.bot import keyboards
-from shopshot.bot.callbacks import ModelPage, ModelPicked
-from shopshot.bot.gallery import backdrop_gallery, model_gallery
 from shopshot.bot.languages import native_name
-from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
-from tests.languages import LANGUAGES
+from tests.languages import LANGUAGES, every_keyboard
 
 # A 360-dp-wide phone shows a bot's inline keyboard about 320 dp wide. A label in Telegram's ~15 sp
 # button font takes about 7.5 dp per Latin letter and twice that per CJK character or emoji, and each
@@ -37,17 +33,6 @@ def too_wide(markup: InlineKeyboardMarkup) -> list[tuple[str, int, int]]:
         for button in row
         if columns(button.text) > BUDGET.get(len(row), 8)
     ]
-
-
-def every_keyboard() -> list[InlineKeyboardMarkup]:
-    """Each keyboard the bot shows, with every choice ticked once."""
-    backdrops, models = backdrop_gallery(), model_gallery()
-    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages) for page in range(backdrops.pages)]
-    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage) for page in range(models.pages)]
-    markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]
-    markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
-    markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
-    return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

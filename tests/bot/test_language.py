@@ -6,7 +6,8 @@ import pytest
 
 from shopshot.bot.callbacks import BackdropPicked, LanguagePicked, Step
 from shopshot.bot.languages import native_name, negotiate
-from shopshot.playground.scripted import buttons, newer_than, sample_photo, with_button
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import buttons, newer_than, with_button
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 
 USER = 640

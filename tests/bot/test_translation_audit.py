@@ -21,14 +21,11 @@ from shopshot.bot.callbacks import (
     BackdropPicked,
     GalleryPage,
     LanguagePicked,
-    ModelPage,
-    ModelPicked,
     OptionPicked,
     ResultAction,
     Step,
     ratio_to_data,
 )
-from shopshot.bot.gallery import backdrop_gallery, model_gallery
 from shopshot.bot.languages import native_name
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
@@ -39,7 +36,7 @@ from shopshot.queue.enqueue import ACTIVE_KEY, JobState
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
-from tests.languages import DOMAIN, LANGUAGES, extract_template
+from tests.languages import DOMAIN, LANGUAGES, every_keyboard, extract_template
 
 # World English: a locale Babel has data for (durations and numbers still format) that no catalog uses.
 PSEUDO = "en_001"
@@ -122,13 +119,7 @@ def _fields(message: str) -> set[str]:
 
 
 def _keyboards():
-    backdrops, models = backdrop_gallery(), model_gallery()
-    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages) for page in range(backdrops.pages)]
-    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage) for page in range(models.pages)]
-    markups += [keyboards.options(ratio.key, count, detail=True) for ratio in RATIOS for count in VARIANT_CHOICES]
-    markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
-    markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("j"), keyboards.retry("j")]
-    return markups + [keyboards.languages(list(LANGUAGES), PSEUDO)]
+    return every_keyboard() + [keyboards.languages(list(LANGUAGES), PSEUDO)]
 
 
 class RecordingBot:

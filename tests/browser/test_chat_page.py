@@ -7,7 +7,8 @@ import aiohttp
 from shopshot.bot.app import locales_dir
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.languages import negotiate
-from shopshot.playground.scripted import sample_photo, with_button
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import with_button
 from tests.browser.conftest import PHONE
 
 SELLER = 7001

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step, ratio_to_data
-from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
 
 

@@ -1,6 +1,6 @@
 """Choosing a backdrop from the numbered gallery."""
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
