@@ -67,19 +67,21 @@ class JobQueue:
         """True until the job's result or failure has been taken for delivery."""
         return bool(self.redis.hexists(ACTIVE_KEY, job_id))
 
-    def spec(self, job_id: str) -> JobSpec | None:
-        """The spec a job was queued with, while RQ still keeps it."""
+    def _fetch(self, job_id: str) -> Job | None:
         try:
-            job = Job.fetch(job_id, connection=self.redis)
+            return Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return None
-        return JobSpec.from_json(job.args[0])
+
+    def spec(self, job_id: str) -> JobSpec | None:
+        """The spec a job was queued with, while RQ still keeps it."""
+        job = self._fetch(job_id)
+        return None if job is None else JobSpec.from_json(job.args[0])
 
     def state(self, job_id: str) -> JobState:
         """Where a job stands now."""
-        try:
-            job = Job.fetch(job_id, connection=self.redis)
-        except NoSuchJobError:
+        job = self._fetch(job_id)
+        if job is None:
             return JobState("gone", None, 0.0, 0.0)
         status = job.get_status(refresh=False)
         position = job.get_position() if status == JobStatus.QUEUED else None

@@ -14,9 +14,9 @@ from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 
 
-async def show_first_step(message: Message, state: FSMContext, studio: StudioService, gallery: Gallery) -> None:
-    """After a photo: the task choice while a GPU worker is up, else straight to the backdrops."""
-    if await studio.gpu_available():
+async def show_first_step(message: Message, state: FSMContext, gallery: Gallery, backend: str) -> None:
+    """After a photo: the task choice when the diffusion backend serves it, else straight to the backdrops."""
+    if backend == "diffusion":
         await show_tasks(message, state)
     else:
         await show_gallery(message, state, gallery, page=0)

@@ -35,7 +35,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     image_key, width, height = await studio.accept_photo(data.getvalue())
     backend = await studio.backend_for("backdrop")
     await state.set_data({"image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend})
-    await show_first_step(message, state, studio, gallery)
+    await show_first_step(message, state, gallery, backend)
 
 
 def build_router() -> Router:
