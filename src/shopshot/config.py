@@ -25,6 +25,33 @@ class LimitSettings(BaseModel):
     max_file_mb: int = 20
     max_megapixels: int = 40
     min_side: int = 256
+    jobs_in_flight: int = 2       # per seller: queued or running at once
+    jobs_per_minute: int = 6      # per seller
+    queue_cap: int = 500          # jobs waiting in a queue, all sellers together
+
+
+class AccessSettings(BaseModel):
+    """Who may use the bot and who may see its operations."""
+
+    admin_ids: list[int] = []     # Telegram user ids allowed /stats and the other admin commands
+    allowed_ids: list[int] = []   # when set, a private deployment: only these users (and admins)
+
+
+class WebhookSettings(BaseModel):
+    """Webhook mode, for several bot replicas behind a load balancer; unset url = long polling."""
+
+    url: str | None = None        # the public https URL Telegram posts updates to
+    secret: SecretStr | None = None
+    host: str = "0.0.0.0"
+    port: int = 8443
+    path: str = "/telegram"
+
+
+class ObservabilitySettings(BaseModel):
+    """Metrics, health and logs of each process."""
+
+    metrics_port: int | None = None   # Prometheus metrics and /healthz; None = not served
+    log_format: str = "text"          # "text" or "json" (one JSON object per line)
 
 
 class DiffusionSettings(BaseModel):
@@ -52,6 +79,9 @@ class Settings(BaseSettings):
     playground_port: int = 8080
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
+    access: AccessSettings = AccessSettings()
+    webhook: WebhookSettings = WebhookSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
     diffusion: DiffusionSettings = DiffusionSettings()
 
     @property
