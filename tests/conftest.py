@@ -13,6 +13,36 @@ from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
 
 
+class Figures:
+    """Figures that tests measure and `make test` prints at the end (the README's reliability table)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float | str] = {}
+
+    def add(self, name: str, amount: float = 1) -> None:
+        """Count into a figure that several tests share, e.g. "429s injected"."""
+        self.values[name] = self.values.get(name, 0) + amount
+
+    def set(self, name: str, value: float | str) -> None:
+        """Record a figure one test owns, e.g. "jobs killed/delivered/duplicated": "20/20/0"."""
+        self.values[name] = value
+
+
+FIGURES = Figures()
+
+
+@pytest.fixture(scope="session")
+def figures() -> Figures:
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES.values:
+        terminalreporter.section("shopshot figures")
+        for name, value in sorted(FIGURES.values.items()):
+            terminalreporter.write_line(f"{name}: {value}")
+
+
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
     for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
