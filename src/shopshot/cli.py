@@ -2,11 +2,11 @@
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
 
+from shopshot import logs
 from shopshot.config import Settings
 from shopshot.errors import ShopshotError
 
@@ -15,14 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the stand-in's per-request lines
+    logs.setup(settings)
     # SIGTERM unwinds like Ctrl+C, so embedded Redis and child processes are stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_exit)
     try:
         return args.handler(args, settings) or 0
     except ShopshotError as error:  # e.g. ModelsMissing at a worker's start: one line, not a traceback
-        print(f"shopshot: {error}", file=sys.stderr)
+        print(logs.redact(f"shopshot: {error}", logs.secrets_of(settings)), file=sys.stderr)
         return 1
 
 
@@ -33,7 +32,7 @@ def _raise_exit(signum, frame) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopshot", description="AI product-photo studio inside Telegram.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    bot = commands.add_parser("bot", help="run the Telegram bot (long polling)")
+    bot = commands.add_parser("bot", help="run the Telegram bot (long polling, or a webhook when WEBHOOK__URL is set)")
     bot.set_defaults(handler=_bot)
     worker = commands.add_parser("worker", help="run a render worker")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")

@@ -1,6 +1,7 @@
 """Settings, read once per process from the environment and an optional `.env` file."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,18 +41,20 @@ class AccessSettings(BaseModel):
 class WebhookSettings(BaseModel):
     """Webhook mode, for several bot replicas behind a load balancer; unset url = long polling."""
 
-    url: str | None = None        # the public https URL Telegram posts updates to
-    secret: SecretStr | None = None
-    host: str = "0.0.0.0"
+    url: str | None = None        # the public https URL Telegram posts updates to (through the load balancer)
+    secret: SecretStr | None = None  # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -
+    host: str = "0.0.0.0"         # where this replica listens for the load balancer
     port: int = 8443
     path: str = "/telegram"
+    max_connections: int = 40     # how many requests Telegram may have open to the URL at once (1-100)
 
 
 class ObservabilitySettings(BaseModel):
     """Metrics, health and logs of each process."""
 
     metrics_port: int | None = None   # Prometheus metrics and /healthz; None = not served
-    log_format: str = "text"          # "text" or "json" (one JSON object per line)
+    log_format: Literal["text", "json"] = "text"  # "text" or "json" (one JSON object per line)
+    log_salt: SecretStr | None = None  # mixed into the hashed user ids of JSON logs (unsalted, small ids can be guessed back)
 
 
 class DiffusionSettings(BaseModel):

@@ -11,20 +11,24 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
+from shopshot import logs, metrics
 from shopshot.bot import errors
 from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import backdrop_gallery, model_gallery
+from shopshot.bot.instruments import count_api_errors, count_update
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
 from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio
+from shopshot.bot.webhook import serve_webhook
 from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.store import BlobStore
@@ -43,6 +47,7 @@ def create_bot(settings: Settings, api_url: str | None = None) -> Bot:
     api_url = api_url or settings.telegram_api_url
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
     session.middleware(RetryMiddleware())
+    session.middleware(count_api_errors)  # inside the retries: every failed attempt counts
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else STAND_IN_TOKEN
     return Bot(token, session=session)
 
@@ -55,6 +60,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     fsm_redis = AsyncRedis.from_url(redis_url)
     storage = RedisStorage(fsm_redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
     dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(fsm_redis))
+    dispatcher.update.outer_middleware(count_update)
     i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
     SellerI18nMiddleware(i18n, redis).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
@@ -64,6 +70,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     dispatcher["models"] = model_gallery()
     dispatcher["jobs"] = jobs
     dispatcher["redis"] = redis
+    dispatcher["sync_redis"] = sync_redis
     dispatcher["i18n"] = i18n
     return dispatcher
 
@@ -82,7 +89,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     ]
 
 
-async def _set_commands(bot: Bot, i18n: I18n) -> None:
+async def _set_commands(bot: Bot, i18n: I18n, admin_ids: list[int]) -> None:
     # Telegram scopes command lists by two-letter language; of zh_Hans and zh_Hant, "zh" gets the first.
     languages_done: set[str | None] = set()
     for locale in sorted(i18n.available_locales):
@@ -97,24 +104,50 @@ async def _set_commands(bot: Bot, i18n: I18n) -> None:
                 BotCommand(command="language", description=_("Change language")),
                 BotCommand(command="cancel", description=_("Cancel the current step")),
             ]
+            stats = BotCommand(command="stats", description=_("Queue and worker figures"))
         await bot.set_my_commands(commands, language_code=language)
+        for admin_id in admin_ids:
+            await _set_admin_commands(bot, commands + [stats], admin_id, language)
+
+
+async def _set_admin_commands(bot: Bot, commands: list[BotCommand], admin_id: int, language: str | None) -> None:
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=admin_id), language_code=language)
+    except TelegramBadRequest as error:  # "chat not found" until that admin has written to the bot
+        log.info("no /stats in the menu of admin %s yet: %s", logs.hash_id(admin_id), error.message)
 
 
 async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None) -> None:
-    """Poll for updates until stopped."""
+    """Serve updates until stopped: from a webhook when `webhook.url` is set, else by long polling."""
     bot = create_bot(settings, api_url)
     dispatcher = create_dispatcher(settings, redis_url)
+    log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
+    server = _serve_metrics(dispatcher["sync_redis"], settings)
     background = start_background(dispatcher, bot, settings)
     try:
-        await bot.delete_webhook(drop_pending_updates=False)
-        await _set_commands(bot, dispatcher["i18n"])
-        await _poll(dispatcher, bot, settings)
+        await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
+        if settings.webhook.url:
+            await serve_webhook(dispatcher, bot, settings)
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            await _poll(dispatcher, bot, settings)
     finally:
+        if server:
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
         await dispatcher["redis"].aclose()
+
+
+def _serve_metrics(redis: Redis, settings: Settings):
+    port = settings.observability.metrics_port
+    if port is None:
+        return None
+    collector = metrics.QueueCollector(redis, settings.queue)
+    return metrics.serve(port, lambda: metrics.redis_health(redis), [collector])
 
 
 async def _poll(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> None:

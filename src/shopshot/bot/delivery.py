@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from shopshot import metrics
 from shopshot.bot import keyboards, texts
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
@@ -67,6 +68,7 @@ class Delivery:
         await self.redis.hdel(ACTIVE_KEY, event.job_id)
         if not await self.redis.exists(DELIVERED_KEY + event.job_id):
             await self._deliver_once(event)
+            metrics.delivered_after(entry_id)
             await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
         await self.redis.xack(self.stream, self.group, entry_id)
 

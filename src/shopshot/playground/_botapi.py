@@ -13,7 +13,7 @@ from aiohttp import web
 from shopshot.playground import _editing, _sending
 from shopshot.playground._params import Params, read_params
 from shopshot.playground._state import BotApiError, CallRecord, State, bad_request
-from shopshot.playground._updates import get_updates
+from shopshot.playground._updates import delete_webhook, get_updates, get_webhook_info, set_webhook
 
 STATE = web.AppKey("state", State)
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -106,18 +106,6 @@ async def get_me(state: State, params: Params) -> dict:
             "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
 
 
-async def delete_webhook(state: State, params: Params) -> bool:
-    """deleteWebhook: there is never a webhook; drop_pending_updates empties the queue."""
-    if params.flag("drop_pending_updates"):
-        state.updates.clear()
-    return True
-
-
-async def get_webhook_info(state: State, params: Params) -> dict:
-    """getWebhookInfo: no webhook, and how many updates wait."""
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(state.updates)}
-
-
 async def always_true(state: State, params: Params) -> bool:
     """logOut and close: nothing to do locally."""
     return True
@@ -189,7 +177,7 @@ async def get_file(state: State, params: Params) -> dict:
 METHODS: dict[str, Handler] = {
     name.lower(): handler
     for name, handler in {
-        "getMe": get_me, "getUpdates": get_updates, "deleteWebhook": delete_webhook,
+        "getMe": get_me, "getUpdates": get_updates, "setWebhook": set_webhook, "deleteWebhook": delete_webhook,
         "getWebhookInfo": get_webhook_info, "logOut": always_true, "close": always_true,
         "sendMessage": _sending.send_message, "sendPhoto": _sending.send_photo,
         "sendDocument": _sending.send_document, "sendMediaGroup": _sending.send_media_group,

@@ -132,6 +132,25 @@ class CallRecord:
 
 
 @dataclass
+class Webhook:
+    url: str
+    secret_token: str | None
+    max_connections: int
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def as_info(self, pending: int, allowed_updates: list[str] | None) -> dict:
+        """The WebhookInfo object getWebhookInfo answers with."""
+        info = {"url": self.url, "has_custom_certificate": False, "pending_update_count": pending,
+                "max_connections": self.max_connections, "ip_address": "127.0.0.1"}
+        if allowed_updates:
+            info["allowed_updates"] = allowed_updates
+        if self.last_error_date:
+            info |= {"last_error_date": self.last_error_date, "last_error_message": self.last_error_message}
+        return info
+
+
+@dataclass
 class State:
     token: str
     chats: dict[int, Chat] = field(default_factory=dict)
@@ -148,6 +167,8 @@ class State:
     file_numbers: itertools.count = field(default_factory=lambda: itertools.count(0))
     wakeup: asyncio.Condition = field(default_factory=asyncio.Condition)
     poller: object | None = None
+    webhook: Webhook | None = None
+    webhook_sender: asyncio.Task | None = None  # posts updates to the webhook while one is set
     closing: bool = False
     changes: Changes = field(default_factory=Changes)  # wakes the chat pages (see _web.py)
 

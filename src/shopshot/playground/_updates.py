@@ -1,14 +1,27 @@
-"""The update queue and getUpdates long polling, with Telegram's acknowledgement and conflict rules."""
+"""The update queue, given to the bot by getUpdates long polling or by posting to a webhook, with
+Telegram's acknowledgement and conflict rules."""
 
 import asyncio
+import logging
+import re
+from urllib.parse import urlsplit
+
+import aiohttp
 
 from shopshot.playground._params import Params
-from shopshot.playground._state import BotApiError, State
+from shopshot.playground._state import BotApiError, State, Webhook, bad_request, now
+
+log = logging.getLogger(__name__)
 
 LONG_POLL_MAX_TIMEOUT = 50
 # Telegram holds these back unless a bot asks for them in allowed_updates.
 _OFF_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+TERMINATED_BY_WEBHOOK = "Conflict: terminated by setWebhook request"
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_TIMEOUT_S = 10
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
 
 
 async def push_update(state: State, kind: str, payload: dict) -> int | None:
@@ -33,6 +46,8 @@ async def get_updates(state: State, params: Params) -> list[dict]:
     offset = params.integer("offset", 0)
     limit = min(max(params.integer("limit", 100), 1), 100)
     timeout = min(max(params.integer("timeout", 0), 0), LONG_POLL_MAX_TIMEOUT)
+    if state.webhook is not None:
+        raise BotApiError(409, WEBHOOK_ACTIVE)
     _set_allowed(state, params)
     _acknowledge(state, offset)
     async with state.wakeup:
@@ -47,6 +62,8 @@ async def _long_poll(state: State, limit: int, timeout: int) -> list[dict]:
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         while True:
+            if state.webhook is not None:
+                raise BotApiError(409, TERMINATED_BY_WEBHOOK)
             if state.poller is not me:
                 raise BotApiError(409, CONFLICT)
             remaining = deadline - asyncio.get_running_loop().time()
@@ -77,3 +94,87 @@ def _set_allowed(state: State, params: Params) -> None:
     allowed = params.json("allowed_updates", "can't parse allowed_updates JSON object")
     if isinstance(allowed, list):
         state.allowed_updates = [str(kind) for kind in allowed]
+
+
+async def set_webhook(state: State, params: Params) -> bool:
+    """setWebhook: from now on post each update to `url`; an empty url removes the webhook."""
+    url = params.text("url") or ""
+    if not url:
+        return await delete_webhook(state, params)
+    secret = params.text("secret_token")
+    max_connections = params.integer("max_connections", 40)
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if secret is not None and not SECRET_TOKEN.fullmatch(secret):
+        raise bad_request("secret token contains unallowed characters")
+    if not 1 <= max_connections <= 100:
+        raise bad_request("bad webhook: Wrong max_connections specified")
+    if params.flag("drop_pending_updates"):
+        state.updates.clear()
+    _set_allowed(state, params)
+    state.webhook = Webhook(url=url, secret_token=secret, max_connections=max_connections)
+    if state.webhook_sender is None or state.webhook_sender.done():
+        state.webhook_sender = asyncio.create_task(_post_updates(state))
+    async with state.wakeup:
+        state.wakeup.notify_all()  # a getUpdates still waiting ends with 409, as on Telegram
+    return True
+
+
+async def delete_webhook(state: State, params: Params) -> bool:
+    """deleteWebhook: back to getUpdates; drop_pending_updates empties the queue."""
+    if params.flag("drop_pending_updates"):
+        state.updates.clear()
+    state.webhook = None
+    async with state.wakeup:
+        state.wakeup.notify_all()
+    return True
+
+
+async def get_webhook_info(state: State, params: Params) -> dict:
+    """getWebhookInfo: the webhook (url "" when none), how many updates wait, the last delivery error."""
+    if state.webhook is None:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(state.updates)}
+    return state.webhook.as_info(len(state.updates), state.allowed_updates)
+
+
+async def _post_updates(state: State) -> None:
+    # One update at a time, oldest first; a failed one is retried with growing pauses and holds the
+    # rest back, as Telegram's pending_update_count shows. Ends when the webhook is deleted.
+    retry_s = RETRY_FIRST_S
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)) as session:
+        while await _next_update(state):
+            webhook, update = state.webhook, state.updates[0]
+            error = await _post(session, webhook, update)
+            if error is None:
+                state.updates[:] = [u for u in state.updates if u["update_id"] != update["update_id"]]
+                retry_s = RETRY_FIRST_S
+                continue
+            webhook.last_error_date, webhook.last_error_message = now(), error
+            await _sleep_unless_closing(state, retry_s)
+            retry_s = min(retry_s * 2, RETRY_MAX_S)
+
+
+async def _next_update(state: State) -> bool:
+    async with state.wakeup:
+        await state.wakeup.wait_for(lambda: state.closing or state.webhook is None or bool(state.updates))
+    return not state.closing and state.webhook is not None
+
+
+async def _post(session: aiohttp.ClientSession, webhook: Webhook, update: dict) -> str | None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": webhook.secret_token} if webhook.secret_token else {}
+    try:
+        async with session.post(webhook.url, json=update, headers=headers) as response:
+            if 200 <= response.status < 300:
+                return None
+            return f"Wrong response from the webhook: {response.status} {response.reason}"
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.debug("webhook post failed: %s", error)
+        return "Connection refused" if isinstance(error, aiohttp.ClientConnectionError) else "Read timeout expired"
+
+
+async def _sleep_unless_closing(state: State, seconds: float) -> None:
+    async with state.wakeup:
+        try:
+            await asyncio.wait_for(state.wakeup.wait_for(lambda: state.closing or state.webhook is None), seconds)
+        except TimeoutError:
+            pass

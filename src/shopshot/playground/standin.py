@@ -7,7 +7,7 @@ Bot API (Telegram's semantics and error wording; responses `{"ok": true, "result
 `{"ok": false, "error_code": N, "description": "...", "parameters"?: {...}}`):
     POST|GET /bot<token>/<method>        query string, urlencoded, multipart or JSON arguments
     GET      /file/bot<token>/<file_path> a file's bytes, file_path from getFile
-  Methods: getMe, getUpdates, deleteWebhook, getWebhookInfo, logOut, close, sendMessage, sendPhoto,
+  Methods: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, logOut, close, sendMessage, sendPhoto,
   sendDocument, sendMediaGroup, sendChatAction, editMessageText, editMessageCaption,
   editMessageReplyMarkup, deleteMessage, deleteMessages, answerCallbackQuery, setMyCommands,
   getMyCommands, deleteMyCommands, getFile. Others answer 404 "Not Found"; a wrong token 401.
@@ -19,6 +19,10 @@ Where the stand-in knowingly differs from Telegram:
   - Markdown and MarkdownV2 are accepted but not parsed (no entities, no escaping errors); HTML is.
   - Photos and files sent by URL fail with "failed to get HTTP URL content" (no internet here).
   - 409 Conflict is answered at once (Telegram spaces them by 3 s); callback queries never expire.
+  - setWebhook takes http:// URLs too, and no certificate or ip_address; updates are posted one at a
+    time, oldest first, and a failed post is retried (0.5 s, doubling to 30 s) until it succeeds or
+    the webhook is deleted; Telegram gives up after a while. Answers in the webhook's response body
+    are ignored (Telegram would run them as a method call).
 
 Control API, to act as users and inspect what the bot did (errors: `{"error": "..."}`, 400 for a
 malformed request, 404 when the message, button, chat or file does not exist):
@@ -94,6 +98,8 @@ class StandIn:
         self.state.closing = True
         async with self.state.wakeup:
             self.state.wakeup.notify_all()
+        if self.state.webhook_sender is not None:  # it ends once woken; a post in flight is cut short
+            self.state.webhook_sender.cancel()
         await self._runner.cleanup()
         self._runner = None
 

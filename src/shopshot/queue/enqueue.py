@@ -10,6 +10,7 @@ from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
 from rq.utils import now
 
+from shopshot import metrics
 from shopshot.config import QueueSettings
 from shopshot.queue.spec import JobSpec
 
@@ -57,6 +58,7 @@ class JobQueue:
             on_failure=Callback(ON_FAILURE),
         )
         self.redis.hset(ACTIVE_KEY, job.id, spec.to_json())
+        metrics.JOBS_QUEUED.labels(spec.task).inc()
         return job.id
 
     def active(self) -> dict[str, JobSpec]:

@@ -5,6 +5,7 @@ import logging
 from redis import Redis
 from rq import SimpleWorker
 
+from shopshot import logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend
 from shopshot.queue.enqueue import JobQueue
@@ -23,7 +24,8 @@ class StudioWorker(SimpleWorker):
     def execute_job(self, job, queue) -> None:
         token = CONTEXT.set(self.context)
         try:
-            super().execute_job(job, queue)
+            with logs.about_job(job), metrics.job_timer(job, self.context.settings):
+                super().execute_job(job, queue)
         finally:
             CONTEXT.reset(token)
 
@@ -42,5 +44,7 @@ def build_worker(settings: Settings, redis_url: str, name: str | None = None) ->
 def run_worker(settings: Settings, redis_url: str, burst: bool = False) -> None:
     """Serve jobs until stopped (or until the queue is empty, with burst)."""
     worker = build_worker(settings, redis_url)
+    log.info("worker on Redis %s", redis_url)  # the password is redacted by the log formatter
+    metrics.serve_worker(worker, settings)
     log.info("worker %s serving queue %r with the %s backend", worker.name, worker.queue_names()[0], settings.backend)
     worker.work(burst=burst, logging_level=settings.log_level)
