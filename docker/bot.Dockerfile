@@ -40,9 +40,11 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Numeric, so that a runtime can tell it is not root without reading /etc/passwd.
 USER 10001:10001
-# Healthy while the process can reach Redis (REDIS_URL): the bot keeps its conversations, the queue
-# and the result stream there. It becomes the bot's own health endpoint once that exists.
+# The process's own health endpoint (/healthz beside /metrics on OBSERVABILITY__METRICS_PORT): 200
+# while the bot runs and reaches Redis, where it keeps conversations, the queue and the result stream.
+ENV OBSERVABILITY__METRICS_PORT=9100
+EXPOSE 9100
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL'], socket_connect_timeout=5, socket_timeout=5).ping()"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['OBSERVABILITY__METRICS_PORT'], timeout=5)"]
 ENTRYPOINT ["shopshot"]
 CMD ["bot"]

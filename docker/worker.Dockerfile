@@ -75,10 +75,12 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Numeric, so that a runtime can tell it is not root without reading /etc/passwd.
 USER 10001:10001
-# Healthy while RQ lists a worker started in this container (same hostname) on the Redis in
-# REDIS_URL: that needs the backend set up, the process alive and Redis reachable. The start period
-# covers loading the diffusion weights onto the GPU before the worker registers.
+# The worker's own health endpoint (/healthz beside /metrics on OBSERVABILITY__METRICS_PORT): 200
+# while its Redis answers and its RQ heartbeat is fresh. It comes up after the backend has loaded
+# (the diffusion weights onto the GPU): the start period covers that.
+ENV OBSERVABILITY__METRICS_PORT=9101
+EXPOSE 9101
 HEALTHCHECK --interval=30s --timeout=10s --start-period=5m --retries=3 \
-    CMD ["python", "-c", "import os, socket, sys, redis, rq; connection = redis.Redis.from_url(os.environ['REDIS_URL'], socket_connect_timeout=5, socket_timeout=5); sys.exit(not any(worker.hostname == socket.gethostname() for worker in rq.Worker.all(connection=connection)))"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['OBSERVABILITY__METRICS_PORT'], timeout=5)"]
 ENTRYPOINT ["shopshot"]
 CMD ["worker"]

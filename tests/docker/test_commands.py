@@ -16,7 +16,6 @@ pytest.importorskip("yaml", reason="PyYAML is not installed (make test installs 
 from tests.docker.conftest import DOCKER, REPO, last, load_compose, stages
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-UNREACHABLE = "redis://127.0.0.1:9/0"  # the discard port: nothing answers there
 
 
 def _image_command(dockerfile_name: str) -> tuple[list[str], list[str]]:
@@ -69,28 +68,53 @@ def test_containers_run_subcommands_the_parser_has(argv):
     assert _help(*argv[1:]).returncode == 0
 
 
-def _healthcheck(dockerfile_name: str, redis_url: str) -> subprocess.CompletedProcess:
+def _healthcheck(dockerfile_name: str, port: int) -> subprocess.CompletedProcess:
     argv = last(stages(DOCKER / dockerfile_name)[-1], "HEALTHCHECK").exec_form()
     assert argv[0] == "python"
-    env = os.environ | {"REDIS_URL": redis_url}
+    env = os.environ | {"OBSERVABILITY__METRICS_PORT": str(port)}
     return subprocess.run([sys.executable, *argv[1:]], env=env, capture_output=True, text=True, timeout=30)
 
 
-def test_the_bot_healthcheck_passes_only_while_redis_answers(redis_url):
-    assert _healthcheck("bot.Dockerfile", redis_url).returncode == 0
-    assert _healthcheck("bot.Dockerfile", UNREACHABLE).returncode != 0
+def _image_port(dockerfile_name: str) -> int:
+    final = stages(DOCKER / dockerfile_name)[-1]
+    env = [i.arguments for i in final if i.keyword == "ENV" and i.arguments.startswith("OBSERVABILITY__METRICS_PORT=")]
+    return int(env[-1].partition("=")[2])
 
 
-def test_the_worker_healthcheck_passes_once_this_host_has_a_registered_worker(redis_url, settings, tmp_path):
+def test_the_images_serve_health_where_prometheus_scrapes():
+    assert (_image_port("bot.Dockerfile"), _image_port("worker.Dockerfile")) == (9100, 9101)
+
+
+async def test_the_bot_healthcheck_passes_while_the_bot_runs_on_a_reachable_redis(redis_url, tmp_path):
+    from shopshot.playground.standin import StandIn
+    from tests.ops.conftest import TOKEN, free_port, shopshot_process, wait_until_healthy
+
+    port = free_port()
+    assert _healthcheck("bot.Dockerfile", port).returncode != 0  # nothing serves it yet
+    stand_in = StandIn(token=TOKEN)
+    env = {"REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await stand_in.start(),
+           "OBSERVABILITY__METRICS_PORT": str(port)}
+    try:
+        with shopshot_process("bot", env, tmp_path / "bot.log") as bot:
+            await wait_until_healthy(port, bot, tmp_path / "bot.log")
+            assert _healthcheck("bot.Dockerfile", port).returncode == 0
+    finally:
+        await stand_in.stop()
+
+
+def test_the_worker_healthcheck_passes_once_its_worker_serves_health(redis_url, settings, tmp_path, monkeypatch):
     from shopshot.launcher import worker_process
+    from tests.ops.conftest import free_port
 
-    assert _healthcheck("worker.Dockerfile", redis_url).returncode == 1
+    port = free_port()
+    assert _healthcheck("worker.Dockerfile", port).returncode == 1
+    monkeypatch.setenv("OBSERVABILITY__METRICS_PORT", str(port))
     with worker_process(redis_url, tmp_path / "worker.log"):
         deadline = time.monotonic() + 30
-        while _healthcheck("worker.Dockerfile", redis_url).returncode != 0:
+        while _healthcheck("worker.Dockerfile", port).returncode != 0:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.2)
-    assert _healthcheck("worker.Dockerfile", UNREACHABLE).returncode != 0
+    assert _healthcheck("worker.Dockerfile", port).returncode != 0
 
 
 def _requirements(*extras: str) -> subprocess.CompletedProcess:

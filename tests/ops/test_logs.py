@@ -1,0 +1,52 @@
+"""The log formatters (secrets redacted wherever they sit in a line, user ids hashed in JSON) and the
+health verdict without Redis."""
+
+import json
+import logging
+
+from pydantic import SecretStr
+
+from shopshot import logs
+from shopshot.config import Settings
+
+TOKEN = "1234567:AAH-unit-test-token"
+PASSWORD = "p@ss/word"
+
+
+def _settings(**overrides) -> Settings:
+    values = {"telegram_bot_token": SecretStr(TOKEN), "redis_url": "redis://:p%40ss%2Fword@redis:6379/0"}
+    return Settings(_env_file=None, **values | overrides)
+
+
+def _record(message: str, *args, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("test", logging.ERROR, __file__, 1, message, args, exc_info)
+
+
+def test_secrets_are_redacted_from_the_message_and_the_traceback():
+    settings = _settings()
+    formatter = logs.RedactingFormatter(logging.Formatter(logs.TEXT_FORMAT), logs.secrets_of(settings))
+    try:
+        raise ConnectionError(f"https://api.telegram.org/bot{TOKEN}/getUpdates failed")
+    except ConnectionError as error:
+        line = formatter.format(_record("redis at %s", settings.redis_url, exc_info=(type(error), error, error.__traceback__)))
+    assert TOKEN not in line and "p%40ss%2Fword" not in line and PASSWORD not in line
+    assert "redis://:***@redis:6379/0" in line and "bot***/getUpdates" in line
+
+
+def test_json_lines_name_the_job_and_hash_the_user(monkeypatch):
+    formatter = logs.JsonFormatter(salt="pepper")
+    with logs.about("job-1", 555001):
+        entry = json.loads(formatter.format(_record("queued %s", '{"chat_id": 555001, "user_id": 555001}')))
+    assert entry["job_id"] == "job-1" and entry["user"] == logs.hash_id(555001, "pepper")
+    assert "555001" not in json.dumps(entry) and entry["level"] == "ERROR"
+    assert logs.hash_id(555001, "pepper") != logs.hash_id(555001, "salt")
+
+
+def test_a_worker_is_unhealthy_without_its_redis():
+    from redis import Redis
+
+    from shopshot.metrics import redis_health, worker_health
+
+    unreachable = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)  # the discard port
+    assert worker_health(unreachable, "rq:worker:x", 60) == "redis unreachable: ConnectionError"
+    assert redis_health(unreachable) == "redis unreachable: ConnectionError"
