@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     ]
 
 
-async def _set_commands(bot: Bot, i18n: I18n, admin_ids: list[int]) -> None:
+async def _set_commands(bot: Bot, i18n: I18n, admin_ids: Sequence[int] = ()) -> None:
     # Telegram scopes command lists by two-letter language; of zh_Hans and zh_Hant, "zh" gets the first.
     languages_done: set[str | None] = set()
     for locale in sorted(i18n.available_locales):
