@@ -14,6 +14,8 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shopshot.config import STAND_IN_TOKEN
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, newer_than, reach_summary
 
 
 async def wait_until(predicate, timeout_s: float = 60.0, what: str = "a condition"):
@@ -25,6 +27,22 @@ async def wait_until(predicate, timeout_s: float = 60.0, what: str = "a conditio
             return value
         await asyncio.sleep(0.1)
     raise TimeoutError(f"gave up waiting for {what} after {timeout_s} s")
+
+
+async def reach_confirm(api, user: int) -> dict:
+    """A seller's /start, photo and choices, up to the summary with its Confirm button."""
+    await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0), timeout=60)
+    await api.send_photo(user, sample_photo())
+    return await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=2))
+
+
+def album_counts(messages: list[dict]) -> tuple[int, int, int]:
+    """Album photos, full-resolution files and result summaries the seller received."""
+    photos = sum(m["kind"] == "photo" and bool(m["media_group_id"]) for m in messages)
+    files = sum(m["kind"] == "document" for m in messages)
+    summaries = sum("Here are your 2 images." in (m["text"] or "") for m in messages)
+    return photos, files, summaries
 
 
 class RedisProcess:
