@@ -34,4 +34,4 @@ async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_o
     figures.add("restarts survived")
     assert album_counts(await api.messages(USER)) == (2, 2, 1)  # one album, its files, one summary
     assert "Here are your 2 images." in final["text"]
-    assert redis.xpending("shopshot:events", "bot")["pending"] == 0
+    await wait_until(lambda: redis.xpending("shopshot:events", "bot")["pending"] == 0, 15, "the acknowledgement")
