@@ -6,7 +6,7 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot.app import create_bot, locales_dir
-from shopshot.bot.delivery import Delivery
+from shopshot.bot.delivery import PARTS_KEY, Delivery
 from shopshot.bot.status_board import StatusBoard
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
@@ -78,3 +78,33 @@ async def test_a_failure_event_reaches_the_seller_with_a_retry_button(deliveries
     last = (await api.messages(CHAT))[-1]
     assert "couldn't find a product" in last["text"]
     assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-3"
+
+
+async def test_a_restarted_consumer_delivers_its_own_pending_entry_at_once(deliveries, redis, settings, api):
+    before = deliveries("bot-host")
+    await before.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-4"))
+    await before.redis.xreadgroup(before.group, before.consumer, {before.stream: ">"}, count=10)  # killed here
+    after = deliveries("bot-host")  # the same replica, started again: no 30 s idle wait for XAUTOCLAIM
+    assert after.claim_idle_ms >= 30_000
+    assert await after.resume() == 1
+    assert await _albums(api) == 1
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+
+
+async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliveries, redis, settings, api):
+    delivery = deliveries("bot-host")
+    await delivery.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-5"))
+    await api.inject_fault("sendMediaGroup", status=200, retry_after=None)  # the album goes through
+    await api.inject_fault("sendMediaGroup", status=400, retry_after=None)  # the files do not
+    assert await delivery.step(block_ms=10) == 1
+    assert redis.smembers(PARTS_KEY + "job-5") == {b"photos"}
+    assert await delivery.resume() == 1
+    groups = [call for call in await api.calls("sendMediaGroup") if call["ok"]]
+    assert len(groups) == 2  # the photos once, the files once
+    messages = await api.messages(CHAT)
+    assert sum(m["kind"] == "photo" and bool(m["media_group_id"]) for m in messages) == 2
+    assert sum(m["kind"] == "document" for m in messages) == 2
+    assert sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 1
+    assert not redis.exists(PARTS_KEY + "job-5")

@@ -1,5 +1,7 @@
 """The status message: queue position, then progress with a bar and an ETA, edited at a bounded rate."""
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -84,4 +86,22 @@ async def test_a_closed_status_is_never_overwritten_by_a_late_refresh(board_and_
     job_id, message_id = await _queue(bot, jobs)
     await board.close(job_id, CHAT, message_id, "✅ Done.")
     await board.refresh()  # the job is still listed as active: delivery had not removed it yet
+    assert {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id] == "✅ Done."
+
+
+async def test_a_429_on_a_progress_edit_pauses_that_chat_without_waiting_and_done_still_lands(board_and_bot, api):
+    board, bot, jobs = board_and_bot
+    job_id, message_id = await _queue(bot, jobs)
+    await api.inject_fault("editMessageText", status=429, retry_after=2)
+    started = time.monotonic()
+    await board.refresh()
+    assert time.monotonic() - started < 1.5  # the loop did not sleep out the retry_after
+    _start(jobs, job_id, progress=0.4, elapsed_s=2)
+    await board.refresh()  # inside the quiet period: not even tried
+    assert len(await api.calls("editMessageText")) == 1
+    await asyncio.sleep(max(0.0, started + 2.1 - time.monotonic()))
+    await board.refresh()
+    assert "40%" in {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
+    await api.inject_fault("editMessageText", status=429, retry_after=1)
+    await board.close(job_id, CHAT, message_id, "✅ Done.")  # the final text waits and is retried
     assert {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id] == "✅ Done."

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import os
 import socket
 from collections.abc import Sequence
 from importlib import resources
@@ -78,7 +77,9 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
 
 def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> list[asyncio.Task]:
     """Start result delivery and the status board beside polling."""
-    consumer = f"{socket.gethostname()}-{os.getpid()}"
+    # One name per replica that survives restarts, so a restarted bot resumes its own pending entries
+    # at once; replicas run on hosts (or containers) of their own, hence the host name.
+    consumer = socket.gethostname()
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
     delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board)

@@ -2,14 +2,16 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from shopshot import metrics
@@ -21,11 +23,19 @@ from shopshot.queue.enqueue import ACTIVE_KEY
 
 log = logging.getLogger(__name__)
 DELIVERED_KEY = "shopshot:delivered:"
+# The parts of a job's delivery Telegram has accepted: a restarted bot resumes after the last of them.
+PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERED_TTL_S = 7 * 24 * 3600
+CLAIM_IDLE_MS = 30_000
 
 
 class Delivery:
-    """A consumer in the bot's group: delivers each job's album once, even across restarts and retries."""
+    """A consumer in the bot's group: delivers each job's album once, even across restarts and retries.
+
+    `consumer` must stay the same across restarts of one replica (start_background uses the host
+    name): a restarted bot then finds the entries it had read but not acknowledged and delivers them
+    at once; entries left by consumers that never come back are claimed after `claim_idle_ms`.
+    """
 
     def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard) -> None:
         self.bot = bot
@@ -35,11 +45,12 @@ class Delivery:
         self.group = settings.events_group
         self.i18n = i18n
         self.consumer = consumer
-        self.claim_idle_ms = 30_000
+        self.claim_idle_ms = CLAIM_IDLE_MS
 
     async def run(self) -> None:
-        """Deliver events until cancelled."""
+        """Deliver what this consumer left pending, then events as they come, until cancelled."""
         await self.ensure_group()
+        await self.resume()
         while True:
             await self.step(block_ms=1000)
 
@@ -51,18 +62,42 @@ class Delivery:
             if "BUSYGROUP" not in str(error):
                 raise
 
+    async def resume(self) -> int:
+        """Deliver the entries this consumer read before a restart and never acknowledged; return how many."""
+        handled, after = 0, "0"
+        while True:
+            # Reading from an id instead of ">" returns this consumer's own pending entries.
+            answer = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: after}, count=10)
+            entries = answer[0][1] if answer else []
+            if not entries:
+                return handled
+            await self._handle_all(entries)
+            handled += len(entries)
+            after = entries[-1][0]
+
     async def step(self, block_ms: int) -> int:
         """Deliver what a crashed consumer left pending, then new events; return how many were handled."""
         # XAUTOCLAIM answers [cursor, entries] on Redis 6.2 and adds deleted ids on 7.x.
         claimed = (await self.redis.xautoclaim(self.stream, self.group, self.consumer, self.claim_idle_ms, count=10))[1]
         fresh = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=10, block=block_ms)
         entries = claimed + [entry for _, batch in fresh for entry in batch]
-        for entry_id, fields in entries:
-            await self.handle(entry_id, fields)
+        await self._handle_all(entries)
         return len(entries)
 
-    async def handle(self, entry_id: bytes, fields: dict) -> None:
+    async def _handle_all(self, entries: list) -> None:
+        for entry_id, fields in entries:
+            try:
+                await self.handle(entry_id, fields)
+            except TelegramAPIError:
+                # Telegram still refuses after the retry middleware gave up: the entry stays pending,
+                # is claimed again after `claim_idle_ms`, and does not hold up the other chats.
+                log.exception("entry %s not delivered yet; it stays pending", entry_id)
+
+    async def handle(self, entry_id: bytes, fields: dict | None) -> None:
         """Deliver one event and acknowledge it only after Telegram accepted everything."""
+        if not fields:  # trimmed from the stream while pending (Redis 6.2 claims it as nil)
+            await self.redis.xack(self.stream, self.group, entry_id)
+            return
         event = JobEvent.from_fields(fields)
         # Not active any more: the status board stops editing the status message we are about to finish.
         await self.redis.hdel(ACTIVE_KEY, event.job_id)
@@ -70,6 +105,7 @@ class Delivery:
             await self._deliver_once(event)
             metrics.delivered_after(entry_id)
             await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+            await self.redis.delete(PARTS_KEY + event.job_id)
         await self.redis.xack(self.stream, self.group, entry_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
@@ -83,30 +119,48 @@ class Delivery:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
 
     async def deliver(self, event: JobEvent) -> None:
-        """Send a finished album with its files, or the failure message with a retry button."""
-        chat_id = event.spec.chat_id
+        """Send a finished album with its files, or the failure message with a retry button; each part once."""
+        chat_id, job_id = event.spec.chat_id, event.job_id
         if event.kind == "done":
             await self._status(event, _("✅ Done."))
-            await self._send_album(chat_id, event.images)
+            await self._part(job_id, "photos", lambda: self._send_photos(chat_id, event.images))
+            await self._part(job_id, "files", lambda: self._send_files(chat_id, event.images))
             seeds = [image.seed for image in event.images]
-            await self.bot.send_message(chat_id, texts.done(len(event.images), seeds), reply_markup=keyboards.results(event.job_id))
+            text = texts.done(len(event.images), seeds)
+            await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.results(job_id)))
         else:
-            log.info("job %s failed: %s", event.job_id, event.error)
+            log.info("job %s failed: %s", job_id, event.error)
             await self._status(event, _("❌ Not done."))
-            await self.bot.send_message(chat_id, texts.error(event.error, event.error_params), reply_markup=keyboards.retry(event.job_id))
+            text = texts.error(event.error, event.error_params)
+            await self._part(job_id, "failure", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.retry(job_id)))
 
     async def _status(self, event: JobEvent, text: str) -> None:
+        # An edit: repeating it after a restart changes nothing the seller sees, so it has no checkpoint.
         await self.board.close(event.job_id, event.spec.chat_id, event.spec.status_message_id, text)
 
-    async def _send_album(self, chat_id: int, images: list[ResultImage]) -> None:
-        photos = [BufferedInputFile(await self._blob(image.photo_key), f"shopshot-{image.seed}.jpg") for image in images]
-        files = [BufferedInputFile(await self._blob(image.file_key), f"shopshot-{image.seed}.png") for image in images]
-        if len(images) == 1:
-            await self.bot.send_photo(chat_id, photos[0])
-            await self.bot.send_document(chat_id, files[0])
+    async def _part(self, job_id: str, name: str, send: Callable[[], Awaitable[object]]) -> None:
+        """Send one part of a delivery unless an interrupted earlier delivery already got it accepted."""
+        key = PARTS_KEY + job_id
+        if await self.redis.sismember(key, name):
             return
-        await self.bot.send_media_group(chat_id, [InputMediaPhoto(media=photo) for photo in photos])
-        await self.bot.send_media_group(chat_id, [InputMediaDocument(media=file) for file in files])
+        await send()
+        # A kill between Telegram's answer and this line repeats this one part: the window left.
+        await self.redis.sadd(key, name)
+        await self.redis.expire(key, DELIVERED_TTL_S)
+
+    async def _send_photos(self, chat_id: int, images: list[ResultImage]) -> None:
+        photos = [BufferedInputFile(await self._blob(image.photo_key), f"shopshot-{image.seed}.jpg") for image in images]
+        if len(photos) == 1:
+            await self.bot.send_photo(chat_id, photos[0])
+        else:
+            await self.bot.send_media_group(chat_id, [InputMediaPhoto(media=photo) for photo in photos])
+
+    async def _send_files(self, chat_id: int, images: list[ResultImage]) -> None:
+        files = [BufferedInputFile(await self._blob(image.file_key), f"shopshot-{image.seed}.png") for image in images]
+        if len(files) == 1:
+            await self.bot.send_document(chat_id, files[0])
+        else:
+            await self.bot.send_media_group(chat_id, [InputMediaDocument(media=file) for file in files])
 
     async def _blob(self, key: str) -> bytes:
         data = await self.redis.get(key)
@@ -120,9 +174,12 @@ async def run_forever(component, name: str) -> None:
     while True:
         try:
             await component.run()
-        except Exception:
+        except Exception as error:
             # redis-py can turn a cancellation into a ConnectionError; a task being cancelled must end.
             if asyncio.current_task().cancelling():
                 raise
-            log.exception("%s stopped; restarting in 1 s", name)
+            if isinstance(error, RedisConnectionError):  # Redis restarting: expected, no traceback each second
+                log.warning("%s lost Redis (%s); reconnecting in 1 s", name, error)
+            else:
+                log.exception("%s stopped; restarting in 1 s", name)
             await asyncio.sleep(1)

@@ -6,17 +6,23 @@ import time
 from collections import defaultdict
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.utils.i18n import I18n
 
 from shopshot.bot import texts
+from shopshot.bot.middlewares import no_retries
 from shopshot.queue.enqueue import JobQueue
 
 log = logging.getLogger(__name__)
+PROGRESS_EDIT_TIMEOUT_S = 10  # a progress edit that hangs must not hold up every other chat's
 
 
 class StatusBoard:
-    """Polls RQ for active jobs and edits their status messages, at most once per `min_edit_s` each."""
+    """Polls RQ for active jobs and edits their status messages, at most once per `min_edit_s` each.
+
+    Progress edits are best effort: they are never retried or waited for; after a 429 the board leaves
+    that chat alone until Telegram's `retry_after` has passed. The final text (`close`) is retried.
+    """
 
     def __init__(self, bot: Bot, jobs: JobQueue, i18n: I18n, poll_s: float = 1.0, min_edit_s: float = 2.0) -> None:
         self.bot = bot
@@ -26,6 +32,7 @@ class StatusBoard:
         self.min_edit_s = min_edit_s
         self.shown: dict[str, tuple[str, float]] = {}
         self.closed: set[str] = set()
+        self.quiet_until: dict[int, float] = {}  # chat id -> when Telegram's retry_after ends (monotonic)
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def run(self) -> None:
@@ -44,16 +51,35 @@ class StatusBoard:
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
                     await self._show(job_id, spec.chat_id, spec.status_message_id, texts.status(state, typical))
         self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
+        self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 
     async def _show(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         last_text, last_time = self.shown.get(job_id, ("", 0.0))
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
+        if time.monotonic() < self.quiet_until.get(chat_id, 0.0):
+            return
         self.shown[job_id] = (text, time.monotonic())
         # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
         async with self.locks[job_id]:
             if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
-                await self._edit(job_id, chat_id, message_id, text)
+                await self._edit_progress(job_id, chat_id, message_id, text)
+
+    async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
+        try:
+            with no_retries():
+                await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S)
+        except TelegramRetryAfter as error:
+            self.quiet_until[chat_id] = time.monotonic() + error.retry_after
+            self._forget_shown(job_id)
+            log.info("chat %s: Telegram asks for %s s of quiet; progress edits paused", chat_id, error.retry_after)
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as error:
+            self._forget_shown(job_id)
+            log.info("status of job %s not edited: %s", job_id, error)
+
+    def _forget_shown(self, job_id: str) -> None:
+        # The text may not have landed: show it again, no sooner than `min_edit_s` from now.
+        self.shown[job_id] = ("", time.monotonic())
 
     async def close(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         """Write a job's final status; the board leaves that message alone from then on."""
@@ -62,8 +88,8 @@ class StatusBoard:
             await self._edit(job_id, chat_id, message_id, text)
         self.locks.pop(job_id, None)
 
-    async def _edit(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
+    async def _edit(self, job_id: str, chat_id: int, message_id: int, text: str, timeout_s: int | None = None) -> None:
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, request_timeout=timeout_s)
         except TelegramBadRequest as error:
             log.debug("status of job %s not edited: %s", job_id, error.message)

@@ -17,6 +17,7 @@ from shopshot.playground._updates import delete_webhook, get_updates, get_webhoo
 
 STATE = web.AppKey("state", State)
 MAX_DOWNLOAD = 20 * 1024 * 1024
+CLIENT_CLOSED = 499
 _CHAT_ACTIONS = {
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
@@ -40,6 +41,10 @@ async def bot_api(request: web.Request) -> web.Response:
     except BotApiError as error:
         state.calls.append(CallRecord(method, received, _chat_id(params), False, error.code))
         return _error_response(error)
+    except asyncio.CancelledError:
+        # The bot gave up (its request timeout) and hung up, so nothing was done: logged as nginx's 499.
+        state.calls.append(CallRecord(method, received, _chat_id(params), False, CLIENT_CLOSED))
+        raise
     state.calls.append(CallRecord(method, received, _chat_id(params), True, None))
     return web.json_response({"ok": True, "result": result})
 

