@@ -1,9 +1,10 @@
 """Settings, read once per process from the environment and an optional `.env` file."""
 
+import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Any well-formed token works against the local stand-in; aiogram checks the shape only.
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
     default_language: str = "en"
     backend: str = "studio"
     playground_port: int = 8080
+    # Names this bot replica in the result stream's consumer group: stable across its restarts, so a
+    # restarted replica resumes its own pending deliveries at once; unique among replicas.
+    instance_name: str = Field(default_factory=socket.gethostname)
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
     access: AccessSettings = AccessSettings()

@@ -73,8 +73,8 @@ async def replicas(settings, redis_url, worker, tmp_path):
     env = {"REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url,
            "WEBHOOK__URL": proxy_url, "WEBHOOK__SECRET": SECRET, "WEBHOOK__HOST": "127.0.0.1"}
     try:
-        with shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[0])}, tmp_path / "bot-a.log"), \
-                shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[1])}, tmp_path / "bot-b.log"):
+        with shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[0]), "INSTANCE_NAME": "bot-a"}, tmp_path / "bot-a.log"), \
+                shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[1]), "INSTANCE_NAME": "bot-b"}, tmp_path / "bot-b.log"):
             await _wait_for_webhook(api_url, ports, tmp_path)
             async with StandInClient(api_url) as api:
                 yield api, proxy, ports

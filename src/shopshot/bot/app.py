@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import socket
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -79,7 +78,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     """Start result delivery and the status board beside polling."""
     # One name per replica that survives restarts, so a restarted bot resumes its own pending entries
     # at once; replicas run on hosts (or containers) of their own, hence the host name.
-    consumer = socket.gethostname()
+    consumer = settings.instance_name
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
     delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board)
