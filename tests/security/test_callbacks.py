@@ -25,7 +25,7 @@ async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
     raise TimeoutError(f"fewer than {count} callback answers saying {saying!r}: {texts}")
 
 
-async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, caplog):
+async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, caplog, figures):
     summary = await at_summary(api, OWNER)
     await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
     await eventually(lambda: len(waiting_jobs(redis)) == 1)
@@ -42,9 +42,10 @@ async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is
     warnings = [record.getMessage() for record in caplog.records if "another user's job" in record.getMessage()]
     tag = hmac.new(redis.get(SECRET_KEY), str(STRANGER).encode(), "sha256").hexdigest()[:12]
     assert len(warnings) == 3 and all(tag in line and str(STRANGER) not in line for line in warnings)
+    figures.add("callbacks forged to name another seller's job, refused", 3)
 
 
-async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path):
+async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path, figures):
     start_bot(limits=LimitSettings(jobs_in_flight=5, jobs_per_minute=20))
     await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
     result = (await api.messages(OWNER))[-1]
@@ -59,3 +60,4 @@ async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replay
     assert texts.count(INACTIVE) == 2 and texts.count("Queued!") == 2  # Confirm, then one of the three presses
     albums = [m for m in await api.messages(OWNER) if m["kind"] == "document"]
     assert len(albums) == 2 and not waiting_jobs(redis)
+    figures.add("result buttons pressed twice or replayed, refused", 2)
