@@ -7,9 +7,8 @@ from shopshot.pipeline.people import ModelPreset
 from shopshot.pipeline.presets import Backdrop
 
 EXTRA_LIMIT = 120
-# CLIP reads 77 tokens (75 between its start and end marks) and cuts the rest. The seller's words come
-# after the task's and the preset's, so they can never push those out, and take at most this many
-# (estimated) tokens, so they fit in what the longest preset leaves.
+# CLIP reads 77 tokens (75 between its start and end marks) and cuts the rest. The seller's words take at
+# most this many (estimated) tokens, so the task's and the longest preset's words still fit after them.
 EXTRA_TOKENS = 28
 # Prompt-weighting and scheduling syntax of the popular front ends (A1111 "(word:1.3)", "[a:b:0.5]",
 # "<lora:x>", compel "word++", "(a, b).blend()") and the separators some read as a new prompt or a
@@ -59,12 +58,13 @@ def _join(*parts: str) -> str:
 
 def backdrop_prompts(preset: Backdrop, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for the scene around a product on this backdrop."""
-    prompt = _join("product photograph", preset.prompt, sanitise_extra(extra), _QUALITY)
+    # The seller's words go first, where CLIP weighs them most; their budget keeps the preset in the window.
+    prompt = _join("product photograph", sanitise_extra(extra), preset.prompt, _QUALITY)
     return prompt, _join(preset.negative_prompt, _NEGATIVE_SCENE, _NEGATIVE)
 
 
 def person_prompts(person: ModelPreset, task: str, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for a fashion model wearing the kept garment."""
     subject = f"{person.prompt}, wearing the outfit" if task == "model" else f"full-body, {person.prompt} wearing the garment, standing"
-    prompt = _join("fashion photograph", subject, sanitise_extra(extra), "natural skin texture, detailed face", _QUALITY)
+    prompt = _join("fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY)
     return prompt, _join(_NEGATIVE_PERSON, _NEGATIVE)
