@@ -9,11 +9,17 @@ ShopshotError
  │    ├── ImageTooSmall        a side below the minimum
  │    ├── NoProductFound       the cut-out found nothing that looks like a product
  │    ├── InvalidOption        an unknown preset, ratio or variant count
- │    └── DetailTooLong        a free-text addition over its length limit
+ │    ├── DetailTooLong        a free-text addition over its length limit
+ │    └── DetailNotPlain       a free-text addition with control or invisible formatting characters
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
- └── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
+ ├── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
+ ├── LimitReached          a per-seller or queue-wide limit; the message says when to try again
+ │    ├── TooManyJobs          the seller's jobs in flight (queued or running) are at the limit
+ │    ├── TooManyPerMinute     the seller started the most jobs a minute allows
+ │    └── QueueFull            the queue holds the most jobs it may, all sellers together
+ └── NotAllowed            a private deployment, and this user is not on its allow-list
 
 `message` is an English source string marked with `N_` and translated by the one place that
 shows it; `params` fill its `{placeholders}` after translation.
@@ -85,3 +91,27 @@ class JobFailed(ShopshotError):
 
 class ModelsMissing(ShopshotError):
     message = N_("Model weights are missing: {models}. Run `shopshot models pull` to download them.")
+
+
+class DetailNotPlain(InputError):
+    message = N_("Please write the detail as plain words, without control or invisible formatting characters.")
+
+
+class LimitReached(ShopshotError):
+    message = N_("Please wait a moment before starting another job.")
+
+
+class TooManyJobs(LimitReached):
+    message = N_("Jobs in progress: {count}, the most you can have at once. You can start another as soon as one is finished.")
+
+
+class TooManyPerMinute(LimitReached):
+    message = N_("Jobs started in the last minute: {count}, the most allowed. Please try again in {seconds} s.")
+
+
+class QueueFull(LimitReached):
+    message = N_("The studio is very busy (jobs waiting: {count}). Please try again in {seconds} s.")
+
+
+class NotAllowed(ShopshotError):
+    message = N_("This is a private studio. To use it, ask its owner to add your Telegram id: {user_id}")

@@ -19,6 +19,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from shopshot import logs, metrics
 from shopshot.bot import errors
+from shopshot.bot.access import AccessMiddleware
 from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import backdrop_gallery, model_gallery
@@ -62,6 +63,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     dispatcher.update.outer_middleware(count_update)
     i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
     SellerI18nMiddleware(i18n, redis).setup(dispatcher)
+    AccessMiddleware(settings.access).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
     dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
@@ -104,6 +106,7 @@ async def _set_commands(bot: Bot, i18n: I18n, admin_ids: Sequence[int] = ()) -> 
                 BotCommand(command="help", description=_("How it works")),
                 BotCommand(command="language", description=_("Change language")),
                 BotCommand(command="cancel", description=_("Cancel the current step")),
+                BotCommand(command="forget", description=_("Delete my photos and data")),
             ]
             stats = BotCommand(command="stats", description=_("Queue and worker figures"))
         await bot.set_my_commands(commands, language_code=language)

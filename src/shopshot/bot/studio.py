@@ -1,23 +1,40 @@
 """What the conversation asks of the rest of shopshot, as plain async calls (no Message, no Bot)."""
 
 import asyncio
+import hmac
+import logging
 import secrets
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
+from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from rq.job import Job, JobStatus
 
+from shopshot.bot.delivery import DELIVERED_KEY
+from shopshot.bot.languages import LANGUAGE_KEY
+from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
-from shopshot.errors import DetailTooLong, FileTooLarge, InputExpired, InvalidOption, TaskUnavailable, UnsupportedFormat
+from shopshot.errors import DetailNotPlain, DetailTooLong, FileTooLarge, InputExpired, InvalidOption, TaskUnavailable, UnsupportedFormat
 from shopshot.pipeline.intake import load_image
-from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
+
+log = logging.getLogger(__name__)
 
 # Image types a seller may send as a file; anything else is answered before downloading.
 IMAGE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 ONCE_KEY = "shopshot:once:"
+JOBS_OF_KEY = "shopshot:jobs-of:"
+PRESSED_KEY = "shopshot:pressed:"
+SECRET_KEY = "shopshot:secret"
+ONE_SHOT_ACTIONS = ("variations", "retry")
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
+# Joiners hold emoji sequences and Persian or Indic words together; every other format character
+# (bidi overrides, zero-width spaces) only hides or reorders text.
+JOINERS = {"\u200c", "\u200d"}
 
 
 @dataclass
@@ -26,6 +43,10 @@ class Studio:
     blobs: BlobStore
     jobs: JobQueue
     redis: AsyncRedis
+    limits: JobLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = JobLimits(self.redis, self.settings.limits)
 
     def check_upload(self, size: int | None, mime_type: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -35,10 +56,10 @@ class Studio:
         if mime_type and mime_type not in IMAGE_MIME_TYPES and not mime_type.startswith("application/octet"):
             raise UnsupportedFormat(kind=mime_type.split("/")[-1].upper())
 
-    async def accept_photo(self, data: bytes) -> tuple[str, int, int]:
+    async def accept_photo(self, data: bytes, owner: int) -> tuple[str, int, int]:
         """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
         image = await asyncio.to_thread(load_image, data, self.settings.limits)
-        key = await asyncio.to_thread(self.blobs.put, data)
+        key = await asyncio.to_thread(self.blobs.put, data, owner)
         return key, image.width, image.height
 
     async def ensure_stored(self, key: str) -> None:
@@ -46,17 +67,50 @@ class Studio:
         if not await self.redis.exists(key):
             raise InputExpired()
 
-    async def queue(self, spec: JobSpec) -> str:
-        """Put a job on the render queue; return its id."""
-        await self.ensure_stored(spec.image_key)
-        return await asyncio.to_thread(self.jobs.enqueue, spec)
+    async def admit(self, user_id: int, backend: str, once: str | None = None) -> Ticket | None:
+        """Take a slot for one job within the seller's limits (raises LimitReached); None for a used one-shot button."""
+        job_s = await asyncio.to_thread(self.jobs.typical_job_s)
+        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once)
+        if ticket is None:
+            log.warning("user %s replayed a used button (%s)", await self.user_tag(user_id), once)
+        return ticket
 
-    async def job_spec(self, job_id: str, user_id: int) -> JobSpec:
-        """The spec of one of this seller's jobs; someone else's job reads as expired."""
+    async def queue(self, spec: JobSpec, ticket: Ticket) -> str:
+        """Put an admitted job on the render queue; return its id."""
+        try:
+            await self.ensure_stored(spec.image_key)
+            job_id = await asyncio.to_thread(self.jobs.enqueue, spec)
+        except Exception:
+            await self.limits.release(ticket)
+            raise
+        await self.limits.bind(ticket, job_id)
+        history = JOBS_OF_KEY + str(spec.user_id)
+        await self.redis.pipeline().sadd(history, job_id).expire(history, self.settings.queue.failure_ttl_s).execute()
+        return job_id
+
+    async def owned_job(self, job_id: str, user_id: int) -> JobSpec | None:
+        """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
         spec = await asyncio.to_thread(self.jobs.spec, job_id)
-        if spec is None or spec.user_id != user_id:
-            raise InputExpired()
+        if spec is not None and spec.user_id != user_id:
+            log.warning("user %s pressed a button naming another user's job %s", await self.user_tag(user_id), job_id)
+            return None
         return spec
+
+    async def user_tag(self, user_id: int) -> str:
+        """A keyed hash of a user id for logs, the same on every replica; the raw id is never logged."""
+        # Created once by whichever replica comes first; a plain hash of an id is reversed by trying them all.
+        await self.redis.set(SECRET_KEY, secrets.token_hex(32), nx=True)
+        secret = await self.redis.get(SECRET_KEY)
+        return hmac.new(secret, str(user_id).encode(), "sha256").hexdigest()[:12]
+
+    async def forget(self, user_id: int) -> None:
+        """Delete a seller's images, jobs (all but a running one), language and hints; the limits stay."""
+        job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
+        await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        await asyncio.to_thread(self.blobs.forget, user_id)
+        hints = [key async for key in self.redis.scan_iter(match=f"{ONCE_KEY}*:{user_id}", count=1000)]
+        per_job = [key for job_id in job_ids for key in (DELIVERED_KEY + job_id, *_pressed_keys(job_id))]
+        await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), *hints, *per_job)
 
     async def gpu_available(self) -> bool:
         """True while a GPU worker is up, so the diffusion tasks can run."""
@@ -88,8 +142,27 @@ def new_seed() -> int:
 
 
 def check_detail(text: str | None) -> str:
-    """A seller's one-line addition, trimmed; raises DetailTooLong past the limit or over several lines."""
+    """A seller's one-line addition, trimmed; raises DetailTooLong past the limit or over several lines, DetailNotPlain for hidden characters."""
     detail = " ".join((text or "").split())
     if len(detail) > DETAIL_LIMIT or "\n" in (text or "").strip():
         raise DetailTooLong(limit=DETAIL_LIMIT)
+    if any(unicodedata.category(char) in ("Cc", "Cf") and char not in JOINERS for char in detail):
+        raise DetailNotPlain()
     return detail
+
+
+def pressed_key(job_id: str, action: str) -> str | None:
+    """The one-shot key of a result button that queues a job; None for the buttons that may be pressed again."""
+    return f"{PRESSED_KEY}{job_id}:{action}" if action in ONE_SHOT_ACTIONS else None
+
+
+def _pressed_keys(job_id: str) -> list[str]:
+    return [pressed_key(job_id, action) for action in ONE_SHOT_ACTIONS]
+
+
+def _delete_jobs(redis: Redis, job_ids: list[str]) -> None:
+    # A running job is left to finish: its worker holds it, and its result is delivered as usual.
+    for job in Job.fetch_many(job_ids, connection=redis):
+        if job is not None and job.get_status() != JobStatus.STARTED:
+            job.delete(remove_from_queue=True)
+            redis.hdel(ACTIVE_KEY, job.id)

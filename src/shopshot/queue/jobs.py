@@ -48,7 +48,7 @@ def render(spec_json: str) -> dict:
         log.info("job %s rejected: %s", job.id, type(error).__name__)
         _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
         return {"error": type(error).__name__}
-    images = [_store_result(store, item) for item in rendered]
+    images = [_store_result(store, item, spec.user_id) for item in rendered]
     seconds = time.monotonic() - started
     job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
     job.connection.ltrim(DURATIONS_KEY, 0, 49)
@@ -77,10 +77,10 @@ def report_progress(job: Job, fraction: float) -> None:
     job.save_meta()
 
 
-def _store_result(store: BlobStore, item: RenderedImage) -> ResultImage:
+def _store_result(store: BlobStore, item: RenderedImage, owner: int) -> ResultImage:
     return ResultImage(
-        photo_key=store.put(encode(item.image, "JPEG")),
-        file_key=store.put(encode(item.image, "PNG")),
+        photo_key=store.put(encode(item.image, "JPEG"), owner),
+        file_key=store.put(encode(item.image, "PNG"), owner),
         seed=item.seed,
         width=item.image.width,
         height=item.image.height,

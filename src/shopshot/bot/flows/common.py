@@ -1,4 +1,4 @@
-"""/start, /help, /cancel and /language."""
+"""/start, /help, /cancel, /language and /forget."""
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
@@ -16,6 +16,7 @@ from shopshot.bot.flows.choose_task import show_tasks
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
 
 
 async def cmd_start(message: Message, state: FSMContext) -> None:
@@ -30,6 +31,12 @@ async def cmd_help(message: Message) -> None:
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
+
+
+async def cmd_forget(message: Message, state: FSMContext, studio: StudioService) -> None:
+    await studio.forget(message.from_user.id)
+    await state.clear()
+    await message.answer(_("Done: I deleted your photos, results, choices and language setting."))
 
 
 async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
@@ -79,6 +86,7 @@ def build_router() -> Router:
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_cancel, Command("cancel"))
+    router.message.register(cmd_forget, Command("forget"))
     router.callback_query.register(cancel_pressed, Step.filter(F.action == "cancel"))
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(language_chosen, LanguagePicked.filter())

@@ -17,10 +17,14 @@ from shopshot.queue.spec import JobSpec
 
 
 async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
-    # Leave the confirming state first: a second tap (updates of one user are serialised) finds it gone.
-    await state.set_state(None)
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
+    task = data.get("task", "backdrop")
+    backend = await studio.backend_for(task)
+    # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
+    ticket = await studio.admit(callback.from_user.id, backend)
+    # Leave the confirming state: a second tap (updates of one user are serialised) finds it gone.
+    await state.set_state(None)
     await callback.message.edit_reply_markup(reply_markup=None)
     status = await callback.message.answer(_("⏳ Queued…"))
     spec = JobSpec(
@@ -33,12 +37,12 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
         variants=data["variants"],
         seed=new_seed(),
         language=get_i18n().current_locale,
-        backend=await studio.backend_for(data.get("task", "backdrop")),
-        task=data.get("task", "backdrop"),
+        backend=backend,
+        task=task,
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
     )
-    await studio.queue(spec)
+    await studio.queue(spec, ticket)
     await callback.answer(_("Queued!"))
 
 

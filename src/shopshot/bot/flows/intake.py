@@ -32,7 +32,7 @@ async def document_received(message: Message, state: FSMContext, bot: Bot, studi
 async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery, file: PhotoSize | Document) -> None:
     studio.check_upload(file.file_size)
     data = await bot.download(file.file_id)
-    image_key, width, height = await studio.accept_photo(data.getvalue())
+    image_key, width, height = await studio.accept_photo(data.getvalue(), message.from_user.id)
     backend = await studio.backend_for("backdrop")
     await state.set_data({"image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend})
     await show_first_step(message, state, gallery, backend)

@@ -7,13 +7,16 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import Gallery
-from shopshot.bot.studio import Studio, new_seed
+from shopshot.bot.studio import Studio, new_seed, pressed_key
+from shopshot.queue.spec import JobSpec
 
 
 
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
-    spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
+    if (spec := await _owned_spec(callback, callback_data, studio)) is None:
+        return
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
     await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
@@ -22,14 +25,28 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
 
 
 async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
-    spec = await studio.job_spec(callback_data.job_id, callback.from_user.id)
+    if (spec := await _owned_spec(callback, callback_data, studio)) is None:
+        return
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
+    # Each of these buttons queues one job once: a replay of it, or a double tap, finds it used.
+    ticket = await studio.admit(spec.user_id, backend, once=pressed_key(callback_data.job_id, callback_data.action))
+    if ticket is None:
+        await stale_button(callback)
+        return
     await callback.message.edit_reply_markup(reply_markup=None)
     status = await callback.message.answer(_("⏳ Queued…"))
     seed = new_seed() if callback_data.action == "variations" else spec.seed
-    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id, backend=backend))
+    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id, backend=backend), ticket)
     await callback.answer(_("Queued!"))
+
+
+async def _owned_spec(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> JobSpec | None:
+    # Gone, or someone else's (a forged callback): answered quietly, like any button no longer active.
+    spec = await studio.owned_job(callback_data.job_id, callback.from_user.id)
+    if spec is None:
+        await stale_button(callback)
+    return spec
 
 
 async def new_photo(callback: CallbackQuery, state: FSMContext) -> None:

@@ -7,6 +7,16 @@ from shopshot.pipeline.people import ModelPreset
 from shopshot.pipeline.presets import Backdrop
 
 EXTRA_LIMIT = 120
+# CLIP reads 77 tokens (75 between its start and end marks) and cuts the rest. The seller's words take at
+# most this many (estimated) tokens, so the task's and the longest preset's words still fit after them.
+EXTRA_TOKENS = 28
+# Prompt-weighting and scheduling syntax of the popular front ends (A1111 "(word:1.3)", "[a:b:0.5]",
+# "<lora:x>", compel "word++", "(a, b).blend()") and the separators some read as a new prompt or a
+# negative one ("|", "BREAK", "AND", "###"): diffusers reads them as plain words, but a swapped-in
+# text encoder wrapper would not, so none of it reaches the prompt.
+_SYNTAX = re.compile(r"[()\[\]{}<>|:;#=+^\\~]|\b(?:BREAK|AND)\b|(?<!\w)-+|-+(?!\w)")
+# CLIP's pre-tokenizer splits words, single digits and runs of other symbols before byte-pair encoding.
+_PIECES = re.compile(r"[^\W\d_]+|\d|[^\w\s]+|_+")
 _QUALITY = "professional photography, sharp focus, high detail"
 _NEGATIVE = "text, watermark, logo, letters, blurry, low quality, jpeg artefacts, distorted, deformed"
 _NEGATIVE_SCENE = "people, hands, extra objects, clutter, duplicate product"
@@ -15,9 +25,31 @@ _NEGATIVE_PERSON = ("mannequin, dress form, plastic skin, deformed hands, extra 
 
 
 def sanitise_extra(text: str) -> str:
-    """The seller's addition without control or format characters, one line, at most 120 characters."""
+    """The seller's addition as plain words: no control or format characters or prompt syntax, one line, within its budget."""
     kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text)
-    return re.sub(r"\s+", " ", kept).strip()[:EXTRA_LIMIT].strip()
+    plain = re.sub(r"\s+", " ", _SYNTAX.sub(" ", kept)).strip()[:EXTRA_LIMIT]
+    return _within_budget(plain).strip(" ,.")
+
+
+def _within_budget(text: str) -> str:
+    kept = text
+    while estimate_tokens(kept) > EXTRA_TOKENS:
+        kept = kept[:-1]
+    # Cut at a word's end where there is one: scripts written without spaces are cut anywhere.
+    if kept != text and " " in kept and text[len(kept)] != " ":
+        kept = kept.rsplit(" ", 1)[0]
+    return kept
+
+
+def estimate_tokens(text: str) -> int:
+    """An upper estimate of CLIP's token count: a token per four letters of a word, per digit or symbol, per two bytes of other scripts."""
+    return sum(_piece_tokens(piece) for piece in _PIECES.findall(text))
+
+
+def _piece_tokens(piece: str) -> int:
+    if not piece.isascii():
+        return len(piece.encode()) // 2 + 1
+    return max(1, -(-len(piece) // 4)) if piece.isalpha() else len(piece)
 
 
 def _join(*parts: str) -> str:
@@ -26,7 +58,7 @@ def _join(*parts: str) -> str:
 
 def backdrop_prompts(preset: Backdrop, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for the scene around a product on this backdrop."""
-    # The seller's words go first: CLIP reads 77 tokens, and what comes last is what gets cut.
+    # The seller's words go first, where CLIP weighs them most; their budget keeps the preset in the window.
     prompt = _join("product photograph", sanitise_extra(extra), preset.prompt, _QUALITY)
     return prompt, _join(preset.negative_prompt, _NEGATIVE_SCENE, _NEGATIVE)
 

@@ -1,0 +1,120 @@
+"""Per-seller job limits: jobs in flight, jobs a minute, and how full a queue may get.
+
+`check` is the rule, a plain function over a `Usage` snapshot. `JobLimits` reads that snapshot from
+Redis and records the admitted job in one optimistic transaction (WATCH … MULTI): a burst of taps,
+or the same seller on two bot replicas, cannot slip in between the check and the record.
+"""
+
+import math
+import secrets
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from shopshot.config import LimitSettings
+from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
+from shopshot.queue.enqueue import ACTIVE_KEY
+
+WINDOW_S = 60
+# A slot taken for a job that never reached the queue (the bot died in between) frees itself.
+RESERVATION_S = 120
+LEDGER_TTL_S = 24 * 3600
+IN_FLIGHT_KEY = "shopshot:in-flight:"
+STARTS_KEY = "shopshot:starts:"
+TICKET = "ticket:"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the limits look at, read in one moment."""
+
+    in_flight: int                  # this seller's jobs queued or running
+    starts: tuple[float, ...]       # when this seller's jobs were admitted (epoch seconds)
+    waiting: int                    # jobs waiting in the target queue, all sellers together
+    job_s: float                    # a typical job's duration, for the queue's wait
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A slot taken for one job: bound to the job once queued, released if queueing failed."""
+
+    user_id: int
+    member: str
+    once: str | None = None
+
+
+def check(limits: LimitSettings, usage: Usage, now: float) -> None:
+    """Raise the limit a new job would break; each error says when to try again."""
+    if usage.in_flight >= limits.jobs_in_flight:
+        raise TooManyJobs(count=usage.in_flight)
+    recent = sorted(start for start in usage.starts if start > now - WINDOW_S)
+    if len(recent) >= limits.jobs_per_minute:
+        # The oldest start that must leave the window before one more fits.
+        frees_at = recent[len(recent) - limits.jobs_per_minute] + WINDOW_S
+        raise TooManyPerMinute(count=len(recent), seconds=max(1, math.ceil(frees_at - now)))
+    if usage.waiting >= limits.queue_cap:
+        raise QueueFull(count=usage.waiting, seconds=max(1, math.ceil(usage.job_s)))
+
+
+def is_stale(member: str, admitted: float, active: bool, now: float) -> bool:
+    """True for an in-flight entry that no longer holds a slot: a delivered job or an unused ticket."""
+    if member.startswith(TICKET):
+        return admitted < now - RESERVATION_S
+    return not active
+
+
+class JobLimits:
+    """The limits' ledger in Redis, shared by every bot replica."""
+
+    def __init__(self, redis: Redis, limits: LimitSettings) -> None:
+        self.redis = redis
+        self.limits = limits
+
+    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None) -> Ticket | None:
+        """Take a slot for one job or raise a LimitReached; None when `once` was already used (a replay)."""
+        in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
+        member = TICKET + secrets.token_hex(8)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(in_flight, starts, *filter(None, [once]))
+                    if once and await pipe.exists(once):
+                        return None
+                    now = time.time()
+                    stale = await self._stale(pipe, in_flight, now)
+                    held = await pipe.zcard(in_flight) - len(stale)
+                    recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
+                    check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now)
+                    pipe.multi()
+                    if stale:
+                        pipe.zrem(in_flight, *stale)
+                    pipe.zadd(in_flight, {member: now}).expire(in_flight, LEDGER_TTL_S)
+                    pipe.zadd(starts, {member: now}).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
+                    if once:
+                        pipe.set(once, 1, ex=LEDGER_TTL_S)
+                    await pipe.execute()
+                    return Ticket(user_id, member, once)
+                except WatchError:
+                    continue
+
+    async def _stale(self, pipe, in_flight: str, now: float) -> list[str]:
+        entries = [(member.decode(), score) for member, score in await pipe.zrange(in_flight, 0, -1, withscores=True)]
+        if not entries:
+            return []
+        active = await pipe.hmget(ACTIVE_KEY, [member for member, _ in entries])
+        return [member for (member, admitted), job in zip(entries, active) if is_stale(member, admitted, job is not None, now)]
+
+    async def bind(self, ticket: Ticket, job_id: str) -> None:
+        """The ticket's job is queued: it holds the slot until its result has been taken for delivery."""
+        key = IN_FLIGHT_KEY + str(ticket.user_id)
+        await self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()}).execute()
+
+    async def release(self, ticket: Ticket) -> None:
+        """Queueing failed: give the slot, the minute's start and a one-shot button back."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), ticket.member).zrem(STARTS_KEY + str(ticket.user_id), ticket.member)
+        if ticket.once:
+            pipe.delete(ticket.once)
+        await pipe.execute()

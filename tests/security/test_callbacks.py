@@ -1,0 +1,63 @@
+"""Result buttons are bound to their seller: forged ones get nothing and are logged, used ones work once."""
+
+import asyncio
+import hmac
+import logging
+
+from shopshot.bot.callbacks import ResultAction, Step
+from shopshot.bot.studio import SECRET_KEY
+from shopshot.config import LimitSettings
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
+from tests.security.conftest import at_summary, eventually, waiting_jobs
+
+OWNER, STRANGER = 701, 702
+INACTIVE = "This button is no longer active."
+
+
+async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
+    """The texts of the bot's callback answers once `count` of them say `saying`."""
+    for _ in range(600):
+        texts = [answer["text"] for answer in await api.callback_answers(user)]
+        if texts.count(saying) >= count:
+            return texts
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"fewer than {count} callback answers saying {saying!r}: {texts}")
+
+
+async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, caplog, figures):
+    summary = await at_summary(api, OWNER)
+    await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
+    await eventually(lambda: len(waiting_jobs(redis)) == 1)
+    [job_id] = waiting_jobs(redis)
+    await api.send_text(STRANGER, "/start")
+    [welcome] = await api.wait_for(STRANGER, newer_than(0))
+    caplog.set_level(logging.WARNING, logger="shopshot.bot.studio")
+    for action in ("backdrop", "variations", "retry"):
+        await api.forge_callback(STRANGER, welcome["message_id"], ResultAction(action=action, job_id=job_id).pack())
+    assert await _answer_texts(api, STRANGER, INACTIVE, 3) == [INACTIVE] * 3
+    await asyncio.sleep(0.5)  # anything the bot still sent would be here by now
+    assert await api.messages(STRANGER) == [welcome]
+    assert waiting_jobs(redis) == [job_id]
+    warnings = [record.getMessage() for record in caplog.records if "another user's job" in record.getMessage()]
+    tag = hmac.new(redis.get(SECRET_KEY), str(STRANGER).encode(), "sha256").hexdigest()[:12]
+    assert len(warnings) == 3 and all(tag in line and str(STRANGER) not in line for line in warnings)
+    figures.add("callbacks forged to name another seller's job, refused", 3)
+
+
+async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path, figures):
+    start_bot(limits=LimitSettings(jobs_in_flight=5, jobs_per_minute=20))
+    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+    result = (await api.messages(OWNER))[-1]
+    variations = next(button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"])
+    # A double tap: both presses reach the bot before it removes the buttons.
+    await api.press(OWNER, result["message_id"], data=variations)
+    await api.press(OWNER, result["message_id"], data=variations)
+    await api.wait_for(OWNER, lambda messages: (found := with_button("rs:")(messages)) and found["message_id"] > result["message_id"], timeout=60)
+    await api.forge_callback(OWNER, result["message_id"], variations)  # a replay, long after
+    texts = await _answer_texts(api, OWNER, INACTIVE, 2)
+    await asyncio.sleep(0.5)
+    assert texts.count(INACTIVE) == 2 and texts.count("Queued!") == 2  # Confirm, then one of the three presses
+    albums = [m for m in await api.messages(OWNER) if m["kind"] == "document"]
+    assert len(albums) == 2 and not waiting_jobs(redis)
+    figures.add("result buttons pressed twice or replayed, refused", 2)
