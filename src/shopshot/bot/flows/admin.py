@@ -11,13 +11,14 @@ from babel.numbers import format_decimal
 from redis import Redis
 
 from shopshot.bot import texts
+from shopshot.bot.access import is_admin
 from shopshot.config import Settings
 from shopshot.metrics import QueueStats, read_stats
 
 
 def from_admin(message: Message, settings: Settings) -> bool:
     """Filter: the sender is one of the configured admins."""
-    return message.from_user is not None and message.from_user.id in settings.access.admin_ids
+    return message.from_user is not None and is_admin(settings, message.from_user.id)
 
 
 async def cmd_stats(message: Message, settings: Settings, sync_redis: Redis) -> None:
