@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.config import Settings
-from shopshot.errors import DetailTooLong, FileTooLarge, InputExpired, InvalidOption, TaskUnavailable, UnsupportedFormat
-from shopshot.pipeline.intake import load_image
+from shopshot.errors import DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
+from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
-# Image types a seller may send as a file; anything else is answered before downloading.
-IMAGE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 ONCE_KEY = "shopshot:once:"
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
@@ -27,13 +25,9 @@ class Studio:
     jobs: JobQueue
     redis: AsyncRedis
 
-    def check_upload(self, size: int | None, mime_type: str | None = None) -> None:
+    def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
-        limit_mb = self.settings.limits.max_file_mb
-        if size and size > limit_mb * 1024 * 1024:
-            raise FileTooLarge(size_mb=round(size / 1024 / 1024, 1), limit_mb=limit_mb)
-        if mime_type and mime_type not in IMAGE_MIME_TYPES and not mime_type.startswith("application/octet"):
-            raise UnsupportedFormat(kind=mime_type.split("/")[-1].upper())
+        check_declared(size, mime_type, file_name, self.settings.limits)
 
     async def accept_photo(self, data: bytes) -> tuple[str, int, int]:
         """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
