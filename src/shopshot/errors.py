@@ -3,14 +3,18 @@
 ShopshotError
  ├── InputError            the seller's input cannot be used (answered at once, nothing queued)
  │    ├── UnreadableImage      not an image we can decode (zero bytes, random bytes, truncated)
- │    ├── UnsupportedFormat    an image or file type we do not take (GIF, SVG, PDF, video …)
+ │    ├── UnsupportedFormat    an image or file type we do not take (GIF, SVG, PDF …)
+ │    │    ├── AnimatedImage       a GIF, WebP or PNG with several frames, or a Telegram animation
+ │    │    └── VideoNotPhoto       a video, sent as a video, a video note or a file
  │    ├── FileTooLarge         over the byte limit
  │    ├── ImageTooLarge        over the pixel limit (decompression bombs land here)
  │    ├── ImageTooSmall        a side below the minimum
  │    ├── NoProductFound       the cut-out found nothing that looks like a product
  │    ├── InvalidOption        an unknown preset, ratio or variant count
  │    ├── DetailTooLong        a free-text addition over its length limit
- │    └── DetailNotPlain       a free-text addition with control or invisible formatting characters
+ │    ├── DetailNotPlain       a free-text addition with control or invisible formatting characters
+ │    ├── StickerNotPhoto      a sticker
+ │    └── AudioNotPhoto        a voice message or an audio file
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
@@ -115,3 +119,19 @@ class QueueFull(LimitReached):
 
 class NotAllowed(ShopshotError):
     message = N_("This is a private studio. To use it, ask its owner to add your Telegram id: {user_id}")
+
+
+class AnimatedImage(UnsupportedFormat):
+    message = N_("That's an animated image. Please send a still photo of your product (JPEG, PNG, WebP or HEIC).")
+
+
+class VideoNotPhoto(UnsupportedFormat):
+    message = N_("That's a video. Please send a still photo of your product (JPEG, PNG, WebP or HEIC).")
+
+
+class StickerNotPhoto(InputError):
+    message = N_("Stickers can't be used as product photos. Please send a photo of your product.")
+
+
+class AudioNotPhoto(InputError):
+    message = N_("I can't use voice or audio messages. Please send a photo of your product.")

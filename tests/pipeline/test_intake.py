@@ -1,6 +1,4 @@
 import io
-import struct
-import zlib
 
 import numpy as np
 import pillow_heif
@@ -8,19 +6,19 @@ import pytest
 from PIL import ExifTags, Image
 
 from shopshot.config import LimitSettings
-from shopshot.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnreadableImage, UnsupportedFormat
-from shopshot.pipeline.intake import load_image
+from shopshot.errors import (
+    AnimatedImage,
+    AudioNotPhoto,
+    FileTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    UnreadableImage,
+    UnsupportedFormat,
+    VideoNotPhoto,
+)
+from shopshot.pipeline.intake import check_declared, load_image
+from tests.bad_input.corpus import animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, oriented_jpeg, png_header_only
 from tests.pipeline.conftest import encode, quadrants
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims a size in its header, with almost no pixel data behind it."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def test_jpeg_loads_as_rgb_of_the_same_size(limits):
@@ -48,12 +46,11 @@ def test_other_image_formats_are_named(format, kind, limits):
     assert caught.value.params == {"kind": kind}
 
 
-def test_animated_webp_is_refused(limits):
-    frames = [Image.new("RGB", (300, 300), colour) for colour in ("red", "blue")]
-    data = encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100)
-    with pytest.raises(UnsupportedFormat) as caught:
-        load_image(data, limits)
-    assert caught.value.params == {"kind": "animated WebP"}
+@pytest.mark.parametrize("format", ["GIF", "WEBP", "PNG"])
+def test_animations_are_refused_as_animations(format, limits):
+    with pytest.raises(AnimatedImage) as caught:
+        load_image(animated(format), limits)
+    assert caught.value.params == {"kind": format}
 
 
 def test_still_webp_loads(limits):
@@ -66,15 +63,51 @@ def test_still_webp_loads(limits):
         (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400"/>', "SVG"),
         (b"  <svg viewBox='0 0 10 10'><rect width='10' height='10'/></svg>", "SVG"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF"),
-        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64, "video"),
-        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01" + b"\x00" * 64, "video"),
     ],
-    ids=["svg-xml", "svg", "pdf", "mp4", "webm"],
+    ids=["svg-xml", "svg", "pdf"],
 )
 def test_non_images_are_named(data, kind, limits):
     with pytest.raises(UnsupportedFormat) as caught:
         load_image(data, limits)
     assert caught.value.params == {"kind": kind}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64,
+        b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01" + b"\x00" * 64,
+        b"\x00\x00\x01\xb3\x14\x00\xf0\x13\xff\xff\xe0\x18" + b"\x00" * 64,
+    ],
+    ids=["mp4", "webm", "mpeg-1"],
+)
+def test_videos_are_named_as_videos(data, limits):
+    with pytest.raises(VideoNotPhoto):
+        load_image(data, limits)
+
+
+@pytest.mark.parametrize(
+    ("size", "mime_type", "file_name", "error", "params"),
+    [
+        (0, "image/jpeg", "photo.jpg", UnreadableImage, {}),
+        (21 * 1024 * 1024, "image/jpeg", "photo.jpg", FileTooLarge, {"size_mb": 21.0, "limit_mb": 20}),
+        (1000, "video/quicktime", "clip.mov", VideoNotPhoto, {}),
+        (1000, "audio/ogg", None, AudioNotPhoto, {}),
+        (1000, "application/pdf", "catalog.pdf", UnsupportedFormat, {"kind": "PDF"}),
+        (1000, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx", UnsupportedFormat, {"kind": "DOCX"}),
+        (1000, "text/plain", None, UnsupportedFormat, {"kind": "TXT"}),
+    ],
+    ids=["empty", "too-large", "video", "audio", "pdf", "docx", "text-without-a-name"],
+)
+def test_declared_size_and_type_are_refused_before_download(size, mime_type, file_name, error, params, limits):
+    with pytest.raises(error) as caught:
+        check_declared(size, mime_type, file_name, limits)
+    assert type(caught.value) is error and caught.value.params == params
+
+
+@pytest.mark.parametrize("mime_type", [None, "application/octet-stream", "image/jpeg", "image/gif", "image/svg+xml"])
+def test_declared_image_types_are_left_to_the_bytes(mime_type, limits):
+    check_declared(5000, mime_type, "photo.jpg", limits)
 
 
 def test_long_thin_png_is_too_small(limits):
@@ -90,15 +123,26 @@ def test_tiny_image_is_too_small(limits):
 
 def test_decompression_bomb_is_too_large(limits):
     with pytest.raises(ImageTooLarge) as caught:
-        load_image(_png_header_only(100_000, 100_000), limits)
+        load_image(png_header_only(100_000, 100_000), limits)
     assert caught.value.params == {"width": 100_000, "height": 100_000, "limit_mp": 40}
+
+
+def test_jpeg_claiming_the_largest_size_is_too_large(limits):
+    with pytest.raises(ImageTooLarge) as caught:
+        load_image(jpeg_header_claiming(65_535, 65_535), limits)
+    assert caught.value.params == {"width": 65_535, "height": 65_535, "limit_mp": 40}
+
+
+def test_gif_frame_larger_than_its_screen_is_unreadable(limits):
+    with pytest.raises(UnreadableImage):
+        load_image(gif_frame_claiming(65_535, 65_535), limits)
 
 
 def test_pixel_limit_is_checked_from_the_header_before_decoding(limits):
     # 64 MP is under Pillow's own bomb limit but over ours; the pixel data is missing, so a
     # decode before the check would have failed as unreadable instead.
     with pytest.raises(ImageTooLarge):
-        load_image(_png_header_only(8000, 8000), limits)
+        load_image(png_header_only(8000, 8000), limits)
 
 
 def test_file_over_the_byte_limit():
@@ -149,40 +193,16 @@ def test_heic_round_trip(limits):
     assert np.abs(np.asarray(image, np.int16) - np.asarray(quadrants(), np.int16)).mean() < 4
 
 
-# How a camera stores an upright scene for each EXIF orientation: the raw pixels are the scene
-# turned by the inverse of the correction the tag asks a viewer to apply.
-_STORED_AS = {
-    1: [],
-    2: [Image.Transpose.FLIP_LEFT_RIGHT],
-    3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM],
-    5: [Image.Transpose.TRANSPOSE],
-    6: [Image.Transpose.ROTATE_90],
-    7: [Image.Transpose.TRANSVERSE],
-    8: [Image.Transpose.ROTATE_270],
-}
-
-
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_lands_upright(orientation, limits):
     upright = quadrants()
-    stored = upright
-    for step in _STORED_AS[orientation]:
-        stored = stored.transpose(step)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    image = load_image(encode(stored, "JPEG", quality=95, exif=exif.tobytes()), limits)
+    image = load_image(oriented_jpeg(orientation), limits)
     assert image.size == upright.size
     assert np.abs(np.asarray(image, np.int16) - np.asarray(upright, np.int16)).mean() < 4
 
 
 def test_metadata_is_dropped(limits):
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "PhoneCo"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (55.0, 45.0, 21.0)
-    data = encode(quadrants(), "JPEG", quality=90, exif=exif.tobytes())
+    data = gps_jpeg()
     assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
     image = load_image(data, limits)
     assert dict(image.getexif()) == {} and image.info == {}

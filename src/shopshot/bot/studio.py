@@ -15,16 +15,14 @@ from shopshot.bot.delivery import DELIVERED_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
-from shopshot.errors import DetailNotPlain, DetailTooLong, FileTooLarge, InputExpired, InvalidOption, TaskUnavailable, UnsupportedFormat
-from shopshot.pipeline.intake import load_image
+from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
+from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
 
-# Image types a seller may send as a file; anything else is answered before downloading.
-IMAGE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 ONCE_KEY = "shopshot:once:"
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
@@ -48,13 +46,9 @@ class Studio:
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits)
 
-    def check_upload(self, size: int | None, mime_type: str | None = None) -> None:
+    def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
-        limit_mb = self.settings.limits.max_file_mb
-        if size and size > limit_mb * 1024 * 1024:
-            raise FileTooLarge(size_mb=round(size / 1024 / 1024, 1), limit_mb=limit_mb)
-        if mime_type and mime_type not in IMAGE_MIME_TYPES and not mime_type.startswith("application/octet"):
-            raise UnsupportedFormat(kind=mime_type.split("/")[-1].upper())
+        check_declared(size, mime_type, file_name, self.settings.limits)
 
     async def accept_photo(self, data: bytes, owner: int) -> tuple[str, int, int]:
         """Validate an upload and store it; return its key and size. Raises InputError subclasses."""

@@ -1,35 +1,76 @@
 """Decoding and validating a seller's upload.
 
-Checks run cheapest and safest first: empty input, the byte limit (before parsing anything),
-file types recognisable from their first bytes that Pillow cannot name (SVG, PDF, video), then the
-header (format, pixel count, minimum side, animation) and only then the pixels themselves.
+Checks run cheapest and safest first: what the sender declared (size, type) before downloading,
+then empty input, the byte limit (before parsing anything), file types recognisable from their
+first bytes that Pillow cannot name (SVG, PDF, video), then the header (pixel count, minimum side,
+animation, format) and only then the pixels themselves.
 """
 
 import io
+import mimetypes
+import struct
+from pathlib import PurePosixPath
 
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps
 
 from shopshot.config import LimitSettings
-from shopshot.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnreadableImage, UnsupportedFormat
+from shopshot.errors import (
+    AnimatedImage,
+    AudioNotPhoto,
+    FileTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    UnreadableImage,
+    UnsupportedFormat,
+    VideoNotPhoto,
+)
 
 pillow_heif.register_heif_opener()
 
 # Pillow format names we take. MPO is what Pillow calls a camera JPEG with extra frames.
 ALLOWED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF"})
 # Short human names for formats Pillow can open but we do not take; others use Pillow's name.
-_FORMAT_NAMES = {"DIB": "BMP", "MPEG": "video", "JPEG2000": "JPEG 2000"}
+_FORMAT_NAMES = {"DIB": "BMP", "JPEG2000": "JPEG 2000"}
 # ISO base media brands that are still images (Pillow/pillow-heif open these); others are video.
 _IMAGE_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError)
+# What Pillow's plugins raise on broken data (struct.error, IndexError and TypeError are what Pillow
+# itself catches when probing formats). A bomb error past `_open` is a frame larger than the image's
+# own header says: broken, not just big.
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error, IndexError, TypeError, Image.DecompressionBombError,
+)
+# Formats in which Pillow can tell an animation from a still picture by the header.
+_ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
+
+
+def check_declared(size: int | None, mime_type: str | None, file_name: str | None, limits: LimitSettings) -> None:
+    """Refuse a file by the size and type its sender declared, before downloading it; image types are sniffed later."""
+    if size == 0:
+        raise UnreadableImage()
+    if size:
+        _check_size(size, limits)
+    family = (mime_type or "").partition("/")[0]
+    if family == "video":
+        raise VideoNotPhoto()
+    if family == "audio":
+        raise AudioNotPhoto()
+    if family not in ("", "image") and mime_type != "application/octet-stream":
+        raise UnsupportedFormat(kind=_declared_kind(mime_type, file_name))
+
+
+def _declared_kind(mime_type: str, file_name: str | None) -> str:
+    # "DOCX" reads better than "VND.OPENXMLFORMATS-OFFICEDOCUMENT.WORDPROCESSINGML.DOCUMENT".
+    extension = PurePosixPath(file_name or "").suffix or mimetypes.guess_extension(mime_type) or ""
+    return extension.lstrip(".").upper() or mime_type
 
 
 def load_image(data: bytes, limits: LimitSettings) -> Image.Image:
     """Decode and validate a seller's upload; return an RGB image with EXIF orientation applied and no metadata."""
     if not data:
         raise UnreadableImage()
-    _check_bytes(data, limits)
+    _check_size(len(data), limits)
     _reject_by_signature(data)
     image = _open(data)
     _check_header(image, limits)
@@ -37,10 +78,9 @@ def load_image(data: bytes, limits: LimitSettings) -> Image.Image:
     return _plain_rgb(ImageOps.exif_transpose(image))
 
 
-def _check_bytes(data: bytes, limits: LimitSettings) -> None:
-    limit = limits.max_file_mb * 1024 * 1024
-    if len(data) > limit:
-        raise FileTooLarge(size_mb=round(len(data) / 1024 / 1024, 1), limit_mb=limits.max_file_mb)
+def _check_size(size: int, limits: LimitSettings) -> None:
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise FileTooLarge(size_mb=round(size / 1024 / 1024, 1), limit_mb=limits.max_file_mb)
 
 
 def _reject_by_signature(data: bytes) -> None:
@@ -53,8 +93,9 @@ def _reject_by_signature(data: bytes) -> None:
     is_iso_media = data[4:8] == b"ftyp" and data[8:12] not in _IMAGE_BRANDS
     is_matroska = data.startswith(b"\x1a\x45\xdf\xa3")
     is_avi = data.startswith(b"RIFF") and data[8:12] == b"AVI "
-    if is_iso_media or is_matroska or is_avi:
-        raise UnsupportedFormat(kind="video")
+    is_mpeg = data.startswith((b"\x00\x00\x01\xb3", b"\x00\x00\x01\xba"))  # sequence or pack header
+    if is_iso_media or is_matroska or is_avi or is_mpeg:
+        raise VideoNotPhoto()
 
 
 def _open(data: bytes) -> Image.Image:
@@ -86,15 +127,25 @@ def _open_past_bomb_check(data: bytes) -> Image.Image:
 
 
 def _check_header(image: Image.Image, limits: LimitSettings) -> None:
-    if image.format not in ALLOWED_FORMATS:
-        raise UnsupportedFormat(kind=_FORMAT_NAMES.get(image.format or "", image.format or "unknown"))
     width, height = image.size
     if width * height > limits.max_megapixels * 1_000_000:
         raise ImageTooLarge(width=width, height=height, limit_mp=limits.max_megapixels)
     if min(width, height) < limits.min_side:
         raise ImageTooSmall(width=width, height=height, min_side=limits.min_side)
-    if image.format in ("WEBP", "PNG") and getattr(image, "n_frames", 1) > 1:
-        raise UnsupportedFormat(kind="animated WebP" if image.format == "WEBP" else "animated PNG")
+    if _is_animated(image):
+        raise AnimatedImage(kind=image.format)
+    if image.format not in ALLOWED_FORMATS:
+        raise UnsupportedFormat(kind=_FORMAT_NAMES.get(image.format or "", image.format or "unknown"))
+
+
+def _is_animated(image: Image.Image) -> bool:
+    """Whether a GIF, PNG or WebP has more than one frame; GIF frames are skipped over, not decoded."""
+    if image.format not in _ANIMATED_FORMATS:
+        return False
+    try:
+        return bool(getattr(image, "is_animated", False))
+    except _DECODE_ERRORS:
+        raise UnreadableImage() from None
 
 
 def _decode(image: Image.Image) -> None:

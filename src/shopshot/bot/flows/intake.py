@@ -1,21 +1,52 @@
-"""Receiving the seller's product photo, as a photo or as an uncompressed file."""
+"""Receiving the seller's product photo, as a photo or as an uncompressed file; other media are named."""
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ContentType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Document, Message, PhotoSize
+from aiogram.types import CallbackQuery, Document, Message, PhotoSize
 from aiogram.utils.i18n import gettext as _
 
+from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.flows.choose_task import show_first_step
+from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio
+from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
 
+# Media that are not product photos, each answered with what it is. Telegram turns GIFs into
+# animations (which carry a `document` too, so they must be caught before documents).
+NOT_PHOTOS = {
+    ContentType.STICKER: StickerNotPhoto,
+    ContentType.VOICE: AudioNotPhoto,
+    ContentType.AUDIO: AudioNotPhoto,
+    ContentType.VIDEO: VideoNotPhoto,
+    ContentType.VIDEO_NOTE: VideoNotPhoto,
+    ContentType.ANIMATION: AnimatedImage,
+}
+# Telegram has no "album finished" signal and sends an album of more than ten as several messages
+# (10 + 1): photos this soon after the album we took are the rest of that same send.
+ALBUM_WINDOW_S = 10
+
+
+async def in_the_last_album(message: Message, state: FSMContext) -> bool:
+    """A photo or file sent within ALBUM_WINDOW_S after the album the conversation took its photo from."""
+    album_at = (await state.get_data()).get("album_at")
+    return album_at is not None and 0 <= message.date.timestamp() - album_at <= ALBUM_WINDOW_S
+
+
+async def not_a_photo(message: Message) -> None:
+    raise NOT_PHOTOS[message.content_type]()
+
+
+async def rest_of_album(message: Message) -> None:
+    """Nothing to say: the album's first photo already told the seller that the others were left."""
 
 
 async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
-    # One product per job: the first photo of an album is taken, the rest are pointed out once.
-    if await studio.first_time(message.chat.id, f"album:{message.media_group_id}"):
-        await message.answer(_("I work on one photo at a time, so I took the first photo of your album."))
-        await _accept(message, state, bot, studio, gallery, message.photo[-1] if message.photo else message.document)
+    # One product per job: the first photo of an album is taken, the rest of that send is left.
+    album_at = message.date.timestamp()
+    await state.update_data(album_at=album_at)  # first, so a refused first photo is answered once, not per photo
+    await _accept(message, state, bot, studio, gallery, message.photo[-1] if message.photo else message.document, album_at)
 
 
 async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
@@ -25,23 +56,49 @@ async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: 
 
 
 async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
-    studio.check_upload(message.document.file_size, message.document.mime_type)
     await _accept(message, state, bot, studio, gallery, message.document)
 
 
-async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery, file: PhotoSize | Document) -> None:
-    studio.check_upload(file.file_size)
+async def _accept(
+    message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery, file: PhotoSize | Document,
+    album_at: float | None = None,
+) -> None:
+    if isinstance(file, Document):
+        studio.check_upload(file.file_size, file.mime_type, file.file_name)
+    else:
+        studio.check_upload(file.file_size)
     data = await bot.download(file.file_id)
     image_key, width, height = await studio.accept_photo(data.getvalue(), message.from_user.id)
     backend = await studio.backend_for("backdrop")
-    await state.set_data({"image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend})
+    if album_at is not None:
+        await message.answer(_(
+            "I work on one photo at a time, so I took the first photo of your album and left the others. "
+            "To use another one, send it on its own."
+        ))
+    elif await state.get_state() is not None:
+        await message.answer(_("Got a new photo: starting over with this one."))
+    await state.set_data({
+        "image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend,
+        "photo_message_id": message.message_id, "album_at": album_at,
+    })
     await show_first_step(message, state, gallery, backend)
+
+
+async def from_an_earlier_photo(callback: CallbackQuery, state: FSMContext) -> bool:
+    """A conversation button under a message older than the photo the conversation is about now."""
+    since = (await state.get_data()).get("photo_message_id")
+    about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
+    return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
 
 
 def build_router() -> Router:
     """The intake handlers, on a router of their own."""
     router = Router(name="intake")
+    router.message.register(not_a_photo, F.content_type.in_(NOT_PHOTOS))
+    router.message.register(rest_of_album, F.photo | F.document, in_the_last_album)
     router.message.register(album_received, F.media_group_id)
     router.message.register(photo_received, F.photo)
     router.message.register(document_received, F.document)
+    # Ahead of the step routers: an old gallery's button must not act on the current photo's conversation.
+    router.callback_query.register(stale_button, from_an_earlier_photo)
     return router

@@ -1,0 +1,34 @@
+"""The bot's replies the corpus expects, worded through gettext: render them with `Stack.speak`."""
+
+from aiogram.utils.i18n import gettext as _
+
+
+def photo_prompt() -> str:
+    return _("Please send a photo of your product (JPEG, PNG, WebP or HEIC).")
+
+
+def still_prompt() -> str:
+    return _("Please use the buttons above, send a new photo to start over, or /cancel.")
+
+
+def tip() -> str:
+    return _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File).")
+
+
+def gallery_caption() -> str:
+    return _("Choose a backdrop by its number:")
+
+
+def album_notice() -> str:
+    return _(
+        "I work on one photo at a time, so I took the first photo of your album and left the others. "
+        "To use another one, send it on its own."
+    )
+
+
+def started_over() -> str:
+    return _("Got a new photo: starting over with this one.")
+
+
+def stale() -> str:
+    return _("This button is no longer active.")

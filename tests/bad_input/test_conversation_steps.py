@@ -1,0 +1,165 @@
+"""The bad-input corpus, conversation steps: input at the wrong moment, old and repeated buttons, albums.
+
+Each case ends with the conversation still usable and nothing queued. Where a case must show that
+something did NOT happen, it waits for the bot to answer a later message (and a short settle) first.
+"""
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shopshot.bot.callbacks import BackdropPicked, OptionPicked, Step
+from shopshot.pipeline.intake import load_image
+from shopshot.playground.scripted import with_button
+from tests.bad_input import corpus
+from tests.bad_input.replies import album_notice, gallery_caption, stale, started_over, still_prompt
+from tests.pipeline.conftest import encode
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.corpus]
+
+SETTLE_S = 1.0
+ALBUM_COLOURS = [(20 * n + 10, 200 - 15 * n, 90) for n in range(11)]
+
+
+async def callback_answers(api, user: int, count: int, timeout: float = 30.0) -> list[dict]:
+    """The bot's answers to `user`'s button presses, once there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while len(answers := await api.callback_answers(user)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(answers)} of {count} callback answers: {answers}")
+        await asyncio.sleep(0.05)
+    return answers
+
+
+async def settled(api, user: int) -> list[dict]:
+    """The bot's messages once it has answered a later text (and a moment more for stragglers)."""
+    count = len(await api.messages(user))
+    await api.send_text(user, "anything to say?")
+    await api.wait_for(user, lambda messages: len(messages) > count and messages[-1]["text"])
+    await asyncio.sleep(SETTLE_S)
+    return await api.messages(user)
+
+
+async def gallery_after(api, user: int, photo: bytes) -> dict:
+    """Send a photo and return the gallery it leads to (a newer one than any before)."""
+    newest = max((m["message_id"] for m in await api.messages(user)), default=0)
+    await api.send_photo(user, photo)
+    return await api.wait_for(user, lambda messages: _newer_gallery(messages, newest))
+
+
+def _newer_gallery(messages: list[dict], newest: int) -> dict | None:
+    gallery = with_button(f"{BackdropPicked.__prefix__}:")(messages)
+    return gallery if gallery and gallery["message_id"] > newest else None
+
+
+def solid_photo(colour: tuple[int, int, int]) -> bytes:
+    return encode(Image.new("RGB", (300, 300), colour), "JPEG", quality=95)
+
+
+def colour_of(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, np.int16)[150, 150]
+
+
+async def test_photo_where_a_button_press_is_expected_starts_over_with_it(stack):
+    api, user = stack.api, 8001
+    await gallery_after(api, user, corpus.good_photo())
+    second = solid_photo((30, 60, 220))
+    await gallery_after(api, user, second)
+    texts = [m["text"] or m["caption"] for m in await api.messages(user)]
+    assert texts[-2:] == [stack.speak("en", started_over), stack.speak("en", gallery_caption)]
+    image = load_image(await stack.image_bytes(user), stack.settings.limits)
+    assert np.abs(colour_of(image) - (30, 60, 220)).max() < 12
+    stack.assert_no_worker_time()
+
+
+async def test_stale_button_from_an_old_conversation_does_nothing(stack):
+    api, user = stack.api, 8002
+    old = await gallery_after(api, user, corpus.good_photo())
+    new = await gallery_after(api, user, solid_photo((200, 200, 40)))
+    count = len(await api.messages(user))
+    await api.press(user, old["message_id"], data=BackdropPicked(key="white").pack())
+    assert (await callback_answers(api, user, 1))[-1]["text"] == stack.speak("en", stale)
+    assert len(await api.messages(user)) == count
+    await api.press(user, new["message_id"], data=BackdropPicked(key="white").pack())  # the current one still works
+    await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
+    stack.assert_no_worker_time()
+
+
+async def test_backdrop_pressed_twice_is_taken_once(stack):
+    api, user = stack.api, 8003
+    gallery = await gallery_after(api, user, corpus.good_photo())
+    pick = BackdropPicked(key="white").pack()
+    await api.press(user, gallery["message_id"], data=pick)
+    await api.forge_callback(user, gallery["message_id"], pick)  # the second tap, sent before the buttons went
+    answers = await callback_answers(api, user, 2)
+    assert sorted(answer["text"] or "" for answer in answers) == ["", stack.speak("en", stale)]
+    messages = await settled(api, user)
+    assert sum(1 for m in messages if with_button(f"{OptionPicked.__prefix__}:")([m])) == 1
+    stack.assert_no_worker_time()
+
+
+async def test_continue_pressed_twice_shows_one_summary(stack):
+    api, user = stack.api, 8004
+    gallery = await gallery_after(api, user, corpus.good_photo())
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    options = await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
+    done = Step(action="continue").pack()
+    await api.press(user, options["message_id"], data=done)
+    await api.forge_callback(user, options["message_id"], done)
+    answers = await callback_answers(api, user, 3)
+    assert [answer["text"] for answer in answers].count(stack.speak("en", stale)) == 1
+    summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))
+    assert summary["message_id"] == options["message_id"] and summary["edits"] == 1
+    stack.assert_no_worker_time()
+
+
+async def test_buttons_out_of_order_are_refused_and_change_nothing(stack):
+    api, user = stack.api, 8005
+    gallery = await gallery_after(api, user, corpus.good_photo())
+    # Confirm and an option while the backdrop is still to be chosen, as an outdated client could send them.
+    await api.forge_callback(user, gallery["message_id"], Step(action="confirm").pack())
+    await api.forge_callback(user, gallery["message_id"], OptionPicked(name="variants", value="4").pack())
+    assert [answer["text"] for answer in await callback_answers(api, user, 2)] == [stack.speak("en", stale)] * 2
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    options = await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
+    await api.press(user, options["message_id"], data=Step(action="continue").pack())
+    summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))
+    # A backdrop from the gallery once the summary is up: refused, and the summary still says 2 images.
+    await api.forge_callback(user, gallery["message_id"], BackdropPicked(key="wall").pack())
+    assert (await callback_answers(api, user, 5))[-1]["text"] == stack.speak("en", stale)
+    messages = await settled(api, user)
+    assert messages[-1]["text"] == stack.speak("en", still_prompt)
+    current = next(m for m in messages if m["message_id"] == summary["message_id"])
+    assert "2 images" in current["text"] and current["edits"] == summary["edits"]
+    stack.assert_no_worker_time()
+
+
+@pytest.mark.parametrize("last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"])
+async def test_album_of_eleven_takes_the_first_photo_and_says_so(stack, last_in_a_group):
+    api, user = stack.api, 8010 + last_in_a_group
+    photos = [solid_photo(colour) for colour in ALBUM_COLOURS]
+    # Telegram sends an album of 11 as a media group of 10 followed by the 11th on its own.
+    await api.send_album(user, photos[:10])
+    await api.send_photo(user, photos[10], media_group_id="second-group" if last_in_a_group else None)
+    await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
+    messages = await settled(api, user)
+    expected = [stack.speak("en", make) for make in (album_notice, gallery_caption, still_prompt)]
+    assert [m["text"] or m["caption"] for m in messages] == expected
+    image = load_image(await stack.image_bytes(user), stack.settings.limits)
+    assert np.abs(colour_of(image) - ALBUM_COLOURS[0]).max() < 12
+    stack.assert_no_worker_time()
+
+
+async def test_a_photo_after_the_album_window_is_taken(stack, monkeypatch):
+    api, user = stack.api, 8012
+    await api.send_album(user, [solid_photo(colour) for colour in ALBUM_COLOURS[:2]])
+    gallery = await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
+    monkeypatch.setattr("shopshot.bot.flows.intake.ALBUM_WINDOW_S", 0)  # as if the seller came back later
+    await asyncio.sleep(1.1)  # Telegram dates messages in whole seconds
+    later = await gallery_after(api, user, solid_photo(ALBUM_COLOURS[5]))
+    assert later["message_id"] > gallery["message_id"]
+    image = load_image(await stack.image_bytes(user), stack.settings.limits)
+    assert np.abs(colour_of(image) - ALBUM_COLOURS[5]).max() < 12
