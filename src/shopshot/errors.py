@@ -13,7 +13,9 @@ ShopshotError
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
- └── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
+ ├── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
+ ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
+ └── OutOfMemory           the worker ran out of memory on every attempt (CUDA or host)
 
 `message` is an English source string marked with `N_` and translated by the one place that
 shows it; `params` fill its `{placeholders}` after translation.
@@ -85,3 +87,11 @@ class JobFailed(ShopshotError):
 
 class ModelsMissing(ShopshotError):
     message = N_("Model weights are missing: {models}. Run `shopshot models pull` to download them.")
+
+
+class JobTimedOut(ShopshotError):
+    message = N_("Making your images took too long, so I stopped. Please try again with fewer images.")
+
+
+class OutOfMemory(ShopshotError):
+    message = N_("The studio ran out of memory making your images. Please try again with fewer images.")
