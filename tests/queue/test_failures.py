@@ -33,8 +33,8 @@ async def _confirm_a_job(api, language: str) -> dict:
 # (backend, what the seller reads, language, lines the worker logs for the job): a time limit is not
 # retried (it would run as long again); an error and out-of-memory are, `retries` times.
 CASES = [
-    ("Raising", JobFailed, "de", "failed (0 retries left): RuntimeError"),
-    ("Hanging", JobTimedOut, "es", "failed, not retried: JobTimedOut"),
+    ("Raising", JobFailed, "es", "failed (0 retries left): RuntimeError"),
+    ("Hanging", JobTimedOut, "ru", "failed, not retried: JobTimedOut"),
     ("OutOfMemory", OutOfMemory, "ja", "failed (0 retries left): OutOfMemoryError"),
 ]
 

@@ -16,6 +16,7 @@ from rq.job import Job
 from shopshot.bot.delivery import DELIVERED_KEY
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from tests.queue.fleet import Fleet, until
@@ -88,3 +89,23 @@ async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered
     assert all(name != killed_names[job_id] for job_id, name in zip(job_ids, finished_by))
     q = settings.queue
     assert max(detections) <= q.lease_s + q.sweep_s + q.heartbeat_s + 1 + 5  # 5 s of slack for a loaded machine
+
+
+async def test_a_killed_job_with_no_retries_left_is_reported_failed_by_a_sweep(redis, redis_url, settings, tmp_path):
+    settings.queue.retries = 0
+    spec = await asyncio.to_thread(_spec_for_sweep, redis, settings)
+    jobs = JobQueue(redis, settings.queue)
+    with Fleet(redis, redis_url, tmp_path / "workers", "tests.queue.backends:Slow", {"SLOW_BACKEND_S": "4"}) as fleet:
+        fleet.start(2)
+        await fleet.ready()
+        job_id = await asyncio.to_thread(jobs.enqueue, spec)
+        await _kill_mid_job(redis, fleet, job_id)
+        [event] = await until(lambda: [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)], timeout_s=60)
+        logs = fleet.logs()
+    assert (event.kind, event.job_id, event.error) == ("failed", job_id, "JobFailed")
+    assert f"job {job_id} failed (None retries left): AbandonedJobError" in logs
+
+
+def _spec_for_sweep(redis, settings) -> JobSpec:
+    image_key = BlobStore(redis, settings.queue.image_ttl_s).put(sample_photo())
+    return JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key=image_key, preset="white", ratio="1:1", variants=1, seed=1, language="en")
