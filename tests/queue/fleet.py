@@ -25,6 +25,14 @@ async def until(predicate, timeout_s: float, interval_s: float = 0.1):
     raise TimeoutError(f"{predicate.__name__} not met within {timeout_s} s")
 
 
+def all_finished(redis: Redis, job_ids: list[str]) -> bool:
+    """True once RQ has every job finished (checked without RQ's registry cleanup, which would sweep from here)."""
+    with redis.pipeline(transaction=False) as pipeline:
+        for job_id in job_ids:
+            pipeline.hget(f"rq:job:{job_id}", "status")
+        return all(status == b"finished" for status in pipeline.execute())
+
+
 class Fleet:
     """`shopshot worker` processes running one backend; leaving the `with` block stops those still alive."""
 
@@ -80,12 +88,12 @@ class Fleet:
         """The live worker running a job, and its RQ name, once the job has started."""
         return await until(lambda: self.running_on(job_id), timeout_s, interval_s=0.05)
 
-    async def busy(self, queue: Queue, timeout_s: float = 60.0) -> tuple[subprocess.Popen, str]:
-        """A live worker running one of the queue's jobs now, and that job's id."""
-        def any_running() -> tuple[subprocess.Popen, str] | None:
+    async def busy(self, queue: Queue, timeout_s: float = 60.0) -> subprocess.Popen:
+        """A live worker running one of the queue's jobs now."""
+        def any_running() -> subprocess.Popen | None:
             for job_id in queue.started_job_registry.get_job_ids(cleanup=False):
                 if found := self.running_on(job_id):
-                    return found[0], job_id
+                    return found[0]
             return None
 
         return await until(any_running, timeout_s, interval_s=0.02)

@@ -19,7 +19,7 @@ from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
-from tests.queue.fleet import Fleet, until
+from tests.queue.fleet import Fleet, all_finished, until
 
 ROUNDS = int(os.environ.get("SHOPSHOT_KILL_ROUNDS", "20"))
 AT_ONCE = 4          # kills per batch; the pool keeps one more worker than that
@@ -76,7 +76,7 @@ async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered
             job_ids += ids
 
         await until(lambda: all(redis.exists(DELIVERED_KEY + job_id) for job_id in job_ids), timeout_s=60 + 5 * ROUNDS)
-        await until(lambda: jobs.queue.count == 0 and not jobs.queue.started_job_registry.count, timeout_s=60)
+        await until(lambda: all_finished(redis, job_ids), timeout_s=60)
         await asyncio.sleep(2)  # room for a duplicate to arrive
         counts = await _documents(api, users)
         finished_by = [Job.fetch(job_id, connection=redis).worker_name for job_id in job_ids]

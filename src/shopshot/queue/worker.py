@@ -100,6 +100,8 @@ class StudioWorker(SimpleWorker):
                 self.sweep()
             except RedisError as error:  # Redis restarting: the next beat tries again
                 log.warning("worker %s upkeep skipped: %s", self.name, error)
+            except Exception:  # a dead upkeep thread would let every lease lapse while jobs still run
+                log.exception("worker %s upkeep failed; trying again", self.name)
 
 
 def build_worker(settings: Settings, redis_url: str, name: str | None = None) -> StudioWorker:
