@@ -20,13 +20,17 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run test bench install system catalogs extract language clean
+.PHONY: run test soak bench install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
 
 test: install system catalogs $(DOCKER_CHECKS)
 	$(PY) -m pytest
+
+# The fault tests of `make test`, longer: 200 workers SIGKILLed mid-job, 2000 jobs across three workers.
+soak: install catalogs
+	SHOPSHOT_KILL_ROUNDS=200 SHOPSHOT_FLEET_JOBS=2000 $(PY) -m pytest --timeout=0 tests/queue/test_worker_kills.py tests/queue/test_fleet.py
 
 # GNU gettext's msgfmt checks the catalogs; Debian's Chromium runs the browser tests (Playwright
 # drives it; it never downloads a browser of its own). Installed where apt can.

@@ -21,6 +21,10 @@ class QueueSettings(BaseModel):
     image_ttl_s: int = 24 * 3600
     events_stream: str = "shopshot:events"
     events_group: str = "bot"
+    # A job whose worker died is re-queued within lease_s + sweep_s + heartbeat_s (+1 s rounding): 14 s.
+    lease_s: int = 10             # a running job's hold on the started registry, renewed while it runs
+    heartbeat_s: float = 1.0      # how often a worker renews its job's lease and offers to sweep
+    sweep_s: int = 2              # at most one sweep for abandoned jobs per queue in this time, fleet-wide
 
 
 class LimitSettings(BaseModel):

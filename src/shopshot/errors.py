@@ -23,7 +23,9 @@ ShopshotError
  │    ├── TooManyJobs          the seller's jobs in flight (queued or running) are at the limit
  │    ├── TooManyPerMinute     the seller started the most jobs a minute allows
  │    └── QueueFull            the queue holds the most jobs it may, all sellers together
- └── NotAllowed            a private deployment, and this user is not on its allow-list
+ ├── NotAllowed            a private deployment, and this user is not on its allow-list
+ ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
+ └── OutOfMemory           the worker ran out of memory on every attempt (CUDA or host)
 
 `message` is an English source string marked with `N_` and translated by the one place that
 shows it; `params` fill its `{placeholders}` after translation.
@@ -135,3 +137,11 @@ class StickerNotPhoto(InputError):
 
 class AudioNotPhoto(InputError):
     message = N_("I can't use voice or audio messages. Please send a photo of your product.")
+
+
+class JobTimedOut(ShopshotError):
+    message = N_("Making your images took too long, so I stopped. Please try again with fewer images.")
+
+
+class OutOfMemory(ShopshotError):
+    message = N_("The studio ran out of memory making your images. Please try again with fewer images.")

@@ -20,10 +20,10 @@ SAMPLE_USER_ID = 1001
 
 
 @contextlib.contextmanager
-def worker_process(url: str, log_path: Path) -> Iterator[subprocess.Popen]:
-    """Run `shopshot worker` against `url` in a child process; stop it on exit."""
+def worker_process(url: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Run `shopshot worker` against `url` in a child process, with `env` over ours; stop it on exit."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"REDIS_URL": url}
+    env = os.environ | (env or {}) | {"REDIS_URL": url}
     with log_path.open("ab") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:

@@ -6,14 +6,17 @@ import pytest
 from PIL import Image
 
 from shopshot.config import Settings
+from shopshot.errors import InvalidOption
+from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.studio import StudioBackend
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import JobEvent
-from shopshot.queue.jobs import WorkerContext
+from shopshot.queue.jobs import WorkerContext, out_of_memory
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from shopshot.queue.worker import StudioWorker
+from tests.queue.backends import Slow
 
 
 class FlakyBackend:
@@ -126,3 +129,20 @@ def test_gpu_jobs_go_to_the_gpu_queue_which_is_offered_only_while_a_gpu_worker_l
     assert jobs.gpu_available()
     worker.register_death()
     assert not jobs.gpu_available()
+
+
+def test_out_of_memory_is_told_from_other_failures():
+    import torch  # only to raise exactly what torch raises; the queue itself never imports it
+
+    assert out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert out_of_memory(MemoryError()) and out_of_memory(RuntimeError("MPS backend out of memory (MPS allocated: 9 GB)"))
+    assert not out_of_memory(RuntimeError("CUDA error: an illegal memory access was encountered"))
+
+
+def test_an_operators_backend_is_loaded_by_class_and_serves_the_queue_its_tasks_fit(redis, settings):
+    jobs = JobQueue(redis, settings.queue)
+    slow = load_backend("tests.queue.backends:Slow", settings)
+    assert isinstance(slow, Slow) and jobs.queue_serving(slow.tasks) is jobs.queue
+    assert jobs.queue_serving(frozenset({"backdrop", "model", "mannequin"})) is jobs.gpu_queue
+    with pytest.raises(InvalidOption):
+        load_backend("tests.queue.backends:NoSuchBackend", settings)

@@ -2,8 +2,10 @@
 
 Only the studio backend is imported here: the diffusion backend (torch, diffusers) is imported when
 it is asked for, so the bot, which imports the pipeline for its gallery, never loads torch.
+An operator's own backend is named by its class, `BACKEND=package.module:ClassName`, built as `ClassName(settings)`.
 """
 
+import importlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -37,9 +39,20 @@ _BACKENDS: dict[str, Callable[[Settings | None], Backend]] = {"studio": _studio,
 
 
 def load_backend(name: str, settings: Settings | None = None) -> Backend:
-    """A new, not yet set up, backend by name; unknown names raise InvalidOption."""
+    """A new, not yet set up, backend by name or by "package.module:ClassName"; unknown names raise InvalidOption."""
+    if ":" in name:
+        return _by_class(name)(settings)
     try:
         factory = _BACKENDS[name]
     except KeyError:
         raise InvalidOption(value=name) from None
     return factory(settings)
+
+
+def _by_class(path: str) -> Callable[[Settings | None], Backend]:
+    module_name, _, class_name = path.partition(":")
+    module = importlib.import_module(module_name)  # an ImportError names what is missing better than we could
+    try:
+        return getattr(module, class_name)
+    except AttributeError:
+        raise InvalidOption(value=path) from None

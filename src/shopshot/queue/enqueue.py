@@ -19,6 +19,8 @@ DURATIONS_KEY = "shopshot:durations"
 # By dotted path, so that the bot never imports the image pipeline.
 RENDER = "shopshot.queue.jobs.render"
 ON_FAILURE = "shopshot.queue.jobs.on_failure"
+# What the bot may send to the GPU queue while a GPU worker is up.
+GPU_TASKS = frozenset({"backdrop", "model", "mannequin"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class JobQueue:
         """The queue whose workers run this backend."""
         return self.gpu_queue if backend == "diffusion" else self.queue
 
+    def queue_serving(self, tasks: frozenset[str]) -> Queue:
+        """The queue for a worker whose backend does `tasks`: only a backend that does every GPU task takes GPU jobs."""
+        return self.gpu_queue if GPU_TASKS <= tasks else self.queue
+
     def gpu_available(self) -> bool:
         """True while at least one GPU worker is registered (RQ drops workers that stop heartbeating)."""
         return Worker.count(connection=self.redis, queue=self.gpu_queue) > 0
@@ -52,7 +58,8 @@ class JobQueue:
             RENDER,
             spec.to_json(),
             job_timeout=self.settings.job_timeout_s,
-            retry=Retry(max=self.settings.retries) if self.settings.retries else None,
+            # A retried job (its worker died, or a passing fault) goes to the front: its seller already waited once.
+            retry=Retry(max=self.settings.retries, enqueue_at_front=True) if self.settings.retries else None,
             failure_ttl=self.settings.failure_ttl_s,
             result_ttl=self.settings.result_ttl_s,
             on_failure=Callback(ON_FAILURE),

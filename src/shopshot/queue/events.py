@@ -7,6 +7,9 @@ from redis import Redis
 
 from shopshot.queue.spec import JobSpec
 
+PUBLISHED_KEY = "shopshot:published:"
+PUBLISHED_TTL_S = 7 * 24 * 3600
+
 
 @dataclass(frozen=True)
 class ResultImage:
@@ -43,5 +46,14 @@ class JobEvent:
 
 
 def publish(redis: Redis, stream: str, event: JobEvent, maxlen: int = 10_000) -> str:
-    """Append an event to the stream; return its entry id."""
-    return redis.xadd(stream, event.to_fields(), maxlen=maxlen, approximate=True).decode()
+    """Append an event to the stream and mark its job published, in one transaction; return its entry id."""
+    with redis.pipeline() as pipeline:
+        pipeline.xadd(stream, event.to_fields(), maxlen=maxlen, approximate=True)
+        pipeline.set(PUBLISHED_KEY + event.job_id, event.kind, ex=PUBLISHED_TTL_S)
+        entry_id, _ = pipeline.execute()
+    return entry_id.decode()
+
+
+def published(redis: Redis, job_id: str) -> bool:
+    """True once a job's result or final failure is on the stream."""
+    return bool(redis.exists(PUBLISHED_KEY + job_id))

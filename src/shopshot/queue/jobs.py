@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from PIL import Image
 from rq import get_current_job
 from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from shopshot.config import Settings
-from shopshot.errors import JobFailed, ShopshotError
+from shopshot.errors import InputError, JobFailed, JobTimedOut, OutOfMemory, ShopshotError
 from shopshot.pipeline.backends import Backend
 from shopshot.pipeline.intake import load_image
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
 from shopshot.queue.enqueue import DURATIONS_KEY
-from shopshot.queue.events import JobEvent, ResultImage, publish
+from shopshot.queue.events import JobEvent, ResultImage, publish, published
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -31,29 +32,39 @@ class WorkerContext:
     backend: Backend
 
 
-# Set by StudioWorker around each job: RQ calls job functions with their arguments only.
+# Set by StudioWorker while it works: RQ calls job functions and callbacks with their arguments only.
 CONTEXT: ContextVar[WorkerContext] = ContextVar("shopshot_worker_context")
 
 
 def render(spec_json: str) -> dict:
     """Render one spec, store the images and publish a `done` (or `failed`) event."""
     context, job = CONTEXT.get(), get_current_job()
+    if published(job.connection, job.id):  # its worker died after publishing, before RQ saw the job end
+        log.info("job %s already published; not rendered again", job.id)
+        return {"published": True}
     spec = JobSpec.from_json(spec_json)
     settings = context.settings
     store = BlobStore(job.connection, settings.queue.image_ttl_s)
     started = time.monotonic()
     try:
         rendered = _render(context, store, spec, job)
+    except JobTimeoutException:  # a job that ran out its time would run as long again: no retry
+        return _fail(job, spec, JobTimedOut())
     except ShopshotError as error:  # the seller's input, not a passing fault: no retry
-        log.info("job %s rejected: %s", job.id, type(error).__name__)
-        _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
-        return {"error": type(error).__name__}
+        return _fail(job, spec, error)
     images = [_store_result(store, item, spec.user_id) for item in rendered]
     seconds = time.monotonic() - started
     job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
     job.connection.ltrim(DURATIONS_KEY, 0, 49)
     _publish(job, JobEvent("done", job.id, spec, images=images, seconds=seconds))
     return {"images": len(images), "seconds": seconds}
+
+
+def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
+    level = logging.INFO if isinstance(error, InputError) else logging.WARNING
+    log.log(level, "job %s failed, not retried: %s", job.id, type(error).__name__)
+    _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
+    return {"error": type(error).__name__}
 
 
 def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> list[RenderedImage]:
@@ -98,12 +109,18 @@ def encode(image: Image.Image, fmt: str) -> bytes:
 
 
 def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
-    """RQ failure callback: tell the seller once the last attempt has failed."""
-    log.warning("job %s failed (%s retries left): %s", job.id, job.retries_left, exc_type.__name__)
+    """RQ failure callback, also for a job whose worker died: tell the seller once the last attempt has failed."""
+    log.warning("job %s failed (%s retries left): %s: %s", job.id, job.retries_left, exc_type.__name__, exc)
     if job.retries_left:
         return
     spec = JobSpec.from_json(job.args[0])
-    _publish(job, JobEvent("failed", job.id, spec, error=JobFailed.__name__))
+    error = OutOfMemory if out_of_memory(exc) else JobFailed
+    _publish(job, JobEvent("failed", job.id, spec, error=error.__name__))
+
+
+def out_of_memory(error: BaseException | None) -> bool:
+    """True for torch's OutOfMemoryError (known by name: the queue never imports torch), MPS's and the host's."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in str(error)
 
 
 def _publish(job: Job, event: JobEvent) -> None:

@@ -1,9 +1,24 @@
-"""The worker process: one RQ SimpleWorker that loads the image backend once and serves one queue."""
+"""The worker process: one RQ SimpleWorker that loads the image backend once and serves one queue.
+
+A job whose worker dies (SIGKILL, a lost machine) is found fast. RQ's SimpleWorker puts a running job
+in the started registry for `job_timeout + 60` s and cleans registries every 10 minutes; here the
+job holds a short lease (`lease_s`) that an upkeep thread renews every `heartbeat_s` while the job
+runs, and every worker offers to sweep the started registry every `heartbeat_s`, at most once per
+`sweep_s` across the fleet. A lapsed lease is retried by RQ (to the front of the queue) while the job
+has retries left, else failed, and the seller told. Bound: `lease_s + sweep_s + heartbeat_s` + 1 s.
+"""
 
 import logging
+import threading
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.executions import Execution
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
+from rq.utils import now
 
 from shopshot import logs, metrics
 from shopshot.config import Settings
@@ -12,6 +27,7 @@ from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import CONTEXT, WorkerContext
 
 log = logging.getLogger(__name__)
+SWEEP_KEY = "shopshot:sweep:"
 
 
 class StudioWorker(SimpleWorker):
@@ -20,23 +36,89 @@ class StudioWorker(SimpleWorker):
     def __init__(self, *args, context: WorkerContext, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.context = context
+        self.settings = context.settings.queue
+        self.running: tuple[Job, Execution] | None = None
 
-    def execute_job(self, job, queue) -> None:
+    def work(self, *args, **kwargs) -> bool:
+        # RQ calls job functions and failure callbacks (a swept job's too) with their arguments only.
         token = CONTEXT.set(self.context)
+        stop = threading.Event()
+        upkeep = threading.Thread(target=self._upkeep, args=(stop,), name="shopshot-upkeep", daemon=True)
+        upkeep.start()
         try:
-            with logs.about_job(job), metrics.job_timer(job, self.context.settings):
-                super().execute_job(job, queue)
+            return super().work(*args, **kwargs)
         finally:
+            stop.set()
+            upkeep.join()
             CONTEXT.reset(token)
+
+    def execute_job(self, job: Job, queue) -> None:
+        with logs.about_job(job), metrics.job_timer(job, self.context.settings):
+            super().execute_job(job, queue)
+
+    def perform_job(self, job: Job, queue, execution: Execution) -> bool:
+        self.running = (job, execution)
+        try:
+            return super().perform_job(job, queue, execution)
+        finally:
+            self.running = None
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        """The running job's lease on the started registry: short, and renewed by the upkeep thread."""
+        return self.settings.lease_s
+
+    def clean_registries(self) -> None:
+        """RQ's occasional full cleaning, on a sweep's turn: two cleanings at once would re-queue a dead job twice."""
+        if self._sweep_turn():
+            super().clean_registries()
+
+    def sweep(self) -> None:
+        """Re-queue (or fail) the jobs of this worker's queues whose lease lapsed: their worker died."""
+        if not self._sweep_turn():
+            return
+        for queue in self.queues:
+            # A timer, not SIGALRM, bounds the failure callback: signals reach only the main thread.
+            registry = StartedJobRegistry(queue.name, connection=self.connection, death_penalty_class=TimerDeathPenalty)
+            registry.cleanup()
+            # A job popped by a worker that died before registering it sits in the intermediate list;
+            # RQ re-queues it on the second sighting a minute apart (normally only every 10 minutes).
+            queue.intermediate_queue.cleanup(self, queue)
+
+    def renew_lease(self) -> None:
+        """Extend the running job's lease, unless the job is past its time limit and stuck where RQ cannot stop it."""
+        running = self.running
+        if running is None:
+            return
+        job, execution = running
+        working_s = (now() - job.started_at).total_seconds() if job.started_at else 0.0
+        if job.timeout and working_s > job.timeout + self.settings.lease_s:
+            return  # let the lease lapse: another worker takes the job
+        self.maintain_heartbeats(job, execution)
+
+    def _sweep_turn(self) -> bool:
+        # Never released: the key's expiry both spaces sweeps and frees the turn of a worker killed mid-sweep.
+        key = SWEEP_KEY + ",".join(self.queue_names())
+        return bool(self.connection.set(key, self.name, nx=True, ex=self.settings.sweep_s))
+
+    def _upkeep(self, stop: threading.Event) -> None:
+        CONTEXT.set(self.context)  # a thread starts with an empty context
+        while not stop.wait(self.settings.heartbeat_s):
+            try:
+                self.renew_lease()
+                self.sweep()
+            except RedisError as error:  # Redis restarting: the next beat tries again
+                log.warning("worker %s upkeep skipped: %s", self.name, error)
+            except Exception:  # a dead upkeep thread would let every lease lapse while jobs still run
+                log.exception("worker %s upkeep failed; trying again", self.name)
 
 
 def build_worker(settings: Settings, redis_url: str, name: str | None = None) -> StudioWorker:
-    """Load the backend and build a worker listening to the one configured queue."""
+    """Load the backend and build a worker listening to the one queue whose jobs the backend can do."""
     backend = load_backend(settings.backend, settings)
     backend.setup()
     connection = Redis.from_url(redis_url)
     # One queue per worker: RQ pops atomically (BLMOVE) only when a worker listens to one queue.
-    queue = JobQueue(connection, settings.queue).queue_for(settings.backend)
+    queue = JobQueue(connection, settings.queue).queue_serving(backend.tasks)
     context = WorkerContext(settings=settings, backend=backend)
     return StudioWorker([queue], connection=connection, context=context, name=name)
 

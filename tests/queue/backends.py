@@ -1,0 +1,63 @@
+"""Misbehaving backends for real worker processes, loaded as `BACKEND=tests.queue.backends:Slow` and so on."""
+
+import os
+import time
+
+from PIL import Image
+from rq import get_current_job
+
+from shopshot.pipeline.studio import RenderedImage, StudioBackend
+
+RUNS_KEY = "test:runs-by-worker"
+
+
+class _TestBackend(StudioBackend):
+    def __init__(self, settings=None) -> None:
+        super().__init__()
+
+
+class Slow(_TestBackend):
+    """The studio after `SLOW_BACKEND_S` seconds of reported progress: a job that waits on purpose."""
+
+    def run(self, request, progress=None):
+        seconds = float(os.environ.get("SLOW_BACKEND_S", "3"))
+        for step in range(10):
+            time.sleep(seconds / 10)
+            if progress:
+                progress(step / 20)
+        return super().run(request, progress)
+
+
+class Fast(_TestBackend):
+    """A tiny image at once, and a count of the jobs each worker ran: for fleet tests."""
+
+    def run(self, request, progress=None):
+        job = get_current_job()
+        job.connection.hincrby(RUNS_KEY, job.worker_name, 1)
+        return [RenderedImage(Image.new("RGB", (8, 8), (200, 200, 200)), request.seed, Image.new("L", (8, 8)), (0, 0))]
+
+
+class Raising(_TestBackend):
+    """Fails every time with an unexpected error from deep inside a model."""
+
+    def run(self, request, progress=None):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+
+class Hanging(_TestBackend):
+    """Never returns: only the job's time limit ends it."""
+
+    def run(self, request, progress=None):
+        time.sleep(3600)
+
+
+class OutOfMemory(_TestBackend):
+    """Runs out of GPU memory every time, raising exactly what torch raises."""
+
+    def setup(self) -> None:
+        import torch  # the worker may import torch; this class is never loaded in the bot
+
+        self.error = torch.cuda.OutOfMemoryError
+
+    def run(self, request, progress=None):
+        raise self.error("CUDA out of memory. Tried to allocate 20.00 GiB. GPU 0 has a total capacity of 23.65 GiB")
