@@ -64,7 +64,7 @@ def test_run_picks_the_playground_the_script_or_telegram(monkeypatch, tmp_path, 
     monkeypatch.chdir(tmp_path)  # no developer's .env
     # main() sets up the process (SIGTERM, logging); this one is pytest's and keeps its own.
     monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
-    monkeypatch.setattr(cli.logging, "basicConfig", lambda **kwargs: None)
+    monkeypatch.setattr(cli.logs, "setup", lambda settings: None)
 
     async def play_locally(settings, out):
         called.append("play_locally")
