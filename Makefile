@@ -28,9 +28,9 @@ run: install catalogs
 test: install system catalogs $(DOCKER_CHECKS)
 	$(PY) -m pytest
 
-# The fault tests of `make test`, longer: 200 workers SIGKILLed mid-job, 2000 jobs across three workers.
+# The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases.
 soak: install catalogs
-	SHOPSHOT_KILL_ROUNDS=200 SHOPSHOT_FLEET_JOBS=2000 $(PY) -m pytest --timeout=0 tests/queue/test_worker_kills.py tests/queue/test_fleet.py
+	SHOPSHOT_KILL_ROUNDS=200 SHOPSHOT_FLEET_JOBS=2000 SHOPSHOT_FUZZ_EXAMPLES=5000 $(PY) -m pytest --timeout=0 tests/queue/test_worker_kills.py tests/queue/test_fleet.py tests/bad_input/test_fuzz_intake.py
 
 # GNU gettext's msgfmt checks the catalogs; Debian's Chromium runs the browser tests (Playwright
 # drives it; it never downloads a browser of its own). Installed where apt can.
