@@ -32,3 +32,11 @@ def started_over() -> str:
 
 def stale() -> str:
     return _("This button is no longer active.")
+
+
+def cancelled() -> str:
+    return _("Cancelled. Send a new photo whenever you're ready.")
+
+
+def forgotten() -> str:
+    return _("Done: I deleted your photos, results, choices and language setting.")

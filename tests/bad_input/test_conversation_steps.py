@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shopshot.bot.callbacks import BackdropPicked, OptionPicked, Step
+from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step
 from shopshot.pipeline.intake import load_image
-from shopshot.playground.scripted import with_button
+from shopshot.playground.scripted import Choices, reach_summary, with_button
+from shopshot.queue.enqueue import ACTIVE_KEY
+from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
-from tests.bad_input.replies import album_notice, gallery_caption, stale, started_over, still_prompt
+from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, stale, started_over, still_prompt
 from tests.pipeline.conftest import encode
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.corpus]
@@ -41,6 +43,13 @@ async def settled(api, user: int) -> list[dict]:
     await api.wait_for(user, lambda messages: len(messages) > count and messages[-1]["text"])
     await asyncio.sleep(SETTLE_S)
     return await api.messages(user)
+
+
+async def answer_to(api, user: int, pressing) -> str:
+    """The text of the bot's answer to a button press, `pressing` being the not yet awaited press."""
+    before = len(await api.callback_answers(user))
+    await pressing
+    return (await callback_answers(api, user, before + 1))[-1]["text"]
 
 
 async def gallery_after(api, user: int, photo: bytes) -> dict:
@@ -135,6 +144,62 @@ async def test_buttons_out_of_order_are_refused_and_change_nothing(stack):
     current = next(m for m in messages if m["message_id"] == summary["message_id"])
     assert "2 images" in current["text"] and current["edits"] == summary["edits"]
     stack.assert_no_worker_time()
+
+
+async def test_another_backdrop_leaves_every_earlier_gallery_inactive(stack):
+    api, user = stack.api, 8006
+    first = await gallery_after(api, user, corpus.good_photo())
+    summary = await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=1))
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+    job_id = await queued_job(stack, user)  # no worker here: it waits, as if its results had come
+    # A newer photo's gallery, then "Another backdrop" on the older job: neither gallery may act on that conversation.
+    newer = await gallery_after(api, user, solid_photo((40, 160, 90)))
+    again = ResultAction(action="backdrop", job_id=job_id).pack()
+    await api.forge_callback(user, summary["message_id"], again)  # where the result's buttons would be
+    current = await api.wait_for(user, lambda messages: _newer_gallery(messages, newer["message_id"]))
+    count = len(await api.messages(user))
+    wall = BackdropPicked(key="wall").pack()
+    for pick in (api.press(user, newer["message_id"], data=wall), api.forge_callback(user, first["message_id"], wall)):
+        assert await answer_to(api, user, pick) == stack.speak("en", stale)
+    assert len(await api.messages(user)) == count
+    await api.press(user, current["message_id"], data=BackdropPicked(key="white").pack())  # its own gallery works
+    await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
+    await forget(stack, user)
+    stack.assert_no_worker_time()
+
+
+async def test_an_old_cancel_is_inactive_and_the_current_one_cancels(stack):
+    api, user = stack.api, 8007
+    await gallery_after(api, user, corpus.good_photo())
+    summary = await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=1))
+    gallery = await gallery_after(api, user, solid_photo((90, 40, 160)))
+    count = len(await api.messages(user))
+    cancel = Step(action="cancel").pack()
+    assert await answer_to(api, user, api.press(user, summary["message_id"], data=cancel)) == stack.speak("en", stale)
+    assert len(await api.messages(user)) == count
+    await api.press(user, gallery["message_id"], data=cancel)  # the current step's Cancel
+    await api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", cancelled))
+    count = len(await api.messages(user))
+    # The same Cancel again (the client still showed it), with no conversation left to cancel.
+    assert await answer_to(api, user, api.forge_callback(user, gallery["message_id"], cancel)) == stack.speak("en", stale)
+    assert len(await api.messages(user)) == count
+    stack.assert_no_worker_time()
+
+
+async def queued_job(stack, user: int) -> str:
+    """The id of `user`'s job waiting in the queue, once it is there."""
+    deadline = time.monotonic() + 30
+    while not (jobs := [job_id.decode() for job_id, spec in stack.redis.hgetall(ACTIVE_KEY).items() if JobSpec.from_json(spec).user_id == user]):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no job of {user} queued")
+        await asyncio.sleep(0.05)
+    return jobs[0]
+
+
+async def forget(stack, user: int) -> None:
+    """/forget, which takes the seller's waiting job off the queue too; returns once the bot said it is done."""
+    await stack.api.send_text(user, "/forget")
+    await stack.api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", forgotten))
 
 
 @pytest.mark.parametrize("last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"])

@@ -7,7 +7,7 @@ import pytest
 from babel.dates import format_timedelta
 
 from shopshot import errors
-from shopshot.bot import texts
+from shopshot.bot import app, texts
 from shopshot.queue.enqueue import JobState
 from tests.languages import LANGUAGES
 
@@ -76,3 +76,28 @@ def test_left_to_right_languages_get_no_invisible_marks(speak):
 def test_percentages_follow_the_locale(speak):
     assert speak("tr", lambda: texts.gauge(0.42)).endswith("%42")
     assert speak("de", lambda: texts.gauge(0.42)).endswith("42\u00a0%")
+
+
+class MenuRecorder:
+    """Just enough of a Bot to keep the command menus the bot would publish, by language code."""
+
+    def __init__(self) -> None:
+        self.menus: dict[str | None, dict[str, str]] = {}
+
+    async def set_my_commands(self, commands, language_code=None) -> None:
+        self.menus[language_code] = {command.command: command.description for command in commands}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_help_names_forget_in_every_language(speak, language):
+    shown = speak(language, texts.help_text)
+    assert "/forget" in shown
+    assert language == "en" or shown != speak("en", texts.help_text)  # translated, not the English fallback
+
+
+async def test_the_command_menu_offers_forget_in_every_language(catalogs):
+    recorder = MenuRecorder()
+    await app._set_commands(recorder, catalogs)
+    english = recorder.menus.pop(None)["forget"]
+    assert len(recorder.menus) >= 14
+    assert {code: menu.get("forget", english) for code, menu in recorder.menus.items() if menu.get("forget", english) == english} == {}

@@ -44,7 +44,8 @@ def help_text() -> str:
         "3. Pick the format and how many variants you want.\n"
         "4. Confirm. You'll see your place in the queue, then progress.\n\n"
         "You get the images as an album plus full-resolution files. "
-        "Each result has a seed: the same photo, choices and seed always give the same image."
+        "Each result has a seed: the same photo, choices and seed always give the same image.\n\n"
+        "/forget — delete your photos, results and our conversation."
     )
 
 

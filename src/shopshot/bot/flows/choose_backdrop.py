@@ -16,17 +16,18 @@ from shopshot.pipeline.presets import backdrop
 DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
 
 
-async def show_gallery(message: Message, state: FSMContext, gallery: Gallery, page: int) -> None:
-    """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice."""
+async def show_gallery(message: Message, state: FSMContext, gallery: Gallery, page: int) -> Message:
+    """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice; return the page sent."""
     await state.set_state(Studio.choosing_backdrop)
-    await send_page(message, gallery, page, _("Choose a backdrop by its number:"), BackdropPicked, GalleryPage)
+    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), BackdropPicked, GalleryPage)
 
 
-async def send_page(message: Message, gallery: Gallery, page: int, caption: str, picked: type[CallbackData], paging: type[CallbackData]) -> None:
+async def send_page(message: Message, gallery: Gallery, page: int, caption: str, picked: type[CallbackData], paging: type[CallbackData]) -> Message:
     """One gallery page as a photo with numbered buttons; Telegram's file id is kept for the next seller."""
     markup = keyboards.gallery(gallery.items(page), page, gallery.pages, picked, paging)
     sent = await message.answer_photo(await gallery.photo(page), caption=caption, reply_markup=markup)
     gallery.remember(page, sent.photo[-1].file_id)
+    return sent
 
 
 async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, gallery: Gallery) -> None:

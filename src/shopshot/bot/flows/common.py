@@ -1,7 +1,7 @@
 """/start, /help, /cancel, /language and /forget."""
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter, invert_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -13,6 +13,7 @@ from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.choose_options import show_options
 from shopshot.bot.flows.choose_task import show_tasks
+from shopshot.bot.flows.intake import from_before_the_conversation
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 from shopshot.bot.states import Studio
@@ -87,7 +88,8 @@ def build_router() -> Router:
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.message.register(cmd_forget, Command("forget"))
-    router.callback_query.register(cancel_pressed, Step.filter(F.action == "cancel"))
+    # Only the current conversation's Cancel: an old one, or one pressed with none going, falls through to "no longer active".
+    router.callback_query.register(cancel_pressed, Step.filter(F.action == "cancel"), StateFilter(Studio), invert_f(from_before_the_conversation))
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(language_chosen, LanguagePicked.filter())
     return router

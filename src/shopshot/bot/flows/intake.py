@@ -79,14 +79,19 @@ async def _accept(
         await message.answer(_("Got a new photo: starting over with this one."))
     await state.set_data({
         "image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend,
-        "photo_message_id": message.message_id, "album_at": album_at,
+        "album_at": album_at, **starting_at(message.message_id),
     })
     await show_first_step(message, state, gallery, backend)
 
 
-async def from_an_earlier_photo(callback: CallbackQuery, state: FSMContext) -> bool:
-    """A conversation button under a message older than the photo the conversation is about now."""
-    since = (await state.get_data()).get("photo_message_id")
+def starting_at(message_id: int) -> dict:
+    """The conversation data that makes the buttons under messages older than `message_id` stale."""
+    return {"since_message_id": message_id}
+
+
+async def from_before_the_conversation(callback: CallbackQuery, state: FSMContext) -> bool:
+    """A conversation button under a message older than the one the current conversation started at."""
+    since = (await state.get_data()).get("since_message_id")
     about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
     return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
 
@@ -99,6 +104,6 @@ def build_router() -> Router:
     router.message.register(album_received, F.media_group_id)
     router.message.register(photo_received, F.photo)
     router.message.register(document_received, F.document)
-    # Ahead of the step routers: an old gallery's button must not act on the current photo's conversation.
-    router.callback_query.register(stale_button, from_an_earlier_photo)
+    # Ahead of the step routers: an old gallery's button must not act on the current conversation.
+    router.callback_query.register(stale_button, from_before_the_conversation)
     return router

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.intake import starting_at
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio, new_seed, pressed_key
 from shopshot.queue.spec import JobSpec
@@ -20,7 +21,9 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
     await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
-    await show_gallery(callback.message, state, gallery, page=0)
+    sent = await show_gallery(callback.message, state, gallery, page=0)
+    # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
+    await state.update_data(starting_at(sent.message_id))
     await callback.answer()
 
 
