@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder: settings, a real embedded Redis, the whole running stack."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -11,6 +12,7 @@ from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
+from tests.languages import compile_catalogs
 
 
 class Figures:
@@ -43,12 +45,38 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(f"{name}: {value}")
 
 
+def _clean_settings(patch: pytest.MonkeyPatch, data_dir: Path) -> Settings:
+    """Settings from an environment without the developer's Redis, token or backend."""
+    for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
+        patch.delenv(name, raising=False)
+    patch.setenv("DATA_DIR", str(data_dir))
+    return Settings(_env_file=None)
+
+
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
-    for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    return Settings(_env_file=None)
+    return _clean_settings(monkeypatch, tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def compiled_locales(tmp_path_factory) -> Path:
+    """A locales folder holding every committed catalog, compiled now, so a stale build cannot hide a change."""
+    return compile_catalogs(tmp_path_factory.mktemp("locales"))
+
+
+@pytest.fixture(scope="module")
+def stack_settings(tmp_path_factory, compiled_locales) -> Settings:
+    """Clean settings for a stack a whole module shares, with the bot reading the freshly compiled catalogs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("shopshot.bot.app.locales_dir", lambda: compiled_locales)
+        yield _clean_settings(patch, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def stack_redis_url(stack_settings, tmp_path_factory):
+    """An embedded Redis a whole module shares."""
+    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

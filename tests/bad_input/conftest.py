@@ -17,13 +17,12 @@ from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot.app import run_bot
 from shopshot.config import STAND_IN_TOKEN, Settings
-from shopshot.embedded import embedded_redis
 from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.store import BlobStore
 from tests.conftest import FIGURES
-from tests.languages import DOMAIN, compile_catalogs
+from tests.languages import DOMAIN
 
 BOT_ID = int(STAND_IN_TOKEN.split(":")[0])
 
@@ -80,36 +79,14 @@ class Stack:
         assert all(self.redis.llen(queue) == 0 for queue in self.redis.keys("rq:queue:*"))
 
 
-@pytest.fixture(scope="session")
-def bad_input_locales(tmp_path_factory):
-    """The committed catalogs, compiled now, for the bot and the expected replies alike."""
-    return compile_catalogs(tmp_path_factory.mktemp("locales"))
-
-
-@pytest.fixture(scope="module")
-def stack_settings(tmp_path_factory, bad_input_locales):
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
-            patch.delenv(name, raising=False)
-        patch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
-        patch.setattr("shopshot.bot.app.locales_dir", lambda: bad_input_locales)
-        yield Settings(_env_file=None)
-
-
-@pytest.fixture(scope="module")
-def stack_redis_url(stack_settings, tmp_path_factory):
-    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(stack_settings, stack_redis_url, bad_input_locales):
+async def stack(stack_settings, stack_redis_url, compiled_locales):
     """The stand-in with the real bot polling it, shared by the module's cases."""
     server = StandIn()
     url = await server.start()
     bot = asyncio.create_task(run_bot(stack_settings, stack_redis_url, url))
     redis, fsm_redis = Redis.from_url(stack_redis_url), AsyncRedis.from_url(stack_redis_url)
-    i18n = I18n(path=bad_input_locales, default_locale="en", domain=DOMAIN)
+    i18n = I18n(path=compiled_locales, default_locale="en", domain=DOMAIN)
     async with StandInClient(url) as client:
         yield Stack(client, redis, stack_settings, i18n, RedisStorage(fsm_redis))
     if bot.done():

@@ -5,13 +5,7 @@ from pathlib import Path
 import pytest
 from aiogram.utils.i18n import I18n
 
-from tests.languages import DOMAIN, compile_catalogs
-
-
-@pytest.fixture(scope="session")
-def compiled_locales(tmp_path_factory) -> Path:
-    """A locales folder holding every committed catalog, compiled now."""
-    return compile_catalogs(tmp_path_factory.mktemp("locales"))
+from tests.languages import DOMAIN
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,6 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import keyboards, texts
 from shopshot.bot.app import run_bot
 from shopshot.bot.callbacks import ResultAction
-from shopshot.config import Settings
-from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.pipeline.gallery import sample_photo
@@ -27,34 +25,17 @@ CHOICES = Choices(preset="studio", ratio="3:4", variants=2)
 
 
 @pytest.fixture(scope="module")
-def stack_env(tmp_path_factory, compiled_locales):
-    """A clean environment, and the bot reading the catalogs compiled for this session."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BACKEND", "DATA_DIR"):
-            patch.delenv(name, raising=False)
-        patch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
-        patch.setattr("shopshot.bot.app.locales_dir", lambda: compiled_locales)
-        yield Settings(_env_file=None)
-
-
-@pytest.fixture(scope="module")
-def stack_redis(stack_env, tmp_path_factory):
-    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def stack_worker(stack_redis, tmp_path_factory):
-    with worker_process(stack_redis, tmp_path_factory.mktemp("worker") / "worker.log") as process:
+def stack_worker(stack_redis_url, tmp_path_factory):
+    with worker_process(stack_redis_url, tmp_path_factory.mktemp("worker") / "worker.log") as process:
         yield process
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack_api(stack_env, stack_redis, stack_worker):
+async def stack_api(stack_settings, stack_redis_url, stack_worker):
     """The stand-in with the bot polling it; its control client."""
     server = StandIn()
     url = await server.start()
-    bot = asyncio.create_task(run_bot(stack_env, stack_redis, url))
+    bot = asyncio.create_task(run_bot(stack_settings, stack_redis_url, url))
     async with StandInClient(url) as client:
         yield client
     bot.cancel()
