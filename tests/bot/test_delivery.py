@@ -97,7 +97,8 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     await delivery.ensure_group()
     publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-5"))
     await api.inject_fault("sendMediaGroup", status=200, retry_after=None)  # the album goes through
-    await api.inject_fault("sendMediaGroup", status=400, retry_after=None)  # the files do not
+    # The files do not: a wait longer than the retry middleware sits out leaves the entry pending.
+    await api.inject_fault("sendMediaGroup", status=429, retry_after=120)
     assert await delivery.step(block_ms=10) == 1
     assert redis.smembers(PARTS_KEY + "job-5") == {b"photos"}
     assert await delivery.resume() == 1
@@ -108,3 +109,25 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     assert sum(m["kind"] == "document" for m in messages) == 2
     assert sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 1
     assert not redis.exists(PARTS_KEY + "job-5")
+
+
+async def test_results_telegram_refuses_for_good_become_a_failure_message_and_are_acknowledged(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-6"))
+    await api.inject_fault("sendMediaGroup", status=400, retry_after=None)  # e.g. a photo Telegram will not take
+    assert await delivery.step(block_ms=10) == 1
+    last = (await api.messages(CHAT))[-1]
+    assert "Something went wrong while making your images" in last["text"]
+    assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-6"
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+
+
+async def test_an_entry_the_bot_cannot_read_stays_pending_without_holding_up_the_next(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    redis.xadd(settings.queue.events_stream, {"event": "{not json"})
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-7"))
+    assert await delivery.step(block_ms=10) == 2
+    assert await _albums(api) == 1
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 1

@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from shopshot import metrics
 from shopshot.bot import keyboards, texts
@@ -92,6 +92,11 @@ class Delivery:
                 # Telegram still refuses after the retry middleware gave up: the entry stays pending,
                 # is claimed again after `claim_idle_ms`, and does not hold up the other chats.
                 log.exception("entry %s not delivered yet; it stays pending", entry_id)
+            except RedisError:
+                raise  # the whole loop waits for Redis (run_forever), not this entry alone
+            except Exception:
+                # An entry this code cannot handle (say, from another version) must not stop the others.
+                log.exception("entry %s could not be delivered; it stays pending", entry_id)
 
     async def handle(self, entry_id: bytes, fields: dict | None) -> None:
         """Deliver one event and acknowledge it only after Telegram accepted everything."""
@@ -112,11 +117,18 @@ class Delivery:
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             try:
                 await self.deliver(event)
-            except LookupError:
-                log.warning("results of job %s expired before delivery", event.job_id)
-                await self.deliver(replace(event, kind="failed", error="JobFailed", images=[]))
+            except (LookupError, TelegramBadRequest) as error:
+                # Results expired, or a refusal that asking again cannot change: the seller hears it failed.
+                log.warning("results of job %s cannot be delivered: %s", event.job_id, error)
+                await self._deliver_failed(event)
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
+
+    async def _deliver_failed(self, event: JobEvent) -> None:
+        try:
+            await self.deliver(replace(event, kind="failed", error="JobFailed", images=[]))
+        except (TelegramBadRequest, TelegramForbiddenError) as error:
+            log.warning("chat of job %s takes no message (%s); dropping its results", event.job_id, error)
 
     async def deliver(self, event: JobEvent) -> None:
         """Send a finished album with its files, or the failure message with a retry button; each part once."""
