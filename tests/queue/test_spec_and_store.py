@@ -1,7 +1,7 @@
 import pytest
 
 from shopshot.errors import InputExpired
-from shopshot.queue.events import JobEvent, ResultImage
+from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -28,3 +28,12 @@ def test_blob_keys_are_unguessable_and_expire(redis):
         store.get(key)
     with pytest.raises(InputExpired):
         store.get("someone-elses-key")
+
+
+def test_a_job_publishes_one_final_event_however_often_it_tries(redis):
+    first = publish(redis, "events", JobEvent("done", "job-1", SPEC))
+    # e.g. a sweep failing the job after its worker published and died
+    assert publish(redis, "events", JobEvent("failed", "job-1", SPEC, error="JobFailed")) is None
+    [(entry_id, fields)] = redis.xrange("events")
+    assert entry_id.decode() == first and JobEvent.from_fields(fields).kind == "done"
+    assert publish(redis, "events", JobEvent("done", "job-2", SPEC)) is not None

@@ -45,13 +45,21 @@ class JobEvent:
         return cls(**body)
 
 
-def publish(redis: Redis, stream: str, event: JobEvent, maxlen: int = 10_000) -> str:
-    """Append an event to the stream and mark its job published, in one transaction; return its entry id."""
-    with redis.pipeline() as pipeline:
-        pipeline.xadd(stream, event.to_fields(), maxlen=maxlen, approximate=True)
-        pipeline.set(PUBLISHED_KEY + event.job_id, event.kind, ex=PUBLISHED_TTL_S)
-        entry_id, _ = pipeline.execute()
-    return entry_id.decode()
+# Mark the job published and append its event only if it was not published before, atomically: a job
+# re-run after its worker died past publishing, or failed by a sweep after it published, adds nothing.
+PUBLISH_ONCE = """
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[4])
+end
+return false
+"""
+
+
+def publish(redis: Redis, stream: str, event: JobEvent, maxlen: int = 10_000) -> str | None:
+    """Append a job's one final event to the stream; return its entry id, or None if the job had published already."""
+    keys = [stream, PUBLISHED_KEY + event.job_id]
+    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, event.kind, PUBLISHED_TTL_S, maxlen, event.to_fields()["event"])
+    return entry_id.decode() if entry_id else None
 
 
 def published(redis: Redis, job_id: str) -> bool:
