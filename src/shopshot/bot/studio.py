@@ -11,13 +11,14 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job, JobStatus
 
-from shopshot.bot.delivery import DELIVERED_KEY
+from shopshot.bot.delivery import DELIVERED_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
 from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
 from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
+from shopshot.queue.events import PUBLISHED_KEY
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -103,7 +104,7 @@ class Studio:
         await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         hints = [key async for key in self.redis.scan_iter(match=f"{ONCE_KEY}*:{user_id}", count=1000)]
-        per_job = [key for job_id in job_ids for key in (DELIVERED_KEY + job_id, *_pressed_keys(job_id))]
+        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), *hints, *per_job)
 
     async def gpu_available(self) -> bool:
@@ -148,6 +149,10 @@ def check_detail(text: str | None) -> str:
 def pressed_key(job_id: str, action: str) -> str | None:
     """The one-shot key of a result button that queues a job; None for the buttons that may be pressed again."""
     return f"{PRESSED_KEY}{job_id}:{action}" if action in ONE_SHOT_ACTIONS else None
+
+
+def _delivery_keys(job_id: str) -> list[str]:
+    return [PUBLISHED_KEY + job_id, PARTS_KEY + job_id, DELIVERED_KEY + job_id]
 
 
 def _pressed_keys(job_id: str) -> list[str]:
