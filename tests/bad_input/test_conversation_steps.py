@@ -212,7 +212,9 @@ async def test_album_of_eleven_takes_the_first_photo_and_says_so(stack, last_in_
     await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
     messages = await settled(api, user)
     expected = [stack.speak("en", make) for make in (album_notice, gallery_caption, still_prompt)]
-    assert [m["text"] or m["caption"] for m in messages] == expected
+    # The 11th on its own is not met with silence: the note again (in whichever order the two sends land).
+    expected += [] if last_in_a_group else [stack.speak("en", album_notice)]
+    assert sorted(m["text"] or m["caption"] for m in messages) == sorted(expected)
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert np.abs(colour_of(image) - ALBUM_COLOURS[0]).max() < 12
     stack.assert_no_worker_time()

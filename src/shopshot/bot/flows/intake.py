@@ -39,7 +39,18 @@ async def not_a_photo(message: Message) -> None:
 
 
 async def rest_of_album(message: Message) -> None:
-    """Nothing to say: the album's first photo already told the seller that the others were left."""
+    # The album's other photos were answered by its first one; a photo sent apart (Telegram's 11th of
+    # an album, or one the seller meant on its own) hears the note again rather than nothing.
+    if message.media_group_id is None:
+        await message.answer(album_notice())
+
+
+def album_notice() -> str:
+    """What a seller hears when an album reaches the bot."""
+    return _(
+        "I work on one photo at a time, so I took the first photo of your album and left the others. "
+        "To use another one, send it on its own."
+    )
 
 
 async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
@@ -71,10 +82,7 @@ async def _accept(
     image_key, width, height = await studio.accept_photo(data.getvalue(), message.from_user.id)
     backend = await studio.backend_for("backdrop")
     if album_at is not None:
-        await message.answer(_(
-            "I work on one photo at a time, so I took the first photo of your album and left the others. "
-            "To use another one, send it on its own."
-        ))
+        await message.answer(album_notice())
     elif await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
     await state.set_data({
