@@ -13,6 +13,7 @@ import pytest
 from redis import Redis
 
 from shopshot.config import Settings
+from shopshot.errors import JobFailed
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import Choices, newer_than, play_conversation
@@ -113,7 +114,8 @@ async def _fail_a_job(stack: Stack) -> None:
     count = len(await stack.api.messages(USER))
     await asyncio.to_thread(JobQueue(stack.redis, Settings().queue).enqueue, spec)
     replies = await stack.api.wait_for(USER, newer_than(count), timeout=60)
-    assert "try again" in replies[-1]["text"].lower() or replies[-1]["reply_markup"]
+    assert replies[-1]["text"] == JobFailed.message
+    assert replies[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("rs:retry:")
     deadline = time.monotonic() + 10
     while _value(await scrape(stack.worker_port), "shopshot_jobs_failed_total") < 3 and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
