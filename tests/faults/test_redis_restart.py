@@ -1,9 +1,11 @@
 """Redis killed with SIGKILL and started again on its append-only file: queued jobs survive, everyone reconnects."""
 
 import asyncio
+import threading
 
 from redis import Redis
 from rq import Worker
+from rq.job import Job, JobStatus
 
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
@@ -11,6 +13,7 @@ from shopshot.playground.scripted import newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
+from shopshot.queue.worker import build_worker
 from tests.conftest import BotRunner
 from tests.faults.conftest import album_counts, wait_until
 
@@ -61,4 +64,23 @@ async def test_queued_jobs_survive_redis_kills_and_the_bot_and_worker_reconnect(
     await api.send_text(LATE_USER, "/start")  # polling and the FSM storage reconnected too
     assert "shopshot" in (await api.wait_for(LATE_USER, newer_than(0), timeout=30))[0]["text"]
     await bot.stop()
+    redis.close()
+
+
+def test_a_worker_that_loses_redis_while_it_starts_serves_once_it_is_back(redis_process, settings, figures):
+    # RQ waits out a lost Redis only in its dequeue loop; while it registers, it quits. Ours starts again.
+    worker = build_worker(settings, redis_process.url, name="restarting")
+    redis_process.kill()
+    job_ids = []
+
+    def redis_is_back() -> None:
+        redis_process.start()
+        job_ids.append(_queue_job(Redis.from_url(redis_process.url), settings, USERS[0], status_message_id=1))
+
+    # The worker runs in this thread (RQ installs signal handlers); Redis comes back from another.
+    threading.Timer(DOWN_S, redis_is_back).start()
+    worker.work(burst=True)  # returns once it has served the queue
+    figures.add("restarts survived")
+    redis = Redis.from_url(redis_process.url)
+    assert Job.fetch(job_ids[0], connection=redis).get_status() == JobStatus.FINISHED
     redis.close()

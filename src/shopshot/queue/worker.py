@@ -8,10 +8,13 @@ runs, and every worker offers to sweep the started registry every `heartbeat_s`,
 has retries left, else failed, and the seller told. Bound: `lease_s + sweep_s + heartbeat_s` + 1 s.
 """
 
+import contextlib
 import logging
 import threading
+import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.executions import Execution
@@ -28,6 +31,7 @@ from shopshot.queue.jobs import CONTEXT, WorkerContext
 
 log = logging.getLogger(__name__)
 SWEEP_KEY = "shopshot:sweep:"
+RESTART_S = 2.0
 
 
 class StudioWorker(SimpleWorker):
@@ -46,11 +50,30 @@ class StudioWorker(SimpleWorker):
         upkeep = threading.Thread(target=self._upkeep, args=(stop,), name="shopshot-upkeep", daemon=True)
         upkeep.start()
         try:
-            return super().work(*args, **kwargs)
+            return self._work_through_lost_redis(*args, **kwargs)
         finally:
             stop.set()
             upkeep.join()
             CONTEXT.reset(token)
+
+    def _work_through_lost_redis(self, *args, **kwargs) -> bool:
+        # RQ waits out a lost Redis in its dequeue loop, but not while it starts (registering,
+        # subscribing) or between jobs' bookkeeping: there it quits. Start again once Redis is back; a
+        # job that was running is re-queued when its lease lapses.
+        while True:
+            try:
+                return super().work(*args, **kwargs)
+            except RedisConnectionError as error:
+                log.warning("worker %s lost Redis (%s); starting again in %.0f s", self.name, error, RESTART_S)
+                time.sleep(RESTART_S)
+                self._clear_registration()
+
+    def _clear_registration(self) -> None:
+        # RQ refuses to register a worker whose key it still holds without a death date.
+        with contextlib.suppress(RedisError):
+            self.unsubscribe()
+        with contextlib.suppress(RedisError):
+            self.connection.delete(self.key)
 
     def execute_job(self, job: Job, queue) -> None:
         with logs.about_job(job), metrics.job_timer(job, self.context.settings):
