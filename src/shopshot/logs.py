@@ -110,6 +110,11 @@ def setup(settings: Settings) -> None:
     sys.excepthook = lambda kind, error, trace: root.critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))
 
 
+def user_tag(settings: Settings, user_id: int) -> str:
+    """A user's pseudonym for a log line: the hash the JSON formatter writes for them too."""
+    return hash_id(user_id, _salt(settings))
+
+
 def _salt(settings: Settings) -> str:
     salt = settings.observability.log_salt
     return salt.get_secret_value() if salt else ""

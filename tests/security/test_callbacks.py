@@ -1,11 +1,10 @@
 """Result buttons are bound to their seller: forged ones get nothing and are logged, used ones work once."""
 
 import asyncio
-import hmac
 import logging
 
 from shopshot.bot.callbacks import ResultAction, Step
-from shopshot.bot.studio import SECRET_KEY
+from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
@@ -25,7 +24,7 @@ async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
     raise TimeoutError(f"fewer than {count} callback answers saying {saying!r}: {texts}")
 
 
-async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, caplog, figures):
+async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, settings, caplog, figures):
     summary = await at_summary(api, OWNER)
     await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
     await eventually(lambda: len(waiting_jobs(redis)) == 1)
@@ -40,7 +39,7 @@ async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is
     assert await api.messages(STRANGER) == [welcome]
     assert waiting_jobs(redis) == [job_id]
     warnings = [record.getMessage() for record in caplog.records if "another user's job" in record.getMessage()]
-    tag = hmac.new(redis.get(SECRET_KEY), str(STRANGER).encode(), "sha256").hexdigest()[:12]
+    tag = user_tag(settings, STRANGER)
     assert len(warnings) == 3 and all(tag in line and str(STRANGER) not in line for line in warnings)
     figures.add("callbacks forged to name another seller's job, refused", 3)
 

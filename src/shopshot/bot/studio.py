@@ -1,7 +1,6 @@
 """What the conversation asks of the rest of shopshot, as plain async calls (no Message, no Bot)."""
 
 import asyncio
-import hmac
 import logging
 import secrets
 import unicodedata
@@ -11,6 +10,7 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job, JobStatus
 
+from shopshot import logs
 from shopshot.bot.delivery import DELIVERED_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 ONCE_KEY = "shopshot:once:"
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
-SECRET_KEY = "shopshot:secret"
 ONE_SHOT_ACTIONS = ("variations", "retry")
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
@@ -67,7 +66,7 @@ class Studio:
         job_s = await asyncio.to_thread(self.jobs.typical_job_s)
         ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once)
         if ticket is None:
-            log.warning("user %s replayed a used button (%s)", await self.user_tag(user_id), once)
+            log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
 
     async def queue(self, spec: JobSpec, ticket: Ticket) -> str:
@@ -87,16 +86,9 @@ class Studio:
         """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
         spec = await asyncio.to_thread(self.jobs.spec, job_id)
         if spec is not None and spec.user_id != user_id:
-            log.warning("user %s pressed a button naming another user's job %s", await self.user_tag(user_id), job_id)
+            log.warning("user %s pressed a button naming another user's job %s", logs.user_tag(self.settings, user_id), job_id)
             return None
         return spec
-
-    async def user_tag(self, user_id: int) -> str:
-        """A keyed hash of a user id for logs, the same on every replica; the raw id is never logged."""
-        # Created once by whichever replica comes first; a plain hash of an id is reversed by trying them all.
-        await self.redis.set(SECRET_KEY, secrets.token_hex(32), nx=True)
-        secret = await self.redis.get(SECRET_KEY)
-        return hmac.new(secret, str(user_id).encode(), "sha256").hexdigest()[:12]
 
     async def forget(self, user_id: int) -> None:
         """Delete a seller's images, jobs (all but a running one), language and hints; the limits stay."""
