@@ -58,15 +58,24 @@ def read_stats(redis: Redis, settings: QueueSettings) -> QueueStats:
     """Queue depth, workers and recent jobs, from RQ's own keys (synchronous: call via to_thread)."""
     from shopshot.queue.enqueue import DURATIONS_KEY  # here: enqueue imports this module for JOBS_QUEUED
 
-    queues = [Queue(name, connection=redis) for name in (settings.name, settings.gpu_name)]
+    queues = _queues(redis, settings)
     durations = [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
     return QueueStats(
-        depth={queue.name: queue.count for queue in queues},
+        depth=read_depth(redis, settings),
         workers=Worker.count(connection=redis),
         finished_last_hour=sum(_ended_within(FinishedJobRegistry(queue=q), settings.result_ttl_s) for q in queues),
         failed_last_hour=sum(_ended_within(FailedJobRegistry(queue=q), settings.failure_ttl_s) for q in queues),
         median_job_s=statistics.median(durations) if durations else None,
     )
+
+
+def read_depth(redis: Redis, settings: QueueSettings) -> dict[str, int]:
+    """Jobs waiting, per queue name."""
+    return {queue.name: queue.count for queue in _queues(redis, settings)}
+
+
+def _queues(redis: Redis, settings: QueueSettings) -> list[Queue]:
+    return [Queue(name, connection=redis) for name in (settings.name, settings.gpu_name)]
 
 
 def _ended_within(registry, ttl_s: int, window_s: int = 3600) -> int:
@@ -85,12 +94,12 @@ class QueueCollector:
         depth = GaugeMetricFamily("shopshot_queue_depth", "Jobs waiting in a queue", labels=["queue"])
         workers = GaugeMetricFamily("shopshot_workers_alive", "Workers registered with RQ")
         try:
-            stats = read_stats(self.redis, self.settings)
+            waiting, alive = read_depth(self.redis, self.settings), Worker.count(connection=self.redis)
         except RedisError:
             return  # /healthz says why; a scrape without these gauges is the honest answer
-        for name, count in stats.depth.items():
+        for name, count in waiting.items():
             depth.add_metric([name], count)
-        workers.add_metric([], stats.workers)
+        workers.add_metric([], alive)
         yield depth
         yield workers
 
@@ -159,6 +168,14 @@ def serve_worker(worker, settings: Settings) -> None:
     max_age_s = max(worker.worker_ttl, settings.queue.job_timeout_s) + 60
     collector = QueueCollector(worker.connection, settings.queue)
     serve(port, lambda: worker_health(worker.connection, worker.key, max_age_s), [collector])
+
+
+def serve_bot(redis: Redis, settings: Settings) -> WSGIServer | None:
+    """The bot's /metrics and /healthz, when `observability.metrics_port` is set."""
+    port = settings.observability.metrics_port
+    if port is None:
+        return None
+    return serve(port, lambda: redis_health(redis), [QueueCollector(redis, settings.queue)])
 
 
 def serve(port: int, health: Callable[[], str | None], collectors=(), host: str = "0.0.0.0") -> WSGIServer:

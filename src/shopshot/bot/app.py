@@ -126,7 +126,7 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     bot = create_bot(settings, api_url)
     dispatcher = create_dispatcher(settings, redis_url)
     log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
-    server = _serve_metrics(dispatcher["sync_redis"], settings)
+    server = metrics.serve_bot(dispatcher["sync_redis"], settings)
     background = start_background(dispatcher, bot, settings)
     try:
         await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
@@ -144,14 +144,6 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
         await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
         await dispatcher["redis"].aclose()
-
-
-def _serve_metrics(redis: Redis, settings: Settings):
-    port = settings.observability.metrics_port
-    if port is None:
-        return None
-    collector = metrics.QueueCollector(redis, settings.queue)
-    return metrics.serve(port, lambda: metrics.redis_health(redis), [collector])
 
 
 async def _poll(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> None:
