@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder: settings, a real embedded Redis, the whole running stack."""
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
 from tests.languages import compile_catalogs
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Figures:

@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import aiohttp
@@ -12,22 +11,17 @@ import pytest
 from shopshot import cli, launcher
 from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import newer_than
+from tests.conftest import free_port
 
 # Ctrl+C as a terminal sends it, even where this test runs with SIGINT ignored (a background job).
 RUN = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); from shopshot.cli import main; sys.exit(main(['run']))"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def run_env(tmp_path) -> dict:
     hidden = {"REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DISPLAY", "WAYLAND_DISPLAY"}
     env = {key: value for key, value in os.environ.items() if key not in hidden}
-    return env | {"DATA_DIR": str(tmp_path / "data"), "PLAYGROUND_PORT": str(_free_port())}
+    return env | {"DATA_DIR": str(tmp_path / "data"), "PLAYGROUND_PORT": str(free_port())}
 
 
 async def test_make_run_serves_the_chat_page_until_ctrl_c(run_env, tmp_path):

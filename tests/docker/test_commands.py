@@ -87,7 +87,8 @@ def test_the_images_serve_health_where_prometheus_scrapes():
 
 async def test_the_bot_healthcheck_passes_while_the_bot_runs_on_a_reachable_redis(redis_url, tmp_path):
     from shopshot.playground.standin import StandIn
-    from tests.ops.conftest import TOKEN, free_port, shopshot_process, wait_until_healthy
+    from tests.conftest import free_port
+    from tests.ops.conftest import TOKEN, shopshot_process, wait_until_healthy
 
     port = free_port()
     assert _healthcheck("bot.Dockerfile", port).returncode != 0  # nothing serves it yet
@@ -104,7 +105,7 @@ async def test_the_bot_healthcheck_passes_while_the_bot_runs_on_a_reachable_redi
 
 def test_the_worker_healthcheck_passes_once_its_worker_serves_health(redis_url, settings, tmp_path, monkeypatch):
     from shopshot.launcher import worker_process
-    from tests.ops.conftest import free_port
+    from tests.conftest import free_port
 
     port = free_port()
     assert _healthcheck("worker.Dockerfile", port).returncode == 1

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,6 @@ from shopshot.launcher import stop_process
 
 TOKEN = "7777777:AAH-ops-test-token-Zq81xQ"
 REDIS_PASSWORD = "ops-redis-pw-81fa02c3"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from shopshot.playground.scripted import Choices, newer_than, play_conversation
 from shopshot.playground.standin import StandIn
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
-from tests.ops.conftest import REDIS_PASSWORD, TOKEN, free_port, get, scrape, shopshot_process, wait_until_healthy
+from tests.conftest import free_port
+from tests.ops.conftest import REDIS_PASSWORD, TOKEN, get, scrape, shopshot_process, wait_until_healthy
 
 USER = 987654321
 

@@ -14,7 +14,8 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import Choices, newer_than, play_conversation
 from shopshot.playground.standin import StandIn
-from tests.ops.conftest import TOKEN, free_port, shopshot_process
+from tests.conftest import free_port
+from tests.ops.conftest import TOKEN, shopshot_process
 
 SECRET = "replicas-share-this_secret-1"
 WEBHOOK_CONFLICT = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
