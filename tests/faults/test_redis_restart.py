@@ -69,18 +69,16 @@ async def test_queued_jobs_survive_redis_kills_and_the_bot_and_worker_reconnect(
 
 def test_a_worker_that_loses_redis_while_it_starts_serves_once_it_is_back(redis_process, settings, figures):
     # RQ waits out a lost Redis only in its dequeue loop; while it registers, it quits. Ours starts again.
+    # The job is queued before Redis dies, so the append-only file holds it when the worker first gets through.
+    redis = Redis.from_url(redis_process.url)
+    job_id = _queue_job(redis, settings, USERS[0], status_message_id=1)
     worker = build_worker(settings, redis_process.url, name="restarting")
     redis_process.kill()
-    job_ids = []
-
-    def redis_is_back() -> None:
-        redis_process.start()
-        job_ids.append(_queue_job(Redis.from_url(redis_process.url), settings, USERS[0], status_message_id=1))
-
     # The worker runs in this thread (RQ installs signal handlers); Redis comes back from another.
-    threading.Timer(DOWN_S, redis_is_back).start()
+    comeback = threading.Timer(DOWN_S, redis_process.start)
+    comeback.start()
     worker.work(burst=True)  # returns once it has served the queue
+    comeback.join()
     figures.add("restarts survived")
-    redis = Redis.from_url(redis_process.url)
-    assert Job.fetch(job_ids[0], connection=redis).get_status() == JobStatus.FINISHED
+    assert Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED
     redis.close()
