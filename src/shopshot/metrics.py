@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
@@ -56,13 +56,13 @@ class QueueStats:
 
 def read_stats(redis: Redis, settings: QueueSettings) -> QueueStats:
     """Queue depth, workers and recent jobs, from RQ's own keys (synchronous: call via to_thread)."""
-    from shopshot.queue.enqueue import DURATIONS_KEY  # here: enqueue imports this module for JOBS_QUEUED
+    from shopshot.queue.enqueue import DURATIONS_KEY, live_workers  # here: enqueue imports this module for JOBS_QUEUED
 
     queues = _queues(redis, settings)
     durations = [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
     return QueueStats(
         depth=read_depth(redis, settings),
-        workers=Worker.count(connection=redis),
+        workers=live_workers(redis),
         finished_last_hour=sum(_ended_within(FinishedJobRegistry(queue=q), settings.result_ttl_s) for q in queues),
         failed_last_hour=sum(_ended_within(FailedJobRegistry(queue=q), settings.failure_ttl_s) for q in queues),
         median_job_s=statistics.median(durations) if durations else None,
@@ -92,9 +92,11 @@ class QueueCollector:
 
     def collect(self):
         depth = GaugeMetricFamily("shopshot_queue_depth", "Jobs waiting in a queue", labels=["queue"])
-        workers = GaugeMetricFamily("shopshot_workers_alive", "Workers registered with RQ")
+        from shopshot.queue.enqueue import live_workers  # here: enqueue imports this module for JOBS_QUEUED
+
+        workers = GaugeMetricFamily("shopshot_workers_alive", "Workers that beat within their lease")
         try:
-            waiting, alive = read_depth(self.redis, self.settings), Worker.count(connection=self.redis)
+            waiting, alive = read_depth(self.redis, self.settings), live_workers(self.redis)
         except RedisError:
             return  # /healthz says why; a scrape without these gauges is the honest answer
         for name, count in waiting.items():

@@ -37,6 +37,12 @@ class Fast(_TestBackend):
         return [RenderedImage(Image.new("RGB", (8, 8), (200, 200, 200)), request.seed, Image.new("L", (8, 8)), (0, 0))]
 
 
+class EveryTask(Fast):
+    """Fast, and claiming every task the way the diffusion backend does: a worker on the GPU queue without a GPU."""
+
+    tasks = frozenset({"backdrop", "model", "mannequin"})
+
+
 class Raising(_TestBackend):
     """Fails every time with an unexpected error from deep inside a model."""
 

@@ -11,11 +11,12 @@ import random
 import statistics
 import time
 
+from rq import Worker
 from rq.job import Job
 
 from shopshot.bot.delivery import DELIVERED_KEY
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.enqueue import JobQueue, live_workers
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -127,3 +128,18 @@ def test_a_job_popped_by_a_worker_that_died_before_registering_it_is_queued_agai
     worker.sweep()
     assert queue.get_job_ids() == [job_id]
     assert redis.lrange(queue.intermediate_queue_key, 0, -1) == []
+
+
+async def test_a_killed_gpu_worker_stops_taking_diffusion_jobs_within_its_lease(redis, redis_url, settings, tmp_path, figures):
+    jobs = JobQueue(redis, settings.queue)
+    with Fleet(redis, redis_url, tmp_path, "tests.queue.backends:EveryTask") as fleet:
+        fleet.start()
+        await fleet.ready()
+        assert jobs.gpu_available() and live_workers(redis) == 1
+        killed_at = fleet.kill(fleet.alive[0])
+        await until(lambda: not jobs.gpu_available(), timeout_s=settings.queue.lease_s + 5)
+    gone_s = time.monotonic() - killed_at
+    figures.set("GPU worker killed: seconds until the bot stops offering diffusion", round(gone_s, 1))
+    assert gone_s <= settings.queue.lease_s + 1
+    # RQ alone would still count it: its key outlives it by `worker_ttl + 60` s, and no sweeper of the GPU queue is left.
+    assert Worker.count(connection=redis, queue=jobs.gpu_queue) == 1

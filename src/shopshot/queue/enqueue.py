@@ -15,6 +15,8 @@ from shopshot.config import QueueSettings
 from shopshot.queue.spec import JobSpec
 
 ACTIVE_KEY = "shopshot:active"
+# Set by each worker on every beat with a `lease_s` expiry: it lapses with the worker, wherever its clock says.
+ALIVE_KEY = "shopshot:alive:"
 DURATIONS_KEY = "shopshot:durations"
 # By dotted path, so that the bot never imports the image pipeline.
 RENDER = "shopshot.queue.jobs.render"
@@ -49,8 +51,8 @@ class JobQueue:
         return self.gpu_queue if GPU_TASKS <= tasks else self.queue
 
     def gpu_available(self) -> bool:
-        """True while at least one GPU worker is registered (RQ drops workers that stop heartbeating)."""
-        return Worker.count(connection=self.redis, queue=self.gpu_queue) > 0
+        """True while at least one GPU worker is alive."""
+        return live_workers(self.redis, self.gpu_queue) > 0
 
     def enqueue(self, spec: JobSpec) -> str:
         """Queue a render job for a spec and remember it as active; return the job id."""
@@ -107,3 +109,15 @@ class JobQueue:
         recent = [float(value) for value in self.redis.lrange(DURATIONS_KEY, 0, -1)]
         return statistics.median(recent) if recent else default
 
+
+def live_workers(redis: Redis, queue: Queue | None = None) -> int:
+    """Workers (of one queue, or all) that beat within their lease.
+
+    RQ keeps a worker killed with SIGKILL registered until its key expires, `worker_ttl + 60` s (8
+    minutes by default) later: counted that way, a dead GPU fleet would still take diffusion jobs.
+    """
+    names = [key.removeprefix(Worker.redis_worker_namespace_prefix) for key in Worker.all_keys(redis, queue)]
+    with redis.pipeline(transaction=False) as pipeline:
+        for name in names:
+            pipeline.exists(ALIVE_KEY + name)
+        return sum(pipeline.execute())

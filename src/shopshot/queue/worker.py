@@ -16,7 +16,7 @@ import time
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import SimpleWorker
+from rq import SimpleWorker, worker_registration
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
@@ -26,7 +26,7 @@ from rq.utils import now
 from shopshot import logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend
-from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.enqueue import ALIVE_KEY, JobQueue
 from shopshot.queue.jobs import CONTEXT, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,18 @@ class StudioWorker(SimpleWorker):
             stop.set()
             upkeep.join()
             CONTEXT.reset(token)
+
+    def register_birth(self, *args, **kwargs) -> None:
+        super().register_birth(*args, **kwargs)
+        self.beat()
+
+    def register_death(self, *args, **kwargs) -> None:
+        super().register_death(*args, **kwargs)
+        self.connection.delete(ALIVE_KEY + self.name)
+
+    def beat(self) -> None:
+        """Say this worker is alive for one more lease (see enqueue.live_workers)."""
+        self.connection.set(ALIVE_KEY + self.name, 1, ex=self.settings.lease_s)
 
     def _work_through_lost_redis(self, *args, **kwargs) -> bool:
         # RQ waits out a lost Redis in its dequeue loop, but not while it starts (registering,
@@ -106,6 +118,8 @@ class StudioWorker(SimpleWorker):
             # A job popped by a worker that died before registering it sits in the intermediate list;
             # RQ re-queues it on the second sighting a minute apart (normally only every 10 minutes).
             queue.intermediate_queue.cleanup(self, queue)
+            # Dead workers leave RQ's registry once their keys expire (normally only every 10 minutes).
+            worker_registration.clean_worker_registry(queue)
 
     def renew_lease(self) -> None:
         """Extend the running job's lease, unless the job is past its time limit and stuck where RQ cannot stop it."""
@@ -127,6 +141,7 @@ class StudioWorker(SimpleWorker):
         CONTEXT.set(self.context)  # a thread starts with an empty context
         while not stop.wait(self.settings.heartbeat_s):
             try:
+                self.beat()
                 self.renew_lease()
                 self.sweep()
             except RedisError as error:  # Redis restarting: the next beat tries again
