@@ -1,5 +1,7 @@
 """Result delivery from the stream: acknowledged after sending, claimed again after a crash, sent once."""
 
+import asyncio
+
 import pytest
 from aiogram.utils.i18n import I18n
 from redis import Redis
@@ -133,3 +135,31 @@ async def test_an_entry_the_bot_cannot_read_stays_pending_without_holding_up_the
     assert await delivery.step(block_ms=10) == 2
     assert await _albums(api) == 1
     assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 1
+
+
+async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_send_one_album(deliveries, redis, settings, api):
+    first = deliveries("bot-host")
+    await first.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-8"))
+    await first.redis.xreadgroup(first.group, first.consumer, {first.stream: ">"}, count=10)  # killed here
+    # Two processes started with one INSTANCE_NAME both find the entry among their own pending ones.
+    await asyncio.gather(deliveries("bot-host").resume(), deliveries("bot-host").resume())
+    assert await _albums(api) == 1
+    assert sum("Here are your 2 images." in (m["text"] or "") for m in await api.messages(CHAT)) == 1
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+
+
+async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_to_that_delivery(deliveries, redis, settings, api):
+    slow, other = deliveries("bot-a"), deliveries("bot-b")
+    await slow.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-9"))
+    await api.inject_fault("sendMediaGroup", status=429, retry_after=2)  # waited out by the retry middleware
+    delivering = asyncio.create_task(slow.step(block_ms=10))
+    while not await api.calls("sendMediaGroup"):  # bot-a has the entry and waits out the 429
+        await asyncio.sleep(0.05)
+    other.claim_idle_ms = 0  # as if the delivery had outlasted CLAIM_IDLE_MS
+    while not await other.step(block_ms=10):  # XAUTOCLAIM hands the entry over while bot-a still sends it
+        await asyncio.sleep(0.05)
+    assert await delivering == 1
+    assert await _albums(api) == 1
+    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0

@@ -1,8 +1,9 @@
 """Delivering results: read job events from the Redis Stream, send the album, then acknowledge."""
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 from aiogram import Bot
@@ -12,7 +13,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
 from shopshot.bot import keyboards, texts
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 DELIVERED_KEY = "shopshot:delivered:"
 # The parts of a job's delivery Telegram has accepted: a restarted bot resumes after the last of them.
 PARTS_KEY = "shopshot:delivery-parts:"
+# Held by the one process delivering a job now; renewed while it works, so a dead holder's lapses soon.
+DELIVERING_KEY = "shopshot:delivering:"
+DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
 CLAIM_IDLE_MS = 30_000
 
@@ -35,6 +40,8 @@ class Delivery:
     `consumer` must stay the same across restarts of one replica (start_background uses the host
     name): a restarted bot then finds the entries it had read but not acknowledged and delivers them
     at once; entries left by consumers that never come back are claimed after `claim_idle_ms`.
+    Whichever process sends a job's results holds a lock on the job meanwhile: two replicas given one
+    name, or a replica claiming an entry whose slow delivery is still running, never send it twice.
     """
 
     def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard) -> None:
@@ -71,7 +78,8 @@ class Delivery:
             entries = answer[0][1] if answer else []
             if not entries:
                 return handled
-            await self._handle_all(entries)
+            # A twin with this name may be delivering these, or a killed predecessor's lock not lapsed yet: wait that out.
+            await self._handle_all(entries, wait_s=DELIVERING_TTL_S + 1)
             handled += len(entries)
             after = entries[-1][0]
 
@@ -84,10 +92,10 @@ class Delivery:
         await self._handle_all(entries)
         return len(entries)
 
-    async def _handle_all(self, entries: list) -> None:
+    async def _handle_all(self, entries: list, wait_s: float = 0) -> None:
         for entry_id, fields in entries:
             try:
-                await self.handle(entry_id, fields)
+                await self.handle(entry_id, fields, wait_s)
             except TelegramAPIError:
                 # Telegram still refuses after the retry middleware gave up: the entry stays pending,
                 # is claimed again after `claim_idle_ms`, and does not hold up the other chats.
@@ -98,20 +106,43 @@ class Delivery:
                 # An entry this code cannot handle (say, from another version) must not stop the others.
                 log.exception("entry %s could not be delivered; it stays pending", entry_id)
 
-    async def handle(self, entry_id: bytes, fields: dict | None) -> None:
-        """Deliver one event and acknowledge it only after Telegram accepted everything."""
+    async def handle(self, entry_id: bytes, fields: dict | None, wait_s: float = 0) -> None:
+        """Deliver one event and acknowledge it only after Telegram accepted everything.
+
+        While another process delivers the same job the entry is left alone (after waiting up to
+        `wait_s` for it to finish): that process acknowledges it, or a later claim finds the job delivered.
+        """
         if not fields:  # trimmed from the stream while pending (Redis 6.2 claims it as nil)
             await self.redis.xack(self.stream, self.group, entry_id)
             return
         event = JobEvent.from_fields(fields)
         # Not active any more: the status board stops editing the status message we are about to finish.
         await self.redis.hdel(ACTIVE_KEY, event.job_id)
-        if not await self.redis.exists(DELIVERED_KEY + event.job_id):
-            await self._deliver_once(event)
-            metrics.delivered_after(entry_id)
-            await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
-            await self.redis.delete(PARTS_KEY + event.job_id)
-        await self.redis.xack(self.stream, self.group, entry_id)
+        async with self._delivering(event.job_id, wait_s) as mine:
+            if not mine:
+                log.info("job %s is being delivered by another process; entry %s left to it", event.job_id, entry_id)
+                return
+            if not await self.redis.exists(DELIVERED_KEY + event.job_id):
+                await self._deliver_once(event)
+                metrics.delivered_after(entry_id)
+                await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+                await self.redis.delete(PARTS_KEY + event.job_id)
+            await self.redis.xack(self.stream, self.group, entry_id)
+
+    @contextlib.asynccontextmanager
+    async def _delivering(self, job_id: str, wait_s: float) -> AsyncIterator[bool]:
+        """Hold the job's delivery lock, renewed in the background; yield False if another process holds it."""
+        lock = self.redis.lock(DELIVERING_KEY + job_id, timeout=DELIVERING_TTL_S, blocking=wait_s > 0,
+                               blocking_timeout=wait_s or None, thread_local=False, raise_on_release_error=False)
+        if not await lock.acquire():
+            yield False
+            return
+        keeper = asyncio.create_task(_keep(lock))
+        try:
+            yield True
+        finally:
+            keeper.cancel()
+            await lock.release()
 
     async def _deliver_once(self, event: JobEvent) -> None:
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
@@ -179,6 +210,17 @@ class Delivery:
         if data is None:
             raise LookupError(f"result {key} expired before delivery")
         return data
+
+
+async def _keep(lock: Lock) -> None:
+    """Renew a lock every third of its life until cancelled; stop if it was lost (Redis down past its life)."""
+    while True:
+        await asyncio.sleep(DELIVERING_TTL_S / 3)
+        try:
+            await lock.reacquire()
+        except (LockError, RedisError) as error:
+            log.warning("delivery lock %s not renewed: %s", lock.name, error)
+            return
 
 
 async def run_forever(component, name: str) -> None:
