@@ -34,7 +34,7 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="en").pack())
     await eventually(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)))
     seller = str(SELLER)
-    expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:file-tip:{seller}", LANGUAGE_KEY + seller}
+    expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:{seller}", LANGUAGE_KEY + seller}
     assert expected <= _keys_naming(redis, SELLER)
     count = len(await api.messages(SELLER))
     await api.send_text(SELLER, "/forget")

@@ -24,7 +24,7 @@ from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
 
-ONCE_KEY = "shopshot:once:"
+ONCE_KEY = "shopshot:once:"  # a hash per seller: the one-off hints they have seen
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
 ONE_SHOT_ACTIONS = ("variations", "retry")
@@ -95,9 +95,8 @@ class Studio:
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
         await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
-        hints = [key async for key in self.redis.scan_iter(match=f"{ONCE_KEY}*:{user_id}", count=1000)]
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
-        await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), *hints, *per_job)
+        await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
 
     async def gpu_available(self) -> bool:
         """True while a GPU worker is up, so the diffusion tasks can run."""
@@ -120,7 +119,7 @@ class Studio:
 
     async def first_time(self, user_id: int, topic: str) -> bool:
         """True the first time a seller reaches a one-off hint."""
-        return bool(await self.redis.set(f"{ONCE_KEY}{topic}:{user_id}", 1, nx=True))
+        return bool(await self.redis.hsetnx(ONCE_KEY + str(user_id), topic, 1))
 
 
 def new_seed() -> int:
