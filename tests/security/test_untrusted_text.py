@@ -12,6 +12,7 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.presets import BACKDROPS, backdrop
 from shopshot.playground.scripted import newer_than, with_button
+from shopshot.queue.enqueue import ALIVE_KEY
 
 USER = 1001
 MARKUP = '<b>bold</b> *star* _under_ [link](http://evil.example) `code` &amp; </i>'
@@ -62,8 +63,9 @@ def test_the_token_estimate_never_undercounts_plain_english():
 
 
 def _register_gpu_worker(redis: Redis) -> None:
-    # The detail is offered on the diffusion backend only; a registered worker is all the bot looks at.
+    # The detail is offered on the diffusion backend only; a live GPU worker is all the bot looks at.
     Worker([Queue("gpu", connection=redis)], connection=redis, name="gpu-stand-in").register_birth()
+    redis.set(ALIVE_KEY + "gpu-stand-in", 1)  # beating for the whole test, with no upkeep thread to renew it
 
 
 async def test_the_detail_and_captions_are_echoed_as_plain_text(bot, api, redis):

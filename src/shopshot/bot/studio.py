@@ -70,9 +70,12 @@ class Studio:
         return ticket
 
     async def queue(self, spec: JobSpec, ticket: Ticket) -> str:
-        """Put an admitted job on the render queue; return its id."""
+        """Put an admitted job on the render queue; return its id.
+
+        Callers check the photo is still stored before admitting; should it expire in the moment
+        between, the worker reports InputExpired to the seller.
+        """
         try:
-            await self.ensure_stored(spec.image_key)
             job_id = await asyncio.to_thread(self.jobs.enqueue, spec)
         except Exception:
             await self.limits.release(ticket)
