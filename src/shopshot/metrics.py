@@ -1,6 +1,7 @@
 """Prometheus metrics and the /healthz endpoint of each process (bot and worker), and the queue figures
 that /stats shows. No aiogram and no torch here: both processes import it."""
 
+import asyncio
 import json
 import logging
 import statistics
@@ -139,6 +140,29 @@ def delivered_after(entry_id: bytes | str) -> None:
     DELIVERY_SECONDS.observe(max(time.time() - added_ms / 1000, 0.0))
 
 
+class LoopBeat:
+    """When an asyncio loop last got round to this task: a loop blocked by a stuck call serves no seller."""
+
+    def __init__(self, every_s: float = 1.0) -> None:
+        self.every_s = every_s
+        self.at = time.monotonic()
+
+    async def run(self) -> None:
+        while True:
+            self.at = time.monotonic()
+            await asyncio.sleep(self.every_s)
+
+    def age_s(self) -> float:
+        return time.monotonic() - self.at
+
+
+def bot_health(redis: Redis, beat: LoopBeat, max_age_s: float = 10.0) -> str | None:
+    """None while the bot's event loop runs and Redis answers, else why not."""
+    if (age := beat.age_s()) > max_age_s:
+        return f"event loop stalled for {age:.0f} s"
+    return redis_health(redis)
+
+
 def redis_health(redis: Redis) -> str | None:
     """None while Redis answers, else why not."""
     try:
@@ -172,12 +196,12 @@ def serve_worker(worker, settings: Settings) -> None:
     serve(port, lambda: worker_health(worker.connection, worker.key, max_age_s), [collector])
 
 
-def serve_bot(redis: Redis, settings: Settings) -> WSGIServer | None:
-    """The bot's /metrics and /healthz, when `observability.metrics_port` is set."""
+def serve_bot(redis: Redis, settings: Settings, beat: LoopBeat) -> WSGIServer | None:
+    """The bot's /metrics and /healthz, when `observability.metrics_port` is set; `beat` runs on its event loop."""
     port = settings.observability.metrics_port
     if port is None:
         return None
-    return serve(port, lambda: redis_health(redis), [QueueCollector(redis, settings.queue)])
+    return serve(port, lambda: bot_health(redis, beat), [QueueCollector(redis, settings.queue)])
 
 
 def serve(port: int, health: Callable[[], str | None], collectors=(), host: str = "0.0.0.0") -> WSGIServer:

@@ -1,8 +1,11 @@
 """The log formatters (secrets redacted wherever they sit in a line, user ids hashed in JSON) and the
 health verdict without Redis."""
 
+import asyncio
 import json
 import logging
+import threading
+import time
 
 from pydantic import SecretStr
 
@@ -50,3 +53,22 @@ def test_a_worker_is_unhealthy_without_its_redis():
     unreachable = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)  # the discard port
     assert worker_health(unreachable, "rq:worker:x", 60) == "redis unreachable: ConnectionError"
     assert redis_health(unreachable) == "redis unreachable: ConnectionError"
+
+
+async def test_the_bot_is_unhealthy_while_its_event_loop_is_blocked(redis):
+    from shopshot.metrics import LoopBeat, bot_health
+
+    beat = LoopBeat(every_s=0.05)
+    beating = asyncio.create_task(beat.run())
+    await asyncio.sleep(0.2)
+    assert bot_health(redis, beat, max_age_s=0.5) is None
+    # A synchronous call on the loop (what a handler must never make): the health server runs on its own thread.
+    answers = []
+    checker = threading.Timer(1.0, lambda: answers.append(bot_health(redis, beat, max_age_s=0.5)))
+    checker.start()
+    time.sleep(1.5)
+    checker.join()
+    assert answers[0].startswith("event loop stalled for")
+    await asyncio.sleep(0.2)
+    assert bot_health(redis, beat, max_age_s=0.5) is None
+    beating.cancel()

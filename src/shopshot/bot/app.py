@@ -126,8 +126,9 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     bot = create_bot(settings, api_url)
     dispatcher = create_dispatcher(settings, redis_url)
     log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
-    server = metrics.serve_bot(dispatcher["sync_redis"], settings)
-    background = start_background(dispatcher, bot, settings)
+    beat = metrics.LoopBeat()
+    server = metrics.serve_bot(dispatcher["sync_redis"], settings, beat)
+    background = [asyncio.create_task(beat.run()), *start_background(dispatcher, bot, settings)]
     try:
         await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
         if settings.webhook.url:
