@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
 from tests.languages import compile_catalogs
+
+
+async def until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None):
+    """Poll a synchronous predicate off the event loop until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(interval_s)
+    raise TimeoutError(f"{what or predicate.__name__} not met within {timeout_s} s")
 
 
 def free_port() -> int:

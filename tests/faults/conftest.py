@@ -1,6 +1,5 @@
 """Fixtures of the fault tests: a redis-server process that can be killed, and the bot as a real process."""
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -16,17 +15,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopshot.config import STAND_IN_TOKEN
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary
-
-
-async def wait_until(predicate, timeout_s: float = 60.0, what: str = "a condition"):
-    """Poll a synchronous predicate without blocking the stand-in's event loop; return its value."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"gave up waiting for {what} after {timeout_s} s")
 
 
 async def reach_confirm(api, user: int) -> dict:

@@ -5,7 +5,8 @@ import time
 from shopshot.bot.callbacks import Step
 from shopshot.bot.delivery import PARTS_KEY
 from shopshot.playground.scripted import with_button
-from tests.faults.conftest import album_counts, reach_confirm, wait_until
+from tests.conftest import until
+from tests.faults.conftest import album_counts, reach_confirm
 
 USER = 701
 RESUME_BOUND_S = 25  # below the 30 s idle time after which another consumer would claim the entry
@@ -25,7 +26,7 @@ async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_o
     await api.inject_fault("sendMediaGroup", status=200, retry_after=None)
     await api.inject_fault("sendMediaGroup", status=502, retry_after=None, delay_s=8)
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
-    await wait_until(lambda: _parts_with_photos(redis), 90, "the album's checkpoint")
+    await until(lambda: _parts_with_photos(redis), 90, what="the album's checkpoint")
     bot_process.kill()  # mid-delivery: album sent, files in flight, summary not sent
     restarted = time.monotonic()
     bot_process.start()
@@ -34,4 +35,4 @@ async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_o
     figures.add("restarts survived")
     assert album_counts(await api.messages(USER)) == (2, 2, 1)  # one album, its files, one summary
     assert "Here are your 2 images." in final["text"]
-    await wait_until(lambda: redis.xpending("shopshot:events", "bot")["pending"] == 0, 15, "the acknowledgement")
+    await until(lambda: redis.xpending("shopshot:events", "bot")["pending"] == 0, 15, what="the acknowledgement")

@@ -14,8 +14,8 @@ from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from shopshot.queue.worker import build_worker
-from tests.conftest import BotRunner
-from tests.faults.conftest import album_counts, wait_until
+from tests.conftest import BotRunner, until
+from tests.faults.conftest import album_counts
 
 USERS = (801, 802, 803)
 LATE_USER = 804
@@ -44,7 +44,7 @@ async def test_queued_jobs_survive_redis_kills_and_the_bot_and_worker_reconnect(
         await api.send_text(user, "/start")
         welcomes[user] = (await api.wait_for(user, newer_than(0), timeout=60))[0]["message_id"]
     with worker_process(redis_process.url, tmp_path / "worker.log") as worker:
-        await wait_until(lambda: Worker.count(connection=redis), 60, "the worker to listen")
+        await until(lambda: Worker.count(connection=redis), 60, what="the worker to listen")
         redis_process.kill()  # the bot and an idle worker lose every connection
         await asyncio.sleep(DOWN_S)
         redis_process.start()

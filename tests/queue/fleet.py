@@ -1,6 +1,5 @@
 """Real worker processes on one Redis that a test starts, finds by the job they hold, and kills."""
 
-import asyncio
 import contextlib
 import signal
 import subprocess
@@ -12,17 +11,7 @@ from rq import Queue
 from rq.job import Job
 
 from shopshot.launcher import worker_process
-
-
-async def until(predicate, timeout_s: float, interval_s: float = 0.1):
-    """Poll a synchronous predicate off the event loop until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        await asyncio.sleep(interval_s)
-    raise TimeoutError(f"{predicate.__name__} not met within {timeout_s} s")
+from tests.conftest import until
 
 
 def all_finished(redis: Redis, job_ids: list[str]) -> bool:

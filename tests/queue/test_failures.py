@@ -10,6 +10,7 @@ from shopshot.errors import JobFailed, JobTimedOut, OutOfMemory
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
+from tests.conftest import until
 from tests.languages import LOCALES, TELEGRAM_CODES
 
 USER = 601
@@ -48,7 +49,8 @@ async def test_a_failed_job_is_answered_in_the_sellers_language_with_a_retry_but
     assert failure["text"] == translations.gettext(error.message)
     [retry] = buttons(failure)
     assert retry["text"] == translations.gettext("🔁 Try again")
-    [delivered] = redis.keys(DELIVERED_KEY + "*")
+    # Recorded just after the failure message went out: the test may look before that.
+    [delivered] = await until(lambda: redis.keys(DELIVERED_KEY + "*"), 10, what="the delivery record")
     job_id = delivered.decode().removeprefix(DELIVERED_KEY)
     lines = [line for line in log.read_text().splitlines() if f"job {job_id} failed" in line]
     attempts = 1 if error is JobTimedOut else settings.queue.retries + 1

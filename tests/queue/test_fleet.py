@@ -13,7 +13,8 @@ from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from tests.queue.backends import RUNS_KEY
-from tests.queue.fleet import Fleet, all_finished, until
+from tests.conftest import until
+from tests.queue.fleet import Fleet, all_finished
 
 JOBS = int(os.environ.get("SHOPSHOT_FLEET_JOBS", "200"))
 WORKERS = 3

@@ -21,7 +21,8 @@ from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from shopshot.queue.worker import SWEEP_KEY, build_worker
-from tests.queue.fleet import Fleet, all_finished, until
+from tests.conftest import until
+from tests.queue.fleet import Fleet, all_finished
 
 ROUNDS = int(os.environ.get("SHOPSHOT_KILL_ROUNDS", "20"))
 AT_ONCE = 4          # kills per batch; the pool keeps one more worker than that

@@ -1,9 +1,5 @@
 """Fixtures of the security tests: the bot started with the limits or access a test needs, a seller at the summary."""
 
-import asyncio
-import time
-from collections.abc import Callable
-
 import pytest
 
 from shopshot.pipeline.gallery import sample_photo
@@ -38,12 +34,3 @@ async def at_summary(api, user: int, preset: str = "white") -> dict:
 def waiting_jobs(redis, queue: str = "studio") -> list[str]:
     """Ids of the jobs waiting in a queue, oldest first."""
     return [job_id.decode() for job_id in redis.lrange(f"rq:queue:{queue}", 0, -1)]
-
-
-async def eventually(condition: Callable[[], object], timeout: float = 30.0) -> None:
-    """Wait until `condition()` is true, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.05)

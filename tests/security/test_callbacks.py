@@ -8,7 +8,8 @@ from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
-from tests.security.conftest import at_summary, eventually, waiting_jobs
+from tests.conftest import until
+from tests.security.conftest import at_summary, waiting_jobs
 
 OWNER, STRANGER = 701, 702
 INACTIVE = "This button is no longer active."
@@ -27,7 +28,7 @@ async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
 async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, settings, caplog, figures):
     summary = await at_summary(api, OWNER)
     await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
-    await eventually(lambda: len(waiting_jobs(redis)) == 1)
+    await until(lambda: len(waiting_jobs(redis)) == 1)
     [job_id] = waiting_jobs(redis)
     await api.send_text(STRANGER, "/start")
     [welcome] = await api.wait_for(STRANGER, newer_than(0))

@@ -9,7 +9,7 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, play_conversation, with_button
 from shopshot.queue.events import PUBLISHED_KEY
 from shopshot.queue.store import OWNED_KEY
-from tests.security.conftest import eventually
+from tests.conftest import until
 
 SELLER, OTHER = 801, 802
 
@@ -32,7 +32,7 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     await api.send_text(SELLER, "/language")
     menu = await api.wait_for(SELLER, with_button("lg:"))
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="en").pack())
-    await eventually(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)))
+    await until(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)))
     seller = str(SELLER)
     expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:{seller}", LANGUAGE_KEY + seller}
     assert expected <= _keys_naming(redis, SELLER)

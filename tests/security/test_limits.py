@@ -12,7 +12,8 @@ from shopshot.bot.limits import RESERVATION_S, TICKET, JobLimits, Ticket, Usage,
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.spec import JobSpec
-from tests.security.conftest import at_summary, eventually, waiting_jobs
+from tests.conftest import until
+from tests.security.conftest import at_summary, waiting_jobs
 
 LIMITS = LimitSettings(jobs_in_flight=2, jobs_per_minute=3, queue_cap=5)
 QUEUE = "rq:queue:studio"
@@ -67,14 +68,14 @@ async def test_one_seller_is_held_at_the_limit_while_another_gets_through(start_
     start_bot(limits=LimitSettings(jobs_in_flight=1, jobs_per_minute=6, queue_cap=2))
     greedy, other, late = 601, 602, 603
     await _confirm(api, greedy)
-    await eventually(lambda: len(waiting_jobs(redis)) == 1)
+    await until(lambda: len(waiting_jobs(redis)) == 1)
     second = await _confirm(api, greedy)
     refusal = await api.wait_for(greedy, _last_saying("Jobs in progress: 1, the most you can have at once. You can start another as soon as one is finished."))
     assert refusal["message_id"] > second["message_id"]
     # Refused before anything changed: the summary keeps its Confirm for a later try.
     assert _current(await api.messages(greedy), second)["reply_markup"] == second["reply_markup"]
     await _confirm(api, other)
-    await eventually(lambda: len(waiting_jobs(redis)) == 2)
+    await until(lambda: len(waiting_jobs(redis)) == 2)
     await _confirm(api, late)
     await api.wait_for(late, _last_saying("The studio is very busy (jobs waiting: 2). Please try again in 5 s."))
     owners = {JobSpec.from_json(Job.fetch(job_id, connection=redis).args[0]).user_id for job_id in waiting_jobs(redis)}
