@@ -11,8 +11,11 @@ from rq.utils import now
 
 from shopshot.bot.app import create_bot, locales_dir
 from shopshot.bot.status_board import StatusBoard
+from shopshot.pipeline.studio import StudioBackend
 from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.spec import JobSpec
+from shopshot.queue.worker import StudioWorker
 
 CHAT = 77
 
@@ -52,6 +55,19 @@ async def test_queue_position_then_progress_and_eta(board_and_bot, api):
     await board.refresh()
     text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[first_message]
     assert "▓▓▓▓▓░░░░░ 50%" in text and "About 4 seconds left." in text
+
+
+async def test_a_job_waiting_with_no_live_worker_says_the_studio_is_offline_until_one_beats(board_and_bot, api, redis, settings):
+    board, bot, jobs = board_and_bot
+    _, message_id = await _queue(bot, jobs)
+    await board.refresh()
+    text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
+    assert text == "⏳ In the queue: position 1. The studio is offline right now; your job starts as soon as it is back."
+    worker = StudioWorker([jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend()))
+    worker.register_birth()  # registers and beats, as a worker process does on start
+    await board.refresh()
+    text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
+    assert text.startswith("⏳ In the queue: position 1. Starting in about")
 
 
 async def test_status_speaks_the_jobs_language(board_and_bot, api):

@@ -35,6 +35,16 @@ def test_status_shows_position_and_a_duration_in_the_language(speak, catalogs, l
     assert format_timedelta(timedelta(seconds=10), locale=language, threshold=1.1) in started
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_wait_is_shared_by_the_live_workers_and_an_offline_studio_is_said(speak, catalogs, language):
+    queued = JobState("queued", 3, 0.0, 0.0)
+    template = catalogs.gettext("⏳ In the queue: position {position}. Starting in about {wait}.", locale=language)
+    two_workers = speak(language, lambda: texts.status(queued, typical_job_s=20, workers=2))  # jobs 1-2 start now, 3 next
+    assert two_workers == template.format(position=3, wait=format_timedelta(timedelta(seconds=40), locale=language, threshold=1.1))
+    offline = catalogs.gettext("⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.", locale=language)
+    assert speak(language, lambda: texts.status(queued, typical_job_s=20, workers=0)) == offline.format(position=3)
+
+
 @pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
 def test_durations_are_worded_in_the_language(speak, language):
     assert speak(language, lambda: texts.duration(5)) != speak("en", lambda: texts.duration(5))

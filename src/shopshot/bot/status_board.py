@@ -45,11 +45,15 @@ class StatusBoard:
         """Edit the status message of every active job whose text changed."""
         active = await asyncio.to_thread(self.jobs.active)
         typical = await asyncio.to_thread(self.jobs.typical_job_s)
+        workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
         for job_id, spec in active.items():
             state = await asyncio.to_thread(self.jobs.state, job_id)
+            if state.status == "queued" and spec.backend not in workers:
+                workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
             if state.status in ("queued", "started"):
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
-                    await self._show(job_id, spec.chat_id, spec.status_message_id, texts.status(state, typical))
+                    text = texts.status(state, typical, workers.get(spec.backend, 1))
+                    await self._show(job_id, spec.chat_id, spec.status_message_id, text)
         self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 

@@ -3,6 +3,7 @@
 Translate first, then format: placeholders are filled after gettext.
 """
 
+import math
 from datetime import timedelta
 
 from aiogram.utils.i18n import get_i18n
@@ -78,10 +79,12 @@ def detail_prompt() -> str:
     return _("Write one short line to add to the scene, for example: on a marble table with eucalyptus leaves. Or /cancel.")
 
 
-def status(state: JobState, typical_job_s: float) -> str:
-    """The status message of a queued or running job."""
+def status(state: JobState, typical_job_s: float, workers: int = 1) -> str:
+    """The status message of a queued or running job; `workers` serve its queue, so share the wait."""
     if state.status == "queued" and state.position:
-        wait = duration(state.position * typical_job_s)
+        if workers < 1:
+            return _("⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.").format(position=state.position)
+        wait = duration(math.ceil(state.position / workers) * typical_job_s)
         return _("⏳ In the queue: position {position}. Starting in about {wait}.").format(position=state.position, wait=wait)
     if state.status == "started":
         left = _remaining(state, typical_job_s)

@@ -52,7 +52,11 @@ class JobQueue:
 
     def gpu_available(self) -> bool:
         """True while at least one GPU worker is alive."""
-        return live_workers(self.redis, self.gpu_queue) > 0
+        return self.live_workers("diffusion") > 0
+
+    def live_workers(self, backend: str) -> int:
+        """How many workers serving this backend's queue are alive."""
+        return live_workers(self.redis, self.queue_for(backend))
 
     def enqueue(self, spec: JobSpec) -> str:
         """Queue a render job for a spec and remember it as active; return the job id."""
