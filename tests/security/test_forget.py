@@ -1,15 +1,19 @@
 """/forget: the seller's images, results, jobs, state and per-seller keys are gone from Redis; others' stay."""
 
-from shopshot.bot.callbacks import LanguagePicked
-from shopshot.bot.delivery import DELIVERED_KEY
+from rq.job import Job, JobStatus
+
+from shopshot.bot.callbacks import LanguagePicked, Step
+from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import IN_FLIGHT_KEY, STARTS_KEY
 from shopshot.bot.studio import JOBS_OF_KEY
+from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, play_conversation, with_button
-from shopshot.queue.events import PUBLISHED_KEY
+from shopshot.queue.events import PUBLISHED_KEY, JobEvent
 from shopshot.queue.store import OWNED_KEY
 from tests.conftest import until
+from tests.security.conftest import at_summary
 
 SELLER, OTHER = 801, 802
 
@@ -45,3 +49,35 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     # What stays: the limits' ledger, which expires by itself and must outlive a /forget to mean anything.
     assert _keys_naming(redis, SELLER) <= {IN_FLIGHT_KEY + str(SELLER), STARTS_KEY + str(SELLER)}
     assert all(redis.exists(key) for key in others) and _keys_naming(redis, OTHER)
+
+
+def _handled(redis, settings) -> bool:
+    """True once the bot has read every result event and acknowledged it."""
+    [group] = redis.xinfo_groups(settings.queue.events_stream)
+    return group["last-delivered-id"] != b"0-0" and group["pending"] == 0
+
+
+def _sent_files(messages: list[dict]) -> tuple[int, int]:
+    """Photos and documents the bot sent to a chat."""
+    return sum(m["from_bot"] and m["kind"] == "photo" for m in messages), sum(m["from_bot"] and m["kind"] == "document" for m in messages)
+
+
+async def test_a_job_running_at_forget_is_finished_but_its_results_are_deleted_not_sent(bot, api, redis, redis_url, settings, tmp_path):
+    with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:Slow", "SLOW_BACKEND_S": "4"}):
+        summary = await at_summary(api, SELLER)
+        await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
+        [job_id] = await until(lambda: [key.decode() for key in redis.smembers(JOBS_OF_KEY + str(SELLER))])
+        await until(lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED, 60, what="the job to start")
+        before = await api.messages(SELLER)
+        count = len(before)
+        await api.send_text(SELLER, "/forget")
+        await api.wait_for(SELLER, newer_than(count))
+        await until(lambda: redis.exists(FORGOTTEN_KEY + job_id) and _handled(redis, settings), 60, what="the result event to be handled")
+    messages = await api.messages(SELLER)
+    assert _sent_files(messages) == _sent_files(before)  # no album, no file
+    assert len(messages) == count + 1  # the /forget reply, and after it nothing new: the status was edited
+    assert "❌ Not done." in [m["text"] for m in messages]  # the status message, closed
+    [event] = [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)]
+    assert event.kind == "done" and event.images
+    assert not any(redis.exists(image.photo_key) or redis.exists(image.file_key) for image in event.images)
+    assert not redis.sismember(OWNED_KEY + str(SELLER), event.images[0].photo_key)

@@ -22,6 +22,7 @@ from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
+from shopshot.queue.store import OWNED_KEY
 
 log = logging.getLogger(__name__)
 DELIVERED_KEY = "shopshot:delivered:"
@@ -31,6 +32,8 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
+# A job that was running when its seller sent /forget: its results are deleted, not sent.
+FORGOTTEN_KEY = "shopshot:forgotten:"
 CLAIM_IDLE_MS = 30_000
 
 
@@ -122,7 +125,9 @@ class Delivery:
             if not mine:
                 log.info("job %s is being delivered by another process; entry %s left to it", event.job_id, entry_id)
                 return
-            if not await self.redis.exists(DELIVERED_KEY + event.job_id):
+            if await self.redis.exists(FORGOTTEN_KEY + event.job_id):
+                await self._discard(event)
+            elif not await self.redis.exists(DELIVERED_KEY + event.job_id):
                 await self._deliver_once(event)
                 metrics.delivered_after(entry_id)
                 await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
@@ -143,6 +148,16 @@ class Delivery:
         finally:
             keeper.cancel()
             await lock.release()
+
+    async def _discard(self, event: JobEvent) -> None:
+        """Delete the results of a job its seller asked to forget while it ran, and close its status."""
+        keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
+        if keys:
+            await self.redis.delete(*keys)
+            await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
+        with self.i18n.context(), self.i18n.use_locale(event.spec.language):
+            await self._status(event, _("❌ Not done."))
+        log.info("job %s was forgotten by its seller while it ran; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):

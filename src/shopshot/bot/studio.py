@@ -11,7 +11,7 @@ from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job, JobStatus
 
 from shopshot import logs
-from shopshot.bot.delivery import DELIVERED_KEY, PARTS_KEY
+from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
@@ -94,9 +94,15 @@ class Studio:
         return spec
 
     async def forget(self, user_id: int) -> None:
-        """Delete a seller's images, jobs (all but a running one), language and hints; the limits stay."""
+        """Delete a seller's images, jobs, language and hints; the limits stay.
+
+        A running job cannot be taken from its worker: it is marked forgotten, and delivery then
+        deletes its results instead of sending them.
+        """
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
-        await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        running = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        for job_id in running:
+            await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
         await asyncio.to_thread(self.blobs.forget, user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
@@ -153,9 +159,13 @@ def _pressed_keys(job_id: str) -> list[str]:
     return [pressed_key(job_id, action) for action in ONE_SHOT_ACTIONS]
 
 
-def _delete_jobs(redis: Redis, job_ids: list[str]) -> None:
-    # A running job is left to finish: its worker holds it, and its result is delivered as usual.
+def _delete_jobs(redis: Redis, job_ids: list[str]) -> list[str]:
+    """Delete the jobs that no worker holds; return the ids of those running, which their workers finish."""
+    running = []
     for job in Job.fetch_many(job_ids, connection=redis):
-        if job is not None and job.get_status() != JobStatus.STARTED:
+        if job is not None and job.get_status() == JobStatus.STARTED:
+            running.append(job.id)
+        elif job is not None:
             job.delete(remove_from_queue=True)
             redis.hdel(ACTIVE_KEY, job.id)
+    return running
