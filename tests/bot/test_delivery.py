@@ -44,6 +44,11 @@ def _done_event(redis, settings, job_id: str) -> JobEvent:
     return JobEvent("done", job_id, spec, images=images)
 
 
+def _pending(redis, settings) -> int:
+    """Entries the bot's group has read and not acknowledged."""
+    return redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"]
+
+
 async def _albums(api) -> int:
     return sum(1 for call in await api.calls("sendMediaGroup") if call["ok"]) // 2  # photos, then files
 
@@ -57,7 +62,7 @@ async def test_an_entry_left_by_a_crashed_consumer_is_claimed_and_delivered_once
     survivor.claim_idle_ms = 0
     assert await survivor.step(block_ms=10) == 1
     assert await _albums(api) == 1
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+    assert _pending(redis, settings) == 0
 
 
 async def test_a_retried_job_publishing_twice_sends_one_album(deliveries, redis, settings, api):
@@ -93,7 +98,7 @@ async def test_a_restarted_consumer_delivers_its_own_pending_entry_at_once(deliv
     assert after.claim_idle_ms >= 30_000
     assert await after.resume() == 1
     assert await _albums(api) == 1
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+    assert _pending(redis, settings) == 0
 
 
 async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliveries, redis, settings, api):
@@ -124,7 +129,7 @@ async def test_results_telegram_refuses_for_good_become_a_failure_message_and_ar
     last = (await api.messages(CHAT))[-1]
     assert "Something went wrong while making your images" in last["text"]
     assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-6"
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+    assert _pending(redis, settings) == 0
 
 
 async def test_an_entry_the_bot_cannot_read_stays_pending_without_holding_up_the_next(deliveries, redis, settings, api):
@@ -134,7 +139,7 @@ async def test_an_entry_the_bot_cannot_read_stays_pending_without_holding_up_the
     publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-7"))
     assert await delivery.step(block_ms=10) == 2
     assert await _albums(api) == 1
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 1
+    assert _pending(redis, settings) == 1
 
 
 async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_send_one_album(deliveries, redis, settings, api):
@@ -146,7 +151,7 @@ async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_sen
     await asyncio.gather(deliveries("bot-host").resume(), deliveries("bot-host").resume())
     assert await _albums(api) == 1
     assert sum("Here are your 2 images." in (m["text"] or "") for m in await api.messages(CHAT)) == 1
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+    assert _pending(redis, settings) == 0
 
 
 async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_to_that_delivery(deliveries, redis, settings, api):
@@ -162,4 +167,4 @@ async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_t
         await asyncio.sleep(0.05)
     assert await delivering == 1
     assert await _albums(api) == 1
-    assert redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"] == 0
+    assert _pending(redis, settings) == 0
