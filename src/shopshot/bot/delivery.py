@@ -33,7 +33,7 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
-# A job that was running when its seller sent /forget: its results are deleted, not sent.
+# A job not yet delivered when its seller sent /forget: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
 CLAIM_IDLE_MS = 30_000
 # Telegram refuses a bot's request over 50 MB (413), files and multipart envelope together.
@@ -45,6 +45,10 @@ MAX_ALBUM = 10
 # The album's JPEG goes as a photo, the full-resolution PNG as a document.
 Upload = Literal["photo", "document"]
 _SUFFIX: dict[Upload, str] = {"photo": "jpg", "document": "png"}
+
+
+class Forgotten(Exception):
+    """The seller sent /forget while their job's results were being delivered."""
 
 
 class Delivery:
@@ -135,12 +139,14 @@ class Delivery:
             if not mine:
                 log.info("job %s is being delivered by another process; entry %s left to it", event.job_id, entry_id)
                 return
-            if await self.redis.exists(FORGOTTEN_KEY + event.job_id):
-                await self._discard(event)
-            elif not await self.redis.exists(DELIVERED_KEY + event.job_id):
-                await self._deliver_once(event)
-                metrics.delivered_after(entry_id)
-                await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+            if not await self.redis.exists(DELIVERED_KEY + event.job_id):
+                try:
+                    await self._deliver_once(event)
+                except Forgotten:
+                    await self._discard(event)
+                else:
+                    metrics.delivered_after(entry_id)
+                    await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
                 await self.redis.delete(PARTS_KEY + event.job_id)
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -160,14 +166,14 @@ class Delivery:
             await lock.release()
 
     async def _discard(self, event: JobEvent) -> None:
-        """Delete the results of a job its seller asked to forget while it ran, and close its status."""
+        """Delete the results of a job its seller asked to forget before they were sent, and close its status."""
         keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
         if keys:
             await self.redis.delete(*keys)
             await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             await self._status(event, _("❌ Not done."))
-        log.info("job %s was forgotten by its seller while it ran; its results are deleted", event.job_id)
+        log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
@@ -192,6 +198,7 @@ class Delivery:
     async def deliver(self, event: JobEvent) -> None:
         """Send a finished album with its files, or the failure message with a retry button; each part once."""
         chat_id, job_id = event.spec.chat_id, event.job_id
+        await self._check_wanted(job_id)
         if event.kind == "done":
             await self._status(event, _("✅ Done."))
             await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
@@ -217,10 +224,16 @@ class Delivery:
         key = PARTS_KEY + job_id
         if await self.redis.sismember(key, name):
             return
+        await self._check_wanted(job_id)
         await send()
         # A kill between Telegram's answer and this line repeats this one part: the window left.
         await self.redis.sadd(key, name)
         await self.redis.expire(key, DELIVERED_TTL_S)
+
+    async def _check_wanted(self, job_id: str) -> None:
+        # Before each part: a /forget sent meanwhile stops the delivery at the next part, not after the last.
+        if await self.redis.exists(FORGOTTEN_KEY + job_id):
+            raise Forgotten(job_id)
 
     async def _send_uploads(self, event: JobEvent, kind: Upload) -> list[ResultImage]:
         """Send the album photos or the full-resolution files in requests Telegram takes; return the images left out."""
