@@ -18,6 +18,7 @@ ShopshotError
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
+ ├── ResultsRefused        Telegram refused the finished images for good (too large, say)
  ├── ModelsMissing         a backend's model weights are not in the cache (operator: `shopshot models pull`)
  ├── LimitReached          a per-seller or queue-wide limit; the message says when to try again
  │    ├── TooManyJobs          the seller's jobs in flight (queued or running) are at the limit
@@ -93,6 +94,10 @@ class InputExpired(ShopshotError):
 
 class JobFailed(ShopshotError):
     message = N_("Something went wrong while making your images. Please try again.")
+
+
+class ResultsRefused(ShopshotError):
+    message = N_("Your images were made, but Telegram would not accept them, so I couldn't send them. Please try again with another format or fewer variants.")
 
 
 class ModelsMissing(ShopshotError):

@@ -1,14 +1,16 @@
 """Result delivery from the stream: acknowledged after sending, claimed again after a crash, sent once."""
 
 import asyncio
+import io
 
 import pytest
+from PIL import Image
 from aiogram.utils.i18n import I18n
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot.app import create_bot, locales_dir
-from shopshot.bot.delivery import PARTS_KEY, Delivery
+from shopshot.bot.delivery import MAX_UPLOAD_BYTES, PARTS_KEY, Delivery, upload_groups
 from shopshot.bot.status_board import StatusBoard
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
@@ -36,17 +38,32 @@ async def deliveries(settings, stand_in, redis_url, api):
     await bot.session.close()
 
 
-def _done_event(redis, settings, job_id: str) -> JobEvent:
+def _done_event(redis, settings, job_id: str, files: list[bytes] | None = None) -> JobEvent:
+    """A finished job of two images (or one per file given), each file the album's JPEG unless given."""
     blobs = BlobStore(redis, settings.queue.image_ttl_s)
     photo = blobs.put(sample_photo())
-    images = [ResultImage(photo_key=photo, file_key=photo, seed=seed, width=1200, height=1500) for seed in (3, 4)]
-    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=photo, preset="white", ratio="1:1", variants=2, seed=3, language="en")
+    file_keys = [blobs.put(data) for data in files] if files else [photo, photo]
+    images = [ResultImage(photo_key=photo, file_key=key, seed=seed, width=1200, height=1500) for seed, key in enumerate(file_keys, start=3)]
+    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=photo, preset="white", ratio="1:1",
+                   variants=len(images), seed=3, language="en")
     return JobEvent("done", job_id, spec, images=images)
+
+
+def _stored_png(megabytes: float) -> bytes:
+    """A PNG of about that size, stored without compression so it is quick to make (flat RGB, 3 bytes a pixel)."""
+    side = int((megabytes * 2**20 / 3) ** 0.5)
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (230, 225, 215)).save(buffer, "PNG", compress_level=0)
+    return buffer.getvalue()
 
 
 def _pending(redis, settings) -> int:
     """Entries the bot's group has read and not acknowledged."""
     return redis.xpending(settings.queue.events_stream, settings.queue.events_group)["pending"]
+
+
+async def _refused_uploads(api) -> list[dict]:
+    return [call for call in await api.calls() if call["method"] in ("sendMediaGroup", "sendDocument", "sendPhoto") and not call["ok"]]
 
 
 async def _albums(api) -> int:
@@ -109,7 +126,7 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     # The files do not: a wait longer than the retry middleware sits out leaves the entry pending.
     await api.inject_fault("sendMediaGroup", status=429, retry_after=120)
     assert await delivery.step(block_ms=10) == 1
-    assert redis.smembers(PARTS_KEY + "job-5") == {b"photos"}
+    assert redis.smembers(PARTS_KEY + "job-5") == {b"photos:1"}
     assert await delivery.resume() == 1
     groups = [call for call in await api.calls("sendMediaGroup") if call["ok"]]
     assert len(groups) == 2  # the photos once, the files once
@@ -127,7 +144,7 @@ async def test_results_telegram_refuses_for_good_become_a_failure_message_and_ar
     await api.inject_fault("sendMediaGroup", status=400, retry_after=None)  # e.g. a photo Telegram will not take
     assert await delivery.step(block_ms=10) == 1
     last = (await api.messages(CHAT))[-1]
-    assert "Something went wrong while making your images" in last["text"]
+    assert "Telegram would not accept them" in last["text"]
     assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-6"
     assert _pending(redis, settings) == 0
 
@@ -168,3 +185,57 @@ async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_t
     assert await delivering == 1
     assert await _albums(api) == 1
     assert _pending(redis, settings) == 0
+
+
+def test_uploads_are_grouped_in_order_within_the_budget_and_those_over_it_left_out():
+    assert upload_groups([14, 14, 14, 14], budget=50) == ([[0, 1, 2], [3]], [])
+    assert upload_groups([3, 51, 3], budget=50) == ([[0, 2]], [1])
+    assert upload_groups([1] * 12, budget=50) == ([list(range(10)), [10, 11]], [])  # an album holds ten
+
+
+async def test_four_14_mb_files_go_in_requests_telegram_takes(deliveries, redis, settings, api):
+    # Four full-resolution PNGs of a 12-MP photo at 1:1 are 56 MB: one sendMediaGroup would get 413.
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    png = _stored_png(14)
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-10", files=[png] * 4))
+    assert await delivery.step(block_ms=10) == 1
+    messages = await api.messages(CHAT)
+    documents = [m for m in messages if m["kind"] == "document"]
+    assert [await api.download(m["file_id"]) for m in documents] == [png] * 4
+    assert sum("Here are your 4 images." in (m["text"] or "") for m in messages) == 1
+    assert not await _refused_uploads(api)
+    assert _pending(redis, settings) == 0
+
+
+async def test_a_file_over_50_mb_is_left_out_and_the_seller_told_why(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    small, huge = _stored_png(1), _stored_png(51)
+    assert len(huge) > MAX_UPLOAD_BYTES
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-11", files=[small, huge]))
+    assert await delivery.step(block_ms=10) == 1
+    messages = await api.messages(CHAT)
+    [document] = [m for m in messages if m["kind"] == "document"]
+    assert await api.download(document["file_id"]) == small
+    [note] = [m["text"] for m in messages if (m["text"] or "").startswith("⚠️")]
+    assert "over 50 MB" in note and "seeds: 4" in note
+    assert "Here are your 2 images." in messages[-1]["text"]
+    assert not await _refused_uploads(api)
+    assert _pending(redis, settings) == 0
+
+
+async def test_a_413_is_final_the_seller_is_told_and_nothing_is_uploaded_again(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-12"))
+    await api.inject_fault("sendMediaGroup", status=200, retry_after=None)  # the album goes through
+    await api.inject_fault("sendMediaGroup", status=413, retry_after=None, count=5)  # the files never would
+    assert await delivery.step(block_ms=10) == 1
+    last = (await api.messages(CHAT))[-1]
+    assert "Telegram would not accept them" in last["text"]
+    assert last["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rs:retry:job-12"
+    assert [call["error_code"] for call in await api.calls("sendMediaGroup")] == [None, 413]
+    assert _pending(redis, settings) == 0
+    delivery.claim_idle_ms = 0
+    assert await delivery.step(block_ms=10) == 0  # nothing left to claim and upload again

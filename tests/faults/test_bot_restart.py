@@ -13,7 +13,7 @@ RESUME_BOUND_S = 25  # below the 30 s idle time after which another consumer wou
 
 
 def _parts_with_photos(redis) -> bool:
-    return any(redis.sismember(key, "photos") for key in redis.scan_iter(f"{PARTS_KEY}*"))
+    return any(redis.sismember(key, "photos:1") for key in redis.scan_iter(f"{PARTS_KEY}*"))
 
 
 async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_once(bot_process, worker, api, redis, figures):

@@ -4,9 +4,12 @@ import pytest
 
 from shopshot.bot import app
 from shopshot.bot.callbacks import Step
-from shopshot.playground.scripted import with_button
+from shopshot.launcher import worker_process
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
 from tests.conftest import BotRunner
 from tests.faults.conftest import album_counts, reach_confirm
+from tests.playground.pictures import size_of
 
 USER = 901
 TIMEOUT_S = 2.0  # the bot's request timeout in these tests; Telegram's default wait is 60 s
@@ -58,3 +61,19 @@ async def test_every_message_arrives_once_through_telegram_faults(kind, impatien
     figures.add(f"Telegram {kind} recovered", sum(_recovered(calls, call) for call in failed))
     assert all(_recovered(calls, call) for call in failed)
     await impatient_bot.stop()
+
+
+async def test_a_12_mp_photo_rendered_at_9_16_reaches_the_seller_within_telegrams_photo_limits(bot, api, redis_url, tmp_path):
+    # 4058×7214 as a photo is over sendPhoto's width + height of 10,000: the stand-in refuses it as Telegram does.
+    with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:Large"}):
+        await api.send_text(USER, "/start")
+        await api.wait_for(USER, newer_than(0), timeout=60)
+        await api.send_photo(USER, sample_photo())
+        summary = await reach_summary(api, USER, Choices(preset="white", ratio="9:16", variants=2))
+        await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+        await api.wait_for(USER, with_button("rs:"), timeout=90)
+    messages = await api.messages(USER)
+    assert album_counts(messages) == (2, 2, 1)
+    assert not [call for call in await api.calls() if call["error_code"] and call["error_code"] != 409]
+    [document, _] = [m for m in messages if m["kind"] == "document"]
+    assert size_of(await api.download(document["file_id"])) == (4058, 7214)  # the file keeps every pixel

@@ -178,18 +178,34 @@ async def test_bytes_that_are_no_image_cannot_be_a_photo(bot, chat_id):
         await bot.send_photo(chat_id, BufferedInputFile(b"not an image", "x.jpg"))
 
 
-@pytest.mark.parametrize(
-    ("size", "description"),
-    [((10_001, 10), "PHOTO_INVALID_DIMENSIONS"), ((2100, 100), "PHOTO_INVALID_DIMENSIONS")],
-)
-async def test_photo_dimension_limits(bot, chat_id, size, description):
-    with pytest.raises(TelegramBadRequest, match=description):
+@pytest.mark.parametrize("size", [(10_001, 10), (2100, 100), (4058, 7214)])
+async def test_photo_dimension_limits(bot, chat_id, size):
+    # Width + height over 10,000, sides over 20:1, and the attack's 12-MP photo rendered at 9:16.
+    with pytest.raises(TelegramBadRequest, match="^Telegram server says - Bad Request: PHOTO_INVALID_DIMENSIONS$"):
         await bot.send_photo(chat_id, BufferedInputFile(picture(*size, "PNG"), "wide.png"))
 
 
+@pytest.mark.parametrize("size", [(9_000, 1_000), (2000, 100)])
+async def test_photos_at_the_dimension_limits_are_taken(bot, chat_id, size):
+    sent = await bot.send_photo(chat_id, BufferedInputFile(picture(*size, "PNG"), "wide.png"))
+
+    assert sent.photo[-1].width == 1280
+
+
 async def test_photos_over_10_mb_are_refused(bot, chat_id):
-    with pytest.raises(TelegramBadRequest, match="file is too big for a photo"):
-        await bot.send_photo(chat_id, BufferedInputFile(b"\xff" * (10 * 1024 * 1024 + 1), "huge.jpg"))
+    size = 10 * 1024 * 1024 + 1
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.send_photo(chat_id, BufferedInputFile(b"\xff" * size, "huge.jpg"))
+
+    assert refused.value.message == f"Bad Request: file of size {size} bytes is too big for a photo; the maximum size is 10485760 bytes"
+
+
+async def test_an_album_with_a_photo_over_the_limits_is_refused_whole(bot, user_api, chat_id):
+    media = [InputMediaPhoto(media=BufferedInputFile(picture(*size), "p.jpg")) for size in ((800, 600), (4058, 7214))]
+    with pytest.raises(TelegramBadRequest, match="PHOTO_INVALID_DIMENSIONS"):
+        await bot.send_media_group(chat_id, media)
+
+    assert not [m for m in await user_api.messages(chat_id) if m["kind"] == "photo"]
 
 
 async def test_send_document_keeps_the_file_untouched(bot, user_api, chat_id):

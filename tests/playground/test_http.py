@@ -1,5 +1,7 @@
 """The Bot API at the HTTP level: envelopes, status codes and the encodings Telegram accepts."""
 
+import json
+
 import aiohttp
 import pytest
 
@@ -87,5 +89,29 @@ async def test_uploads_over_50_mb_are_too_large(http, chat_id):
     form.add_field("document", b"\0" * (50 * 1024 * 1024 + 100 * 1024), filename="huge.bin")
 
     status, body = await call(http, "sendDocument", data=form)
+
+    assert (status, body["description"]) == (413, "Request Entity Too Large")
+
+
+@pytest.mark.parametrize(("size", "status"), [(50 * 2**20, 200), (50 * 2**20 + 1, 413)])
+async def test_a_bot_uploads_files_up_to_50_mb(http, chat_id, size, status):
+    # Over 50 MB by a byte, the request still fits the envelope's margin: the file itself is refused.
+    form = aiohttp.FormData({"chat_id": str(chat_id)})
+    form.add_field("document", b"\0" * size, filename="big.bin")
+
+    answer_status, body = await call(http, "sendDocument", data=form)
+
+    assert answer_status == status
+    assert body.get("description", "ok") == ("ok" if status == 200 else "Request Entity Too Large")
+
+
+async def test_an_album_of_files_over_50_mb_together_is_too_large(http, chat_id):
+    # The attack's case: four 14 MB PNGs in one sendMediaGroup.
+    media = [{"type": "document", "media": f"attach://file{n}"} for n in range(4)]
+    form = aiohttp.FormData({"chat_id": str(chat_id), "media": json.dumps(media)})
+    for n in range(4):
+        form.add_field(f"file{n}", b"\0" * (14 * 2**20), filename=f"shopshot-{n}.png")
+
+    status, body = await call(http, "sendMediaGroup", data=form)
 
     assert (status, body["description"]) == (413, "Request Entity Too Large")

@@ -37,6 +37,15 @@ class Fast(_TestBackend):
         return [RenderedImage(Image.new("RGB", (8, 8), (200, 200, 200)), request.seed, Image.new("L", (8, 8)), (0, 0))]
 
 
+class Large(_TestBackend):
+    """What a 12-MP landscape photo sent as a file gives at 9:16: 4058×7214 per variant, flat so it is quick to encode."""
+
+    def run(self, request, progress=None):
+        size = (4058, 7214)
+        return [RenderedImage(Image.new("RGB", size, (230, 225, 215)), request.seed + n, Image.new("L", size), (0, 0))
+                for n in range(request.variants)]
+
+
 class EveryTask(Fast):
     """Fast, and claiming every task the way the diffusion backend does: a worker on the GPU queue without a GPU."""
 

@@ -13,7 +13,7 @@ from shopshot.playground.scripted import Choices, newer_than, play_conversation,
 from shopshot.queue.events import PUBLISHED_KEY, JobEvent
 from shopshot.queue.store import OWNED_KEY
 from tests.conftest import until
-from tests.security.conftest import at_summary
+from tests.security.conftest import at_summary, waiting_jobs
 
 SELLER, OTHER = 801, 802
 
@@ -81,3 +81,39 @@ async def test_a_job_running_at_forget_is_finished_but_its_results_are_deleted_n
     assert event.kind == "done" and event.images
     assert not any(redis.exists(image.photo_key) or redis.exists(image.file_key) for image in event.images)
     assert not redis.sismember(OWNED_KEY + str(SELLER), event.images[0].photo_key)
+
+
+def _text_of(message_id: int, text: str):
+    """A `wait_for` predicate: that message once its text starts with `text`."""
+    return lambda messages: next((m for m in messages if m["message_id"] == message_id and (m["text"] or "").startswith(text)), None)
+
+
+async def test_a_job_still_queued_at_forget_has_its_status_closed(bot, api, redis):
+    summary = await at_summary(api, SELLER)  # no worker runs: the job waits in the queue
+    await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
+    status = await api.wait_for(SELLER, lambda messages: messages[-1] if (messages[-1]["text"] or "").startswith("⏳ Queued") else None)
+    await api.wait_for(SELLER, _text_of(status["message_id"], "⏳ In the queue: position 1"))
+    count = len(await api.messages(SELLER))
+    await api.send_text(SELLER, "/forget")
+    await api.wait_for(SELLER, newer_than(count))
+    await api.wait_for(SELLER, _text_of(status["message_id"], "❌ Not done."))
+    assert not waiting_jobs(redis)
+
+
+async def test_forget_during_a_delivery_stops_it_at_the_next_part_without_a_false_failure(bot, worker, api, redis, settings):
+    summary = await at_summary(api, SELLER)
+    # The album's upload takes a while: the seller's /forget arrives while it is under way.
+    await api.inject_fault("sendPhoto", status=200, retry_after=None, delay_s=6)
+    await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
+    status = await api.wait_for(SELLER, lambda messages: messages[-1] if (messages[-1]["text"] or "").startswith("⏳ Queued") else None)
+    await api.wait_for(SELLER, _text_of(status["message_id"], "✅ Done."), timeout=60)  # the delivery has begun
+    count = len(await api.messages(SELLER))
+    await api.send_text(SELLER, "/forget")
+    [reply] = (await api.wait_for(SELLER, newer_than(count)))[count:]
+    assert reply["text"] == "Done: I deleted your photos, results, choices and language setting."
+    await until(lambda: _handled(redis, settings), 60, what="the result event to be handled")
+    messages = await api.messages(SELLER)
+    assert _sent_files(messages)[1] == 0  # the album was on its way; the file was not sent after /forget
+    assert not with_button("rs:")(messages)  # no results buttons, no "Something went wrong" with a retry
+    assert [m["text"] for m in messages[count:] if m["kind"] == "text"] == [reply["text"]]
+    assert "❌ Not done." in [m["text"] for m in messages]

@@ -83,6 +83,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     consumer = settings.instance_name
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
+    dispatcher["board"] = board  # /forget closes the status of the jobs it takes off the queue
     delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board)
     return [
         asyncio.create_task(run_forever(delivery, "delivery")),

@@ -5,9 +5,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from typing import Literal
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramEntityTooLarge, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -32,9 +33,22 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
-# A job that was running when its seller sent /forget: its results are deleted, not sent.
+# A job not yet delivered when its seller sent /forget: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
 CLAIM_IDLE_MS = 30_000
+# Telegram refuses a bot's request over 50 MB (413), files and multipart envelope together.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+ENVELOPE_BYTES = 64 * 1024  # the headers of ten parts, with room to spare
+MAX_ALBUM = 10
+
+
+# The album's JPEG goes as a photo, the full-resolution PNG as a document.
+Upload = Literal["photo", "document"]
+_SUFFIX: dict[Upload, str] = {"photo": "jpg", "document": "png"}
+
+
+class Forgotten(Exception):
+    """The seller sent /forget while their job's results were being delivered."""
 
 
 class Delivery:
@@ -125,12 +139,14 @@ class Delivery:
             if not mine:
                 log.info("job %s is being delivered by another process; entry %s left to it", event.job_id, entry_id)
                 return
-            if await self.redis.exists(FORGOTTEN_KEY + event.job_id):
-                await self._discard(event)
-            elif not await self.redis.exists(DELIVERED_KEY + event.job_id):
-                await self._deliver_once(event)
-                metrics.delivered_after(entry_id)
-                await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+            if not await self.redis.exists(DELIVERED_KEY + event.job_id):
+                try:
+                    await self._deliver_once(event)
+                except Forgotten:
+                    await self._discard(event)
+                else:
+                    metrics.delivered_after(entry_id)
+                    await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
                 await self.redis.delete(PARTS_KEY + event.job_id)
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -150,39 +166,46 @@ class Delivery:
             await lock.release()
 
     async def _discard(self, event: JobEvent) -> None:
-        """Delete the results of a job its seller asked to forget while it ran, and close its status."""
+        """Delete the results of a job its seller asked to forget before they were sent, and close its status."""
         keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
         if keys:
             await self.redis.delete(*keys)
             await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             await self._status(event, _("❌ Not done."))
-        log.info("job %s was forgotten by its seller while it ran; its results are deleted", event.job_id)
+        log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             try:
                 await self.deliver(event)
-            except (LookupError, TelegramBadRequest) as error:
-                # Results expired, or a refusal that asking again cannot change: the seller hears it failed.
+            except LookupError as error:
                 log.warning("results of job %s cannot be delivered: %s", event.job_id, error)
-                await self._deliver_failed(event)
+                await self._deliver_failed(event, "JobFailed")
+            except (TelegramBadRequest, TelegramEntityTooLarge) as error:
+                # A refusal that asking again cannot change: the seller hears it, and the entry is done with.
+                log.warning("Telegram refuses the results of job %s: %s", event.job_id, error)
+                await self._deliver_failed(event, "ResultsRefused")
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
 
-    async def _deliver_failed(self, event: JobEvent) -> None:
+    async def _deliver_failed(self, event: JobEvent, error: str) -> None:
         try:
-            await self.deliver(replace(event, kind="failed", error="JobFailed", images=[]))
+            await self.deliver(replace(event, kind="failed", error=error, images=[]))
         except (TelegramBadRequest, TelegramForbiddenError) as error:
             log.warning("chat of job %s takes no message (%s); dropping its results", event.job_id, error)
 
     async def deliver(self, event: JobEvent) -> None:
         """Send a finished album with its files, or the failure message with a retry button; each part once."""
         chat_id, job_id = event.spec.chat_id, event.job_id
+        await self._check_wanted(job_id)
         if event.kind == "done":
             await self._status(event, _("✅ Done."))
-            await self._part(job_id, "photos", lambda: self._send_photos(chat_id, event.images))
-            await self._part(job_id, "files", lambda: self._send_files(chat_id, event.images))
+            await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
+            left_out = await self._send_uploads(event, "document")
+            if left_out:
+                note = texts.files_left_out([image.seed for image in left_out], MAX_UPLOAD_BYTES // 2**20)
+                await self._part(job_id, "left-out", lambda: self.bot.send_message(chat_id, note))
             seeds = [image.seed for image in event.images]
             text = texts.done(len(event.images), seeds)
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.results(job_id)))
@@ -201,30 +224,67 @@ class Delivery:
         key = PARTS_KEY + job_id
         if await self.redis.sismember(key, name):
             return
+        await self._check_wanted(job_id)
         await send()
         # A kill between Telegram's answer and this line repeats this one part: the window left.
         await self.redis.sadd(key, name)
         await self.redis.expire(key, DELIVERED_TTL_S)
 
-    async def _send_photos(self, chat_id: int, images: list[ResultImage]) -> None:
-        photos = [BufferedInputFile(await self._blob(image.photo_key), f"shopshot-{image.seed}.jpg") for image in images]
-        if len(photos) == 1:
-            await self.bot.send_photo(chat_id, photos[0])
-        else:
-            await self.bot.send_media_group(chat_id, [InputMediaPhoto(media=photo) for photo in photos])
+    async def _check_wanted(self, job_id: str) -> None:
+        # Before each part: a /forget sent meanwhile stops the delivery at the next part, not after the last.
+        if await self.redis.exists(FORGOTTEN_KEY + job_id):
+            raise Forgotten(job_id)
 
-    async def _send_files(self, chat_id: int, images: list[ResultImage]) -> None:
-        files = [BufferedInputFile(await self._blob(image.file_key), f"shopshot-{image.seed}.png") for image in images]
-        if len(files) == 1:
-            await self.bot.send_document(chat_id, files[0])
+    async def _send_uploads(self, event: JobEvent, kind: Upload) -> list[ResultImage]:
+        """Send the album photos or the full-resolution files in requests Telegram takes; return the images left out."""
+        sizes = [await self._size(_key(image, kind)) for image in event.images]
+        groups, left_out = upload_groups(sizes, MAX_UPLOAD_BYTES - ENVELOPE_BYTES)
+        for number, group in enumerate(groups, start=1):
+            images = [event.images[index] for index in group]
+            await self._part(event.job_id, f"{kind}s:{number}", lambda images=images: self._send_group(event.spec.chat_id, kind, images))
+        return [event.images[index] for index in left_out]
+
+    async def _send_group(self, chat_id: int, kind: Upload, images: list[ResultImage]) -> None:
+        uploads = [BufferedInputFile(await self._blob(_key(image, kind)), f"shopshot-{image.seed}.{_SUFFIX[kind]}") for image in images]
+        if len(uploads) > 1:
+            media = InputMediaPhoto if kind == "photo" else InputMediaDocument
+            await self.bot.send_media_group(chat_id, [media(media=upload) for upload in uploads])
+        elif kind == "photo":
+            await self.bot.send_photo(chat_id, uploads[0])
         else:
-            await self.bot.send_media_group(chat_id, [InputMediaDocument(media=file) for file in files])
+            await self.bot.send_document(chat_id, uploads[0])
+
+    async def _size(self, key: str) -> int:
+        size = await self.redis.strlen(key)
+        if not size:  # a stored result is never empty: the key is gone
+            raise LookupError(f"result {key} expired before delivery")
+        return size
 
     async def _blob(self, key: str) -> bytes:
         data = await self.redis.get(key)
         if data is None:
             raise LookupError(f"result {key} expired before delivery")
         return data
+
+
+def _key(image: ResultImage, kind: Upload) -> str:
+    return image.photo_key if kind == "photo" else image.file_key
+
+
+def upload_groups(sizes: list[int], budget: int) -> tuple[list[list[int]], list[int]]:
+    """Split uploads, in order, into requests of at most MAX_ALBUM files and `budget` bytes; also return those over it alone."""
+    groups: list[list[int]] = []
+    total = 0
+    left_out = [index for index, size in enumerate(sizes) if size > budget]
+    for index, size in enumerate(sizes):
+        if size > budget:
+            continue
+        if not groups or total + size > budget or len(groups[-1]) == MAX_ALBUM:
+            groups.append([])
+            total = 0
+        groups[-1].append(index)
+        total += size
+    return groups, left_out
 
 
 async def _keep(lock: Lock) -> None:

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import ClientDecodeError, TelegramEntityTooLarge, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import Response, TelegramMethod
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class RetryMiddleware(BaseRequestMiddleware):
                 if error.retry_after > self.max_wait_s:
                     raise
                 wait = error.retry_after
+            except TelegramEntityTooLarge:
+                raise  # a 413 (aiogram files it under network errors): the same upload would be refused again
             # A 5xx from a proxy in front of Telegram comes as an HTML page: aiogram raises ClientDecodeError.
             except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
                 wait = self.backoff_s * 2 ** (attempt - 1)

@@ -93,19 +93,22 @@ class Studio:
             return None
         return spec
 
-    async def forget(self, user_id: int) -> None:
-        """Delete a seller's images, jobs, language and hints; the limits stay.
+    async def forget(self, user_id: int) -> dict[str, JobSpec]:
+        """Delete a seller's images, jobs, language and hints (the limits stay); return the jobs taken off the queue, by id.
 
-        A running job cannot be taken from its worker: it is marked forgotten, and delivery then
-        deletes its results instead of sending them.
+        A job running, or finished and being delivered, cannot be taken back: every job not delivered
+        yet is marked forgotten, before its results go, and delivery stops at its next part and
+        deletes them. The status messages of the jobs taken off the queue are the caller's to close.
         """
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
-        running = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
-        for job_id in running:
-            await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
+        for job_id in job_ids:
+            if not await self.redis.exists(DELIVERED_KEY + job_id):
+                await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
+        dequeued = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
+        return dequeued
 
     async def gpu_available(self) -> bool:
         """True while a GPU worker is up, so the diffusion tasks can run."""
@@ -159,13 +162,13 @@ def _pressed_keys(job_id: str) -> list[str]:
     return [pressed_key(job_id, action) for action in ONE_SHOT_ACTIONS]
 
 
-def _delete_jobs(redis: Redis, job_ids: list[str]) -> list[str]:
-    """Delete the jobs that no worker holds; return the ids of those running, which their workers finish."""
-    running = []
+def _delete_jobs(redis: Redis, job_ids: list[str]) -> dict[str, JobSpec]:
+    """Delete the jobs that no worker holds (running ones their workers finish); return those whose status was still shown."""
+    dequeued = {}
     for job in Job.fetch_many(job_ids, connection=redis):
-        if job is not None and job.get_status() == JobStatus.STARTED:
-            running.append(job.id)
-        elif job is not None:
-            job.delete(remove_from_queue=True)
-            redis.hdel(ACTIVE_KEY, job.id)
-    return running
+        if job is None or job.get_status() == JobStatus.STARTED:
+            continue
+        job.delete(remove_from_queue=True)
+        if redis.hdel(ACTIVE_KEY, job.id):
+            dequeued[job.id] = JobSpec.from_json(job.args[0])
+    return dequeued

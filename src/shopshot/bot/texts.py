@@ -129,6 +129,13 @@ def duration(seconds: float) -> str:
     return format_timedelta(timedelta(seconds=max(1, round(seconds))), locale=locale, threshold=1.1)
 
 
+def files_left_out(seeds: list[int], limit_mb: int) -> str:
+    """The note on full-resolution files over what Telegram lets a bot send."""
+    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent (seeds: {seeds}). The album above has a smaller copy of each.").format(
+        limit_mb=limit_mb, seeds=", ".join(map(str, seeds))
+    )
+
+
 def done(variants: int, seeds: list[int]) -> str:
     """The line under a finished album."""
     count = ngettext("Here is your image.", "Here are your {count} images.", variants).format(count=variants)

@@ -15,6 +15,8 @@ JPEG_QUALITY = 87
 _MAX_SIDES_SUM = 10_000
 _MAX_RATIO = 20
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Bots upload other files up to 50 MB; past it Telegram's front server refuses the whole request.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def store_photo(state: State, renditions: list[tuple[bytes, int, int]]) -> list[dict]:
@@ -50,8 +52,8 @@ def _decode(data: bytes) -> Image.Image:
     if not data:
         raise bad_request("file must be non-empty")
     if len(data) > MAX_PHOTO_BYTES:
-        # Telegram takes photos up to 10 MB (larger pictures go as documents); the wording is TDLib's.
-        raise bad_request("file is too big for a photo")
+        # Telegram takes photos up to 10 MB (larger pictures go as documents), checked before decoding.
+        raise bad_request(f"file of size {len(data)} bytes is too big for a photo; the maximum size is {MAX_PHOTO_BYTES} bytes")
     image = _open(data)
     width, height = image.size
     if width + height > _MAX_SIDES_SUM or max(width, height) > _MAX_RATIO * min(width, height):

@@ -7,7 +7,7 @@ from shopshot.playground import _format, _media
 from shopshot.playground._markup import inline_markup
 from shopshot.playground._messages import as_api, text_fields
 from shopshot.playground._params import Params
-from shopshot.playground._state import Chat, State, StoredMessage, bad_request
+from shopshot.playground._state import BotApiError, Chat, State, StoredMessage, bad_request
 
 MAX_ALBUM = 10
 # The Bot API documents 2-10 items; Telegram itself sends a lone item as a plain message. The
@@ -110,6 +110,8 @@ async def _photo(state: State, params: Params, reference: str | None, field: str
 
 def _document(state: State, params: Params, reference: str | None, field: str) -> dict:
     upload = params.upload(reference, field)
+    if upload is not None and len(upload.data) > _media.MAX_UPLOAD_BYTES:
+        raise BotApiError(413, "Request Entity Too Large")
     if upload is not None:
         return _media.store_document(state, upload.data, upload.filename, None).as_api()
     return _existing(state, reference, "document").as_api()

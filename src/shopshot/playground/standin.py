@@ -12,6 +12,10 @@ Bot API (Telegram's semantics and error wording; responses `{"ok": true, "result
   editMessageReplyMarkup, deleteMessage, deleteMessages, answerCallbackQuery, setMyCommands,
   getMyCommands, deleteMyCommands, getFile. Others answer 404 "Not Found"; a wrong token 401.
   Private chats only; a chat exists once its user has written to the bot ("chat not found" before).
+  Upload limits as Telegram documents them: a photo up to 10 MB ("Bad Request: file of size N bytes
+  is too big for a photo; ..."), width + height up to 10,000 and sides up to 20:1 ("Bad Request:
+  PHOTO_INVALID_DIMENSIONS"); other files up to 50 MB, and a request up to 50 MB plus 64 KB for its
+  multipart envelope, else 413 "Request Entity Too Large".
 
 Where the stand-in knowingly differs from Telegram:
   - sendMediaGroup with one item fails ("media group must include 2-10 items", the documented
@@ -65,10 +69,11 @@ from aiohttp import web
 from shopshot.config import STAND_IN_TOKEN
 from shopshot.playground import _control, _web
 from shopshot.playground._botapi import STATE, bot_api, download
+from shopshot.playground._media import MAX_UPLOAD_BYTES
 from shopshot.playground._state import State
 
 # Telegram takes uploads up to 50 MB; the margin leaves room for the multipart envelope.
-MAX_REQUEST_BYTES = 50 * 1024 * 1024 + 64 * 1024
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 
 
 class StandIn:

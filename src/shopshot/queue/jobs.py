@@ -16,6 +16,7 @@ from shopshot.errors import InputError, JobFailed, JobTimedOut, OutOfMemory, Sho
 from shopshot.pipeline.backends import Backend
 from shopshot.pipeline.intake import load_image
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
+from shopshot.queue.album import album_photo
 from shopshot.queue.enqueue import DURATIONS_KEY
 from shopshot.queue.events import JobEvent, ResultImage, publish, published
 from shopshot.queue.spec import JobSpec
@@ -90,21 +91,18 @@ def report_progress(job: Job, fraction: float) -> None:
 
 def _store_result(store: BlobStore, item: RenderedImage, owner: int) -> ResultImage:
     return ResultImage(
-        photo_key=store.put(encode(item.image, "JPEG"), owner),
-        file_key=store.put(encode(item.image, "PNG"), owner),
+        photo_key=store.put(album_photo(item.image), owner),
+        file_key=store.put(full_resolution(item.image), owner),
         seed=item.seed,
         width=item.image.width,
         height=item.image.height,
     )
 
 
-def encode(image: Image.Image, fmt: str) -> bytes:
-    """Encode an output image; PNG keeps every pixel, JPEG is for the album preview."""
+def full_resolution(image: Image.Image) -> bytes:
+    """The PNG a seller gets as a file: every pixel kept."""
     buffer = io.BytesIO()
-    if fmt == "PNG":
-        image.save(buffer, "PNG", compress_level=4)
-    else:
-        image.save(buffer, "JPEG", quality=92, subsampling=0)
+    image.save(buffer, "PNG", compress_level=4)
     return buffer.getvalue()
 
 

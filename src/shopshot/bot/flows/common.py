@@ -17,6 +17,7 @@ from shopshot.bot.flows.intake import from_before_the_conversation
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 from shopshot.bot.states import Studio
+from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio as StudioService
 
 
@@ -34,8 +35,9 @@ async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
 
 
-async def cmd_forget(message: Message, state: FSMContext, studio: StudioService) -> None:
-    await studio.forget(message.from_user.id)
+async def cmd_forget(message: Message, state: FSMContext, studio: StudioService, board: StatusBoard) -> None:
+    for job_id, spec in (await studio.forget(message.from_user.id)).items():
+        await board.close(job_id, spec.chat_id, spec.status_message_id, _("❌ Not done."))
     await state.clear()
     await message.answer(_("Done: I deleted your photos, results, choices and language setting."))
 
