@@ -6,6 +6,8 @@ import signal
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from shopshot import logs
 from shopshot.config import Settings
 from shopshot.errors import ShopshotError
@@ -14,7 +16,11 @@ from shopshot.errors import ShopshotError
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _print_settings_errors(error)
+        return 2
     logs.setup(settings)
     # SIGTERM unwinds like Ctrl+C, so embedded Redis and child processes are stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_exit)
@@ -23,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     except ShopshotError as error:  # e.g. ModelsMissing at a worker's start: one line, not a traceback
         print(logs.redact(f"shopshot: {error}", logs.secrets_of(settings)), file=sys.stderr)
         return 1
+
+
+def _print_settings_errors(error: ValidationError) -> None:
+    # One line per bad setting, named as in the environment; never the value, which may be a secret.
+    for problem in error.errors(include_input=False, include_url=False):
+        name = "__".join(str(part) for part in problem["loc"]).upper()
+        print(f"shopshot: {name}: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr)
 
 
 def _raise_exit(signum, frame) -> None:

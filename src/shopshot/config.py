@@ -4,7 +4,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Any well-formed token works against the local stand-in; aiogram checks the shape only.
@@ -47,11 +47,18 @@ class WebhookSettings(BaseModel):
     """Webhook mode, for several bot replicas behind a load balancer; unset url = long polling."""
 
     url: str | None = None        # the public https URL Telegram posts updates to (through the load balancer)
-    secret: SecretStr | None = None  # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -
+    secret: SecretStr | None = None  # required with url; Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -
     host: str = "0.0.0.0"         # where this replica listens for the load balancer
     port: int = 8443
     path: str = "/telegram"
     max_connections: int = 40     # how many requests Telegram may have open to the URL at once (1-100)
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> "WebhookSettings":
+        # Without it anyone who reaches the port can post updates as any user (a forged /forget deletes their data).
+        if self.url and not (self.secret and self.secret.get_secret_value()):
+            raise ValueError("WEBHOOK__SECRET must be set when WEBHOOK__URL is set (every replica the same one)")
+        return self
 
 
 class ObservabilitySettings(BaseModel):

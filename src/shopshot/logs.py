@@ -1,5 +1,6 @@
 """Logging of every process: text or one JSON object per line, user ids hashed, secrets redacted."""
 
+import functools
 import hashlib
 import json
 import logging
@@ -23,12 +24,14 @@ _ID_IN_TEXT = re.compile(r'("?(?:user_id|chat_id)"?\s*[:=]\s*)(-?\d+)')
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The strings no log line may show: the bot token, the Redis password, the webhook secret."""
+    """The strings no log line may show: the bot token and its secret half, the Redis password, the webhook secret."""
     found = [secret.get_secret_value() for secret in (settings.telegram_bot_token, settings.webhook.secret) if secret]
+    if settings.telegram_bot_token:
+        # "<bot id>:<secret>": the id is public, the part after the colon is the credential on its own.
+        found.append(settings.telegram_bot_token.get_secret_value().partition(":")[2])
     if settings.redis_url:
         found.append(unquote(urlsplit(settings.redis_url).password or ""))
-    # A password can also travel percent-encoded inside a URL.
-    return sorted({variant for secret in found if secret for variant in (secret, quote(secret, safe=""))}, key=len, reverse=True)
+    return [secret for secret in found if secret]
 
 
 def hash_id(value: int, salt: str = "") -> str:
@@ -37,22 +40,45 @@ def hash_id(value: int, salt: str = "") -> str:
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats with `inner`, then blanks every secret in the finished line, traceback included."""
+    """Blanks every secret in a record's message and traceback, then has `inner` format it, then blanks the line too."""
 
     def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
         super().__init__()
         self.inner = inner
-        self.secrets = [secret for secret in secrets if secret]
+        self.secrets = tuple(secret for secret in secrets if secret)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(self.inner.format(record), self.secrets)
+        # Before `inner`, not only after: JSON escapes a `"` or `\` in a password, and the escaped form no longer matches.
+        clean = logging.makeLogRecord(record.__dict__)
+        clean.msg, clean.args = redact(record.getMessage(), self.secrets), None
+        if record.exc_info:
+            clean.exc_text = redact(self.inner.formatException(record.exc_info), self.secrets)
+        if record.stack_info:
+            clean.stack_info = redact(record.stack_info, self.secrets)
+        return redact(self.inner.format(clean), self.secrets)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with each secret replaced by ***."""
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
+    """`text` with each secret replaced by ***, also percent-encoded (either case) or split by whitespace."""
+    pattern = _pattern(tuple(secrets))
+    return pattern.sub(REDACTED, text) if pattern else text
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern | None:
+    # Longest first: of two secrets starting at the same place, the longer is blanked whole.
+    spelled = [_spellings(secret) for secret in sorted(set(secrets), key=len, reverse=True) if secret]
+    return re.compile("|".join(spelled)) if spelled else None
+
+
+def _spellings(secret: str) -> str:
+    """A pattern for `secret` as a line may carry it: each character as is or percent-encoded, whitespace between."""
+    return r"\s*".join(_character(char) for char in secret)
+
+
+def _character(char: str) -> str:
+    encoded = quote(char, safe="")
+    return re.escape(char) if encoded == char else f"(?:{re.escape(char)}|(?i:{re.escape(encoded)}))"
 
 
 class JsonFormatter(logging.Formatter):
@@ -75,7 +101,8 @@ class JsonFormatter(logging.Formatter):
         if USER_ID.get() is not None:
             entry["user"] = hash_id(USER_ID.get(), self.salt)
         if record.exc_info:
-            entry["error"] = _ID_IN_TEXT.sub(lambda m: m.group(1) + "…", self.formatException(record.exc_info))
+            trace = record.exc_text or self.formatException(record.exc_info)  # exc_text: the redacted one
+            entry["error"] = _ID_IN_TEXT.sub(lambda m: m.group(1) + "…", trace)
         return json.dumps(entry, ensure_ascii=False)
 
 

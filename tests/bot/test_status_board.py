@@ -11,6 +11,7 @@ from rq.utils import now
 
 from shopshot.bot.app import create_bot, locales_dir
 from shopshot.bot.status_board import StatusBoard
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.studio import StudioBackend
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import WorkerContext
@@ -30,9 +31,9 @@ async def board_and_bot(settings, stand_in, redis, api):
     await bot.session.close()
 
 
-async def _queue(bot, jobs: JobQueue, language: str = "en") -> tuple[str, int]:
+async def _queue(bot, jobs: JobQueue, language: str = "en", backend: str = "studio") -> tuple[str, int]:
     status = await bot.send_message(CHAT, "⏳")
-    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=status.message_id, image_key="k", preset="white", ratio="1:1", variants=1, seed=1, language=language)
+    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=status.message_id, image_key="k", preset="white", ratio="1:1", variants=1, seed=1, language=language, backend=backend)
     return jobs.enqueue(spec), status.message_id
 
 
@@ -68,6 +69,19 @@ async def test_a_job_waiting_with_no_live_worker_says_the_studio_is_offline_unti
     await board.refresh()
     text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
     assert text.startswith("⏳ In the queue: position 1. Starting in about")
+
+
+async def test_before_any_job_has_run_the_wait_is_what_each_queues_backend_states(board_and_bot, api, redis, settings):
+    board, bot, jobs = board_and_bot
+    for queue, backend in ((jobs.queue, StudioBackend()), (jobs.gpu_queue, DiffusionBackend(settings.diffusion))):
+        StudioWorker([queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)).register_birth()
+    studio_ids = [(await _queue(bot, jobs))[1] for _ in range(3)]
+    _, diffusion_id = await _queue(bot, jobs, backend="diffusion")
+    await board.refresh()
+    text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}
+    studio_wait = round(3 * StudioBackend.typical_job_s)  # position 3, one worker
+    assert text[studio_ids[2]] == f"⏳ In the queue: position 3. Starting in about {studio_wait} seconds."
+    assert text[diffusion_id] == f"⏳ In the queue: position 1. Starting in about {round(DiffusionBackend.typical_job_s)} seconds."
 
 
 async def test_status_speaks_the_jobs_language(board_and_bot, api):

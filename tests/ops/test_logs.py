@@ -36,6 +36,38 @@ def test_secrets_are_redacted_from_the_message_and_the_traceback():
     assert "redis://:***@redis:6379/0" in line and "bot***/getUpdates" in line
 
 
+def _text_line(message: str, settings: Settings | None = None) -> str:
+    formatter = logs.RedactingFormatter(logging.Formatter("%(message)s"), logs.secrets_of(settings or _settings()))
+    return formatter.format(_record("%s", message))
+
+
+def test_the_tokens_secret_half_alone_is_redacted():
+    secret_half = TOKEN.partition(":")[2]
+    assert _text_line(f"token part {secret_half} rejected") == "token part *** rejected"
+
+
+def test_percent_encoded_secrets_are_redacted_in_either_case():
+    assert _text_line("redis://:p%40ss%2fword@redis:6379/0") == "redis://:***@redis:6379/0"
+    assert _text_line("GET /bot1234567%3aAAH-unit-test-token/getMe") == "GET /bot***/getMe"
+
+
+def test_a_token_split_by_whitespace_is_redacted():
+    assert _text_line("token 1234567:AAH-unit-\n    test-token, wrapped") == "token ***, wrapped"
+
+
+def test_a_password_json_would_escape_is_redacted_from_json_lines():
+    password = 'pa"ss\\word'
+    settings = _settings(redis_url="redis://:pa%22ss%5Cword@redis:6379/0", observability={"log_format": "json"})
+    formatter = logs.RedactingFormatter(logs.JsonFormatter(), logs.secrets_of(settings))
+    try:
+        raise ConnectionError(f"AUTH {password} failed")
+    except ConnectionError as error:
+        line = formatter.format(_record("login with %s", password, exc_info=(type(error), error, error.__traceback__)))
+    entry = json.loads(line)
+    assert entry["message"] == "login with ***" and "AUTH *** failed" in entry["error"]
+    assert json.dumps(password)[1:-1] not in line  # nor the escaped form, anywhere in the line
+
+
 def test_json_lines_name_the_job_and_hash_the_user(monkeypatch):
     formatter = logs.JsonFormatter(salt="pepper")
     with logs.about("job-1", 555001):

@@ -4,6 +4,9 @@ proxy handle each update once and deliver each album once."""
 import asyncio
 import itertools
 import json
+import os
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -138,6 +141,15 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_handled(replicas):
     assert [call for call in await api.calls("sendMessage") if call["chat_id"] == 650] == []
     status, body = await _post_json(f"{api.base_url}/bot{TOKEN}/getUpdates", {})
     assert (status, body["description"]) == (409, WEBHOOK_CONFLICT)
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path, secret):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WEBHOOK__")}
+    env |= {"WEBHOOK__URL": "https://bot.example.com/telegram"} | ({} if secret is None else {"WEBHOOK__SECRET": secret})
+    done = subprocess.run([sys.executable, "-m", "shopshot", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["shopshot: WEBHOOK: WEBHOOK__SECRET must be set when WEBHOOK__URL is set (every replica the same one)"]
 
 
 async def test_the_stand_in_retries_a_failed_post_and_reports_the_error():

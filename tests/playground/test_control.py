@@ -1,5 +1,9 @@
-"""The control client: acting as users and reading back what the bot did."""
+"""The control client: acting as users and reading back what the bot did; no other site's page may."""
 
+import json
+from urllib.parse import urlsplit
+
+import aiohttp
 import pytest
 from aiogram.types import BufferedInputFile, InaccessibleMessage, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -152,3 +156,21 @@ async def test_reset_forgets_everything(bot, user_api, chat_id):
     assert await bot.get_updates() == []
     await user_api.send_text(chat_id, "again")
     assert (await bot.send_message(chat_id, "fresh")).message_id == 2
+
+
+async def _request(method: str, url: str, headers: dict) -> int:
+    async with aiohttp.ClientSession() as session, session.request(method, url, data=json.dumps({"text": "/forget"}), headers=headers) as response:
+        return response.status
+
+
+async def test_pages_of_other_sites_cannot_drive_or_read_the_stand_in(stand_in, user_api):
+    port, text = urlsplit(stand_in.url).port, f"{stand_in.url}/_control/users/{USER_ID}/text"
+    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}  # DNS rebinding: same-origin to the browser
+    for headers in ({"Content-Type": "text/plain", "Origin": "http://evil.example"}, {"Content-Type": "text/plain", "Origin": "null"},
+                    {"Origin": f"http://localhost:{port}"}, rebound, {"Host": f"evil.example:{port}"}):
+        assert await _request("POST", text, headers) == 403, headers
+    assert await _request("GET", f"{stand_in.url}/_control/users/{USER_ID}/history", rebound) == 403
+    assert await user_api.history(USER_ID) == []
+    for headers in ({}, {"Origin": stand_in.url}, {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"}):
+        assert await _request("POST", text, headers) == 200, headers  # clients, and the chat page on either name
+    assert len(await user_api.history(USER_ID)) == 3

@@ -23,6 +23,7 @@ class FlakyBackend:
     """Raises an unexpected error for the first `failures` runs, then renders with the studio backend."""
 
     name = "flaky"
+    typical_job_s = 1.0
 
     def __init__(self, failures: int) -> None:
         self.failures = failures

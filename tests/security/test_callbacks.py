@@ -1,9 +1,10 @@
-"""Result buttons are bound to their seller: forged ones get nothing and are logged, used ones work once."""
+"""Result buttons are bound to their seller: forged ones get nothing and are logged, used ones work once.
+Forged step buttons get the stale-button answer: no step they did not offer, no forged text shown back."""
 
 import asyncio
 import logging
 
-from shopshot.bot.callbacks import ResultAction, Step
+from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step
 from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
 from shopshot.pipeline.gallery import sample_photo
@@ -11,8 +12,9 @@ from shopshot.playground.scripted import Choices, buttons, newer_than, play_conv
 from tests.conftest import until
 from tests.security.conftest import at_summary, waiting_jobs
 
-OWNER, STRANGER = 701, 702
+OWNER, STRANGER, SELLER = 701, 702, 703
 INACTIVE = "This button is no longer active."
+DETAIL_PROMPT = "Write one short line to add to the scene"
 
 
 async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
@@ -61,3 +63,42 @@ async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replay
     albums = [m for m in await api.messages(OWNER) if m["kind"] == "document"]
     assert len(albums) == 2 and not waiting_jobs(redis)
     figures.add("result buttons pressed twice or replayed, refused", 2)
+
+
+async def _at_options(api, user: int) -> dict:
+    """A seller who sent a photo and picked a backdrop, while no GPU worker is up; returns the options message."""
+    await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0))
+    await api.send_photo(user, sample_photo())
+    gallery = await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    return await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
+
+
+async def test_a_forged_detail_button_opens_no_detail_step_without_the_diffusion_backend(bot, api):
+    options = await _at_options(api, SELLER)
+    detail = Step(action="detail").pack()
+    assert detail not in [button["callback_data"] for button in buttons(options)]
+    await api.forge_callback(SELLER, options["message_id"], detail)
+    assert (await _answer_texts(api, SELLER, INACTIVE, 1))[-1] == INACTIVE
+    await api.press(SELLER, options["message_id"], data=Step(action="continue").pack())  # still choosing options
+    await api.wait_for(SELLER, with_button(Step(action="confirm").pack()))
+    assert not any((message["text"] or "").startswith(DETAIL_PROMPT) for message in await api.messages(SELLER))
+
+
+async def test_forged_choices_are_refused_without_showing_them_back(bot, api):
+    forged = "Free credits at evil.example"
+    await api.send_text(SELLER, "/start")
+    await api.wait_for(SELLER, newer_than(0))
+    await api.send_photo(SELLER, sample_photo())
+    gallery = await api.wait_for(SELLER, with_button(f"{BackdropPicked.__prefix__}:"))
+    await api.forge_callback(SELLER, gallery["message_id"], BackdropPicked(key=forged).pack())
+    await _answer_texts(api, SELLER, INACTIVE, 1)
+    await api.press(SELLER, gallery["message_id"], data=BackdropPicked(key="white").pack())  # the gallery still works
+    options = await api.wait_for(SELLER, with_button(f"{OptionPicked.__prefix__}:"))
+    await api.forge_callback(SELLER, options["message_id"], OptionPicked(name="ratio", value=forged).pack())
+    answers = await _answer_texts(api, SELLER, INACTIVE, 2)
+    await asyncio.sleep(0.5)  # anything the bot still sent would be here by now
+    shown = [message["text"] or message["caption"] or "" for message in await api.messages(SELLER)]
+    assert [answer for answer in answers if answer] == [INACTIVE] * 2
+    assert not any("evil.example" in text for text in shown)

@@ -2,12 +2,13 @@
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
 
 from shopshot.bot import texts
-from shopshot.errors import JobFailed, ShopshotError
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.errors import InvalidOption, JobFailed, ShopshotError
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,13 @@ async def shopshot_error(event: ErrorEvent) -> None:
     error = event.exception
     log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
     await _reply(event.update, texts.describe(type(error), error.params))
+
+
+async def unknown_choice(event: ErrorEvent) -> None:
+    # Only a forged (or long outdated) button names a choice the bot does not have: refuse it like a
+    # stale one, and never show the value, which whoever forged the button wrote, back to the seller.
+    log.info("update %s: a button with an unknown choice", event.update.update_id)
+    await stale_button(event.update.callback_query)
 
 
 async def unexpected_error(event: ErrorEvent) -> None:
@@ -34,6 +42,7 @@ async def _reply(update: Update, text: str) -> None:
 def build_router() -> Router:
     """The errors handlers, on a router of their own."""
     router = Router(name="errors")
+    router.error.register(unknown_choice, ExceptionTypeFilter(InvalidOption), F.update.callback_query)
     router.error.register(shopshot_error, ExceptionTypeFilter(ShopshotError))
     router.error.register(unexpected_error)
     return router

@@ -44,15 +44,17 @@ class StatusBoard:
     async def refresh(self) -> None:
         """Edit the status message of every active job whose text changed."""
         active = await asyncio.to_thread(self.jobs.active)
-        typical = await asyncio.to_thread(self.jobs.typical_job_s)
+        typical: dict[str, float] = {}  # per backend, read once per refresh
         workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
         for job_id, spec in active.items():
             state = await asyncio.to_thread(self.jobs.state, job_id)
             if state.status == "queued" and spec.backend not in workers:
                 workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
             if state.status in ("queued", "started"):
+                if spec.backend not in typical:
+                    typical[spec.backend] = await asyncio.to_thread(self.jobs.typical_job_s, spec.backend)
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
-                    text = texts.status(state, typical, workers.get(spec.backend, 1))
+                    text = texts.status(state, typical[spec.backend], workers.get(spec.backend, 1))
                     await self._show(job_id, spec.chat_id, spec.status_message_id, text)
         self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}

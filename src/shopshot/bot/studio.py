@@ -63,7 +63,7 @@ class Studio:
 
     async def admit(self, user_id: int, backend: str, once: str | None = None) -> Ticket | None:
         """Take a slot for one job within the seller's limits (raises LimitReached); None for a used one-shot button."""
-        job_s = await asyncio.to_thread(self.jobs.typical_job_s)
+        job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
         ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)

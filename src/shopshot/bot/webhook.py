@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 
 def webhook_app(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> web.Application:
     """The aiohttp app that feeds posted updates to the dispatcher; a wrong or missing secret gets 401."""
-    secret = settings.webhook.secret.get_secret_value() if settings.webhook.secret else None
     app = web.Application()
+    # Settings refuse a webhook URL without a secret, so every post is checked.
+    secret = settings.webhook.secret.get_secret_value()
     SimpleRequestHandler(dispatcher, bot, secret_token=secret, settings=settings).register(app, path=settings.webhook.path)
     setup_application(app, dispatcher, bot=bot, settings=settings)
     return app
@@ -29,7 +30,7 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings) ->
         await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
         await bot.set_webhook(
             settings.webhook.url,
-            secret_token=settings.webhook.secret.get_secret_value() if settings.webhook.secret else None,
+            secret_token=settings.webhook.secret.get_secret_value(),
             allowed_updates=dispatcher.resolve_used_update_types(),
             max_connections=settings.webhook.max_connections,
         )

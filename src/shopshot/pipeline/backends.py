@@ -19,6 +19,7 @@ class Backend(Protocol):
 
     name: str
     tasks: frozenset[str]
+    typical_job_s: float  # one job with the default options, for the queue's first ETAs (until jobs have run)
 
     def setup(self) -> None: ...
 

@@ -11,6 +11,8 @@
                                                     files sent at once, one album
 
 The page sends text, photos, single files and button presses through the control API.
+
+Every route of the stand-in answers only this machine's pages and clients (`local_pages_only`).
 """
 
 import asyncio
@@ -18,6 +20,7 @@ import json
 import secrets
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -26,6 +29,7 @@ from shopshot.playground._botapi import STATE
 from shopshot.playground._views import ChatView
 
 KEEP_ALIVE_S = 15.0
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})  # the stand-in listens on 127.0.0.1 only
 PAGE_FILES = {"app.js", "style.css"}
 _USER = "/_playground/users/{user_id:-?\\d+}"
 
@@ -43,6 +47,25 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post(f"{_USER}/documents", send_documents)
     app.router.add_get("/_playground/files/{file_id}", file_view)
     app.on_shutdown.append(_wake_pages)
+
+
+@web.middleware
+async def local_pages_only(request: web.Request, handler) -> web.StreamResponse:
+    """Refuse what a web page elsewhere makes a browser send: 403 for a foreign Host or Origin."""
+    # Host: a site whose name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin to the browser
+    # and reads every answer. Origin: any site may post a text/plain "simple" request without asking.
+    # Clients that are not browsers (the bot, tests) send no Origin.
+    origin = request.headers.get("Origin")
+    if _hostname(request.host) not in LOCAL_HOSTS or (origin is not None and origin != f"{request.scheme}://{request.host}"):
+        raise _control.ControlError(403, "the stand-in answers only pages and clients of this machine")
+    return await handler(request)
+
+
+def _hostname(host: str) -> str | None:
+    try:
+        return urlsplit(f"//{host}").hostname
+    except ValueError:  # not a host at all, e.g. an unclosed "[" of an IPv6 address
+        return None
 
 
 @web.middleware

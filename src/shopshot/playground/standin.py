@@ -60,6 +60,9 @@ malformed request, 404 when the message, button, chat or file does not exist):
                                              only delays them)
     POST /_control/reset                     forget chats, files, updates, faults and logs
 
+Every route answers 403 to a request whose Host is not 127.0.0.1 or localhost (any port), or whose
+Origin, when it has one, is not the stand-in's own: no other site's page can drive it.
+
 Chat page (`make run`): GET / serves a Telegram-like chat with the bot, one simulated user per tab,
 kept live over server-sent events; its routes are listed in _web.py.
 """
@@ -112,7 +115,7 @@ class StandIn:
 
 def build_app(state: State) -> web.Application:
     """The aiohttp application serving the Bot API, the control API and the chat page over one state."""
-    middlewares = [_control.control_errors, _web.announce_changes]
+    middlewares = [_control.control_errors, _web.local_pages_only, _web.announce_changes]
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=middlewares)
     app[STATE] = state
     app.router.add_route("*", "/bot{token}/{method}", bot_api)

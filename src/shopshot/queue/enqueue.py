@@ -18,6 +18,10 @@ ACTIVE_KEY = "shopshot:active"
 # Set by each worker on every beat with a `lease_s` expiry: it lapses with the worker, wherever its clock says.
 ALIVE_KEY = "shopshot:alive:"
 DURATIONS_KEY = "shopshot:durations"
+# Queue name -> what its backend says one job takes, stated by each worker as it starts: the ETAs
+# until jobs have run. With nothing stated (no worker ever started here), UNSTATED_JOB_S.
+STATED_KEY = "shopshot:stated_job_s"
+UNSTATED_JOB_S = 5.0
 # By dotted path, so that the bot never imports the image pipeline.
 RENDER = "shopshot.queue.jobs.render"
 ON_FAILURE = "shopshot.queue.jobs.on_failure"
@@ -108,10 +112,18 @@ class JobQueue:
             elapsed_s=elapsed.total_seconds() if elapsed else 0.0,
         )
 
-    def typical_job_s(self, default: float = 5.0) -> float:
-        """Median duration of recent jobs, for queue ETAs."""
+    def typical_job_s(self, backend: str) -> float:
+        """Median duration of recent jobs, for queue ETAs; before any has run, what the backend's workers state."""
         recent = [float(value) for value in self.redis.lrange(DURATIONS_KEY, 0, -1)]
-        return statistics.median(recent) if recent else default
+        if recent:
+            return statistics.median(recent)
+        stated = self.redis.hget(STATED_KEY, self.queue_for(backend).name)
+        return UNSTATED_JOB_S if stated is None else float(stated)
+
+
+def state_typical_job_s(redis: Redis, queue: Queue, seconds: float) -> None:
+    """Record what a starting worker's backend says one job of its queue takes (see JobQueue.typical_job_s)."""
+    redis.hset(STATED_KEY, queue.name, seconds)
 
 
 def live_workers(redis: Redis, queue: Queue | None = None) -> int:

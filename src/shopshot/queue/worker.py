@@ -26,7 +26,7 @@ from rq.utils import now
 from shopshot import logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend
-from shopshot.queue.enqueue import ALIVE_KEY, JobQueue
+from shopshot.queue.enqueue import ALIVE_KEY, JobQueue, state_typical_job_s
 from shopshot.queue.jobs import CONTEXT, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class StudioWorker(SimpleWorker):
     def register_birth(self, *args, **kwargs) -> None:
         super().register_birth(*args, **kwargs)
         self.beat()
+        for queue in self.queues:
+            state_typical_job_s(self.connection, queue, self.context.backend.typical_job_s)
 
     def register_death(self, *args, **kwargs) -> None:
         super().register_death(*args, **kwargs)

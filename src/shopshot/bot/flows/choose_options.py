@@ -20,7 +20,17 @@ async def show_options(message: Message, state: FSMContext, data: dict) -> None:
 
 def _markup(data: dict) -> InlineKeyboardMarkup:
     backdrop_task = data.get("task", "backdrop") == "backdrop"
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=backdrop_task and data.get("backend") == "diffusion")
+    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data))
+
+
+def offers_detail(data: dict) -> bool:
+    """The optional detail line is for backdrops the diffusion backend makes, and only then on the keyboard."""
+    return data.get("task", "backdrop") == "backdrop" and data.get("backend") == "diffusion"
+
+
+async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
+    """A Detail press the options keyboard offered; a forged one falls through to the stale-button answer."""
+    return offers_detail(await state.get_data())
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
@@ -62,7 +72,7 @@ def build_router() -> Router:
     """The choose options handlers, on a router of their own."""
     router = Router(name="choose_options")
     router.callback_query.register(option_picked, Studio.choosing_options, OptionPicked.filter())
-    router.callback_query.register(detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"))
+    router.callback_query.register(detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"), detail_on_offer)
     router.message.register(detail_written, Studio.writing_detail, F.text & ~F.text.startswith("/"))
     router.callback_query.register(options_done, Studio.choosing_options, Step.filter(F.action == "continue"))
     return router

@@ -30,6 +30,9 @@ class DiffusionBackend:
 
     name = "diffusion"
     tasks = frozenset({"backdrop", "model", "mannequin"})
+    # Not measured yet: two images in fast mode at about 2 s each on an A100, estimated from published
+    # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
+    typical_job_s = 6.0
 
     def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES) -> None:
         self.settings = settings
