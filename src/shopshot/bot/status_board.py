@@ -10,6 +10,7 @@ from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNe
 from aiogram.utils.i18n import I18n
 
 from shopshot.bot import texts
+from shopshot.bot.budget import OverBudget, best_effort
 from shopshot.bot.middlewares import no_retries
 from shopshot.queue.enqueue import JobQueue
 
@@ -21,7 +22,9 @@ class StatusBoard:
     """Polls RQ for active jobs and edits their status messages, at most once per `min_edit_s` each.
 
     Progress edits are best effort: they are never retried or waited for; after a 429 the board leaves
-    that chat alone until Telegram's `retry_after` has passed. The final text (`close`) is retried.
+    that chat alone until Telegram's `retry_after` has passed. They yield to the bot's other calls: when
+    the budget is short an edit is skipped, and the job's newest text goes out on a later refresh, the
+    jobs edited longest ago first. The final text (`close`) is retried and always has its turn.
     """
 
     def __init__(self, bot: Bot, jobs: JobQueue, i18n: I18n, poll_s: float = 1.0, min_edit_s: float = 2.0) -> None:
@@ -46,7 +49,7 @@ class StatusBoard:
         active = await asyncio.to_thread(self.jobs.active)
         typical = await asyncio.to_thread(self.jobs.typical_job_s)
         workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
-        for job_id, spec in active.items():
+        for job_id, spec in sorted(active.items(), key=lambda item: self.shown.get(item[0], ("", 0.0))[1]):
             state = await asyncio.to_thread(self.jobs.state, job_id)
             if state.status == "queued" and spec.backend not in workers:
                 workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
@@ -58,7 +61,7 @@ class StatusBoard:
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 
     async def _show(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
-        last_text, last_time = self.shown.get(job_id, ("", 0.0))
+        last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
         if time.monotonic() < self.quiet_until.get(chat_id, 0.0):
@@ -67,11 +70,14 @@ class StatusBoard:
         # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
         async with self.locks[job_id]:
             if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
-                await self._edit_progress(job_id, chat_id, message_id, text)
+                try:
+                    await self._edit_progress(job_id, chat_id, message_id, text)
+                except OverBudget:
+                    self.shown[job_id] = previous  # not sent: first in line at the next refresh
 
     async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         try:
-            with no_retries():
+            with no_retries(), best_effort():
                 await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S)
         except TelegramRetryAfter as error:
             self.quiet_until[chat_id] = time.monotonic() + error.retry_after
