@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Collection
 
 from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
@@ -36,7 +36,7 @@ class StatusBoard:
         self.shown: dict[str, tuple[str, float]] = {}
         self.closed: set[str] = set()
         self.quiet_until: dict[int, float] = {}  # chat id -> when Telegram's retry_after ends (monotonic)
-        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.locks: dict[str, asyncio.Lock] = {}
 
     async def run(self) -> None:
         """Refresh until cancelled."""
@@ -57,8 +57,19 @@ class StatusBoard:
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
                     text = texts.status(state, typical, workers.get(spec.backend, 1))
                     await self._show(job_id, spec.chat_id, spec.status_message_id, text)
-        self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
+        self._prune(active.keys())
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
+
+    def _prune(self, active: Collection[str]) -> None:
+        # What the board keeps is bounded by the jobs active now. A job gone from `active` when this
+        # refresh began (delivery removes it before closing) is never shown again: its `closed` mark,
+        # its lock and its last text can go, else they would grow by one per job for the process's life.
+        self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
+        self.closed &= set(active)
+        self.locks = {job_id: lock for job_id, lock in self.locks.items() if job_id in active or lock.locked()}
+
+    def _lock(self, job_id: str) -> asyncio.Lock:
+        return self.locks.setdefault(job_id, asyncio.Lock())
 
     async def _show(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
@@ -68,7 +79,7 @@ class StatusBoard:
             return
         self.shown[job_id] = (text, time.monotonic())
         # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
-        async with self.locks[job_id]:
+        async with self._lock(job_id):
             if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
                 try:
                     await self._edit_progress(job_id, chat_id, message_id, text)
@@ -93,7 +104,7 @@ class StatusBoard:
 
     async def close(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         """Write a job's final status; the board leaves that message alone from then on."""
-        async with self.locks[job_id]:
+        async with self._lock(job_id):
             self.closed.add(job_id)
             await self._edit(job_id, chat_id, message_id, text)
         self.locks.pop(job_id, None)
