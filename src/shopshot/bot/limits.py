@@ -109,7 +109,9 @@ class JobLimits:
     async def bind(self, ticket: Ticket, job_id: str) -> None:
         """The ticket's job is queued: it holds the slot until its result has been taken for delivery."""
         key = IN_FLIGHT_KEY + str(ticket.user_id)
-        await self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()}).execute()
+        # Removing the ticket may empty the set, and Redis then deletes it: the ZADD makes a new key, without a TTL.
+        pipe = self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()})
+        await pipe.expire(key, LEDGER_TTL_S).execute()
 
     async def release(self, ticket: Ticket) -> None:
         """Queueing failed: give the slot, the minute's start and a one-shot button back."""

@@ -25,6 +25,7 @@ from shopshot.queue.store import BlobStore
 log = logging.getLogger(__name__)
 
 ONCE_KEY = "shopshot:once:"  # a hash per seller: the one-off hints they have seen
+ONCE_TTL_S = 180 * 24 * 3600  # renewed on each hint; a seller back after half a year sees the hints again
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
 ONE_SHOT_ACTIONS = ("variations", "retry")
@@ -128,7 +129,9 @@ class Studio:
 
     async def first_time(self, user_id: int, topic: str) -> bool:
         """True the first time a seller reaches a one-off hint."""
-        return bool(await self.redis.hsetnx(ONCE_KEY + str(user_id), topic, 1))
+        key = ONCE_KEY + str(user_id)
+        first, _ = await self.redis.pipeline(transaction=True).hsetnx(key, topic, 1).expire(key, ONCE_TTL_S).execute()
+        return bool(first)
 
 
 def new_seed() -> int:
