@@ -127,6 +127,7 @@ class Delivery:
                 return
             if await self.redis.exists(FORGOTTEN_KEY + event.job_id):
                 await self._discard(event)
+                await self.redis.xdel(self.stream, entry_id)  # the event names the seller: it goes with the results
             elif not await self.redis.exists(DELIVERED_KEY + event.job_id):
                 await self._deliver_once(event)
                 metrics.delivered_after(entry_id)

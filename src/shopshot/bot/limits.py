@@ -120,3 +120,11 @@ class JobLimits:
         if ticket.once:
             pipe.delete(ticket.once)
         await pipe.execute()
+
+    async def forget(self, user_id: int, running: list[str]) -> None:
+        """A seller's /forget: drop their jobs from the ledger, but those still running and the tickets about to be bound."""
+        key = IN_FLIGHT_KEY + str(user_id)
+        members = [member.decode() for member in await self.redis.zrange(key, 0, -1)]
+        gone = [member for member in members if not member.startswith(TICKET) and member not in running]
+        if gone:
+            await self.redis.zrem(key, *gone)

@@ -18,7 +18,7 @@ from shopshot.config import Settings
 from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
 from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY
+from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -95,15 +95,18 @@ class Studio:
         return spec
 
     async def forget(self, user_id: int) -> None:
-        """Delete a seller's images, jobs, language and hints; the limits stay.
+        """Delete a seller's images, jobs, their results' events, language and hints; the limits keep the running jobs.
 
         A running job cannot be taken from its worker: it is marked forgotten, and delivery then
-        deletes its results instead of sending them.
+        deletes its results instead of sending them. The minute's starts stay: they expire within
+        the minute, and a /forget must not reset the jobs-a-minute limit.
         """
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
         running = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         for job_id in running:
             await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
+        await self.limits.forget(user_id, running)
+        await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
