@@ -36,6 +36,13 @@ class LimitSettings(BaseModel):
     queue_cap: int = 500          # jobs waiting in a queue, all sellers together
 
 
+class BudgetSettings(BaseModel):
+    """The bot's Bot API calls a second, all replicas together, under Telegram's ~30 per bot (see bot/budget.py)."""
+
+    calls_per_s: int = 25         # at most this many in any one second; below 30, room for the network's jitter
+    reserve: int = 5              # of each second's calls, kept for replies, albums and final texts: edits stop there
+
+
 class AccessSettings(BaseModel):
     """Who may use the bot and who may see its operations."""
 
@@ -97,6 +104,7 @@ class Settings(BaseSettings):
     instance_name: str = Field(default_factory=socket.gethostname)
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
+    budget: BudgetSettings = BudgetSettings()
     access: AccessSettings = AccessSettings()
     webhook: WebhookSettings = WebhookSettings()
     observability: ObservabilitySettings = ObservabilitySettings()

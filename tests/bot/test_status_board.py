@@ -13,7 +13,7 @@ from shopshot.bot.app import create_bot, locales_dir
 from shopshot.bot.status_board import StatusBoard
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.studio import StudioBackend
-from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.worker import StudioWorker
@@ -135,3 +135,16 @@ async def test_a_429_on_a_progress_edit_pauses_that_chat_without_waiting_and_don
     await api.inject_fault("editMessageText", status=429, retry_after=1)
     await board.close(job_id, CHAT, message_id, "✅ Done.")  # the final text waits and is retried
     assert {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id] == "✅ Done."
+
+
+async def test_what_the_board_keeps_is_bounded_by_the_jobs_active_now(board_and_bot, redis):
+    board, bot, jobs = board_and_bot
+    queued = [await _queue(bot, jobs) for _ in range(3)]
+    await board.refresh()
+    for job_id, message_id in queued[:2]:
+        redis.hdel(ACTIVE_KEY, job_id)  # as delivery does, before it closes the status
+        await board.close(job_id, CHAT, message_id, "✅ Done.")
+    redis.hdel(ACTIVE_KEY, queued[2][0])  # delivered by another replica: this board never closes it
+    assert board.closed and board.locks
+    await board.refresh()
+    assert (board.closed, board.locks, board.shown) == (set(), {}, {})

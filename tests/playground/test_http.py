@@ -1,5 +1,6 @@
 """The Bot API at the HTTP level: envelopes, status codes and the encodings Telegram accepts."""
 
+import asyncio
 import json
 
 import aiohttp
@@ -115,3 +116,25 @@ async def test_an_album_of_files_over_50_mb_together_is_too_large(http, chat_id)
     status, body = await call(http, "sendMediaGroup", data=form)
 
     assert (status, body["description"]) == (413, "Request Entity Too Large")
+
+
+async def test_calls_beyond_the_bots_limit_a_second_get_429_with_retry_after(http, user_api, chat_id):
+    await user_api.set_rate_limit(3)
+    answers = await asyncio.gather(*(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(12)))
+    await call(http, "getUpdates")  # long polling is not counted
+    refused = [body for status, body in answers if status == 429]
+    assert refused and all(body["parameters"]["retry_after"] >= 1 for body in refused)
+    assert refused[0]["description"] == f"Too Many Requests: retry after {refused[0]['parameters']['retry_after']}"
+    log = await user_api.calls()
+    accepted = [row["time"] for row in log if row["ok"] and row["method"] == "sendMessage"]
+    # Whatever the machine's pace: no second holds more than 3 accepted calls, and each refusal came
+    # when the second before it already held 3.
+    assert all(sum(start <= t < start + 1 for t in accepted) <= 3 for start in accepted)
+    assert all(sum(row["time"] - 1 < t <= row["time"] for t in accepted) == 3 for row in log if row["error_code"] == 429)
+    assert [row["ok"] for row in log if row["method"] == "getUpdates"] == [True]
+
+
+async def test_the_rate_limit_can_be_lifted(http, user_api, chat_id):
+    await user_api.set_rate_limit(None)
+    answers = await asyncio.gather(*(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(40)))
+    assert {status for status, _ in answers} == {200}

@@ -5,13 +5,13 @@ from rq.job import Job, JobStatus
 from shopshot.bot.callbacks import LanguagePicked, Step
 from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
-from shopshot.bot.limits import IN_FLIGHT_KEY, STARTS_KEY
+from shopshot.bot.limits import STARTS_KEY
 from shopshot.bot.studio import JOBS_OF_KEY
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, play_conversation, with_button
 from shopshot.queue.events import PUBLISHED_KEY, JobEvent
-from shopshot.queue.store import OWNED_KEY
+from shopshot.queue.store import OWNED_KEY, PREFIX
 from tests.conftest import until
 from tests.security.conftest import at_summary, waiting_jobs
 
@@ -22,7 +22,12 @@ def _keys_naming(redis, user: int) -> set[str]:
     return {key.decode() for key in redis.scan_iter(count=1000) if str(user) in key.decode().split(":")}
 
 
-async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, worker, api, redis, tmp_path):
+def _stream_users(redis, settings) -> list[int]:
+    """The seller of each event on the result stream."""
+    return [JobEvent.from_fields(fields).spec.user_id for _, fields in redis.xrange(settings.queue.events_stream)]
+
+
+async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, worker, api, redis, settings, tmp_path):
     await play_conversation(api.base_url, SELLER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
     await api.send_photo(SELLER, sample_photo())  # a second photo, mid-conversation: FSM state and data
     await api.wait_for(SELLER, lambda messages: len([m for m in messages if m["kind"] == "photo" and m["caption"]]) == 2)
@@ -33,6 +38,7 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     others = [key.decode() for key in redis.smembers(OWNED_KEY + str(OTHER))]
     assert len(images) == 4 and len(jobs) == 1 and len(others) == 1  # two photos, the album's JPEG and PNG
     assert redis.exists(PUBLISHED_KEY + jobs[0]) and redis.exists(DELIVERED_KEY + jobs[0])
+    assert _stream_users(redis, settings) == [SELLER]
     await api.send_text(SELLER, "/language")
     menu = await api.wait_for(SELLER, with_button("lg:"))
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="en").pack())
@@ -46,8 +52,9 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     assert reply["text"] == "Done: I deleted your photos, results, choices and language setting."
     per_job = [prefix + job_id for job_id in jobs for prefix in ("rq:job:", PUBLISHED_KEY, DELIVERED_KEY)]
     assert not any(redis.exists(key) for key in images + per_job)
-    # What stays: the limits' ledger, which expires by itself and must outlive a /forget to mean anything.
-    assert _keys_naming(redis, SELLER) <= {IN_FLIGHT_KEY + str(SELLER), STARTS_KEY + str(SELLER)}
+    assert _stream_users(redis, settings) == []  # the result's event, which named the seller, is gone too
+    # What stays: the minute's starts, which expire within the minute and must outlive a /forget to mean anything.
+    assert _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER)}
     assert all(redis.exists(key) for key in others) and _keys_naming(redis, OTHER)
 
 
@@ -77,10 +84,9 @@ async def test_a_job_running_at_forget_is_finished_but_its_results_are_deleted_n
     assert _sent_files(messages) == _sent_files(before)  # no album, no file
     assert len(messages) == count + 1  # the /forget reply, and after it nothing new: the status was edited
     assert "❌ Not done." in [m["text"] for m in messages]  # the status message, closed
-    [event] = [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)]
-    assert event.kind == "done" and event.images
-    assert not any(redis.exists(image.photo_key) or redis.exists(image.file_key) for image in event.images)
-    assert not redis.sismember(OWNED_KEY + str(SELLER), event.images[0].photo_key)
+    assert Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED and redis.exists(PUBLISHED_KEY + job_id)
+    assert _stream_users(redis, settings) == []  # its event named the seller: it went with the results
+    assert list(redis.scan_iter(match=PREFIX + "*")) == [] and not redis.exists(OWNED_KEY + str(SELLER))
 
 
 def _text_of(message_id: int, text: str):

@@ -20,6 +20,7 @@ from redis.asyncio import Redis as AsyncRedis
 from shopshot import logs, metrics
 from shopshot.bot import errors
 from shopshot.bot.access import AccessMiddleware
+from shopshot.bot.budget import BudgetMiddleware, TelegramBudget
 from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import backdrop_gallery, model_gallery
@@ -126,6 +127,8 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     """Serve updates until stopped: from a webhook when `webhook.url` is set, else by long polling."""
     bot = create_bot(settings, api_url)
     dispatcher = create_dispatcher(settings, redis_url)
+    # Innermost, after the retries: every attempt that reaches Telegram counts against the budget.
+    bot.session.middleware(BudgetMiddleware(TelegramBudget(dispatcher["redis"], settings.budget)))
     log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
     beat = metrics.LoopBeat()
     server = metrics.serve_bot(dispatcher["sync_redis"], settings, beat)

@@ -144,6 +144,7 @@ class Delivery:
                     await self._deliver_once(event)
                 except Forgotten:
                     await self._discard(event)
+                    await self.redis.xdel(self.stream, entry_id)  # the event names the seller: it goes with the results
                 else:
                     metrics.delivered_after(entry_id)
                     await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)

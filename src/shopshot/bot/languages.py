@@ -9,6 +9,8 @@ from babel import Locale, UnknownLocaleError
 from redis.asyncio import Redis
 
 LANGUAGE_KEY = "shopshot:language:"
+# Renewed on every update of the seller's: only a seller away this long falls back to Telegram's language.
+LANGUAGE_TTL_S = 180 * 24 * 3600
 
 
 def negotiate(language_code: str | None, available: Collection[str], default: str = "en") -> str:
@@ -61,12 +63,12 @@ class SellerI18nMiddleware(I18nMiddleware):
         user = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale
-        chosen = await self.redis.get(LANGUAGE_KEY + str(user.id))
+        chosen = await self.redis.getex(LANGUAGE_KEY + str(user.id), ex=LANGUAGE_TTL_S)
         if chosen and chosen.decode() in self.i18n.available_locales:
             return chosen.decode()
         return negotiate(user.language_code, self.i18n.available_locales, self.i18n.default_locale)
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         """Remember a seller's choice; it outlives conversations and restarts."""
-        await self.redis.set(LANGUAGE_KEY + str(user_id), locale)
+        await self.redis.set(LANGUAGE_KEY + str(user_id), locale, ex=LANGUAGE_TTL_S)
         self.i18n.current_locale = locale

@@ -109,7 +109,9 @@ class JobLimits:
     async def bind(self, ticket: Ticket, job_id: str) -> None:
         """The ticket's job is queued: it holds the slot until its result has been taken for delivery."""
         key = IN_FLIGHT_KEY + str(ticket.user_id)
-        await self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()}).execute()
+        # Removing the ticket may empty the set, and Redis then deletes it: the ZADD makes a new key, without a TTL.
+        pipe = self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()})
+        await pipe.expire(key, LEDGER_TTL_S).execute()
 
     async def release(self, ticket: Ticket) -> None:
         """Queueing failed: give the slot, the minute's start and a one-shot button back."""
@@ -118,3 +120,11 @@ class JobLimits:
         if ticket.once:
             pipe.delete(ticket.once)
         await pipe.execute()
+
+    async def forget(self, user_id: int, running: list[str]) -> None:
+        """A seller's /forget: drop their jobs from the ledger, but those still running and the tickets about to be bound."""
+        key = IN_FLIGHT_KEY + str(user_id)
+        members = [member.decode() for member in await self.redis.zrange(key, 0, -1)]
+        gone = [member for member in members if not member.startswith(TICKET) and member not in running]
+        if gone:
+            await self.redis.zrem(key, *gone)

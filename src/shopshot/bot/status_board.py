@@ -3,13 +3,14 @@
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Collection
 
 from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.utils.i18n import I18n
 
 from shopshot.bot import texts
+from shopshot.bot.budget import OverBudget, best_effort
 from shopshot.bot.middlewares import no_retries
 from shopshot.queue.enqueue import JobQueue
 
@@ -21,7 +22,9 @@ class StatusBoard:
     """Polls RQ for active jobs and edits their status messages, at most once per `min_edit_s` each.
 
     Progress edits are best effort: they are never retried or waited for; after a 429 the board leaves
-    that chat alone until Telegram's `retry_after` has passed. The final text (`close`) is retried.
+    that chat alone until Telegram's `retry_after` has passed. They yield to the bot's other calls: when
+    the budget is short an edit is skipped, and the job's newest text goes out on a later refresh, the
+    jobs edited longest ago first. The final text (`close`) is retried and always has its turn.
     """
 
     def __init__(self, bot: Bot, jobs: JobQueue, i18n: I18n, poll_s: float = 1.0, min_edit_s: float = 2.0) -> None:
@@ -33,7 +36,7 @@ class StatusBoard:
         self.shown: dict[str, tuple[str, float]] = {}
         self.closed: set[str] = set()
         self.quiet_until: dict[int, float] = {}  # chat id -> when Telegram's retry_after ends (monotonic)
-        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.locks: dict[str, asyncio.Lock] = {}
 
     async def run(self) -> None:
         """Refresh until cancelled."""
@@ -46,7 +49,7 @@ class StatusBoard:
         active = await asyncio.to_thread(self.jobs.active)
         typical: dict[str, float] = {}  # per backend, read once per refresh
         workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
-        for job_id, spec in active.items():
+        for job_id, spec in sorted(active.items(), key=lambda item: self.shown.get(item[0], ("", 0.0))[1]):
             state = await asyncio.to_thread(self.jobs.state, job_id)
             if state.status == "queued" and spec.backend not in workers:
                 workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
@@ -56,24 +59,38 @@ class StatusBoard:
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
                     text = texts.status(state, typical[spec.backend], workers.get(spec.backend, 1))
                     await self._show(job_id, spec.chat_id, spec.status_message_id, text)
-        self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
+        self._prune(active.keys())
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 
+    def _prune(self, active: Collection[str]) -> None:
+        # What the board keeps is bounded by the jobs active now. A job gone from `active` when this
+        # refresh began (delivery removes it before closing) is never shown again: its `closed` mark,
+        # its lock and its last text can go, else they would grow by one per job for the process's life.
+        self.shown = {job_id: shown for job_id, shown in self.shown.items() if job_id in active}
+        self.closed &= set(active)
+        self.locks = {job_id: lock for job_id, lock in self.locks.items() if job_id in active or lock.locked()}
+
+    def _lock(self, job_id: str) -> asyncio.Lock:
+        return self.locks.setdefault(job_id, asyncio.Lock())
+
     async def _show(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
-        last_text, last_time = self.shown.get(job_id, ("", 0.0))
+        last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
         if time.monotonic() < self.quiet_until.get(chat_id, 0.0):
             return
         self.shown[job_id] = (text, time.monotonic())
         # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
-        async with self.locks[job_id]:
+        async with self._lock(job_id):
             if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
-                await self._edit_progress(job_id, chat_id, message_id, text)
+                try:
+                    await self._edit_progress(job_id, chat_id, message_id, text)
+                except OverBudget:
+                    self.shown[job_id] = previous  # not sent: first in line at the next refresh
 
     async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         try:
-            with no_retries():
+            with no_retries(), best_effort():
                 await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S)
         except TelegramRetryAfter as error:
             self.quiet_until[chat_id] = time.monotonic() + error.retry_after
@@ -89,7 +106,7 @@ class StatusBoard:
 
     async def close(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
         """Write a job's final status; the board leaves that message alone from then on."""
-        async with self.locks[job_id]:
+        async with self._lock(job_id):
             self.closed.add(job_id)
             await self._edit(job_id, chat_id, message_id, text)
         self.locks.pop(job_id, None)

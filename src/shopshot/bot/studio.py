@@ -18,13 +18,14 @@ from shopshot.config import Settings
 from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
 from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY
+from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
 
 ONCE_KEY = "shopshot:once:"  # a hash per seller: the one-off hints they have seen
+ONCE_TTL_S = 180 * 24 * 3600  # renewed on each hint; a seller back after half a year sees the hints again
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
 ONE_SHOT_ACTIONS = ("variations", "retry")
@@ -94,17 +95,21 @@ class Studio:
         return spec
 
     async def forget(self, user_id: int) -> dict[str, JobSpec]:
-        """Delete a seller's images, jobs, language and hints (the limits stay); return the jobs taken off the queue, by id.
+        """Delete a seller's images, jobs, their results' events, language and hints; return the jobs taken off the queue, by id.
 
         A job running, or finished and being delivered, cannot be taken back: every job not delivered
         yet is marked forgotten, before its results go, and delivery stops at its next part and
-        deletes them. The status messages of the jobs taken off the queue are the caller's to close.
+        deletes them. The limits keep the jobs not taken off the queue, and the minute's starts stay:
+        they expire within the minute, and a /forget must not reset the jobs-a-minute limit. The status
+        messages of the jobs taken off the queue are the caller's to close.
         """
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
-        for job_id in job_ids:
-            if not await self.redis.exists(DELIVERED_KEY + job_id):
-                await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
+        undelivered = [job_id for job_id in job_ids if not await self.redis.exists(DELIVERED_KEY + job_id)]
+        for job_id in undelivered:
+            await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
         dequeued = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
+        await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
@@ -131,7 +136,9 @@ class Studio:
 
     async def first_time(self, user_id: int, topic: str) -> bool:
         """True the first time a seller reaches a one-off hint."""
-        return bool(await self.redis.hsetnx(ONCE_KEY + str(user_id), topic, 1))
+        key = ONCE_KEY + str(user_id)
+        first, _ = await self.redis.pipeline(transaction=True).hsetnx(key, topic, 1).expire(key, ONCE_TTL_S).execute()
+        return bool(first)
 
 
 def new_seed() -> int:

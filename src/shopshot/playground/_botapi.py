@@ -16,6 +16,8 @@ from shopshot.playground._state import BotApiError, CallRecord, State, bad_reque
 from shopshot.playground._updates import delete_webhook, get_updates, get_webhook_info, set_webhook
 
 STATE = web.AppKey("state", State)
+# Long polling sends nothing, and Telegram does not count it against a bot's calls a second.
+UNLIMITED = frozenset({"getupdates"})
 MAX_DOWNLOAD = 20 * 1024 * 1024
 CLIENT_CLOSED = 499
 _CHAT_ACTIONS = {
@@ -35,6 +37,8 @@ async def bot_api(request: web.Request) -> web.Response:
     try:
         if request.match_info["token"] != state.token:
             raise BotApiError(401, "Unauthorized")
+        # Before reading the body, which awaits: calls are counted in the order, and at the time, they arrived.
+        _within_rate_limit(state, method, received)
         params = await read_params(request)
         await _injected_fault(state, method)
         result = await _handler(method)(state, params)
@@ -65,6 +69,14 @@ def _handler(method: str) -> Handler:
     if handler is None:
         raise BotApiError(404, "Not Found")
     return handler
+
+
+def _within_rate_limit(state: State, method: str, received: float) -> None:
+    if method.lower() in UNLIMITED:
+        return
+    retry_after = state.rate_limit.admit(received)
+    if retry_after is not None:
+        raise BotApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
 
 async def _injected_fault(state: State, method: str) -> None:

@@ -164,6 +164,16 @@ async def inject_fault(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def set_rate_limit(request: web.Request) -> web.Response:
+    """Change the bot's calls a second beyond which Bot API calls get 429."""
+    body = await _json(request)
+    limit = body.get("calls_per_s")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ControlError(400, "calls_per_s must be a positive integer or null")
+    request.app[STATE].rate_limit.calls_per_s = limit
+    return web.json_response({"ok": True})
+
+
 async def reset(request: web.Request) -> web.Response:
     """Forget chats, files, updates, faults and logs."""
     request.app[STATE].reset()

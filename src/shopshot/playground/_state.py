@@ -2,8 +2,10 @@
 
 import asyncio
 import itertools
+import math
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +121,23 @@ class Fault:
 
 
 @dataclass
+class RateLimit:
+    """Telegram's global limit on a bot: at most `calls_per_s` calls in any one second (None: no limit)."""
+
+    calls_per_s: int | None = 30
+    accepted: deque[float] = field(default_factory=deque)  # arrival times (monotonic) of the last second's calls
+
+    def admit(self, now: float) -> int | None:
+        """Count a call arriving now; None when it is within the limit, else Telegram's `retry_after` in seconds."""
+        while self.accepted and self.accepted[0] <= now - 1.0:
+            self.accepted.popleft()
+        if self.calls_per_s is not None and len(self.accepted) >= self.calls_per_s:
+            return max(1, math.ceil(self.accepted[0] + 1.0 - now))
+        self.accepted.append(now)
+        return None
+
+
+@dataclass
 class CallRecord:
     method: str
     time: float
@@ -162,6 +181,7 @@ class State:
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     calls: list[CallRecord] = field(default_factory=list)
     commands: dict[str, list[dict]] = field(default_factory=dict)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
     # Update ids and file numbers keep counting across resets so a running bot's offset stays valid.
     update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     file_numbers: itertools.count = field(default_factory=lambda: itertools.count(0))

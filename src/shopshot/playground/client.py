@@ -130,6 +130,10 @@ class StandInClient:
                    "delay_s": delay_s, "description": description}
         await self._post("faults", json=payload)
 
+    async def set_rate_limit(self, calls_per_s: int | None) -> None:
+        """Answer Bot API calls beyond `calls_per_s` in any second with 429 (None: no limit; 30 at start)."""
+        await self._post("rate_limit", json={"calls_per_s": calls_per_s})
+
     async def reset(self) -> None:
         """Forget chats, files, faults and logs."""
         await self._post("reset")

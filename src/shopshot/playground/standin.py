@@ -16,6 +16,8 @@ Bot API (Telegram's semantics and error wording; responses `{"ok": true, "result
   is too big for a photo; ..."), width + height up to 10,000 and sides up to 20:1 ("Bad Request:
   PHOTO_INVALID_DIMENSIONS"); other files up to 50 MB, and a request up to 50 MB plus 64 KB for its
   multipart envelope, else 413 "Request Entity Too Large".
+  Telegram's global limit: beyond 30 calls in any one second (getUpdates aside) a call gets 429
+  "Too Many Requests: retry after N" with `parameters.retry_after`; /_control/rate_limit changes it.
 
 Where the stand-in knowingly differs from Telegram:
   - sendMediaGroup with one item fails ("media group must include 2-10 items", the documented
@@ -58,6 +60,8 @@ malformed request, 404 when the message, button, chat or file does not exist):
                                              description?}: the next `count` calls of `method` wait
                                              delay_s, then fail with `status` (a status below 400
                                              only delays them)
+    POST /_control/rate_limit                JSON {calls_per_s}: Bot API calls a second beyond which
+                                             calls get 429 (null: no limit; 30 at start)
     POST /_control/reset                     forget chats, files, updates, faults and logs
 
 Every route answers 403 to a request whose Host is not 127.0.0.1 or localhost (any port), or whose
@@ -141,5 +145,6 @@ def _control_routes() -> list[web.RouteDef]:
         web.get("/_control/files/{file_id}", _control.file_bytes),
         web.get("/_control/calls", _control.calls),
         web.post("/_control/faults", _control.inject_fault),
+        web.post("/_control/rate_limit", _control.set_rate_limit),
         web.post("/_control/reset", _control.reset),
     ]

@@ -45,21 +45,34 @@ class JobEvent:
         return cls(**body)
 
 
-# Mark the job published and append its event only if it was not published before, atomically: a job
-# re-run after its worker died past publishing, or failed by a sweep after it published, adds nothing.
+# Append a job's event only if it was not published before, and mark it published with the entry's id,
+# atomically: a job re-run after its worker died past publishing, or failed by a sweep after it
+# published, adds nothing; the id is what `withdraw` deletes the entry by.
 PUBLISH_ONCE = """
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[4])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return false
 end
-return false
+local entry_id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[3])
+redis.call('SET', KEYS[2], entry_id, 'EX', ARGV[1])
+return entry_id
 """
 
 
 def publish(redis: Redis, stream: str, event: JobEvent, maxlen: int = 10_000) -> str | None:
     """Append a job's one final event to the stream; return its entry id, or None if the job had published already."""
     keys = [stream, PUBLISHED_KEY + event.job_id]
-    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, event.kind, PUBLISHED_TTL_S, maxlen, event.to_fields()["event"])
+    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, maxlen, event.to_fields()["event"])
     return entry_id.decode() if entry_id else None
+
+
+def withdraw(redis: Redis, stream: str, job_ids: list[str]) -> int:
+    """Delete the stream entries of these jobs' events (a seller's /forget); return how many were there."""
+    if not job_ids:
+        return 0
+    marks = redis.mget([PUBLISHED_KEY + job_id for job_id in job_ids])
+    # Marks set before they held the entry id hold the event's kind ("done"): nothing to delete by.
+    entry_ids = [mark for mark in marks if mark and b"-" in mark]
+    return redis.xdel(stream, *entry_ids) if entry_ids else 0
 
 
 def published(redis: Redis, job_id: str) -> bool:
