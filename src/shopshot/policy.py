@@ -72,8 +72,11 @@ def word_lists() -> tuple[WordList, ...]:
     """The packaged lists, merged into one per way of treating accents."""
     tables = tomllib.loads(resources.files(__package__).joinpath("policy_words.toml").read_text(encoding="utf-8"))
     by_accents: dict[bool, list[dict]] = {True: [], False: []}
-    for table in tables.values():
-        by_accents[table.get("accents", "strip") == "strip"].append(table)
+    for language, table in tables.items():
+        accents = table.get("accents", "strip")
+        if accents not in ("strip", "keep"):
+            raise ValueError(f"policy_words.toml [{language}]: accents is 'strip' or 'keep', not {accents!r}")
+        by_accents[accents == "strip"].append(table)
     return tuple(_compiled(strip, group) for strip, group in by_accents.items() if group)
 
 

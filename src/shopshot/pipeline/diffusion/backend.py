@@ -4,7 +4,8 @@ This module imports no torch: the bot can import it; `setup()` loads torch, diff
 
 GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
 `bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
-0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together.
+0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together, the
+safety classifier (ViT-Base, 86 M parameters) ≈ 0.17 GB.
 Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB with the ControlNet
 (≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
