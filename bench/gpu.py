@@ -28,6 +28,7 @@ from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype
 from shopshot.pipeline.diffusion.modes import MODES, Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
+from shopshot.pipeline.diffusion.safety import SafetyChecker
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.studio import RenderRequest
 from shopshot.pipeline.synthetic import synthetic_person
@@ -59,12 +60,14 @@ def build_models(tiny: bool, settings: DiffusionSettings) -> Models:
         controlnet = arch.controlnet(scale).to(dtype=dtype)
         depth = arch.depth_model(scale).to(dtype=dtype)
         clothes = arch.clothes_parser(scale)
+        # Leaning to "normal", so the random classifier lets the bench's images through as a real one would.
+        safety = arch.safety_classifier(scale, unsafe_bias=-10.0).to(dtype=dtype)
     from diffusers import StableDiffusionXLControlNetInpaintPipeline
 
     controlled = StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
     native, align = inpaint.unet.config.sample_size * inpaint.vae_scale_factor, inpaint.vae_scale_factor * 8
     models = Models(inpaint, controlled, DepthEstimator(depth), ClothesParser(clothes), native, align, device,
-                    settings.cpu_offload)
+                    settings.cpu_offload, SafetyChecker(safety, arch.safety_processor(scale)))
     return place(models, settings)
 
 

@@ -23,3 +23,4 @@ def test_wheel_contains_a_compiled_catalog_for_every_language(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     compiled = {name.split("/")[2] for name in names if name.endswith(f"/LC_MESSAGES/{DOMAIN}.mo")}
     assert compiled == set(LANGUAGES)
+    assert "shopshot/policy_words.toml" in names  # the content policy's word lists are read from the package

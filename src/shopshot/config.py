@@ -88,6 +88,14 @@ class DiffusionSettings(BaseModel):
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
 
 
+class PolicySettings(BaseModel):
+    """What sellers may ask for and what the studio may deliver."""
+
+    check_details: bool = True  # refuse detail lines asking for nudity or sex (the word lists in policy_words.toml)
+    check_outputs: bool = True  # run the safety classifier on every diffusion image; a flagged one fails its job
+    unsafe_threshold: float = Field(default=0.5, gt=0, le=1)  # the classifier's "nsfw" probability that withholds an image
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_nested_delimiter="__", extra="ignore")
 
@@ -109,6 +117,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = WebhookSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     diffusion: DiffusionSettings = DiffusionSettings()
+    policy: PolicySettings = PolicySettings()
 
     @property
     def uses_stand_in(self) -> bool:

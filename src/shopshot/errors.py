@@ -13,6 +13,7 @@ ShopshotError
  │    ├── InvalidOption        an unknown preset, ratio or variant count
  │    ├── DetailTooLong        a free-text addition over its length limit
  │    ├── DetailNotPlain       a free-text addition with control or invisible formatting characters
+ │    ├── DetailRefused        a free-text addition asking for nudity or sex (the content policy)
  │    ├── StickerNotPhoto      a sticker
  │    └── AudioNotPhoto        a voice message or an audio file
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
@@ -26,6 +27,7 @@ ShopshotError
  │    └── QueueFull            the queue holds the most jobs it may, all sellers together
  ├── NotAllowed            a private deployment, and this user is not on its allow-list
  ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
+ ├── UnsafeOutput          the safety check flagged a generated image, so none is delivered (not retried)
  └── OutOfMemory           the worker ran out of memory on every attempt (CUDA or host)
 
 `message` is an English source string marked with `N_` and translated by the one place that
@@ -108,6 +110,10 @@ class DetailNotPlain(InputError):
     message = N_("Please write the detail as plain words, without control or invisible formatting characters.")
 
 
+class DetailRefused(InputError):
+    message = N_("I can't use that detail: nudity and sexual content aren't allowed. Please describe the scene around your product instead.")
+
+
 class LimitReached(ShopshotError):
     message = N_("Please wait a moment before starting another job.")
 
@@ -150,3 +156,7 @@ class JobTimedOut(ShopshotError):
 
 class OutOfMemory(ShopshotError):
     message = N_("The studio ran out of memory making your images. Please try again with fewer images.")
+
+
+class UnsafeOutput(ShopshotError):
+    message = N_("The safety check flagged an image as possibly explicit, so I didn't send any. Please try again with another backdrop or detail.")

@@ -11,7 +11,7 @@ from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, load_registry
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, load_registry
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.synthetic import synthetic_person
 from tests.diffusion.hub_stub import commit_of
@@ -19,6 +19,15 @@ from tests.diffusion.hub_stub import commit_of
 STEPS = 2
 TEST_MODES = {"fast": Mode("fast", steps=STEPS, guidance_scale=5.0), "quality": Mode("quality", steps=STEPS + 1, guidance_scale=6.0)}
 LABEL = {name: index for index, name in enumerate(arch.CLOTHES_LABELS)}
+# The tiny safety classifier's head leans this far to "normal" (negative) or "nsfw" (positive): random
+# weights alone would score the tests' images anywhere around 0.5.
+SAFE_BIAS, UNSAFE_BIAS = -8.0, 8.0
+
+
+def save_safety(folder: Path, unsafe_bias: float | None) -> None:
+    """A tiny safety classifier and its image processor, saved as the registry's repository holds them."""
+    arch.safety_classifier(arch.TINY, unsafe_bias).save_pretrained(folder)
+    arch.safety_processor(arch.TINY).save_pretrained(folder)
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +42,7 @@ def repos(tmp_path_factory) -> dict[str, Path]:
         CONTROLNET: lambda folder: arch.controlnet(arch.TINY).save_pretrained(folder, variant="fp16"),
         DEPTH: lambda folder: arch.depth_model(arch.TINY).save_pretrained(folder),
         CLOTHES: lambda folder: arch.clothes_parser(arch.TINY).save_pretrained(folder),
+        SAFETY: lambda folder: save_safety(folder, SAFE_BIAS),
     }
     folders = {}
     for key, build in builds.items():

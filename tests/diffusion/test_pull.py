@@ -20,6 +20,7 @@ UNUSED = {
     "diffusers/controlnet-depth-sdxl-1.0": ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.bin"],
     "depth-anything/Depth-Anything-V2-Small-hf": ["README.md", "preprocessor_config.json"],
     "mattmdjaga/segformer_b2_clothes": ["onnx/model.onnx", "preprocessor_config.json"],
+    "Falconsai/nsfw_image_detection": ["README.md", "onnx/model.onnx", "training_args.bin"],
 }
 
 
@@ -48,8 +49,12 @@ async def test_pull_downloads_the_default_set_into_the_cache(hub, tmp_path, prod
     assert lines[0] == f"pulling {specs[0].key}: {specs[0].repo_id} @ main (licence {specs[0].licence})"
     assert lines[1].startswith(f"  {specs[0].key} ready in ")
     pulled = {path.name for path in (tmp_path / "cache").rglob("*") if path.is_file()}
-    assert not pulled & {"README.md", "diffusion_pytorch_model.fp16.bin", "model.onnx", "preprocessor_config.json"}
+    for repo_id, unused in UNUSED.items():
+        snapshot = next((tmp_path / "cache" / ("models--" + repo_id.replace("/", "--")) / "snapshots").iterdir())
+        assert not [name for name in unused if (snapshot / name).exists()], repo_id
     assert "diffusion_pytorch_model.fp16.safetensors" in pulled and "diffusion_pytorch_model.safetensors" not in pulled
+    safety = next((tmp_path / "cache").glob("models--Falconsai--nsfw_image_detection/snapshots/*"))
+    assert {path.name for path in safety.iterdir()} == {"config.json", "preprocessor_config.json", "model.safetensors"}
     assert any(request.startswith("GET /api/models/") for request in stub.requests)
     backend = DiffusionBackend(settings.diffusion, modes=TEST_MODES)
     await asyncio.to_thread(backend.setup)  # the pulled cache is what the loader reads

@@ -33,7 +33,9 @@ def _studio(settings: Settings | None) -> Backend:
 def _diffusion(settings: Settings | None) -> Backend:
     from shopshot.pipeline.diffusion.backend import DiffusionBackend
 
-    return DiffusionBackend(settings.diffusion if settings is not None else DiffusionSettings())
+    if settings is None:
+        return DiffusionBackend(DiffusionSettings())
+    return DiffusionBackend(settings.diffusion, policy=settings.policy)
 
 
 _BACKENDS: dict[str, Callable[[Settings | None], Backend]] = {"studio": _studio, "diffusion": _diffusion}

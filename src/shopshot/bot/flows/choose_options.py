@@ -7,8 +7,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
 from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
+from shopshot.policy import check_detail_content
 
 
 
@@ -48,8 +50,10 @@ async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def detail_written(message: Message, state: FSMContext) -> None:
-    data = await state.update_data(prompt_extra=check_detail(message.text))
+async def detail_written(message: Message, state: FSMContext, studio: StudioService) -> None:
+    detail = check_detail(message.text)
+    check_detail_content(detail, studio.settings.policy)
+    data = await state.update_data(prompt_extra=detail)
     await show_options(message, state, data)
 
 

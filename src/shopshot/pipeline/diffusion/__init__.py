@@ -1,8 +1,8 @@
 """Diffusion backends: SDXL inpainting with a depth ControlNet, the product's pixels kept exactly.
 
 Modules by concern: `registry` (models.toml: checkpoints, licences), `pull` (download them),
-`loading` (from the local cache, once), `perception` (clothes parsing, depth), `masks`, `prompts`,
-`modes`, `generation` (one denoising run), `backdrop` and `fashion` (the tasks' recipes), `backend`
-(the worker contract), `architectures` (model configs and random-weight builds for tests and the
-benchmark). Only `loading`, `perception`, `generation` and `architectures` import torch.
+`loading` (from the local cache, once), `perception` (clothes parsing, depth), `safety` (the output
+check), `masks`, `prompts`, `modes`, `generation` (one denoising run), `backdrop` and `fashion` (the
+tasks' recipes), `backend` (the worker contract), `architectures` (model configs and random-weight
+builds for tests and the benchmark). Only `loading`, `perception`, `safety`, `generation` and `architectures` import torch.
 """

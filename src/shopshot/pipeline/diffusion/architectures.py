@@ -12,11 +12,13 @@ from diffusers import AutoencoderKL, ControlNetModel, EulerDiscreteScheduler, St
 from diffusers import UNet2DConditionModel
 from transformers import (CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer,
                           DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, SegformerConfig,
-                          SegformerForSemanticSegmentation)
+                          SegformerForSemanticSegmentation, ViTConfig, ViTForImageClassification, ViTImageProcessorPil)
 
 # mattmdjaga/segformer_b2_clothes's id2label.
 CLOTHES_LABELS = ("Background", "Hat", "Hair", "Sunglasses", "Upper-clothes", "Skirt", "Pants", "Dress", "Belt",
                   "Left-shoe", "Right-shoe", "Face", "Left-leg", "Right-leg", "Left-arm", "Right-arm", "Bag", "Scarf")
+# Falconsai/nsfw_image_detection's id2label.
+SAFETY_LABELS = ("normal", "nsfw")
 
 _SDXL_BLOCKS = {"down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
                 "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
@@ -42,6 +44,7 @@ class Architecture:
     segformer: dict
     depth_backbone: dict
     depth: dict
+    safety: dict  # the safety classifier's ViT
 
 
 FULL = Architecture(
@@ -60,6 +63,8 @@ FULL = Architecture(
                     "out_indices": [3, 6, 9, 12]},
     depth={"neck_hidden_sizes": [48, 96, 192, 384], "fusion_hidden_size": 64, "head_hidden_size": 32,
            "reassemble_hidden_size": 384},
+    safety={"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+            "image_size": 224, "patch_size": 16},
 )
 
 TINY = Architecture(
@@ -75,6 +80,8 @@ TINY = Architecture(
                     "out_indices": [1, 2, 3, 4]},
     depth={"neck_hidden_sizes": [8, 16, 24, 32], "fusion_hidden_size": 16, "head_hidden_size": 8,
            "reassemble_hidden_size": 16},
+    safety={"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32,
+            "image_size": 32, "patch_size": 8},
 )
 
 
@@ -126,6 +133,23 @@ def depth_model(arch: Architecture) -> DepthAnythingForDepthEstimation:
     backbone = Dinov2Config(image_size=518, patch_size=14, out_features=stages, reshape_hidden_states=False, **fields)
     config = DepthAnythingConfig(backbone_config=backbone, patch_size=14, depth_estimation_type="relative", **arch.depth)
     return DepthAnythingForDepthEstimation(config).eval()
+
+
+def safety_classifier(arch: Architecture, unsafe_bias: float | None = None) -> ViTForImageClassification:
+    """A ViT with the safety check's labels, random weights; `unsafe_bias` sets how far its head leans to "nsfw"."""
+    config = ViTConfig(num_labels=len(SAFETY_LABELS), id2label=dict(enumerate(SAFETY_LABELS)),
+                       label2id={name: index for index, name in enumerate(SAFETY_LABELS)}, **arch.safety)
+    model = ViTForImageClassification(config).eval()
+    if unsafe_bias is not None:
+        with torch.no_grad():
+            model.classifier.bias.copy_(torch.tensor([0.0, unsafe_bias]))
+    return model
+
+
+def safety_processor(arch: Architecture) -> ViTImageProcessorPil:
+    """The classifier's image processor: a square resize to its input side, pixels scaled to -1..1."""
+    side = arch.safety["image_size"]
+    return ViTImageProcessorPil(size={"height": side, "width": side}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
 
 
 def seeded(seed: int = 0) -> None:

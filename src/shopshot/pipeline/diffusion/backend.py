@@ -4,18 +4,21 @@ This module imports no torch: the bot can import it; `setup()` loads torch, diff
 
 GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
 `bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
-0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together.
+0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together, the
+safety classifier (ViT-Base, 86 M parameters) ≈ 0.17 GB.
 Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB with the ControlNet
 (≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
 (≈ 8 GB peak, several seconds slower per image).
 """
 
+import logging
 from collections.abc import Callable
 
 from PIL import Image
 
-from shopshot.config import DiffusionSettings
+from shopshot.config import DiffusionSettings, PolicySettings
+from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
 from shopshot.pipeline.diffusion.masks import generation_size, mask_at, upscale
@@ -23,6 +26,8 @@ from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
+
+log = logging.getLogger(__name__)
 
 
 class DiffusionBackend:
@@ -34,16 +39,17 @@ class DiffusionBackend:
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
 
-    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES) -> None:
+    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES, policy: PolicySettings | None = None) -> None:
         self.settings = settings
         self.modes = modes
+        self.policy = policy if policy is not None else PolicySettings()
         self.models = None
 
     def setup(self) -> None:
         """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
         from shopshot.pipeline.diffusion.loading import load_models
 
-        self.models = load_models(self.settings)
+        self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]:
         """Render `request.variants` images, variant i with seed `request.seed + i`."""
@@ -62,8 +68,19 @@ class DiffusionBackend:
                     progress((index + fraction) / request.variants)
 
             pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
-            results.append(plan.finish(upscale(pixels, plan.init.size), request.seed + index))
+            result = plan.finish(upscale(pixels, plan.init.size), request.seed + index)
+            self._check_safe(result)
+            results.append(result)
         return results
+
+    def _check_safe(self, result: RenderedImage) -> None:
+        """Raise UnsafeOutput when the safety classifier scores the finished image at or above the policy's threshold."""
+        if self.models.safety is None:
+            return
+        [score] = self.models.safety.scores([result.image])
+        if score >= self.policy.unsafe_threshold:
+            log.warning("the safety check flagged a generated image (seed %s, score %.3f): the job is not delivered", result.seed, score)
+            raise UnsafeOutput()
 
     def _check(self, request: RenderRequest) -> Mode:
         """Validate every option before any pixel work; return the mode the job runs in."""

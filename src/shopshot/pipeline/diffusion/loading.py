@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import torch
 from diffusers import ControlNetModel, StableDiffusionXLControlNetInpaintPipeline, StableDiffusionXLInpaintPipeline
 from huggingface_hub import try_to_load_from_cache
-from transformers import DepthAnythingForDepthEstimation, SegformerForSemanticSegmentation
+from transformers import (AutoImageProcessor, AutoModelForImageClassification, DepthAnythingForDepthEstimation,
+                          SegformerForSemanticSegmentation)
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import InvalidOption, ModelsMissing
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
-from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, ModelSpec, allowed_models
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, ModelSpec, allowed_models
+from shopshot.pipeline.diffusion.safety import SafetyChecker
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Models:
     align: int  # generation sides are multiples of this (VAE factor × 8)
     device: torch.device = torch.device("cpu")
     cpu_offload: bool = False
+    safety: SafetyChecker | None = None  # None while the policy does not check outputs
     _offloaded: object = None
 
     def pipeline(self, controlled: bool):
@@ -94,18 +97,20 @@ def _source(spec: ModelSpec, settings: DiffusionSettings) -> dict:
             "cache_dir": settings.cache_dir, "local_files_only": True}
 
 
-def load_models(settings: DiffusionSettings) -> Models:
-    """Load, place and (optionally) compile every model the tasks use."""
+def load_models(settings: DiffusionSettings, check_outputs: bool = True) -> Models:
+    """Load, place and (optionally) compile every model the tasks use, and the safety classifier when outputs are checked."""
     specs = {spec.key: spec for spec in allowed_models(settings.allow_noncommercial)}
-    unlisted = [key for key in (INPAINT, CONTROLNET, DEPTH, CLOTHES) if key not in specs]
+    roles = (INPAINT, CONTROLNET, DEPTH, CLOTHES, SAFETY) if check_outputs else (INPAINT, CONTROLNET, DEPTH, CLOTHES)
+    unlisted = [key for key in roles if key not in specs]
     if unlisted:
         raise ModelsMissing(models=", ".join(unlisted))
-    check_cached(tuple(specs.values()), settings.cache_dir)
+    check_cached(tuple(spec for spec in specs.values() if spec.key in roles), settings.cache_dir)
     device = resolve_device(settings.device)
     dtype = resolve_dtype(settings.dtype, device)
     inpaint, controlled = _load_pipelines(specs[INPAINT], specs[CONTROLNET], settings, dtype)
     depth, clothes = _load_perception(specs[DEPTH], specs[CLOTHES], settings, dtype)
-    models = Models(inpaint, controlled, depth, clothes, *_native(inpaint), device, settings.cpu_offload)
+    safety = load_safety(specs[SAFETY], settings, dtype) if check_outputs else None
+    models = Models(inpaint, controlled, depth, clothes, *_native(inpaint), device, settings.cpu_offload, safety)
     return place(models, settings)
 
 
@@ -131,6 +136,15 @@ def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: D
     return DepthEstimator(depth), ClothesParser(clothes)
 
 
+def load_safety(spec: ModelSpec, settings: DiffusionSettings, dtype: torch.dtype) -> SafetyChecker:
+    """The output safety classifier and its own image processor, as the checkpoint's configs describe them."""
+    with _reported_as_missing(spec):
+        model = AutoModelForImageClassification.from_pretrained(**_source(spec, settings), dtype=dtype)
+        # The PIL processor on every machine: the torchvision one resizes a little differently where installed.
+        processor = AutoImageProcessor.from_pretrained(**_source(spec, settings), backend="pil")
+    return SafetyChecker(model, processor)
+
+
 def _native(pipe: StableDiffusionXLInpaintPipeline) -> tuple[int, int]:
     return pipe.unet.config.sample_size * pipe.vae_scale_factor, pipe.vae_scale_factor * 8
 
@@ -141,6 +155,8 @@ def place(models: Models, settings: DiffusionSettings) -> Models:
         pipe.set_progress_bar_config(disable=True)
     models.depth.model.to(models.device)
     models.clothes.model.to(models.device)
+    if models.safety is not None:
+        models.safety.model.to(models.device)
     if not models.cpu_offload:
         models.controlled.to(models.device)  # holds every module the plain inpaint pipeline has, plus the ControlNet
     if settings.compile:

@@ -19,9 +19,11 @@ _SYNTAX = re.compile(r"[()\[\]{}<>|:;#=+^\\~]|\b(?:BREAK|AND)\b|(?<!\w)-+|-+(?!\
 _PIECES = re.compile(r"[^\W\d_]+|\d|[^\w\s]+|_+")
 _QUALITY = "professional photography, sharp focus, high detail"
 _NEGATIVE = "text, watermark, logo, letters, blurry, low quality, jpeg artefacts, distorted, deformed"
+# First in every negative prompt, so CLIP's 77-token cut never drops it, whatever the preset adds.
+NEGATIVE_NSFW = "nsfw, nudity, naked, explicit"
 _NEGATIVE_SCENE = "people, hands, extra objects, clutter, duplicate product"
 _NEGATIVE_PERSON = ("mannequin, dress form, plastic skin, deformed hands, extra fingers, extra limbs, "
-                    "distorted face, nsfw, nudity")
+                    "distorted face")
 
 
 def sanitise_extra(text: str) -> str:
@@ -60,11 +62,11 @@ def backdrop_prompts(preset: Backdrop, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for the scene around a product on this backdrop."""
     # The seller's words go first, where CLIP weighs them most; their budget keeps the preset in the window.
     prompt = _join("product photograph", sanitise_extra(extra), preset.prompt, _QUALITY)
-    return prompt, _join(preset.negative_prompt, _NEGATIVE_SCENE, _NEGATIVE)
+    return prompt, _join(NEGATIVE_NSFW, preset.negative_prompt, _NEGATIVE_SCENE, _NEGATIVE)
 
 
 def person_prompts(person: ModelPreset, task: str, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for a fashion model wearing the kept garment."""
     subject = f"{person.prompt}, wearing the outfit" if task == "model" else f"full-body, {person.prompt} wearing the garment, standing"
     prompt = _join("fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY)
-    return prompt, _join(_NEGATIVE_PERSON, _NEGATIVE)
+    return prompt, _join(NEGATIVE_NSFW, _NEGATIVE_PERSON, _NEGATIVE)

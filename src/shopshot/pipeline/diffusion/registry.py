@@ -7,6 +7,7 @@ from pathlib import Path
 
 # The registry keys the backend loads, by role.
 INPAINT, CONTROLNET, DEPTH, CLOTHES = "sdxl-inpaint", "controlnet-depth", "depth", "clothes"
+SAFETY = "safety"  # the output safety check, loaded while the policy checks outputs
 
 
 @dataclass(frozen=True)
