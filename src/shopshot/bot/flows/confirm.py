@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import Step
 from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
@@ -25,7 +26,7 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     ticket = await studio.admit(callback.from_user.id, backend)
     # Leave the confirming state: a second tap (updates of one user are serialised) finds it gone.
     await state.set_state(None)
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     status = await callback.message.answer(_("⏳ Queued…"))
     spec = JobSpec(
         chat_id=callback.message.chat.id,
@@ -47,7 +48,7 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
 
 
 async def change_pressed(callback: CallbackQuery, state: FSMContext, gallery: Gallery) -> None:
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     await show_gallery(callback.message, state, gallery, page=0)
     await callback.answer()
 

@@ -9,6 +9,7 @@ from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.intake import starting_at
+from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio, new_seed, pressed_key
 from shopshot.queue.spec import JobSpec
@@ -37,7 +38,7 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio
     if ticket is None:
         await stale_button(callback)
         return
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     status = await callback.message.answer(_("⏳ Queued…"))
     seed = new_seed() if callback_data.action == "variations" else spec.seed
     await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id, backend=backend), ticket)
