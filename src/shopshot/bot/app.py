@@ -131,6 +131,9 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     server = metrics.serve_bot(dispatcher["sync_redis"], settings, beat)
     background = [asyncio.create_task(beat.run()), *start_background(dispatcher, bot, settings)]
     try:
+        # Before any update: the slots and one-shot buttons of taps this replica died in are free again.
+        if released := await dispatcher["studio"].release_abandoned():
+            log.info("gave back %s job slots taken before the bot last stopped for jobs that never came", released)
         await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
         if settings.webhook.url:
             await serve_webhook(dispatcher, bot, settings)

@@ -8,7 +8,7 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import check_detail
+from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 
 
@@ -54,7 +54,7 @@ def _option(picked: OptionPicked) -> dict:
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
+    data = await state.update_data(job_id=new_job_id())  # the job this summary's Confirm queues, once
     await state.set_state(Studio.confirming)
     await replace_text(callback.message, texts.summary_of(data), keyboards.confirm())
     await callback.answer()
