@@ -8,7 +8,7 @@ from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job
 
 from shopshot.bot.callbacks import Step
-from shopshot.bot.limits import RESERVATION_S, TICKET, JobLimits, Ticket, Usage, check, is_stale
+from shopshot.bot.limits import HELD_KEY, IN_FLIGHT_KEY, RESERVATION_S, TICKET, JobLimits, Ticket, Usage, check, is_stale
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.spec import JobSpec
@@ -44,11 +44,29 @@ async def _burst(redis_url: str, limits: LimitSettings, taps: int, user: int = 7
     # Two ledgers on their own connections: two bot replicas taking the same seller's taps at once.
     clients = [AsyncRedis.from_url(redis_url) for _ in range(2)]
     try:
-        replicas = [JobLimits(client, limits) for client in clients]
+        replicas = [JobLimits(client, limits, f"replica-{number}") for number, client in enumerate(clients)]
         return await asyncio.gather(*(replicas[tap % 2].admit(user, QUEUE, 5.0) for tap in range(taps)), return_exceptions=True)
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_restarted_replica_gives_back_only_its_tickets_that_never_got_a_job(redis_url):
+    client = AsyncRedis.from_url(redis_url)
+    roomy = LimitSettings(jobs_in_flight=5, jobs_per_minute=5, queue_cap=5)
+    ours, theirs = JobLimits(client, roomy, "bot-a"), JobLimits(client, roomy, "bot-b")
+    try:
+        lost = await ours.admit(7, QUEUE, 5.0, once="once:lost")  # the bot died before queueing its job
+        bound = await ours.admit(7, QUEUE, 5.0, once="once:bound")
+        other = await theirs.admit(7, QUEUE, 5.0, once="once:other")  # another replica's, in flight
+        await ours.bind(bound, "job-1")  # queued: the bot died before settling the ticket
+        assert await ours.release_abandoned() == 1
+        ledger = {member.decode() for member in await client.zrange(IN_FLIGHT_KEY + "7", 0, -1)}
+        assert ledger == {"job-1", other.member} and lost.member not in ledger
+        assert [await client.exists(key) for key in ("once:lost", "once:bound", "once:other")] == [0, 1, 1]
+        assert not await client.exists(HELD_KEY + "bot-a") and await ours.release_abandoned() == 0
+    finally:
+        await client.aclose()
 
 
 @pytest.mark.parametrize(("limits", "refusal"), [
@@ -94,3 +112,16 @@ def _last_saying(text: str):
 
 def _current(messages: list[dict], message: dict) -> dict:
     return next(m for m in messages if m["message_id"] == message["message_id"])
+
+
+async def test_a_confirm_whose_status_message_fails_gives_its_slot_back(start_bot, api, redis):
+    start_bot(limits=LimitSettings(jobs_in_flight=1, jobs_per_minute=6, queue_cap=2))
+    user = 604
+    summary = await at_summary(api, user)
+    await api.inject_fault("sendMessage", status=400, retry_after=None)  # the "⏳ Queued…" status message
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+    await api.wait_for(user, _last_saying("Something went wrong while making your images. Please try again."))
+    assert not waiting_jobs(redis)
+    # The slot, and the summary's one Confirm, are free again: the same button queues the job.
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+    await until(lambda: len(waiting_jobs(redis)) == 1, what="the job queued by the second tap")

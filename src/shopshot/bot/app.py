@@ -9,7 +9,7 @@ from pathlib import Path
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
@@ -25,6 +25,7 @@ from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import backdrop_gallery, model_gallery
 from shopshot.bot.instruments import count_api_errors, count_update
+from shopshot.bot.isolation import RenewedEventIsolation
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
 from shopshot.bot.status_board import StatusBoard
@@ -60,7 +61,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     # aiogram closes the storage's client when polling stops; delivery still needs its own until then.
     fsm_redis = AsyncRedis.from_url(redis_url)
     storage = RedisStorage(fsm_redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
-    dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(fsm_redis))
+    dispatcher = Dispatcher(storage=storage, events_isolation=RenewedEventIsolation(fsm_redis))
     dispatcher.update.outer_middleware(count_update)
     i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
     SellerI18nMiddleware(i18n, redis).setup(dispatcher)
@@ -134,6 +135,9 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     server = metrics.serve_bot(dispatcher["sync_redis"], settings, beat)
     background = [asyncio.create_task(beat.run()), *start_background(dispatcher, bot, settings)]
     try:
+        # Before any update: the slots and one-shot buttons of taps this replica died in are free again.
+        if released := await dispatcher["studio"].release_abandoned():
+            log.info("gave back %s job slots taken before the bot last stopped for jobs that never came", released)
         await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
         if settings.webhook.url:
             await serve_webhook(dispatcher, bot, settings)

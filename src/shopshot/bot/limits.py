@@ -3,8 +3,13 @@
 `check` is the rule, a plain function over a `Usage` snapshot. `JobLimits` reads that snapshot from
 Redis and records the admitted job in one optimistic transaction (WATCH … MULTI): a burst of taps,
 or the same seller on two bot replicas, cannot slip in between the check and the record.
+
+Each replica also lists the tickets it holds. A ticket outlives its handler only when the bot process
+dies before queueing the job; the same replica, restarted, gives those back (with their one-shot
+buttons) before it takes updates again. RESERVATION_S frees those of a replica that never returns.
 """
 
+import json
 import math
 import secrets
 import time
@@ -18,11 +23,13 @@ from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.enqueue import ACTIVE_KEY
 
 WINDOW_S = 60
-# A slot taken for a job that never reached the queue (the bot died in between) frees itself.
+# A slot taken for a job that never reached the queue (the bot died in between) frees itself, should
+# its replica not come back to give it back sooner.
 RESERVATION_S = 120
 LEDGER_TTL_S = 24 * 3600
 IN_FLIGHT_KEY = "shopshot:in-flight:"
 STARTS_KEY = "shopshot:starts:"
+HELD_KEY = "shopshot:tickets:"  # a hash per bot replica: its tickets not yet bound to a job
 TICKET = "ticket:"
 
 
@@ -68,9 +75,10 @@ def is_stale(member: str, admitted: float, active: bool, now: float) -> bool:
 class JobLimits:
     """The limits' ledger in Redis, shared by every bot replica."""
 
-    def __init__(self, redis: Redis, limits: LimitSettings) -> None:
+    def __init__(self, redis: Redis, limits: LimitSettings, holder: str) -> None:
         self.redis = redis
         self.limits = limits
+        self.held = HELD_KEY + holder
 
     async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None) -> Ticket | None:
         """Take a slot for one job or raise a LimitReached; None when `once` was already used (a replay)."""
@@ -94,6 +102,7 @@ class JobLimits:
                     pipe.zadd(starts, {member: now}).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
+                    pipe.hset(self.held, member, json.dumps([user_id, once])).expire(self.held, LEDGER_TTL_S)
                     await pipe.execute()
                     return Ticket(user_id, member, once)
                 except WatchError:
@@ -113,12 +122,17 @@ class JobLimits:
         pipe = self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()})
         await pipe.expire(key, LEDGER_TTL_S).execute()
 
+    async def settle(self, ticket: Ticket) -> None:
+        """The ticket is bound to its job: this replica no longer holds it."""
+        await self.redis.hdel(self.held, ticket.member)
+
     async def release(self, ticket: Ticket) -> None:
-        """Queueing failed: give the slot, the minute's start and a one-shot button back."""
+        """No job will come of the ticket (queueing failed, or its bot died): give the slot, the minute's start and a one-shot button back."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), ticket.member).zrem(STARTS_KEY + str(ticket.user_id), ticket.member)
         if ticket.once:
             pipe.delete(ticket.once)
+        pipe.hdel(self.held, ticket.member)
         await pipe.execute()
 
     async def forget(self, user_id: int, running: list[str]) -> None:
@@ -128,3 +142,17 @@ class JobLimits:
         gone = [member for member in members if not member.startswith(TICKET) and member not in running]
         if gone:
             await self.redis.zrem(key, *gone)
+
+    async def release_abandoned(self) -> int:
+        """At start-up: give back the tickets this replica took before it died, where no job came of them; return how many."""
+        released = 0
+        for member, entry in (await self.redis.hgetall(self.held)).items():
+            user_id, once = json.loads(entry)
+            ticket = Ticket(user_id, member.decode(), once)
+            # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
+            if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.member) is not None:
+                await self.release(ticket)
+                released += 1
+            else:
+                await self.settle(ticket)
+        return released

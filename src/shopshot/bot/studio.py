@@ -28,7 +28,9 @@ ONCE_KEY = "shopshot:once:"  # a hash per seller: the one-off hints they have se
 ONCE_TTL_S = 180 * 24 * 3600  # renewed on each hint; a seller back after half a year sees the hints again
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
-ONE_SHOT_ACTIONS = ("variations", "retry")
+# The buttons that queue a job, each once: Confirm under a summary (keyed by the job id planned with
+# it) and two under results.
+ONE_SHOT_ACTIONS = ("confirm", "variations", "retry")
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
@@ -45,7 +47,7 @@ class Studio:
     limits: JobLimits = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limits = JobLimits(self.redis, self.settings.limits)
+        self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -70,18 +72,27 @@ class Studio:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
 
-    async def queue(self, spec: JobSpec, ticket: Ticket) -> str:
-        """Put an admitted job on the render queue; return its id.
+    async def release(self, ticket: Ticket) -> None:
+        """Give back a ticket whose job will not be queued."""
+        await self.limits.release(ticket)
+
+    async def release_abandoned(self) -> int:
+        """At start-up: give back the tickets this replica held when it died, before their jobs were queued."""
+        return await self.limits.release_abandoned()
+
+    async def queue(self, spec: JobSpec, ticket: Ticket, job_id: str | None = None) -> str:
+        """Put an admitted job on the render queue, under `job_id` if given; return its id.
 
         Callers check the photo is still stored before admitting; should it expire in the moment
         between, the worker reports InputExpired to the seller.
         """
         try:
-            job_id = await asyncio.to_thread(self.jobs.enqueue, spec)
+            job_id = await asyncio.to_thread(self.jobs.enqueue, spec, job_id)
         except Exception:
             await self.limits.release(ticket)
             raise
         await self.limits.bind(ticket, job_id)
+        await self.limits.settle(ticket)
         history = JOBS_OF_KEY + str(spec.user_id)
         await self.redis.pipeline().sadd(history, job_id).expire(history, self.settings.queue.failure_ttl_s).execute()
         return job_id
@@ -139,6 +150,11 @@ class Studio:
         key = ONCE_KEY + str(user_id)
         first, _ = await self.redis.pipeline(transaction=True).hsetnx(key, topic, 1).expire(key, ONCE_TTL_S).execute()
         return bool(first)
+
+
+def new_job_id() -> str:
+    """The id of the job a summary will queue, planned with the summary so that its Confirm queues it once."""
+    return secrets.token_hex(16)
 
 
 def new_seed() -> int:

@@ -197,7 +197,8 @@ async def _callback(request: web.Request, chat: Chat, message_id: int, data: str
     state.callbacks[record.id] = record
     message = chat.live(message_id)
     # A query about a message the bot can no longer see carries an InaccessibleMessage (date 0).
-    shown = as_api(state, chat, message) if message else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
+    visible = message is not None and not body.get("inaccessible")
+    shown = as_api(state, chat, message) if visible else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
     payload = {"id": record.id, "from": dict(chat.user), "message": shown, "chat_instance": chat.chat_instance,
                "data": data}
     await push_update(state, "callback_query", payload)

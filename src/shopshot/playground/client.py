@@ -75,10 +75,14 @@ class StandInClient:
 
     async def press(
         self, user_id: int, message_id: int, *, data: str | None = None, text: str | None = None,
-        language_code: str = "en",
+        language_code: str = "en", inaccessible: bool = False,
     ) -> str:
-        """Tap an inline button chosen by callback_data and/or label; LookupError if there is none."""
-        payload = {"message_id": message_id, "data": data, "text": text, "language_code": language_code}
+        """Tap an inline button chosen by callback_data and/or label; LookupError if there is none.
+
+        `inaccessible`: the bot gets the message as Telegram sends one it can no longer see (date 0).
+        """
+        payload = {"message_id": message_id, "data": data, "text": text, "language_code": language_code,
+                   "inaccessible": inaccessible}
         return (await self._post(f"users/{user_id}/press", json=payload))["callback_query_id"]
 
     async def forge_callback(self, user_id: int, message_id: int, data: str) -> str:

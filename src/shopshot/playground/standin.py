@@ -40,9 +40,11 @@ malformed request, 404 when the message, button, chat or file does not exist):
     POST /_control/users/<user_id>/album     multipart: 2-10 file parts "photo", language_code?
                                              -> {message_ids, media_group_id}
     POST /_control/users/<user_id>/message   JSON {fields, language_code?} -> {message_id}
-    POST /_control/users/<user_id>/press     JSON {message_id, data?, text?, language_code?}
-                                             -> {callback_query_id}; 404 if the message has no
-                                             such button with callback_data
+    POST /_control/users/<user_id>/press     JSON {message_id, data?, text?, language_code?,
+                                             inaccessible?} -> {callback_query_id}; 404 if the
+                                             message has no such button with callback_data;
+                                             inaccessible: the query carries an InaccessibleMessage
+                                             (date 0), as Telegram sends for one the bot can't see
     POST /_control/users/<user_id>/callback  JSON {message_id, data} -> {callback_query_id} (forged)
     GET  /_control/users/<user_id>/messages  the bot's messages now, deleted ones left out, each
                                              {message_id, from_bot, kind, text, caption, parse_mode,

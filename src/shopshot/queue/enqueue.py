@@ -62,11 +62,12 @@ class JobQueue:
         """How many workers serving this backend's queue are alive."""
         return live_workers(self.redis, self.queue_for(backend))
 
-    def enqueue(self, spec: JobSpec) -> str:
-        """Queue a render job for a spec and remember it as active; return the job id."""
+    def enqueue(self, spec: JobSpec, job_id: str | None = None) -> str:
+        """Queue a render job for a spec (under `job_id`, else a new id) and remember it as active; return the job id."""
         job = self.queue_for(spec.backend).enqueue(
             RENDER,
             spec.to_json(),
+            job_id=job_id,
             job_timeout=self.settings.job_timeout_s,
             # A retried job (its worker died, or a passing fault) goes to the front: its seller already waited once.
             retry=Retry(max=self.settings.retries, enqueue_at_front=True) if self.settings.retries else None,

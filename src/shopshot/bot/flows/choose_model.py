@@ -2,17 +2,18 @@
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ModelPage, ModelPicked
 from shopshot.bot.flows.choose_backdrop import send_page, show_gallery
+from shopshot.bot.flows.pressed import clear_buttons, remove
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.states import Studio
 from shopshot.pipeline.people import model_preset
 
 
-async def show_models(message: Message, state: FSMContext, models: Gallery, page: int) -> None:
+async def show_models(message: MaybeInaccessibleMessageUnion, state: FSMContext, models: Gallery, page: int) -> None:
     """Send one page of the model gallery and enter the model choice."""
     await state.set_state(Studio.choosing_model)
     await send_page(message, models, page, _("Choose a model by their number:"), ModelPicked, ModelPage)
@@ -20,14 +21,14 @@ async def show_models(message: Message, state: FSMContext, models: Gallery, page
 
 async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: FSMContext, models: Gallery) -> None:
     await callback.answer()
-    await callback.message.delete()
+    await remove(callback.message)
     await show_models(callback.message, state, models, callback_data.page % models.pages)
 
 
 async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, gallery: Gallery) -> None:
     chosen = model_preset(callback_data.key)
     await state.update_data(model=chosen.key)
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     await show_gallery(callback.message, state, gallery, page=0)  # the scene behind the model
     await callback.answer()
 

@@ -2,19 +2,20 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
+from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
-from shopshot.bot.studio import check_detail
+from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.policy import check_detail_content
 
 
 
-async def show_options(message: Message, state: FSMContext, data: dict) -> None:
+async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
     """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
     await state.set_state(Studio.choosing_options)
     await message.answer(texts.options_prompt(data["preset"]), reply_markup=_markup(data))
@@ -39,13 +40,15 @@ async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, st
     data = await state.update_data(**_option(callback_data))
     await callback.answer()
     markup = _markup(data)
-    if markup != callback.message.reply_markup:
+    if not isinstance(callback.message, Message):
+        await show_options(callback.message, state, data)  # ticked in a new message, as the old one is out of reach
+    elif markup != callback.message.reply_markup:
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(Studio.writing_detail)
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     await callback.message.answer(texts.detail_prompt())
     await callback.answer()
 
@@ -65,10 +68,9 @@ def _option(picked: OptionPicked) -> dict:
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
+    data = await state.update_data(job_id=new_job_id())  # the job this summary's Confirm queues, once
     await state.set_state(Studio.confirming)
-    text = texts.summary_of(data)
-    await callback.message.edit_text(text, reply_markup=keyboards.confirm())
+    await replace_text(callback.message, texts.summary_of(data), keyboards.confirm())
     await callback.answer()
 
 

@@ -2,13 +2,14 @@
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import TaskPicked
 from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.choose_model import show_models
+from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
@@ -22,7 +23,7 @@ async def show_first_step(message: Message, state: FSMContext, gallery: Gallery,
         await show_gallery(message, state, gallery, page=0)
 
 
-async def show_tasks(message: Message, state: FSMContext) -> None:
+async def show_tasks(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
     """Ask what to make; every task on offer can run now."""
     await state.set_state(Studio.choosing_task)
     await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks())
@@ -31,7 +32,7 @@ async def show_tasks(message: Message, state: FSMContext) -> None:
 async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, studio: StudioService, gallery: Gallery, models: Gallery) -> None:
     task = await studio.check_task(callback_data.task)
     await state.update_data(task=task, model=None, prompt_extra="")
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     if task == "backdrop":
         await show_gallery(callback.message, state, gallery, page=0)
     else:

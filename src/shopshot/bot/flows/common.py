@@ -3,7 +3,7 @@
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter, invert_f
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,6 +14,7 @@ from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.choose_options import show_options
 from shopshot.bot.flows.choose_task import show_tasks
 from shopshot.bot.flows.intake import from_before_the_conversation
+from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 from shopshot.bot.states import Studio
@@ -44,7 +45,7 @@ async def cmd_forget(message: Message, state: FSMContext, studio: StudioService,
 
 async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     await callback.message.answer(_("Cancelled. Send a new photo whenever you're ready."))
     await callback.answer()
 
@@ -62,11 +63,11 @@ async def language_chosen(
         return
     await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
     await callback.answer()
-    await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
+    await replace_text(callback.message, _("Language: {language}").format(language=native_name(callback_data.code)))
     await show_step(callback.message, state, gallery, models)
 
 
-async def show_step(message: Message, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
+async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
     """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
     step, data = await state.get_state(), await state.get_data()
     if step == Studio.choosing_task.state:

@@ -1,5 +1,7 @@
 """Confirm, change or cancel the summary; Confirm queues exactly one job."""
 
+from collections.abc import Callable
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
@@ -8,29 +10,41 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import Step
 from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
+from shopshot.bot.limits import Ticket
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
-from shopshot.bot.studio import new_seed
+from shopshot.bot.studio import new_job_id, new_seed, pressed_key
 from shopshot.queue.spec import JobSpec
-
 
 
 async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
-    task = data.get("task", "backdrop")
-    backend = await studio.backend_for(task)
+    backend = await studio.backend_for(data.get("task", "backdrop"))
+    job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
     # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
-    ticket = await studio.admit(callback.from_user.id, backend)
-    # Leave the confirming state: a second tap (updates of one user are serialised) finds it gone.
+    # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"))
+    if ticket is not None:
+        await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
+    await clear_buttons(callback.message)
+    # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
+    # (updates of one user are serialised) finds the step gone.
     await state.set_state(None)
-    await callback.message.edit_reply_markup(reply_markup=None)
-    status = await callback.message.answer(_("⏳ Queued…"))
-    spec = JobSpec(
+    if ticket is None:
+        await stale_button(callback)
+    else:
+        await callback.answer(_("Queued!"))
+
+
+def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: int) -> JobSpec:
+    return JobSpec(
         chat_id=callback.message.chat.id,
         user_id=callback.from_user.id,
-        status_message_id=status.message_id,
+        status_message_id=status_message_id,
         image_key=data["image_key"],
         preset=data["preset"],
         ratio=data["ratio"],
@@ -38,16 +52,24 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
         seed=new_seed(),
         language=get_i18n().current_locale,
         backend=backend,
-        task=task,
+        task=data.get("task", "backdrop"),
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
     )
-    await studio.queue(spec, ticket)
-    await callback.answer(_("Queued!"))
+
+
+async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
+    """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
+    try:
+        status = await callback.message.answer(_("⏳ Queued…"))
+    except Exception:
+        await studio.release(ticket)
+        raise
+    await studio.queue(spec_for(status.message_id), ticket, job_id)
 
 
 async def change_pressed(callback: CallbackQuery, state: FSMContext, gallery: Gallery) -> None:
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await clear_buttons(callback.message)
     await show_gallery(callback.message, state, gallery, page=0)
     await callback.answer()
 

@@ -7,8 +7,10 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.confirm import queue_job
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.intake import starting_at
+from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.studio import Studio, new_seed, pressed_key
 from shopshot.queue.spec import JobSpec
@@ -37,10 +39,9 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio
     if ticket is None:
         await stale_button(callback)
         return
-    await callback.message.edit_reply_markup(reply_markup=None)
-    status = await callback.message.answer(_("⏳ Queued…"))
     seed = new_seed() if callback_data.action == "variations" else spec.seed
-    await studio.queue(spec.with_changes(seed=seed, status_message_id=status.message_id, backend=backend), ticket)
+    await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend))
+    await clear_buttons(callback.message)
     await callback.answer(_("Queued!"))
 
 

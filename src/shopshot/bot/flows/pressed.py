@@ -1,0 +1,27 @@
+"""The message whose button was pressed: edited while the bot can see it, answered beside it once it cannot.
+
+Telegram hands a callback query an `InaccessibleMessage` (date 0, no text, no buttons, no edit
+methods) for a message the bot may no longer see; the step must still go on, in a new message.
+"""
+
+from aiogram.types import InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+
+
+async def clear_buttons(message: MaybeInaccessibleMessageUnion) -> None:
+    """Take the buttons off the pressed message; one out of the bot's sight keeps them, stale once the step moved on."""
+    if isinstance(message, Message):
+        await message.edit_reply_markup(reply_markup=None)
+
+
+async def replace_text(message: MaybeInaccessibleMessageUnion, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Turn the pressed message into `text`; out of the bot's sight, send `text` as a new message instead."""
+    if isinstance(message, Message):
+        await message.edit_text(text, reply_markup=reply_markup)
+    else:
+        await message.answer(text, reply_markup=reply_markup)
+
+
+async def remove(message: MaybeInaccessibleMessageUnion) -> None:
+    """Delete the pressed message, where the bot can still see it."""
+    if isinstance(message, Message):
+        await message.delete()
