@@ -33,10 +33,14 @@ soak: install catalogs
 	SHOPSHOT_KILL_ROUNDS=200 SHOPSHOT_FLEET_JOBS=2000 SHOPSHOT_FUZZ_EXAMPLES=5000 $(PY) -m pytest --timeout=0 tests/queue/test_worker_kills.py tests/queue/test_fleet.py tests/bad_input/test_fuzz_intake.py
 
 # GNU gettext's msgfmt checks the catalogs; Debian's Chromium runs the browser tests (Playwright
-# drives it; it never downloads a browser of its own). Installed where apt can.
+# drives it; it never downloads a browser of its own), with a font for each script the bot speaks
+# (Chromium draws boxes for letters no font has; fontconfig names a script by a language in it).
+# Installed where apt can, and only when something is missing.
+SCRIPTS := ar hi th zh-cn ja ko
+BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-lohit-deva fonts-tlwg-loma-ttf fonts-wqy-microhei fonts-noto-color-emoji
 system:
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext) || echo "note: msgfmt unavailable; its catalog check will be skipped"
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji) || echo "note: chromium unavailable; the browser tests will be skipped"
+	@test -x /usr/bin/chromium $(foreach lang,$(SCRIPTS),&& fc-list :lang=$(lang) | grep -q .) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES)) || echo "note: chromium or its fonts unavailable; the browser tests will be skipped or fail"
 
 bench: install catalogs
 	$(PY) bench/studio.py

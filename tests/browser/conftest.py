@@ -31,6 +31,21 @@ DOCS_IMG = ROOT / "docs" / "img"
 DESKTOP = {"width": 1100, "height": 760}
 PHONE = {"width": 375, "height": 667}
 
+# Each letter of a node's text drawn alone in the node's own font, beside U+0378, which is unassigned
+# and so in no font: a letter that draws the same picture is drawn as the missing-glyph box (tofu).
+MISSING_GLYPHS = """(node) => {
+  const canvas = Object.assign(document.createElement("canvas"), {width: 64, height: 64});
+  const context = canvas.getContext("2d", {willReadFrequently: true});
+  context.font = getComputedStyle(node).font;
+  const draw = (text) => {
+    context.clearRect(0, 0, 64, 64);
+    context.fillText(text, 16, 40);
+    return context.getImageData(0, 0, 64, 64).data.join();
+  };
+  const box = draw("\\u0378");
+  return [...new Set(node.textContent)].filter((c) => /[\\p{L}\\p{M}\\p{N}]/u.test(c) && draw(c) === box);
+}"""
+
 
 class ChatPage:
     """One tab of the chat page, as one Telegram user; page errors are collected to fail the test."""
@@ -44,6 +59,10 @@ class ChatPage:
     def bot_bubbles(self):
         """The bot's bubbles, oldest first."""
         return self.page.locator(".row.in .bubble")
+
+    async def missing_glyphs(self, locator) -> list[str]:
+        """The letters of an element's text that the page draws as boxes, for want of a font."""
+        return await locator.evaluate(MISSING_GLYPHS)
 
     def key(self, label: str):
         """An inline button whose label contains `label` (the newest if several)."""
@@ -91,14 +110,23 @@ def _save_for_docs(source: Path, target: Path) -> None:
     target.write_bytes(buffer.getvalue())
 
 
+def _seeing_only(fonts: list[Path], folder: Path) -> dict:
+    """An environment in which fontconfig, and so Chromium, finds no fonts but those in `fonts`."""
+    config = folder / "fonts.conf"
+    dirs = "".join(f"<dir>{path}</dir>" for path in fonts)
+    config.write_text(f'<?xml version="1.0"?><fontconfig>{dirs}<cachedir>{folder / "cache"}</cachedir></fontconfig>')
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}
+
+
 @pytest.fixture
-async def browser():
-    """Chromium from Debian, launched fresh (its own temporary profile) for each test."""
+async def browser(request, tmp_path):
+    """Chromium from Debian, launched fresh for each test; parametrized with font folders, it sees only those."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; `make test` installs it)")
     async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
+    env = _seeing_only(request.param, tmp_path) if hasattr(request, "param") else None
     async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
         yield launched
         await launched.close()
 

@@ -125,6 +125,7 @@ function bubble(views) {
     return box;
   }
   const text = pictures ? element("div", "caption") : box;
+  text.dir = "auto";  // an Arabic message reads right to left; an album's pictures keep their order
   text.append(formatted(captioned.text, captioned.entities), meta(last, false));
   if (text !== box) box.append(text);
   return box;
@@ -161,7 +162,9 @@ function files(views) {
     link.dataset.fileId = doc.file_id;
     const extension = name.includes(".") ? name.split(".").pop().slice(0, 4).toUpperCase() : "FILE";
     const text = element("span", "file-text");
-    text.append(element("span", "file-name", name), element("span", "file-size", size(doc.file_size)));
+    const fileName = element("span", "file-name", name);
+    fileName.dir = "auto";
+    text.append(fileName, element("span", "file-size", size(doc.file_size)));
     link.append(element("span", "file-icon", extension), text);
     box.append(link);
   }
@@ -188,6 +191,7 @@ function keyboard(view) {
 function key(view, button) {
   const node = element("button", "key", button.text);
   node.type = "button";
+  node.dir = "auto";
   node.title = button.text;
   if (button.callback_data !== undefined) {
     node.addEventListener("click", () => press(view.id, button.callback_data));
@@ -240,16 +244,21 @@ function entityNode(entity, covered) {
   return Object.assign(document.createElement("a"), { href: url, target: "_blank", rel: "noopener" });
 }
 
+// A command's edges may be invisible bidi marks: translations put U+200F before a right-to-left line's
+// first /command. After one may also come Arabic punctuation.
+const COMMAND = /(?<=^|[\s\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069])(\/[A-Za-z0-9_]{1,32})(?=$|[\s.,!?;:)\u060c\u061b\u061f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069])/;
+
 // Telegram's apps make /commands in a bot's text tappable even without entities.
 function plain(text) {
   const fragment = document.createDocumentFragment();
-  const parts = text.split(/(?<=^|\s)(\/[A-Za-z0-9_]{1,32})(?=$|[\s.,!?;:)])/);
+  const parts = text.split(COMMAND);
   parts.forEach((part, index) => fragment.append(index % 2 ? commandLink(part, true) : part));
   return fragment;
 }
 
 function commandLink(command, withText) {
   const node = element("span", "command", withText ? command : "");
+  node.dir = "ltr";  // read as typed, "/help", even inside a right-to-left line
   node.addEventListener("click", () => sendText(command.trim()));
   return node;
 }
@@ -305,7 +314,9 @@ function showCommands(filter) {
   popup.replaceChildren(...shown.map((item) => {
     const button = element("button", "");
     button.type = "button";
-    button.append(element("span", "name", `/${item.command}`), element("span", "description", item.description));
+    const description = element("span", "description", item.description);
+    description.dir = "auto";
+    button.append(element("span", "name", `/${item.command}`), description);
     button.addEventListener("click", () => { showCommands(null); $("text").value = ""; sendText(`/${item.command}`); });
     return button;
   }));
