@@ -72,6 +72,38 @@ def test_non_images_are_named(data, kind, limits):
     assert caught.value.params == {"kind": kind}
 
 
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400"><rect width="400" height="400"/></svg>'
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\xef\xbb\xbf" + _SVG.encode(), "SVG"),
+        (("\ufeff<?xml version='1.0' encoding='UTF-16'?>\n" + _SVG).encode("utf-16-le"), "SVG"),
+        (("<?xml version='1.0' encoding='UTF-16'?>" + _SVG).encode("utf-16"), "SVG"),
+        (b"<!-- Generator: Adobe Illustrator 27.0 -->\n" + _SVG.encode(), "SVG"),
+        (b'\n\t <?xml version="1.0"?>\n<!-- logo -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"'
+         b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n' + _SVG.encode(), "SVG"),
+        (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY ns "http://www.w3.org/2000/svg">]>' + _SVG.encode(), "SVG"),
+        (b"\xef\xbb\xbf%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+        (b"\r\n\r\n%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+        (b"From: scanner@example.com\n" * 30 + b"%PDF-1.5\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+    ],
+    ids=["svg-utf8-bom", "svg-utf16le-bom", "svg-utf16", "svg-comment", "svg-space-declaration-comment-doctype",
+         "svg-doctype-subset", "pdf-bom", "pdf-blank-lines", "pdf-after-junk"],
+)
+def test_non_images_with_a_preamble_are_named(data, kind, limits):
+    # Readers accept these, so sellers send them: they are not "unreadable" but SVG or PDF.
+    with pytest.raises(UnsupportedFormat) as caught:
+        load_image(data, limits)
+    assert caught.value.params == {"kind": kind}
+
+
+def test_pdf_header_past_what_readers_look_at_is_unreadable(limits):
+    with pytest.raises(UnreadableImage):
+        load_image(b" " * 1024 + b"%PDF-1.7\n", limits)
+
+
 @pytest.mark.parametrize(
     "data",
     [
