@@ -13,6 +13,8 @@ ShopshotError
  │    ├── InvalidOption        an unknown preset, ratio or variant count
  │    ├── DetailTooLong        a free-text addition over its length limit
  │    ├── DetailNotPlain       a free-text addition with control or invisible formatting characters
+ │    ├── DetailInvisible      a free-text addition that shows nothing (only invisible characters)
+ │    ├── DetailStackedMarks   a free-text addition with marks piled on a letter ("Zalgo" text)
  │    ├── StickerNotPhoto      a sticker
  │    └── AudioNotPhoto        a voice message or an audio file
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
@@ -101,6 +103,14 @@ class ModelsMissing(ShopshotError):
 
 class DetailNotPlain(InputError):
     message = N_("Please write the detail as plain words, without control or invisible formatting characters.")
+
+
+class DetailInvisible(InputError):
+    message = N_("Please write the detail in words: that line is made of invisible characters only.")
+
+
+class DetailStackedMarks(InputError):
+    message = N_("Please write the detail in ordinary letters, without piles of accent marks stacked on them.")
 
 
 class LimitReached(ShopshotError):

@@ -15,7 +15,7 @@ from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
-from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
+from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
 from shopshot.pipeline.intake import check_declared, load_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY
@@ -33,6 +33,11 @@ DETAIL_LIMIT = 120
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
+# Letters that draw nothing (the Hangul fillers, the blank braille pattern): a line of them looks empty.
+BLANKS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+# More combining marks than this on one letter is "Zalgo" text. Vietnamese, Thai, Arabic and the
+# Indic scripts put at most two on a letter, Tibetan's stacked consonants three.
+MAX_MARKS = 3
 
 
 @dataclass
@@ -143,7 +148,20 @@ def check_detail(text: str | None) -> str:
         raise DetailTooLong(limit=DETAIL_LIMIT)
     if any(unicodedata.category(char) in ("Cc", "Cf") and char not in JOINERS for char in detail):
         raise DetailNotPlain()
+    if detail:
+        check_detail_characters(detail)
     return detail
+
+
+def check_detail_characters(detail: str) -> None:
+    """Raise DetailInvisible for a line that shows nothing, DetailStackedMarks for marks piled on one letter."""
+    if not any(unicodedata.category(char)[0] not in "ZCM" and char not in BLANKS for char in detail):
+        raise DetailInvisible()
+    marks = 0
+    for char in unicodedata.normalize("NFC", detail):
+        marks = marks + 1 if unicodedata.category(char)[0] == "M" else 0
+        if marks > MAX_MARKS:
+            raise DetailStackedMarks()
 
 
 def pressed_key(job_id: str, action: str) -> str | None:
