@@ -8,6 +8,7 @@ from PIL import ExifTags, Image
 from shopshot.config import LimitSettings
 from shopshot.errors import (
     AnimatedImage,
+    InputError,
     AudioNotPhoto,
     FileTooLarge,
     ImageTooLarge,
@@ -16,8 +17,11 @@ from shopshot.errors import (
     UnsupportedFormat,
     VideoNotPhoto,
 )
-from shopshot.pipeline.intake import check_declared, load_image
-from tests.bad_input.corpus import animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, oriented_jpeg, png_header_only
+from shopshot.pipeline import intake
+from shopshot.pipeline.intake import check_declared, check_image, load_image
+from tests.bad_input.corpus import (
+    animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only, truncated_jpeg,
+)
 from tests.pipeline.conftest import encode, quadrants
 
 
@@ -239,3 +243,31 @@ def test_metadata_is_dropped(limits):
     image = load_image(data, limits)
     assert dict(image.getexif()) == {} and image.info == {}
     assert b"Exif" not in encode(image, "JPEG")
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_the_bots_check_gives_the_upright_size(orientation, limits):
+    data = oriented_jpeg(orientation)
+    assert check_image(data, limits) == load_image(data, limits).size
+
+
+def test_the_bots_check_refuses_what_loading_refuses(limits):
+    small = LimitSettings(min_side=16)
+    for data in [*mutation_seeds(), truncated_jpeg(), encode(quadrants((4000, 3000)), "PNG")[:-2000]]:
+        try:
+            expected = load_image(data, small).size
+        except InputError as error:
+            expected = type(error)
+        try:
+            found = check_image(data, small)
+        except InputError as error:
+            found = type(error)
+        assert found == expected
+
+
+def test_the_bots_check_decodes_a_jpeg_at_an_eighth(limits, monkeypatch):
+    decoded = []
+    monkeypatch.setattr(intake, "_decode", lambda image, decode=intake._decode: decode(image) or decoded.append(image.size))
+    data = encode(quadrants((4000, 3000)), "JPEG", quality=90)
+    assert check_image(data, limits) == (4000, 3000)
+    assert decoded == [(500, 375)]

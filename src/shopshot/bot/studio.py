@@ -16,7 +16,7 @@ from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
-from shopshot.pipeline.intake import check_declared, load_image
+from shopshot.pipeline.intake import check_declared, check_image
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY
 from shopshot.queue.spec import JobSpec
@@ -30,6 +30,9 @@ PRESSED_KEY = "shopshot:pressed:"
 ONE_SHOT_ACTIONS = ("variations", "retry")
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
+# A decode holds the whole picture for a moment (120 MB for a 40-MP PNG): a burst of uploads is
+# decoded this many at a time, the rest wait their turn, rather than all at once.
+DECODES_AT_ONCE = 2
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
@@ -47,9 +50,11 @@ class Studio:
     jobs: JobQueue
     redis: AsyncRedis
     limits: JobLimits = field(init=False)
+    decodes: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits)
+        self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -57,9 +62,10 @@ class Studio:
 
     async def accept_photo(self, data: bytes, owner: int) -> tuple[str, int, int]:
         """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
-        image = await asyncio.to_thread(load_image, data, self.settings.limits)
+        async with self.decodes:
+            width, height = await asyncio.to_thread(check_image, data, self.settings.limits)
         key = await asyncio.to_thread(self.blobs.put, data, owner)
-        return key, image.width, image.height
+        return key, width, height
 
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from shopshot.config import LimitSettings
 from shopshot.errors import (
@@ -48,6 +48,8 @@ _TEXT_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xf
 # What may stand before the root element of an XML file: a declaration, comments, processing
 # instructions and a doctype, with whitespace between.
 _SVG_START = re.compile(rb"\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<svg[\s>/:]", re.IGNORECASE | re.DOTALL)
+# EXIF orientations that turn the picture a quarter, swapping its width and height.
+_TURNING_ORIENTATIONS = (5, 6, 7, 8)
 # Formats in which Pillow can tell an animation from a still picture by the header.
 _ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
 
@@ -75,14 +77,34 @@ def _declared_kind(mime_type: str, file_name: str | None) -> str:
 
 def load_image(data: bytes, limits: LimitSettings) -> Image.Image:
     """Decode and validate a seller's upload; return an RGB image with EXIF orientation applied and no metadata."""
+    image = _checked_header(data, limits)
+    _decode(image)
+    ImageOps.exif_transpose(image, in_place=True)
+    return _plain_rgb(image)
+
+
+def check_image(data: bytes, limits: LimitSettings) -> tuple[int, int]:
+    """Validate an upload as `load_image` does and return its upright size, decoding as little as the format allows."""
+    image = _checked_header(data, limits)
+    width, height = image.size
+    if image.format in ("JPEG", "MPO"):
+        # libjpeg decodes at 1/8 scale yet reads every byte, so truncated data still fails.
+        image.draft(image.mode, (width // 8, height // 8))
+    _decode(image)
+    turned = image.getexif().get(ExifTags.Base.Orientation) in _TURNING_ORIENTATIONS
+    image.close()
+    return (height, width) if turned else (width, height)
+
+
+def _checked_header(data: bytes, limits: LimitSettings) -> Image.Image:
+    """The upload opened lazily, past every check that needs no pixels."""
     if not data:
         raise UnreadableImage()
     _check_size(len(data), limits)
     _reject_by_signature(data)
     image = _open(data)
     _check_header(image, limits)
-    _decode(image)
-    return _plain_rgb(ImageOps.exif_transpose(image))
+    return image
 
 
 def _check_size(size: int, limits: LimitSettings) -> None:
@@ -182,5 +204,7 @@ def _plain_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    rgb = image.convert("RGB")
-    return Image.frombytes("RGB", rgb.size, rgb.tobytes())
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    fresh = Image.new("RGB", rgb.size)
+    fresh.paste(rgb)  # one copy of the pixels, without the file's metadata
+    return fresh
