@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 Colour = tuple[float, float, float]
+_DITHER_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def _smoothstep(low: float, high: float, values: np.ndarray) -> np.ndarray:
 
 
 def _jitter(colour: Colour, rng: np.random.Generator, amount: float = 0.025) -> np.ndarray:
-    """A colour nudged in tone and brightness, so variants are siblings rather than copies."""
-    return np.clip(np.float32(colour) * (1 + rng.normal(0, amount, 3)) * rng.uniform(0.97, 1.03), 0, 255)
+    """A colour nudged in tone and brightness, so variants are siblings rather than copies (float32, as the canvas)."""
+    return np.clip(np.float32(colour) * (1 + rng.normal(0, amount, 3)) * rng.uniform(0.97, 1.03), 0, 255).astype(np.float32)
 
 
 def _coarse(stage: Stage, field: Callable[[np.ndarray, np.ndarray], np.ndarray], step: int = 16) -> np.ndarray:
@@ -86,9 +87,12 @@ def _spotlight(stage: Stage, strength: float, spread: float = 0.75) -> np.ndarra
 
 
 def _dither(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    height, width = pixels.shape[:2]
-    noise = rng.random((height, width, 1), np.float32) - rng.random((height, width, 1), np.float32)
-    pixels += noise
+    # A band of rows at a time: two full-canvas noise planes would cost as much as a third of the canvas.
+    width = pixels.shape[1]
+    for top in range(0, pixels.shape[0], _DITHER_ROWS):
+        band = pixels[top : top + _DITHER_ROWS]
+        rows = band.shape[0]
+        band += (rng.random((rows, width, 1), np.float32) - rng.random((rows, width, 1), np.float32))
     return pixels
 
 
@@ -103,7 +107,8 @@ def _sweep(stage: Stage, rng: np.random.Generator, wall: Colour, floor: Colour, 
     """A seamless paper sweep: wall tone curving into a lighter floor, lit from behind the product."""
     seam = stage.base - 0.3 * stage.product_height
     colours = _rows(stage, _jitter(wall, rng), _jitter(floor, rng), seam, 0.35 * stage.unit)
-    return _dither(colours * _spotlight(stage, vignette)[..., None], rng)
+    pixels = _spotlight(stage, vignette)[..., None] * colours
+    return _dither(pixels, rng)
 
 
 def _white(stage: Stage, rng: np.random.Generator) -> np.ndarray:
@@ -165,7 +170,8 @@ def _wall(stage: Stage, rng: np.random.Generator) -> np.ndarray:
     wall = _jitter(WALL_COLOURS[rng.integers(len(WALL_COLOURS))], rng)
     floor = np.clip(wall * 0.55 + np.float32([238, 232, 222]) * 0.45, 0, 255)
     pixels = _seam(stage, wall, floor, _horizon(stage, rng, 0.25, 0.4))
-    return _dither(pixels * _window_light(stage, 0.16)[..., None], rng)
+    pixels *= _window_light(stage, 0.16)[..., None]
+    return _dither(pixels, rng)
 
 
 PODIUM_COLOURS: tuple[Colour, ...] = (
@@ -246,7 +252,9 @@ def _noir(stage: Stage, rng: np.random.Generator) -> np.ndarray:
     wall, floor = _jitter((30, 29, 33), rng), _jitter((44, 42, 46), rng)
     pixels = _seam(stage, wall, floor, _horizon(stage, rng, 0.15, 0.3))
     warm = np.float32([62, 52, 40]) * rng.uniform(0.85, 1.15, 3)
-    pixels += _glow(stage)[..., None] * warm
+    glow = _glow(stage)
+    for channel in range(3):  # one plane at a time: a full-canvas RGB temporary costs 540 MB at 40 MP
+        pixels[..., channel] += glow * np.float32(warm[channel])
     return _dither(pixels, rng)
 
 
@@ -262,9 +270,9 @@ def _glow(stage: Stage) -> np.ndarray:
 
 def _linen(stage: Stage, rng: np.random.Generator) -> np.ndarray:
     base = _jitter((226, 214, 194), rng, 0.015)
-    pixels = np.broadcast_to(base, (*stage.size[::-1], 3)) * _weave(stage, rng)[..., None]
-    pixels = pixels * _window_light(stage, 0.18)[..., None]
-    return _dither(pixels.astype(np.float32), rng)
+    shading = _weave(stage, rng)
+    shading *= _window_light(stage, 0.18)
+    return _dither(shading[..., None] * base, rng)
 
 
 def _weave(stage: Stage, rng: np.random.Generator) -> np.ndarray:

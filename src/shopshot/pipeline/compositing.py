@@ -79,8 +79,10 @@ def _cast(small: np.ndarray, stage: Stage, sy: float) -> np.ndarray:
 
 
 def apply_shadow(pixels: np.ndarray, density: np.ndarray, strength: float) -> None:
-    """Darken the backdrop under the shadow, keeping its hue (a shadow multiplies, it does not paint)."""
-    pixels *= (1 - strength * density)[..., None]
+    """Darken the backdrop under the shadow, keeping its hue (a shadow multiplies, it does not paint); uses up `density`."""
+    density *= -strength  # in place: at 40 MP each full-canvas temporary is 180 MB
+    density += 1
+    pixels *= density[..., None]
 
 
 def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int], strength: float) -> None:
@@ -99,7 +101,7 @@ def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin
 
 
 def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Composite the product onto the float backdrop; return the 8-bit canvas and the protect mask."""
+    """Composite the product onto the float backdrop (used up); return the 8-bit canvas and the protect mask."""
     x0, y0 = origin
     rows, cols = cutout.alpha.shape
     bx0, by0, bx1, by1 = cutout.box
@@ -108,11 +110,11 @@ def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin:
     ys, xs = np.nonzero((cutout.alpha > 0) & (cutout.alpha < 1))
     keep = (1 - cutout.alpha[ys, xs])[:, None]
     region[ys, xs] = source[ys, xs] + keep * (region[ys, xs] - cutout.background_at(ys, xs))
-    solid = cutout.alpha >= 1
-    region[solid] = source[solid]
-    canvas = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    np.copyto(region, source, where=(cutout.alpha >= 1)[..., None])  # no gathered copy of the product
+    np.rint(pixels, out=pixels)
+    canvas = np.clip(pixels, 0, 255, out=pixels).astype(np.uint8)
     # The promise: inside `protect` the output is the input, byte for byte. Copy it back last.
-    canvas[y0 : y0 + rows, x0 : x0 + cols][cutout.protect] = source[cutout.protect]
+    np.copyto(canvas[y0 : y0 + rows, x0 : x0 + cols], source, where=cutout.protect[..., None])
     protect = np.zeros(canvas.shape[:2], np.uint8)
     protect[y0 : y0 + rows, x0 : x0 + cols][cutout.protect] = 255
     return canvas, protect
