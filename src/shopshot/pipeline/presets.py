@@ -33,7 +33,7 @@ LOOK_CYCLE = 60
 _SWEEP = "seamless paper backdrop, soft studio lighting, soft shadow under the product"
 
 BACKDROPS: tuple[Backdrop, ...] = (
-    Backdrop("white", N_("Pure white"), N_("Marketplace-ready pure white, no shadow."),
+    Backdrop("white", N_("Pure white"), N_("Marketplace-ready pure white with a soft natural shadow."),
              "pure white seamless background, bright even high-key lighting, clean and minimal",
              "shadows, grey background, colour cast, gradient", mode="fast", varies=False),
     Backdrop("studio", N_("Studio grey"), N_("Seamless grey sweep with a soft spotlight."),
