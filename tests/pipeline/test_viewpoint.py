@@ -65,6 +65,10 @@ def test_the_studio_lays_a_flat_lay_flat():
     [result] = StudioBackend().run(RenderRequest(image, "studio", "1:1", 1, 0))
     pixels, _ = _render_flat_lay("studio")
     assert np.array_equal(np.asarray(result.image), pixels.astype(np.uint8))
+    # Its shadow goes round the product, never over it: the protected pixels are the photo's own.
+    ys, xs = np.nonzero(np.asarray(result.protect) == 255)
+    left, top = result.offset
+    assert len(ys) > 10_000 and np.array_equal(pixels[ys, xs], np.asarray(image)[ys - top, xs - left])
 
 
 def test_a_flat_lay_lies_in_the_middle():

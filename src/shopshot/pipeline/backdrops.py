@@ -304,13 +304,18 @@ def _draw_disc(pixels: np.ndarray, stage: Stage, colour: np.ndarray) -> None:
     x0, y0, x1, y1 = stage.box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     radius = min(0.62 * max(x1 - x0, y1 - y0), 0.48 * stage.unit)
-    ys, xs = np.mgrid[0 : stage.size[1], 0 : stage.size[0]].astype(np.float32)
     reach = 0.03 * stage.unit
+    # Work only on the window the disc and its shadow can touch.
+    extent = radius + 5 * reach
+    left, right = max(0, int(cx - extent)), min(stage.size[0], int(cx + extent) + 2)
+    upper, lower = max(0, int(cy - extent)), min(stage.size[1], int(cy + extent) + 2)
+    window = pixels[upper:lower, left:right]
+    ys, xs = np.mgrid[upper:lower, left:right].astype(np.float32)
     offset = np.hypot(xs - cx + stage.light * reach, ys - cy - reach)
-    pixels *= (1 - 0.3 * (1 - _smoothstep(radius - reach, radius + 3 * reach, offset)))[..., None]
+    window *= (1 - 0.3 * (1 - _smoothstep(radius - reach, radius + 3 * reach, offset)))[..., None]
     distance = np.hypot(xs - cx, ys - cy)
     lit = 1.04 - 0.06 * np.clip((xs - cx) * stage.light + (ys - cy), -radius, radius) / radius
-    _blend(pixels, np.clip(colour * lit[..., None], 0, 255), _edge(radius - distance))
+    _blend(window, np.clip(colour * lit[..., None], 0, 255), _edge(radius - distance))
 
 
 def _ellipse_distance(xs, ys, cx, cy, rx, ry) -> np.ndarray:
