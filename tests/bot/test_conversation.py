@@ -6,9 +6,10 @@ import io
 import numpy as np
 from PIL import Image
 
-from shopshot.bot.callbacks import BackdropPicked, ResultAction, Step
+from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step
 from shopshot.config import Settings
 from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, reach_summary, with_button
@@ -113,7 +114,7 @@ async def _wait_answers(api, count: int, user: int = USER) -> list[dict]:
 
 async def test_double_tap_on_confirm_queues_one_job(bot, worker, api, tmp_path):
     await _start_and_send_photo(api)
-    summary = await reach_summary(api, USER, Choices(preset="white"))
+    summary = await reach_summary(api, USER, Choices(preset="studio"))
     confirm = Step(action="confirm").pack()
     await api.press(USER, summary["message_id"], data=confirm)
     await api.press(USER, summary["message_id"], data=confirm)  # the button is still there until the first edit lands
@@ -130,7 +131,7 @@ async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, work
     await api.send_text(USER, "/start")
     await api.wait_for(USER, newer_than(0))
     await api.send_document(USER, blank.getvalue(), "blank.png", mime_type="image/png")
-    summary = await reach_summary(api, USER, Choices(preset="white"))
+    summary = await reach_summary(api, USER, Choices(preset="white", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=60)
     assert "couldn't find a product" in failure["text"]
@@ -159,3 +160,42 @@ async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refuse
     await api.forge_callback(stranger, welcome["message_id"], ResultAction(action="variations", job_id=job_id).pack())
     answers = await _wait_answers(api, 1, stranger)
     assert "no longer active" in answers[-1]["text"] and await api.messages(stranger) == [welcome]
+
+
+def _seeds(messages: list[dict]) -> list[int]:
+    """The seeds of the full-resolution files sent, from their names (shopshot-<seed>.png)."""
+    return [int(m["file_name"].split("-")[1].split(".")[0]) for m in messages if m["kind"] == "document"]
+
+
+async def test_pure_white_offers_one_image_and_no_variations(bot, worker, api):
+    gallery = await _start_and_send_photo(api)
+    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    options = await api.wait_for(USER, with_button("op:"))
+    counts = [b for b in buttons(options) if b["callback_data"].startswith("op:variants:")]
+    assert [(b["text"], b["callback_data"]) for b in counts] == [("✓ 1 image", OptionPicked(name="variants", value="1").pack())]
+    # Four of the same white image, asked for by a modified client, are one.
+    await api.forge_callback(USER, options["message_id"], OptionPicked(name="variants", value="4").pack())
+    await api.press(USER, options["message_id"], data=Step(action="continue").pack())
+    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    assert "1 image" in summary["text"] and "4 images" not in summary["text"]
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    final = await api.wait_for(USER, with_button("rs:"), timeout=60)
+    assert "Here is your image." in final["text"]
+    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "new"}
+    job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
+    count, answered = len(await api.messages(USER)), len(await api.callback_answers(USER))
+    await api.forge_callback(USER, final["message_id"], ResultAction(action="variations", job_id=job_id).pack())
+    answers = await _wait_answers(api, answered + 1)
+    assert "no longer active" in answers[-1]["text"] and len(await api.messages(USER)) == count
+
+
+async def test_variations_go_on_past_the_looks_already_sent(bot, worker, api, tmp_path):
+    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
+    first = await api.messages(USER)
+    seeds = _seeds(first)
+    assert len(seeds) == 2 and seeds[0] % LOOK_CYCLE == 0 and seeds[1] == seeds[0] + 1  # the gallery's look first
+    final = first[-1]
+    job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
+    await api.press(USER, final["message_id"], data=ResultAction(action="variations", job_id=job_id).pack())
+    await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > len(first) and with_button("rs:")(ms[-1:]) else None, timeout=60)
+    assert _seeds((await api.messages(USER))[len(first) :]) == [seeds[0] + 2, seeds[0] + 3]

@@ -21,6 +21,7 @@ from shopshot import metrics
 from shopshot.bot import keyboards, texts
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
+from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.store import OWNED_KEY
@@ -209,7 +210,8 @@ class Delivery:
                 await self._part(job_id, "left-out", lambda: self.bot.send_message(chat_id, note))
             seeds = [image.seed for image in event.images]
             text = texts.done(len(event.images), seeds)
-            await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.results(job_id)))
+            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task))
+            await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
         else:
             log.info("job %s failed: %s", job_id, event.error)
             await self._status(event, _("❌ Not done."))

@@ -57,19 +57,19 @@ def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyb
     ]
 
 
-def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False) -> InlineKeyboardMarkup:
-    """Aspect ratio by use (when the task can change the frame), variants, an optional detail, Continue."""
+def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES) -> InlineKeyboardMarkup:
+    """Aspect ratio by use (when the task can change the frame), the image counts on offer, an optional detail, Continue."""
     builder = InlineKeyboardBuilder()
     for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
         builder.button(text=_ticked(label, item.key == ratio), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
-    for count in VARIANT_CHOICES:
+    for count in counts:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
         builder.button(text=_ticked(label, count == variants), callback_data=OptionPicked(name="variants", value=str(count)))
     if detail:
         builder.button(text=_("✏️ Add a detail"), callback_data=Step(action="detail"))
     builder.button(text=_("Continue ➜"), callback_data=Step(action="continue"))
-    builder.adjust(*((2, 2) if ratios else ()), len(VARIANT_CHOICES), 1, 1)
+    builder.adjust(*((2, 2) if ratios else ()), len(counts), 1, 1)
     return builder.as_markup()
 
 
@@ -87,11 +87,12 @@ def confirm() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def results(job_id: str) -> InlineKeyboardMarkup:
-    """What a seller can do next with a finished job."""
+def results(job_id: str, variations: bool = True) -> InlineKeyboardMarkup:
+    """What a seller can do next with a finished job (Variations only where they can differ)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🎨 Another backdrop"), callback_data=ResultAction(action="backdrop", job_id=job_id))
-    builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
+    if variations:
+        builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
     builder.adjust(1, 2)
     return builder.as_markup()

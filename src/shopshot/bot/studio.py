@@ -17,6 +17,7 @@ from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
 from shopshot.pipeline.intake import check_declared, check_image
+from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
@@ -169,8 +170,14 @@ def new_job_id() -> str:
 
 
 def new_seed() -> int:
-    """A fresh seed for a job; recorded with the results so they can be reproduced."""
-    return secrets.randbelow(2**31)
+    """A fresh seed for a job, recorded with the results so they can be reproduced; a multiple of
+    LOOK_CYCLE, so the job's first image is the look the gallery shows."""
+    return LOOK_CYCLE * secrets.randbelow(2**31 // LOOK_CYCLE)
+
+
+def variations_seed(spec: JobSpec) -> int:
+    """The first seed of a job's Variations: past the seeds it sent, so the looks go on from there."""
+    return spec.seed + spec.variants
 
 
 def check_detail(text: str | None) -> str:

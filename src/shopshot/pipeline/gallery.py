@@ -57,6 +57,7 @@ def _sheet(tiles: list[Image.Image], first_number: int, thumb: int, columns: int
 
 def _thumbnail(key: str, thumb: int) -> Image.Image:
     pixels, cutout = _prepared_sample(thumb)
+    # Seed 0 paints look 0: the look of every job's first image (its seeds start on a multiple of LOOK_CYCLE).
     rendered = render_variant(pixels, cutout, STYLES[key], ratio("1:1"), seed=0)
     return rendered.image.resize((thumb, thumb), Image.Resampling.LANCZOS)
 

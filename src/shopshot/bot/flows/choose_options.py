@@ -12,18 +12,26 @@ from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.policy import check_detail_content
+from shopshot.pipeline.presets import offers_variants
 
 
 
 async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
     """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
     await state.set_state(Studio.choosing_options)
+    if data["variants"] not in variant_counts(data):
+        data = await state.update_data(variants=variant_counts(data)[0])
     await message.answer(texts.options_prompt(data["preset"]), reply_markup=_markup(data))
 
 
 def _markup(data: dict) -> InlineKeyboardMarkup:
     backdrop_task = data.get("task", "backdrop") == "backdrop"
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data))
+    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data))
+
+
+def variant_counts(data: dict) -> tuple[int, ...]:
+    """The image counts on offer: one only, where every image would be the same (a pure white backdrop)."""
+    return VARIANT_CHOICES if offers_variants(data["preset"], data.get("task", "backdrop")) else (1,)
 
 
 def offers_detail(data: dict) -> bool:
@@ -37,7 +45,7 @@ async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
-    data = await state.update_data(**_option(callback_data))
+    data = await state.update_data(**_option(callback_data, variant_counts(await state.get_data())))
     await callback.answer()
     markup = _markup(data)
     if not isinstance(callback.message, Message):
@@ -60,11 +68,11 @@ async def detail_written(message: Message, state: FSMContext, studio: StudioServ
     await show_options(message, state, data)
 
 
-def _option(picked: OptionPicked) -> dict:
+def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
     if picked.name == "ratio":
         return {"ratio": ratio(ratio_from_data(picked.value)).key}
     variants = int(picked.value) if picked.value.isdigit() else 0
-    return {"variants": variants if variants in VARIANT_CHOICES else VARIANT_CHOICES[0]}
+    return {"variants": variants if variants in counts else counts[0]}
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
