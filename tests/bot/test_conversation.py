@@ -236,3 +236,9 @@ async def test_gallery_pages_are_turned_in_place(bot, api):
     assert [c["ok"] for c in calls if c["method"] == "editMessageMedia"] == [True, True]
     assert [c["method"] for c in calls].count("sendPhoto") == 1 and "deleteMessage" not in [c["method"] for c in calls]
     assert not any(m["text"] == FAILED for m in await api.messages(USER))
+
+
+async def test_help_gives_photo_advice(bot, api):
+    await api.send_text(USER, "/help")
+    [reply] = await api.wait_for(USER, newer_than(0))
+    assert all(advice in reply["text"] for advice in ("one product", "plain background", "good light", "most of the frame", "as a file"))
