@@ -14,6 +14,7 @@ from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.policy import check_detail_content
 
 
+
 async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
     """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
     await state.set_state(Studio.choosing_options)

@@ -16,6 +16,7 @@ from shopshot.bot.studio import Studio, new_seed, pressed_key
 from shopshot.queue.spec import JobSpec
 
 
+
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
