@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    ChangePicked,
     TaskPicked,
     GalleryPage,
     LanguagePicked,
@@ -35,12 +36,15 @@ def tasks() -> InlineKeyboardMarkup:
 
 
 def gallery(
-    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage
+    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage,
+    chosen: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Numbered preset buttons matching the gallery image, then page arrows."""
+    """Numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
     builder = InlineKeyboardBuilder()
     for number, item in page_items:
-        builder.button(text=f"{number} · {_(item.title)}", callback_data=picked(key=item.key))
+        # The tick takes the separator's place, so a ticked label is no wider than the others.
+        label = f"{CHECK}{number} {_(item.title)}" if item.key == chosen else f"{number} · {_(item.title)}"
+        builder.button(text=label, callback_data=picked(key=item.key))
     builder.adjust(2)
     if pages > 1:
         builder.row(*_pager(page, pages, paging))
@@ -111,4 +115,20 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
     for code in codes:
         builder.button(text=_ticked(native_name(code), code == current), callback_data=LanguagePicked(code=code))
     builder.adjust(2)
+    return builder.as_markup()
+
+
+def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
+    """What the seller can change from the summary, one button a part, then Back to the summary."""
+    labels = {
+        "backdrop": _("🖼 Scene") if model_task else _("🖼 Backdrop"),
+        "options": _("🔢 Number of images") if model_task else _("📐 Format and number"),
+        "detail": _("✏️ Detail line"),
+        "model": _("🧍 Model"),
+    }
+    builder = InlineKeyboardBuilder()
+    for part in parts:
+        builder.button(text=labels[part], callback_data=ChangePicked(part=part))
+    builder.button(text=_("◀ Back"), callback_data=ChangePicked(part="back"))
+    builder.adjust(1)
     return builder.as_markup()

@@ -6,7 +6,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessible
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.flows.pressed import clear_buttons, replace_text, shows
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
@@ -50,22 +50,30 @@ async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, st
     markup = _markup(data)
     if not isinstance(callback.message, Message):
         await show_options(callback.message, state, data)  # ticked in a new message, as the old one is out of reach
-    elif markup != callback.message.reply_markup:
+    elif not shows(callback.message, markup):
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(Studio.writing_detail)
     await clear_buttons(callback.message)
-    await callback.message.answer(texts.detail_prompt())
+    await ask_detail(callback.message, state)
     await callback.answer()
+
+
+async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
+    """Ask for the optional detail line and wait for it."""
+    await state.set_state(Studio.writing_detail)
+    await message.answer(texts.detail_prompt())
 
 
 async def detail_written(message: Message, state: FSMContext, studio: StudioService) -> None:
     detail = check_detail(message.text)
     check_detail_content(detail, studio.settings.policy)
     data = await state.update_data(prompt_extra=detail)
-    await show_options(message, state, data)
+    if data.get("changing"):  # changed from the summary: back to it, the other choices kept
+        await show_summary(message, state)
+    else:
+        await show_options(message, state, data)
 
 
 def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
@@ -76,10 +84,18 @@ def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.update_data(job_id=new_job_id())  # the job this summary's Confirm queues, once
-    await state.set_state(Studio.confirming)
-    await replace_text(callback.message, texts.summary_of(data), keyboards.confirm())
+    await show_summary(callback.message, state, edit=True)
     await callback.answer()
+
+
+async def show_summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, edit: bool = False) -> None:
+    """Show what will be made with Confirm, in a new message or (`edit`) in the pressed one; any change of a choice is over."""
+    data = await state.update_data(job_id=new_job_id(), changing=False)  # the job this summary's Confirm queues, once
+    await state.set_state(Studio.confirming)
+    if edit:
+        await replace_text(message, texts.summary_of(data), keyboards.confirm())
+    else:
+        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

@@ -23,7 +23,11 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
         return
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
-    await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
+    # The backdrop used stays in the data, so the gallery ticks it.
+    await state.set_data({
+        "image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend, "preset": spec.preset,
+        "photo_name": spec.photo_name,
+    })
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
     await state.update_data(starting_at(sent.message_id))
