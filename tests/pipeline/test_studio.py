@@ -27,7 +27,8 @@ def feed_sample() -> Image.Image:
 @pytest.mark.parametrize("preset", [item.key for item in BACKDROPS])
 def test_protected_pixels_are_the_input_exactly_at_scale_1(feed_sample, preset):
     [result] = _render(feed_sample, preset, "4:5")
-    assert result.scale == 1 and result.image.size >= (1080, 1350)
+    width, height = result.image.size
+    assert result.scale == 1 and width >= 1080 and height >= 1350  # the 4:5 target, or more for presets that frame tighter
     assert result.protect.mode == "L" and result.protect.size == result.image.size
     assert (np.asarray(result.protect) == 255).sum() > 0.5 * 1600 * 2000 * 0.2  # the mug covers about a fifth of the frame
     assert_product_kept(result, feed_sample)
