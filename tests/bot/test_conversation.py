@@ -182,3 +182,5 @@ async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refuse
     await api.forge_callback(stranger, welcome["message_id"], ResultAction(action="variations", job_id=job_id).pack())
     answers = await _wait_answers(api, 1, stranger)
     assert "no longer active" in answers[-1]["text"] and await api.messages(stranger) == [welcome]
+    summary = await reach_summary(api, USER, Choices(preset="mint", ratio="1:1", variants=1))  # the same photo's size, again
+    assert "• Format: 1:1 (marketplace, 2000×2000 px)" in summary["text"] and "⚠️ Your photo is only 1024×1280 px" in summary["text"]

@@ -20,9 +20,9 @@ from shopshot.queue.spec import JobSpec
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
-    await studio.ensure_stored(spec.image_key)
+    width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
     backend = await studio.backend_for(spec.task)
-    await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
+    await state.set_data({"image_key": spec.image_key, "width": width, "height": height, "task": spec.task, "model": spec.model, "backend": backend})
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
     await state.update_data(starting_at(sent.message_id))
