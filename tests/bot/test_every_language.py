@@ -21,7 +21,7 @@ from shopshot.playground.standin import StandIn
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CHOICES = Choices(preset="studio", ratio="3:4", variants=2)
+CHOICES = Choices(preset="studio", ratio="4:5", variants=2)  # the smallest target: sixteen albums stay quick
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dic
             texts.welcome(),
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             _("Choose a backdrop by its number:"),
-            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # 1024×1280: with the small-photo warning
+            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # the photo as Telegram kept it
             _("✅ Done."),
             texts.done(CHOICES.variants, seeds),
         ],
