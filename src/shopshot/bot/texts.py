@@ -14,7 +14,8 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from shopshot import errors
-from shopshot.pipeline.layout import Ratio, expected_fit, ratio
+from shopshot.pipeline.backdrops import STYLES
+from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.queue.enqueue import JobState
@@ -66,23 +67,24 @@ def summary(preset: str, ratio_key: str, variants: int, photo_size: tuple[int, i
         )
     else:
         shape = ratio(ratio_key)
+        framing = expected_fit(photo_size, shape, STYLES[backdrop(preset).key].fill)
         text = _("Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?").format(
-            backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_output(shape, photo_size), count=count
-        ) + _small_photo(shape, photo_size)
+            backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_output(shape, framing), count=count
+        ) + _small_photo(shape, framing, photo_size)
     return f"✏️ {detail}\n{text}" if detail else text
 
 
-def _output(shape: Ratio, photo_size: tuple[int, int]) -> str:
+def _output(shape: Ratio, framing: Fit) -> str:
     """The format's use and its output size: the target, or more where the product keeps its own, larger pixels."""
     width, height = shape.target
-    if expected_fit(photo_size, shape).scale > 1:
+    if framing.scale > 1:
         return _("{use}, {width}×{height} px").format(use=_(shape.use), width=width, height=height)
     return _("{use}, {width}×{height} px or more").format(use=_(shape.use), width=width, height=height)
 
 
-def _small_photo(shape: Ratio, photo_size: tuple[int, int]) -> str:
+def _small_photo(shape: Ratio, framing: Fit, photo_size: tuple[int, int]) -> str:
     """A warning after the summary when the product would be enlarged enough to look soft, else nothing."""
-    if expected_fit(photo_size, shape).scale <= SOFT_ABOVE:
+    if framing.scale <= SOFT_ABOVE:
         return ""
     (width, height), (target_width, target_height) = photo_size, shape.target
     return "\n\n" + _(

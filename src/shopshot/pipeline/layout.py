@@ -91,10 +91,10 @@ def fit(box_size: tuple[int, int], shape: Ratio, fill: float = FILL) -> Fit:
     return Fit(scale, _canvas_size(scaled(box_size, scale), aspect, fill))
 
 
-def expected_fit(photo_size: tuple[int, int], shape: Ratio) -> Fit:
+def expected_fit(photo_size: tuple[int, int], shape: Ratio, fill: float = FILL) -> Fit:
     """The fit of a product spanning PRODUCT_SHARE of a photo of this size: what the summary can say before the cut-out."""
     width, height = photo_size
-    return fit((max(1, round(width * PRODUCT_SHARE)), max(1, round(height * PRODUCT_SHARE))), shape)
+    return fit((max(1, round(width * PRODUCT_SHARE)), max(1, round(height * PRODUCT_SHARE))), shape, fill)
 
 
 def scaled(box_size: tuple[int, int], scale: float) -> tuple[int, int]:
