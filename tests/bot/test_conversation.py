@@ -4,6 +4,7 @@ import asyncio
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, OptionPicked, ResultAction, Step
@@ -13,6 +14,7 @@ from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, choose_options, newer_than, play_conversation, reach_summary, with_button
+from tests.pipeline.conftest import assert_product_kept
 
 USER = 501
 
@@ -35,7 +37,7 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
     assert "shopshot" in welcome["text"] and "/language" in welcome["text"]
     assert gallery["caption"].startswith("Choose a backdrop") and gallery["width"] > 600
     summary = next(m for m in messages if (m["text"] or "").startswith("Ready to make"))
-    assert "3:4 (catalog)" in summary["text"] and "2 images" in summary["text"]
+    assert "3:4 (catalog, 1500×2000 px)" in summary["text"] and "2 images" in summary["text"]
     album = [m for m in _photo_messages(messages, "photo") if m["media_group_id"]]
     files = _photo_messages(messages, "document")
     assert len(album) == 2 and len({m["media_group_id"] for m in album}) == 1
@@ -46,29 +48,50 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
     assert len(transcript.images) >= 2 and (tmp_path / "out" / "conversation.md").exists()
 
 
-async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_seed(bot, worker, api, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="4:5", variants=1))
-    history = await api.history(USER)
-    sent_by_seller = next(m for m in history if not m["from_bot"] and m["kind"] == "photo")
-    received = await api.download(sent_by_seller["file_id"])  # the compressed photo the bot got
+def _sample_jpeg(long_side: int) -> bytes:
+    """The bundled mug photo (1200×1500) resized to this longest side, as a JPEG."""
+    photo = Image.open(io.BytesIO(sample_photo()))
+    buffer = io.BytesIO()
+    photo.resize((long_side * 4 // 5, long_side), Image.Resampling.LANCZOS).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("as_file", [False, True], ids=["photo-enlarged", "file-own-pixels"])
+async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_seed(bot, worker, api, as_file):
+    await api.send_text(USER, "/start")
+    await api.wait_for(USER, newer_than(0))
+    if as_file:  # 2400×3000: the product's own pixels fill the 4:5 target, so they go on at scale 1
+        await api.send_document(USER, _sample_jpeg(3000), "mug.jpg", mime_type="image/jpeg")
+    else:
+        await api.send_photo(USER, sample_photo())
+    summary = await reach_summary(api, USER, Choices(preset="white", ratio="4:5", variants=1))
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    await api.wait_for(USER, with_button("rs:"), timeout=60)
+    sent_by_seller = next(m for m in await api.history(USER) if not m["from_bot"] and m["kind"] in ("photo", "document"))
+    received = await api.download(sent_by_seller["file_id"])  # what the bot got: Telegram's compressed photo, or the file
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = Image.open(io.BytesIO(await api.download(document["file_id"])))
     seed = int(document["caption"].removeprefix("Seed: "))  # the file's details: the seed that makes it again
     image = load_image(received, Settings().limits)
     [local] = StudioBackend().run(RenderRequest(image=image, preset="white", ratio="4:5", variants=1, seed=seed))
     assert np.array_equal(np.asarray(delivered.convert("RGB")), np.asarray(local.image))
-    assert abs(delivered.width / delivered.height - 4 / 5) < 0.005
-    _assert_protected_pixels_unchanged(image, local)
+    assert abs(delivered.width / delivered.height - 4 / 5) < 0.005 and delivered.width >= 1080 and delivered.height >= 1350
+    assert (local.scale == 1) == as_file
+    assert_product_kept(local, image)
 
 
-def _assert_protected_pixels_unchanged(source: Image.Image, rendered) -> None:
-    protect = np.asarray(rendered.protect) == 255
-    ys, xs = np.nonzero(protect)
-    ox, oy = rendered.offset
-    assert len(ys) > 1000
-    out = np.asarray(rendered.image)[ys, xs]
-    original = np.asarray(source)[ys - oy, xs - ox]
-    assert np.array_equal(out, original)
+async def test_the_summary_shows_the_output_size_and_warns_when_the_photo_is_too_small(bot, api):
+    small, large = USER, USER + 1
+    for user in (small, large):
+        await api.send_text(user, "/start")
+        await api.wait_for(user, newer_than(0))
+    await api.send_photo(small, _sample_jpeg(800))  # Telegram keeps it at 800 px
+    await api.send_document(large, _sample_jpeg(3000), "mug.jpg", mime_type="image/jpeg")
+    warned = (await reach_summary(api, small, Choices(preset="white", ratio="1:1", variants=1)))["text"]
+    assert "• Format: 1:1 (marketplace, 2000×2000 px)" in warned
+    assert "⚠️ Your photo is only 640×800 px" in warned and "send the original as a file" in warned
+    plain = (await reach_summary(api, large, Choices(preset="white", ratio="1:1", variants=1)))["text"]
+    assert "• Format: 1:1 (marketplace, 2000×2000 px or more)" in plain and "⚠️" not in plain
 
 
 async def test_unreadable_file_is_answered_and_nothing_is_queued(bot, worker, api, redis):
@@ -161,6 +184,8 @@ async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refuse
     await api.forge_callback(stranger, welcome["message_id"], ResultAction(action="variations", job_id=job_id).pack())
     answers = await _wait_answers(api, 1, stranger)
     assert "no longer active" in answers[-1]["text"] and await api.messages(stranger) == [welcome]
+    summary = await reach_summary(api, USER, Choices(preset="mint", ratio="1:1", variants=1))  # the same photo's size, again
+    assert "• Format: 1:1 (marketplace, 2000×2000 px)" in summary["text"] and "⚠️ Your photo is only 1024×1280 px" in summary["text"]
 
 
 def _seeds(messages: list[dict]) -> list[int]:

@@ -22,7 +22,7 @@ from shopshot.playground.standin import StandIn
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CHOICES = Choices(preset="studio", ratio="3:4", variants=2)
+CHOICES = Choices(preset="studio", ratio="4:5", variants=2)  # the smallest target: sixteen albums stay quick
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,9 @@ async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalog
     messages = await stack_api.messages(user)
     seeds = [int(re.search(r"\d+", m["caption"]).group()) for m in messages if m["kind"] == "document"]
     job_id = ResultAction.unpack(buttons(messages[-1])[0]["callback_data"]).job_id
+    sent = next(m for m in await stack_api.history(user) if not m["from_bot"] and m["kind"] == "photo")
     with catalogs.context(), catalogs.use_locale(language):
-        expected = _expected(seeds, job_id)
+        expected = _expected(seeds, job_id, (sent["width"], sent["height"]))
     with catalogs.context(), catalogs.use_locale("en"):
         assert language == "en" or expected["texts"][0] != texts.welcome()
     shown = [m["text"] or m["caption"] for m in messages if m["text"] or m["caption"]]
@@ -63,14 +64,14 @@ async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalog
     assert expected["queued"] in [answer["text"] for answer in answers]
 
 
-def _expected(seeds: list[int], job_id: str) -> dict:
-    """What the conversation shows, rendered from the catalog of the current locale."""
+def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dict:
+    """What the conversation shows, rendered from the catalog of the current locale; the photo as Telegram kept it."""
     return {
         "texts": [
             texts.welcome(),
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             _("Choose a backdrop by its number:"),
-            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
+            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # the photo as Telegram kept it
             _("✅ Done."),
             *[texts.seed_caption(seed) for seed in seeds],
             texts.done(CHOICES.variants),

@@ -106,8 +106,9 @@ def rendered_directly() -> list[str]:
     """Every text function, keyboard label and error message, rendered in the current locale."""
     shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1), texts.done(2), texts.seed_caption(11)]
     shown += [texts.options_prompt(item.key) for item in BACKDROPS]
-    shown += [texts.summary(item.key, ratio.key, count) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES]
-    shown += [texts.summary(item.key, "1:1", 2, model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
+    sizes = [(640, 800), (2400, 3000)]  # a photo enlarged (with the warning) and a file that keeps its pixels
+    shown += [texts.summary(item.key, ratio.key, count, size) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES for size in sizes]
+    shown += [texts.summary(item.key, "1:1", 2, (2400, 3000), model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
     states = [JobState("queued", 2, 0.0, 0.0), JobState("started", None, 0.4, 3.0), JobState("queued", None, 0.0, 0.0)]
     shown += [texts.status(state, typical_job_s=30) for state in states]
     shown += [texts.describe(kind, dict.fromkeys(_fields(kind.message), 7)) for kind in every_error()]

@@ -20,6 +20,7 @@ from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.synthetic import synthetic_person
 from shopshot.playground.scripted import buttons, newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
+from tests.pipeline.conftest import assert_product_kept
 
 USER = 801
 
@@ -82,10 +83,7 @@ async def _assert_delivered_file_is_the_backends_with_the_product_intact(api, di
     request = RenderRequest(image=image, preset="studio", ratio="1:1", variants=1, seed=seed, prompt_extra="on a marble table")
     [local] = backend.run(request)
     assert np.array_equal(delivered, np.asarray(local.image))  # same inputs and seed, same image
-    protect = np.asarray(local.protect) == 255
-    ys, xs = np.nonzero(protect)
-    ox, oy = local.offset
-    assert len(ys) > 1000 and np.array_equal(delivered[ys, xs], np.asarray(image)[ys - oy, xs - ox])
+    assert_product_kept(local, image)
 
 
 @pytest.mark.parametrize("task", ["model", "mannequin"])

@@ -61,8 +61,10 @@ def test_the_gallery_shows_the_look_a_job_starts_with(preset):
     small = sample.resize((round(sample.width * scale), round(sample.height * scale)), Image.Resampling.LANCZOS)
     [result] = StudioBackend().run(RenderRequest(small, preset, "1:1", 1, 123_457 * LOOK_CYCLE))
     job = np.asarray(result.image.resize((thumb, thumb), Image.Resampling.LANCZOS)).astype(np.float32)
-    # Colours, not texture: linen's weave and oak's grain are drawn from the seed.
-    assert np.abs(_block_means(tile) - _block_means(job)).max() < 3.0
+    # Colours, not texture: linen's weave and oak's grain are drawn from the seed. The job enlarges
+    # the product to its format's target, so its framing differs from the tile's by a few pixels: a
+    # block at the podium's edge moves by up to about 3.4 levels; another look's colours move by tens.
+    assert np.abs(_block_means(tile) - _block_means(job)).max() < 4.0
 
 
 def _block_means(tile: np.ndarray) -> np.ndarray:

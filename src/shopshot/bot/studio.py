@@ -71,6 +71,12 @@ class Studio:
         key = await asyncio.to_thread(self.blobs.put, data, owner)
         return key, width, height
 
+    async def photo_size(self, key: str) -> tuple[int, int]:
+        """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""
+        data = await asyncio.to_thread(self.blobs.get, key)
+        async with self.decodes:
+            return await asyncio.to_thread(check_image, data, self.settings.limits)
+
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""
         if not await self.redis.exists(key):

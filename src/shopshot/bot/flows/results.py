@@ -21,12 +21,12 @@ from shopshot.queue.spec import JobSpec
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
-    await studio.ensure_stored(spec.image_key)
+    width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
     backend = await studio.backend_for(spec.task)
     # The backdrop used stays in the data, so the gallery ticks it.
     await state.set_data({
-        "image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend, "preset": spec.preset,
-        "photo_name": spec.photo_name,
+        "image_key": spec.image_key, "width": width, "height": height, "task": spec.task, "model": spec.model,
+        "backend": backend, "preset": spec.preset, "photo_name": spec.photo_name,
     })
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
