@@ -70,8 +70,7 @@ def _expected(seeds: list[int], job_id: str) -> dict:
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             _("Choose a backdrop by its number:"),
             texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
-            _("✅ Done."),
-            texts.done(CHOICES.variants, seeds),
+            texts.done(CHOICES.variants, seeds),  # the status message is gone: one "done" per run
         ],
         "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
         "queued": _("Queued!"),

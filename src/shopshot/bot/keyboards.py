@@ -9,7 +9,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from shopshot.bot.callbacks import (
     BackdropPicked,
     TaskPicked,
+    ForgetChoice,
     GalleryPage,
+    JobChoice,
     LanguagePicked,
     OptionPicked,
     ResultAction,
@@ -110,4 +112,28 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
     for code in codes:
         builder.button(text=_ticked(native_name(code), code == current), callback_data=LanguagePicked(code=code))
     builder.adjust(2)
+    return builder.as_markup()
+
+
+def queued(job_id: str) -> InlineKeyboardMarkup:
+    """Cancel under the status of a job still waiting in the queue."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Cancel"), callback_data=JobChoice(action="cancel", job_id=job_id))
+    return builder.as_markup()
+
+
+def started(job_id: str) -> InlineKeyboardMarkup:
+    """Keep or discard a job /cancel found already running."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Keep it"), callback_data=JobChoice(action="keep", job_id=job_id))
+    builder.button(text=_("🗑 Discard it"), callback_data=JobChoice(action="discard", job_id=job_id))
+    return builder.as_markup()
+
+
+def forget(token: str) -> InlineKeyboardMarkup:
+    """The answer to the /forget question: only the first button deletes."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🗑 Delete everything"), callback_data=ForgetChoice(action="delete", token=token))
+    builder.button(text=_("Keep"), callback_data=ForgetChoice(action="keep", token=token))
+    builder.adjust(1)
     return builder.as_markup()
