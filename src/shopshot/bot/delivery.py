@@ -203,6 +203,7 @@ class Delivery:
         chat_id, job_id = event.spec.chat_id, event.job_id
         await self._check_wanted(job_id)
         if event.kind == "done":
+            # A part, unlike the other status edits: repeated after a restart it would undo the fallback text below.
             await self._part(job_id, "sending", lambda: self._status(event, _("📤 Sending your images…")))
             await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
             left_out = await self._send_uploads(event, "document")
