@@ -53,7 +53,8 @@ def _sample_for_1024(backend: StudioBackend) -> Image.Image:
     sample, scale = sample_product(), 1.0
     for _ in range(4):
         image = sample.resize((round(sample.width * scale), round(sample.height * scale)), Image.Resampling.LANCZOS)
-        side = backend.run(RenderRequest(image, "white", "1:1", 1, 0))[0].image.width
+        [result] = backend.run(RenderRequest(image, "white", "1:1", 1, 0))
+        side = result.image.width
         if side == 1024:
             break
         scale *= 1024 / side
@@ -68,13 +69,13 @@ def speed_table() -> str:
             "| --- | --- | ---: | ---: | ---: |"]
     for preset in BACKDROPS:
         request = RenderRequest(image, preset.key, "1:1", 1, 0)
-        output = backend.run(request)[0].image
-        studio = _median_ms(lambda: backend.run(request))
+        [output] = (item.image for item in backend.run(request))
+        studio = _median_ms(lambda: list(backend.run(request)))
         encode = _median_ms(lambda: output.save(io.BytesIO(), "JPEG", quality=90))
         blur = _median_ms(lambda: output.filter(ImageFilter.GaussianBlur(8)))
         rows.append(f"| {preset.key} | {output.width}×{output.height} | {studio:.0f} | {encode:.1f} | {blur:.0f} |")
     batch = RenderRequest(image, "studio", "1:1", 4, 0)
-    per_image = _median_ms(lambda: backend.run(batch)) / 4
+    per_image = _median_ms(lambda: list(backend.run(batch))) / 4
     rows.append(f"| studio, 4 variants (per image) | 1024×1024 | {per_image:.0f} | | |")
     return "\n".join(rows)
 

@@ -14,6 +14,8 @@ ShopshotError
  │    ├── DetailTooLong        a free-text addition over its length limit
  │    ├── DetailNotPlain       a free-text addition with control or invisible formatting characters
  │    ├── DetailRefused        a free-text addition asking for nudity or sex (the content policy)
+ │    ├── DetailInvisible      a free-text addition that shows nothing (only invisible characters)
+ │    ├── DetailStackedMarks   a free-text addition with marks piled on a letter ("Zalgo" text)
  │    ├── StickerNotPhoto      a sticker
  │    └── AudioNotPhoto        a voice message or an audio file
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
@@ -112,6 +114,14 @@ class DetailNotPlain(InputError):
 
 class DetailRefused(InputError):
     message = N_("I can't use that detail: nudity and sexual content aren't allowed. Please describe the scene around your product instead.")
+
+
+class DetailInvisible(InputError):
+    message = N_("Please write the detail in words: that line is made of invisible characters only.")
+
+
+class DetailStackedMarks(InputError):
+    message = N_("Please write the detail in ordinary letters, without piles of accent marks stacked on them.")
 
 
 class LimitReached(ShopshotError):

@@ -133,7 +133,7 @@ async def test_buttons_out_of_order_are_refused_and_change_nothing(stack):
     await api.forge_callback(user, gallery["message_id"], Step(action="confirm").pack())
     await api.forge_callback(user, gallery["message_id"], OptionPicked(name="variants", value="4").pack())
     assert [answer["text"] for answer in await callback_answers(api, user, 2)] == [stack.speak("en", stale)] * 2
-    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key="studio").pack())
     options = await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
     await api.press(user, options["message_id"], data=Step(action="continue").pack())
     summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))

@@ -47,7 +47,7 @@ async def _confirm(api, redis) -> tuple[str, dict]:
 
 def _files(messages: list[dict]) -> int:
     """Album photos and full-resolution files the bot sent (the gallery is a photo with a caption)."""
-    return sum(m["kind"] in ("photo", "document") and not m["caption"] for m in messages)
+    return sum((m["kind"] == "photo" and not m["caption"]) or m["kind"] == "document" for m in messages)
 
 
 def _off_the_queue(redis, job_id: str) -> bool:

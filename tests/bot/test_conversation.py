@@ -6,12 +6,13 @@ import io
 import numpy as np
 from PIL import Image
 
-from shopshot.bot.callbacks import BackdropPicked, ResultAction, Step
+from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, OptionPicked, ResultAction, Step
 from shopshot.config import Settings
 from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, reach_summary, with_button
+from shopshot.playground.scripted import Choices, buttons, choose_options, newer_than, play_conversation, reach_summary, with_button
 
 USER = 501
 
@@ -46,7 +47,7 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
 
 
 async def test_a_finished_job_ends_in_one_done_message_which_carries_the_result_buttons(bot, worker, api, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=2))
+    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
     messages = await api.messages(USER)
     summary = next(index for index, m in enumerate(messages) if (m["text"] or "").startswith("Ready to make"))
     # After the summary: the album and its files, then one message saying it is done, with the buttons.
@@ -63,7 +64,7 @@ async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_se
     received = await api.download(sent_by_seller["file_id"])  # the compressed photo the bot got
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = Image.open(io.BytesIO(await api.download(document["file_id"])))
-    seed = int(document["file_name"].split("-")[1].split(".")[0])
+    seed = int(document["caption"].removeprefix("Seed: "))  # the file's details: the seed that makes it again
     image = load_image(received, Settings().limits)
     [local] = StudioBackend().run(RenderRequest(image=image, preset="white", ratio="4:5", variants=1, seed=seed))
     assert np.array_equal(np.asarray(delivered.convert("RGB")), np.asarray(local.image))
@@ -124,7 +125,7 @@ async def _wait_answers(api, count: int, user: int = USER) -> list[dict]:
 
 async def test_double_tap_on_confirm_queues_one_job(bot, worker, api, tmp_path):
     await _start_and_send_photo(api)
-    summary = await reach_summary(api, USER, Choices(preset="white"))
+    summary = await reach_summary(api, USER, Choices(preset="studio"))
     confirm = Step(action="confirm").pack()
     await api.press(USER, summary["message_id"], data=confirm)
     await api.press(USER, summary["message_id"], data=confirm)  # the button is still there until the first edit lands
@@ -141,7 +142,7 @@ async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, work
     await api.send_text(USER, "/start")
     await api.wait_for(USER, newer_than(0))
     await api.send_document(USER, blank.getvalue(), "blank.png", mime_type="image/png")
-    summary = await reach_summary(api, USER, Choices(preset="white"))
+    summary = await reach_summary(api, USER, Choices(preset="white", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=60)
     assert "couldn't find a product" in failure["text"]
@@ -164,9 +165,130 @@ async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refuse
     await api.press(USER, final["message_id"], data=ResultAction(action="backdrop", job_id=job_id).pack())
     gallery = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["kind"] == "photo" and with_button("bd:")(ms[-1:]) else None)
     assert gallery["message_id"] > final["message_id"]
+    assert [b["text"] for b in buttons(gallery) if b["text"].startswith("✓")] == ["✓ 1 Pure white"]  # the one used
     stranger = USER + 1
     await api.send_text(stranger, "/start")
     welcome = (await api.wait_for(stranger, newer_than(0)))[0]
     await api.forge_callback(stranger, welcome["message_id"], ResultAction(action="variations", job_id=job_id).pack())
     answers = await _wait_answers(api, 1, stranger)
     assert "no longer active" in answers[-1]["text"] and await api.messages(stranger) == [welcome]
+
+
+def _seeds(messages: list[dict]) -> list[int]:
+    """The seeds of the full-resolution files sent, from their captions ("Seed: N")."""
+    return [int(m["caption"].removeprefix("Seed: ")) for m in messages if m["kind"] == "document"]
+
+
+async def test_pure_white_offers_one_image_and_no_variations(bot, worker, api):
+    gallery = await _start_and_send_photo(api)
+    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    options = await api.wait_for(USER, with_button("op:"))
+    counts = [b for b in buttons(options) if b["callback_data"].startswith("op:variants:")]
+    assert [(b["text"], b["callback_data"]) for b in counts] == [("✓ 1 image", OptionPicked(name="variants", value="1").pack())]
+    # Four of the same white image, asked for by a modified client, are one.
+    await api.forge_callback(USER, options["message_id"], OptionPicked(name="variants", value="4").pack())
+    await api.press(USER, options["message_id"], data=Step(action="continue").pack())
+    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    assert "1 image" in summary["text"] and "4 images" not in summary["text"]
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    final = await api.wait_for(USER, with_button("rs:"), timeout=60)
+    assert "Here is your image." in final["text"]
+    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "new"}
+    job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
+    count, answered = len(await api.messages(USER)), len(await api.callback_answers(USER))
+    await api.forge_callback(USER, final["message_id"], ResultAction(action="variations", job_id=job_id).pack())
+    answers = await _wait_answers(api, answered + 1)
+    assert "no longer active" in answers[-1]["text"] and len(await api.messages(USER)) == count
+
+
+async def test_variations_go_on_past_the_looks_already_sent(bot, worker, api, tmp_path):
+    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
+    first = await api.messages(USER)
+    seeds = _seeds(first)
+    assert len(seeds) == 2 and seeds[0] % LOOK_CYCLE == 0 and seeds[1] == seeds[0] + 1  # the gallery's look first
+    final = first[-1]
+    job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
+    await api.press(USER, final["message_id"], data=ResultAction(action="variations", job_id=job_id).pack())
+    await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > len(first) and with_button("rs:")(ms[-1:]) else None, timeout=60)
+    assert _seeds((await api.messages(USER))[len(first) :]) == [seeds[0] + 2, seeds[0] + 3]
+
+
+async def test_files_are_named_by_photo_backdrop_and_format_and_their_seed_is_only_in_their_captions(bot, worker, api):
+    await api.send_text(USER, "/start")
+    await api.wait_for(USER, newer_than(0))
+    await api.send_document(USER, sample_photo(), "Café mug (2).JPG", mime_type="image/jpeg")
+    summary = await reach_summary(api, USER, Choices(preset="wall", ratio="4:5", variants=2))
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    await api.wait_for(USER, with_button("rs:"), timeout=60)
+    messages = await api.messages(USER)
+    files = [m for m in messages if m["kind"] == "document"]
+    assert [m["file_name"] for m in files] == ["Cafe-mug-2-wall-4x5-1.png", "Cafe-mug-2-wall-4x5-2.png"]
+    seeds = [m["caption"].removeprefix("Seed: ") for m in files]
+    assert all(seed.isdigit() for seed in seeds) and len(set(seeds)) == 2
+    shown = [m["text"] or m["caption"] or "" for m in messages if m["kind"] != "document"]
+    assert not [text for text in shown if "seed" in text.lower() or any(seed in text for seed in seeds)]
+
+
+async def test_change_format_keeps_the_backdrop_and_returns_to_the_summary(bot, api):
+    await _start_and_send_photo(api)
+    summary = await reach_summary(api, USER, Choices(preset="wall", ratio="1:1", variants=1))
+    await api.press(USER, summary["message_id"], data=Step(action="change").pack())
+    choice = await api.wait_for(USER, with_button("cg:"))
+    assert choice["text"] == "What would you like to change?"
+    assert [ChangePicked.unpack(b["callback_data"]).part for b in buttons(choice)] == ["backdrop", "options", "back"]
+    await api.press(USER, choice["message_id"], data=ChangePicked(part="options").pack())
+    options = await api.wait_for(USER, with_button("op:"))
+    assert {b["text"] for b in buttons(options) if b["text"].startswith("✓")} == {"✓ 1:1 marketplace", "✓ 1 image"}
+    answered = len(await api.callback_answers(USER))
+    await api.press(USER, options["message_id"], data=OptionPicked(name="variants", value="1").pack())  # ticked already
+    await _wait_answers(api, answered + 1)
+    await choose_options(api, USER, Choices(ratio="4:5", variants=1), "en")
+    again = await api.wait_for(USER, lambda ms: ms[-1] if (ms[-1]["text"] or "").startswith("Ready to make") and with_button("st:confirm")(ms[-1:]) else None)
+    assert "Wall and floor" in again["text"] and "4:5" in again["text"] and "1 image" in again["text"]
+    assert not [call for call in await api.calls() if not call["ok"]]  # the tap on the ticked option edited nothing
+    assert not any(m["kind"] == "photo" and m["message_id"] > summary["message_id"] for m in await api.messages(USER))  # no gallery again
+
+
+async def test_change_backdrop_shows_the_chosen_one_ticked_and_keeps_the_format(bot, api):
+    await _start_and_send_photo(api)
+    gallery = await api.wait_for(USER, with_button("bd:"))
+    await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
+    await api.wait_for(USER, with_button("bd:podium"))
+    summary = await reach_summary(api, USER, Choices(preset="podium", ratio="4:5", variants=4))
+    await api.press(USER, summary["message_id"], data=Step(action="change").pack())
+    choice = await api.wait_for(USER, with_button("cg:"))
+    await api.press(USER, choice["message_id"], data=ChangePicked(part="backdrop").pack())
+    gallery = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > choice["message_id"] and with_button("bd:")(ms[-1:]) else None)
+    assert [b["text"] for b in buttons(gallery) if b["text"].startswith("✓")] == ["✓ 7 Podium"]  # opened at its page
+    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="linen").pack())
+    again = await api.wait_for(USER, with_button("st:confirm"))
+    assert again["message_id"] > gallery["message_id"]
+    assert "Linen" in again["text"] and "4:5" in again["text"] and "4 images" in again["text"]
+    await api.press(USER, again["message_id"], data=Step(action="change").pack())
+    await api.wait_for(USER, lambda ms: ms if with_button("cg:")([m for m in ms if m["message_id"] == again["message_id"]]) else None)
+    await api.press(USER, again["message_id"], data=ChangePicked(part="back").pack())
+    back = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] == again["message_id"] and with_button("st:confirm")([m])), None))
+    assert back["text"] == again["text"]
+
+
+async def test_gallery_pages_are_turned_in_place(bot, api):
+    gallery = await _start_and_send_photo(api)
+    await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
+    turned = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] == gallery["message_id"] and m["edits"] == 1), None))
+    assert turned["caption"] == gallery["caption"] and turned["file_id"] != gallery["file_id"]
+    assert [b["text"].split(" · ")[0] for b in buttons(turned)][:4] == ["7", "8", "9", "10"]
+    await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())  # "2/2", the page shown
+    await _wait_answers(api, 2)
+    await api.press(USER, gallery["message_id"], data=GalleryPage(page=0).pack())
+    await api.wait_for(USER, lambda ms: any(m["message_id"] == gallery["message_id"] and m["edits"] == 2 for m in ms))
+    assert [m["message_id"] for m in await api.messages(USER) if m["kind"] == "photo"] == [gallery["message_id"]]
+    calls = await api.calls()
+    assert [c["ok"] for c in calls if c["method"] == "editMessageMedia"] == [True, True]
+    assert [c["method"] for c in calls].count("sendPhoto") == 1 and "deleteMessage" not in [c["method"] for c in calls]
+    assert not [call for call in calls if not call["ok"]]  # "2/2", the page shown, edited nothing
+
+
+async def test_help_gives_photo_advice(bot, api):
+    await api.send_text(USER, "/help")
+    [reply] = await api.wait_for(USER, newer_than(0))
+    assert all(advice in reply["text"] for advice in ("one product", "plain background", "good light", "most of the frame", "as a file"))

@@ -219,7 +219,7 @@ async def test_a_file_over_50_mb_is_left_out_and_the_seller_told_why(deliveries,
     [document] = [m for m in messages if m["kind"] == "document"]
     assert await api.download(document["file_id"]) == small
     [note] = [m["text"] for m in messages if (m["text"] or "").startswith("⚠️")]
-    assert "over 50 MB" in note and "seeds: 4" in note
+    assert "over 50 MB" in note and "photo-white-1x1-2.png (Seed: 4)" in note
     assert "Here are your 2 images." in messages[-1]["text"]
     assert not await _refused_uploads(api)
     assert _pending(redis, settings) == 0

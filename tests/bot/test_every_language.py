@@ -5,6 +5,7 @@ conversations cost about as much as sixteen albums; each language talks as its o
 """
 
 import asyncio
+import re
 
 import pytest
 import pytest_asyncio
@@ -49,7 +50,7 @@ async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalog
     code = TELEGRAM_CODES.get(language, language.replace("_", "-").lower())
     await play_conversation(stack_api.base_url, user, sample_photo(), tmp_path, CHOICES, language=code)
     messages = await stack_api.messages(user)
-    seeds = [int(m["file_name"].split("-")[1].split(".")[0]) for m in messages if m["kind"] == "document"]
+    seeds = [int(re.search(r"\d+", m["caption"]).group()) for m in messages if m["kind"] == "document"]
     job_id = ResultAction.unpack(buttons(messages[-1])[0]["callback_data"]).job_id
     with catalogs.context(), catalogs.use_locale(language):
         expected = _expected(seeds, job_id)
@@ -70,7 +71,8 @@ def _expected(seeds: list[int], job_id: str) -> dict:
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             _("Choose a backdrop by its number:"),
             texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
-            texts.done(CHOICES.variants, seeds),  # the status message is gone: one "done" per run
+            *[texts.seed_caption(seed) for seed in seeds],
+            texts.done(CHOICES.variants),  # the status message is gone: one "done" per run
         ],
         "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
         "queued": _("Queued!"),

@@ -19,6 +19,7 @@ from shopshot import errors
 from shopshot.bot import app, keyboards, texts
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    ChangePicked,
     ForgetChoice,
     GalleryPage,
     LanguagePicked,
@@ -104,7 +105,7 @@ def every_error() -> list[type[errors.ShopshotError]]:
 
 def rendered_directly() -> list[str]:
     """Every text function, keyboard label and error message, rendered in the current locale."""
-    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1, [11]), texts.done(2, [11, 12])]
+    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1), texts.done(2), texts.seed_caption(11)]
     shown += [texts.options_prompt(item.key) for item in BACKDROPS]
     shown += [texts.summary(item.key, ratio.key, count) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES]
     shown += [texts.summary(item.key, "1:1", 2, model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
@@ -178,12 +179,14 @@ async def _converse(api) -> None:
     gallery = await api.wait_for(USER, with_button("bd:"))
     await _send_and_wait(api, api.send_text(USER, "hello"))
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
-    gallery = await api.wait_for(USER, _newer_with_button("bd:", gallery["message_id"]))
+    gallery = await api.wait_for(USER, with_button(BackdropPicked(key="oak").pack()))  # the page turned in place
     await _choose(api, gallery, "oak")
     summary = await api.wait_for(USER, with_button(Step(action="change").pack()))
     await api.press(USER, summary["message_id"], data=Step(action="change").pack())
-    gallery = await api.wait_for(USER, _newer_with_button("bd:", summary["message_id"]))
-    await _choose(api, gallery, "white")
+    choice = await api.wait_for(USER, with_button(f"{ChangePicked.__prefix__}:"))
+    await api.press(USER, choice["message_id"], data=ChangePicked(part="backdrop").pack())
+    gallery = await api.wait_for(USER, _newer_with_button("bd:", choice["message_id"]))
+    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="oak").pack())  # ticked, on its page
     summary = await api.wait_for(USER, _newer_with_button(Step(action="confirm").pack(), gallery["message_id"]))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(USER, _last_starts_with("⟦⏳"))

@@ -75,7 +75,7 @@ async def test_a_diffusion_backdrop_with_a_written_detail(gpu_worker, bot, api, 
 async def _assert_delivered_file_is_the_backends_with_the_product_intact(api, diffusion_settings) -> None:
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
-    seed = int(document["file_name"].split("-")[1].split(".")[0])
+    seed = int(document["caption"].removeprefix("Seed: "))
     image = load_image(sample_photo(), Settings().limits)  # sent as a file: the bot got these bytes
     backend = DiffusionBackend(diffusion_settings.model_copy(update={"mode": "fast"}))
     backend.setup()

@@ -8,6 +8,7 @@ from PIL import ExifTags, Image
 from shopshot.config import LimitSettings
 from shopshot.errors import (
     AnimatedImage,
+    InputError,
     AudioNotPhoto,
     FileTooLarge,
     ImageTooLarge,
@@ -16,8 +17,11 @@ from shopshot.errors import (
     UnsupportedFormat,
     VideoNotPhoto,
 )
-from shopshot.pipeline.intake import check_declared, load_image
-from tests.bad_input.corpus import animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, oriented_jpeg, png_header_only
+from shopshot.pipeline import intake
+from shopshot.pipeline.intake import check_declared, check_image, load_image
+from tests.bad_input.corpus import (
+    animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only, truncated_jpeg,
+)
 from tests.pipeline.conftest import encode, quadrants
 
 
@@ -70,6 +74,38 @@ def test_non_images_are_named(data, kind, limits):
     with pytest.raises(UnsupportedFormat) as caught:
         load_image(data, limits)
     assert caught.value.params == {"kind": kind}
+
+
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400"><rect width="400" height="400"/></svg>'
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\xef\xbb\xbf" + _SVG.encode(), "SVG"),
+        (("\ufeff<?xml version='1.0' encoding='UTF-16'?>\n" + _SVG).encode("utf-16-le"), "SVG"),
+        (("<?xml version='1.0' encoding='UTF-16'?>" + _SVG).encode("utf-16"), "SVG"),
+        (b"<!-- Generator: Adobe Illustrator 27.0 -->\n" + _SVG.encode(), "SVG"),
+        (b'\n\t <?xml version="1.0"?>\n<!-- logo -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"'
+         b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n' + _SVG.encode(), "SVG"),
+        (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY ns "http://www.w3.org/2000/svg">]>' + _SVG.encode(), "SVG"),
+        (b"\xef\xbb\xbf%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+        (b"\r\n\r\n%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+        (b"From: scanner@example.com\n" * 30 + b"%PDF-1.5\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+    ],
+    ids=["svg-utf8-bom", "svg-utf16le-bom", "svg-utf16", "svg-comment", "svg-space-declaration-comment-doctype",
+         "svg-doctype-subset", "pdf-bom", "pdf-blank-lines", "pdf-after-junk"],
+)
+def test_non_images_with_a_preamble_are_named(data, kind, limits):
+    # Readers accept these, so sellers send them: they are not "unreadable" but SVG or PDF.
+    with pytest.raises(UnsupportedFormat) as caught:
+        load_image(data, limits)
+    assert caught.value.params == {"kind": kind}
+
+
+def test_pdf_header_past_what_readers_look_at_is_unreadable(limits):
+    with pytest.raises(UnreadableImage):
+        load_image(b" " * 1024 + b"%PDF-1.7\n", limits)
 
 
 @pytest.mark.parametrize(
@@ -207,3 +243,31 @@ def test_metadata_is_dropped(limits):
     image = load_image(data, limits)
     assert dict(image.getexif()) == {} and image.info == {}
     assert b"Exif" not in encode(image, "JPEG")
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_the_bots_check_gives_the_upright_size(orientation, limits):
+    data = oriented_jpeg(orientation)
+    assert check_image(data, limits) == load_image(data, limits).size
+
+
+def test_the_bots_check_refuses_what_loading_refuses(limits):
+    small = LimitSettings(min_side=16)
+    for data in [*mutation_seeds(), truncated_jpeg(), encode(quadrants((4000, 3000)), "PNG")[:-2000]]:
+        try:
+            expected = load_image(data, small).size
+        except InputError as error:
+            expected = type(error)
+        try:
+            found = check_image(data, small)
+        except InputError as error:
+            found = type(error)
+        assert found == expected
+
+
+def test_the_bots_check_decodes_a_jpeg_at_an_eighth(limits, monkeypatch):
+    decoded = []
+    monkeypatch.setattr(intake, "_decode", lambda image, decode=intake._decode: decode(image) or decoded.append(image.size))
+    data = encode(quadrants((4000, 3000)), "JPEG", quality=90)
+    assert check_image(data, limits) == (4000, 3000)
+    assert decoded == [(500, 375)]

@@ -4,6 +4,7 @@ import pytest
 from PIL import Image
 
 from shopshot.errors import InvalidOption, NoProductFound
+from shopshot.pipeline.backdrops import STYLES, Stage, look_of
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.layout import RATIOS
@@ -11,8 +12,8 @@ from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 
 
-def _render(image: Image.Image, preset: str = "studio", ratio: str = "1:1", variants: int = 1, seed: int = 7, **kwargs):
-    return StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed), **kwargs)
+def _render(image: Image.Image, preset: str = "studio", ratio: str = "1:1", variants: int = 1, seed: int = 7, progress=None, **options):
+    return list(StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed, **options), progress=progress))
 
 
 @pytest.mark.parametrize("ratio", [item.key for item in RATIOS])
@@ -52,16 +53,36 @@ def test_variants_differ_by_seed(small_sample, preset):
     assert results[0].image.tobytes() != results[1].image.tobytes()
 
 
-def test_pure_white_is_exactly_white_outside_the_product(small_sample):
-    [result] = _render(small_sample, "white", "3:4")
-    cutout = cut_out(small_sample)
+def _product_area(result, image: Image.Image) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Where the cut-out's alpha lies on the result, and its box there."""
+    cutout = cut_out(image)
     product = np.zeros(result.image.size[::-1], bool)
     left, top = result.offset
     x0, y0, x1, y1 = cutout.box
     product[y0 + top : y1 + top, x0 + left : x1 + left] = cutout.alpha > 0
+    return product, (x0 + left, y0 + top, x1 + left, y1 + top)
+
+
+def test_pure_white_without_its_shadow_is_exactly_white_outside_the_product(small_sample):
+    [result] = _render(small_sample, "white", "3:4", white_shadow=False)
+    product, _ = _product_area(result, small_sample)
     output = np.asarray(result.image)
     assert (output[~product] == 255).all()
     assert (output[product] < 250).any()
+
+
+def test_pure_white_grounds_the_product_with_a_soft_shadow_and_is_255_beyond_it(small_sample):
+    [result] = _render(small_sample, "white", "3:4")
+    product, (x0, y0, x1, y1) = _product_area(result, small_sample)
+    output = np.asarray(result.image).min(axis=2)
+    width, height = x1 - x0, y1 - y0
+    # The shadow lies on the floor: from a little above the base (behind the product) to just below it.
+    near = np.zeros(output.shape, bool)
+    near[y1 - round(0.35 * height) : y1 + round(0.2 * height), max(0, x0 - width // 2) : x1 + width // 2] = True
+    floor = ~product & near
+    assert (output[~product & ~near] == 255).all()
+    assert (output[floor] < 235).sum() > 0.01 * floor.sum()  # a shadow one can see
+    assert output[floor].min() > 140  # and a soft one
 
 
 def test_progress_is_reported_after_each_variant(small_sample):
@@ -94,3 +115,12 @@ def test_load_backend_by_name():
     assert isinstance(backend, StudioBackend) and backend.name == "studio"
     with pytest.raises(InvalidOption):
         load_backend("sdxl-someday")
+
+
+@pytest.mark.parametrize("preset", [item.key for item in BACKDROPS])
+def test_backdrops_are_painted_in_float32(preset):
+    # In float64 a 40-MP story canvas and each of its temporaries took 1 GB instead of 540 MB.
+    for overhead in (False, True):
+        stage = Stage((300, 500), (80, 120, 220, 400), (90, 210), look_of(5), overhead)
+        canvas = STYLES[preset].paint(stage, np.random.default_rng(1))
+        assert canvas.dtype == np.float32 and canvas.shape == (500, 300, 3)

@@ -67,7 +67,7 @@ async def test_cancel_and_discard_forged_to_name_another_sellers_job_do_nothing(
 
 async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path, figures):
     start_bot(limits=LimitSettings(jobs_in_flight=5, jobs_per_minute=20))
-    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=1))
     result = (await api.messages(OWNER))[-1]
     variations = next(button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"])
     # A double tap: both presses reach the bot before it removes the buttons.

@@ -1,12 +1,14 @@
 """Untrusted text: the detail line is length-limited and plain, echoed without formatting, and held to its prompt slot."""
 
+import unicodedata
+
 import pytest
 from redis import Redis
 from rq import Queue, Worker
 
 from shopshot.bot.callbacks import BackdropPicked, Step, TaskPicked
 from shopshot.bot.studio import DETAIL_LIMIT, check_detail
-from shopshot.errors import DetailNotPlain, DetailTooLong
+from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong
 from shopshot.pipeline.diffusion.prompts import EXTRA_TOKENS, backdrop_prompts, estimate_tokens, person_prompts
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.people import MODEL_PRESETS
@@ -38,6 +40,37 @@ def test_a_plain_line_passes_as_written(text):
 def test_long_several_line_or_hidden_character_details_are_refused(text, error):
     with pytest.raises(error):
         check_detail(text)
+
+
+ZALGO = "r\u0336\u0322\u0317\u0350o\u0334\u0358\u031fs\u0337\u0301\u0353\u0324e\u0338\u0346\u0330\u0359s"
+
+
+@pytest.mark.parametrize("text", [
+    "\u200d\u200d\u200d", "\u200c", "\ufe0f\ufe0f\ufe0f", "\u3164\u3164", "\u2800 \u2800", "\u0301", "\u200d \ufe0e \u3164",
+], ids=["joiners", "non-joiner", "variation-selectors", "hangul-fillers", "braille-blanks", "lone-mark", "mixed"])
+def test_a_detail_of_invisible_characters_is_refused(text):
+    with pytest.raises(DetailInvisible):
+        check_detail(text)
+
+
+@pytest.mark.parametrize("text", [ZALGO, "ro\u0300\u0301\u0302\u0303\u0304se", "\u2764" + "\ufe0f" * 8, "a" + "\u20dd" * 5],
+                         ids=["zalgo", "five-marks", "stacked-variation-selectors", "enclosing-marks"])
+def test_marks_piled_on_a_letter_are_refused(text):
+    with pytest.raises(DetailStackedMarks):
+        check_detail(text)
+
+
+@pytest.mark.parametrize("text", [
+    "लाल गुलाबों के साथ संगमरमर की मेज़ पर, क्षितिज पर सूर्यास्त",  # Hindi: vowel signs, nukta, virama, anusvara
+    "บนโต๊ะหินอ่อนที่มีดอกไม้สีชมพู",  # Thai: a vowel and a tone mark above one consonant
+    "عَلَى طَاوِلَةٍ رُخَامِيَّةٍ مَعَ ٱلرَّحْمَٰنِ",  # Arabic with full vowel marks: shadda plus a vowel
+    unicodedata.normalize("NFD", "trên bàn đá cẩm thạch, ánh nắng ấm áp"),  # Vietnamese, decomposed: two marks a letter
+    "trên bàn đá cẩm thạch",  # Vietnamese as typed (composed)
+    "བསྒྲུབས་པ",  # Tibetan: two stacked consonants and a vowel under one letter
+    "on a café table ❤️ 1️⃣ 🧑\u200d🍳",  # emoji with their variation selectors, a keycap, a joiner
+])
+def test_scripts_that_use_combining_marks_pass(text):
+    assert check_detail(text) == " ".join(text.split())
 
 
 @pytest.mark.parametrize("extra", ATTACKS)

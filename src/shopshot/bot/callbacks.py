@@ -32,6 +32,10 @@ class Step(CallbackData, prefix="st"):
     action: str  # "continue", "confirm", "change", "cancel", "detail"
 
 
+class ChangePicked(CallbackData, prefix="cg"):
+    part: str    # "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
+
+
 class ResultAction(CallbackData, prefix="rs"):
     action: str  # "backdrop", "variations", "retry", "new"
     job_id: str

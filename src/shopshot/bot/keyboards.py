@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    ChangePicked,
     TaskPicked,
     ForgetChoice,
     GalleryPage,
@@ -37,12 +38,15 @@ def tasks() -> InlineKeyboardMarkup:
 
 
 def gallery(
-    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage
+    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage,
+    chosen: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Numbered preset buttons matching the gallery image, then page arrows."""
+    """Numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
     builder = InlineKeyboardBuilder()
     for number, item in page_items:
-        builder.button(text=f"{number} · {_(item.title)}", callback_data=picked(key=item.key))
+        # The tick takes the separator's place, so a ticked label is no wider than the others.
+        label = f"{CHECK}{number} {_(item.title)}" if item.key == chosen else f"{number} · {_(item.title)}"
+        builder.button(text=label, callback_data=picked(key=item.key))
     builder.adjust(2)
     if pages > 1:
         builder.row(*_pager(page, pages, paging))
@@ -59,19 +63,19 @@ def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyb
     ]
 
 
-def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False) -> InlineKeyboardMarkup:
-    """Aspect ratio by use (when the task can change the frame), variants, an optional detail, Continue."""
+def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES) -> InlineKeyboardMarkup:
+    """Aspect ratio by use (when the task can change the frame), the image counts on offer, an optional detail, Continue."""
     builder = InlineKeyboardBuilder()
     for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
         builder.button(text=_ticked(label, item.key == ratio), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
-    for count in VARIANT_CHOICES:
+    for count in counts:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
         builder.button(text=_ticked(label, count == variants), callback_data=OptionPicked(name="variants", value=str(count)))
     if detail:
         builder.button(text=_("✏️ Add a detail"), callback_data=Step(action="detail"))
     builder.button(text=_("Continue ➜"), callback_data=Step(action="continue"))
-    builder.adjust(*((2, 2) if ratios else ()), len(VARIANT_CHOICES), 1, 1)
+    builder.adjust(*((2, 2) if ratios else ()), len(counts), 1, 1)
     return builder.as_markup()
 
 
@@ -89,11 +93,12 @@ def confirm() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def results(job_id: str) -> InlineKeyboardMarkup:
-    """What a seller can do next with a finished job."""
+def results(job_id: str, variations: bool = True) -> InlineKeyboardMarkup:
+    """What a seller can do next with a finished job (Variations only where they can differ)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🎨 Another backdrop"), callback_data=ResultAction(action="backdrop", job_id=job_id))
-    builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
+    if variations:
+        builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
     builder.adjust(1, 2)
     return builder.as_markup()
@@ -112,6 +117,22 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
     for code in codes:
         builder.button(text=_ticked(native_name(code), code == current), callback_data=LanguagePicked(code=code))
     builder.adjust(2)
+    return builder.as_markup()
+
+
+def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
+    """What the seller can change from the summary, one button a part, then Back to the summary."""
+    labels = {
+        "backdrop": _("🖼 Scene") if model_task else _("🖼 Backdrop"),
+        "options": _("🔢 Number of images") if model_task else _("📐 Format and number"),
+        "detail": _("✏️ Detail line"),
+        "model": _("🧍 Model"),
+    }
+    builder = InlineKeyboardBuilder()
+    for part in parts:
+        builder.button(text=labels[part], callback_data=ChangePicked(part=part))
+    builder.button(text=_("◀ Back"), callback_data=ChangePicked(part="back"))
+    builder.adjust(1)
     return builder.as_markup()
 
 

@@ -16,8 +16,9 @@ from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
-from shopshot.errors import DetailNotPlain, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
-from shopshot.pipeline.intake import check_declared, load_image
+from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
+from shopshot.pipeline.intake import check_declared, check_image
+from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
@@ -37,9 +38,17 @@ FORGET_ASKED_S = 600  # an older question's button is stale: the seller sends /f
 ONE_SHOT_ACTIONS = ("confirm", "variations", "retry")
 TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
+# A decode holds the whole picture for a moment (120 MB for a 40-MP PNG): a burst of uploads is
+# decoded this many at a time, the rest wait their turn, rather than all at once.
+DECODES_AT_ONCE = 2
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
+# Letters that draw nothing (the Hangul fillers, the blank braille pattern): a line of them looks empty.
+BLANKS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+# More combining marks than this on one letter is "Zalgo" text. Vietnamese, Thai, Arabic and the
+# Indic scripts put at most two on a letter, Tibetan's stacked consonants three.
+MAX_MARKS = 3
 
 
 @dataclass
@@ -49,9 +58,11 @@ class Studio:
     jobs: JobQueue
     redis: AsyncRedis
     limits: JobLimits = field(init=False)
+    decodes: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
+        self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -59,9 +70,10 @@ class Studio:
 
     async def accept_photo(self, data: bytes, owner: int) -> tuple[str, int, int]:
         """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
-        image = await asyncio.to_thread(load_image, data, self.settings.limits)
+        async with self.decodes:
+            width, height = await asyncio.to_thread(check_image, data, self.settings.limits)
         key = await asyncio.to_thread(self.blobs.put, data, owner)
-        return key, image.width, image.height
+        return key, width, height
 
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""
@@ -213,8 +225,14 @@ def new_job_id() -> str:
 
 
 def new_seed() -> int:
-    """A fresh seed for a job; recorded with the results so they can be reproduced."""
-    return secrets.randbelow(2**31)
+    """A fresh seed for a job, recorded with the results so they can be reproduced; a multiple of
+    LOOK_CYCLE, so the job's first image is the look the gallery shows."""
+    return LOOK_CYCLE * secrets.randbelow(2**31 // LOOK_CYCLE)
+
+
+def variations_seed(spec: JobSpec) -> int:
+    """The first seed of a job's Variations: past the seeds it sent, so the looks go on from there."""
+    return spec.seed + spec.variants
 
 
 def check_detail(text: str | None) -> str:
@@ -224,7 +242,20 @@ def check_detail(text: str | None) -> str:
         raise DetailTooLong(limit=DETAIL_LIMIT)
     if any(unicodedata.category(char) in ("Cc", "Cf") and char not in JOINERS for char in detail):
         raise DetailNotPlain()
+    if detail:
+        check_detail_characters(detail)
     return detail
+
+
+def check_detail_characters(detail: str) -> None:
+    """Raise DetailInvisible for a line that shows nothing, DetailStackedMarks for marks piled on one letter."""
+    if not any(unicodedata.category(char)[0] not in "ZCM" and char not in BLANKS for char in detail):
+        raise DetailInvisible()
+    marks = 0
+    for char in unicodedata.normalize("NFC", detail):
+        marks = marks + 1 if unicodedata.category(char)[0] == "M" else 0
+        if marks > MAX_MARKS:
+            raise DetailStackedMarks()
 
 
 def pressed_key(job_id: str, action: str) -> str | None:

@@ -44,8 +44,10 @@ def help_text() -> str:
         "2. Pick a backdrop from the numbered gallery.\n"
         "3. Pick the format and how many variants you want.\n"
         "4. Confirm. You'll see your place in the queue, then progress.\n\n"
+        "For the best photo: one product, on a plain background, in good light, filling most of the frame. "
+        "Send it as a file (📎 → File) to keep its full quality.\n\n"
         "You get the images as an album plus full-resolution files. "
-        "Each result has a seed: the same photo, choices and seed always give the same image.\n\n"
+        "Each file's caption has its seed: the same photo, choices and seed always give the same image.\n\n"
         "/forget — delete your photos, results and our conversation."
     )
 
@@ -129,17 +131,23 @@ def duration(seconds: float) -> str:
     return format_timedelta(timedelta(seconds=max(1, round(seconds))), locale=locale, threshold=1.1)
 
 
-def files_left_out(seeds: list[int], limit_mb: int) -> str:
-    """The note on full-resolution files over what Telegram lets a bot send."""
-    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent (seeds: {seeds}). The album above has a smaller copy of each.").format(
-        limit_mb=limit_mb, seeds=", ".join(map(str, seeds))
+def files_left_out(files: list[tuple[str, int]], limit_mb: int) -> str:
+    """The note on full-resolution files over what Telegram lets a bot send, each named with its seed."""
+    named = ", ".join(f"{name} ({seed_caption(seed)})" for name, seed in files)
+    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent: {files}. The album above has a smaller copy of each.").format(
+        limit_mb=limit_mb, files=named
     )
 
 
-def done(variants: int, seeds: list[int]) -> str:
+def seed_caption(seed: int) -> str:
+    """A full-resolution file's caption: the seed that makes that image again."""
+    return _("Seed: {seed}").format(seed=seed)
+
+
+def done(variants: int) -> str:
     """The line under a finished album."""
     count = ngettext("Here is your image.", "Here are your {count} images.", variants).format(count=variants)
-    return _("✅ {count}\nFull-resolution files are above. Seed: {seeds}").format(count=count, seeds=", ".join(map(str, seeds)))
+    return _("✅ {count}\nFull-resolution files are above.").format(count=count)
 
 
 def error(name: str, params: dict) -> str:

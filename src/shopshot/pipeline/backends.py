@@ -6,7 +6,7 @@ An operator's own backend is named by its class, `BACKEND=package.module:ClassNa
 """
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from shopshot.config import DiffusionSettings, Settings
@@ -15,7 +15,7 @@ from shopshot.pipeline.studio import RenderedImage, RenderRequest, StudioBackend
 
 
 class Backend(Protocol):
-    """The model contract: `setup()` once per process, then `run()` per request."""
+    """The model contract: `setup()` once per process, then `run()` per request (a list, or variants as they are made)."""
 
     name: str
     tasks: frozenset[str]
@@ -23,7 +23,7 @@ class Backend(Protocol):
 
     def setup(self) -> None: ...
 
-    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]: ...
+    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterable[RenderedImage]: ...
 
 
 def _studio(settings: Settings | None) -> Backend:

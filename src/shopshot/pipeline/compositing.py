@@ -36,16 +36,31 @@ def place_alpha(cutout: Cutout, origin: tuple[int, int], size: tuple[int, int]) 
 
 
 def shadow_map(alpha: np.ndarray, stage: Stage) -> np.ndarray:
-    """Shadow density 0..1 on the floor: a tight contact line, a soft pool, a cast silhouette."""
+    """Shadow density 0..1 on the floor: a tight contact line, a soft pool, a cast silhouette; seen
+    from above, a soft drop shadow all round instead."""
     factor = max(1, round(stage.unit / 256))
     height, width = alpha.shape
     small_size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(alpha, small_size, interpolation=cv2.INTER_AREA)
     scale = small_size[0] / width, small_size[1] / height
-    contact = _contact(small.shape, stage, scale)
-    cast = _cast(small, stage, scale[1])
-    density = 1 - (1 - contact) * (1 - 0.55 * cast)
+    if stage.overhead:
+        density = _drop(small, stage, scale[0])
+    else:
+        contact = _contact(small.shape, stage, scale)
+        cast = _cast(small, stage, scale[1])
+        density = 1 - (1 - contact) * (1 - 0.55 * cast)
     return cv2.resize(density, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _drop(small: np.ndarray, stage: Stage, scale: float) -> np.ndarray:
+    """A product lying on the surface: a tight darkening hugging its edge all round, and a wider
+    soft shadow pushed a little away from the light (from the key light's side and the top)."""
+    reach = max(0.5, 0.015 * stage.unit * scale)
+    tight = cv2.GaussianBlur(small, (0, 0), reach)
+    shift = np.float32([[1, 0, -stage.light * reach], [0, 1, 1.2 * reach]])
+    moved = cv2.warpAffine(small, shift, small.shape[::-1], flags=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(moved, (0, 0), 3 * reach)
+    return 1 - (1 - 0.5 * tight) * (1 - 0.6 * soft)
 
 
 def _soft_ellipse(shape: tuple[int, int], centre, axes, opacity: float, blur: float) -> np.ndarray:
@@ -79,8 +94,10 @@ def _cast(small: np.ndarray, stage: Stage, sy: float) -> np.ndarray:
 
 
 def apply_shadow(pixels: np.ndarray, density: np.ndarray, strength: float) -> None:
-    """Darken the backdrop under the shadow, keeping its hue (a shadow multiplies, it does not paint)."""
-    pixels *= (1 - strength * density)[..., None]
+    """Darken the backdrop under the shadow, keeping its hue (a shadow multiplies, it does not paint); uses up `density`."""
+    density *= -strength  # in place: at 40 MP each full-canvas temporary is 180 MB
+    density += 1
+    pixels *= density[..., None]
 
 
 def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int], strength: float) -> None:
@@ -99,7 +116,7 @@ def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin
 
 
 def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Composite the product onto the float backdrop; return the 8-bit canvas and the protect mask."""
+    """Composite the product onto the float backdrop (used up); return the 8-bit canvas and the protect mask."""
     x0, y0 = origin
     rows, cols = cutout.alpha.shape
     bx0, by0, bx1, by1 = cutout.box
@@ -108,11 +125,11 @@ def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin:
     ys, xs = np.nonzero((cutout.alpha > 0) & (cutout.alpha < 1))
     keep = (1 - cutout.alpha[ys, xs])[:, None]
     region[ys, xs] = source[ys, xs] + keep * (region[ys, xs] - cutout.background_at(ys, xs))
-    solid = cutout.alpha >= 1
-    region[solid] = source[solid]
-    canvas = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    np.copyto(region, source, where=(cutout.alpha >= 1)[..., None])  # no gathered copy of the product
+    np.rint(pixels, out=pixels)
+    canvas = np.clip(pixels, 0, 255, out=pixels).astype(np.uint8)
     # The promise: inside `protect` the output is the input, byte for byte. Copy it back last.
-    canvas[y0 : y0 + rows, x0 : x0 + cols][cutout.protect] = source[cutout.protect]
+    np.copyto(canvas[y0 : y0 + rows, x0 : x0 + cols], source, where=cutout.protect[..., None])
     protect = np.zeros(canvas.shape[:2], np.uint8)
     protect[y0 : y0 + rows, x0 : x0 + cols][cutout.protect] = 255
     return canvas, protect

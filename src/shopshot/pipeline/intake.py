@@ -2,18 +2,20 @@
 
 Checks run cheapest and safest first: what the sender declared (size, type) before downloading,
 then empty input, the byte limit (before parsing anything), file types recognisable from their
-first bytes that Pillow cannot name (SVG, PDF, video), then the header (pixel count, minimum side,
+first bytes that Pillow cannot name (SVG, PDF, video; a PDF with bytes before its header is named
+once Pillow cannot read it), then the header (pixel count, minimum side,
 animation, format) and only then the pixels themselves.
 """
 
 import io
 import mimetypes
+import re
 import struct
 from pathlib import PurePosixPath
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from shopshot.config import LimitSettings
 from shopshot.errors import (
@@ -41,6 +43,13 @@ _IMAGE_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", 
 _DECODE_ERRORS = (
     OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error, IndexError, TypeError, Image.DecompressionBombError,
 )
+# Byte-order marks an SVG may start with; UTF-16 SVGs are read as ASCII for the sniffing.
+_TEXT_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# What may stand before the root element of an XML file: a declaration, comments, processing
+# instructions and a doctype, with whitespace between.
+_SVG_START = re.compile(rb"\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<svg[\s>/:]", re.IGNORECASE | re.DOTALL)
+# EXIF orientations that turn the picture a quarter, swapping its width and height.
+_TURNING_ORIENTATIONS = (5, 6, 7, 8)
 # Formats in which Pillow can tell an animation from a still picture by the header.
 _ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
 
@@ -68,14 +77,34 @@ def _declared_kind(mime_type: str, file_name: str | None) -> str:
 
 def load_image(data: bytes, limits: LimitSettings) -> Image.Image:
     """Decode and validate a seller's upload; return an RGB image with EXIF orientation applied and no metadata."""
+    image = _checked_header(data, limits)
+    _decode(image)
+    ImageOps.exif_transpose(image, in_place=True)
+    return _plain_rgb(image)
+
+
+def check_image(data: bytes, limits: LimitSettings) -> tuple[int, int]:
+    """Validate an upload as `load_image` does and return its upright size, decoding as little as the format allows."""
+    image = _checked_header(data, limits)
+    width, height = image.size
+    if image.format in ("JPEG", "MPO"):
+        # libjpeg decodes at 1/8 scale yet reads every byte, so truncated data still fails.
+        image.draft(image.mode, (width // 8, height // 8))
+    _decode(image)
+    turned = image.getexif().get(ExifTags.Base.Orientation) in _TURNING_ORIENTATIONS
+    image.close()
+    return (height, width) if turned else (width, height)
+
+
+def _checked_header(data: bytes, limits: LimitSettings) -> Image.Image:
+    """The upload opened lazily, past every check that needs no pixels."""
     if not data:
         raise UnreadableImage()
     _check_size(len(data), limits)
     _reject_by_signature(data)
     image = _open(data)
     _check_header(image, limits)
-    _decode(image)
-    return _plain_rgb(ImageOps.exif_transpose(image))
+    return image
 
 
 def _check_size(size: int, limits: LimitSettings) -> None:
@@ -85,10 +114,9 @@ def _check_size(size: int, limits: LimitSettings) -> None:
 
 def _reject_by_signature(data: bytes) -> None:
     """Name the non-image files sellers actually send, which Pillow would call unreadable."""
-    head = data[:1024].lstrip().lower()
     if data.startswith(b"%PDF"):
         raise UnsupportedFormat(kind="PDF")
-    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+    if _is_svg(data[:1024]):
         raise UnsupportedFormat(kind="SVG")
     is_iso_media = data[4:8] == b"ftyp" and data[8:12] not in _IMAGE_BRANDS
     is_matroska = data.startswith(b"\x1a\x45\xdf\xa3")
@@ -98,6 +126,15 @@ def _reject_by_signature(data: bytes) -> None:
         raise VideoNotPhoto()
 
 
+def _is_svg(head: bytes) -> bool:
+    """Whether a file starts as SVG: `<svg` after a BOM, whitespace, an XML declaration, comments or a doctype."""
+    for bom, encoding in _TEXT_BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :].decode(encoding, "ignore").encode("ascii", "ignore")
+            break
+    return _SVG_START.match(head) is not None
+
+
 def _open(data: bytes) -> Image.Image:
     """Read the header only (Pillow is lazy); pixels are decoded after the checks."""
     try:
@@ -105,6 +142,9 @@ def _open(data: bytes) -> Image.Image:
     except Image.DecompressionBombError:
         return _open_past_bomb_check(data)
     except _DECODE_ERRORS:
+        # PDF readers find the header anywhere in the first 1024 bytes, after a BOM or stray text.
+        if b"%PDF-" in data[:1024]:
+            raise UnsupportedFormat(kind="PDF") from None
         raise UnreadableImage() from None
 
 
@@ -164,5 +204,7 @@ def _plain_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    rgb = image.convert("RGB")
-    return Image.frombytes("RGB", rgb.size, rgb.tobytes())
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    fresh = Image.new("RGB", rgb.size)
+    fresh.paste(rgb)  # one copy of the pixels, without the file's metadata
+    return fresh

@@ -52,14 +52,15 @@ class Placement:
     origin: tuple[int, int]
 
 
-def place_product(box_size: tuple[int, int], shape: Ratio, floor: float = 0.12, fill: float = FILL) -> Placement:
-    """Size a canvas of this ratio around a product box and put the product on it, slightly low."""
+def place_product(box_size: tuple[int, int], shape: Ratio, floor: float = 0.12, fill: float = FILL, overhead: bool = False) -> Placement:
+    """Size a canvas of this ratio around a product box and put the product on it, slightly low
+    (standing on a floor) or, seen from above, in the middle."""
     width, height = _canvas_size(box_size, shape.width / shape.height, fill)
     box_w, box_h = box_size
     # Centre a little below the middle, but keep `floor` of the height free under the product;
     # a product too tall for that (a clamped canvas) is simply centred.
     bottom = min(round(0.56 * height + box_h / 2), math.floor(height * (1 - floor)))
-    y = bottom - box_h if bottom >= box_h else (height - box_h) // 2
+    y = bottom - box_h if bottom >= box_h and not overhead else (height - box_h) // 2
     return Placement((width, height), ((width - box_w) // 2, y))
 
 

@@ -1,6 +1,6 @@
 """The CPU studio backend: classical cut-out, procedural backdrop, product pixels kept exactly."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,10 +8,11 @@ from PIL import Image
 
 from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
-from shopshot.pipeline.backdrops import STYLES, Stage, Style
+from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
 from shopshot.pipeline.cutout import Cutout, cut_out
 from shopshot.pipeline.layout import VARIANT_CHOICES, Ratio, place_product, ratio
 from shopshot.pipeline.presets import Backdrop, backdrop
+from shopshot.pipeline.viewpoint import seen_from_above
 
 
 @dataclass
@@ -27,6 +28,7 @@ class RenderRequest:
     model: str | None = None  # a people.MODEL_PRESETS key, for "model" and "mannequin"
     prompt_extra: str = ""  # the seller's one-line addition to the prompt
     mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
+    white_shadow: bool = True  # a soft shadow under the product on pure white (off: none at all)
 
 
 @dataclass
@@ -49,23 +51,29 @@ class StudioBackend:
     def setup(self) -> None:
         """Nothing to load: the studio backend is plain image processing."""
 
-    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]:
-        """Render `request.variants` images, variant i with seed `request.seed + i`."""
+    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
+        """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""
         style, shape = _check(request)
         pixels = np.asarray(request.image)
         cutout = cut_out(request.image)
-        results = []
-        for index in range(request.variants):
-            results.append(render_variant(pixels, cutout, style, shape, request.seed + index))
-            if progress is not None:
-                progress((index + 1) / request.variants)
-        return results
+        overhead = seen_from_above(pixels, cutout)
+        return _variants(request, pixels, cutout, style, shape, overhead, progress)
+
+
+def _variants(request: RenderRequest, pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, overhead: bool,
+              progress: Callable[[float], None] | None) -> Iterator[RenderedImage]:
+    # One at a time: at 40 MP a variant and its canvas take about 1 GB, so the caller stores and
+    # drops each before the next is painted; progress counts the variants it has taken.
+    for index in range(request.variants):
+        yield render_variant(pixels, cutout, style, shape, request.seed + index, overhead)
+        if progress is not None:
+            progress((index + 1) / request.variants)
 
 
 def _check(request: RenderRequest) -> tuple[Style, Ratio]:
     """Validate the options before any pixel work; return the style and ratio they name."""
     preset, shape = check_request(request, StudioBackend.tasks)
-    return STYLES[preset.key], shape
+    return style_for(preset.key, request.white_shadow), shape
 
 
 def check_request(request: RenderRequest, tasks: frozenset[str]) -> tuple[Backdrop, Ratio]:
@@ -80,19 +88,20 @@ def check_request(request: RenderRequest, tasks: frozenset[str]) -> tuple[Backdr
     return preset, shape
 
 
-def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, seed: int) -> RenderedImage:
-    """One output image: lay out, paint the backdrop, shadow, paste the product back."""
+def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, seed: int, overhead: bool = False) -> RenderedImage:
+    """One output image in the seed's look, seen from the front or from above (a flat lay): lay out,
+    paint the backdrop, shadow, paste the product back."""
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = cutout.box
-    placement = place_product((x1 - x0, y1 - y0), shape, style.floor, style.fill)
+    placement = place_product((x1 - x0, y1 - y0), shape, style.floor, style.fill, overhead)
     (left, top), size = placement.origin, placement.size
     foot = compositing.foot_span(cutout)
-    stage = Stage(size, (left, top, left + x1 - x0, top + y1 - y0), (left + foot[0], left + foot[1]), rng.uniform(-1, 1))
+    stage = Stage(size, (left, top, left + x1 - x0, top + y1 - y0), (left + foot[0], left + foot[1]), look_of(seed), overhead)
     canvas = style.paint(stage, rng)
     if style.shadow:
         alpha = compositing.place_alpha(cutout, placement.origin, size)
         compositing.apply_shadow(canvas, compositing.shadow_map(alpha, stage), style.shadow)
-    if style.reflection:
+    if style.reflection and not overhead:
         compositing.add_reflection(canvas, pixels, cutout, placement.origin, style.reflection)
     output, protect = compositing.paste_product(canvas, pixels, cutout, placement.origin)
     return RenderedImage(Image.fromarray(output), seed, Image.fromarray(protect), (left - x0, top - y0))

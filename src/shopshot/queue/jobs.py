@@ -3,6 +3,7 @@
 import io
 import logging
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -48,12 +49,11 @@ def render(spec_json: str) -> dict:
     store = BlobStore(job.connection, settings.queue.image_ttl_s)
     started = time.monotonic()
     try:
-        rendered = _render(context, store, spec, job)
+        images = _store_each(store, _render(context, store, spec, job), spec.user_id)
     except JobTimeoutException:  # a job that ran out its time would run as long again: no retry
         return _fail(job, spec, JobTimedOut())
     except ShopshotError as error:  # the seller's input, not a passing fault: no retry
         return _fail(job, spec, error)
-    images = [_store_result(store, item, spec.user_id) for item in rendered]
     seconds = time.monotonic() - started
     job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
     job.connection.ltrim(DURATIONS_KEY, 0, 49)
@@ -68,7 +68,7 @@ def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
     return {"error": type(error).__name__}
 
 
-def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> list[RenderedImage]:
+def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> Iterable[RenderedImage]:
     image = load_image(store.get(spec.image_key), context.settings.limits)
     request = RenderRequest(
         image=image,
@@ -87,6 +87,15 @@ def report_progress(job: Job, fraction: float) -> None:
     """Record progress in the job's meta, where the bot's status board reads it."""
     job.meta["progress"] = round(fraction, 3)
     job.save_meta()
+
+
+def _store_each(store: BlobStore, rendered: Iterable[RenderedImage], owner: int) -> list[ResultImage]:
+    """Store the images as they come, each dropped before the next is rendered (a 40-MP one is about 1 GB)."""
+    images = []
+    for item in rendered:
+        images.append(_store_result(store, item, owner))
+        del item  # a list comprehension would hold it while the next is rendered
+    return images
 
 
 def _store_result(store: BlobStore, item: RenderedImage, owner: int) -> ResultImage:

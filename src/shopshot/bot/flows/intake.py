@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Document, Message, PhotoSize
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
+from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import Gallery
@@ -76,8 +77,10 @@ async def _accept(
 ) -> None:
     if isinstance(file, Document):
         studio.check_upload(file.file_size, file.mime_type, file.file_name)
+        photo_name = photo_stem(file.file_name)
     else:
         studio.check_upload(file.file_size)
+        photo_name = PLAIN_PHOTO
     data = await bot.download(file.file_id)
     image_key, width, height = await studio.accept_photo(data.getvalue(), message.from_user.id)
     backend = await studio.backend_for("backdrop")
@@ -87,7 +90,7 @@ async def _accept(
         await message.answer(_("Got a new photo: starting over with this one."))
     await state.set_data({
         "image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend,
-        "album_at": album_at, **starting_at(message.message_id),
+        "album_at": album_at, "photo_name": photo_name, **starting_at(message.message_id),
     })
     await show_first_step(message, state, gallery, backend)
 

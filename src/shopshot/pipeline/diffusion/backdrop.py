@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from shopshot.pipeline import compositing
-from shopshot.pipeline.backdrops import STYLES, Stage
+from shopshot.pipeline.backdrops import Stage, look_of, style_for
 from shopshot.pipeline.cutout import Cutout, cut_out
 from shopshot.pipeline.diffusion.masks import ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import backdrop_prompts
@@ -23,6 +23,7 @@ from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, render_variant
+from shopshot.pipeline.viewpoint import seen_from_above
 
 # The generated scene often brings its own soft shadow; ours only grounds the product.
 SHADOW_SHARE = 0.6
@@ -32,17 +33,18 @@ LIGHT_WRAP = 0.25
 def plan_backdrop(request: RenderRequest, models) -> Plan:
     """Lay the product out on the canvas and describe the scene to generate around it."""
     preset = backdrop(request.preset)
-    style = STYLES[preset.key]
+    style = style_for(preset.key, request.white_shadow)
     pixels = np.asarray(request.image)
     cutout = cut_out(request.image)
-    layout = render_variant(pixels, cutout, style, ratio(request.ratio), request.seed)
+    overhead = seen_from_above(pixels, cutout)
+    layout = render_variant(pixels, cutout, style, ratio(request.ratio), request.seed, overhead)
     x0, y0, x1, y1 = cutout.box
     origin = (layout.offset[0] + x0, layout.offset[1] + y0)
     size = layout.image.size
     alpha = compositing.place_alpha(cutout, origin, size)
     foot = compositing.foot_span(cutout)
     stage = Stage(size, (origin[0], origin[1], origin[0] + x1 - x0, origin[1] + y1 - y0),
-                  (origin[0] + foot[0], origin[0] + foot[1]), 0.0)
+                  (origin[0] + foot[0], origin[0] + foot[1]), look_of(request.seed), overhead)
     prompt, negative = backdrop_prompts(preset, request.prompt_extra)
     finish = partial(_finish, pixels=pixels, cutout=cutout, alpha=alpha, stage=stage, shadow=style.shadow,
                      offset=layout.offset)

@@ -1,0 +1,39 @@
+"""The bot's studio calls: a burst of uploads is decoded a few at a time."""
+
+import asyncio
+import threading
+
+from redis.asyncio import Redis as AsyncRedis
+
+from shopshot.bot.studio import DECODES_AT_ONCE, Studio
+from shopshot.queue.store import BlobStore
+
+SENDERS = 6  # as many as asyncio.to_thread's default pool runs at once on two cores
+
+
+async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, redis_url, monkeypatch):
+    lock, everyone_inside = threading.Lock(), threading.Event()
+    inside = most = 0
+
+    def decode(data: bytes, limits) -> tuple[int, int]:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+            if inside == SENDERS:
+                everyone_inside.set()
+        # Unbounded, all six meet here at once; bounded, each waits this out and lets the next in.
+        everyone_inside.wait(1.0)
+        with lock:
+            inside -= 1
+        return 640, 480
+
+    monkeypatch.setattr("shopshot.bot.studio.check_image", decode)
+    async_redis = AsyncRedis.from_url(redis_url)
+    studio = Studio(settings, BlobStore(redis, 60), jobs=None, redis=async_redis)
+    try:
+        accepted = await asyncio.gather(*(studio.accept_photo(b"photo %d" % owner, owner) for owner in range(SENDERS)))
+    finally:
+        await async_redis.aclose()
+    assert most <= DECODES_AT_ONCE
+    assert [size for _, *size in accepted] == [[640, 480]] * SENDERS
