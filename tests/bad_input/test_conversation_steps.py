@@ -19,6 +19,7 @@ from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
 from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, stale, started_over, still_prompt
 from tests.pipeline.conftest import encode
+from tests.security.conftest import ask_forget, forget_button
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.corpus]
 
@@ -197,8 +198,9 @@ async def queued_job(stack, user: int) -> str:
 
 
 async def forget(stack, user: int) -> None:
-    """/forget, which takes the seller's waiting job off the queue too; returns once the bot said it is done."""
-    await stack.api.send_text(user, "/forget")
+    """/forget, confirmed, which takes the seller's waiting job off the queue too; returns once the bot said it is done."""
+    question = await ask_forget(stack.api, user)
+    await stack.api.press(user, question["message_id"], data=forget_button(question))
     await stack.api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", forgotten))
 
 

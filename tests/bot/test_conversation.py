@@ -48,6 +48,17 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
     assert len(transcript.images) >= 2 and (tmp_path / "out" / "conversation.md").exists()
 
 
+async def test_a_finished_job_ends_in_one_done_message_which_carries_the_result_buttons(bot, worker, api, tmp_path):
+    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
+    messages = await api.messages(USER)
+    summary = next(index for index, m in enumerate(messages) if (m["text"] or "").startswith("Ready to make"))
+    # After the summary: the album and its files, then one message saying it is done, with the buttons.
+    said = [m for m in messages[summary + 1:] if m["kind"] == "text"]
+    assert len(said) == 1 and said[0] is messages[-1] and "Here are your 2 images." in said[0]["text"]
+    assert {b["callback_data"].split(":")[1] for b in buttons(said[0])} == {"backdrop", "variations", "new"}
+    assert len(messages[summary + 1:-1]) == 4 and all(m["kind"] in ("photo", "document") for m in messages[summary + 1:-1])
+
+
 def _sample_jpeg(long_side: int) -> bytes:
     """The bundled mug photo (1200×1500) resized to this longest side, as a JPEG."""
     photo = Image.open(io.BytesIO(sample_photo()))

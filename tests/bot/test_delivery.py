@@ -126,7 +126,7 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     # The files do not: a wait longer than the retry middleware sits out leaves the entry pending.
     await api.inject_fault("sendMediaGroup", status=429, retry_after=120)
     assert await delivery.step(block_ms=10) == 1
-    assert redis.smembers(PARTS_KEY + "job-5") == {b"photos:1"}
+    assert redis.smembers(PARTS_KEY + "job-5") == {b"sending", b"photos:1"}  # the status, then the album
     assert await delivery.resume() == 1
     groups = [call for call in await api.calls("sendMediaGroup") if call["ok"]]
     assert len(groups) == 2  # the photos once, the files once

@@ -72,9 +72,8 @@ def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dic
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             _("Choose a backdrop by its number:"),
             texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # the photo as Telegram kept it
-            _("✅ Done."),
             *[texts.seed_caption(seed) for seed in seeds],
-            texts.done(CHOICES.variants),
+            texts.done(CHOICES.variants),  # the status message is gone: one "done" per run
         ],
         "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
         "queued": _("Queued!"),

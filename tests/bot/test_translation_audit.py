@@ -20,6 +20,7 @@ from shopshot.bot import app, keyboards, texts
 from shopshot.bot.callbacks import (
     BackdropPicked,
     ChangePicked,
+    ForgetChoice,
     GalleryPage,
     LanguagePicked,
     OptionPicked,
@@ -157,6 +158,12 @@ async def test_every_reply_of_a_whole_conversation_is_marked(bot, api, redis, se
     await _converse(api)
     job_id, spec = _active_job(redis)
     await _deliver(api, redis, settings, job_id, spec)
+    await api.send_text(USER, "/cancel")  # the job delivered: nothing is left to cancel
+    await api.wait_for(USER, _last_starts_with("⟦There"))
+    await api.send_text(USER, "/forget")
+    question = await api.wait_for(USER, with_button(f"{ForgetChoice.__prefix__}:"))
+    await api.press(USER, question["message_id"], data=buttons(question)[-1]["callback_data"])  # Keep
+    await api.wait_for(USER, lambda messages: next((m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None))
     shown = [message.get("text") or message.get("caption") or "" for message in await api.messages(USER)]
     shown += [button["text"] for message in await api.messages(USER) for button in buttons(message)]
     shown += [answer["text"] for answer in await api.callback_answers(USER) if answer["text"]]
@@ -189,8 +196,6 @@ async def _converse(api) -> None:
     menu = await api.wait_for(USER, with_button("lg:"))
     await api.press(USER, menu["message_id"], data=LanguagePicked(code=PSEUDO).pack())
     await api.wait_for(USER, _last_starts_with("⟦Language"))
-    await api.send_text(USER, "/cancel")
-    await api.wait_for(USER, _last_starts_with("⟦Cancelled"))
 
 
 async def _send_and_wait(api, sending) -> None:

@@ -41,6 +41,16 @@ class ResultAction(CallbackData, prefix="rs"):
     job_id: str
 
 
+class JobChoice(CallbackData, prefix="jb"):
+    action: str  # "cancel" (under a queued job's status), "keep" or "discard" (a running one's)
+    job_id: str
+
+
+class ForgetChoice(CallbackData, prefix="fg"):
+    action: str  # "delete" or "keep"
+    token: str   # the one of the seller's latest /forget question
+
+
 class LanguagePicked(CallbackData, prefix="lg"):
     code: str
 

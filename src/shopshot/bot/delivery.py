@@ -35,8 +35,9 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
-# A job not yet delivered when its seller sent /forget: its results are deleted, not sent.
+# A job not yet delivered when its seller sent /forget, or discarded it with /cancel: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
+DISCARDED = "discarded"  # the value of FORGOTTEN_KEY for a job its seller discarded alone
 CLAIM_IDLE_MS = 30_000
 # Telegram refuses a bot's request over 50 MB (413), files and multipart envelope together.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -169,13 +170,14 @@ class Delivery:
             await lock.release()
 
     async def _discard(self, event: JobEvent) -> None:
-        """Delete the results of a job its seller asked to forget before they were sent, and close its status."""
+        """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
         keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
         if keys:
             await self.redis.delete(*keys)
             await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
+        discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
-            await self._status(event, _("❌ Not done."))
+            await self._status(event, _("🚫 Cancelled.") if discarded else _("❌ Not done."))
         log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
@@ -203,13 +205,17 @@ class Delivery:
         chat_id, job_id = event.spec.chat_id, event.job_id
         await self._check_wanted(job_id)
         if event.kind == "done":
-            await self._status(event, _("✅ Done."))
+            # A part, unlike the other status edits: repeated after a restart it would undo the fallback text below.
+            await self._part(job_id, "sending", lambda: self._status(event, _("📤 Sending your images…")))
             await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
             left_out = await self._send_uploads(event, "document")
             if left_out:
                 files = [(_name(event, index, "document"), event.images[index].seed) for index in left_out]
                 note = texts.files_left_out(files, MAX_UPLOAD_BYTES // 2**20)
                 await self._part(job_id, "left-out", lambda: self.bot.send_message(chat_id, note))
+            # The message with the result buttons says the job is done: a status saying it too would be a second "done".
+            status_id = event.spec.status_message_id
+            await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
             text = texts.done(len(event.images))
             markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task))
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))

@@ -10,7 +10,9 @@ from shopshot.bot.callbacks import (
     BackdropPicked,
     ChangePicked,
     TaskPicked,
+    ForgetChoice,
     GalleryPage,
+    JobChoice,
     LanguagePicked,
     OptionPicked,
     ResultAction,
@@ -130,5 +132,29 @@ def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
     for part in parts:
         builder.button(text=labels[part], callback_data=ChangePicked(part=part))
     builder.button(text=_("◀ Back"), callback_data=ChangePicked(part="back"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def queued(job_id: str) -> InlineKeyboardMarkup:
+    """Cancel under the status of a job still waiting in the queue."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Cancel"), callback_data=JobChoice(action="cancel", job_id=job_id))
+    return builder.as_markup()
+
+
+def started(job_id: str) -> InlineKeyboardMarkup:
+    """Keep or discard a job /cancel found already running."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Keep it"), callback_data=JobChoice(action="keep", job_id=job_id))
+    builder.button(text=_("🗑 Discard it"), callback_data=JobChoice(action="discard", job_id=job_id))
+    return builder.as_markup()
+
+
+def forget(token: str) -> InlineKeyboardMarkup:
+    """The answer to the /forget question: only the first button deletes."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🗑 Delete everything"), callback_data=ForgetChoice(action="delete", token=token))
+    builder.button(text=_("Keep"), callback_data=ForgetChoice(action="keep", token=token))
     builder.adjust(1)
     return builder.as_markup()

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from shopshot.bot import keyboards
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
 from shopshot.bot.flows.fallback import stale_button
@@ -60,8 +61,9 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
 
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
     """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
+    job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
     try:
-        status = await callback.message.answer(_("⏳ Queued…"))
+        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
     except Exception:
         await studio.release(ticket)
         raise
