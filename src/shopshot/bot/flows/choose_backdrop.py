@@ -20,14 +20,18 @@ DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
 async def show_gallery(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, page: int) -> Message:
     """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice; return the page sent."""
     await state.set_state(Studio.choosing_backdrop)
-    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), BackdropPicked, GalleryPage)
+    image_key = (await state.get_data()).get("image_key")
+    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), BackdropPicked, GalleryPage, image_key)
 
 
-async def send_page(message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, picked: type[CallbackData], paging: type[CallbackData]) -> Message:
-    """One gallery page as a photo with numbered buttons; Telegram's file id is kept for the next seller."""
+async def send_page(
+    message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, picked: type[CallbackData], paging: type[CallbackData],
+    image_key: str | None = None,
+) -> Message:
+    """One gallery page, for the seller's photo at `image_key`, as a photo with numbered buttons; a shared page's file id is kept for the next seller."""
     markup = keyboards.gallery(gallery.items(page), page, gallery.pages, picked, paging)
-    sent = await message.answer_photo(await gallery.photo(page), caption=caption, reply_markup=markup)
-    gallery.remember(page, sent.photo[-1].file_id)
+    sent = await message.answer_photo(await gallery.photo(page, image_key), caption=caption, reply_markup=markup)
+    gallery.remember(page, sent.photo[-1].file_id, image_key)
     return sent
 
 
