@@ -30,8 +30,9 @@ async def _start_and_send_photo(api, user: int = USER) -> dict:
 async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path):
     transcript = await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="3:4", variants=2))
     messages = await api.messages(USER)
-    welcome, gallery = messages[0], next(m for m in messages if m["kind"] == "photo")
+    welcome, (kept, gallery) = messages[0], [m for m in messages if m["kind"] == "photo"][:2]
     assert "shopshot" in welcome["text"] and "/language" in welcome["text"]
+    assert kept["caption"].startswith("This is what I'll keep")
     assert gallery["caption"].startswith("Choose a backdrop") and gallery["width"] > 600
     summary = next(m for m in messages if (m["text"] or "").startswith("Ready to make"))
     assert "3:4 (catalog)" in summary["text"] and "2 images" in summary["text"]

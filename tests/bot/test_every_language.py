@@ -68,6 +68,7 @@ def _expected(seeds: list[int], job_id: str) -> dict:
         "texts": [
             texts.welcome(),
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
+            texts.kept(),
             _("Choose a backdrop by its number:"),
             texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
             _("✅ Done."),

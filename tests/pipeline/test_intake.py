@@ -20,7 +20,8 @@ from shopshot.errors import (
 from shopshot.pipeline import intake
 from shopshot.pipeline.intake import check_declared, load_image, load_preview
 from tests.bad_input.corpus import (
-    animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only, truncated_jpeg,
+    animated, framed_quadrants, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only,
+    truncated_jpeg,
 )
 from tests.pipeline.conftest import encode, quadrants
 
@@ -231,7 +232,7 @@ def test_heic_round_trip(limits):
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_lands_upright(orientation, limits):
-    upright = quadrants()
+    upright = framed_quadrants()
     image = load_image(oriented_jpeg(orientation), limits)
     assert image.size == upright.size
     assert np.abs(np.asarray(image, np.int16) - np.asarray(upright, np.int16)).mean() < 4
