@@ -98,7 +98,8 @@ class ProductGallery(Gallery):
             super().remember(page, file_id, image_key)
 
     def _render_for(self, product: Product) -> tuple[bytes, list[bytes]]:
-        sheets = [render_product_gallery(product, [item.key for _, item in self.items(page)], page * PAGE_SIZE + 1) for page in range(self.pages)]
+        pages = [[item.key for _, item in self.items(page)] for page in range(self.pages)]
+        sheets = [render_product_gallery(product, keys, page * PAGE_SIZE + 1) for page, keys in enumerate(pages)]
         return _jpeg(kept_preview(product)), [_jpeg(sheet) for sheet in sheets]
 
 
