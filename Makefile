@@ -46,6 +46,7 @@ bench: install catalogs
 	$(PY) bench/studio.py
 	$(PY) bench/service.py
 	$(PY) bench/memory.py
+	$(PY) bench/budget.py
 	$(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
 
 install: $(STAMP)

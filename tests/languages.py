@@ -54,9 +54,11 @@ def extract_template(pot: Path) -> Catalog:
 def every_keyboard() -> list[InlineKeyboardMarkup]:
     """Each keyboard the bot shows, with every choice ticked once."""
     backdrops, models = Gallery(BACKDROPS, render_gallery), model_gallery()
-    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages) for page in range(backdrops.pages)]
-    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage) for page in range(models.pages)]
+    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages, chosen=item.key) for page in range(backdrops.pages) for _, item in backdrops.items(page)]
+    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, item.key) for page in range(models.pages) for _, item in models.items(page)]
     markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]
     markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
     markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
+    markups += [keyboards.changes(["backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
+    markups += [keyboards.queued("job"), keyboards.started("job"), keyboards.forget("token")]
     return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]

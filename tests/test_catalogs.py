@@ -189,3 +189,42 @@ def test_gnu_msgfmt_accepts_catalog(language):
     # msgfmt may quote half of a multi-byte character in its messages.
     result = subprocess.run(command, capture_output=True, encoding="utf-8", errors="replace", check=False)
     assert result.returncode == 0, result.stderr
+
+
+# Each catalog speaks to the seller in one register: usted, vous, Sie, você, вы, siz, Anda, आप, 您, the
+# Korean 해요체 and the Vietnamese tôi/bạn. Words only the other register uses give a stray string away.
+# Arabic and Thai have no such pair in these texts; English has none at all.
+OTHER_REGISTER_WORDS = {
+    # Pronouns, and verb forms no first or third person shares ("je peux", "ich sende", "usted elige" are fine).
+    "es": {"tú", "tu", "tus", "te", "ti", "contigo", "puedes", "podrás", "quieres", "tienes", "envíala", "envíame",
+           "inténtalo"},
+    "fr": {"tu", "toi", "te", "ta", "tes", "tien", "tienne"},
+    "de": {"du", "dich", "dir", "dein", "deine", "deinen", "deinem", "deiner", "deines", "kannst", "willst", "schreib"},
+    "pt_BR": {"tu", "ti", "teu", "tua", "teus", "tuas", "contigo"},
+    "ru": {"ты", "тебя", "тебе", "тобой", "твой", "твоя", "твоё", "твое", "твои", "твоего", "твоих", "отправь",
+           "попробуй", "выбери", "напиши", "подожди"},
+    "tr": {"sen", "seni", "sana", "senin", "sende", "senden"},
+    "id": {"kamu", "kau", "engkau", "aku"},
+    "vi": {"mình", "cậu", "mày", "tao"},
+    "hi": {"तुम", "तुम्हारा", "तुम्हारी", "तुम्हारे", "तुम्हें", "तू", "तेरा", "तेरी", "तेरे", "भेजो", "करो", "चुनो", "लिखो"},
+}
+# Where words are not spaced apart: the informal pronoun, or sentence endings of the other register.
+OTHER_REGISTER_MARKS = {
+    "zh_Hans": "你",
+    "zh_Hant": "你",
+    "ko": r"니다(?!\w)",  # 합니다체, in a catalog written in 해요체
+    "ja": r"(?:だ|だよ|だね|してね|じゃない)(?=[。！？!?]|$)",  # plain form, in a catalog written in です/ます
+}
+WORD = re.compile(r"[\w\u0900-\u097F]+")  # Devanagari's vowel signs are not \w, so its block joins in
+
+
+@pytest.mark.parametrize("language", sorted(OTHER_REGISTER_WORDS.keys() | OTHER_REGISTER_MARKS.keys()))
+def test_each_catalog_keeps_to_one_register(language):
+    words, marks = OTHER_REGISTER_WORDS.get(language, set()), OTHER_REGISTER_MARKS.get(language)
+    strays = []
+    for message in load(po_path(language)):
+        for text in forms(message) if message.id else ():
+            found = words & set(WORD.findall(text.lower())) | (set(re.findall(marks, text)) if marks else set())
+            if found:
+                strays.append((text, sorted(found)))
+    assert strays == []

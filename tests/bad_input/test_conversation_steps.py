@@ -19,6 +19,7 @@ from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
 from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
 from tests.pipeline.conftest import encode
+from tests.security.conftest import ask_forget, forget_button
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.corpus]
 
@@ -135,7 +136,7 @@ async def test_buttons_out_of_order_are_refused_and_change_nothing(stack):
     await api.forge_callback(user, gallery["message_id"], Step(action="confirm").pack())
     await api.forge_callback(user, gallery["message_id"], OptionPicked(name="variants", value="4").pack())
     assert [answer["text"] for answer in await callback_answers(api, user, 2)] == [stack.speak("en", stale)] * 2
-    await api.press(user, gallery["message_id"], data=BackdropPicked(key="white").pack())
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key="studio").pack())
     options = await api.wait_for(user, with_button(f"{OptionPicked.__prefix__}:"))
     await api.press(user, options["message_id"], data=Step(action="continue").pack())
     summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))
@@ -200,8 +201,9 @@ async def queued_job(stack, user: int) -> str:
 
 
 async def forget(stack, user: int) -> None:
-    """/forget, which takes the seller's waiting job off the queue too; returns once the bot said it is done."""
-    await stack.api.send_text(user, "/forget")
+    """/forget, confirmed, which takes the seller's waiting job off the queue too; returns once the bot said it is done."""
+    question = await ask_forget(stack.api, user)
+    await stack.api.press(user, question["message_id"], data=forget_button(question))
     await stack.api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", forgotten))
 
 

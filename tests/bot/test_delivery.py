@@ -126,7 +126,7 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     # The files do not: a wait longer than the retry middleware sits out leaves the entry pending.
     await api.inject_fault("sendMediaGroup", status=429, retry_after=120)
     assert await delivery.step(block_ms=10) == 1
-    assert redis.smembers(PARTS_KEY + "job-5") == {b"photos:1"}
+    assert redis.smembers(PARTS_KEY + "job-5") == {b"sending", b"photos:1"}  # the status, then the album
     assert await delivery.resume() == 1
     groups = [call for call in await api.calls("sendMediaGroup") if call["ok"]]
     assert len(groups) == 2  # the photos once, the files once
@@ -219,7 +219,7 @@ async def test_a_file_over_50_mb_is_left_out_and_the_seller_told_why(deliveries,
     [document] = [m for m in messages if m["kind"] == "document"]
     assert await api.download(document["file_id"]) == small
     [note] = [m["text"] for m in messages if (m["text"] or "").startswith("⚠️")]
-    assert "over 50 MB" in note and "seeds: 4" in note
+    assert "over 50 MB" in note and "photo-white-1x1-2.png (Seed: 4)" in note
     assert "Here are your 2 images." in messages[-1]["text"]
     assert not await _refused_uploads(api)
     assert _pending(redis, settings) == 0

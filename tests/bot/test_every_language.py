@@ -5,6 +5,7 @@ conversations cost about as much as sixteen albums; each language talks as its o
 """
 
 import asyncio
+import re
 
 import pytest
 import pytest_asyncio
@@ -21,7 +22,7 @@ from shopshot.playground.standin import StandIn
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CHOICES = Choices(preset="studio", ratio="3:4", variants=2)
+CHOICES = Choices(preset="studio", ratio="4:5", variants=2)  # the smallest target: sixteen albums stay quick
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +50,11 @@ async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalog
     code = TELEGRAM_CODES.get(language, language.replace("_", "-").lower())
     await play_conversation(stack_api.base_url, user, sample_photo(), tmp_path, CHOICES, language=code)
     messages = await stack_api.messages(user)
-    seeds = [int(m["file_name"].split("-")[1].split(".")[0]) for m in messages if m["kind"] == "document"]
+    seeds = [int(re.search(r"\d+", m["caption"]).group()) for m in messages if m["kind"] == "document"]
     job_id = ResultAction.unpack(buttons(messages[-1])[0]["callback_data"]).job_id
+    sent = next(m for m in await stack_api.history(user) if not m["from_bot"] and m["kind"] == "photo")
     with catalogs.context(), catalogs.use_locale(language):
-        expected = _expected(seeds, job_id)
+        expected = _expected(seeds, job_id, (sent["width"], sent["height"]))
     with catalogs.context(), catalogs.use_locale("en"):
         assert language == "en" or expected["texts"][0] != texts.welcome()
     shown = [m["text"] or m["caption"] for m in messages if m["text"] or m["caption"]]
@@ -62,17 +64,17 @@ async def test_whole_conversation_speaks_the_sellers_language(stack_api, catalog
     assert expected["queued"] in [answer["text"] for answer in answers]
 
 
-def _expected(seeds: list[int], job_id: str) -> dict:
-    """What the conversation shows, rendered from the catalog of the current locale."""
+def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dict:
+    """What the conversation shows, rendered from the catalog of the current locale; the photo as Telegram kept it."""
     return {
         "texts": [
             texts.welcome(),
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
             texts.kept(),
             _("Choose a backdrop by its number:"),
-            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants),
-            _("✅ Done."),
-            texts.done(CHOICES.variants, seeds),
+            texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # the photo as Telegram kept it
+            *[texts.seed_caption(seed) for seed in seeds],
+            texts.done(CHOICES.variants),  # the status message is gone: one "done" per run
         ],
         "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
         "queued": _("Queued!"),

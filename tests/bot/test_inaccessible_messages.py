@@ -1,7 +1,7 @@
 """Buttons under messages Telegram no longer shows the bot (an InaccessibleMessage, date 0): every step
 goes on in a new message, Confirm and the result buttons still queue their job, and nothing fails."""
 
-from shopshot.bot.callbacks import BackdropPicked, GalleryPage, LanguagePicked, OptionPicked, ResultAction, Step
+from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, LanguagePicked, OptionPicked, ResultAction, Step
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
 from tests.conftest import until
@@ -61,7 +61,9 @@ async def test_change_cancel_and_language_pressed_out_of_sight_answer_in_new_mes
     await api.send_photo(OTHER, sample_photo())
     summary = await reach_summary(api, OTHER, Choices(preset="white", ratio="1:1", variants=1))
     await _press_out_of_sight(api, OTHER, summary, Step(action="change").pack())
-    gallery = await api.wait_for(OTHER, _new_with_button(f"{BackdropPicked.__prefix__}:", summary))
+    choice = await api.wait_for(OTHER, _new_with_button(f"{ChangePicked.__prefix__}:", summary))
+    await _press_out_of_sight(api, OTHER, choice, ChangePicked(part="backdrop").pack())
+    gallery = await api.wait_for(OTHER, _new_with_button(f"{BackdropPicked.__prefix__}:", choice))
     await _press_out_of_sight(api, OTHER, gallery, Step(action="cancel").pack())
     await api.wait_for(OTHER, _new_saying("Cancelled. Send a new photo whenever you're ready.", gallery))
     await api.send_text(OTHER, "/language")

@@ -19,6 +19,8 @@ from shopshot import errors
 from shopshot.bot import app, keyboards, texts
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    ChangePicked,
+    ForgetChoice,
     GalleryPage,
     LanguagePicked,
     OptionPicked,
@@ -103,10 +105,11 @@ def every_error() -> list[type[errors.ShopshotError]]:
 
 def rendered_directly() -> list[str]:
     """Every text function, keyboard label and error message, rendered in the current locale."""
-    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1, [11]), texts.done(2, [11, 12])]
+    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1), texts.done(2), texts.seed_caption(11)]
     shown += [texts.options_prompt(item.key) for item in BACKDROPS]
-    shown += [texts.summary(item.key, ratio.key, count) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES]
-    shown += [texts.summary(item.key, "1:1", 2, model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
+    sizes = [(640, 800), (2400, 3000)]  # a photo enlarged (with the warning) and a file that keeps its pixels
+    shown += [texts.summary(item.key, ratio.key, count, size) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES for size in sizes]
+    shown += [texts.summary(item.key, "1:1", 2, (2400, 3000), model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
     states = [JobState("queued", 2, 0.0, 0.0), JobState("started", None, 0.4, 3.0), JobState("queued", None, 0.0, 0.0)]
     shown += [texts.status(state, typical_job_s=30) for state in states]
     shown += [texts.describe(kind, dict.fromkeys(_fields(kind.message), 7)) for kind in every_error()]
@@ -155,6 +158,12 @@ async def test_every_reply_of_a_whole_conversation_is_marked(bot, api, redis, se
     await _converse(api)
     job_id, spec = _active_job(redis)
     await _deliver(api, redis, settings, job_id, spec)
+    await api.send_text(USER, "/cancel")  # the job delivered: nothing is left to cancel
+    await api.wait_for(USER, _last_starts_with("⟦There"))
+    await api.send_text(USER, "/forget")
+    question = await api.wait_for(USER, with_button(f"{ForgetChoice.__prefix__}:"))
+    await api.press(USER, question["message_id"], data=buttons(question)[-1]["callback_data"])  # Keep
+    await api.wait_for(USER, lambda messages: next((m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None))
     shown = [message.get("text") or message.get("caption") or "" for message in await api.messages(USER)]
     shown += [button["text"] for message in await api.messages(USER) for button in buttons(message)]
     shown += [answer["text"] for answer in await api.callback_answers(USER) if answer["text"]]
@@ -171,12 +180,14 @@ async def _converse(api) -> None:
     gallery = await api.wait_for(USER, with_button("bd:"))
     await _send_and_wait(api, api.send_text(USER, "hello"))
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
-    gallery = await api.wait_for(USER, _newer_with_button("bd:", gallery["message_id"]))
+    gallery = await api.wait_for(USER, with_button(BackdropPicked(key="oak").pack()))  # the page turned in place
     await _choose(api, gallery, "oak")
     summary = await api.wait_for(USER, with_button(Step(action="change").pack()))
     await api.press(USER, summary["message_id"], data=Step(action="change").pack())
-    gallery = await api.wait_for(USER, _newer_with_button("bd:", summary["message_id"]))
-    await _choose(api, gallery, "white")
+    choice = await api.wait_for(USER, with_button(f"{ChangePicked.__prefix__}:"))
+    await api.press(USER, choice["message_id"], data=ChangePicked(part="backdrop").pack())
+    gallery = await api.wait_for(USER, _newer_with_button("bd:", choice["message_id"]))
+    await api.press(USER, gallery["message_id"], data=BackdropPicked(key="oak").pack())  # ticked, on its page
     summary = await api.wait_for(USER, _newer_with_button(Step(action="confirm").pack(), gallery["message_id"]))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(USER, _last_starts_with("⟦⏳"))
@@ -185,8 +196,6 @@ async def _converse(api) -> None:
     menu = await api.wait_for(USER, with_button("lg:"))
     await api.press(USER, menu["message_id"], data=LanguagePicked(code=PSEUDO).pack())
     await api.wait_for(USER, _last_starts_with("⟦Language"))
-    await api.send_text(USER, "/cancel")
-    await api.wait_for(USER, _last_starts_with("⟦Cancelled"))
 
 
 async def _send_and_wait(api, sending) -> None:

@@ -5,7 +5,7 @@ from shopshot.errors import InvalidOption
 from shopshot.pipeline.diffusion.masks import generation_size, keep_and_blend, mask_at
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.prompts import EXTRA_LIMIT, backdrop_prompts, person_prompts, sanitise_extra
-from shopshot.pipeline.gallery import render_model_gallery
+from shopshot.pipeline.gallery import badge_box, render_model_gallery
 from shopshot.pipeline.people import MODEL_PRESETS, model_preset
 from shopshot.pipeline.presets import BACKDROPS, backdrop
 
@@ -91,9 +91,11 @@ def test_model_gallery_has_a_numbered_portrait_per_preset():
     assert sheet.shape == (2 * (160 + gap) + gap, 3 * (160 + gap) + gap, 3)
     tiles = [sheet[gap + row * (160 + gap):][:160, gap + col * (160 + gap):][:, :160] for row in range(2) for col in range(3)]
     for tile, preset in zip(tiles, MODEL_PRESETS[:6]):
-        assert (tile[12:36, 12:36].max(axis=2) < 60).mean() > 0.4  # the badge
+        x0, y0, x1, y1 = badge_box(160)
+        assert (tile[y0 + 6 : y1 - 6, x0 + 6 : x1 - 6].max(axis=2) < 60).mean() > 0.4  # the badge
         face = tile[70, 80].astype(int)  # the middle of the face
         assert np.abs(face - preset.skin).max() <= 2
     first = np.asarray(render_model_gallery(keys[:1], first_number=1, thumb=160, columns=1))
     ninth = np.asarray(render_model_gallery(keys[:1], first_number=9, thumb=160, columns=1))
-    assert not np.array_equal(first[8:48, 8:48], ninth[8:48, 8:48]) and np.array_equal(first[60:], ninth[60:])
+    badge = np.s_[gap + y0 : gap + y1, gap + x0 : gap + x1]
+    assert not np.array_equal(first[badge], ninth[badge]) and np.array_equal(first[gap + y1 + 2 :], ninth[gap + y1 + 2 :])

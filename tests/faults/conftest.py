@@ -22,7 +22,7 @@ async def reach_confirm(api, user: int) -> dict:
     await api.send_text(user, "/start")
     await api.wait_for(user, newer_than(0), timeout=60)
     await api.send_photo(user, sample_photo())
-    return await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=2))
+    return await reach_summary(api, user, Choices(preset="studio", ratio="1:1", variants=2))
 
 
 def album_counts(messages: list[dict]) -> tuple[int, int, int]:

@@ -69,7 +69,7 @@ async def test_a_12_mp_photo_rendered_at_9_16_reaches_the_seller_within_telegram
         await api.send_text(USER, "/start")
         await api.wait_for(USER, newer_than(0), timeout=60)
         await api.send_photo(USER, sample_photo())
-        summary = await reach_summary(api, USER, Choices(preset="white", ratio="9:16", variants=2))
+        summary = await reach_summary(api, USER, Choices(preset="studio", ratio="9:16", variants=2))
         await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
         await api.wait_for(USER, with_button("rs:"), timeout=90)
     messages = await api.messages(USER)

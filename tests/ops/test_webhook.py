@@ -115,7 +115,7 @@ async def test_two_replicas_handle_each_update_once_and_deliver_each_album_once(
         await api.send_text(user, "/start")
     for user in users:
         await api.wait_for(user, newer_than(0))
-    await play_conversation(api.base_url, 700, sample_photo(), tmp_path / "out", Choices(preset="white", variants=2))
+    await play_conversation(api.base_url, 700, sample_photo(), tmp_path / "out", Choices(preset="studio", variants=2))
     await asyncio.sleep(1.0)  # room for a duplicate to show up, were there one
     for user in users:
         assert len(await api.messages(user)) == 1  # one welcome per /start

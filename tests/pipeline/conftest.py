@@ -1,11 +1,14 @@
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from shopshot.config import LimitSettings
+from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
+from shopshot.pipeline.layout import scaled
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:
@@ -34,3 +37,31 @@ def limits() -> LimitSettings:
 def small_sample() -> Image.Image:
     """The bundled mug photo at 360×450: big enough to be real, small enough to render fast."""
     return sample_product().resize((360, 450), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="session")
+def large_sample() -> Image.Image:
+    """The bundled mug photo enlarged to 2400×3000: a product whose own pixels fill every format's target."""
+    return sample_product().resize((2400, 3000), Image.Resampling.LANCZOS)
+
+
+def assert_product_kept(result, source: Image.Image) -> None:
+    """The exact-pixel promise: inside `protect` the photo byte for byte at scale 1; at another scale
+    its product box resampled, which brought back to the photo's size matches the photo closely."""
+    protect = np.asarray(result.protect) == 255
+    output, photo = np.asarray(result.image), np.asarray(source)
+    left, top = result.offset
+    if result.scale == 1:
+        ys, xs = np.nonzero(protect)
+        assert len(ys) > 1000 and np.array_equal(output[ys, xs], photo[ys - top, xs - left])
+        return
+    cutout = cut_out(source)
+    x0, y0, x1, y1 = cutout.box
+    width, height = scaled((x1 - x0, y1 - y0), result.scale)
+    assert abs(protect.sum() / (cutout.protect.sum() * result.scale**2) - 1) < 0.05  # all of the product, enlarged
+    back = Image.fromarray(output[top : top + height, left : left + width]).resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+    core = cv2.erode(cutout.protect.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # clear of the matted edge
+    error = np.abs(np.asarray(back, np.int16) - photo[y0:y1, x0:x1])[core]
+    # A Lanczos round trip of the 160×200 mug's speckles: mean 1.0, 99th percentile 12. The same
+    # photo shifted one pixel: 11 and 115; blurred (sigma 1): 6 and 63.
+    assert core.sum() > 1000 and error.mean() < 1.5 and np.percentile(error, 99) < 16

@@ -10,7 +10,7 @@ from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.synthetic import synthetic_photo
-from tests.pipeline.conftest import encode
+from tests.pipeline.conftest import assert_product_kept, encode
 
 
 def _iou(found: np.ndarray, truth: np.ndarray) -> float:
@@ -109,6 +109,4 @@ def test_a_large_products_edge_is_solved_on_a_copy_no_larger_than_the_cap(small_
     assert (both[0] & both[1]).sum() / (both[0] | both[1]).sum() > 0.98
     assert capped.protect.sum() > 0.9 * full.protect.sum() and (capped.alpha[capped.protect] == 1).all()
     [result] = StudioBackend().run(RenderRequest(small_sample, "studio", "9:16", 1, 3))  # capped, protect stays exact
-    protect, left, top = np.asarray(result.protect) == 255, *result.offset
-    ys, xs = np.nonzero(protect)
-    assert np.array_equal(np.asarray(result.image)[ys, xs], np.asarray(small_sample)[ys - top, xs - left])
+    assert_product_kept(result, small_sample)

@@ -4,29 +4,50 @@ import pytest
 from PIL import Image
 
 from shopshot.errors import InvalidOption, NoProductFound
-from shopshot.pipeline.backdrops import STYLES, Stage
+from shopshot.pipeline.backdrops import STYLES, Stage, look_of
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.cutout import cut_out
-from shopshot.pipeline.layout import RATIOS
+from shopshot.pipeline.gallery import sample_product
+from shopshot.pipeline.layout import RATIOS, ratio
 from shopshot.pipeline.presets import BACKDROPS
-from shopshot.pipeline.studio import RenderRequest, StudioBackend
+from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product
+from tests.pipeline.conftest import assert_product_kept
 
 
-def _render(image: Image.Image, preset: str = "studio", ratio: str = "1:1", variants: int = 1, seed: int = 7, **kwargs):
-    return list(StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed), **kwargs))
+def _render(image: Image.Image, preset: str = "studio", ratio: str = "4:5", variants: int = 1, seed: int = 7, progress=None, **options):
+    return list(StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed, **options), progress=progress))
 
 
-@pytest.mark.parametrize("ratio", [item.key for item in RATIOS])
+@pytest.fixture(scope="module")
+def feed_sample() -> Image.Image:
+    """The mug at 1600×2000: its own pixels fill the 4:5 target, so it goes on at scale 1."""
+    return sample_product().resize((1600, 2000), Image.Resampling.LANCZOS)
+
+
 @pytest.mark.parametrize("preset", [item.key for item in BACKDROPS])
-def test_protected_pixels_are_the_input_exactly(small_sample, preset, ratio):
-    [result] = _render(small_sample, preset, ratio)
-    output, source = np.asarray(result.image), np.asarray(small_sample)
-    protect = np.asarray(result.protect) == 255
-    ys, xs = np.nonzero(protect)
-    left, top = result.offset
+def test_protected_pixels_are_the_input_exactly_at_scale_1(feed_sample, preset):
+    [result] = _render(feed_sample, preset, "4:5")
+    width, height = result.image.size
+    assert result.scale == 1 and width >= 1080 and height >= 1350  # the 4:5 target, or more for presets that frame tighter
     assert result.protect.mode == "L" and result.protect.size == result.image.size
-    assert protect.sum() > 0.5 * 360 * 450 * 0.35  # the mug covers about a third of the frame
-    assert np.array_equal(output[ys, xs], source[ys - top, xs - left])
+    assert (np.asarray(result.protect) == 255).sum() > 0.5 * 1600 * 2000 * 0.2  # the mug covers about a fifth of the frame
+    assert_product_kept(result, feed_sample)
+
+
+@pytest.mark.parametrize("shape", RATIOS, ids=[item.key for item in RATIOS])
+def test_a_small_photo_is_enlarged_to_the_formats_target_from_its_own_pixels(small_sample, shape):
+    [result] = _render(small_sample, "oak", shape.key)
+    assert result.image.size == shape.target and result.scale > 1.5
+    assert_product_kept(result, small_sample)
+
+
+@pytest.mark.parametrize("shape", RATIOS, ids=[item.key for item in RATIOS])
+def test_a_large_photo_keeps_its_own_pixels_on_at_least_the_target(large_sample, shape):
+    [result] = _render(large_sample, "studio", shape.key)
+    (width, height), (target_w, target_h) = result.image.size, shape.target
+    assert result.scale == 1 and width >= target_w and height >= target_h
+    assert abs(width / height - shape.width / shape.height) < 0.01
+    assert_product_kept(result, large_sample)
 
 
 @pytest.mark.parametrize("ratio", [item for item in RATIOS])
@@ -53,16 +74,36 @@ def test_variants_differ_by_seed(small_sample, preset):
     assert results[0].image.tobytes() != results[1].image.tobytes()
 
 
-def test_pure_white_is_exactly_white_outside_the_product(small_sample):
-    [result] = _render(small_sample, "white", "3:4")
-    cutout = cut_out(small_sample)
+def _product_area(result, image: Image.Image, shape: str = "3:4") -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Where the cut-out's alpha lies on the result, and its box there."""
+    _, cutout, _ = fit_product(image, cut_out(image), ratio(shape), STYLES["white"].fill)  # as enlarged
     product = np.zeros(result.image.size[::-1], bool)
     left, top = result.offset
     x0, y0, x1, y1 = cutout.box
     product[y0 + top : y1 + top, x0 + left : x1 + left] = cutout.alpha > 0
+    return product, (x0 + left, y0 + top, x1 + left, y1 + top)
+
+
+def test_pure_white_without_its_shadow_is_exactly_white_outside_the_product(small_sample):
+    [result] = _render(small_sample, "white", "3:4", white_shadow=False)
+    product, _ = _product_area(result, small_sample)
     output = np.asarray(result.image)
     assert (output[~product] == 255).all()
     assert (output[product] < 250).any()
+
+
+def test_pure_white_grounds_the_product_with_a_soft_shadow_and_is_255_beyond_it(small_sample):
+    [result] = _render(small_sample, "white", "3:4")
+    product, (x0, y0, x1, y1) = _product_area(result, small_sample)
+    output = np.asarray(result.image).min(axis=2)
+    width, height = x1 - x0, y1 - y0
+    # The shadow lies on the floor: from a little above the base (behind the product) to just below it.
+    near = np.zeros(output.shape, bool)
+    near[y1 - round(0.35 * height) : y1 + round(0.2 * height), max(0, x0 - width // 2) : x1 + width // 2] = True
+    floor = ~product & near
+    assert (output[~product & ~near] == 255).all()
+    assert (output[floor] < 235).sum() > 0.01 * floor.sum()  # a shadow one can see
+    assert output[floor].min() > 140  # and a soft one
 
 
 def test_progress_is_reported_after_each_variant(small_sample):
@@ -100,6 +141,7 @@ def test_load_backend_by_name():
 @pytest.mark.parametrize("preset", [item.key for item in BACKDROPS])
 def test_backdrops_are_painted_in_float32(preset):
     # In float64 a 40-MP story canvas and each of its temporaries took 1 GB instead of 540 MB.
-    stage = Stage((300, 500), (80, 120, 220, 400), (90, 210), 0.3)
-    canvas = STYLES[preset].paint(stage, np.random.default_rng(1))
-    assert canvas.dtype == np.float32 and canvas.shape == (500, 300, 3)
+    for overhead in (False, True):
+        stage = Stage((300, 500), (80, 120, 220, 400), (90, 210), look_of(5), overhead)
+        canvas = STYLES[preset].paint(stage, np.random.default_rng(1))
+        assert canvas.dtype == np.float32 and canvas.shape == (500, 300, 3)

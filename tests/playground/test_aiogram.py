@@ -323,3 +323,20 @@ async def test_get_file_and_unknown_file_ids(bot, chat_id):
     assert found.file_path.startswith("documents/") and found.file_size == 8
     with pytest.raises(TelegramBadRequest, match="Bad Request: invalid file_id"):
         await bot.get_file("no-such-file")
+
+
+async def test_edit_message_media_puts_another_photo_in_the_message(bot, user_api, chat_id):
+    sent = await bot.send_photo(chat_id, photo_file(), caption="page 1", reply_markup=keyboard(("▶", "next")))
+
+    edited = await bot.edit_message_media(InputMediaPhoto(media=photo_file(800, 600), caption="page 2"),
+                                          chat_id=chat_id, message_id=sent.message_id, reply_markup=keyboard(("◀", "back")))
+    again = await bot.edit_message_media(InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"),
+                                         chat_id=chat_id, message_id=sent.message_id)
+
+    assert edited.message_id == sent.message_id and edited.caption == "page 2" and edited.photo[-1].width == 800
+    assert again.photo[-1].file_id == sent.photo[-1].file_id and again.reply_markup is None
+    shown = await user_api.messages(chat_id)
+    assert [(m["kind"], m["caption"], m["edits"]) for m in shown] == [("photo", "page 1", 2)]
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_media(InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"),
+                                     chat_id=chat_id, message_id=sent.message_id)

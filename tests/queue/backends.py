@@ -76,3 +76,17 @@ class OutOfMemory(_TestBackend):
 
     def run(self, request, progress=None):
         raise self.error("CUDA out of memory. Tried to allocate 20.00 GiB. GPU 0 has a total capacity of 23.65 GiB")
+
+
+GATE_KEY = "test:gate"
+
+
+class Gated(_TestBackend):
+    """The studio once the test sets GATE_KEY (a minute at most): a job that runs for as long as the test needs."""
+
+    def run(self, request, progress=None):
+        connection = get_current_job().connection
+        deadline = time.monotonic() + 60
+        while not connection.exists(GATE_KEY) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return super().run(request, progress)

@@ -4,7 +4,8 @@ Forged step buttons get the stale-button answer: no step they did not offer, no 
 import asyncio
 import logging
 
-from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step
+from shopshot.bot.callbacks import BackdropPicked, JobChoice, OptionPicked, ResultAction, Step
+from shopshot.bot.delivery import FORGOTTEN_KEY
 from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
 from shopshot.pipeline.gallery import sample_photo
@@ -47,9 +48,26 @@ async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is
     figures.add("callbacks forged to name another seller's job, refused", 3)
 
 
+async def test_cancel_and_discard_forged_to_name_another_sellers_job_do_nothing(bot, api, redis, figures):
+    summary = await at_summary(api, OWNER)
+    await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
+    [job_id] = await until(lambda: waiting_jobs(redis))
+    status = await api.wait_for(OWNER, with_button(JobChoice(action="cancel", job_id=job_id).pack()))
+    await api.send_text(STRANGER, "/start")
+    [welcome] = await api.wait_for(STRANGER, newer_than(0))
+    for action in ("cancel", "discard", "keep"):
+        await api.forge_callback(STRANGER, welcome["message_id"], JobChoice(action=action, job_id=job_id).pack())
+    assert await _answer_texts(api, STRANGER, INACTIVE, 3) == [INACTIVE] * 3
+    assert waiting_jobs(redis) == [job_id] and not redis.exists(FORGOTTEN_KEY + job_id)
+    await api.press(OWNER, status["message_id"], data=JobChoice(action="cancel", job_id=job_id).pack())  # the owner's own works
+    await api.wait_for(OWNER, lambda messages: next((m for m in messages if m["message_id"] == status["message_id"] and m["text"] == "🚫 Cancelled."), None))
+    assert not waiting_jobs(redis) and await api.messages(STRANGER) == [welcome]
+    figures.add("cancel, discard and keep buttons forged to name another seller's job, refused", 3)
+
+
 async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path, figures):
     start_bot(limits=LimitSettings(jobs_in_flight=5, jobs_per_minute=20))
-    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=1))
     result = (await api.messages(OWNER))[-1]
     variations = next(button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"])
     # A double tap: both presses reach the bot before it removes the buttons.

@@ -2,20 +2,21 @@
 
 from rq.job import Job, JobStatus
 
-from shopshot.bot.callbacks import LanguagePicked, Step
+from shopshot.bot.callbacks import ForgetChoice, LanguagePicked, Step
 from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import STARTS_KEY
-from shopshot.bot.studio import JOBS_OF_KEY
+from shopshot.bot.studio import FORGET_ASKED_KEY, JOBS_OF_KEY
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import Choices, newer_than, play_conversation, with_button
+from shopshot.playground.scripted import Choices, buttons, play_conversation, with_button
 from shopshot.queue.events import PUBLISHED_KEY, JobEvent
 from shopshot.queue.store import OWNED_KEY, PREFIX
 from tests.conftest import until
-from tests.security.conftest import at_summary, waiting_jobs
+from tests.security.conftest import FORGOTTEN, answer_to, ask_forget, at_summary, forget, forget_button, waiting_jobs
 
 SELLER, OTHER = 801, 802
+INACTIVE = "This button is no longer active."
 
 
 def _keys_naming(redis, user: int) -> set[str]:
@@ -47,15 +48,13 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     seller = str(SELLER)
     expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:{seller}", LANGUAGE_KEY + seller}
     assert expected <= _keys_naming(redis, SELLER)
-    count = len(await api.messages(SELLER))
-    await api.send_text(SELLER, "/forget")
-    [reply] = (await api.wait_for(SELLER, newer_than(count)))[count:]
-    assert reply["text"] == "Done: I deleted your photos, results, choices and language setting."
+    await forget(api, SELLER)
     per_job = [prefix + job_id for job_id in jobs for prefix in ("rq:job:", PUBLISHED_KEY, DELIVERED_KEY)]
     assert not any(redis.exists(key) for key in images + per_job)
     assert _stream_users(redis, settings) == []  # the result's event, which named the seller, is gone too
-    # What stays: the minute's starts, which expire within the minute and must outlive a /forget to mean anything.
-    assert _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER)}
+    # What stays: the minute's starts, which expire within the minute and must outlive a /forget to mean anything
+    # (and, until the confirm button's handler returns, the seller's update lock).
+    await until(lambda: _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER)}, what="only the minute's starts left")
     assert all(redis.exists(key) for key in others) and _keys_naming(redis, OTHER)
 
 
@@ -78,12 +77,11 @@ async def test_a_job_running_at_forget_is_finished_but_its_results_are_deleted_n
         await until(lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED, 60, what="the job to start")
         before = await api.messages(SELLER)
         count = len(before)
-        await api.send_text(SELLER, "/forget")
-        await api.wait_for(SELLER, newer_than(count))
+        await forget(api, SELLER)
         await until(lambda: redis.exists(FORGOTTEN_KEY + job_id) and _handled(redis, settings), 60, what="the result event to be handled")
     messages = await api.messages(SELLER)
     assert _sent_files(messages) == _sent_files(before)  # no album, no file
-    assert len(messages) == count + 1  # the /forget reply, and after it nothing new: the status was edited
+    assert len(messages) == count + 1  # the /forget question, now its answer, and after it nothing new: the status was edited
     assert "❌ Not done." in [m["text"] for m in messages]  # the status message, closed
     assert Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED and redis.exists(PUBLISHED_KEY + job_id)
     assert _stream_users(redis, settings) == []  # its event named the seller: it went with the results
@@ -100,9 +98,7 @@ async def test_a_job_still_queued_at_forget_has_its_status_closed(bot, api, redi
     await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
     status = await api.wait_for(SELLER, lambda messages: messages[-1] if (messages[-1]["text"] or "").startswith("⏳ Queued") else None)
     await api.wait_for(SELLER, _text_of(status["message_id"], "⏳ In the queue: position 1"))
-    count = len(await api.messages(SELLER))
-    await api.send_text(SELLER, "/forget")
-    await api.wait_for(SELLER, newer_than(count))
+    await forget(api, SELLER)
     await api.wait_for(SELLER, _text_of(status["message_id"], "❌ Not done."))
     assert not waiting_jobs(redis)
 
@@ -113,14 +109,36 @@ async def test_forget_during_a_delivery_stops_it_at_the_next_part_without_a_fals
     await api.inject_fault("sendPhoto", status=200, retry_after=None, delay_s=6)
     await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
     status = await api.wait_for(SELLER, lambda messages: messages[-1] if (messages[-1]["text"] or "").startswith("⏳ Queued") else None)
-    await api.wait_for(SELLER, _text_of(status["message_id"], "✅ Done."), timeout=60)  # the delivery has begun
+    await api.wait_for(SELLER, _text_of(status["message_id"], "📤 Sending your images…"), timeout=60)  # the delivery has begun
     count = len(await api.messages(SELLER))
-    await api.send_text(SELLER, "/forget")
-    [reply] = (await api.wait_for(SELLER, newer_than(count)))[count:]
-    assert reply["text"] == "Done: I deleted your photos, results, choices and language setting."
+    reply = await forget(api, SELLER)
     await until(lambda: _handled(redis, settings), 60, what="the result event to be handled")
     messages = await api.messages(SELLER)
     assert _sent_files(messages)[1] == 0  # the album was on its way; the file was not sent after /forget
     assert not with_button("rs:")(messages)  # no results buttons, no "Something went wrong" with a retry
     assert [m["text"] for m in messages[count:] if m["kind"] == "text"] == [reply["text"]]
     assert "❌ Not done." in [m["text"] for m in messages]
+
+
+async def test_forget_asks_first_and_only_the_sellers_latest_confirm_deletes(bot, api, redis):
+    for user in (SELLER, OTHER):
+        await api.send_photo(user, sample_photo())
+        await api.wait_for(user, with_button("bd:"))
+    kept = {user: _keys_naming(redis, user) for user in (SELLER, OTHER)}
+    first = await ask_forget(api, SELLER)
+    assert first["text"].startswith("Delete your photos, results, choices and language setting?")
+    assert [ForgetChoice.unpack(button["callback_data"]).action for button in buttons(first)] == ["delete", "keep"]
+    await api.press(SELLER, first["message_id"], data=forget_button(first, "keep"))
+    await api.wait_for(SELLER, _text_of(first["message_id"], "Nothing was deleted."))
+    second = await ask_forget(api, SELLER)
+    token = ForgetChoice.unpack(forget_button(second)).token
+    # An older question's Delete, the seller's latest one pressed by someone else, a made-up token: none deletes anything.
+    for user, message_id, data in ((SELLER, first["message_id"], forget_button(first)), (OTHER, second["message_id"], forget_button(second)),
+                                   (SELLER, second["message_id"], ForgetChoice(action="delete", token="0" * len(token)).pack())):
+        assert await answer_to(api, user, api.forge_callback(user, message_id, data)) == INACTIVE
+    assert {user: _keys_naming(redis, user) for user in (SELLER, OTHER)} == kept | {SELLER: kept[SELLER] | {FORGET_ASKED_KEY + str(SELLER)}}
+    await api.press(SELLER, second["message_id"], data=forget_button(second))
+    await api.wait_for(SELLER, _text_of(second["message_id"], FORGOTTEN))
+    assert not redis.exists(OWNED_KEY + str(SELLER)) and _keys_naming(redis, OTHER) == kept[OTHER]
+    # The same confirm again, as a client that still showed it would send it: used, it does nothing.
+    assert await answer_to(api, SELLER, api.forge_callback(SELLER, second["message_id"], forget_button(second))) == INACTIVE

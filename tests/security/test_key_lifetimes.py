@@ -5,12 +5,13 @@ import asyncio
 from shopshot.bot.callbacks import LanguagePicked
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
+from shopshot.playground.scripted import Choices, buttons, play_conversation, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY, DURATIONS_KEY, STATED_KEY
 from tests.conftest import until
+from tests.security.conftest import forget
 
 SELLER, FORGETFUL = 911, 912
-ONE_IMAGE = Choices(preset="white", ratio="1:1", variants=1)
+ONE_IMAGE = Choices(preset="studio", ratio="1:1", variants=1)  # pure white has no Variations to double-tap
 
 
 def _global_keys(settings) -> dict[str, str]:
@@ -40,9 +41,7 @@ async def test_no_key_of_a_seller_or_a_job_lives_forever(bot, worker, api, redis
     menu = await api.wait_for(SELLER, with_button("lg:"))
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="de").pack())
     await until(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)), what="the language stored")
-    count = len(await api.messages(FORGETFUL))
-    await api.send_text(FORGETFUL, "/forget")
-    await api.wait_for(FORGETFUL, newer_than(count))
+    await forget(api, FORGETFUL)
     await until(lambda: not redis.hlen(ACTIVE_KEY), what="every job delivered")
     assert {"shopshot:language:911", "shopshot:once:911", "shopshot:in-flight:911"} <= {key.decode() for key in redis.keys()}
     assert _without_ttl(redis, settings) == []

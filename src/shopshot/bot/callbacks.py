@@ -32,9 +32,23 @@ class Step(CallbackData, prefix="st"):
     action: str  # "continue", "confirm", "change", "cancel", "detail"
 
 
+class ChangePicked(CallbackData, prefix="cg"):
+    part: str    # "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
+
+
 class ResultAction(CallbackData, prefix="rs"):
     action: str  # "backdrop", "variations", "retry", "new"
     job_id: str
+
+
+class JobChoice(CallbackData, prefix="jb"):
+    action: str  # "cancel" (under a queued job's status), "keep" or "discard" (a running one's)
+    job_id: str
+
+
+class ForgetChoice(CallbackData, prefix="fg"):
+    action: str  # "delete" or "keep"
+    token: str   # the one of the seller's latest /forget question
 
 
 class LanguagePicked(CallbackData, prefix="lg"):

@@ -19,8 +19,10 @@ from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
 from shopshot.bot import keyboards, texts
+from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
+from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.store import OWNED_KEY
@@ -33,8 +35,9 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
-# A job not yet delivered when its seller sent /forget: its results are deleted, not sent.
+# A job not yet delivered when its seller sent /forget, or discarded it with /cancel: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
+DISCARDED = "discarded"  # the value of FORGOTTEN_KEY for a job its seller discarded alone
 CLAIM_IDLE_MS = 30_000
 # Telegram refuses a bot's request over 50 MB (413), files and multipart envelope together.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -167,13 +170,14 @@ class Delivery:
             await lock.release()
 
     async def _discard(self, event: JobEvent) -> None:
-        """Delete the results of a job its seller asked to forget before they were sent, and close its status."""
+        """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
         keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
         if keys:
             await self.redis.delete(*keys)
             await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
+        discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
-            await self._status(event, _("❌ Not done."))
+            await self._status(event, _("🚫 Cancelled.") if discarded else _("❌ Not done."))
         log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
@@ -201,15 +205,20 @@ class Delivery:
         chat_id, job_id = event.spec.chat_id, event.job_id
         await self._check_wanted(job_id)
         if event.kind == "done":
-            await self._status(event, _("✅ Done."))
+            # A part, unlike the other status edits: repeated after a restart it would undo the fallback text below.
+            await self._part(job_id, "sending", lambda: self._status(event, _("📤 Sending your images…")))
             await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
             left_out = await self._send_uploads(event, "document")
             if left_out:
-                note = texts.files_left_out([image.seed for image in left_out], MAX_UPLOAD_BYTES // 2**20)
+                files = [(_name(event, index, "document"), event.images[index].seed) for index in left_out]
+                note = texts.files_left_out(files, MAX_UPLOAD_BYTES // 2**20)
                 await self._part(job_id, "left-out", lambda: self.bot.send_message(chat_id, note))
-            seeds = [image.seed for image in event.images]
-            text = texts.done(len(event.images), seeds)
-            await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.results(job_id)))
+            # The message with the result buttons says the job is done: a status saying it too would be a second "done".
+            status_id = event.spec.status_message_id
+            await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
+            text = texts.done(len(event.images))
+            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task))
+            await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
         else:
             log.info("job %s failed: %s", job_id, event.error)
             await self._status(event, _("❌ Not done."))
@@ -236,24 +245,26 @@ class Delivery:
         if await self.redis.exists(FORGOTTEN_KEY + job_id):
             raise Forgotten(job_id)
 
-    async def _send_uploads(self, event: JobEvent, kind: Upload) -> list[ResultImage]:
-        """Send the album photos or the full-resolution files in requests Telegram takes; return the images left out."""
+    async def _send_uploads(self, event: JobEvent, kind: Upload) -> list[int]:
+        """Send the album photos or the full-resolution files in requests Telegram takes; return where the images left out are."""
         sizes = [await self._size(_key(image, kind)) for image in event.images]
         groups, left_out = upload_groups(sizes, MAX_UPLOAD_BYTES - ENVELOPE_BYTES)
         for number, group in enumerate(groups, start=1):
-            images = [event.images[index] for index in group]
-            await self._part(event.job_id, f"{kind}s:{number}", lambda images=images: self._send_group(event.spec.chat_id, kind, images))
-        return [event.images[index] for index in left_out]
+            await self._part(event.job_id, f"{kind}s:{number}", lambda group=group: self._send_group(event, kind, group))
+        return left_out
 
-    async def _send_group(self, chat_id: int, kind: Upload, images: list[ResultImage]) -> None:
-        uploads = [BufferedInputFile(await self._blob(_key(image, kind)), f"shopshot-{image.seed}.{_SUFFIX[kind]}") for image in images]
+    async def _send_group(self, event: JobEvent, kind: Upload, indices: list[int]) -> None:
+        # Each full-resolution file carries its seed in its caption: out of the way, yet there to make it again.
+        uploads = [BufferedInputFile(await self._blob(_key(event.images[index], kind)), _name(event, index, kind)) for index in indices]
+        captions = [texts.seed_caption(event.images[index].seed) if kind == "document" else None for index in indices]
+        chat_id = event.spec.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
-            await self.bot.send_media_group(chat_id, [media(media=upload) for upload in uploads])
+            await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
         elif kind == "photo":
             await self.bot.send_photo(chat_id, uploads[0])
         else:
-            await self.bot.send_document(chat_id, uploads[0])
+            await self.bot.send_document(chat_id, uploads[0], caption=captions[0])
 
     async def _size(self, key: str) -> int:
         size = await self.redis.strlen(key)
@@ -270,6 +281,10 @@ class Delivery:
 
 def _key(image: ResultImage, kind: Upload) -> str:
     return image.photo_key if kind == "photo" else image.file_key
+
+
+def _name(event: JobEvent, index: int, kind: Upload) -> str:
+    return result_name(event.spec, index + 1, _SUFFIX[kind])
 
 
 def upload_groups(sizes: list[int], budget: int) -> tuple[list[list[int]], list[int]]:

@@ -39,6 +39,10 @@ class Gallery:
         start = page * PAGE_SIZE
         return [(start + index + 1, item) for index, item in enumerate(self.presets[start : start + PAGE_SIZE])]
 
+    def page_of(self, key: str) -> int:
+        """The page a preset is on."""
+        return next(index for index, item in enumerate(self.presets) if item.key == key) // PAGE_SIZE
+
     async def photo(self, page: int, image_key: str | None = None) -> InputFile | str:
         """The page's image, the same whatever the seller's photo (`image_key`): a known Telegram file id, or the rendered JPEG to upload."""
         if page in self.file_ids:

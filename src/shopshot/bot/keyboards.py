@@ -8,8 +8,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from shopshot.bot.callbacks import (
     BackdropPicked,
+    ChangePicked,
     TaskPicked,
+    ForgetChoice,
     GalleryPage,
+    JobChoice,
     LanguagePicked,
     OptionPicked,
     ResultAction,
@@ -35,12 +38,15 @@ def tasks() -> InlineKeyboardMarkup:
 
 
 def gallery(
-    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage
+    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage,
+    chosen: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Numbered preset buttons matching the gallery image, then page arrows."""
+    """Numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
     builder = InlineKeyboardBuilder()
     for number, item in page_items:
-        builder.button(text=f"{number} · {_(item.title)}", callback_data=picked(key=item.key))
+        # The tick takes the separator's place, so a ticked label is no wider than the others.
+        label = f"{CHECK}{number} {_(item.title)}" if item.key == chosen else f"{number} · {_(item.title)}"
+        builder.button(text=label, callback_data=picked(key=item.key))
     builder.adjust(2)
     if pages > 1:
         builder.row(*_pager(page, pages, paging))
@@ -57,19 +63,19 @@ def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyb
     ]
 
 
-def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False) -> InlineKeyboardMarkup:
-    """Aspect ratio by use (when the task can change the frame), variants, an optional detail, Continue."""
+def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES) -> InlineKeyboardMarkup:
+    """Aspect ratio by use (when the task can change the frame), the image counts on offer, an optional detail, Continue."""
     builder = InlineKeyboardBuilder()
     for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
         builder.button(text=_ticked(label, item.key == ratio), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
-    for count in VARIANT_CHOICES:
+    for count in counts:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
         builder.button(text=_ticked(label, count == variants), callback_data=OptionPicked(name="variants", value=str(count)))
     if detail:
         builder.button(text=_("✏️ Add a detail"), callback_data=Step(action="detail"))
     builder.button(text=_("Continue ➜"), callback_data=Step(action="continue"))
-    builder.adjust(*((2, 2) if ratios else ()), len(VARIANT_CHOICES), 1, 1)
+    builder.adjust(*((2, 2) if ratios else ()), len(counts), 1, 1)
     return builder.as_markup()
 
 
@@ -87,11 +93,12 @@ def confirm() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def results(job_id: str) -> InlineKeyboardMarkup:
-    """What a seller can do next with a finished job."""
+def results(job_id: str, variations: bool = True) -> InlineKeyboardMarkup:
+    """What a seller can do next with a finished job (Variations only where they can differ)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🎨 Another backdrop"), callback_data=ResultAction(action="backdrop", job_id=job_id))
-    builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
+    if variations:
+        builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
     builder.adjust(1, 2)
     return builder.as_markup()
@@ -110,4 +117,44 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
     for code in codes:
         builder.button(text=_ticked(native_name(code), code == current), callback_data=LanguagePicked(code=code))
     builder.adjust(2)
+    return builder.as_markup()
+
+
+def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
+    """What the seller can change from the summary, one button a part, then Back to the summary."""
+    labels = {
+        "backdrop": _("🖼 Scene") if model_task else _("🖼 Backdrop"),
+        "options": _("🔢 Number of images") if model_task else _("📐 Format and number"),
+        "detail": _("✏️ Detail line"),
+        "model": _("🧍 Model"),
+    }
+    builder = InlineKeyboardBuilder()
+    for part in parts:
+        builder.button(text=labels[part], callback_data=ChangePicked(part=part))
+    builder.button(text=_("◀ Back"), callback_data=ChangePicked(part="back"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def queued(job_id: str) -> InlineKeyboardMarkup:
+    """Cancel under the status of a job still waiting in the queue."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Cancel"), callback_data=JobChoice(action="cancel", job_id=job_id))
+    return builder.as_markup()
+
+
+def started(job_id: str) -> InlineKeyboardMarkup:
+    """Keep or discard a job /cancel found already running."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Keep it"), callback_data=JobChoice(action="keep", job_id=job_id))
+    builder.button(text=_("🗑 Discard it"), callback_data=JobChoice(action="discard", job_id=job_id))
+    return builder.as_markup()
+
+
+def forget(token: str) -> InlineKeyboardMarkup:
+    """The answer to the /forget question: only the first button deletes."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🗑 Delete everything"), callback_data=ForgetChoice(action="delete", token=token))
+    builder.button(text=_("Keep"), callback_data=ForgetChoice(action="keep", token=token))
+    builder.adjust(1)
     return builder.as_markup()

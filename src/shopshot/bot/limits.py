@@ -143,6 +143,10 @@ class JobLimits:
         if gone:
             await self.redis.zrem(key, *gone)
 
+    async def free(self, user_id: int, job_ids: list[str]) -> None:
+        """Jobs taken off the queue before they ran: their slots are free again; the minute's starts stay, as after /forget."""
+        await self.redis.zrem(IN_FLIGHT_KEY + str(user_id), *job_ids)
+
     async def release_abandoned(self) -> int:
         """At start-up: give back the tickets this replica took before it died, where no job came of them; return how many."""
         released = 0

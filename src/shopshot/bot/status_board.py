@@ -7,9 +7,10 @@ from collections.abc import Collection
 
 from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from shopshot.bot import texts
+from shopshot.bot import keyboards, texts
 from shopshot.bot.budget import OverBudget, best_effort
 from shopshot.bot.middlewares import no_retries
 from shopshot.queue.enqueue import JobQueue
@@ -58,7 +59,9 @@ class StatusBoard:
                     typical[spec.backend] = await asyncio.to_thread(self.jobs.typical_job_s, spec.backend)
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
                     text = texts.status(state, typical[spec.backend], workers.get(spec.backend, 1))
-                    await self._show(job_id, spec.chat_id, spec.status_message_id, text)
+                    # An edit without the keyboard removes it: Cancel stays while the job waits, and goes as it starts.
+                    markup = keyboards.queued(job_id) if state.status == "queued" else None
+                    await self._show(job_id, spec.chat_id, spec.status_message_id, text, markup)
         self._prune(active.keys())
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 
@@ -73,7 +76,7 @@ class StatusBoard:
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self.locks.setdefault(job_id, asyncio.Lock())
 
-    async def _show(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
+    async def _show(self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
@@ -84,14 +87,14 @@ class StatusBoard:
         async with self._lock(job_id):
             if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
                 try:
-                    await self._edit_progress(job_id, chat_id, message_id, text)
+                    await self._edit_progress(job_id, chat_id, message_id, text, markup)
                 except OverBudget:
                     self.shown[job_id] = previous  # not sent: first in line at the next refresh
 
-    async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str) -> None:
+    async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         try:
             with no_retries(), best_effort():
-                await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S)
+                await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S, markup)
         except TelegramRetryAfter as error:
             self.quiet_until[chat_id] = time.monotonic() + error.retry_after
             self._forget_shown(job_id)
@@ -111,8 +114,21 @@ class StatusBoard:
             await self._edit(job_id, chat_id, message_id, text)
         self.locks.pop(job_id, None)
 
-    async def _edit(self, job_id: str, chat_id: int, message_id: int, text: str, timeout_s: int | None = None) -> None:
+    async def remove(self, job_id: str, chat_id: int, message_id: int, fallback: str) -> None:
+        """Delete a job's status message; where Telegram keeps it (too old to delete), write `fallback` as its final text."""
+        async with self._lock(job_id):
+            self.closed.add(job_id)
+            try:
+                await self.bot.delete_message(chat_id, message_id)
+            except TelegramBadRequest as error:
+                log.debug("status of job %s not deleted: %s", job_id, error.message)
+                await self._edit(job_id, chat_id, message_id, fallback)
+        self.locks.pop(job_id, None)
+
+    async def _edit(
+        self, job_id: str, chat_id: int, message_id: int, text: str, timeout_s: int | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, request_timeout=timeout_s)
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup, request_timeout=timeout_s)
         except TelegramBadRequest as error:
             log.debug("status of job %s not edited: %s", job_id, error.message)

@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import WatchError
 from rq.job import Job, JobStatus
 
 from shopshot import logs
-from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY, PARTS_KEY
+from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
 from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview
+from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
@@ -29,6 +31,9 @@ ONCE_KEY = "shopshot:once:"  # a hash per seller: the one-off hints they have se
 ONCE_TTL_S = 180 * 24 * 3600  # renewed on each hint; a seller back after half a year sees the hints again
 JOBS_OF_KEY = "shopshot:jobs-of:"
 PRESSED_KEY = "shopshot:pressed:"
+# The token of the confirm button under a seller's latest /forget question: that button alone deletes, once.
+FORGET_ASKED_KEY = "shopshot:forget-asked:"
+FORGET_ASKED_S = 600  # an older question's button is stale: the seller sends /forget again
 # The buttons that queue a job, each once: Confirm under a summary (keyed by the job id planned with
 # it) and two under results.
 ONE_SHOT_ACTIONS = ("confirm", "variations", "retry")
@@ -93,6 +98,13 @@ class Studio:
                 product = None
         key = await asyncio.to_thread(self.blobs.put, data, owner)
         return Photo(key, width, height, product)
+
+    async def photo_size(self, key: str) -> tuple[int, int]:
+        """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""
+        data = await asyncio.to_thread(self.blobs.get, key)
+        async with self.decodes:
+            _, size = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
+        return size
 
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""
@@ -161,6 +173,57 @@ class Studio:
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued
 
+    async def cancel(self, user_id: int, job_ids: list[str] | None = None) -> tuple[dict[str, JobSpec], dict[str, JobSpec]]:
+        """Take a seller's waiting jobs (all, or those of `job_ids`) off the queue and free their slots.
+
+        Returns the jobs taken off, and those not delivered yet that a worker took first, by id: a
+        running job cannot be stopped halfway; its seller may still have its results discarded.
+        """
+        pending = [job_id for job_id in await self._undelivered(user_id) if job_ids is None or job_id in job_ids]
+        dequeued = {job_id: spec for job_id in pending if (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
+        if dequeued:
+            await self.limits.free(user_id, list(dequeued))
+            await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
+        started = [job_id for job_id in pending if job_id not in dequeued]
+        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id))}
+
+    async def discard(self, job_id: str) -> bool:
+        """Have a job's results deleted instead of sent, as /forget does for all; False when they were delivered already."""
+        if await self.redis.exists(DELIVERED_KEY + job_id):
+            return False
+        await self.redis.set(FORGOTTEN_KEY + job_id, DISCARDED, ex=self.settings.queue.failure_ttl_s)
+        return True
+
+    async def _undelivered(self, user_id: int) -> list[str]:
+        """The seller's jobs whose results were neither delivered nor discarded."""
+        job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.exists(DELIVERED_KEY + job_id, FORGOTTEN_KEY + job_id)
+        return [job_id for job_id, ended in zip(job_ids, await pipe.execute()) if not ended]
+
+    async def ask_forget(self, user_id: int) -> str:
+        """The token for the confirm button of a /forget question; it replaces any older question's."""
+        token = secrets.token_hex(8)
+        await self.redis.set(FORGET_ASKED_KEY + str(user_id), token, ex=FORGET_ASKED_S)
+        return token
+
+    async def answer_forget(self, user_id: int, token: str) -> bool:
+        """True once, for the token of this seller's latest /forget question while it is recent; a wrong token leaves it be."""
+        key = FORGET_ASKED_KEY + str(user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            asked = await pipe.get(key)
+            if asked is None or not secrets.compare_digest(asked, token.encode()):
+                return False
+            pipe.multi()
+            pipe.delete(key)
+            try:
+                await pipe.execute()
+            except WatchError:  # answered, or asked again, in the meantime
+                return False
+        return True
+
     async def gpu_available(self) -> bool:
         """True while a GPU worker is up, so the diffusion tasks can run."""
         return await asyncio.to_thread(self.jobs.gpu_available)
@@ -193,8 +256,14 @@ def new_job_id() -> str:
 
 
 def new_seed() -> int:
-    """A fresh seed for a job; recorded with the results so they can be reproduced."""
-    return secrets.randbelow(2**31)
+    """A fresh seed for a job, recorded with the results so they can be reproduced; a multiple of
+    LOOK_CYCLE, so the job's first image is the look the gallery shows."""
+    return LOOK_CYCLE * secrets.randbelow(2**31 // LOOK_CYCLE)
+
+
+def variations_seed(spec: JobSpec) -> int:
+    """The first seed of a job's Variations: past the seeds it sent, so the looks go on from there."""
+    return spec.seed + spec.variants
 
 
 def check_detail(text: str | None) -> str:

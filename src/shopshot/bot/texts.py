@@ -14,7 +14,8 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from shopshot import errors
-from shopshot.pipeline.layout import ratio
+from shopshot.pipeline.backdrops import STYLES
+from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.queue.enqueue import JobState
@@ -23,6 +24,8 @@ BAR_CELLS = 10
 # Unicode isolates (RLI, LRI … PDI) keep a run of neutral characters and digits in one direction whatever
 # surrounds it; renderers that predate them drop them, as they are default-ignorable code points.
 RLI, LRI, PDI = "\u2067", "\u2066", "\u2069"
+# A product enlarged more than this for its format looks soft: the summary says so before Confirm.
+SOFT_ABOVE = 1.5
 
 
 def welcome() -> str:
@@ -44,8 +47,10 @@ def help_text() -> str:
         "2. Pick a backdrop from the numbered gallery.\n"
         "3. Pick the format and how many variants you want.\n"
         "4. Confirm. You'll see your place in the queue, then progress.\n\n"
+        "For the best photo: one product, on a plain background, in good light, filling most of the frame. "
+        "Send it as a file (📎 → File) to keep its full quality.\n\n"
         "You get the images as an album plus full-resolution files. "
-        "Each result has a seed: the same photo, choices and seed always give the same image.\n\n"
+        "Each file's caption has its seed: the same photo, choices and seed always give the same image.\n\n"
         "/forget — delete your photos, results and our conversation."
     )
 
@@ -60,7 +65,7 @@ def options_prompt(preset: str) -> str:
     return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(backdrop(preset).title))
 
 
-def summary(preset: str, ratio_key: str, variants: int, model: str | None = None, detail: str = "") -> str:
+def summary(preset: str, ratio_key: str, variants: int, photo_size: tuple[int, int], model: str | None = None, detail: str = "") -> str:
     """What will be made, shown before Confirm; the seller's own detail line is quoted as written."""
     count = ngettext("{count} image", "{count} images", variants).format(count=variants)
     if model:  # the model tasks keep the photo's frame, so no format line
@@ -68,15 +73,38 @@ def summary(preset: str, ratio_key: str, variants: int, model: str | None = None
             model=_(model_preset(model).title), backdrop=_(backdrop(preset).title), count=count
         )
     else:
+        shape = ratio(ratio_key)
+        framing = expected_fit(photo_size, shape, STYLES[backdrop(preset).key].fill)
         text = _("Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?").format(
-            backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_(ratio(ratio_key).use), count=count
-        )
+            backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_output(shape, framing), count=count
+        ) + _small_photo(shape, framing, photo_size)
     return f"✏️ {detail}\n{text}" if detail else text
 
 
+def _output(shape: Ratio, framing: Fit) -> str:
+    """The format's use and its output size: the target, or more where the product keeps its own, larger pixels."""
+    width, height = shape.target
+    if framing.scale > 1:
+        return _("{use}, {width}×{height} px").format(use=_(shape.use), width=width, height=height)
+    return _("{use}, {width}×{height} px or more").format(use=_(shape.use), width=width, height=height)
+
+
+def _small_photo(shape: Ratio, framing: Fit, photo_size: tuple[int, int]) -> str:
+    """A warning after the summary when the product would be enlarged enough to look soft, else nothing."""
+    if framing.scale <= SOFT_ABOVE:
+        return ""
+    (width, height), (target_width, target_height) = photo_size, shape.target
+    return "\n\n" + _(
+        "⚠️ Your photo is only {width}×{height} px, so the product will be enlarged to fill {target_width}×{target_height} px "
+        "and may look soft. For a sharp result, send the original as a file (📎 → File): Telegram shrinks pictures sent "
+        "as photos to about 1280 px."
+    ).format(width=width, height=height, target_width=target_width, target_height=target_height)
+
+
 def summary_of(data: dict) -> str:
-    """The summary of the choices a conversation keeps in its FSM data."""
-    return summary(data["preset"], data["ratio"], data["variants"], data.get("model"), data.get("prompt_extra", ""))
+    """The summary of the choices a conversation keeps in its FSM data (the photo's size from intake)."""
+    photo_size = (data["width"], data["height"])
+    return summary(data["preset"], data["ratio"], data["variants"], photo_size, data.get("model"), data.get("prompt_extra", ""))
 
 
 def detail_prompt() -> str:
@@ -134,17 +162,23 @@ def duration(seconds: float) -> str:
     return format_timedelta(timedelta(seconds=max(1, round(seconds))), locale=locale, threshold=1.1)
 
 
-def files_left_out(seeds: list[int], limit_mb: int) -> str:
-    """The note on full-resolution files over what Telegram lets a bot send."""
-    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent (seeds: {seeds}). The album above has a smaller copy of each.").format(
-        limit_mb=limit_mb, seeds=", ".join(map(str, seeds))
+def files_left_out(files: list[tuple[str, int]], limit_mb: int) -> str:
+    """The note on full-resolution files over what Telegram lets a bot send, each named with its seed."""
+    named = ", ".join(f"{name} ({seed_caption(seed)})" for name, seed in files)
+    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent: {files}. The album above has a smaller copy of each.").format(
+        limit_mb=limit_mb, files=named
     )
 
 
-def done(variants: int, seeds: list[int]) -> str:
+def seed_caption(seed: int) -> str:
+    """A full-resolution file's caption: the seed that makes that image again."""
+    return _("Seed: {seed}").format(seed=seed)
+
+
+def done(variants: int) -> str:
     """The line under a finished album."""
     count = ngettext("Here is your image.", "Here are your {count} images.", variants).format(count=variants)
-    return _("✅ {count}\nFull-resolution files are above. Seed: {seeds}").format(count=count, seeds=", ".join(map(str, seeds)))
+    return _("✅ {count}\nFull-resolution files are above.").format(count=count)
 
 
 def error(name: str, params: dict) -> str:

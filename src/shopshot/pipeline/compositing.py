@@ -36,16 +36,31 @@ def place_alpha(cutout: Cutout, origin: tuple[int, int], size: tuple[int, int]) 
 
 
 def shadow_map(alpha: np.ndarray, stage: Stage) -> np.ndarray:
-    """Shadow density 0..1 on the floor: a tight contact line, a soft pool, a cast silhouette."""
+    """Shadow density 0..1 on the floor: a tight contact line, a soft pool, a cast silhouette; seen
+    from above, a soft drop shadow all round instead."""
     factor = max(1, round(stage.unit / 256))
     height, width = alpha.shape
     small_size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(alpha, small_size, interpolation=cv2.INTER_AREA)
     scale = small_size[0] / width, small_size[1] / height
-    contact = _contact(small.shape, stage, scale)
-    cast = _cast(small, stage, scale[1])
-    density = 1 - (1 - contact) * (1 - 0.55 * cast)
+    if stage.overhead:
+        density = _drop(small, stage, scale[0])
+    else:
+        contact = _contact(small.shape, stage, scale)
+        cast = _cast(small, stage, scale[1])
+        density = 1 - (1 - contact) * (1 - 0.55 * cast)
     return cv2.resize(density, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _drop(small: np.ndarray, stage: Stage, scale: float) -> np.ndarray:
+    """A product lying on the surface: a tight darkening hugging its edge all round, and a wider
+    soft shadow pushed a little away from the light (from the key light's side and the top)."""
+    reach = max(0.5, 0.015 * stage.unit * scale)
+    tight = cv2.GaussianBlur(small, (0, 0), reach)
+    shift = np.float32([[1, 0, -stage.light * reach], [0, 1, 1.2 * reach]])
+    moved = cv2.warpAffine(small, shift, small.shape[::-1], flags=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(moved, (0, 0), 3 * reach)
+    return 1 - (1 - 0.5 * tight) * (1 - 0.6 * soft)
 
 
 def _soft_ellipse(shape: tuple[int, int], centre, axes, opacity: float, blur: float) -> np.ndarray:

@@ -63,6 +63,16 @@ class BackgroundModel:
         """Shadow-tolerant Lab distance of N×3 RGB colours to the background at those points."""
         return _lab_distance(colours, self.rgb(u, v), darkening)
 
+    def over(self, box: tuple[int, int, int, int], size: tuple[int, int]) -> "BackgroundModel":
+        """The same surface in the -1..1 coordinates of `box` of a frame of `size` (for a crop resampled on its own)."""
+        (width, height), (x0, y0, x1, y1) = size, box
+        u, v = (axis.ravel() for axis in np.meshgrid(np.float32([-1, 0, 1]), np.float32([-1, 0, 1])))
+        frame_u = (x0 + (u + 1) / 2 * (x1 - x0)) / width * 2 - 1
+        frame_v = (y0 + (v + 1) / 2 * (y1 - y0)) / height * 2 - 1
+        # Nine points fix a quadratic surface exactly.
+        coefficients = np.linalg.lstsq(_basis(u, v), self.rgb(frame_u, frame_v), rcond=None)[0]
+        return BackgroundModel(coefficients.astype(np.float32), self.sigma)
+
 
 @dataclass(frozen=True)
 class Cutout:

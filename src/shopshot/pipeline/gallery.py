@@ -25,6 +25,9 @@ _PORTRAIT_BACKGROUND = (226, 221, 214)
 _GARMENT = (74, 82, 96)
 THUMB = 320
 _CHECKER = (255, 222)  # the two greys of the checkerboard behind what a cut-out keeps
+# A phone shows a photo about 250-330 dp wide: two tiles a row keep each one about 120-160 dp,
+# where three made them about 80-110 dp, too small to tell the backdrops apart.
+PHONE_COLUMNS = 2
 
 
 def sample_photo() -> bytes:
@@ -52,12 +55,12 @@ def prepare_product(image: Image.Image, thumb: int = THUMB) -> Product:
     return Product(np.asarray(small), cut_out(small))
 
 
-def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = 3) -> Image.Image:
+def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
     """Numbered thumbnails of these presets with the sample product on each, `columns` to a row, numbered from `first_number`."""
     return render_product_gallery(_prepared_sample(thumb), keys, first_number, thumb, columns)
 
 
-def render_product_gallery(product: Product, keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = 3) -> Image.Image:
+def render_product_gallery(product: Product, keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
     """Numbered thumbnails of these presets with this product on each, each rendered as a result is."""
     presets = [backdrop(key) for key in keys]
     return _sheet([_thumbnail(product, preset.key, thumb) for preset in presets], first_number, thumb, columns)
@@ -77,7 +80,7 @@ def kept_preview(product: Product, side: int = THUMB) -> Image.Image:
     return preview
 
 
-def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = 3) -> Image.Image:
+def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
     """Numbered portrait tiles of these model presets, laid out like `render_gallery`."""
     presets = [model_preset(key) for key in keys]
     return _sheet([_portrait(preset, thumb) for preset in presets], first_number, thumb, columns)
@@ -95,6 +98,7 @@ def _sheet(tiles: list[Image.Image], first_number: int, thumb: int, columns: int
 
 
 def _thumbnail(product: Product, key: str, thumb: int) -> Image.Image:
+    # Seed 0 paints look 0: the look of every job's first image (its seeds start on a multiple of LOOK_CYCLE).
     rendered = render_variant(product.pixels, product.cutout, STYLES[key], ratio("1:1"), seed=0)
     return rendered.image.resize((thumb, thumb), Image.Resampling.LANCZOS)
 
@@ -105,15 +109,22 @@ def _prepared_sample(thumb: int) -> Product:
     return prepare_product(sample_product(), thumb)
 
 
+def badge_box(side: int) -> tuple[int, int, int, int]:
+    """Where a tile's number badge sits: tucked into the top-right corner, clear of the centred product."""
+    # The top-left one put the badge over the sample mug's rim; this one is clear of the product on every backdrop.
+    size = max(24, side // 6)
+    margin = max(3, side // 40)
+    return side - margin - size, margin, side - margin, margin + size
+
+
 def _badge(tile: Image.Image, number: int) -> None:
-    """A big, round number badge in the top-left corner, readable on light and dark backdrops."""
-    size = max(24, tile.width // 5)
-    margin = max(4, tile.width // 28)
+    """A big, round number badge, readable on light and dark backdrops."""
+    box = badge_box(tile.width)
+    size = box[2] - box[0]
     draw = ImageDraw.Draw(tile)
-    box = (margin, margin, margin + size, margin + size)
     draw.ellipse(box, fill=_BADGE, outline=(255, 255, 255), width=max(2, size // 18))
     font = ImageFont.load_default(size=int(size * (0.62 if number < 10 else 0.5)))
-    draw.text((margin + size / 2, margin + size / 2), str(number), font=font, fill=(255, 255, 255), anchor="mm")
+    draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), str(number), font=font, fill=(255, 255, 255), anchor="mm")
 
 
 def _portrait(preset: ModelPreset, thumb: int) -> Image.Image:

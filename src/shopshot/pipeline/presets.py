@@ -3,7 +3,12 @@
 `prompt` and `negative_prompt` describe the scene to a diffusion backend (the studio backend paints
 its own); `depth` is how strongly the depth ControlNet holds the scene to the layout the studio
 painter draws (0 = no ControlNet); `mode` is the preset's "fast"/"quality" choice, None for the
-operator's default.
+operator's default; `varies` is False for a preset with one look only (pure white): as a plain
+backdrop it offers one image and no Variations.
+
+A preset's variant looks repeat every LOOK_CYCLE seeds (`backdrops.look_of`): a job's seeds start on
+a multiple of it, so its first image is the look the gallery shows, and Variations go on from the
+last seed sent.
 """
 
 from dataclasses import dataclass
@@ -20,14 +25,17 @@ class Backdrop:
     negative_prompt: str = ""
     depth: float = 0.0
     mode: str | None = None
+    varies: bool = True
 
+
+LOOK_CYCLE = 60
 
 _SWEEP = "seamless paper backdrop, soft studio lighting, soft shadow under the product"
 
 BACKDROPS: tuple[Backdrop, ...] = (
-    Backdrop("white", N_("Pure white"), N_("Marketplace-ready pure white, no shadow."),
+    Backdrop("white", N_("Pure white"), N_("Marketplace-ready pure white with a soft natural shadow."),
              "pure white seamless background, bright even high-key lighting, clean and minimal",
-             "shadows, grey background, colour cast, gradient", mode="fast"),
+             "shadows, grey background, colour cast, gradient", mode="fast", varies=False),
     Backdrop("studio", N_("Studio grey"), N_("Seamless grey sweep with a soft spotlight."),
              f"light grey {_SWEEP}, gentle spotlight falloff", depth=0.3),
     Backdrop("wall", N_("Wall and floor"), N_("Two-tone wall and floor, like a styled shelf."),
@@ -56,3 +64,9 @@ def backdrop(key: str) -> Backdrop:
         return _BY_KEY[key]
     except KeyError:
         raise InvalidOption(value=key) from None
+
+
+def offers_variants(key: str, task: str = "backdrop") -> bool:
+    """Whether several images of this preset can differ: not a backdrop with one look (pure white);
+    a model in front of it, generated anew for each seed, can."""
+    return task != "backdrop" or backdrop(key).varies

@@ -3,6 +3,7 @@
 Each photo is drawn from its index alone: a product of one of several shapes (round, box, bottle,
 mug with an open handle, star, a pair of items) with shading and a texture, on a plain, gradient,
 vignetted or lightly textured background, with a soft shadow, sensor noise and JPEG artefacts.
+A flat lay is drawn the same way as if from above: a uniform surface, a drop shadow all round.
 """
 
 import io
@@ -32,6 +33,23 @@ def synthetic_photo(index: int, size: tuple[int, int] = (600, 750)) -> Synthetic
     coverage = _coverage(shape, size, rng)
     backdrop = _background(background, size, rng)
     backdrop *= _shadow(coverage, rng)[..., None]
+    return _photograph(coverage, backdrop, rng, shape, background)
+
+
+def synthetic_flat_lay(index: int, size: tuple[int, int] = (600, 750)) -> SyntheticPhoto:
+    """Draw flat lay number `index`: a product as if shot from straight above, lying on a plain or
+    vignetted surface, with a soft drop shadow all round it (none at all for every third one)."""
+    rng = np.random.default_rng(2000 + index)
+    shape, background = SHAPES[index % len(SHAPES)], ("plain", "vignette")[(index // len(SHAPES)) % 2]
+    coverage = _coverage(shape, size, rng)
+    backdrop = _background(background, size, rng)
+    if index % 3:
+        backdrop *= _drop_shadow(coverage, rng)[..., None]
+    return _photograph(coverage, backdrop, rng, shape, background)
+
+
+def _photograph(coverage: np.ndarray, backdrop: np.ndarray, rng: np.random.Generator, shape: str, background: str) -> SyntheticPhoto:
+    """The product over its backdrop, with sensor noise and JPEG artefacts."""
     product = _product_colours(coverage.shape, rng)
     pixels = backdrop * (1 - coverage[..., None]) + product * coverage[..., None]
     pixels += rng.normal(0, 1.5, pixels.shape)
@@ -132,6 +150,15 @@ def _shadow(coverage: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cv2.ellipse(blob, centre, axes, 0, 0, 360, 1.0, -1)
     blob = cv2.GaussianBlur(blob, (0, 0), axes[1] * 1.5 + 2)
     return 1 - rng.uniform(0.15, 0.45) * blob / max(blob.max(), 1e-6)
+
+
+def _drop_shadow(coverage: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft shadow all round a product lying flat, pushed a little away from an overhead light."""
+    side = min(coverage.shape)
+    shift = np.float32([[1, 0, rng.uniform(-0.012, 0.012) * side], [0, 1, rng.uniform(0, 0.012) * side]])
+    moved = cv2.warpAffine(coverage, shift, coverage.shape[::-1])
+    blob = cv2.GaussianBlur(moved, (0, 0), rng.uniform(0.01, 0.025) * side)
+    return 1 - rng.uniform(0.15, 0.35) * blob
 
 
 def _product_colours(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

@@ -199,7 +199,7 @@ METHODS: dict[str, Handler] = {
         "sendMessage": _sending.send_message, "sendPhoto": _sending.send_photo,
         "sendDocument": _sending.send_document, "sendMediaGroup": _sending.send_media_group,
         "editMessageText": _editing.edit_message_text, "editMessageCaption": _editing.edit_message_caption,
-        "editMessageReplyMarkup": _editing.edit_message_reply_markup,
+        "editMessageReplyMarkup": _editing.edit_message_reply_markup, "editMessageMedia": _editing.edit_message_media,
         "deleteMessage": _editing.delete_message, "deleteMessages": _editing.delete_messages,
         "answerCallbackQuery": _editing.answer_callback_query, "sendChatAction": send_chat_action,
         "setMyCommands": set_my_commands, "getMyCommands": get_my_commands,

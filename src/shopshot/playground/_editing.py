@@ -1,6 +1,6 @@
 """Bot API methods that change or remove sent messages, and answers to button presses."""
 
-from shopshot.playground import _format
+from shopshot.playground import _format, _sending
 from shopshot.playground._markup import inline_markup
 from shopshot.playground._messages import as_api, text_fields
 from shopshot.playground._params import Params
@@ -39,6 +39,20 @@ async def edit_message_caption(state: State, params: Params) -> dict:
     content = {k: v for k, v in message.content.items() if k not in ("caption", "caption_entities")}
     content.update(text_fields(formatted, "caption"))
     _apply(message, content, markup, source if formatted else None, params.text("parse_mode"))
+    return as_api(state, chat, message)
+
+
+async def edit_message_media(state: State, params: Params) -> dict:
+    """editMessageMedia: another photo or document, with its own caption (or none), in the message's place."""
+    # Telegram turns a text message into a media one this way too (never the other way round), so any kind is editable.
+    item = params.json("media", "can't parse input media JSON object")
+    if item is None:
+        raise bad_request('parameter "media" is required')
+    markup = _markup(params)
+    chat, message = _editable(state, params, "message to edit")
+    fields = await _sending.input_media(state, params, item)
+    _apply(message, fields["content"], markup, fields["source"], fields["parse_mode"])
+    message.kind, message.file_id = fields["kind"], fields["file_id"]
     return as_api(state, chat, message)
 
 

@@ -160,6 +160,12 @@ def _album_kind(item: object) -> str:
     return kind
 
 
+async def input_media(state: State, params: Params, item: object) -> dict:
+    """The fields of a message made from one InputMedia object (a photo or a document), as editMessageMedia takes it."""
+    _album_kind(item)
+    return await _album_item(state, params, item)
+
+
 async def _album_item(state: State, params: Params, item: dict) -> dict:
     """The fields of one album message: its file, caption and how the caption was written."""
     parse_mode = item.get("parse_mode") or params.text("parse_mode")

@@ -159,7 +159,8 @@ class StandInClient:
 
 
 def _form(language_code: str, **fields: str | None) -> aiohttp.FormData:
-    form = aiohttp.FormData()
+    # File names go as written, as a Telegram app sends them (quoted, aiohttp would percent-encode "Café.jpg").
+    form = aiohttp.FormData(quote_fields=False)
     form.add_field("language_code", language_code)
     for name, value in fields.items():
         if value is not None:

@@ -11,7 +11,7 @@ from shopshot.playground.client import StandInClient
 @dataclass(frozen=True)
 class Choices:
     preset: str = "studio"
-    ratio: str = "3:4"
+    ratio: str = "4:5"  # the smallest target (1080×1350): the quickest full conversation
     variants: int = 2
 
 

@@ -9,7 +9,7 @@ Bot API (Telegram's semantics and error wording; responses `{"ok": true, "result
     GET      /file/bot<token>/<file_path> a file's bytes, file_path from getFile
   Methods: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, logOut, close, sendMessage, sendPhoto,
   sendDocument, sendMediaGroup, sendChatAction, editMessageText, editMessageCaption,
-  editMessageReplyMarkup, deleteMessage, deleteMessages, answerCallbackQuery, setMyCommands,
+  editMessageReplyMarkup, editMessageMedia, deleteMessage, deleteMessages, answerCallbackQuery, setMyCommands,
   getMyCommands, deleteMyCommands, getFile. Others answer 404 "Not Found"; a wrong token 401.
   Private chats only; a chat exists once its user has written to the bot ("chat not found" before).
   Upload limits as Telegram documents them: a photo up to 10 MB ("Bad Request: file of size N bytes

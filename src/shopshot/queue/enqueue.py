@@ -79,6 +79,19 @@ class JobQueue:
         metrics.JOBS_QUEUED.labels(spec.task).inc()
         return job.id
 
+    def withdraw(self, job_id: str) -> JobSpec | None:
+        """Take a job off its queue and delete it, unless a worker took it first; return its spec, None when not waiting."""
+        job = self._fetch(job_id)
+        if job is None:
+            return None
+        spec = JobSpec.from_json(job.args[0])
+        # LREM and a worker's pop are each atomic: a job this removes is one no worker will run.
+        if not self.queue_for(spec.backend).remove(job_id):
+            return None
+        job.delete()
+        self.redis.hdel(ACTIVE_KEY, job_id)
+        return spec
+
     def active(self) -> dict[str, JobSpec]:
         """Jobs queued or running whose results have not been delivered yet."""
         return {key.decode(): JobSpec.from_json(value) for key, value in self.redis.hgetall(ACTIVE_KEY).items()}

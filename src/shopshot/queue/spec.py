@@ -19,6 +19,7 @@ class JobSpec:
     task: str = "backdrop"          # "backdrop", "model" or "mannequin"
     model: str | None = None        # a model preset, for "model" and "mannequin"
     prompt_extra: str = ""          # the seller's optional one-line addition to a backdrop
+    photo_name: str = "photo"       # the stem the seller's file had, made safe: it starts the result files' names
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""

@@ -6,24 +6,32 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessible
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.flows.pressed import clear_buttons, replace_text, shows
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.policy import check_detail_content
+from shopshot.pipeline.presets import offers_variants
 
 
 
 async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
     """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
     await state.set_state(Studio.choosing_options)
+    if data["variants"] not in variant_counts(data):
+        data = await state.update_data(variants=variant_counts(data)[0])
     await message.answer(texts.options_prompt(data["preset"]), reply_markup=_markup(data))
 
 
 def _markup(data: dict) -> InlineKeyboardMarkup:
     backdrop_task = data.get("task", "backdrop") == "backdrop"
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data))
+    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data))
+
+
+def variant_counts(data: dict) -> tuple[int, ...]:
+    """The image counts on offer: one only, where every image would be the same (a pure white backdrop)."""
+    return VARIANT_CHOICES if offers_variants(data["preset"], data.get("task", "backdrop")) else (1,)
 
 
 def offers_detail(data: dict) -> bool:
@@ -37,41 +45,57 @@ async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
-    data = await state.update_data(**_option(callback_data))
+    data = await state.update_data(**_option(callback_data, variant_counts(await state.get_data())))
     await callback.answer()
     markup = _markup(data)
     if not isinstance(callback.message, Message):
         await show_options(callback.message, state, data)  # ticked in a new message, as the old one is out of reach
-    elif markup != callback.message.reply_markup:
+    elif not shows(callback.message, markup):
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(Studio.writing_detail)
     await clear_buttons(callback.message)
-    await callback.message.answer(texts.detail_prompt())
+    await ask_detail(callback.message, state)
     await callback.answer()
+
+
+async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
+    """Ask for the optional detail line and wait for it."""
+    await state.set_state(Studio.writing_detail)
+    await message.answer(texts.detail_prompt())
 
 
 async def detail_written(message: Message, state: FSMContext, studio: StudioService) -> None:
     detail = check_detail(message.text)
     check_detail_content(detail, studio.settings.policy)
     data = await state.update_data(prompt_extra=detail)
-    await show_options(message, state, data)
+    if data.get("changing"):  # changed from the summary: back to it, the other choices kept
+        await show_summary(message, state)
+    else:
+        await show_options(message, state, data)
 
 
-def _option(picked: OptionPicked) -> dict:
+def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
     if picked.name == "ratio":
         return {"ratio": ratio(ratio_from_data(picked.value)).key}
     variants = int(picked.value) if picked.value.isdigit() else 0
-    return {"variants": variants if variants in VARIANT_CHOICES else VARIANT_CHOICES[0]}
+    return {"variants": variants if variants in counts else counts[0]}
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.update_data(job_id=new_job_id())  # the job this summary's Confirm queues, once
-    await state.set_state(Studio.confirming)
-    await replace_text(callback.message, texts.summary_of(data), keyboards.confirm())
+    await show_summary(callback.message, state, edit=True)
     await callback.answer()
+
+
+async def show_summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, edit: bool = False) -> None:
+    """Show what will be made with Confirm, in a new message or (`edit`) in the pressed one; any change of a choice is over."""
+    data = await state.update_data(job_id=new_job_id(), changing=False)  # the job this summary's Confirm queues, once
+    await state.set_state(Studio.confirming)
+    if edit:
+        await replace_text(message, texts.summary_of(data), keyboards.confirm())
+    else:
+        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

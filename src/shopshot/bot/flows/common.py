@@ -1,4 +1,4 @@
-"""/start, /help, /cancel, /language and /forget."""
+"""/start, /help, /language and the conversation's Cancel button."""
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter, invert_f
@@ -18,8 +18,6 @@ from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import SellerI18nMiddleware, native_name
 from shopshot.bot.states import Studio
-from shopshot.bot.status_board import StatusBoard
-from shopshot.bot.studio import Studio as StudioService
 
 
 async def cmd_start(message: Message, state: FSMContext) -> None:
@@ -29,18 +27,6 @@ async def cmd_start(message: Message, state: FSMContext) -> None:
 
 async def cmd_help(message: Message) -> None:
     await message.answer(texts.help_text())
-
-
-async def cmd_cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
-
-
-async def cmd_forget(message: Message, state: FSMContext, studio: StudioService, board: StatusBoard) -> None:
-    for job_id, spec in (await studio.forget(message.from_user.id)).items():
-        await board.close(job_id, spec.chat_id, spec.status_message_id, _("❌ Not done."))
-    await state.clear()
-    await message.answer(_("Done: I deleted your photos, results, choices and language setting."))
 
 
 async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
@@ -89,8 +75,6 @@ def build_router() -> Router:
     router = Router(name="common")
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
-    router.message.register(cmd_cancel, Command("cancel"))
-    router.message.register(cmd_forget, Command("forget"))
     # Only the current conversation's Cancel: an old one, or one pressed with none going, falls through to "no longer active".
     router.callback_query.register(cancel_pressed, Step.filter(F.action == "cancel"), StateFilter(Studio), invert_f(from_before_the_conversation))
     router.message.register(cmd_language, Command("language"))

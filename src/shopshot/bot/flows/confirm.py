@@ -1,4 +1,4 @@
-"""Confirm, change or cancel the summary; Confirm queues exactly one job."""
+"""Confirm the summary (Change and Cancel have flows of their own); Confirm queues exactly one job."""
 
 from collections.abc import Callable
 
@@ -8,11 +8,11 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from shopshot.bot import keyboards
 from shopshot.bot.callbacks import Step
-from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.file_names import PLAIN_PHOTO
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons
-from shopshot.bot.gallery import Gallery
 from shopshot.bot.limits import Ticket
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
@@ -55,28 +55,23 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         task=data.get("task", "backdrop"),
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
+        photo_name=data.get("photo_name", PLAIN_PHOTO),
     )
 
 
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
     """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
+    job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
     try:
-        status = await callback.message.answer(_("⏳ Queued…"))
+        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
     except Exception:
         await studio.release(ticket)
         raise
     await studio.queue(spec_for(status.message_id), ticket, job_id)
 
 
-async def change_pressed(callback: CallbackQuery, state: FSMContext, gallery: Gallery) -> None:
-    await clear_buttons(callback.message)
-    await show_gallery(callback.message, state, gallery, page=0)
-    await callback.answer()
-
-
 def build_router() -> Router:
     """The confirm handlers, on a router of their own."""
     router = Router(name="confirm")
     router.callback_query.register(confirm_pressed, Studio.confirming, Step.filter(F.action == "confirm"))
-    router.callback_query.register(change_pressed, Studio.confirming, Step.filter(F.action == "change"))
     return router

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import ResultAction
+from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import ProductGallery
@@ -77,8 +78,10 @@ async def _accept(
 ) -> None:
     if isinstance(file, Document):
         studio.check_upload(file.file_size, file.mime_type, file.file_name)
+        photo_name = photo_stem(file.file_name)
     else:
         studio.check_upload(file.file_size)
+        photo_name = PLAIN_PHOTO
     data = await bot.download(file.file_id)
     backend = await studio.backend_for("backdrop")
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
@@ -91,7 +94,7 @@ async def _accept(
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
     await state.set_data({
         "image_key": photo.key, "width": photo.width, "height": photo.height, "task": "backdrop", "backend": backend,
-        "album_at": album_at, **starting_at(message.message_id),
+        "album_at": album_at, "photo_name": photo_name, **starting_at(message.message_id),
     })
     await show_first_step(message, state, gallery, backend)
 

@@ -4,7 +4,13 @@ Telegram hands a callback query an `InaccessibleMessage` (date 0, no text, no bu
 methods) for a message the bot may no longer see; the step must still go on, in a new message.
 """
 
-from aiogram.types import InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import InlineKeyboardMarkup, InputFile, InputMediaPhoto, MaybeInaccessibleMessageUnion, Message
+
+
+def shows(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup) -> bool:
+    """The pressed message has this keyboard already, so an edit to it would change nothing."""
+    # Compared as plain data: the markup of an update carries its bot, so `==` never holds.
+    return isinstance(message, Message) and message.reply_markup is not None and message.reply_markup.model_dump() == markup.model_dump()
 
 
 async def clear_buttons(message: MaybeInaccessibleMessageUnion) -> None:
@@ -21,7 +27,9 @@ async def replace_text(message: MaybeInaccessibleMessageUnion, text: str, reply_
         await message.answer(text, reply_markup=reply_markup)
 
 
-async def remove(message: MaybeInaccessibleMessageUnion) -> None:
-    """Delete the pressed message, where the bot can still see it."""
+async def replace_photo(message: MaybeInaccessibleMessageUnion, photo: InputFile | str, caption: str, reply_markup: InlineKeyboardMarkup) -> Message:
+    """Turn the pressed message into another photo; out of the bot's sight, send the photo as a new message instead."""
     if isinstance(message, Message):
-        await message.delete()
+        return await message.edit_media(InputMediaPhoto(media=photo, caption=caption), reply_markup=reply_markup)
+    return await message.answer_photo(photo, caption=caption, reply_markup=reply_markup)
+

@@ -12,7 +12,8 @@ from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.intake import starting_at
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
-from shopshot.bot.studio import Studio, new_seed, pressed_key
+from shopshot.bot.studio import Studio, pressed_key, variations_seed
+from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.spec import JobSpec
 
 
@@ -20,9 +21,13 @@ from shopshot.queue.spec import JobSpec
 async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
-    await studio.ensure_stored(spec.image_key)
+    width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
     backend = await studio.backend_for(spec.task)
-    await state.set_data({"image_key": spec.image_key, "task": spec.task, "model": spec.model, "backend": backend})
+    # The backdrop used stays in the data, so the gallery ticks it.
+    await state.set_data({
+        "image_key": spec.image_key, "width": width, "height": height, "task": spec.task, "model": spec.model,
+        "backend": backend, "preset": spec.preset, "photo_name": spec.photo_name,
+    })
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
     await state.update_data(starting_at(sent.message_id))
@@ -32,6 +37,9 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
 async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
+    if callback_data.action == "variations" and not offers_variants(spec.preset, spec.task):
+        await stale_button(callback)  # never offered: the same image again
+        return
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
     # Each of these buttons queues one job once: a replay of it, or a double tap, finds it used.
@@ -39,7 +47,7 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio
     if ticket is None:
         await stale_button(callback)
         return
-    seed = new_seed() if callback_data.action == "variations" else spec.seed
+    seed = variations_seed(spec) if callback_data.action == "variations" else spec.seed
     await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend))
     await clear_buttons(callback.message)
     await callback.answer(_("Queued!"))

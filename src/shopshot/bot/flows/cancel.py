@@ -1,0 +1,78 @@
+"""/cancel at every stage: the conversation, a job waiting in the queue, a job already running."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, ReplyParameters
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards
+from shopshot.bot.callbacks import JobChoice
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import replace_text
+from shopshot.bot.status_board import StatusBoard
+from shopshot.bot.studio import Studio
+from shopshot.queue.spec import JobSpec
+
+
+async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board: StatusBoard) -> None:
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
+        return
+    await report(message, board, *await studio.cancel(message.from_user.id))
+
+
+async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio, board: StatusBoard) -> None:
+    """Cancel under a queued job's status: the same as /cancel, for that job alone."""
+    if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
+        await stale_button(callback)
+        return
+    await report(callback.message, board, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
+    await callback.answer()
+
+
+async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, dequeued: dict[str, JobSpec], started: dict[str, JobSpec]) -> None:
+    """Close the statuses of the jobs taken off the queue and say so; ask about each job already running."""
+    for job_id, spec in dequeued.items():
+        await board.close(job_id, spec.chat_id, spec.status_message_id, _("🚫 Cancelled."))
+    if dequeued:
+        await message.answer(_("Cancelled before it started: nothing will be made or sent. Send a new photo whenever you're ready."))
+    for job_id, spec in started.items():
+        # Under its own status message, so that a seller with two jobs knows which one is meant.
+        await message.answer(
+            _("This job has already started. Keep it and get the images as usual, or discard it: nothing is sent and its images are deleted."),
+            reply_markup=keyboards.started(job_id),
+            reply_parameters=ReplyParameters(message_id=spec.status_message_id, allow_sending_without_reply=True),
+        )
+    if not (dequeued or started):
+        await message.answer(_("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
+
+
+async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio) -> None:
+    if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
+        await stale_button(callback)
+        return
+    await replace_text(callback.message, _("Kept: the images come as usual."))
+    await callback.answer()
+
+
+async def discard_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio) -> None:
+    if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
+        await stale_button(callback)
+        return
+    if await studio.discard(callback_data.job_id):
+        await replace_text(callback.message, _("Discarded: nothing more of this job will be sent, and its images are deleted."))
+    else:
+        await replace_text(callback.message, _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The cancel handlers, on a router of their own, ahead of the conversation's: their buttons are bound to a job, not a step."""
+    router = Router(name="cancel")
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.callback_query.register(cancel_pressed, JobChoice.filter(F.action == "cancel"))
+    router.callback_query.register(keep_pressed, JobChoice.filter(F.action == "keep"))
+    router.callback_query.register(discard_pressed, JobChoice.filter(F.action == "discard"))
+    return router

@@ -1,0 +1,66 @@
+"""Changing one choice from the summary: that step alone, the other choices kept, then the summary again."""
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards, texts
+from shopshot.bot.callbacks import ChangePicked, Step
+from shopshot.bot.flows.choose_backdrop import show_gallery
+from shopshot.bot.flows.choose_model import show_models
+from shopshot.bot.flows.choose_options import ask_detail, offers_detail, show_options
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.gallery import Gallery
+from shopshot.bot.states import Studio
+
+
+def changeable(data: dict) -> list[str]:
+    """The choices a summary can change: the backdrop (the scene of a model task), format and number, and the detail line and model where they apply."""
+    parts = ["backdrop", "options"]
+    if offers_detail(data):
+        parts.append("detail")
+    if data.get("model"):
+        parts.append("model")
+    return parts
+
+
+async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    data = await state.get_data()
+    await replace_text(callback.message, _("What would you like to change?"), keyboards.changes(changeable(data), bool(data.get("model"))))
+    await callback.answer()
+
+
+async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
+    data = await state.get_data()
+    part = callback_data.part
+    if part not in changeable(data):  # forged, or offered by an older bot
+        await stale_button(callback)
+        return
+    await clear_buttons(callback.message)
+    # Those steps would otherwise go on down the whole path; the options step ends at the summary anyway.
+    await state.update_data(changing=part != "options")
+    if part == "backdrop":
+        await show_gallery(callback.message, state, gallery, gallery.page_of(data["preset"]))
+    elif part == "options":
+        await show_options(callback.message, state, data)
+    elif part == "detail":
+        await ask_detail(callback.message, state)
+    else:
+        await show_models(callback.message, state, models, models.page_of(data["model"]))
+    await callback.answer()
+
+
+async def change_dropped(callback: CallbackQuery, state: FSMContext) -> None:
+    await replace_text(callback.message, texts.summary_of(await state.get_data()), keyboards.confirm())
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The change handlers, on a router of their own."""
+    router = Router(name="change")
+    router.callback_query.register(change_pressed, Studio.confirming, Step.filter(F.action == "change"))
+    router.callback_query.register(change_dropped, Studio.confirming, ChangePicked.filter(F.part == "back"))
+    router.callback_query.register(change_chosen, Studio.confirming, ChangePicked.filter())
+    return router

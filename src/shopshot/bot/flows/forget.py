@@ -1,0 +1,51 @@
+"""/forget: asked first, done only by the confirm button of the seller's latest question."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import keyboards
+from shopshot.bot.callbacks import ForgetChoice
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import replace_text
+from shopshot.bot.status_board import StatusBoard
+from shopshot.bot.studio import Studio
+
+
+async def cmd_forget(message: Message, studio: Studio) -> None:
+    token = await studio.ask_forget(message.from_user.id)
+    await message.answer(
+        _("Delete your photos, results, choices and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
+        reply_markup=keyboards.forget(token),
+    )
+
+
+async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, studio: Studio, board: StatusBoard) -> None:
+    # The presser's own latest question, recent: an older, used, or forged button deletes nothing.
+    if not await studio.answer_forget(callback.from_user.id, callback_data.token):
+        await stale_button(callback)
+        return
+    for job_id, spec in (await studio.forget(callback.from_user.id)).items():
+        await board.close(job_id, spec.chat_id, spec.status_message_id, _("❌ Not done."))
+    await state.clear()
+    await replace_text(callback.message, _("Done: I deleted your photos, results, choices and language setting."))
+    await callback.answer()
+
+
+async def forget_declined(callback: CallbackQuery, callback_data: ForgetChoice, studio: Studio) -> None:
+    if not await studio.answer_forget(callback.from_user.id, callback_data.token):
+        await stale_button(callback)
+        return
+    await replace_text(callback.message, _("Nothing was deleted."))
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The /forget handlers, on a router of their own, ahead of the conversation's: the question is not a step."""
+    router = Router(name="forget")
+    router.message.register(cmd_forget, Command("forget"))
+    router.callback_query.register(forget_confirmed, ForgetChoice.filter(F.action == "delete"))
+    router.callback_query.register(forget_declined, ForgetChoice.filter(F.action == "keep"))
+    return router
