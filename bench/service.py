@@ -6,6 +6,7 @@ an embedded Redis, the Bot API stand-in, the real bot and one real worker proces
 
 import asyncio
 import contextlib
+import io
 import multiprocessing
 import statistics
 import sys
@@ -17,6 +18,7 @@ from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
+from PIL import Image
 from redis import Redis
 from rq.job import Job
 
@@ -26,12 +28,13 @@ from shopshot.config import STAND_IN_TOKEN, BudgetSettings, Settings
 from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
-from shopshot.pipeline.gallery import sample_photo
+from shopshot.pipeline.gallery import sample_photo, sample_product
 from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
 from shopshot.playground.standin import StandIn
 
 SELLERS = 30
 JOBS = 12
+ONE_AT_A_TIME = 10
 
 
 async def bare_bot(api_url: str) -> None:
@@ -92,6 +95,33 @@ async def intake_rate(start_bot, answered) -> float:
             await asyncio.gather(task, return_exceptions=True)
 
 
+async def gallery_latency(start_bot, photo: bytes, as_file: bool) -> list[float]:
+    """Seconds from a seller's photo to the arrival of the bot's gallery upload, `ONE_AT_A_TIME` sellers one after another."""
+    seconds = []
+    with stand_in_process() as url:
+        task = asyncio.create_task(start_bot(url))
+        try:
+            async with StandInClient(url) as api:
+                await asyncio.sleep(2)
+                for user in range(1, ONE_AT_A_TIME + 1):
+                    sent = time.monotonic()  # the stand-in logs time.monotonic() too, the same clock in every process
+                    await (api.send_document(user, photo, "product.jpg", mime_type="image/jpeg") if as_file else api.send_photo(user, photo))
+                    await api.wait_for(user, with_button("bd:"), timeout=60)
+                    gallery = [call for call in await api.calls("sendPhoto") if call["chat_id"] == user][-1]
+                    seconds.append(gallery["time"] - sent)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return seconds
+
+
+def twelve_megapixels() -> bytes:
+    """The sample photo scaled up to 3000×3750 (a phone's 12 MP) and sent as a file, as it is, to the bot."""
+    buffer = io.BytesIO()
+    sample_product().resize((3000, 3750), Image.Resampling.LANCZOS).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
 async def one_job(api: StandInClient, user: int) -> str:
     """Take one seller from photo to album; return the job id."""
     await api.send_photo(user, sample_photo())
@@ -138,12 +168,16 @@ async def main() -> None:
         unmetered = settings.model_copy(update={"budget": BudgetSettings(calls_per_s=100_000, reserve=0)})
         ours = await intake_rate(lambda url: run_bot(unmetered, redis_url, url), with_button("bd:"))
         bare = await intake_rate(bare_bot, newer_than(0))
+        as_photo = await gallery_latency(lambda url: run_bot(unmetered, redis_url, url), sample_photo(), as_file=False)
+        as_file = await gallery_latency(lambda url: run_bot(unmetered, redis_url, url), twelve_megapixels(), as_file=True)
         with worker_process(redis_url, Path(tmp) / "worker.log"):
             await asyncio.sleep(2)
             to_start, to_album = await queue_latency(settings, redis_url)
     print("| figure | shopshot | baseline | ratio |")
     print("| --- | --- | --- | --- |")
     print(f"| photos/s, intake to gallery ({SELLERS} sellers at once) | {ours:.1f} | {bare:.1f} (bare aiogram bot) | {ours / bare:.2f} |")
+    print(f"| photo → gallery, median s (the sample as a photo, {ONE_AT_A_TIME} sellers one at a time) | {statistics.median(as_photo):.2f} (max {max(as_photo):.2f}) | — | — |")
+    print(f"| photo → gallery, median s (12 MP sent as a file) | {statistics.median(as_file):.2f} (max {max(as_file):.2f}) | — | — |")
     print(f"| enqueue → job start, median ms ({JOBS} jobs) | {statistics.median(to_start):.0f} | — | — |")
     print(f"| result event → album sent, median ms ({JOBS} jobs) | {statistics.median(to_album):.0f} | — | — |")
     sys.stdout.flush()

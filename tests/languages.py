@@ -10,8 +10,10 @@ from babel.messages.pofile import read_po
 
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import ModelPage, ModelPicked
-from shopshot.bot.gallery import backdrop_gallery, model_gallery
+from shopshot.bot.gallery import Gallery, model_gallery
+from shopshot.pipeline.gallery import render_gallery
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
+from shopshot.pipeline.presets import BACKDROPS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "src" / "shopshot" / "locales"
@@ -51,7 +53,7 @@ def extract_template(pot: Path) -> Catalog:
 
 def every_keyboard() -> list[InlineKeyboardMarkup]:
     """Each keyboard the bot shows, with every choice ticked once."""
-    backdrops, models = backdrop_gallery(), model_gallery()
+    backdrops, models = Gallery(BACKDROPS, render_gallery), model_gallery()
     markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages, chosen=item.key) for page in range(backdrops.pages) for _, item in backdrops.items(page)]
     markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, item.key) for page in range(models.pages) for _, item in models.items(page)]
     markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]

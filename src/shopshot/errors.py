@@ -77,7 +77,7 @@ class ImageTooSmall(InputError):
 
 
 class NoProductFound(InputError):
-    message = N_("I couldn't find a product in this photo. Try one item on a plain background, filling most of the frame.")
+    message = N_("I couldn't find a product in this photo. Send one item on a plain background: it may fill most of the frame, with a little background showing all around it.")
 
 
 class InvalidOption(InputError):

@@ -82,18 +82,30 @@ def tiny_jpeg() -> bytes:
     return encode(Image.new("RGB", (10, 10), (200, 40, 40)), "JPEG")
 
 
+# The taken cases show a product in the middle of a plain frame: a photo with none is refused as it arrives.
+PRODUCT_BOX = (90, 90, 210, 210)
+
+
 def cmyk_jpeg() -> bytes:
-    return encode(Image.new("CMYK", (300, 300), (0, 255, 255, 0)), "JPEG", quality=95)  # pure red ink
+    """Pure red ink on white paper."""
+    image = Image.new("CMYK", (300, 300), (0, 0, 0, 0))
+    image.paste((0, 255, 255, 0), PRODUCT_BOX)
+    return encode(image, "JPEG", quality=95)
 
 
 def png_16_bit() -> bytes:
-    return encode(Image.fromarray(np.full((300, 300), 30000, np.uint16)), "PNG")
+    """A light item on mid grey, in 16 bits."""
+    pixels = np.full((300, 300), 30000, np.uint16)
+    x0, y0, x1, y1 = PRODUCT_BOX
+    pixels[y0:y1, x0:x1] = 60000
+    return encode(Image.fromarray(pixels), "PNG")
 
 
 def palette_png_with_transparency() -> bytes:
+    """A red item on a transparent ground."""
     palette = Image.new("P", (300, 300), 0)
     palette.putpalette([0, 0, 0, 200, 20, 20] + [0] * 762)
-    palette.paste(1, (0, 0, 150, 300))
+    palette.paste(1, PRODUCT_BOX)
     return encode(palette, "PNG", transparency=0)
 
 
@@ -106,18 +118,25 @@ def still_gif() -> bytes:
     return encode(quadrants(), "GIF")
 
 
+def framed_quadrants() -> Image.Image:
+    """The quadrants as a product in the middle of a light grey 320×400 frame: still different under every flip and turn."""
+    frame = Image.new("RGB", (320, 400), (228, 228, 226))
+    frame.paste(quadrants((200, 260)), (60, 70))
+    return frame
+
+
 def iphone_heic() -> bytes:
     """A HEIC as an iPhone writes it: Apple's EXIF, and the camera's HEVC still-image brand."""
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "Apple"
     exif[ExifTags.Base.Model] = "iPhone 15 Pro"
     exif[ExifTags.Base.Software] = "17.4"
-    return encode(quadrants(), "HEIF", quality=90, exif=exif.tobytes())
+    return encode(framed_quadrants(), "HEIF", quality=90, exif=exif.tobytes())
 
 
 def oriented_jpeg(orientation: int) -> bytes:
-    """The upright quadrants stored as a camera does for this EXIF orientation, with the tag set."""
-    stored = quadrants()
+    """The upright framed quadrants stored as a camera does for this EXIF orientation, with the tag set."""
+    stored = framed_quadrants()
     for step in STORED_AS[orientation]:
         stored = stored.transpose(step)
     exif = Image.Exif()

@@ -19,6 +19,10 @@ def gallery_caption() -> str:
     return _("Choose a backdrop by its number:")
 
 
+def kept() -> str:
+    return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
+
+
 def album_notice() -> str:
     return _(
         "I work on one photo at a time, so I took the first photo of your album and left the others. "

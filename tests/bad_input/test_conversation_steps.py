@@ -17,7 +17,7 @@ from shopshot.playground.scripted import Choices, reach_summary, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
-from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, stale, started_over, still_prompt
+from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
 from tests.pipeline.conftest import encode
 from tests.security.conftest import ask_forget, forget_button
 
@@ -65,8 +65,11 @@ def _newer_gallery(messages: list[dict], newest: int) -> dict | None:
     return gallery if gallery and gallery["message_id"] > newest else None
 
 
-def solid_photo(colour: tuple[int, int, int]) -> bytes:
-    return encode(Image.new("RGB", (300, 300), colour), "JPEG", quality=95)
+def product_photo(colour: tuple[int, int, int]) -> bytes:
+    """A product of this colour in the middle of a light grey frame (a photo with none is refused as it arrives)."""
+    image = Image.new("RGB", (300, 300), (228, 228, 226))
+    image.paste(colour, (70, 70, 230, 230))
+    return encode(image, "JPEG", quality=95)
 
 
 def colour_of(image: Image.Image) -> np.ndarray:
@@ -76,10 +79,10 @@ def colour_of(image: Image.Image) -> np.ndarray:
 async def test_photo_where_a_button_press_is_expected_starts_over_with_it(stack):
     api, user = stack.api, 8001
     await gallery_after(api, user, corpus.good_photo())
-    second = solid_photo((30, 60, 220))
+    second = product_photo((30, 60, 220))
     await gallery_after(api, user, second)
     texts = [m["text"] or m["caption"] for m in await api.messages(user)]
-    assert texts[-2:] == [stack.speak("en", started_over), stack.speak("en", gallery_caption)]
+    assert texts[-3:] == [stack.speak("en", make) for make in (started_over, kept, gallery_caption)]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert np.abs(colour_of(image) - (30, 60, 220)).max() < 12
     stack.assert_no_worker_time()
@@ -88,7 +91,7 @@ async def test_photo_where_a_button_press_is_expected_starts_over_with_it(stack)
 async def test_stale_button_from_an_old_conversation_does_nothing(stack):
     api, user = stack.api, 8002
     old = await gallery_after(api, user, corpus.good_photo())
-    new = await gallery_after(api, user, solid_photo((200, 200, 40)))
+    new = await gallery_after(api, user, product_photo((200, 200, 40)))
     count = len(await api.messages(user))
     await api.press(user, old["message_id"], data=BackdropPicked(key="white").pack())
     assert (await callback_answers(api, user, 1))[-1]["text"] == stack.speak("en", stale)
@@ -154,7 +157,7 @@ async def test_another_backdrop_leaves_every_earlier_gallery_inactive(stack):
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
     job_id = await queued_job(stack, user)  # no worker here: it waits, as if its results had come
     # A newer photo's gallery, then "Another backdrop" on the older job: neither gallery may act on that conversation.
-    newer = await gallery_after(api, user, solid_photo((40, 160, 90)))
+    newer = await gallery_after(api, user, product_photo((40, 160, 90)))
     again = ResultAction(action="backdrop", job_id=job_id).pack()
     await api.forge_callback(user, summary["message_id"], again)  # where the result's buttons would be
     current = await api.wait_for(user, lambda messages: _newer_gallery(messages, newer["message_id"]))
@@ -173,7 +176,7 @@ async def test_an_old_cancel_is_inactive_and_the_current_one_cancels(stack):
     api, user = stack.api, 8007
     await gallery_after(api, user, corpus.good_photo())
     summary = await reach_summary(api, user, Choices(preset="white", ratio="1:1", variants=1))
-    gallery = await gallery_after(api, user, solid_photo((90, 40, 160)))
+    gallery = await gallery_after(api, user, product_photo((90, 40, 160)))
     count = len(await api.messages(user))
     cancel = Step(action="cancel").pack()
     assert await answer_to(api, user, api.press(user, summary["message_id"], data=cancel)) == stack.speak("en", stale)
@@ -207,13 +210,13 @@ async def forget(stack, user: int) -> None:
 @pytest.mark.parametrize("last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"])
 async def test_album_of_eleven_takes_the_first_photo_and_says_so(stack, last_in_a_group):
     api, user = stack.api, 8010 + last_in_a_group
-    photos = [solid_photo(colour) for colour in ALBUM_COLOURS]
+    photos = [product_photo(colour) for colour in ALBUM_COLOURS]
     # Telegram sends an album of 11 as a media group of 10 followed by the 11th on its own.
     await api.send_album(user, photos[:10])
     await api.send_photo(user, photos[10], media_group_id="second-group" if last_in_a_group else None)
     await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
     messages = await settled(api, user)
-    expected = [stack.speak("en", make) for make in (album_notice, gallery_caption, still_prompt)]
+    expected = [stack.speak("en", make) for make in (album_notice, kept, gallery_caption, still_prompt)]
     # The 11th on its own is not met with silence: the note again (in whichever order the two sends land).
     expected += [] if last_in_a_group else [stack.speak("en", album_notice)]
     assert sorted(m["text"] or m["caption"] for m in messages) == sorted(expected)
@@ -224,11 +227,11 @@ async def test_album_of_eleven_takes_the_first_photo_and_says_so(stack, last_in_
 
 async def test_a_photo_after_the_album_window_is_taken(stack, monkeypatch):
     api, user = stack.api, 8012
-    await api.send_album(user, [solid_photo(colour) for colour in ALBUM_COLOURS[:2]])
+    await api.send_album(user, [product_photo(colour) for colour in ALBUM_COLOURS[:2]])
     gallery = await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
     monkeypatch.setattr("shopshot.bot.flows.intake.ALBUM_WINDOW_S", 0)  # as if the seller came back later
     await asyncio.sleep(1.1)  # Telegram dates messages in whole seconds
-    later = await gallery_after(api, user, solid_photo(ALBUM_COLOURS[5]))
+    later = await gallery_after(api, user, product_photo(ALBUM_COLOURS[5]))
     assert later["message_id"] > gallery["message_id"]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert np.abs(colour_of(image) - ALBUM_COLOURS[5]).max() < 12

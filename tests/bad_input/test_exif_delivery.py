@@ -25,7 +25,8 @@ async def test_delivered_images_carry_no_exif_from_the_upload(bot, worker, api):
     summary = await reach_summary(api, USER, Choices(preset="white", ratio="1:1", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:"), timeout=120)
-    delivered = [m for m in await api.messages(USER) if m["kind"] in ("photo", "document") and not m["caption"]]
+    # What came after the summary: the album's photo and its full-resolution file (captioned with its seed).
+    delivered = [m for m in await api.messages(USER) if m["kind"] in ("photo", "document") and m["message_id"] > summary["message_id"]]
     assert {m["kind"] for m in delivered} == {"photo", "document"}
     for message in delivered:
         data = await api.download(message["file_id"])

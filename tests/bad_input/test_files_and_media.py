@@ -29,9 +29,8 @@ from shopshot.pipeline.intake import load_image
 from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import with_button
 from tests.bad_input import corpus
-from tests.bad_input.replies import gallery_caption, photo_prompt, tip
+from tests.bad_input.replies import gallery_caption, kept, photo_prompt, tip
 from tests.languages import TELEGRAM_CODES
-from tests.pipeline.conftest import quadrants
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.corpus]
 
@@ -121,13 +120,13 @@ async def test_refused_input_is_answered_clearly_and_costs_no_worker_time(stack,
     await api.send_photo(user, corpus.good_photo(), language_code=code)
     await api.wait_for(user, with_button("bd:"))
     shown = [m["text"] or m["caption"] for m in await api.messages(user) if m["text"] not in hints]
-    assert shown == [expected, stack.speak(case.language, gallery_caption)]
+    assert shown == [expected, stack.speak(case.language, kept), stack.speak(case.language, gallery_caption)]
     stack.assert_no_worker_time()
 
 
 def is_red_on_white(image: Image.Image) -> None:
-    """The palette picture: red on the left, its transparent half flattened onto white."""
-    assert image.getpixel((50, 50)) == (200, 20, 20) and image.getpixel((250, 50)) == (255, 255, 255)
+    """The palette picture: red in the middle, its transparent ground flattened onto white."""
+    assert image.getpixel((150, 150)) == (200, 20, 20) and image.getpixel((20, 20)) == (255, 255, 255)
 
 
 def is_red(image: Image.Image) -> None:
@@ -141,7 +140,7 @@ def is_mid_grey(image: Image.Image) -> None:
 
 
 def is_upright_quadrants(image: Image.Image) -> None:
-    upright = quadrants()
+    upright = corpus.framed_quadrants()
     assert image.size == upright.size
     assert np.abs(np.asarray(image, np.int16) - np.asarray(upright, np.int16)).mean() < 4
 
@@ -170,7 +169,7 @@ async def test_odd_but_usable_image_is_taken_as_it_looks(stack, case):
     api, user = stack.api, 7000 + TAKEN.index(case)
     await case.send(api, user, "en")
     await api.wait_for(user, with_button("bd:"))
-    assert [m["text"] or m["caption"] for m in await api.messages(user)] == [stack.speak("en", gallery_caption)]
+    assert [m["text"] or m["caption"] for m in await api.messages(user)] == [stack.speak("en", make) for make in (kept, gallery_caption)]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert image.mode == "RGB"
     case.check(image)

@@ -117,9 +117,11 @@ async def test_cancel_while_running_lets_the_seller_keep_or_discard_the_job(choi
             assert redis.exists(FORGOTTEN_KEY + job_id) and Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED
             messages = await api.messages(SELLER)
             assert _files(messages) == 0 and not with_button("rs:")(messages)
-            # Its results are deleted: of the seller's stored images, only the photo they sent is left.
-            [photo] = redis.smembers(OWNED_KEY + str(SELLER))
-            assert [key.decode() for key in redis.scan_iter(match=PREFIX + "*")] == [photo.decode()]
+            # Its results are deleted: of the seller's stored images, only the photo they sent is left, with its gallery pages beside it.
+            owned = {key.decode() for key in redis.smembers(OWNED_KEY + str(SELLER))}
+            [photo] = [key for key in owned if ":gallery-" not in key]
+            assert owned - {photo} and all(key.startswith(photo + ":gallery-") for key in owned - {photo})
+            assert {key.decode() for key in redis.scan_iter(match=PREFIX + "*")} == owned
             assert redis.xlen(settings.queue.events_stream) == 0  # the event named the seller: it went with the results
     # Delivered, or discarded: either way nothing is left to cancel.
     assert (await _send_cancel(api))["text"] == NOTHING

@@ -33,8 +33,9 @@ async def _start_and_send_photo(api, user: int = USER) -> dict:
 async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path):
     transcript = await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="3:4", variants=2))
     messages = await api.messages(USER)
-    welcome, gallery = messages[0], next(m for m in messages if m["kind"] == "photo")
+    welcome, (kept, gallery) = messages[0], [m for m in messages if m["kind"] == "photo"][:2]
     assert "shopshot" in welcome["text"] and "/language" in welcome["text"]
+    assert kept["caption"].startswith("This is what I'll keep")
     assert gallery["caption"].startswith("Choose a backdrop") and gallery["width"] > 600
     summary = next(m for m in messages if (m["text"] or "").startswith("Ready to make"))
     assert "3:4 (catalog, 1500×2000 px)" in summary["text"] and "2 images" in summary["text"]
@@ -159,12 +160,13 @@ async def test_double_tap_on_confirm_queues_one_job(bot, worker, api, tmp_path):
     assert "Here are your 2 images." in final["text"]
 
 
-async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, worker, api):
+async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, worker, api, redis):
+    await _start_and_send_photo(api)
+    # A photo with no product is refused as it arrives; swap one in behind the bot's back so the worker meets it.
     blank = io.BytesIO()
     Image.new("RGB", (800, 800), (200, 200, 200)).save(blank, "PNG")
-    await api.send_text(USER, "/start")
-    await api.wait_for(USER, newer_than(0))
-    await api.send_document(USER, blank.getvalue(), "blank.png", mime_type="image/png")
+    [photo_key] = [key for key in redis.keys("shopshot:blob:*") if b":gallery-" not in key]
+    redis.set(photo_key, blank.getvalue(), keepttl=True)
     summary = await reach_summary(api, USER, Choices(preset="white", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=60)
@@ -306,10 +308,12 @@ async def test_gallery_pages_are_turned_in_place(bot, api):
     await _wait_answers(api, 2)
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=0).pack())
     await api.wait_for(USER, lambda ms: any(m["message_id"] == gallery["message_id"] and m["edits"] == 2 for m in ms))
-    assert [m["message_id"] for m in await api.messages(USER) if m["kind"] == "photo"] == [gallery["message_id"]]
+    # The pages came in one message, after the picture of what the cut-out keeps.
+    kept, shown = [m for m in await api.messages(USER) if m["kind"] == "photo"]
+    assert kept["caption"].startswith("This is what I'll keep") and shown["message_id"] == gallery["message_id"]
     calls = await api.calls()
     assert [c["ok"] for c in calls if c["method"] == "editMessageMedia"] == [True, True]
-    assert [c["method"] for c in calls].count("sendPhoto") == 1 and "deleteMessage" not in [c["method"] for c in calls]
+    assert [c["method"] for c in calls].count("sendPhoto") == 2 and "deleteMessage" not in [c["method"] for c in calls]
     assert not [call for call in calls if not call["ok"]]  # "2/2", the page shown, edited nothing
 
 

@@ -70,6 +70,7 @@ def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dic
         "texts": [
             texts.welcome(),
             _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."),
+            texts.kept(),
             _("Choose a backdrop by its number:"),
             texts.summary(CHOICES.preset, CHOICES.ratio, CHOICES.variants, photo_size),  # the photo as Telegram kept it
             *[texts.seed_caption(seed) for seed in seeds],

@@ -15,7 +15,7 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
     lock, everyone_inside = threading.Lock(), threading.Event()
     inside = most = 0
 
-    def decode(data: bytes, limits) -> tuple[int, int]:
+    def decode(data: bytes, limits, side: int) -> tuple[str, tuple[int, int]]:
         nonlocal inside, most
         with lock:
             inside += 1
@@ -26,9 +26,10 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
         everyone_inside.wait(1.0)
         with lock:
             inside -= 1
-        return 640, 480
+        return "preview", (640, 480)
 
-    monkeypatch.setattr("shopshot.bot.studio.check_image", decode)
+    monkeypatch.setattr("shopshot.bot.studio.load_preview", decode)
+    monkeypatch.setattr("shopshot.bot.studio.prepare_product", lambda preview: "product of " + preview)
     async_redis = AsyncRedis.from_url(redis_url)
     studio = Studio(settings, BlobStore(redis, 60), jobs=None, redis=async_redis)
     try:
@@ -36,4 +37,4 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
     finally:
         await async_redis.aclose()
     assert most <= DECODES_AT_ONCE
-    assert [size for _, *size in accepted] == [[640, 480]] * SENDERS
+    assert [(photo.width, photo.height, photo.product) for photo in accepted] == [(640, 480, "product of preview")] * SENDERS

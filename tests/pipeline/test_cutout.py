@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -5,9 +7,10 @@ from PIL import Image
 from shopshot.errors import NoProductFound
 from shopshot.pipeline import cutout
 from shopshot.pipeline.cutout import cut_out
+from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.synthetic import synthetic_photo
-from tests.pipeline.conftest import assert_product_kept
+from tests.pipeline.conftest import assert_product_kept, encode
 
 
 def _iou(found: np.ndarray, truth: np.ndarray) -> float:
@@ -50,11 +53,38 @@ def test_empty_backdrop_has_no_product(pixels):
         cut_out(Image.fromarray(pixels))
 
 
-def test_product_filling_the_whole_frame_is_refused():
-    pixels = np.full((400, 320, 3), 235, np.uint8)
-    pixels[6:-6, 6:-6] = (40, 90, 160)
+def _board(fill: float, size: tuple[int, int] = (1280, 960)) -> tuple[Image.Image, np.ndarray]:
+    """A green circuit board with parts on it, centred on light grey, covering `fill` of the frame (JPEG, with noise)."""
+    rng = np.random.default_rng(0)
+    width, height = size
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    shading = 1 - 0.06 * ys / height - 0.08 * ((xs / width - 0.5) ** 2 + (ys / height - 0.5) ** 2)
+    pixels = np.float32([205, 207, 210]) * shading[..., None]
+    board_w, board_h = round(width * fill**0.5), round(height * fill**0.5)
+    x0, y0 = (width - board_w) // 2, (height - board_h) // 2
+    pixels[y0 : y0 + board_h, x0 : x0 + board_w] = (30, 95, 55)
+    for _ in range(60):
+        part_w, part_h = rng.integers(10, 120, 2)
+        px, py = rng.integers(x0, x0 + board_w - part_w), rng.integers(y0, y0 + board_h - part_h)
+        pixels[py : py + part_h, px : px + part_w] = rng.choice([(20, 20, 22), (200, 190, 160), (180, 180, 185), (120, 60, 30)])
+    pixels += rng.normal(0, 2, pixels.shape)
+    mask = np.zeros((height, width), bool)
+    mask[y0 : y0 + board_h, x0 : x0 + board_w] = True
+    return Image.open(io.BytesIO(encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), "JPEG", quality=82))), mask
+
+
+@pytest.mark.parametrize("fill", [0.9, 0.95])
+def test_a_product_filling_most_of_the_frame_is_kept_when_the_backdrop_shows_around_it(fill):
+    image, truth = _board(fill)
+    cutout = cut_out(image.convert("RGB"))
+    assert _iou(_full_mask(cutout, truth.shape), truth) > 0.93
+
+
+@pytest.mark.parametrize("crop", [(500, 300, 1200, 1300), (0, 0, 1200, 850), (273, 482, 963, 1198)], ids=["left-side-cut", "bottom-cut", "touching-every-side"])
+def test_a_product_the_frame_cuts_through_is_refused(crop):
+    # The sample's mug spans (273, 482, 963, 1198): these crops cut through it, or leave no backdrop round it.
     with pytest.raises(NoProductFound):
-        cut_out(Image.fromarray(pixels))
+        cut_out(sample_product().crop(crop))
 
 
 def test_speck_is_not_a_product():

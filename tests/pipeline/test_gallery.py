@@ -1,11 +1,13 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from shopshot.pipeline.backdrops import STYLES
-from shopshot.pipeline.gallery import _prepared_sample, badge_box, render_gallery, sample_product
+from shopshot.pipeline.gallery import _prepared_sample, badge_box, prepare_product, render_gallery, sample_product
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import render_variant
+from shopshot.pipeline.synthetic import synthetic_photo
 
 _KEYS = [item.key for item in BACKDROPS[:6]]
 
@@ -44,14 +46,15 @@ def test_a_page_is_two_tiles_a_row_for_a_phone():
     assert sheet.size == (2 * (160 + gap) + gap, 3 * (160 + gap) + gap)
 
 
-def test_the_badge_covers_none_of_the_product_on_any_backdrop():
+@pytest.mark.parametrize("seller", [False, True], ids=["sample", "seller's product"])
+def test_the_badge_covers_none_of_the_product_on_any_backdrop(seller):
     thumb = 320
-    pixels, cutout = _prepared_sample(thumb)
+    product = prepare_product(synthetic_photo(0).image) if seller else _prepared_sample(thumb)
     x0, y0, x1, y1 = badge_box(thumb)
     for preset in BACKDROPS:
-        rendered = render_variant(pixels, cutout, STYLES[preset.key], ratio("1:1"), seed=0)
-        product = np.asarray(rendered.protect.resize((thumb, thumb), Image.Resampling.NEAREST)) > 0
-        assert product.sum() > 1000 and not product[y0:y1, x0:x1].any(), preset.key
+        rendered = render_variant(product.pixels, product.cutout, STYLES[preset.key], ratio("1:1"), seed=0)
+        kept = np.asarray(rendered.protect.resize((thumb, thumb), Image.Resampling.NEAREST)) > 0
+        assert kept.sum() > 1000 and not kept[y0:y1, x0:x1].any(), preset.key
 
 
 def test_badges_show_their_numbers():

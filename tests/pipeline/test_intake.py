@@ -18,9 +18,10 @@ from shopshot.errors import (
     VideoNotPhoto,
 )
 from shopshot.pipeline import intake
-from shopshot.pipeline.intake import check_declared, check_image, load_image
+from shopshot.pipeline.intake import check_declared, load_image, load_preview
 from tests.bad_input.corpus import (
-    animated, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only, truncated_jpeg,
+    animated, framed_quadrants, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only,
+    truncated_jpeg,
 )
 from tests.pipeline.conftest import encode, quadrants
 
@@ -231,7 +232,7 @@ def test_heic_round_trip(limits):
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_lands_upright(orientation, limits):
-    upright = quadrants()
+    upright = framed_quadrants()
     image = load_image(oriented_jpeg(orientation), limits)
     assert image.size == upright.size
     assert np.abs(np.asarray(image, np.int16) - np.asarray(upright, np.int16)).mean() < 4
@@ -248,7 +249,10 @@ def test_metadata_is_dropped(limits):
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
 def test_the_bots_check_gives_the_upright_size(orientation, limits):
     data = oriented_jpeg(orientation)
-    assert check_image(data, limits) == load_image(data, limits).size
+    preview, size = load_preview(data, limits, 200)
+    upright = load_image(data, limits)
+    assert size == upright.size
+    assert np.abs(np.asarray(preview, np.int16) - np.asarray(upright.resize(preview.size), np.int16)).mean() < 6
 
 
 def test_the_bots_check_refuses_what_loading_refuses(limits):
@@ -259,15 +263,16 @@ def test_the_bots_check_refuses_what_loading_refuses(limits):
         except InputError as error:
             expected = type(error)
         try:
-            found = check_image(data, small)
+            found = load_preview(data, small, 640)[1]
         except InputError as error:
             found = type(error)
         assert found == expected
 
 
-def test_the_bots_check_decodes_a_jpeg_at_an_eighth(limits, monkeypatch):
+def test_the_bots_check_decodes_a_jpeg_at_the_smallest_scale_covering_the_preview(limits, monkeypatch):
     decoded = []
     monkeypatch.setattr(intake, "_decode", lambda image, decode=intake._decode: decode(image) or decoded.append(image.size))
     data = encode(quadrants((4000, 3000)), "JPEG", quality=90)
-    assert check_image(data, limits) == (4000, 3000)
-    assert decoded == [(500, 375)]
+    preview, size = load_preview(data, limits, 640)
+    assert size == (4000, 3000) and preview.size == (640, 480)
+    assert decoded == [(1000, 750)]

@@ -31,13 +31,14 @@ def _stream_users(redis, settings) -> list[int]:
 async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, worker, api, redis, settings, tmp_path):
     await play_conversation(api.base_url, SELLER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
     await api.send_photo(SELLER, sample_photo())  # a second photo, mid-conversation: FSM state and data
-    await api.wait_for(SELLER, lambda messages: len([m for m in messages if m["kind"] == "photo" and m["caption"]]) == 2)
+    await api.wait_for(SELLER, with_button("bd:"))  # the first gallery's buttons went when its backdrop was chosen
     await api.send_photo(OTHER, sample_photo())
     await api.wait_for(OTHER, with_button("bd:"))
     images = [key.decode() for key in redis.smembers(OWNED_KEY + str(SELLER))]
     jobs = [key.decode() for key in redis.smembers(JOBS_OF_KEY + str(SELLER))]
     others = [key.decode() for key in redis.smembers(OWNED_KEY + str(OTHER))]
-    assert len(images) == 4 and len(jobs) == 1 and len(others) == 1  # two photos, the album's JPEG and PNG
+    # Two photos with their two gallery pages each (the seller's product on them), the album's JPEG and PNG.
+    assert len(images) == 8 and len(jobs) == 1 and len(others) == 3
     assert redis.exists(PUBLISHED_KEY + jobs[0]) and redis.exists(DELIVERED_KEY + jobs[0])
     assert _stream_users(redis, settings) == [SELLER]
     await api.send_text(SELLER, "/language")

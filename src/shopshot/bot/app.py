@@ -68,8 +68,9 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     AccessMiddleware(settings.access).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
-    dispatcher["studio"] = Studio(settings, BlobStore(sync_redis, settings.queue.image_ttl_s), jobs, redis)
-    dispatcher["gallery"] = backdrop_gallery()
+    blobs = BlobStore(sync_redis, settings.queue.image_ttl_s)
+    dispatcher["studio"] = Studio(settings, blobs, jobs, redis)
+    dispatcher["gallery"] = backdrop_gallery(blobs)
     dispatcher["models"] = model_gallery()
     dispatcher["jobs"] = jobs
     dispatcher["redis"] = redis

@@ -4,11 +4,12 @@ import logging
 
 from aiogram import F, Router
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent, Update
+from aiogram.types import BufferedInputFile, ErrorEvent, Update
 
 from shopshot.bot import texts
 from shopshot.bot.flows.fallback import stale_button
-from shopshot.errors import InvalidOption, JobFailed, ShopshotError
+from shopshot.errors import InvalidOption, JobFailed, NoProductFound, ShopshotError
+from shopshot.pipeline.gallery import sample_photo
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,13 @@ async def unknown_choice(event: ErrorEvent) -> None:
     # stale one, and never show the value, which whoever forged the button wrote, back to the seller.
     log.info("update %s: a button with an unknown choice", event.update.update_id)
     await stale_button(event.update.callback_query)
+
+
+async def no_product(event: ErrorEvent) -> None:
+    # A photo refused as it arrives: the advice comes with a picture of a photo that works.
+    log.info("update %s answered with NoProductFound", event.update.update_id)
+    example = BufferedInputFile(sample_photo(), filename="good-photo.jpg")
+    await event.update.message.answer_photo(example, caption=texts.describe(NoProductFound, {}))
 
 
 async def unexpected_error(event: ErrorEvent) -> None:
@@ -43,6 +51,7 @@ def build_router() -> Router:
     """The errors handlers, on a router of their own."""
     router = Router(name="errors")
     router.error.register(unknown_choice, ExceptionTypeFilter(InvalidOption), F.update.callback_query)
+    router.error.register(no_product, ExceptionTypeFilter(NoProductFound), F.update.message)
     router.error.register(shopshot_error, ExceptionTypeFilter(ShopshotError))
     router.error.register(unexpected_error)
     return router

@@ -16,8 +16,9 @@ from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
-from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, TaskUnavailable
-from shopshot.pipeline.intake import check_declared, check_image
+from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
+from shopshot.pipeline.gallery import THUMB, Product, prepare_product
+from shopshot.pipeline.intake import check_declared, load_preview
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
@@ -41,6 +42,9 @@ DETAIL_LIMIT = 120
 # A decode holds the whole picture for a moment (120 MB for a 40-MP PNG): a burst of uploads is
 # decoded this many at a time, the rest wait their turn, rather than all at once.
 DECODES_AT_ONCE = 2
+# The copy the bot checks and previews an upload on (a third of a megapixel): the product's cut-out
+# is decided at 320 pixels whatever the size, and the gallery's thumbnails are rendered from it.
+PREVIEW_SIDE = 2 * THUMB
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
@@ -49,6 +53,16 @@ BLANKS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 # More combining marks than this on one letter is "Zalgo" text. Vietnamese, Thai, Arabic and the
 # Indic scripts put at most two on a letter, Tibetan's stacked consonants three.
 MAX_MARKS = 3
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A stored upload: its key and upright size, and its product at preview size (None when none was needed and none was found)."""
+
+    key: str
+    width: int
+    height: int
+    product: Product | None
 
 
 @dataclass
@@ -68,18 +82,29 @@ class Studio:
         """Reject a file by its size and declared type before it is downloaded."""
         check_declared(size, mime_type, file_name, self.settings.limits)
 
-    async def accept_photo(self, data: bytes, owner: int) -> tuple[str, int, int]:
-        """Validate an upload and store it; return its key and size. Raises InputError subclasses."""
+    async def accept_photo(self, data: bytes, owner: int, product_required: bool = True) -> Photo:
+        """Validate an upload, cut its product out on a small copy and store it. Raises InputError subclasses.
+
+        NoProductFound only when `product_required`: the fashion-model tasks take photos of people
+        on any background.
+        """
         async with self.decodes:
-            width, height = await asyncio.to_thread(check_image, data, self.settings.limits)
+            preview, (width, height) = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
+            try:
+                product = await asyncio.to_thread(prepare_product, preview)
+            except NoProductFound:
+                if product_required:
+                    raise
+                product = None
         key = await asyncio.to_thread(self.blobs.put, data, owner)
-        return key, width, height
+        return Photo(key, width, height, product)
 
     async def photo_size(self, key: str) -> tuple[int, int]:
         """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""
         data = await asyncio.to_thread(self.blobs.get, key)
         async with self.decodes:
-            return await asyncio.to_thread(check_image, data, self.settings.limits)
+            _, size = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
+        return size
 
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""

@@ -55,6 +55,11 @@ def help_text() -> str:
     )
 
 
+def kept() -> str:
+    """The caption of the picture of what the cut-out keeps of a new photo."""
+    return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
+
+
 def options_prompt(preset: str) -> str:
     """The question above the format and variant buttons."""
     return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(backdrop(preset).title))

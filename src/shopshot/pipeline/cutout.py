@@ -25,8 +25,15 @@ WORK_SIDE = 320
 # scaled back up. Solving holds a dozen float copies of the box (1.4 GB at 40 MP) for an edge finer
 # than any screen shows.
 EDGE_PIXELS = 12_000_000
-_BORDER = 0.03
-_MIN_AREA, _MAX_AREA = 0.003, 0.9
+# The background is fitted to a ring this thin: a product filling 95% of the frame leaves a margin
+# of about 1.3% of each side, and the ring must lie in it.
+_BORDER = 0.01
+# A product may fill most of the frame, up to this share of it, once the backdrop shows around it.
+_MIN_AREA, _MAX_AREA = 0.003, 0.97
+# A plain backdrop's ring fits its smooth surface to within a few Lab units (1-1.5 on the sample and
+# on phone photos of plain sweeps); past this the ring crosses the product or clutter (a product cut
+# by the frame's edge, one touching every side), and the fit, and any mask from it, is not to be trusted.
+_MAX_BACKDROP_SIGMA = 7.5
 # Darkening counts this much in the distance: soft shadows on the backdrop are not product.
 _SHADOW_WEIGHT = 0.25
 _GRABCUT_ITERATIONS = 3
@@ -90,6 +97,7 @@ def cut_out(image: Image.Image) -> Cutout:
     small = _shrink(pixels)
     smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
     model = fit_background(smooth)
+    _check_framing(model)
     distance = _distance_map(smooth, model)
     mask = _clean(_grabcut(small, distance, model), distance, model)
     _check_area(mask)
@@ -243,6 +251,11 @@ def _clean(mask: np.ndarray, distance: np.ndarray, model: BackgroundModel) -> np
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(1))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _disk(1)) > 0
     return _fill_holes(_main_components(mask), distance, model.thresholds[0])
+
+
+def _check_framing(model: BackgroundModel) -> None:
+    if model.sigma > _MAX_BACKDROP_SIGMA:
+        raise NoProductFound()
 
 
 def _check_area(mask: np.ndarray) -> None:

@@ -1,14 +1,17 @@
-"""The preset galleries: one picture of numbered thumbnails, the sample product on each backdrop, or
-a stylised portrait for each fashion-model preset (drawn, no model weights, no words)."""
+"""The preset galleries: one picture of numbered thumbnails, the seller's product (or the bundled
+sample) on each backdrop, or a stylised portrait for each fashion-model preset (drawn, no model
+weights, no words); and the picture of what a photo's cut-out keeps."""
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import Cutout, cut_out
 from shopshot.pipeline.layout import ratio
@@ -20,6 +23,11 @@ _BACKGROUND = (244, 242, 239)
 _BADGE = (28, 28, 30)
 _PORTRAIT_BACKGROUND = (226, 221, 214)
 _GARMENT = (74, 82, 96)
+THUMB = 320
+_CHECKER = (255, 222)  # the two greys of the checkerboard behind what a cut-out keeps
+# A phone shows a photo about 250-330 dp wide: two tiles a row keep each one about 120-160 dp,
+# where three made them about 80-110 dp, too small to tell the backdrops apart.
+PHONE_COLUMNS = 2
 
 
 def sample_photo() -> bytes:
@@ -32,18 +40,47 @@ def sample_product() -> Image.Image:
     return Image.open(io.BytesIO(sample_photo())).convert("RGB")
 
 
-# A phone shows a photo about 250-330 dp wide: two tiles a row keep each one about 120-160 dp,
-# where three made them about 80-110 dp, too small to tell the backdrops apart.
-PHONE_COLUMNS = 2
+@dataclass(frozen=True)
+class Product:
+    """A product photo shrunk for previews (its render about twice a thumbnail) and its cut-out."""
+
+    pixels: np.ndarray
+    cutout: Cutout
 
 
-def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = 320, columns: int = PHONE_COLUMNS) -> Image.Image:
-    """Numbered thumbnails of these presets, `columns` to a row, numbered from `first_number`."""
+def prepare_product(image: Image.Image, thumb: int = THUMB) -> Product:
+    """Shrink an RGB photo for previews and cut its product out; raises NoProductFound."""
+    scale = min(1.0, 2 * thumb / max(image.size))
+    small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS) if scale < 1 else image
+    return Product(np.asarray(small), cut_out(small))
+
+
+def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
+    """Numbered thumbnails of these presets with the sample product on each, `columns` to a row, numbered from `first_number`."""
+    return render_product_gallery(_prepared_sample(thumb), keys, first_number, thumb, columns)
+
+
+def render_product_gallery(product: Product, keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
+    """Numbered thumbnails of these presets with this product on each, each rendered as a result is."""
     presets = [backdrop(key) for key in keys]
-    return _sheet([_thumbnail(preset.key, thumb) for preset in presets], first_number, thumb, columns)
+    return _sheet([_thumbnail(product, preset.key, thumb) for preset in presets], first_number, thumb, columns)
 
 
-def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = 320, columns: int = PHONE_COLUMNS) -> Image.Image:
+def kept_preview(product: Product, side: int = THUMB) -> Image.Image:
+    """What the cut-out keeps of the photo, on a checkerboard, at most `side` pixels long."""
+    height, width = product.pixels.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    squares = max(4, max(height, width) // 40)
+    checker = np.where((ys // squares + xs // squares) % 2 == 0, *_CHECKER).astype(np.float32)
+    canvas = np.repeat(checker[..., None], 3, axis=2)
+    # Pasted the way a result is: edge pixels lose the photo's own backdrop.
+    kept, _ = compositing.paste_product(canvas, product.pixels, product.cutout, product.cutout.box[:2])
+    preview = Image.fromarray(kept)
+    preview.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return preview
+
+
+def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
     """Numbered portrait tiles of these model presets, laid out like `render_gallery`."""
     presets = [model_preset(key) for key in keys]
     return _sheet([_portrait(preset, thumb) for preset in presets], first_number, thumb, columns)
@@ -60,20 +97,16 @@ def _sheet(tiles: list[Image.Image], first_number: int, thumb: int, columns: int
     return sheet
 
 
-def _thumbnail(key: str, thumb: int) -> Image.Image:
-    pixels, cutout = _prepared_sample(thumb)
+def _thumbnail(product: Product, key: str, thumb: int) -> Image.Image:
     # Seed 0 paints look 0: the look of every job's first image (its seeds start on a multiple of LOOK_CYCLE).
-    rendered = render_variant(pixels, cutout, STYLES[key], ratio("1:1"), seed=0)
+    rendered = render_variant(product.pixels, product.cutout, STYLES[key], ratio("1:1"), seed=0)
     return rendered.image.resize((thumb, thumb), Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=4)
-def _prepared_sample(thumb: int) -> tuple[np.ndarray, Cutout]:
-    """The sample shrunk so its render is about twice the thumbnail, and its cut-out (done once)."""
-    sample = sample_product()
-    scale = min(1.0, 2 * thumb / max(sample.size))
-    small = sample.resize((round(sample.width * scale), round(sample.height * scale)), Image.Resampling.LANCZOS)
-    return np.asarray(small), cut_out(small)
+def _prepared_sample(thumb: int) -> Product:
+    """The sample, prepared once."""
+    return prepare_product(sample_product(), thumb)
 
 
 def badge_box(side: int) -> tuple[int, int, int, int]:

@@ -8,6 +8,7 @@ animation, format) and only then the pixels themselves.
 """
 
 import io
+import math
 import mimetypes
 import re
 import struct
@@ -83,17 +84,24 @@ def load_image(data: bytes, limits: LimitSettings) -> Image.Image:
     return _plain_rgb(image)
 
 
-def check_image(data: bytes, limits: LimitSettings) -> tuple[int, int]:
-    """Validate an upload as `load_image` does and return its upright size, decoding as little as the format allows."""
+def load_preview(data: bytes, limits: LimitSettings, side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Validate an upload as `load_image` does; return an upright RGB copy at most `side` pixels long and the photo's upright size.
+
+    A JPEG is decoded at the smallest of libjpeg's scales (1/2 to 1/8) that still covers `side`.
+    """
     image = _checked_header(data, limits)
     width, height = image.size
+    fraction = min(1.0, side / max(width, height))
     if image.format in ("JPEG", "MPO"):
-        # libjpeg decodes at 1/8 scale yet reads every byte, so truncated data still fails.
-        image.draft(image.mode, (width // 8, height // 8))
+        # libjpeg decodes at a fraction of the size yet reads every byte, so truncated data still fails.
+        image.draft(image.mode, (math.ceil(width * fraction), math.ceil(height * fraction)))
     _decode(image)
     turned = image.getexif().get(ExifTags.Base.Orientation) in _TURNING_ORIENTATIONS
+    ImageOps.exif_transpose(image, in_place=True)
+    preview = _plain_rgb(image)
     image.close()
-    return (height, width) if turned else (width, height)
+    preview.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return preview, (height, width) if turned else (width, height)
 
 
 def _checked_header(data: bytes, limits: LimitSettings) -> Image.Image:

@@ -30,6 +30,16 @@ class BlobStore:
         pipe.execute()
         return key
 
+    def put_beside(self, key: str, name: str, data: bytes, owner: int) -> None:
+        """Store bytes made from the image at `key` (its gallery pages) for the same seller, about as long as it."""
+        beside = f"{key}:{name}"
+        pipe = self.redis.pipeline(transaction=True).set(beside, data, ex=self.ttl_s)
+        pipe.sadd(OWNED_KEY + str(owner), beside).expire(OWNED_KEY + str(owner), self.ttl_s).execute()
+
+    def get_beside(self, key: str, name: str) -> bytes:
+        """Return bytes stored beside an image, or raise InputExpired."""
+        return self.get(f"{key}:{name}")
+
     def get(self, key: str) -> bytes:
         """Return stored bytes, or raise InputExpired when the TTL has passed."""
         if not key.startswith(PREFIX):

@@ -19,7 +19,8 @@ DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
 async def show_gallery(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, page: int) -> Message:
     """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice; return the page sent."""
     await state.set_state(Studio.choosing_backdrop)
-    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), _markup(gallery, page, await state.get_data()))
+    data = await state.get_data()
+    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), _markup(gallery, page, data), data.get("image_key"))
 
 
 def _markup(gallery: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
@@ -27,25 +28,30 @@ def _markup(gallery: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
     return keyboards.gallery(gallery.items(page), page, gallery.pages, BackdropPicked, GalleryPage, data.get("preset"))
 
 
-async def send_page(message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, markup: InlineKeyboardMarkup) -> Message:
-    """One gallery page as a photo with numbered buttons; Telegram's file id is kept for the next seller."""
-    sent = await message.answer_photo(await gallery.photo(page), caption=caption, reply_markup=markup)
-    gallery.remember(page, sent.photo[-1].file_id)
+async def send_page(
+    message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, markup: InlineKeyboardMarkup, image_key: str | None = None,
+) -> Message:
+    """One gallery page, for the seller's photo at `image_key`, as a photo with numbered buttons; a shared page's file id is kept for the next seller."""
+    sent = await message.answer_photo(await gallery.photo(page, image_key), caption=caption, reply_markup=markup)
+    gallery.remember(page, sent.photo[-1].file_id, image_key)
     return sent
 
 
-async def turn_page(message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, markup: InlineKeyboardMarkup) -> None:
-    """Show another page in the pressed gallery message itself (in a new one, once the bot cannot see it)."""
+async def turn_page(
+    message: MaybeInaccessibleMessageUnion, gallery: Gallery, page: int, caption: str, markup: InlineKeyboardMarkup, image_key: str | None = None,
+) -> None:
+    """Show another page (of the seller's photo at `image_key`) in the pressed gallery message itself (in a new one, once the bot cannot see it)."""
     if shows(message, markup):
         return  # the page shown (its number, between the arrows, was pressed): an edit would change nothing
-    shown = await replace_photo(message, await gallery.photo(page), caption, markup)
-    gallery.remember(page, shown.photo[-1].file_id)
+    shown = await replace_photo(message, await gallery.photo(page, image_key), caption, markup)
+    gallery.remember(page, shown.photo[-1].file_id, image_key)
 
 
 async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, gallery: Gallery) -> None:
     await callback.answer()
     page = callback_data.page % gallery.pages
-    await turn_page(callback.message, gallery, page, _("Choose a backdrop by its number:"), _markup(gallery, page, await state.get_data()))
+    data = await state.get_data()
+    await turn_page(callback.message, gallery, page, _("Choose a backdrop by its number:"), _markup(gallery, page, data), data.get("image_key"))
 
 
 async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:

@@ -6,11 +6,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Document, Message, PhotoSize
 from aiogram.utils.i18n import gettext as _
 
+from shopshot.bot import texts
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
 
@@ -54,25 +55,25 @@ def album_notice() -> str:
     )
 
 
-async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
+async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     # One product per job: the first photo of an album is taken, the rest of that send is left.
     album_at = message.date.timestamp()
     await state.update_data(album_at=album_at)  # first, so a refused first photo is answered once, not per photo
     await _accept(message, state, bot, studio, gallery, message.photo[-1] if message.photo else message.document, album_at)
 
 
-async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
+async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     if await studio.first_time(message.from_user.id, "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
     await _accept(message, state, bot, studio, gallery, message.photo[-1])
 
 
-async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery) -> None:
+async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     await _accept(message, state, bot, studio, gallery, message.document)
 
 
 async def _accept(
-    message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: Gallery, file: PhotoSize | Document,
+    message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery, file: PhotoSize | Document,
     album_at: float | None = None,
 ) -> None:
     if isinstance(file, Document):
@@ -82,14 +83,17 @@ async def _accept(
         studio.check_upload(file.file_size)
         photo_name = PLAIN_PHOTO
     data = await bot.download(file.file_id)
-    image_key, width, height = await studio.accept_photo(data.getvalue(), message.from_user.id)
     backend = await studio.backend_for("backdrop")
+    # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
+    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
     if album_at is not None:
         await message.answer(album_notice())
     elif await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
+    if photo.product is not None:
+        await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
     await state.set_data({
-        "image_key": image_key, "width": width, "height": height, "task": "backdrop", "backend": backend,
+        "image_key": photo.key, "width": photo.width, "height": photo.height, "task": "backdrop", "backend": backend,
         "album_at": album_at, "photo_name": photo_name, **starting_at(message.message_id),
     })
     await show_first_step(message, state, gallery, backend)
