@@ -25,8 +25,11 @@ endif
 run: install catalogs
 	$(PY) -m shopshot run
 
+# The suite waits on processes more than it computes: two pytest-xdist workers, a test file each at a time.
+TEST_WORKERS ?= 2
+
 test: install system catalogs $(DOCKER_CHECKS)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases.
 soak: install catalogs

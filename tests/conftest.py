@@ -36,18 +36,33 @@ def free_port() -> int:
 
 
 class Figures:
-    """Figures that tests measure and `make test` prints at the end (the README's reliability table)."""
+    """Figures that tests measure and `make test` prints at the end (the README's reliability table).
+
+    Under pytest-xdist each worker process keeps its own and hands them to the controller, which
+    prints them all: counts add up, and a figure one test owns comes from the worker that ran it.
+    """
 
     def __init__(self) -> None:
-        self.values: dict[str, float | str] = {}
+        self.counts: dict[str, float] = {}
+        self.owned: dict[str, float | str] = {}
 
     def add(self, name: str, amount: float = 1) -> None:
         """Count into a figure that several tests share, e.g. "429s injected"."""
-        self.values[name] = self.values.get(name, 0) + amount
+        self.counts[name] = self.counts.get(name, 0) + amount
 
     def set(self, name: str, value: float | str) -> None:
         """Record a figure one test owns, e.g. "jobs killed/delivered/duplicated": "20/20/0"."""
-        self.values[name] = value
+        self.owned[name] = value
+
+    @property
+    def values(self) -> dict[str, float | str]:
+        return self.counts | self.owned
+
+    def merge(self, other: dict) -> None:
+        """Take in the figures an xdist worker measured."""
+        for name, amount in other["counts"].items():
+            self.add(name, amount)
+        self.owned.update(other["owned"])
 
 
 FIGURES = Figures()
@@ -56,6 +71,17 @@ FIGURES = Figures()
 @pytest.fixture(scope="session")
 def figures() -> Figures:
     return FIGURES
+
+
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its figures travel to the controller
+        workeroutput["shopshot_figures"] = {"counts": FIGURES.counts, "owned": FIGURES.owned}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    FIGURES.merge(getattr(node, "workeroutput", {}).get("shopshot_figures", {"counts": {}, "owned": {}}))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
