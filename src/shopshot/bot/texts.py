@@ -34,7 +34,7 @@ def welcome() -> str:
         "Hi! I'm shopshot, your product-photo studio.\n\n"
         "Send me a photo of your product — one item on a plain background works best. "
         "I'll cut it out, put it on a studio backdrop you choose and send back ready-to-use images "
-        "in about a minute. Your product's own pixels are never changed.\n\n"
+        "in about a minute. Your product is never redrawn.\n\n"
         "/help — how it works · /language — change language · /cancel — start over"
     )
 
