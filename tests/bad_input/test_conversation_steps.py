@@ -5,10 +5,12 @@ something did NOT happen, it waits for the bot to answer a later message (and a 
 """
 
 import asyncio
+import json
 import time
 
 import numpy as np
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from PIL import Image
 
 from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step
@@ -17,7 +19,9 @@ from shopshot.playground.scripted import Choices, reach_summary, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
+from tests.bad_input.conftest import BOT_ID
 from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
+from tests.conftest import until
 from tests.pipeline.conftest import encode
 from tests.security.conftest import ask_forget, forget_button
 
@@ -161,6 +165,11 @@ async def test_another_backdrop_leaves_every_earlier_gallery_inactive(stack):
     again = ResultAction(action="backdrop", job_id=job_id).pack()
     await api.forge_callback(user, summary["message_id"], again)  # where the result's buttons would be
     current = await api.wait_for(user, lambda messages: _newer_gallery(messages, newer["message_id"]))
+    # The handler records the conversation's start once Telegram has answered with the gallery's id:
+    # press only once it has, as a seller's thumb always would.
+    data_key = stack.fsm.key_builder.build(StorageKey(bot_id=BOT_ID, chat_id=user, user_id=user), "data")
+    await until(lambda: json.loads(stack.redis.get(data_key) or "{}").get("since_message_id") == current["message_id"],
+                what="the newest gallery's conversation")
     count = len(await api.messages(user))
     wall = BackdropPicked(key="wall").pack()
     for pick in (api.press(user, newer["message_id"], data=wall), api.forge_callback(user, first["message_id"], wall)):

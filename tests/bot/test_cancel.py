@@ -35,12 +35,15 @@ def _text_of(message_id: int, text: str):
     return lambda messages: next((m for m in messages if m["message_id"] == message_id and m["text"] == text), None)
 
 
-async def _confirm(api, redis) -> tuple[str, dict]:
-    """From /start to a confirmed job; returns its id and its status message, which has a Cancel while it waits."""
+async def _confirm(api, redis, shown: bool = True) -> tuple[str, dict | None]:
+    """From /start to a confirmed job; returns its id and its status message, which has a Cancel while it waits
+    (None unless `shown`: with a worker up, the job may be done and its status gone before it is seen)."""
     before = set(redis.smembers(JOBS_OF_KEY + str(SELLER)))
     summary = await at_summary(api, SELLER)
     await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
     [job_id] = await until(lambda: [key.decode() for key in set(redis.smembers(JOBS_OF_KEY + str(SELLER))) - before], what="the job queued")
+    if not shown:
+        return job_id, None
     status = await api.wait_for(SELLER, with_button(JobChoice(action="cancel", job_id=job_id).pack()))
     return job_id, status
 
@@ -76,7 +79,7 @@ async def test_cancel_while_queued_takes_the_job_off_the_queue_and_it_is_never_d
     assert buttons(closed) == [] and _off_the_queue(redis, job_id)
     # A worker comes up and a second job runs: the first one never does, and nothing of it arrives.
     with worker_process(redis_url, tmp_path / "worker.log"):
-        second, _ = await _confirm(api, redis)
+        second, _ = await _confirm(api, redis, shown=False)
         await api.wait_for(SELLER, with_button("rs:"), timeout=60)
     messages = await api.messages(SELLER)
     assert _files(messages) == 2  # one image of the second job: its album photo and its file
