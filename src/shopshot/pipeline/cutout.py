@@ -83,6 +83,9 @@ class Cutout:
     protect: np.ndarray
     background: BackgroundModel
     image_size: tuple[int, int]
+    # The product's own colour (float32, box×3) where alpha is partial, when the matte estimated it;
+    # None: the edge is recomposed from the background model instead.
+    foreground: np.ndarray | None = None
 
     def background_at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """The estimated original background colour at box pixels (ys, xs)."""

@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES
-from shopshot.pipeline.cutout import Cutout, cut_out
+from shopshot.pipeline.cutout import Cutout
+from shopshot.pipeline.matte import product_cutout
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.people import ModelPreset, model_preset
 from shopshot.pipeline.presets import backdrop
@@ -52,7 +53,7 @@ def prepare_product(image: Image.Image, thumb: int = THUMB) -> Product:
     """Shrink an RGB photo for previews and cut its product out; raises NoProductFound."""
     scale = min(1.0, 2 * thumb / max(image.size))
     small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS) if scale < 1 else image
-    return Product(np.asarray(small), cut_out(small))
+    return Product(np.asarray(small), product_cutout(small))
 
 
 def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:

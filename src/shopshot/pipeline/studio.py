@@ -9,7 +9,8 @@ from PIL import Image
 from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
-from shopshot.pipeline.cutout import Cutout, cut_out
+from shopshot.pipeline.cutout import Cutout
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import VARIANT_CHOICES, Fit, Ratio, fit, place_product, ratio, scaled
 from shopshot.pipeline.presets import Backdrop, backdrop
 from shopshot.pipeline.viewpoint import seen_from_above
@@ -30,6 +31,7 @@ class RenderRequest:
     prompt_extra: str = ""  # the seller's one-line addition to the prompt
     mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
     white_shadow: bool = True  # a soft shadow under the product on pure white (off: none at all)
+    keep: tuple[NormBox, ...] = ()  # the candidates the seller kept (`pipeline.matte`); empty: the automatic cut-out
 
 
 @dataclass
@@ -60,7 +62,7 @@ class StudioBackend:
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
         """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""
         style, shape = _check(request)
-        pixels, cutout = np.asarray(request.image), cut_out(request.image)
+        pixels, cutout = np.asarray(request.image), product_cutout(request.image, request.keep)
         overhead = seen_from_above(pixels, cutout)  # judged on the whole photo, before any resample
         pixels, cutout, framing = fit_product(request.image, cutout, shape, style.fill)
         return _variants(request, pixels, cutout, style, shape, framing, overhead, progress)

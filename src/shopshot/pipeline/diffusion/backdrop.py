@@ -17,7 +17,8 @@ from PIL import Image
 
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, look_of, style_for
-from shopshot.pipeline.cutout import Cutout, cut_out
+from shopshot.pipeline.cutout import Cutout
+from shopshot.pipeline.matte import product_cutout
 from shopshot.pipeline.diffusion.masks import ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import backdrop_prompts
 from shopshot.pipeline.diffusion.scene import Plan
@@ -36,7 +37,7 @@ def plan_backdrop(request: RenderRequest, models) -> Plan:
     preset = backdrop(request.preset)
     style = style_for(preset.key, request.white_shadow)
     shape = ratio(request.ratio)
-    cutout = cut_out(request.image)
+    cutout = product_cutout(request.image, request.keep)
     overhead = seen_from_above(np.asarray(request.image), cutout)  # judged on the whole photo, before any resample
     pixels, cutout, framing = fit_product(request.image, cutout, shape, style.fill)
     layout = render_variant(pixels, cutout, style, shape, request.seed, framing, overhead)
