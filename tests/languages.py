@@ -58,6 +58,7 @@ def every_keyboard() -> list[InlineKeyboardMarkup]:
     markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, item.key) for page in range(models.pages) for _, item in models.items(page)]
     markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]
     markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
+    markups += [keyboards.candidates(count, chosen) for count in (2, 5, 12) for chosen in ([], list(range(1, count + 1)))]
     markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
     markups += [keyboards.changes(["backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
     markups += [keyboards.queued("job"), keyboards.started("job"), keyboards.forget("token")]

@@ -30,6 +30,7 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
 
     monkeypatch.setattr("shopshot.bot.studio.load_preview", decode)
     monkeypatch.setattr("shopshot.bot.studio.prepare_product", lambda preview: "product of " + preview)
+    monkeypatch.setattr("shopshot.bot.studio.product_candidates", lambda preview: ())
     async_redis = AsyncRedis.from_url(redis_url)
     studio = Studio(settings, BlobStore(redis, 60), jobs=None, redis=async_redis)
     try:
