@@ -60,6 +60,6 @@ def every_keyboard() -> list[InlineKeyboardMarkup]:
     markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
     markups += [keyboards.candidates(count, chosen) for count in (2, 5, 12) for chosen in ([], list(range(1, count + 1)))]
     markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
-    markups += [keyboards.changes(["backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
+    markups += [keyboards.changes(["product", "backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
     markups += [keyboards.queued("job"), keyboards.started("job"), keyboards.forget("token")]
     return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]

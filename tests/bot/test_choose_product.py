@@ -96,17 +96,31 @@ async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, 
     assert answers[-1]["text"] == "This button is no longer active." and len(await api.messages(USER)) == count
 
 
-async def test_all_together_keeps_both_and_a_toggle_out_of_sight_answers_in_a_new_picture(bot, api, redis):
+async def test_all_together_keeps_both_then_the_summary_changes_the_products_kept(bot, api, redis):
     offer = await _send_two_products(api)
     await api.press(USER, offer["message_id"], data=ProductPicked(action="toggle", number=1).pack(), inaccessible=True)
     ticked = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > offer["message_id"] and buttons(m)), None))
-    assert ticked["kind"] == "photo" and [b["text"] for b in buttons(ticked)][:2] == ["✓ 1", "2"]
+    assert ticked["kind"] == "photo" and [b["text"] for b in buttons(ticked)][:2] == ["✓ 1", "2"]  # out of sight: a new picture
     await api.press(USER, ticked["message_id"], data=ProductPicked(action="all").pack())
     await api.wait_for(USER, with_button("bd:"))
     kept = await _picture(api, _kept_after(await api.messages(USER), ticked))
     assert share_of(kept, BLUE) > 0.02 and share_of(kept, RED) > 0.02
-    summary = await reach_summary(api, USER, Choices(preset="white", ratio="1:1", variants=1))
+    summary = await reach_summary(api, USER, Choices(preset="wall", ratio="1:1", variants=1))
+    await api.press(USER, summary["message_id"], data=Step(action="change").pack())
+    change = await api.wait_for(USER, with_button(f"{ChangePicked.__prefix__}:"))
+    assert [ChangePicked.unpack(b["callback_data"]).part for b in buttons(change)] == ["product", "backdrop", "options", "back"]
+    await api.press(USER, change["message_id"], data=ChangePicked(part="product").pack())
+    again = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > change["message_id"] and with_button("pr:")([m])), None))
+    assert [b["text"] for b in buttons(again)][:2] == ["✓ 1", "✓ 2"]  # all together, as chosen
+    await api.press(USER, again["message_id"], data=ProductPicked(action="toggle", number=1).pack())
+    await api.wait_for(USER, lambda ms: any(m["message_id"] == again["message_id"] and m["edits"] for m in ms))
+    await api.press(USER, again["message_id"], data=ProductPicked(action="continue").pack())
+    summary = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > again["message_id"] and with_button("st:confirm")(ms[-1:]) else None)
+    assert "Wall and floor" in summary["text"] and "1:1" in summary["text"]  # back to the summary, the rest kept
+    kept = await _picture(api, _kept_after(await api.messages(USER), again))
+    assert share_of(kept, BLUE) > 0.02 and share_of(kept, RED) == 0
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
-    # No worker runs here: the job waits in the queue, with the automatic cut-out (everything found).
+    # No worker runs here: the job waits in the queue, carrying the box of the product kept.
     [spec] = await until(lambda: list(redis.hgetall(ACTIVE_KEY).values()), what="the queued job")
-    assert JobSpec.from_json(spec).keep == ()
+    [box] = JobSpec.from_json(spec).keep
+    assert 0.5 < box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1  # the right-hand product's

@@ -38,7 +38,7 @@ class Step(CallbackData, prefix="st"):
 
 
 class ChangePicked(CallbackData, prefix="cg"):
-    part: str    # "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
+    part: str    # "product", "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
 
 
 class ResultAction(CallbackData, prefix="rs"):

@@ -141,6 +141,7 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
 def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
     """What the seller can change from the summary, one button a part, then Back to the summary."""
     labels = {
+        "product": _("📦 Products"),
         "backdrop": _("🖼 Scene") if model_task else _("🖼 Backdrop"),
         "options": _("🔢 Number of images") if model_task else _("📐 Format and number"),
         "detail": _("✏️ Detail line"),

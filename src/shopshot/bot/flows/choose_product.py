@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessible
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import ProductPicked
+from shopshot.bot.flows.choose_options import show_summary
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, shows
@@ -54,14 +55,17 @@ async def candidates_done(callback: CallbackQuery, state: FSMContext, studio: St
 
 
 async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery, chosen: list[int]) -> None:
-    """Keep the chosen products: their cut-out shown, the gallery rendered with them alone, then the first step."""
+    """Keep the chosen products: their cut-out shown, the gallery rendered with them alone, then the first step (or the summary)."""
     data = await state.get_data()
     keep = kept_boxes(data["candidates"], chosen)
     product = await studio.kept_product(data["image_key"], keep)
     await clear_buttons(callback.message)
     await state.update_data(chosen=chosen, keep=keep)
     await callback.message.answer_photo(await gallery.take(data["image_key"], callback.from_user.id, product), caption=texts.kept())
-    await show_first_step(callback.message, state, gallery, data["backend"])
+    if data.get("changing"):  # changed from the summary: the other choices stay
+        await show_summary(callback.message, state)
+    else:
+        await show_first_step(callback.message, state, gallery, data["backend"])
     await callback.answer()
 
 
