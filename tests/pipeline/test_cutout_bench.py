@@ -103,8 +103,9 @@ def test_write_replaces_only_what_lies_between_the_markers(bench, tmp_path):
 
 def test_the_table_has_a_row_per_method_and_says_which_ran(bench, monkeypatch):
     monkeypatch.setattr(bench, "load_neural_stage", lambda: None)
-    markdown, ran = bench.table(bench.benchmark_set(8, scale=0.25))
+    markdown, ran, details = bench.table(bench.benchmark_set(8, scale=0.25))
     rows = markdown.splitlines()
     assert len(rows) == 2 + 3 and all(row.count("|") == rows[0].count("|") for row in rows)
     assert rows[3].startswith("| OpenCV GrabCut") and "0 of 8" in rows[3]
     assert "not run: no weights" in rows[4] and ran[2].startswith("neural stage: not run")
+    assert len(details.splitlines()) == 2 + 2 * 8  # every photo, for each row that ran
