@@ -47,6 +47,7 @@ system:
 
 bench: install catalogs
 	$(PY) bench/studio.py
+	$(PY) bench/cutouts.py
 	$(PY) bench/service.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py
