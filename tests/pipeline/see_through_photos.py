@@ -1,8 +1,11 @@
-"""Drawn photos of see-through products (and look-alikes that are not) with their true lens masks."""
+"""Drawn photos of see-through products (and look-alikes that are not) with their true lens masks,
+and how a render of them is measured."""
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from shopshot.pipeline import compositing
 
 _SUPERSAMPLE = 4
 FRAME = (28, 26, 30)
@@ -103,3 +106,34 @@ def framed_panel(size: tuple[int, int] = (500, 500), seed: int = 3) -> tuple[Ima
     outer, panel = _coverage(size, frame(0.02 * width)), _coverage(size, frame(0))
     pixels = _layer(_layer(backdrop(size), outer, FRAME), panel, (120, 118, 114))
     return _photo(pixels, seed), panel
+
+
+class Pastes:
+    """Records what each paste_product call composited onto: the backdrop N, the product's pixels and cut-out."""
+
+    def __init__(self, monkeypatch):
+        self.calls = []
+        real = compositing.paste_product
+
+        def record(pixels, image, cutout, origin):
+            self.calls.append((pixels.copy(), image, cutout, origin))
+            return real(pixels, image, cutout, origin)
+
+        monkeypatch.setattr(compositing, "paste_product", record)
+
+
+def lens_on_canvas(lens: np.ndarray, photo_box, cutout, origin, canvas_shape, margin: int = 3) -> np.ndarray:
+    """The true lens pixels (clear of their rim) on the canvas, for a cut-out of `photo_box` placed at `origin`."""
+    x0, y0, x1, y1 = photo_box
+    rows, cols = cutout.alpha.shape
+    inside = cv2.resize(lens[y0:y1, x0:x1], (cols, rows), interpolation=cv2.INTER_AREA) >= 0.999
+    inside = cv2.erode(inside.astype(np.uint8), np.ones((2 * margin + 1,) * 2, np.uint8)) > 0
+    placed = np.zeros(canvas_shape, bool)
+    placed[origin[1] : origin[1] + rows, origin[0] : origin[0] + cols] = inside
+    return placed
+
+
+def see_through_share(output, backdrop, old, transmission) -> float:
+    """How far the lens went from the old photo's colour to the physical one, t·N: 0 = none, 1 = all."""
+    expected = transmission * backdrop
+    return 1 - np.abs(output - expected).mean() / np.abs(old - expected).mean()

@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 
-from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.layout import ratio
@@ -12,40 +11,9 @@ from shopshot.pipeline.matte import product_cutout
 from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product, render_variant
 from shopshot.pipeline.transparency import estimate_foreground, see_through
 from tests.pipeline.conftest import assert_product_kept
-from tests.pipeline.see_through_photos import bottle, framed_panel, grey_box, sunglasses
+from tests.pipeline.see_through_photos import Pastes, bottle, framed_panel, grey_box, lens_on_canvas, see_through_share, sunglasses
 
 TRANSMISSION = 0.45
-
-
-class Pastes:
-    """Records what each paste_product call composited onto: the backdrop N, the product's pixels and cut-out."""
-
-    def __init__(self, monkeypatch):
-        self.calls = []
-        real = compositing.paste_product
-
-        def record(pixels, image, cutout, origin):
-            self.calls.append((pixels.copy(), image, cutout, origin))
-            return real(pixels, image, cutout, origin)
-
-        monkeypatch.setattr(compositing, "paste_product", record)
-
-
-def lens_on_canvas(lens: np.ndarray, photo_box, cutout, origin, canvas_shape, margin: int = 3) -> np.ndarray:
-    """The true lens pixels (clear of their rim) on the canvas, for a cut-out of `photo_box` placed at `origin`."""
-    x0, y0, x1, y1 = photo_box
-    rows, cols = cutout.alpha.shape
-    inside = cv2.resize(lens[y0:y1, x0:x1], (cols, rows), interpolation=cv2.INTER_AREA) >= 0.999
-    inside = cv2.erode(inside.astype(np.uint8), np.ones((2 * margin + 1,) * 2, np.uint8)) > 0
-    placed = np.zeros(canvas_shape, bool)
-    placed[origin[1] : origin[1] + rows, origin[0] : origin[0] + cols] = inside
-    return placed
-
-
-def see_through_share(output, backdrop, old, transmission) -> float:
-    """How far the lens went from the old photo's colour to the physical one, t·N: 0 = none, 1 = all."""
-    expected = transmission * backdrop
-    return 1 - np.abs(output - expected).mean() / np.abs(old - expected).mean()
 
 
 def _render(image, preset="noir", shape="4:5", seed=3):

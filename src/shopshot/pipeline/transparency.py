@@ -14,7 +14,8 @@ as see-through only on all of this evidence, and otherwise left opaque (its pixe
 - it is not a speck, and all such regions together are at most a share of the product.
 Each such region becomes alpha = 1 − t with a foreground F = (I − t·B) / (1 − t): over a new
 backdrop N the composite a·F + (1 − a)·N is t·N plus whatever the lens reflects. Its pixels leave
-`protect`; the opaque frame around them stays exact.
+`protect`; the opaque frame around them stays exact. The cut-out's edge gets its F from the same
+background model, (I − (1 − a)·B) / a, so it composites as it did without a foreground.
 
 `estimate_foreground`, for a matte whose background is not a smooth surface (a neural matte on a
 wooden table): Forte & Pitié's blur-fusion estimator ("Approximate fast foreground colour
@@ -50,6 +51,8 @@ _MIN_SHARE, _MAX_TOTAL = 0.002, 0.9
 
 def see_through(pixels: np.ndarray, cutout: Cutout) -> Cutout:
     """The cut-out with see-through regions given partial alpha and a foreground colour; unchanged when there are none."""
+    if cutout.foreground is not None:
+        return cutout  # a matte that estimated its own foreground (the neural one) solved its glass already
     x0, y0, x1, y1 = cutout.box
     crop = pixels[y0:y1, x0:x1]
     regions, transmission = _regions(crop, cutout)
@@ -61,10 +64,10 @@ def see_through(pixels: np.ndarray, cutout: Cutout) -> Cutout:
     back = np.maximum(cutout.background_at(ys, xs), 1.0)
     alpha[ys, xs] = 1 - _pixel_transmission(colours, back, transmission[ys, xs])
     return Cutout(cutout.box, alpha, cutout.protect & (alpha >= 1), cutout.background, cutout.image_size,
-                  edge_foreground(crop, alpha, cutout))
+                  _foreground(crop, alpha, cutout))
 
 
-def edge_foreground(crop: np.ndarray, alpha: np.ndarray, cutout: Cutout) -> np.ndarray:
+def _foreground(crop: np.ndarray, alpha: np.ndarray, cutout: Cutout) -> np.ndarray:
     """The product's colour over the box from the background model: I where solid, (I − (1 − a)·B) / a where partial."""
     foreground = crop.astype(np.float32)
     foreground[alpha <= 0] = 0
@@ -124,11 +127,13 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
 def _evidence(region: np.ndarray, inside: np.ndarray, ratio: np.ndarray, small: np.ndarray, back: np.ndarray,
               lab: np.ndarray) -> tuple[float, float] | None:
     """(rim ratio, transmission) when the region passes every test of a see-through part, else None."""
+    if region[[0, -1]].any() or region[:, [0, -1]].any():
+        return None  # cut by the box's edge: nothing shows it is enclosed
     near = cv2.dilate(region.astype(np.uint8), _disk(2)) > 0
     # The rim: a band just clear of the mixed pixels along the region's edge.
     rim = (cv2.dilate(region.astype(np.uint8), _disk(4)) > 0) & ~near
     if not inside[near].all() or not inside[rim].any():
-        return None  # it reaches the product's outline, or the box's edge: the product's own surface
+        return None  # it reaches the product's outline: the product's own surface
     rim = rim & inside
     if np.abs(np.median(lab[rim], axis=0) - np.median(lab[region], axis=0)).max() < _RIM_CONTRAST:
         return None
