@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from shopshot.pipeline.cutout import Cutout
+from shopshot.pipeline.diffusion.masks import disk  # torch-free: plain OpenCV masks
 
 # Detection runs on the product's box scaled to at most this long side.
 _WORK_SIDE = 400
@@ -39,8 +40,9 @@ _MIN_T, _MAX_T = 0.1, 0.95
 _CHANNEL_SPREAD = 0.04
 # Transmission varies this little over a region (robust standard deviation, after a light blur).
 _UNIFORM = 0.03
-# The rim around a region differs from it by at least this much in Lab (median over the rim).
-_RIM_CONTRAST = 15.0
+# The rim around a region differs from it by at least this much in Lab (median over the rim), and
+# its ratio I / B by at least this much from the region's (the two-colour solve along it needs both).
+_RIM_CONTRAST, _RIM_STEP = 15.0, 0.1
 # The backdrop's gradient across a region gives the slope of I against B, which must be measured to
 # this share of t and agree with t to the other (an opaque surface has its own slope, usually 0).
 _SLOPE_PRECISION, _SLOPE_AGREEMENT = 0.1, 0.25
@@ -94,17 +96,9 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
     size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
     small = cv2.GaussianBlur(cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32), (0, 0), 1.0)
     alpha = cv2.resize(cutout.alpha, size, interpolation=cv2.INTER_AREA)
-    solid = alpha >= 0.999
     back = np.maximum(_background(cutout, size), 1.0)
     ratio = small / back
-    red, green, blue = ratio[..., 0], ratio[..., 1], ratio[..., 2]  # channel planes: reducing over a last axis of 3 is slow
-    low, high = np.minimum(np.minimum(red, green), blue), np.maximum(np.maximum(red, green), blue)
-    neutral = (low > _MIN_T) & (high < _MAX_T) & (high - low < _CHANNEL_SPREAD)
-    # A step in transmission (lens to frame) splits regions: a dark frame is neutral too.
-    level = (red + green + blue) / 3
-    flat = cv2.dilate(level, _disk(1)) - cv2.erode(level, _disk(1)) < 2 * _UNIFORM
-    candidate = cv2.morphologyEx((neutral & flat & solid).astype(np.uint8), cv2.MORPH_OPEN, _disk(1))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_candidates(ratio, alpha >= 0.999), connectivity=4)
     product_area = max(1.0, float(alpha.sum()))
     floor = max(12.0, _MIN_SHARE * product_area)
     sizeable = [label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= floor]
@@ -128,14 +122,25 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
     return _full_size(kept, values, cutout, scale)
 
 
+def _candidates(ratio: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """Solid product pixels whose colour is the backdrop's under a neutral tint, split where the tint steps."""
+    red, green, blue = ratio[..., 0], ratio[..., 1], ratio[..., 2]  # channel planes: reducing over a last axis of 3 is slow
+    low, high = np.minimum(np.minimum(red, green), blue), np.maximum(np.maximum(red, green), blue)
+    neutral = (low > _MIN_T) & (high < _MAX_T) & (high - low < _CHANNEL_SPREAD)
+    # A step in transmission (lens to frame) splits regions: a dark frame is neutral too.
+    level = (red + green + blue) / 3
+    flat = cv2.dilate(level, disk(1)) - cv2.erode(level, disk(1)) < 2 * _UNIFORM
+    return cv2.morphologyEx((neutral & flat & solid).astype(np.uint8), cv2.MORPH_OPEN, disk(1))
+
+
 def _evidence(region: np.ndarray, inside: np.ndarray, ratio: np.ndarray, small: np.ndarray, back: np.ndarray,
               lab: np.ndarray) -> tuple[float, float] | None:
     """(rim ratio, transmission) when the region passes every test of a see-through part, else None."""
     if region[[0, -1]].any() or region[:, [0, -1]].any():
         return None  # cut by the box's edge: nothing shows it is enclosed
-    near = cv2.dilate(region.astype(np.uint8), _disk(2)) > 0
+    near = cv2.dilate(region.astype(np.uint8), disk(2)) > 0
     # The rim: a band just clear of the mixed pixels along the region's edge.
-    rim = (cv2.dilate(region.astype(np.uint8), _disk(4)) > 0) & ~near
+    rim = (cv2.dilate(region.astype(np.uint8), disk(4)) > 0) & ~near
     if not inside[near].all() or not inside[rim].any():
         return None  # it reaches the product's outline: the product's own surface
     rim = rim & inside
@@ -148,7 +153,7 @@ def _evidence(region: np.ndarray, inside: np.ndarray, ratio: np.ndarray, small: 
     if not _follows_backdrop(small[region].mean(axis=1), back[region].mean(axis=1), transmission):
         return None
     rim_ratio = float(np.median(ratio[rim].mean(axis=1)))
-    if abs(rim_ratio - transmission) < 0.1:
+    if abs(rim_ratio - transmission) < _RIM_STEP:
         return None
     return rim_ratio, transmission
 
@@ -174,7 +179,7 @@ def _full_size(kept: np.ndarray, values: np.ndarray, cutout: Cutout, scale: floa
     # The blur, the flatness test and the opening leave the regions about three working pixels
     # short of the lens's true edge; the two-colour solve keeps whatever of the frame this reaches opaque.
     reach = int(np.ceil(4 / scale)) + 1
-    labels = cv2.dilate(labels.astype(np.float32), _disk(reach)).astype(np.int32)
+    labels = cv2.dilate(labels.astype(np.float32), disk(reach)).astype(np.int32)
     labels[cutout.alpha < 1] = 0
     return labels > 0, values[labels]
 
@@ -197,10 +202,6 @@ def _background(cutout: Cutout, size: tuple[int, int]) -> np.ndarray:
     full_ys = (ys.ravel() + 0.5) * rows / size[1] - 0.5
     full_xs = (xs.ravel() + 0.5) * cols / size[0] - 0.5
     return cutout.background_at(full_ys, full_xs).reshape(size[1], size[0], 3)
-
-
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def estimate_foreground(pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray:
