@@ -57,14 +57,14 @@ def see_through(pixels: np.ndarray, cutout: Cutout) -> Cutout:
         return cutout  # a matte that estimated its own foreground (the neural one) solved its glass already
     x0, y0, x1, y1 = cutout.box
     crop = pixels[y0:y1, x0:x1]
-    regions, transmission = _regions(crop, cutout)
-    if not regions.any():
+    labels, values = _regions(crop, cutout)
+    ys, xs = np.nonzero(labels)
+    if not len(ys):
         return cutout
     alpha = cutout.alpha.copy()
-    ys, xs = np.nonzero(regions)
     colours = crop[ys, xs].astype(np.float32)
     back = np.maximum(cutout.background_at(ys, xs), 1.0)
-    alpha[ys, xs] = 1 - _pixel_transmission(colours, back, transmission[ys, xs])
+    alpha[ys, xs] = 1 - _pixel_transmission(colours, back, values[labels[ys, xs]])
     return Cutout(cutout.box, alpha, cutout.protect & (alpha >= 1), cutout.background, cutout.image_size,
                   _foreground(crop, alpha, cutout))
 
@@ -90,7 +90,7 @@ def _pixel_transmission(colours: np.ndarray, back: np.ndarray, region: np.ndarra
 
 
 def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
-    """The see-through pixels over the box, and per pixel its region's (rim ratio, transmission)."""
+    """The see-through regions over the box as labels (0: none), and each label's (rim ratio, transmission)."""
     rows, cols = cutout.alpha.shape
     scale = min(1.0, _WORK_SIDE / max(rows, cols))
     size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
@@ -102,24 +102,23 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
     product_area = max(1.0, float(alpha.sum()))
     floor = max(12.0, _MIN_SHARE * product_area)
     sizeable = [label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= floor]
-    nothing = np.zeros((rows, cols), bool), np.zeros((rows, cols, 2), np.float32)
+    nothing = np.zeros((rows, cols), np.uint16), np.zeros((1, 2), np.float32)
     if not sizeable:
         return nothing
     lab = cv2.cvtColor(np.clip(small / 255, 0, 1), cv2.COLOR_RGB2Lab)
-    kept = np.zeros(size[::-1], np.int32)
-    values = np.zeros((count, 2), np.float32)
+    kept = np.zeros(size[::-1], np.uint16)
+    values = [(0.0, 0.0)]
     total = 0
     for label in sizeable:
         region = labels == label
         evidence = _evidence(region, alpha >= 0.5, ratio, small, back, lab)
         if evidence is not None:
-            region = _filled(region)  # a highlight or a logo on the lens is part of it (F carries it)
-            kept[region] = label
-            values[label] = evidence
+            kept[_filled(region)] = len(values)  # a highlight or a logo on the lens is part of it (F carries it)
+            values.append(evidence)
             total += stats[label, cv2.CC_STAT_AREA]
     if total == 0 or total > _MAX_TOTAL * product_area:
         return nothing
-    return _full_size(kept, values, cutout, scale)
+    return _full_size(kept, cutout, scale), np.float32(values)
 
 
 def _candidates(ratio: np.ndarray, solid: np.ndarray) -> np.ndarray:
@@ -172,16 +171,15 @@ def _follows_backdrop(light: np.ndarray, behind: np.ndarray, transmission: float
     return error < _SLOPE_PRECISION * transmission and abs(slope - transmission) < _SLOPE_AGREEMENT * transmission
 
 
-def _full_size(kept: np.ndarray, values: np.ndarray, cutout: Cutout, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """The kept regions at the box's size, grown over the mixed pixels along their rim, within the solid product."""
+def _full_size(kept: np.ndarray, cutout: Cutout, scale: float) -> np.ndarray:
+    """The kept regions' labels at the box's size, grown over the mixed pixels along their rim, within the solid product."""
     rows, cols = cutout.alpha.shape
     labels = cv2.resize(kept, (cols, rows), interpolation=cv2.INTER_NEAREST) if scale < 1 else kept
     # The blur, the flatness test and the opening leave the regions about three working pixels
     # short of the lens's true edge; the two-colour solve keeps whatever of the frame this reaches opaque.
-    reach = int(np.ceil(4 / scale)) + 1
-    labels = cv2.dilate(labels.astype(np.float32), disk(reach)).astype(np.int32)
+    labels = cv2.dilate(labels, disk(int(np.ceil(4 / scale)) + 1))
     labels[cutout.alpha < 1] = 0
-    return labels > 0, values[labels]
+    return labels
 
 
 def _filled(region: np.ndarray) -> np.ndarray:
