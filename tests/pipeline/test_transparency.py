@@ -6,7 +6,7 @@ import pytest
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.layout import ratio
-from shopshot.pipeline.matte import product_cutout
+from shopshot.pipeline.matte import product_candidates, product_cutout
 from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product, render_variant
 from shopshot.pipeline.transparency import estimate_foreground, see_through
 from tests.pipeline.conftest import assert_product_kept
@@ -55,6 +55,14 @@ def test_the_frames_opaque_core_is_the_photo_byte_for_byte():
     assert not (seen.protect & ~opaque).any()
     [result] = _render(photo)
     assert_product_kept(result, photo)
+
+
+def test_the_sellers_choice_keeps_the_lenses_see_through():
+    photo, lens = sunglasses((600, 400), TRANSMISSION)
+    [glasses] = product_candidates(photo)
+    chosen = product_cutout(photo, (glasses.box,))
+    x0, y0, x1, y1 = chosen.box
+    assert chosen.foreground is not None and (chosen.alpha < 1)[lens[y0:y1, x0:x1] > 0.99].all()
 
 
 def test_clear_glass_shows_the_backdrop_and_keeps_its_highlight(monkeypatch):
