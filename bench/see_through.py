@@ -1,6 +1,6 @@
 """How much of the new backdrop shows through see-through products, with and without the stage.
 
-Run `PYTHONPATH=src:. .venv/bin/python bench/see_through.py` from the repository root. The drawn
+Run by `make bench` (or `PYTHONPATH=src:. .venv/bin/python bench/see_through.py` from the repository root). The drawn
 sunglasses (lenses of transmission 0.45) and the clear bottle (0.8) of the tests are rendered onto
 `noir` by the studio backend, once as the cut-out comes and once through `pipeline.transparency`.
 For the lens pixels it prints their mean, the physical value t·N over the backdrop N they were
