@@ -47,6 +47,8 @@ system:
 
 bench: install catalogs
 	$(PY) bench/studio.py
+	$(PY) bench/cutouts.py
+	PYTHONPATH=. $(PY) bench/see_through.py
 	$(PY) bench/service.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py

@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from shopshot.config import LimitSettings
-from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.layout import scaled
+from shopshot.pipeline.matte import product_cutout
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:
@@ -55,7 +55,7 @@ def assert_product_kept(result, source: Image.Image) -> None:
         ys, xs = np.nonzero(protect)
         assert len(ys) > 1000 and np.array_equal(output[ys, xs], photo[ys - top, xs - left])
         return
-    cutout = cut_out(source)
+    cutout = product_cutout(source)  # the cut-out the backends use, see-through parts and all
     x0, y0, x1, y1 = cutout.box
     width, height = scaled((x1 - x0, y1 - y0), result.scale)
     assert abs(protect.sum() / (cutout.protect.sum() * result.scale**2) - 1) < 0.05  # all of the product, enlarged

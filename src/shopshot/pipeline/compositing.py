@@ -1,9 +1,11 @@
-"""Putting the product on a backdrop: contact shadow, floor reflection, the matted edge, and last of
-all the product's own pixels copied back unchanged.
+"""Putting the product on a backdrop: contact shadow, floor reflection, the matted edge and any
+see-through part, and last of all the product's own pixels copied back unchanged.
 
-The edge uses the two-colour model the cut-out solved: an edge pixel is I = a·F + (1 − a)·B over
-the original background B, so over a new backdrop N it becomes a·F + (1 − a)·N = I + (1 − a)(N − B).
-That swaps the old background out of the fringe instead of leaving a halo of it.
+A pixel of partial alpha (the edge, a lens) is I = a·F + (1 − a)·B over the original background B,
+so over a new backdrop N it becomes a·F + (1 − a)·N: with the cut-out's foreground F where the
+matte estimated it, else I + (1 − a)(N − B) from the background model. That swaps the old
+background out of the fringe and out of a lens instead of leaving it there. Pixels at alpha 1 are
+the photo's, and inside `protect` byte for byte.
 """
 
 import cv2
@@ -12,6 +14,9 @@ import numpy as np
 from shopshot.pipeline.backdrops import Stage
 from shopshot.pipeline.cutout import Cutout
 
+# Alpha at or above this is opaque product: the backdrop behind it does not show (float rounding
+# leaves a feathered core a hair under 1).
+OPAQUE = 0.99
 # The base of the product: the bottom few percent of its height, where it touches the floor.
 _FOOT_SHARE = 0.03
 
@@ -109,6 +114,9 @@ def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin
         return
     bx0, by0, bx1, by1 = cutout.box
     source = image[by1 - length : by1, bx0:bx1][::-1].astype(np.float32)
+    if cutout.foreground is not None:  # a lens mirrors its own colour, not the old backdrop behind it
+        partial = (cutout.alpha[rows - length :] < 1)[::-1]
+        source[partial] = cutout.foreground[rows - length :][::-1][partial]
     fade = strength * (1 - np.linspace(0, 1, length, dtype=np.float32)) ** 2
     weight = cutout.alpha[rows - length :][::-1] * fade[:, None]
     floor = pixels[y0 + rows : y0 + rows + length, x0 : x0 + cols]
@@ -124,7 +132,10 @@ def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin:
     region = pixels[y0 : y0 + rows, x0 : x0 + cols]
     ys, xs = np.nonzero((cutout.alpha > 0) & (cutout.alpha < 1))
     keep = (1 - cutout.alpha[ys, xs])[:, None]
-    region[ys, xs] = source[ys, xs] + keep * (region[ys, xs] - cutout.background_at(ys, xs))
+    if cutout.foreground is None:
+        region[ys, xs] = source[ys, xs] + keep * (region[ys, xs] - cutout.background_at(ys, xs))
+    else:
+        region[ys, xs] = (1 - keep) * cutout.foreground[ys, xs] + keep * region[ys, xs]
     np.copyto(region, source, where=(cutout.alpha >= 1)[..., None])  # no gathered copy of the product
     np.rint(pixels, out=pixels)
     canvas = np.clip(pixels, 0, 255, out=pixels).astype(np.uint8)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.cutout import Cutout, cut_out
+from shopshot.pipeline.transparency import see_through
 
 # x0, y0, x1, y1 as shares (0..1) of the photo's width and height.
 NormBox = tuple[float, float, float, float]
@@ -30,7 +31,7 @@ class Candidate:
 def product_cutout(image: Image.Image, keep: tuple[NormBox, ...] = ()) -> Cutout:
     """The product's cut-out; `keep` (the seller's choice of candidates) empty means the automatic one."""
     cutout = cut_out(image)
-    return restricted(cutout, keep) if keep else cutout
+    return see_through(np.asarray(image), restricted(cutout, keep) if keep else cutout)
 
 
 def product_candidates(image: Image.Image) -> tuple[Candidate, ...]:

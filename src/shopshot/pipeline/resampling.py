@@ -23,4 +23,10 @@ def resampled(image: Image.Image, cutout: Cutout, size: tuple[int, int]) -> tupl
     protect = cv2.resize(cutout.protect.astype(np.float32), size, interpolation=interpolation) >= 0.999
     alpha[protect] = 1
     background = cutout.background.over(cutout.box, cutout.image_size)
-    return pixels, Cutout((0, 0, *size), np.clip(alpha, 0, 1, out=alpha), protect, background, size)
+    np.clip(alpha, 0, 1, out=alpha)
+    foreground = None
+    if cutout.foreground is not None:
+        # Premultiplied, so the product's colour is not mixed with whatever lies at alpha 0.
+        carried = cv2.resize(cutout.foreground * cutout.alpha[..., None], size, interpolation=interpolation)
+        foreground = carried / np.maximum(alpha, 1e-6)[..., None]
+    return pixels, Cutout((0, 0, *size), alpha, protect, background, size, foreground)

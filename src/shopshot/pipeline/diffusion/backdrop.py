@@ -3,8 +3,9 @@
 1. Cut the product out, resample it if its format needs (`fit_product`), and lay it out on the
    target canvas (`place_product`); the studio painter's scene for the preset is the init image, so
    the colours and the floor line start right.
-2. Repaint everything but the product's core, guided by the preset's prompt and, for presets that
-   want it, by the depth of the painted layout (a floor, a podium, a table edge).
+2. Repaint everything but the product's opaque core (under a see-through lens too), guided by the
+   preset's prompt and, for presets that want it, by the depth of the painted layout (a floor, a
+   podium, a table edge).
 3. At full size: a contact shadow, the product's own pixels pasted back through its matte, a little
    of the new light wrapped over its rim (never inside `protect`).
 """
@@ -19,7 +20,7 @@ from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
 from shopshot.pipeline.matte import product_cutout
-from shopshot.pipeline.diffusion.masks import ring_width, shrink
+from shopshot.pipeline.diffusion.masks import grow, ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import backdrop_prompts
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.layout import ratio
@@ -30,6 +31,8 @@ from shopshot.pipeline.viewpoint import seen_from_above
 # The generated scene often brings its own soft shadow; ours only grounds the product.
 SHADOW_SHARE = 0.6
 LIGHT_WRAP = 0.25
+# The wrap's weight (below) is under 1/255 past this many pixels from the outline.
+WRAP_REACH = 5
 
 
 def plan_backdrop(request: RenderRequest, models) -> Plan:
@@ -51,7 +54,8 @@ def plan_backdrop(request: RenderRequest, models) -> Plan:
     prompt, negative = backdrop_prompts(preset, request.prompt_extra)
     finish = partial(_finish, pixels=pixels, cutout=cutout, alpha=alpha, stage=stage, shadow=style.shadow,
                      offset=layout.offset, scale=layout.scale)
-    generate = ~shrink(alpha >= 0.5, ring_width(size))
+    # The scene is generated under the edge's ring and under any see-through part (a lens shows it).
+    generate = ~shrink(alpha >= 0.5, ring_width(size)) | (alpha < compositing.OPAQUE)
     depth_source = layout.image if preset.depth > 0 else None
     return Plan(layout.image, generate, depth_source, preset.depth, 1.0, prompt, negative, finish)
 
@@ -69,8 +73,9 @@ def _finish(generated: np.ndarray, seed: int, *, pixels: np.ndarray, cutout: Cut
 
 
 def light_wrap(output: np.ndarray, scene: np.ndarray, alpha: np.ndarray, protect: np.ndarray) -> None:
-    """Let a little of the scene's blurred light spill over the product's rim, outside `protect`."""
-    rim = (alpha > 0) & ~protect
+    """Let a little of the scene's blurred light spill over the product's rim, outside `protect`;
+    not over a see-through part inside the outline (a lens already shows the scene through it)."""
+    rim = (alpha > 0) & ~protect & grow(alpha <= 0, WRAP_REACH)
     if not rim.any():
         return
     glow = cv2.GaussianBlur(scene, (0, 0), 3.0)
