@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from shopshot.bot.callbacks import ChangePicked, ProductPicked, ResultAction, Step
+from shopshot.bot import keyboards, texts
+from shopshot.bot.callbacks import ChangePicked, LanguagePicked, ProductPicked, ResultAction, Step
 from shopshot.pipeline.candidates_sheet import COLOURS
 from shopshot.playground.scripted import Choices, buttons, choose_products, newer_than, reach_summary, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -112,8 +113,7 @@ async def test_all_together_keeps_both_then_the_summary_changes_the_products_kep
     await api.press(USER, change["message_id"], data=ChangePicked(part="product").pack())
     again = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > change["message_id"] and with_button("pr:")([m])), None))
     assert [b["text"] for b in buttons(again)][:2] == ["✓ 1", "✓ 2"]  # all together, as chosen
-    await api.press(USER, again["message_id"], data=ProductPicked(action="toggle", number=1).pack())
-    await api.wait_for(USER, lambda ms: any(m["message_id"] == again["message_id"] and m["edits"] for m in ms))
+    await _tick(api, again, 1)
     await api.press(USER, again["message_id"], data=ProductPicked(action="continue").pack())
     summary = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > again["message_id"] and with_button("st:confirm")(ms[-1:]) else None)
     assert "Wall and floor" in summary["text"] and "1:1" in summary["text"]  # back to the summary, the rest kept
@@ -124,3 +124,21 @@ async def test_all_together_keeps_both_then_the_summary_changes_the_products_kep
     [spec] = await until(lambda: list(redis.hgetall(ACTIVE_KEY).values()), what="the queued job")
     [box] = JobSpec.from_json(spec).keep
     assert 0.5 < box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1  # the right-hand product's
+
+
+async def test_switching_language_during_the_choice_shows_the_picture_again_with_the_ticks_kept(bot, api, catalogs):
+    offer = await _send_two_products(api)
+    await _tick(api, offer, 2)
+    await api.send_text(USER, "/language")
+    menu = await api.wait_for(USER, with_button(f"{LanguagePicked.__prefix__}:"))
+    await api.press(USER, menu["message_id"], data=LanguagePicked(code="de").pack())
+    again = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > menu["message_id"] and with_button("pr:")([m])), None))
+    with catalogs.context(), catalogs.use_locale("de"):
+        expected = texts.candidates_prompt(), [button.text for row in keyboards.candidates(2, [2]).inline_keyboard for button in row]
+    assert again["kind"] == "photo" and (again["caption"], [b["text"] for b in buttons(again)]) == expected
+
+
+async def _tick(api, offer: dict, number: int) -> None:
+    """Tick one candidate on the picture and wait for the tick to show."""
+    await api.press(USER, offer["message_id"], data=ProductPicked(action="toggle", number=number).pack())
+    await api.wait_for(USER, lambda ms: any(m["message_id"] == offer["message_id"] and m["edits"] for m in ms))
