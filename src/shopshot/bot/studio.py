@@ -67,6 +67,11 @@ class Photo:
     product: Product | None
     candidates: tuple[Candidate, ...] = ()
 
+    @property
+    def to_choose(self) -> bool:
+        """Several products were found: the seller says which to keep."""
+        return len(self.candidates) > 1
+
 
 @dataclass
 class Studio:

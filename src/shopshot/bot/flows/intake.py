@@ -91,7 +91,7 @@ async def _accept(
         await message.answer(album_notice())
     elif await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
-    if len(photo.candidates) > 1:  # the seller says which to keep before anything is shown with them
+    if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
         await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
     elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
@@ -100,7 +100,7 @@ async def _accept(
         "album_at": album_at, "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
         **starting_at(message.message_id),
     })
-    if len(photo.candidates) > 1:
+    if photo.to_choose:
         await show_candidates(message, state, gallery)
     else:
         await show_first_step(message, state, gallery, backend)
