@@ -1,4 +1,4 @@
-"""The whole conversation in every language: a seller whose Telegram speaks it reads only its catalog.
+"""The whole conversation, and the choice of product, in every language: a seller whose Telegram speaks it reads only its catalog.
 
 One stack serves the module (embedded Redis, a worker process, the stand-in, the bot), so sixteen
 conversations cost about as much as sixteen albums; each language talks as its own user.
@@ -13,12 +13,14 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.app import run_bot
-from shopshot.bot.callbacks import ResultAction
+from shopshot.bot.callbacks import ProductPicked, ResultAction
 from shopshot.launcher import worker_process
 from shopshot.playground.client import StandInClient
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import Choices, buttons, play_conversation
+from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
 from shopshot.playground.standin import StandIn
+from tests.bot.test_choose_product import two_products
+from tests.bot.test_conversation import _wait_answers
 from tests.languages import LANGUAGES, TELEGRAM_CODES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -79,4 +81,21 @@ def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dic
         "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
         "queued": _("Queued!"),
     }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_choice_of_product_speaks_the_sellers_language(stack_api, catalogs, language):
+    user = 6000 + LANGUAGES.index(language)
+    code = TELEGRAM_CODES.get(language, language.replace("_", "-").lower())
+    await stack_api.send_text(user, "/start", language_code=code)
+    await stack_api.wait_for(user, newer_than(0))
+    await stack_api.send_document(user, two_products(), "pair.png", mime_type="image/png", language_code=code)
+    offer = await stack_api.wait_for(user, with_button(f"{ProductPicked.__prefix__}:"))
+    await stack_api.press(user, offer["message_id"], data=ProductPicked(action="continue").pack(), language_code=code)
+    [alert] = await _wait_answers(stack_api, 1, user)
+    with catalogs.context(), catalogs.use_locale(language):
+        expected = [texts.candidates_prompt(), [button.text for row in keyboards.candidates(2, []).inline_keyboard for button in row], texts.choose_a_candidate()]
+    with catalogs.context(), catalogs.use_locale("en"):
+        assert language == "en" or expected[0] != texts.candidates_prompt()
+    assert [offer["caption"], [button["text"] for button in buttons(offer)], alert["text"]] == expected
 

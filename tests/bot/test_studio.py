@@ -5,7 +5,7 @@ import threading
 
 from redis.asyncio import Redis as AsyncRedis
 
-from shopshot.bot.studio import DECODES_AT_ONCE, Studio
+from shopshot.bot.studio import DECODES_AT_ONCE, Studio, kept_boxes, toggled
 from shopshot.queue.store import BlobStore
 
 SENDERS = 6  # as many as asyncio.to_thread's default pool runs at once on two cores
@@ -30,6 +30,7 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
 
     monkeypatch.setattr("shopshot.bot.studio.load_preview", decode)
     monkeypatch.setattr("shopshot.bot.studio.prepare_product", lambda preview: "product of " + preview)
+    monkeypatch.setattr("shopshot.bot.studio.product_candidates", lambda preview: ())
     async_redis = AsyncRedis.from_url(redis_url)
     studio = Studio(settings, BlobStore(redis, 60), jobs=None, redis=async_redis)
     try:
@@ -38,3 +39,10 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
         await async_redis.aclose()
     assert most <= DECODES_AT_ONCE
     assert [(photo.width, photo.height, photo.product) for photo in accepted] == [(640, 480, "product of preview")] * SENDERS
+
+
+def test_the_kept_boxes_are_the_chosen_ones_and_all_chosen_is_the_automatic_cut_out():
+    boxes = [[0.1, 0.2, 0.4, 0.7], [0.6, 0.2, 0.9, 0.8], [0.4, 0.8, 0.6, 0.95]]
+    assert kept_boxes(boxes, [3, 1]) == [boxes[0], boxes[2]]
+    assert kept_boxes(boxes, [1, 2, 3]) == []
+    assert toggled([1, 3], 2) == [1, 2, 3] and toggled([1, 3], 3) == [1]

@@ -105,7 +105,7 @@ def every_error() -> list[type[errors.ShopshotError]]:
 
 def rendered_directly() -> list[str]:
     """Every text function, keyboard label and error message, rendered in the current locale."""
-    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.done(1), texts.done(2), texts.seed_caption(11)]
+    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.candidates_prompt(), texts.choose_a_candidate(), texts.done(1), texts.done(2), texts.seed_caption(11)]
     shown += [texts.options_prompt(item.key) for item in BACKDROPS]
     sizes = [(640, 800), (2400, 3000)]  # a photo enlarged (with the warning) and a file that keeps its pixels
     shown += [texts.summary(item.key, ratio.key, count, size) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES for size in sizes]

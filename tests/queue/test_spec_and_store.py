@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from shopshot.errors import InputExpired
@@ -11,6 +13,14 @@ SPEC = JobSpec(chat_id=1, user_id=2, status_message_id=3, image_key="k", preset=
 def test_spec_round_trips_through_json():
     assert JobSpec.from_json(SPEC.to_json()) == SPEC
     assert SPEC.with_changes(seed=6).seed == 6 and SPEC.seed == 5
+
+
+def test_the_kept_products_round_trip_as_tuples():
+    spec = SPEC.with_changes(keep=((0.5, 0.25, 0.875, 0.75),))
+    again = JobSpec.from_json(spec.to_json())
+    assert again == spec and isinstance(again.keep[0], tuple)
+    older = {name: value for name, value in json.loads(SPEC.to_json()).items() if name != "keep"}  # queued before the choice existed
+    assert JobSpec.from_json(json.dumps(older)) == SPEC
 
 
 def test_event_round_trips_through_stream_fields():

@@ -28,12 +28,17 @@ class OptionPicked(CallbackData, prefix="op"):
     value: str   # ratio keys travel with "x" for ":" (the callback separator)
 
 
+class ProductPicked(CallbackData, prefix="pr"):
+    action: str  # "toggle" (the candidate `number`, from 1), "all" or "continue"
+    number: int = 0
+
+
 class Step(CallbackData, prefix="st"):
     action: str  # "continue", "confirm", "change", "cancel", "detail"
 
 
 class ChangePicked(CallbackData, prefix="cg"):
-    part: str    # "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
+    part: str    # "product", "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
 
 
 class ResultAction(CallbackData, prefix="rs"):

@@ -1,5 +1,6 @@
 """Preset galleries (backdrops, fashion models): numbered sheets rendered by the pipeline, cached per
-page; the backdrop gallery shows each seller's own product, on sheets kept beside their photo."""
+page; the backdrop gallery shows each seller's own product, on sheets kept beside their photo, as is
+the picture a photo's products are chosen on."""
 
 import asyncio
 import io
@@ -10,12 +11,15 @@ from aiogram.types import BufferedInputFile, InputFile
 from PIL import Image
 
 from shopshot.errors import InputExpired
+from shopshot.pipeline.candidates_sheet import render_candidates
 from shopshot.pipeline.gallery import Product, kept_preview, render_gallery, render_model_gallery, render_product_gallery
+from shopshot.pipeline.matte import Candidate
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.queue.store import BlobStore
 
 PAGE_SIZE = 6
+CANDIDATES = "candidates"  # the name, beside a photo, of the picture its products are chosen on
 
 
 class Preset(Protocol):
@@ -95,6 +99,16 @@ class ProductGallery(Gallery):
             except InputExpired:
                 pass
         return await super().photo(page, image_key)
+
+    async def offer(self, image_key: str, owner: int, product: Product, candidates: Sequence[Candidate]) -> None:
+        """Render and keep the picture of this photo's candidates, outlined and numbered."""
+        jpeg = await asyncio.to_thread(lambda: _jpeg(render_candidates(Image.fromarray(product.pixels), candidates)))
+        await asyncio.to_thread(self.blobs.put_beside, image_key, CANDIDATES, jpeg, owner)
+
+    async def candidates(self, image_key: str) -> InputFile:
+        """The picture of this photo's candidates (raises InputExpired once it is gone)."""
+        jpeg = await asyncio.to_thread(self.blobs.get_beside, image_key, CANDIDATES)
+        return BufferedInputFile(jpeg, filename="products.jpg")
 
     def remember(self, page: int, file_id: str, image_key: str | None = None) -> None:
         """Keep the file id of a sample page; a seller's own page is never re-sent to another."""

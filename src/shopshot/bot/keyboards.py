@@ -1,5 +1,7 @@
 """Inline keyboards, labelled in the current seller's language."""
 
+from collections.abc import Collection
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -15,6 +17,7 @@ from shopshot.bot.callbacks import (
     JobChoice,
     LanguagePicked,
     OptionPicked,
+    ProductPicked,
     ResultAction,
     Step,
     ratio_to_data,
@@ -24,6 +27,7 @@ from shopshot.bot.languages import native_name
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
 
 CHECK = "✓ "
+CANDIDATES_A_ROW = 4
 
 
 def tasks() -> InlineKeyboardMarkup:
@@ -51,6 +55,20 @@ def gallery(
     if pages > 1:
         builder.row(*_pager(page, pages, paging))
     builder.row(InlineKeyboardButton(text=_("Cancel"), callback_data=Step(action="cancel").pack()))
+    return builder.as_markup()
+
+
+def candidates(count: int, chosen: Collection[int]) -> InlineKeyboardMarkup:
+    """A toggle per numbered candidate (the `chosen` ones ticked), four to a row; All together; Continue and Cancel."""
+    builder = InlineKeyboardBuilder()
+    for number in range(1, count + 1):
+        builder.button(text=_ticked(str(number), number in chosen), callback_data=ProductPicked(action="toggle", number=number))
+    builder.adjust(CANDIDATES_A_ROW)
+    builder.row(InlineKeyboardButton(text=_("All together"), callback_data=ProductPicked(action="all").pack()))
+    builder.row(
+        InlineKeyboardButton(text=_("Continue ➜"), callback_data=ProductPicked(action="continue").pack()),
+        InlineKeyboardButton(text=_("Cancel"), callback_data=Step(action="cancel").pack()),
+    )
     return builder.as_markup()
 
 
@@ -123,6 +141,7 @@ def languages(codes: list[str], current: str) -> InlineKeyboardMarkup:
 def changes(parts: list[str], model_task: bool) -> InlineKeyboardMarkup:
     """What the seller can change from the summary, one button a part, then Back to the summary."""
     labels = {
+        "product": _("📦 Products"),
         "backdrop": _("🖼 Scene") if model_task else _("🖼 Backdrop"),
         "options": _("🔢 Number of images") if model_task else _("📐 Format and number"),
         "detail": _("✏️ Detail line"),

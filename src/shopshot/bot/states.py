@@ -4,6 +4,7 @@ from aiogram.fsm.state import State, StatesGroup
 
 
 class Studio(StatesGroup):
+    choosing_product = State()
     choosing_task = State()
     choosing_model = State()
     choosing_backdrop = State()

@@ -19,6 +19,7 @@ from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
 from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview
+from shopshot.pipeline.matte import Candidate, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
@@ -57,12 +58,19 @@ MAX_MARKS = 3
 
 @dataclass(frozen=True)
 class Photo:
-    """A stored upload: its key and upright size, and its product at preview size (None when none was needed and none was found)."""
+    """A stored upload: its key and upright size, its product at preview size (None when none was needed
+    and none was found) and the products found in it (several: the seller chooses)."""
 
     key: str
     width: int
     height: int
     product: Product | None
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def to_choose(self) -> bool:
+        """Several products were found: the seller says which to keep."""
+        return len(self.candidates) > 1
 
 
 @dataclass
@@ -95,9 +103,18 @@ class Studio:
             except NoProductFound:
                 if product_required:
                     raise
-                product = None
+                product, candidates = None, ()
+            else:
+                candidates = await asyncio.to_thread(product_candidates, preview)
         key = await asyncio.to_thread(self.blobs.put, data, owner)
-        return Photo(key, width, height, product)
+        return Photo(key, width, height, product, candidates)
+
+    async def kept_product(self, key: str, keep: list[list[float]]) -> Product:
+        """The stored photo's product at preview size, cut out as the seller chose (`keep`: the kept candidates' boxes; empty: all)."""
+        data = await asyncio.to_thread(self.blobs.get, key)
+        async with self.decodes:
+            preview, _ = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
+            return await asyncio.to_thread(prepare_product, preview, keep=tuple(tuple(box) for box in keep))
 
     async def photo_size(self, key: str) -> tuple[int, int]:
         """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""
@@ -248,6 +265,19 @@ class Studio:
         key = ONCE_KEY + str(user_id)
         first, _ = await self.redis.pipeline(transaction=True).hsetnx(key, topic, 1).expire(key, ONCE_TTL_S).execute()
         return bool(first)
+
+
+def kept_boxes(candidates: list[list[float]], chosen: list[int]) -> list[list[float]]:
+    """The boxes of the chosen candidates (numbered from 1); none when all are chosen, as the automatic cut-out keeps them all."""
+    # Empty rather than every box: a part the worker's full-size cut-out finds besides stays too.
+    if set(chosen) >= set(range(1, len(candidates) + 1)):
+        return []
+    return [candidates[number - 1] for number in sorted(set(chosen))]
+
+
+def toggled(chosen: list[int], number: int) -> list[int]:
+    """The chosen candidates' numbers with `number` added, or taken out when it was there."""
+    return sorted(set(chosen) ^ {number})
 
 
 def new_job_id() -> str:

@@ -60,6 +60,19 @@ def kept() -> str:
     return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
 
 
+def candidates_prompt() -> str:
+    """The caption of the picture of a photo's candidates, numbered."""
+    return _(
+        "I see more than one product in this photo. Tap the numbers of the ones to keep, then Continue, "
+        "or keep them all together."
+    )
+
+
+def choose_a_candidate() -> str:
+    """The alert of a Continue pressed with no candidate chosen."""
+    return _("Tap the number of at least one product first.")
+
+
 def options_prompt(preset: str) -> str:
     """The question above the format and variant buttons."""
     return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(backdrop(preset).title))

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import product_cutout
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.people import ModelPreset, model_preset
 from shopshot.pipeline.presets import backdrop
@@ -49,11 +49,11 @@ class Product:
     cutout: Cutout
 
 
-def prepare_product(image: Image.Image, thumb: int = THUMB) -> Product:
-    """Shrink an RGB photo for previews and cut its product out; raises NoProductFound."""
+def prepare_product(image: Image.Image, thumb: int = THUMB, keep: tuple[NormBox, ...] = ()) -> Product:
+    """Shrink an RGB photo for previews and cut its product out (only the candidates in `keep`, when given); raises NoProductFound."""
     scale = min(1.0, 2 * thumb / max(image.size))
     small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS) if scale < 1 else image
-    return Product(np.asarray(small), product_cutout(small))
+    return Product(np.asarray(small), product_cutout(small, keep))
 
 
 def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:

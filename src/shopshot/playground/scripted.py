@@ -1,10 +1,11 @@
 """A seller's whole conversation played against the stand-in: used by `make run` and the tests."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ResultAction, Step, ratio_to_data
+from shopshot.bot.callbacks import BackdropPicked, OptionPicked, ProductPicked, ResultAction, Step, ratio_to_data
 from shopshot.playground.client import StandInClient
 
 
@@ -71,6 +72,19 @@ async def reach_summary(api: StandInClient, user_id: int, choices: Choices = Cho
     await api.press(user_id, gallery["message_id"], data=BackdropPicked(key=choices.preset).pack(), language_code=language)
     await choose_options(api, user_id, choices, language)
     return await api.wait_for(user_id, with_button(Step(action="confirm").pack()))
+
+
+async def choose_products(api: StandInClient, user_id: int, numbers: Sequence[int] | None = None, language: str = "en") -> dict:
+    """On the picture of a photo's products: tick the candidates `numbers` and Continue, or (None) keep them all together; return the picture."""
+    offer = await api.wait_for(user_id, with_button(f"{ProductPicked.__prefix__}:"))
+    if numbers is None:
+        await api.press(user_id, offer["message_id"], data=ProductPicked(action="all").pack(), language_code=language)
+        return offer
+    for edits, number in enumerate(numbers, start=offer["edits"]):
+        await api.press(user_id, offer["message_id"], data=ProductPicked(action="toggle", number=number).pack(), language_code=language)
+        await api.wait_for(user_id, lambda messages: _edited(messages, offer["message_id"], edits))
+    await api.press(user_id, offer["message_id"], data=ProductPicked(action="continue").pack(), language_code=language)
+    return offer
 
 
 async def choose_options(api: StandInClient, user_id: int, choices: Choices, language: str) -> None:

@@ -79,6 +79,7 @@ def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -
         task=spec.task,
         model=spec.model,
         prompt_extra=spec.prompt_extra,
+        keep=spec.keep,
     )
     return context.backend.run(request, progress=lambda fraction: report_progress(job, fraction))
 

@@ -20,6 +20,9 @@ class JobSpec:
     model: str | None = None        # a model preset, for "model" and "mannequin"
     prompt_extra: str = ""          # the seller's optional one-line addition to a backdrop
     photo_name: str = "photo"       # the stem the seller's file had, made safe: it starts the result files' names
+    # The boxes (x0, y0, x1, y1 in shares of the photo) of the products the seller kept, where the
+    # photo had several; empty: the automatic cut-out, everything found.
+    keep: tuple[tuple[float, float, float, float], ...] = ()
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""
@@ -28,7 +31,9 @@ class JobSpec:
     @classmethod
     def from_json(cls, text: str | bytes) -> "JobSpec":
         """Parse a spec written by `to_json`."""
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        fields["keep"] = tuple(tuple(box) for box in fields.get("keep", ()))  # JSON gives lists back
+        return cls(**fields)
 
     def with_changes(self, **changes: object) -> "JobSpec":
         """Return a copy with some fields replaced."""

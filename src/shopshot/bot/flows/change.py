@@ -10,15 +10,18 @@ from shopshot.bot.callbacks import ChangePicked, Step
 from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.choose_options import ask_detail, offers_detail, show_options
+from shopshot.bot.flows.choose_product import show_candidates
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.gallery import Gallery, ProductGallery
 from shopshot.bot.states import Studio
 
 
 def changeable(data: dict) -> list[str]:
-    """The choices a summary can change: the backdrop (the scene of a model task), format and number, and the detail line and model where they apply."""
-    parts = ["backdrop", "options"]
+    """The choices a summary can change: the products kept (of a photo with several), the backdrop (the scene of a model
+    task), format and number, and the detail line and model where they apply."""
+    parts = ["product"] if len(data.get("candidates", ())) > 1 else []
+    parts += ["backdrop", "options"]
     if offers_detail(data):
         parts.append("detail")
     if data.get("model"):
@@ -32,7 +35,7 @@ async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
+async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, gallery: ProductGallery, models: Gallery) -> None:
     data = await state.get_data()
     part = callback_data.part
     if part not in changeable(data):  # forged, or offered by an older bot
@@ -41,7 +44,9 @@ async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, st
     await clear_buttons(callback.message)
     # Those steps would otherwise go on down the whole path; the options step ends at the summary anyway.
     await state.update_data(changing=part != "options")
-    if part == "backdrop":
+    if part == "product":
+        await show_candidates(callback.message, state, gallery)
+    elif part == "backdrop":
         await show_gallery(callback.message, state, gallery, gallery.page_of(data["preset"]))
     elif part == "options":
         await show_options(callback.message, state, data)

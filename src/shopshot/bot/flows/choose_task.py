@@ -2,7 +2,7 @@
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards
@@ -15,7 +15,7 @@ from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 
 
-async def show_first_step(message: Message, state: FSMContext, gallery: Gallery, backend: str) -> None:
+async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, backend: str) -> None:
     """After a photo: the task choice when the diffusion backend serves it, else straight to the backdrops."""
     if backend == "diffusion":
         await show_tasks(message, state)

@@ -12,6 +12,7 @@ from shopshot.bot.callbacks import LanguagePicked, Step
 from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.choose_options import show_options
+from shopshot.bot.flows.choose_product import show_candidates
 from shopshot.bot.flows.choose_task import show_tasks
 from shopshot.bot.flows.intake import from_before_the_conversation
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
@@ -56,7 +57,9 @@ async def language_chosen(
 async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
     """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
     step, data = await state.get_state(), await state.get_data()
-    if step == Studio.choosing_task.state:
+    if step == Studio.choosing_product.state:
+        await show_candidates(message, state, gallery)
+    elif step == Studio.choosing_task.state:
         await show_tasks(message, state)
     elif step == Studio.choosing_model.state:
         await show_models(message, state, models, page=0)

@@ -56,6 +56,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
         photo_name=data.get("photo_name", PLAIN_PHOTO),
+        keep=tuple(tuple(box) for box in data.get("keep", ())),
     )
 
 

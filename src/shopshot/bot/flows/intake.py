@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import texts
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
+from shopshot.bot.flows.choose_product import show_candidates
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import ProductGallery
@@ -90,13 +91,19 @@ async def _accept(
         await message.answer(album_notice())
     elif await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
-    if photo.product is not None:
+    if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
+        await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
+    elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
     await state.set_data({
         "image_key": photo.key, "width": photo.width, "height": photo.height, "task": "backdrop", "backend": backend,
-        "album_at": album_at, "photo_name": photo_name, **starting_at(message.message_id),
+        "album_at": album_at, "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
+        **starting_at(message.message_id),
     })
-    await show_first_step(message, state, gallery, backend)
+    if photo.to_choose:
+        await show_candidates(message, state, gallery)
+    else:
+        await show_first_step(message, state, gallery, backend)
 
 
 def starting_at(message_id: int) -> dict:

@@ -23,10 +23,11 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
         return
     width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
     backend = await studio.backend_for(spec.task)
-    # The backdrop used stays in the data, so the gallery ticks it.
+    # The backdrop used stays in the data, so the gallery ticks it; the products kept stay kept (the
+    # photo's gallery pages were rendered with them alone).
     await state.set_data({
         "image_key": spec.image_key, "width": width, "height": height, "task": spec.task, "model": spec.model,
-        "backend": backend, "preset": spec.preset, "photo_name": spec.photo_name,
+        "backend": backend, "preset": spec.preset, "photo_name": spec.photo_name, "keep": spec.keep,
     })
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.

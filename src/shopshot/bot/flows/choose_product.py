@@ -1,0 +1,78 @@
+"""Choosing which of the products found in a photo to keep, on a picture of them outlined and numbered."""
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+
+from shopshot.bot import keyboards, texts
+from shopshot.bot.callbacks import ProductPicked
+from shopshot.bot.flows.choose_options import show_summary
+from shopshot.bot.flows.choose_task import show_first_step
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import clear_buttons, shows
+from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
+from shopshot.bot.studio import kept_boxes, toggled
+
+
+async def show_candidates(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: ProductGallery) -> None:
+    """Send the numbered picture of the photo's products with a toggle each, and enter the choice."""
+    await state.set_state(Studio.choosing_product)
+    data = await state.get_data()
+    await message.answer_photo(await gallery.candidates(data["image_key"]), caption=texts.candidates_prompt(), reply_markup=_markup(data))
+
+
+def _markup(data: dict) -> InlineKeyboardMarkup:
+    return keyboards.candidates(len(data["candidates"]), data.get("chosen", []))
+
+
+async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, gallery: ProductGallery) -> None:
+    data = await state.get_data()
+    if not 1 <= callback_data.number <= len(data["candidates"]):  # forged
+        await stale_button(callback)
+        return
+    data = await state.update_data(chosen=toggled(data.get("chosen", []), callback_data.number))
+    await callback.answer()
+    markup = _markup(data)
+    if not isinstance(callback.message, Message):
+        await show_candidates(callback.message, state, gallery)  # ticked in a new message, as the old one is out of reach
+    elif not shows(callback.message, markup):
+        await callback.message.edit_reply_markup(reply_markup=markup)
+
+
+async def all_chosen(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
+    every = list(range(1, len((await state.get_data())["candidates"]) + 1))
+    await _go_on(callback, state, studio, gallery, every)
+
+
+async def candidates_done(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
+    chosen = (await state.get_data()).get("chosen", [])
+    if not chosen:
+        await callback.answer(texts.choose_a_candidate(), show_alert=True)
+        return
+    await _go_on(callback, state, studio, gallery, chosen)
+
+
+async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery, chosen: list[int]) -> None:
+    """Keep the chosen products: their cut-out shown, the gallery rendered with them alone, then the first step (or the summary)."""
+    data = await state.get_data()
+    keep = kept_boxes(data["candidates"], chosen)
+    product = await studio.kept_product(data["image_key"], keep)
+    await clear_buttons(callback.message)
+    await state.update_data(chosen=chosen, keep=keep)
+    await callback.message.answer_photo(await gallery.take(data["image_key"], callback.from_user.id, product), caption=texts.kept())
+    if data.get("changing"):  # changed from the summary: the other choices stay
+        await show_summary(callback.message, state)
+    else:
+        await show_first_step(callback.message, state, gallery, data["backend"])
+    await callback.answer()
+
+
+def build_router() -> Router:
+    """The choose product handlers, on a router of their own."""
+    router = Router(name="choose_product")
+    router.callback_query.register(candidate_toggled, Studio.choosing_product, ProductPicked.filter(F.action == "toggle"))
+    router.callback_query.register(all_chosen, Studio.choosing_product, ProductPicked.filter(F.action == "all"))
+    router.callback_query.register(candidates_done, Studio.choosing_product, ProductPicked.filter(F.action == "continue"))
+    return router
