@@ -39,7 +39,8 @@ _BORDER = 0.01
 _MIN_AREA, _MAX_AREA = 0.003, 0.97
 # A plain backdrop's ring fits its smooth surface to within a few Lab units (1-1.5 on the sample and
 # on phone photos of plain sweeps); past this the ring crosses the product or clutter (a product cut
-# by the frame's edge, one touching every side), and the fit, and any mask from it, is not to be trusted.
+# by the frame's edge, one touching every side), and the fit, and any mask from it, is not to be
+# trusted: the centre prior takes over (the wooden table of scikit-image's coffee photo: 28).
 _MAX_BACKDROP_SIGMA = 7.5
 # Darkening counts this much in the distance: soft shadows on the backdrop are not product.
 _SHADOW_WEIGHT = 0.25
@@ -53,9 +54,9 @@ _MIN_MATTE_CONTRAST = 15.0
 # within 2.5% of the frame (scikit-image's coffee photo).
 _PRIOR_MARGIN = 0.02
 _PRIOR_ITERATIONS = 4
-# The quality gate. A side of the frame cuts the product when the mask runs
-# along it for more than this share of the mask's own extent there (a saucer grazing the bottom
-# edge: 4%; a mug the frame cuts through: over 20%).
+# The quality gate. A side of the frame cuts the product when the mask runs along it for more than
+# this share of the mask's own extent there (a saucer grazing the bottom edge: 4%; a mug the frame
+# cuts through: over 20%).
 _CUT_BY_FRAME = 0.1
 # The product's typical colour (median Lab distance to the nearest of the border's main colours)
 # must stand out from the border by this much: a product on a table, 15-60; a patch of the
@@ -138,7 +139,7 @@ def cut_out(image: Image.Image) -> Cutout:
     _check_scattered(found, mask)
     # A product on a plain backdrop may run off a side or two (the backdrop's colour still tells it
     # apart); a mask running off three is the background's own pattern (a brick wall's mortar).
-    if _sides_cut(mask, max(2, round(_BORDER * min(small.shape[:2])))) >= 3:
+    if _sides_cut(mask, _strip(small.shape[:2])) >= 3:
         raise ProductUnclear()
     return _full_size(pixels, small, mask, model)
 
@@ -172,8 +173,12 @@ def _lab_distance(colours: np.ndarray, reference: np.ndarray, darkening: float =
 
 def fit_background(smooth: np.ndarray) -> BackgroundModel:
     """Fit the background surface to the border of a (blurred) working image."""
-    height, width = smooth.shape[:2]
-    return _fit_surface(smooth, _ring(smooth.shape[:2], max(2, round(_BORDER * min(height, width)))))
+    return _fit_surface(smooth, _ring(smooth.shape[:2], _strip(smooth.shape[:2])))
+
+
+def _strip(shape: tuple[int, int]) -> int:
+    """The width of the border ring the backdrop is fitted to, in working pixels."""
+    return max(2, round(_BORDER * min(shape)))
 
 
 def _ring(shape: tuple[int, int], strip: int) -> np.ndarray:
@@ -323,8 +328,9 @@ def _busy_cut_out(pixels: np.ndarray, small: np.ndarray, smooth: np.ndarray) -> 
     mask = _fill_holes(_main_components(_tidy(found)), contrast, _MIN_DISTINCT)
     _check_area(mask)
     _check_clear(smooth, found, mask, contrast, margin)
-    # The surface fitted to everything around the product: what its edge pixels are recomposed from.
-    around = cv2.dilate(mask.astype(np.uint8), _disk(2)) == 0
+    # The surface fitted to a band just outside the product: what its edge pixels are recomposed from.
+    solid = mask.astype(np.uint8)
+    around = (cv2.dilate(solid, _disk(8)) > 0) & (cv2.dilate(solid, _disk(2)) == 0)
     return _full_size(pixels, small, mask, _fit_surface(smooth, around), matted=False)
 
 
