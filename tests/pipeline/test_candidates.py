@@ -1,6 +1,7 @@
 """The candidates the seller chooses from (`matte.product_candidates`) and the cut-out a choice gives."""
 
 import cv2
+import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
@@ -78,3 +79,15 @@ def test_two_products_on_a_busy_background_are_two_candidates_at_any_size():
     assert _box_iou(box.box, (260 / 450, 110 / 360, 381 / 450, 291 / 360)) > 0.9
     seen = product_candidates(_preview(full, 320))
     assert len(seen) == 2 and all(_box_iou(a.box, b.box) > 0.9 for a, b in zip((oval, box), seen))
+
+
+def test_a_set_of_many_small_items_on_a_plain_backdrop_is_kept_whole_and_offered_item_by_item():
+    # Eight beads of one set (drawn) laid out on a light sweep: many parts, every one a product.
+    pixels = np.full((750, 600, 3), 228, np.uint8)
+    for index in range(8):
+        cv2.circle(pixels, (90 + (index % 4) * 140, 280 + (index // 4) * 190), 34, (150, 40 + 20 * index, 60), -1)
+    image = Image.fromarray(pixels)
+    candidates = product_candidates(image)
+    assert len(candidates) == 8 and [c.box[0] for c in candidates] == sorted(c.box[0] for c in candidates)
+    x0, y0, x1, y1 = product_cutout(image).box
+    assert x0 < 60 and x1 > 540 and y0 < 250 and y1 > 500

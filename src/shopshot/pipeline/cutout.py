@@ -67,8 +67,8 @@ _BORDER_COLOURS = 8
 # photo's mean gradient (the coffee photo's cup and saucer: 4.4; that outline moved 10-25 px off
 # them: 0.9-1.7; products on the motorcycle photo's garage and on the coffee photo's table: 3.4-10).
 _MIN_EDGE = 2.0
-# More parts than a seller can sensibly choose from, or kept parts holding less than this share of
-# what GrabCut found, are scattered fragments rather than products.
+# Kept parts holding less than this share of what GrabCut found are scattered fragments rather than
+# products; on a busy background, so are more parts than a seller would choose from.
 _MAX_PARTS = 6
 _MIN_KEPT = 0.8
 # A second GrabCut, from the frame less this wider margin, must find the same product within it:
@@ -143,10 +143,10 @@ def cut_out(image: Image.Image) -> Cutout:
     found = _grabcut(small, distance, model)
     mask = _clean(found, distance, model)
     _check_area(mask)
-    _check_scattered(found, mask)
     # A product on a plain backdrop may run off a side or two (the backdrop's colour still tells it
     # apart); a mask running off three is the background's own pattern (a brick wall's mortar).
-    if _sides_cut(mask, _strip(small.shape[:2])) >= 3:
+    # Many parts are fine here: a set of earrings laid out on a sweep.
+    if not _mostly_kept(found, mask) or _sides_cut(mask, _strip(small.shape[:2])) >= 3:
         raise ProductUnclear()
     return _full_size(pixels, small, mask, model)
 
@@ -360,12 +360,13 @@ def _border_contrast(smooth: np.ndarray, margin: int) -> np.ndarray:
     return distances.reshape(smooth.shape[:2])
 
 
-def _check_scattered(found: np.ndarray, mask: np.ndarray) -> None:
-    """ProductUnclear when GrabCut's answer `found` is scattered fragments: more parts than a seller
-    would choose from, or much of it dropped as specks by the cleaning that gave `mask`."""
-    parts = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
-    if parts > _MAX_PARTS or (found & mask).sum() < _MIN_KEPT * found.sum():
-        raise ProductUnclear()
+def _mostly_kept(found: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the cleaning that gave `mask` kept most of GrabCut's answer `found`, rather than dropping it as specks."""
+    return (found & mask).sum() >= _MIN_KEPT * found.sum()
+
+
+def _parts(mask: np.ndarray) -> int:
+    return cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
 
 
 def _check_clear(small: np.ndarray, smooth: np.ndarray, found: np.ndarray, mask: np.ndarray, contrast: np.ndarray, margin: int) -> None:
@@ -374,8 +375,8 @@ def _check_clear(small: np.ndarray, smooth: np.ndarray, found: np.ndarray, mask:
     The margin is assumed background, so a mask running along any side of it is a product the
     frame cuts (or background taken for product).
     """
-    _check_scattered(found, mask)
-    if (_sides_cut(mask, margin) or float(np.median(contrast[mask])) < _MIN_DISTINCT
+    if (_parts(mask) > _MAX_PARTS or not _mostly_kept(found, mask) or _sides_cut(mask, margin)
+            or float(np.median(contrast[mask])) < _MIN_DISTINCT
             or _edge_strength(smooth, mask, margin) < _MIN_EDGE or not _agrees(small, found)):
         raise ProductUnclear()
 
