@@ -10,6 +10,7 @@ ShopshotError
  │    ├── ImageTooLarge        over the pixel limit (decompression bombs land here)
  │    ├── ImageTooSmall        a side below the minimum
  │    ├── NoProductFound       the cut-out found nothing that looks like a product
+ │    │    └── ProductUnclear      on a busy background, the cut-out is not sure which part is the product
  │    ├── InvalidOption        an unknown preset, ratio or variant count
  │    ├── DetailTooLong        a free-text addition over its length limit
  │    ├── DetailNotPlain       a free-text addition with control or invisible formatting characters
@@ -78,6 +79,10 @@ class ImageTooSmall(InputError):
 
 class NoProductFound(InputError):
     message = N_("I couldn't find a product in this photo. Send one item on a plain background: it may fill most of the frame, with a little background showing all around it.")
+
+
+class ProductUnclear(NoProductFound):
+    message = N_("I'm not sure which part of this photo is the product. Try a photo with the product alone on a plainer background, filling about half the frame.")
 
 
 class InvalidOption(InputError):

@@ -5,11 +5,12 @@ import io
 
 import cv2
 import numpy as np
+import skimage.data
 from PIL import Image
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import BackdropPicked, GalleryPage
-from shopshot.errors import NoProductFound
+from shopshot.errors import NoProductFound, ProductUnclear
 from shopshot.playground.scripted import buttons, newer_than, with_button
 from tests.pipeline.conftest import encode
 from tests.pipeline.test_cutout import _board
@@ -66,6 +67,16 @@ async def test_a_photo_with_no_product_is_refused_at_once_with_an_example_and_no
     await api.send_photo(USER, magenta_product())
     await api.wait_for(USER, with_button(f"{BackdropPicked.__prefix__}:"))
     assert _shown(await api.messages(USER)) == [refusal["caption"], _english(catalogs, texts.kept), "Choose a backdrop by its number:"]
+
+
+async def test_a_photo_with_no_clear_product_is_refused_with_advice_and_an_example(bot, api, redis, catalogs):
+    """scikit-image's cat photo: the cat fills the frame on a busy background, so no product is clear."""
+    await _start(api)
+    await api.send_photo(USER, encode(Image.fromarray(skimage.data.chelsea()), "JPEG", quality=90))
+    refusal = await api.wait_for(USER, lambda messages: next((m for m in messages if m["kind"] == "photo"), None))
+    assert refusal["caption"] == _english(catalogs, texts.describe, ProductUnclear, {})
+    assert "plainer background" in refusal["caption"] and not buttons(refusal)
+    assert not redis.keys("shopshot:blob:*")
 
 
 async def test_a_good_photo_shows_what_is_kept_then_its_own_product_on_every_backdrop(bot, api, catalogs):

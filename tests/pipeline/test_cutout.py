@@ -1,10 +1,12 @@
 import io
 
+import cv2
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
-from shopshot.errors import NoProductFound
+from shopshot.errors import NoProductFound, ProductUnclear
 from shopshot.pipeline import cutout
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
@@ -110,3 +112,89 @@ def test_a_large_products_edge_is_solved_on_a_copy_no_larger_than_the_cap(small_
     assert capped.protect.sum() > 0.9 * full.protect.sum() and (capped.alpha[capped.protect] == 1).all()
     [result] = StudioBackend().run(RenderRequest(small_sample, "studio", "9:16", 1, 3))  # capped, protect stays exact
     assert_product_kept(result, small_sample)
+
+
+def _on_busy_photo(background: np.ndarray, axes: tuple[int, int] = (95, 130)) -> tuple[Image.Image, np.ndarray]:
+    """A blue oval product, shaded left to right, drawn over a crop of a real photo resized to 360×450."""
+    back = cv2.resize(background, (360, 450), interpolation=cv2.INTER_AREA)
+    truth = np.zeros((450, 360), np.uint8)
+    cv2.ellipse(truth, (180, 235), axes, 0, 0, 360, 1, -1)
+    shade = np.linspace(0.8, 1.1, 360, dtype=np.float32)[None, :, None]
+    pixels = np.where(truth[..., None] > 0, np.float32([40, 90, 200]) * shade, back)
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8)), truth > 0
+
+
+@pytest.mark.parametrize("crop", [np.s_[:250, :400], np.s_[:, 430:600]], ids=["motorcycle-garage", "coffee-table"])
+def test_a_product_on_a_busy_background_is_cut_out_from_the_centre_prior(crop):
+    # Backgrounds from scikit-image's photos: the cluttered garage behind its stereo motorcycle, and
+    # the wooden table right of the coffee cup; both too busy for the border's backdrop model.
+    photo = skimage.data.stereo_motorcycle()[0] if crop[0] == slice(None, 250) else skimage.data.coffee()
+    image, truth = _on_busy_photo(photo[crop])
+    smooth = cv2.GaussianBlur(cutout._shrink(np.asarray(image)), (0, 0), 1.0)
+    assert cutout.fit_background(smooth).sigma > cutout._MAX_BACKDROP_SIGMA
+    found = cut_out(image)
+    assert _iou(_full_mask(found, truth.shape), truth) > 0.95
+    assert found.foreground is None and (found.alpha[found.protect] == 1).all()
+
+
+def test_the_coffee_photo_gives_its_cup_saucer_and_spoon():
+    """scikit-image's coffee photo: an espresso cup on a saucer, a spoon beside it, on a wooden table."""
+    photo = skimage.data.coffee()
+    found, again = cut_out(Image.fromarray(photo)), cut_out(Image.fromarray(photo))
+    assert found.box == again.box and np.array_equal(found.alpha, again.alpha)  # the same photo, the same cut-out
+    mask = _full_mask(found, photo.shape[:2])
+    x0, y0, x1, y1 = found.box
+    # The saucer spans about x 75-480, y 70-390 of the 600×400 photo; the cup's rim reaches y 18.
+    assert x0 < 80 and x1 > 470 and y0 < 25 and y1 > 380
+    assert 0.4 < mask.mean() < 0.55
+    assert mask[150, 290] and mask[290, 230] and mask[290, 365] and mask[300, 110]  # coffee, handle, spoon, saucer rim
+    assert not mask[20:60, 20:60].any() and not mask[200:400, 520:].any()  # the table's dark corner and its wood
+
+
+@pytest.mark.parametrize("name", ["chelsea", "astronaut"])
+def test_photos_with_no_clear_product_are_refused_as_unclear(name):
+    # scikit-image's cat fills its photo (GrabCut alone finds a patch of its face); its portrait of an
+    # astronaut runs off the bottom and sides of the frame (GrabCut alone finds a head and a suit).
+    with pytest.raises(ProductUnclear):
+        cut_out(Image.fromarray(getattr(skimage.data, name)()))
+
+
+def test_the_gate_refuses_an_outline_off_the_photos_edges():
+    """The coffee photo's own cut-out passes the gate; the same outline moved 20 px to the right does not."""
+    small = cutout._shrink(skimage.data.coffee())
+    smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
+    margin = max(2, round(cutout._PRIOR_MARGIN * min(small.shape[:2])))
+    contrast = cutout._border_contrast(smooth, margin)
+    found = cutout._prior_grabcut(small, margin)
+    mask = cutout._fill_holes(cutout._main_components(cutout._tidy(found)), contrast, cutout._MIN_DISTINCT)
+    cutout._check_clear(small, smooth, found, mask, contrast, margin)
+    moved = np.roll(mask, 20, axis=1)
+    assert cutout._edge_strength(smooth, moved, margin) < cutout._MIN_EDGE < cutout._edge_strength(smooth, mask, margin)
+    with pytest.raises(ProductUnclear):
+        cutout._check_clear(small, smooth, moved, moved, contrast, margin)
+
+
+def test_a_product_that_clutter_joins_is_unclear():
+    """A small blue oval before the shelves of scikit-image's stereo motorcycle photo: GrabCut from
+    the frame takes the shelves' boxes with it, and from a narrower frame finds something else."""
+    image, _ = _on_busy_photo(skimage.data.stereo_motorcycle()[0][:200, 450:741], axes=(60, 80))
+    small = cutout._shrink(np.asarray(image))
+    assert not cutout._agrees(small, cutout._prior_grabcut(small, max(2, round(cutout._PRIOR_MARGIN * min(small.shape[:2])))))
+    with pytest.raises(ProductUnclear):
+        cut_out(image)
+
+
+def test_scattered_spots_on_a_busy_background_are_unclear():
+    # A dozen blue spots over the garage of scikit-image's motorcycle photo: no one product.
+    pixels = cv2.resize(skimage.data.stereo_motorcycle()[0][:250, :400], (360, 450), interpolation=cv2.INTER_AREA)
+    for row in range(4):
+        for col in range(3):
+            cv2.circle(pixels, (90 + col * 90, 90 + row * 90), 16, (40, 90, 200), -1)
+    with pytest.raises(ProductUnclear):
+        cut_out(Image.fromarray(pixels))
+
+
+def test_a_patterned_wall_is_not_a_product():
+    # scikit-image's brick photo: a wall whose even border fits a backdrop; its mortar is no product.
+    with pytest.raises(ProductUnclear):
+        cut_out(Image.fromarray(np.repeat(skimage.data.brick()[..., None], 3, axis=2)))

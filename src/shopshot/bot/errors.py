@@ -28,10 +28,11 @@ async def unknown_choice(event: ErrorEvent) -> None:
 
 
 async def no_product(event: ErrorEvent) -> None:
-    # A photo refused as it arrives: the advice comes with a picture of a photo that works.
-    log.info("update %s answered with NoProductFound", event.update.update_id)
+    # A photo refused as it arrives (no product, or ProductUnclear): the advice comes with a picture of a photo that works.
+    error = event.exception
+    log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
     example = BufferedInputFile(sample_photo(), filename="good-photo.jpg")
-    await event.update.message.answer_photo(example, caption=texts.describe(NoProductFound, {}))
+    await event.update.message.answer_photo(example, caption=texts.describe(type(error), error.params))
 
 
 async def unexpected_error(event: ErrorEvent) -> None:
