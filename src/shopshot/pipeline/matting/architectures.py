@@ -3,7 +3,10 @@
 """
 
 import torch
-from transformers import Sam2Config, Sam2Model, Sam2VideoConfig, VitMatteConfig, VitMatteForImageMatting
+from transformers import Sam2Config, Sam2Model, Sam2VideoConfig, Sam2VideoModel, VitMatteConfig, VitMatteForImageMatting
+
+# The mask logit everywhere of a model `answering_everywhere`.
+WHOLE_FRAME_LOGIT = 8.0
 
 # facebook/sam2.1-hiera-tiny: the trunk and neck of Meta's sam2.1_hiera_t.yaml (Hiera embed_dim 96,
 # one head, stages [1, 2, 7, 2], global attention in blocks 5, 7 and 9, a 7×7 window background,
@@ -71,6 +74,21 @@ def segmenter_checkpoint_config(fields: dict) -> Sam2VideoConfig:
 def matting(fields: dict) -> VitMatteForImageMatting:
     """A VitMatteForImageMatting with random weights from one of the config dicts above."""
     return VitMatteForImageMatting(VitMatteConfig(**fields)).eval()
+
+
+def answering_everywhere(model: Sam2Model | Sam2VideoModel) -> Sam2Model | Sam2VideoModel:
+    """The model with its mask decoder saying "product" at every pixel, so the box prompts alone decide
+    the mask: random weights say anything, and a test or benchmark needs the whole stage to run."""
+    decoder = model.mask_decoder
+    with torch.no_grad():
+        for conv in (decoder.conv_s0, decoder.upscale_conv2):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        decoder.upscale_conv2.bias.fill_(WHOLE_FRAME_LOGIT)
+        for mlp in decoder.output_hypernetworks_mlps:
+            mlp.proj_out.weight.zero_()
+            mlp.proj_out.bias.fill_(1.0 / mlp.proj_out.out_features)
+    return model
 
 
 def seeded(seed: int = 0) -> None:
