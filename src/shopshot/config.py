@@ -95,6 +95,8 @@ class MatteSettings(BaseModel):
     device: str = "auto"  # "auto": cuda, then mps, then cpu
     dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, float32 on cpu
     edge_side: int = Field(default=512, ge=64, le=2048)  # ViTMatte's working long side on the product's crop
+    # SAM 2.1's input side; None: the checkpoint's own (1024, what it was trained at); 512 costs a quarter
+    segment_side: int | None = Field(default=None, ge=256, le=1024, multiple_of=32)
 
 
 class PolicySettings(BaseModel):

@@ -14,7 +14,7 @@ from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.matte import product_candidates, product_cutout
 from shopshot.pipeline.matting import architectures as arch
 from shopshot.pipeline.matting.loading import load_matte
-from shopshot.pipeline.matting.neural import NeuralMatte
+from shopshot.pipeline.matting.neural import NeuralMatte, at_side
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 
 BOXES = [(12.0, 20.0, 70.0, 88.0), (40.0, 8.0, 90.0, 60.0)]
@@ -93,6 +93,15 @@ def test_bfloat16_answers_close_to_float32(random_cache, random_matte, photo):
     assert np.abs(reduced - full).max() < 0.05 * scale and scale > 0.5
     clear = np.abs(full) > 0.1 * scale  # where the mask is not on a knife's edge, it is the same mask
     assert ((reduced > 0) == (full > 0))[clear].all()
+
+
+def test_the_same_segmenter_weights_run_at_a_smaller_side(random_matte, photo):
+    smaller = Sam2Model(at_side(Sam2Config(**arch.SEGMENTER_TINY), 64)).eval()
+    smaller.load_state_dict(random_matte.segmenter.state_dict())  # strict: every weight fits as it is
+    stage = NeuralMatte(smaller, random_matte.matting, random_matte.processor)
+    logits = stage.logits(photo, BOXES)
+    assert logits.shape == (2, 120, 96) and np.isfinite(logits).all()
+    assert not np.allclose(logits, random_matte.logits(photo, BOXES))  # it did run at 64, not at 128
 
 
 @pytest.mark.parametrize(("build", "fields", "published"), [

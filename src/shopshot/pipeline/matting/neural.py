@@ -1,6 +1,6 @@
 """The neural product matte: SAM 2.1 finds the product from box prompts, ViTMatte solves its edge.
 
-1. SAM 2.1 (`Sam2Model`, image path) at its native side (1024 px for the registry's checkpoint):
+1. SAM 2.1 (`Sam2Model`, image path) at its native side (1024 px), or the operator's `segment_side`:
    one mask per box prompt, upsampled to the photo as `Sam2Processor.post_process_masks` does; their
    union, kept near the boxes (a mask that runs off across the table is not the product).
 2. A trimap on the product's crop, scaled so its long side is at most `edge_side`: the mask eroded is
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from transformers import AutoImageProcessor, Sam2Model, VitMatteForImageMatting, VitMatteImageProcessorPil
+from transformers import AutoImageProcessor, Sam2Config, Sam2Model, VitMatteForImageMatting, VitMatteImageProcessorPil
 
 from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
@@ -102,11 +102,23 @@ def build_matte(segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: Ma
     """Load both checkpoints from the cache (nothing downloaded) onto the configured device and dtype."""
     device = resolve_device(settings.device)
     dtype = resolve_dtype(settings.dtype, device)
-    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), dtype=dtype).to(device).eval()
+    config = Sam2Config.from_pretrained(**_source(segmenter_spec, cache_dir))
+    if settings.segment_side is not None:
+        config = at_side(config, settings.segment_side)
+    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), config=config, dtype=dtype).to(device).eval()
     matting = VitMatteForImageMatting.from_pretrained(**_source(matting_spec, cache_dir), dtype=dtype).to(device).eval()
     # The PIL processor on every machine: the torchvision one is not installed on every worker.
     processor = AutoImageProcessor.from_pretrained(**_source(matting_spec, cache_dir), backend="pil")
     return NeuralMatte(segmenter, matting, processor, settings.edge_side)
+
+
+def at_side(config: Sam2Config, side: int) -> Sam2Config:
+    """SAM's config for a `side` × `side` input: the same weights (Hiera interpolates its position
+    embedding, the prompt encoder's is in normalised coordinates), feature maps at strides 4, 8, 16."""
+    config.vision_config.backbone_config.image_size = [side, side]
+    config.vision_config.backbone_feature_sizes = [[side // stride] * 2 for stride in (4, 8, 16)]
+    config.prompt_encoder_config.image_size = side
+    return config
 
 
 def _source(spec: ModelSpec, cache_dir: Path | None) -> dict:
