@@ -92,8 +92,8 @@ class NeuralMatte:
         small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         edge = self.alpha(small, _trimap(small_mask, band))
         alpha = cv2.resize(edge, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_LINEAR)
-        core, known = _trimap_masks(mask, max(1, round(band / scale)))
-        alpha = np.where(core, 1.0, np.where(known, 0.0, np.clip(alpha, 0, 1))).astype(np.float32)
+        core, background = _trimap_masks(mask, max(1, round(band / scale)))
+        alpha = np.where(core, 1.0, np.where(background, 0.0, np.clip(alpha, 0, 1))).astype(np.float32)
         protect = cv2.erode(core.astype(np.uint8), _disk(_PROTECT_SHRINK)) > 0
         return _trimmed(alpha, protect, box, _background(pixels), (pixels.shape[1], pixels.shape[0]))
 
