@@ -52,6 +52,7 @@ bench: install catalogs
 	$(PY) bench/service.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py
+	$(PY) bench/matte.py
 	$(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
 
 install: $(STAMP)

@@ -55,9 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--out", type=Path, default=Path("out"), help="where --scripted writes the conversation")
     run.set_defaults(handler=_run)
     _add_render(commands)
-    models = commands.add_parser("models", help="model weights for the diffusion backend")
+    models = commands.add_parser("models", help="model weights for the workers (diffusion, neural matte)")
     models_commands = models.add_subparsers(required=True, metavar="ACTION")
     pull = models_commands.add_parser("pull", help="download the registry's models into the Hugging Face cache")
+    pull.add_argument("--cpu", action="store_true", help="only what a CPU worker loads (the neural matte)")
     pull.set_defaults(handler=_models_pull)
     return parser
 
@@ -101,7 +102,7 @@ def _run(args, settings: Settings) -> int:
 def _models_pull(args, settings: Settings) -> int:
     from shopshot.pipeline.diffusion.pull import pull_models
 
-    pull_models(settings)
+    pull_models(settings, cpu=args.cpu)
     return 0
 
 

@@ -88,6 +88,17 @@ class DiffusionSettings(BaseModel):
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
 
 
+class MatteSettings(BaseModel):
+    """The neural product matte (SAM 2.1 + ViTMatte), on CPU and GPU workers; its weights live in DIFFUSION__CACHE_DIR."""
+
+    neural: Literal["auto", "off"] = "auto"  # "auto": used when its weights are pulled, else the classical cut-out
+    device: str = "auto"  # "auto": cuda, then mps, then cpu
+    dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, float32 on cpu
+    edge_side: int = Field(default=512, ge=64, le=2048)  # ViTMatte's working long side on the product's crop
+    # SAM 2.1's input side; None: the checkpoint's own (1024, what it was trained at); 512 costs a quarter
+    segment_side: int | None = Field(default=None, ge=256, le=1024, multiple_of=32)
+
+
 class PolicySettings(BaseModel):
     """What sellers may ask for and what the studio may deliver."""
 
@@ -117,6 +128,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = WebhookSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     diffusion: DiffusionSettings = DiffusionSettings()
+    matte: MatteSettings = MatteSettings()
     policy: PolicySettings = PolicySettings()
 
     @property

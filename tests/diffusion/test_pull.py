@@ -1,15 +1,17 @@
 import asyncio
 import shutil
+from pathlib import Path
 
 import pytest
 
-from shopshot.config import DiffusionSettings, Settings
+from shopshot.config import DiffusionSettings, MatteSettings, Settings
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.pull import pull_models
-from shopshot.pipeline.diffusion.registry import load_registry
-from shopshot.pipeline.studio import RenderRequest
+from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_registry
+from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from tests.diffusion.conftest import TEST_MODES
 from tests.diffusion.hub_stub import HubStub
+from tests.matting.tiny import save_matting, save_segmenter
 
 
 # Files the real repositories hold beside what the pipelines load (fp32 and pickle weights, ONNX,
@@ -21,13 +23,25 @@ UNUSED = {
     "depth-anything/Depth-Anything-V2-Small-hf": ["README.md", "preprocessor_config.json"],
     "mattmdjaga/segformer_b2_clothes": ["onnx/model.onnx", "preprocessor_config.json"],
     "Falconsai/nsfw_image_detection": ["README.md", "onnx/model.onnx", "training_args.bin"],
+    "facebook/sam2.1-hiera-tiny": ["README.md", "sam2.1_hiera_tiny.pt", "processor_config.json"],
+    "hustvl/vitmatte-small-composition-1k": ["README.md"],
 }
 
 
+@pytest.fixture(scope="session")
+def matte_repos(tmp_path_factory) -> dict[str, Path]:
+    """The neural matte's two repositories, tiny."""
+    root = tmp_path_factory.mktemp("matte-repos")
+    specs = {spec.key: spec for spec in load_registry()}
+    save_segmenter(root / SEGMENTER)
+    save_matting(root / MATTING)
+    return {specs[SEGMENTER].repo_id: root / SEGMENTER, specs[MATTING].repo_id: root / MATTING}
+
+
 @pytest.fixture
-async def hub(repos, tmp_path):
+async def hub(repos, matte_repos, tmp_path):
     shadow = {}
-    for repo_id, folder in repos.items():
+    for repo_id, folder in {**repos, **matte_repos}.items():
         shadow[repo_id] = tmp_path / "hub" / repo_id
         shutil.copytree(folder, shadow[repo_id])
         for name in UNUSED[repo_id]:
@@ -60,3 +74,17 @@ async def test_pull_downloads_the_default_set_into_the_cache(hub, tmp_path, prod
     await asyncio.to_thread(backend.setup)  # the pulled cache is what the loader reads
     [result] = await asyncio.to_thread(backend.run, RenderRequest(product, "white", "1:1", 1, 1))
     assert result.image.size[0] > 64
+
+
+async def test_pull_cpu_fetches_only_what_a_cpu_worker_loads(hub, tmp_path):
+    stub, url = hub
+    settings = Settings(_env_file=None, diffusion=DiffusionSettings(cache_dir=tmp_path / "cache"))
+    lines = []
+    folders = await asyncio.to_thread(pull_models, settings, url, lines.append, True)
+    assert [line.split(":")[0] for line in lines[::2]] == [f"pulling {SEGMENTER}", f"pulling {MATTING}"]
+    assert {path.name for path in (tmp_path / "cache").iterdir() if path.name.startswith("models--")} == {
+        "models--facebook--sam2.1-hiera-tiny", "models--hustvl--vitmatte-small-composition-1k"}
+    assert len(folders) == 2
+    backend = StudioBackend(MatteSettings(device="cpu", dtype="float32"), tmp_path / "cache")
+    await asyncio.to_thread(backend.setup)  # the pulled cache is what the CPU worker's loader reads
+    assert backend.neural is not None

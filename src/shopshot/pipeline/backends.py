@@ -27,7 +27,9 @@ class Backend(Protocol):
 
 
 def _studio(settings: Settings | None) -> Backend:
-    return StudioBackend()
+    if settings is None:
+        return StudioBackend()
+    return StudioBackend(settings.matte, settings.diffusion.cache_dir)
 
 
 def _diffusion(settings: Settings | None) -> Backend:
@@ -35,7 +37,7 @@ def _diffusion(settings: Settings | None) -> Backend:
 
     if settings is None:
         return DiffusionBackend(DiffusionSettings())
-    return DiffusionBackend(settings.diffusion, policy=settings.policy)
+    return DiffusionBackend(settings.diffusion, policy=settings.policy, matte=settings.matte)
 
 
 _BACKENDS: dict[str, Callable[[Settings | None], Backend]] = {"studio": _studio, "diffusion": _diffusion}

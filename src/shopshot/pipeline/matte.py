@@ -6,6 +6,7 @@ the photo's width and height (`NormBox`), so a choice made on the bot's small pr
 same objects in the worker's full-size photo.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +19,10 @@ from shopshot.pipeline.transparency import see_through
 
 # x0, y0, x1, y1 as shares (0..1) of the photo's width and height.
 NormBox = tuple[float, float, float, float]
+# A loaded neural stage (`pipeline.matting.neural.NeuralMatte`): photo and box prompts in, cut-out out.
+NeuralStage = Callable[[Image.Image, tuple[NormBox, ...]], Cutout]
+# Where the classical cut-out finds nothing to prompt with, the neural stage looks in the frame's middle.
+_CENTRE: NormBox = (0.1, 0.1, 0.9, 0.9)
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,26 @@ class Candidate:
     share: float
 
 
-def product_cutout(image: Image.Image, keep: tuple[NormBox, ...] = ()) -> Cutout:
+def product_cutout(image: Image.Image, keep: tuple[NormBox, ...] = (), neural: NeuralStage | None = None) -> Cutout:
     """The product's cut-out; `keep` (the seller's choice of candidates) empty means the automatic one."""
+    if neural is not None:
+        return neural(image, keep or _prompts(image))
     cutout = cut_out(image)
     return see_through(np.asarray(image), restricted(cutout, keep) if keep else cutout)
 
 
-def product_candidates(image: Image.Image) -> tuple[Candidate, ...]:
+def product_candidates(image: Image.Image, neural: NeuralStage | None = None) -> tuple[Candidate, ...]:
     """The plausible products in a photo, left to right; one means there is nothing to choose."""
-    return tuple(candidate for candidate, _ in _components(cut_out(image)))
+    cutout = cut_out(image) if neural is None else product_cutout(image, neural=neural)
+    return tuple(candidate for candidate, _ in _components(cutout))
+
+
+def _prompts(image: Image.Image) -> tuple[NormBox, ...]:
+    """Box prompts for the neural stage: the classical candidates, or the frame's middle where there are none."""
+    try:
+        return tuple(candidate.box for candidate, _ in _components(cut_out(image))) or (_CENTRE,)
+    except NoProductFound:
+        return (_CENTRE,)
 
 
 # A part smaller than this share of the largest is a fragment of a candidate (a sliver of rim beside

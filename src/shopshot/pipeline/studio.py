@@ -1,16 +1,18 @@
-"""The CPU studio backend: classical cut-out, procedural backdrop, product pixels kept exactly (or resampled, never redrawn)."""
+"""The CPU studio backend: the product matte, procedural backdrop, product pixels kept exactly (or resampled, never redrawn)."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from shopshot.config import MatteSettings
 from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NormBox, product_cutout
+from shopshot.pipeline.matte import NeuralStage, NormBox, product_cutout
 from shopshot.pipeline.layout import VARIANT_CHOICES, Fit, Ratio, fit, place_product, ratio, scaled
 from shopshot.pipeline.presets import Backdrop, backdrop
 from shopshot.pipeline.viewpoint import seen_from_above
@@ -47,7 +49,7 @@ class RenderedImage:
 
 
 class StudioBackend:
-    """Studio shots without model weights: one cut-out per request, one backdrop per variant."""
+    """Studio shots on CPU: one cut-out per request (neural when its weights are pulled), one backdrop per variant."""
 
     name = "studio"
     tasks = frozenset({"backdrop"})
@@ -56,13 +58,22 @@ class StudioBackend:
     # about twice the 4:5 one. Only the first ETA uses this: then the queue's measured median does.
     typical_job_s = 1.0
 
+    def __init__(self, matte: MatteSettings | None = None, cache_dir: Path | None = None) -> None:
+        self.matte = matte  # None: the classical cut-out only, nothing loaded
+        self.cache_dir = cache_dir
+        self.neural: NeuralStage | None = None
+
     def setup(self) -> None:
-        """Nothing to load: the studio backend is plain image processing."""
+        """Load the neural matte when enabled and pulled; otherwise nothing: the classical cut-out is plain image processing."""
+        if self.matte is not None:
+            from shopshot.pipeline.matting.loading import load_matte
+
+            self.neural = load_matte(self.matte, self.cache_dir)
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
         """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""
         style, shape = _check(request)
-        pixels, cutout = np.asarray(request.image), product_cutout(request.image, request.keep)
+        pixels, cutout = np.asarray(request.image), product_cutout(request.image, request.keep, self.neural)
         overhead = seen_from_above(pixels, cutout)  # judged on the whole photo, before any resample
         pixels, cutout, framing = fit_product(request.image, cutout, shape, style.fill)
         return _variants(request, pixels, cutout, style, shape, framing, overhead, progress)

@@ -19,7 +19,7 @@ from PIL import Image
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import product_cutout
+from shopshot.pipeline.matte import NeuralStage, product_cutout
 from shopshot.pipeline.diffusion.masks import grow, ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import backdrop_prompts
 from shopshot.pipeline.diffusion.scene import Plan
@@ -35,12 +35,12 @@ LIGHT_WRAP = 0.25
 WRAP_REACH = 5
 
 
-def plan_backdrop(request: RenderRequest, models) -> Plan:
-    """Lay the product out on the canvas and describe the scene to generate around it."""
+def plan_backdrop(request: RenderRequest, models, neural: NeuralStage | None = None) -> Plan:
+    """Lay the product out on the canvas (cut out by the neural matte when one is loaded) and describe the scene to generate around it."""
     preset = backdrop(request.preset)
     style = style_for(preset.key, request.white_shadow)
     shape = ratio(request.ratio)
-    cutout = product_cutout(request.image, request.keep)
+    cutout = product_cutout(request.image, request.keep, neural)
     overhead = seen_from_above(np.asarray(request.image), cutout)  # judged on the whole photo, before any resample
     pixels, cutout, framing = fit_product(request.image, cutout, shape, style.fill)
     layout = render_variant(pixels, cutout, style, shape, request.seed, framing, overhead)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from shopshot.config import DiffusionSettings, PolicySettings
+from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
@@ -39,17 +39,24 @@ class DiffusionBackend:
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
 
-    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES, policy: PolicySettings | None = None) -> None:
+    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES, policy: PolicySettings | None = None,
+                 matte: MatteSettings | None = None) -> None:
         self.settings = settings
         self.modes = modes
         self.policy = policy if policy is not None else PolicySettings()
+        self.matte = matte  # None: the classical cut-out only
         self.models = None
+        self.neural = None
 
     def setup(self) -> None:
         """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
         from shopshot.pipeline.diffusion.loading import load_models
 
         self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
+        if self.matte is not None:
+            from shopshot.pipeline.matting.loading import load_matte
+
+            self.neural = load_matte(self.matte, self.settings.cache_dir)
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> list[RenderedImage]:
         """Render `request.variants` images, variant i with seed `request.seed + i`."""
@@ -90,8 +97,9 @@ class DiffusionBackend:
         return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)
 
     def _plan(self, request: RenderRequest) -> Plan:
-        planner = plan_backdrop if request.task == "backdrop" else plan_person
-        return planner(request, self.models)
+        if request.task == "backdrop":
+            return plan_backdrop(request, self.models, self.neural)
+        return plan_person(request, self.models)
 
     def _inputs(self, plan: Plan):
         """The plan at generation size: init image, repaint mask and depth."""

@@ -8,6 +8,7 @@ from pathlib import Path
 # The registry keys the backend loads, by role.
 INPAINT, CONTROLNET, DEPTH, CLOTHES = "sdxl-inpaint", "controlnet-depth", "depth", "clothes"
 SAFETY = "safety"  # the output safety check, loaded while the policy checks outputs
+SEGMENTER, MATTING = "sam2.1-tiny", "vitmatte-small"  # the neural product matte, on CPU and GPU workers
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ModelSpec:
     tasks: frozenset[str]
     allow_patterns: tuple[str, ...]
     variant: str | None = None
+    cpu: bool = False  # a CPU worker needs it too (`shopshot models pull --cpu` fetches only these)
 
     @property
     def index_file(self) -> str:
