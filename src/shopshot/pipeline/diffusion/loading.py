@@ -63,14 +63,15 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """"auto" is bfloat16 where the GPU has it, float16 on other GPUs, float32 on cpu."""
+    """"auto" is bfloat16 where the GPU runs it natively, float16 on other GPUs, float32 on cpu."""
     if name != "auto":
         try:
             return _DTYPES[name]
         except KeyError:
             raise InvalidOption(value=name) from None
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        # By default emulated bf16 counts too (T4, V100): slower there than float16.
+        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
     return torch.float16 if device.type == "mps" else torch.float32
 
 
@@ -124,7 +125,8 @@ def _load_pipelines(inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: 
     with _reported_as_missing(control_spec):
         controlnet = ControlNetModel.from_pretrained(
             **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant)
-    return inpaint, StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
+    # from_pipe casts the new pipeline, and so every module it shares with `inpaint`, to float32 unless told.
+    return inpaint, StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet, dtype=dtype)
 
 
 def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype):

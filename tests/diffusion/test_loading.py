@@ -1,0 +1,32 @@
+"""Loading on the tiny cache: dtypes, the dtype "auto" picks, and what counts as missing."""
+
+import pytest
+import torch
+
+from shopshot.config import DiffusionSettings
+from shopshot.pipeline.diffusion.loading import load_models, resolve_dtype
+
+
+def test_every_module_of_both_pipelines_loads_in_the_asked_dtype(model_cache):
+    models = load_models(DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="bfloat16"))
+    for pipe in (models.inpaint, models.controlled):
+        modules = {name: module for name, module in pipe.components.items() if isinstance(module, torch.nn.Module)}
+        assert {"unet", "vae", "text_encoder", "text_encoder_2"} <= modules.keys()
+        for name, module in modules.items():
+            assert {parameter.dtype for parameter in module.parameters()} == {torch.bfloat16}, name
+    assert models.controlled.controlnet.dtype == torch.bfloat16
+    assert models.controlled.unet is models.inpaint.unet  # shared, not copied
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, torch.bfloat16), (False, torch.float16)])
+def test_auto_dtype_is_bfloat16_only_where_the_gpu_has_it_natively(monkeypatch, native, expected):
+    asked = []
+
+    def supported(including_emulation: bool = True) -> bool:
+        asked.append(including_emulation)
+        return native or including_emulation  # a T4 or V100: bf16 only by emulation
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", supported)
+    assert resolve_dtype("auto", torch.device("cuda")) == expected
+    assert asked == [False]
+    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
