@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from pydantic import ValidationError
 
 from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion.loading import load_models, resolve_dtype
@@ -30,3 +31,9 @@ def test_auto_dtype_is_bfloat16_only_where_the_gpu_has_it_natively(monkeypatch, 
     assert resolve_dtype("auto", torch.device("cuda")) == expected
     assert asked == [False]
     assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
+
+
+def test_compile_is_refused_together_with_cpu_offload():
+    with pytest.raises(ValidationError, match="COMPILE and DIFFUSION__CPU_OFFLOAD"):
+        DiffusionSettings(compile=True, cpu_offload=True)
+    assert DiffusionSettings(compile=True).compile and DiffusionSettings(cpu_offload=True).cpu_offload
