@@ -1,11 +1,18 @@
 """Loading on the tiny cache: dtypes, the dtype "auto" picks, and what counts as missing."""
 
+import logging
+
 import pytest
 import torch
 from pydantic import ValidationError
+from transformers import SegformerConfig, SegformerForSemanticSegmentation
 
 from shopshot.config import DiffusionSettings
+from shopshot.errors import ModelsMissing
+from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.loading import load_models, resolve_dtype
+from shopshot.pipeline.diffusion.registry import CLOTHES, load_registry
+from tests.diffusion.conftest import write_cache
 
 
 def test_every_module_of_both_pipelines_loads_in_the_asked_dtype(model_cache):
@@ -37,3 +44,28 @@ def test_compile_is_refused_together_with_cpu_offload():
     with pytest.raises(ValidationError, match="COMPILE and DIFFUSION__CPU_OFFLOAD"):
         DiffusionSettings(compile=True, cpu_offload=True)
     assert DiffusionSettings(compile=True).compile and DiffusionSettings(cpu_offload=True).cpu_offload
+
+
+@pytest.mark.parametrize("folder", ["models--diffusers--stable-diffusion-xl*/snapshots/*/unet",
+                                    "models--mattmdjaga--segformer*/snapshots/*"])
+def test_a_truncated_weights_file_is_reported_as_missing(repos, tmp_path, folder):
+    cache = write_cache(tmp_path, repos)
+    [weights] = cache.glob(f"{folder}/*.safetensors")
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])  # a pull cut short
+    with pytest.raises(ModelsMissing):
+        load_models(DiffusionSettings(cache_dir=cache, device="cpu"))
+
+
+def test_label_names_the_clothes_parser_lacks_are_reported_at_setup(repos, tmp_path, caplog):
+    labels = tuple(name for name in arch.CLOTHES_LABELS if name not in ("Scarf", "Left-arm"))
+    parser = tmp_path / "parser"
+    SegformerForSemanticSegmentation(SegformerConfig(
+        num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={name: index for index, name in enumerate(labels)},
+        **arch.TINY.segformer)).save_pretrained(parser)
+    clothes = next(spec for spec in load_registry() if spec.key == CLOTHES)
+    cache = write_cache(tmp_path / "cache", {**repos, clothes.repo_id: parser})
+    with caplog.at_level(logging.WARNING, logger="shopshot.pipeline.diffusion.perception"):
+        load_models(DiffusionSettings(cache_dir=cache, device="cpu"), check_outputs=False)
+    [warning] = [record.getMessage() for record in caplog.records if "clothes parser" in record.getMessage()]
+    assert "Scarf" in warning and "Left-arm" in warning and "Hair" not in warning

@@ -25,6 +25,7 @@ GARMENT = ("Upper-clothes", "Skirt", "Pants", "Dress", "Belt", "Scarf")
 ACCESSORIES = ("Left-shoe", "Right-shoe", "Bag")
 HEAD = ("Hair", "Face", "Sunglasses", "Hat")
 LIMBS = ("Left-arm", "Right-arm", "Left-leg", "Right-leg")
+LABELS = GARMENT + ACCESSORIES + HEAD + LIMBS  # every label name the tasks ask the clothes parser for
 # Below this share of the frame the parser found no garment worth keeping.
 MIN_GARMENT = 0.01
 # New hair may fall wider than the old: the head's repaint area grows by this share of the long side.

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import torch
 from diffusers import ControlNetModel, StableDiffusionXLControlNetInpaintPipeline, StableDiffusionXLInpaintPipeline
 from huggingface_hub import try_to_load_from_cache
+from safetensors import SafetensorError
 from transformers import (AutoImageProcessor, AutoModelForImageClassification, DepthAnythingForDepthEstimation,
                           SegformerForSemanticSegmentation)
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import InvalidOption, ModelsMissing
+from shopshot.pipeline.diffusion.fashion import LABELS
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, ModelSpec, allowed_models
 from shopshot.pipeline.diffusion.safety import SafetyChecker
@@ -85,10 +87,10 @@ def check_cached(specs: tuple[ModelSpec, ...], cache_dir) -> None:
 
 @contextmanager
 def _reported_as_missing(spec: ModelSpec) -> Iterator[None]:
-    """A checkpoint whose files are incomplete in the cache is missing too."""
+    """A checkpoint whose files are incomplete in the cache (absent, or cut short: SafetensorError) is missing too."""
     try:
         yield
-    except OSError as error:
+    except (OSError, SafetensorError) as error:
         log.error("could not load %s from the cache: %s", spec.repo_id, error)
         raise ModelsMissing(models=f"{spec.key} ({spec.repo_id})") from error
 
@@ -135,7 +137,7 @@ def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: D
     with _reported_as_missing(clothes_spec):
         # Segmentation runs in float32: it is small, and argmax over bf16 logits flickers at edges.
         clothes = SegformerForSemanticSegmentation.from_pretrained(**_source(clothes_spec, settings))
-    return DepthEstimator(depth), ClothesParser(clothes)
+    return DepthEstimator(depth), ClothesParser(clothes, LABELS)
 
 
 def load_safety(spec: ModelSpec, settings: DiffusionSettings, dtype: torch.dtype) -> SafetyChecker:
