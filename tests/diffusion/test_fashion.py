@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from shopshot.errors import NoProductFound
+from shopshot.pipeline.diffusion import generation
 from shopshot.pipeline.diffusion.fashion import GARMENT, HEAD
 from shopshot.pipeline.diffusion.perception import ClothesParser
 from shopshot.pipeline.studio import RenderRequest
@@ -91,3 +92,25 @@ def test_no_garment_is_no_product(backend, person, monkeypatch):
     monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, np.zeros_like(label_map)))
     with pytest.raises(NoProductFound):
         backend.run(_request(image, "model"))
+
+
+@pytest.mark.parametrize("task", ["model", "mannequin"])
+def test_nothing_of_the_old_person_survives_in_the_repainted_area(backend, drawn, task, monkeypatch):
+    # Two photos that differ only inside the face (well inside the repaint area), with the same depth:
+    # a generation that starts from pure noise there makes the same picture from both.
+    image, _ = drawn
+    other = np.asarray(image).copy()
+    other[20:40, 50:70] = (250, 200, 170)  # another person's face
+    monkeypatch.setattr(backend.models, "depth", lambda source, size: Image.new("RGB", size, (128, 128, 128)))
+    made = []
+
+    def recorded(*args, **kwargs):
+        made.append(real_generate(*args, **kwargs))
+        return made[-1]
+
+    real_generate = generation.generate
+    monkeypatch.setattr(generation, "generate", recorded)
+    for photo in (image, Image.fromarray(other)):
+        backend.run(_request(photo, task))
+    first, second = made
+    assert np.array_equal(first, second)

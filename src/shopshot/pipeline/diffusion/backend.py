@@ -14,6 +14,7 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from PIL import Image
 
@@ -59,6 +60,8 @@ class DiffusionBackend:
         from shopshot.pipeline.diffusion.generation import generate
 
         plan = self._plan(request)
+        if plan.strength is not None:
+            mode = replace(mode, strength=plan.strength)
         inputs = self._inputs(plan)
         pipe = self.models.pipeline(controlled=inputs.control_image is not None)
         results = []

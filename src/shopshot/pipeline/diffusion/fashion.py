@@ -57,7 +57,8 @@ def plan_person(request: RenderRequest, models) -> Plan:
         return RenderedImage(Image.fromarray(output), seed, Image.fromarray((protect * 255).astype(np.uint8)), (0, 0))
 
     scale, until = DEPTH[request.task]
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish)
+    # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0)
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
