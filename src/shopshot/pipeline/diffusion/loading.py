@@ -121,14 +121,20 @@ def _load_pipelines(inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: 
     with _reported_as_missing(inpaint_spec):
         inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
             **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant)
-    if dtype != torch.float16:
-        # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
-        inpaint.vae.register_to_config(force_upcast=False)
     with _reported_as_missing(control_spec):
         controlnet = ControlNetModel.from_pretrained(
             **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant)
+    return inpaint, with_controlnet(inpaint, controlnet, dtype)
+
+
+def with_controlnet(inpaint: StableDiffusionXLInpaintPipeline, controlnet: ControlNetModel,
+                    dtype: torch.dtype) -> StableDiffusionXLControlNetInpaintPipeline:
+    """The ControlNet pipeline sharing every module of `inpaint`, both set for `dtype` (the benchmark builds them so too)."""
+    if dtype != torch.float16:
+        # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
+        inpaint.vae.register_to_config(force_upcast=False)
     # from_pipe casts the new pipeline, and so every module it shares with `inpaint`, to float32 unless told.
-    return inpaint, StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet, dtype=dtype)
+    return StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet, dtype=dtype)
 
 
 def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype):
