@@ -114,3 +114,24 @@ def test_nothing_of_the_old_person_survives_in_the_repainted_area(backend, drawn
         backend.run(_request(photo, task))
     first, second = made
     assert np.array_equal(first, second)
+
+
+def test_a_photo_between_generation_aspects_is_fitted_unstretched_and_cut_back(backend, person, monkeypatch):
+    image, label_map = person
+    wide = np.pad(np.asarray(image), ((0, 0), (20, 20), (0, 0)), mode="edge")  # 160×200: 4:5, generated at 64×64
+    labels = np.pad(label_map, ((0, 0), (20, 20)), mode="edge")
+    monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, labels))
+    sizes = []
+
+    def recorded(pipe, inputs, *args):
+        sizes.append(inputs.image.size)
+        return real_generate(pipe, inputs, *args)
+
+    real_generate = generation.generate
+    monkeypatch.setattr(generation, "generate", recorded)
+    [result] = backend.run(_request(Image.fromarray(wide), "model"))
+    protect = np.asarray(result.protect) == 255
+    assert sizes == [(64, 64)] and result.image.size == (160, 200)
+    assert protect.any() and np.array_equal(np.asarray(result.image)[protect], wide[protect])
+    corner = np.s_[-12:, :12]  # background, kept by a model swap
+    assert np.array_equal(np.asarray(result.image)[corner], wide[corner])

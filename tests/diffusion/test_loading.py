@@ -11,6 +11,7 @@ from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.loading import load_models, resolve_dtype
+from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.registry import CLOTHES, load_registry
 from tests.diffusion.conftest import write_cache
 
@@ -69,3 +70,10 @@ def test_label_names_the_clothes_parser_lacks_are_reported_at_setup(repos, tmp_p
         load_models(DiffusionSettings(cache_dir=cache, device="cpu"), check_outputs=False)
     [warning] = [record.getMessage() for record in caplog.records if "clothes parser" in record.getMessage()]
     assert "Scarf" in warning and "Left-arm" in warning and "Hair" not in warning
+
+
+def test_compiling_allows_a_graph_for_every_generation_size(model_cache, monkeypatch):
+    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 8)  # torch's default; restored after the test
+    models = load_models(DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", compile=True), check_outputs=False)
+    assert torch._dynamo.config.recompile_limit >= 2 * len(generation_sizes(models.native, models.align))
+    assert isinstance(models.inpaint.unet, torch._dynamo.eval_frame.OptimizedModule)

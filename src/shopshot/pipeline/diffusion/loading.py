@@ -19,6 +19,7 @@ from transformers import (AutoImageProcessor, AutoModelForImageClassification, D
 from shopshot.config import DiffusionSettings
 from shopshot.errors import InvalidOption, ModelsMissing
 from shopshot.pipeline.diffusion.fashion import LABELS
+from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, ModelSpec, allowed_models
 from shopshot.pipeline.diffusion.safety import SafetyChecker
@@ -176,6 +177,9 @@ def place(models: Models, settings: DiffusionSettings) -> Models:
 
 def _compile(models: Models) -> None:
     """Compile the two denoisers once; the pipelines share them, so both get the compiled modules."""
+    # A graph per generation size, and for the UNet a second per size (called with and without the ControlNet).
+    graphs = 2 * len(generation_sizes(models.native, models.align))
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, graphs)
     unet = models.inpaint.unet.to(memory_format=torch.channels_last)
     controlnet = models.controlled.controlnet.to(memory_format=torch.channels_last)
     models.inpaint.unet = models.controlled.unet = torch.compile(unet, fullgraph=True)
