@@ -53,10 +53,11 @@ def test_flops_counted_on_the_meta_device_are_the_eager_model_s(gpu_bench):
     assert 0 < gpu_bench.step_flops(arch.TINY, False) < counter.get_total_flops()
 
 
-def test_flops_are_counted_before_any_build_so_never_under_torch_compile(gpu_bench, monkeypatch):
+def test_flops_are_counted_before_any_build_and_each_build_is_freed_after(gpu_bench, monkeypatch):
     events = []
     monkeypatch.setattr(gpu_bench, "step_flops", lambda scale, controlled: events.append("flops") or 1.0)
     monkeypatch.setattr(gpu_bench, "bench", lambda tiny, compiled, *rest: events.append(f"build compiled={compiled}") or [])
+    monkeypatch.setattr(gpu_bench, "free", lambda device: events.append("free"))
     monkeypatch.setattr(sys, "argv", ["gpu.py", "--tiny", "--compile-only"])
     gpu_bench.main()
-    assert events == ["flops", "flops", "build compiled=True"]
+    assert events == ["flops", "flops", "build compiled=True", "free"]

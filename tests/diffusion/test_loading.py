@@ -25,6 +25,7 @@ def test_every_module_of_both_pipelines_loads_in_the_asked_dtype(model_cache):
             assert {parameter.dtype for parameter in module.parameters()} == {torch.bfloat16}, name
     assert models.controlled.controlnet.dtype == torch.bfloat16
     assert models.controlled.unet is models.inpaint.unet  # shared, not copied
+    assert models.inpaint.vae.config.force_upcast is False  # only float16 overflows in the SDXL VAE
 
 
 @pytest.mark.parametrize(("native", "expected"), [(True, torch.bfloat16), (False, torch.float16)])
