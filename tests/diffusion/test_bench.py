@@ -50,7 +50,6 @@ def test_flops_counted_on_the_meta_device_are_the_eager_model_s(gpu_bench):
         control(latents[:, :4], torch.tensor(500), hidden, torch.randn(2, 3, native, native), added_cond_kwargs=extra)
         unet(latents, torch.tensor(500), hidden, added_cond_kwargs=extra)
     assert gpu_bench.step_flops(arch.TINY, True) == counter.get_total_flops() > 0
-    assert 0 < gpu_bench.step_flops(arch.TINY, False) < counter.get_total_flops()
 
 
 def test_flops_are_counted_before_any_build_and_each_build_is_freed_after(gpu_bench, monkeypatch):
