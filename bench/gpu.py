@@ -6,12 +6,18 @@ weights, so nothing is downloaded; speed does not depend on the weights' values.
 
     .venv/bin/python bench/gpu.py            # CUDA, SDXL at 1024×1024: eager (bf16 + SDPA) and torch.compile
     .venv/bin/python bench/gpu.py --tiny     # CPU, tiny models, a few seconds: keeps this script working
+    .venv/bin/python bench/gpu.py --tiny --compile-only   # the torch.compile path on the CPU, tiny models
+
+FLOPs per step are counted on the meta device (`architectures.step_flops`): FlopCounterMode cannot
+run a compiled module. "Of matmul rate" is those FLOPs over the denoising loop's time alone (the
+text encoders, VAE decode and compositing are outside it), against the measured matmul rate.
 
 The model-swap and mannequin rows use a drawn figure whose labels stand in for the parser's answer
 (random SegFormer weights label noise); the parser itself still runs and is timed.
 """
 
 import argparse
+import gc
 import statistics
 import tempfile
 import time
@@ -20,12 +26,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.flop_counter import FlopCounterMode
 
 from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
-from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype
+from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype, with_controlnet
 from shopshot.pipeline.diffusion.modes import MODES, Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.safety import SafetyChecker
@@ -62,9 +67,7 @@ def build_models(tiny: bool, settings: DiffusionSettings) -> Models:
         clothes = arch.clothes_parser(scale)
         # Leaning to "normal", so the random classifier lets the bench's images through as a real one would.
         safety = arch.safety_classifier(scale, unsafe_bias=-10.0).to(dtype=dtype)
-    from diffusers import StableDiffusionXLControlNetInpaintPipeline
-
-    controlled = StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
+    controlled = with_controlnet(inpaint, controlnet, dtype)  # as loading builds it: dtype kept, VAE not upcast
     native, align = inpaint.unet.config.sample_size * inpaint.vae_scale_factor, inpaint.vae_scale_factor * 8
     models = Models(inpaint, controlled, DepthEstimator(depth), ClothesParser(clothes), native, align, device,
                     settings.cpu_offload, SafetyChecker(safety, arch.safety_processor(scale)))
@@ -84,22 +87,33 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, side: int) -> float:
     return 2 * side**3 * runs / (time.perf_counter() - start)
 
 
-def step_flops(models: Models, controlled: bool) -> float:
-    """FLOPs of one denoising step at native size: UNet (and ControlNet), batch 2 for guidance."""
-    unet = models.inpaint.unet
-    side = models.native // models.inpaint.vae_scale_factor
-    kind = {"device": models.device, "dtype": unet.dtype}
-    text = models.inpaint.text_encoder_2.config
-    hidden = torch.randn(2, 77, unet.config.cross_attention_dim, **kind)
-    extra = {"text_embeds": torch.randn(2, text.projection_dim, **kind), "time_ids": torch.randn(2, 6, **kind)}
-    timestep = torch.tensor(500, device=models.device)
-    counter = FlopCounterMode(display=False)
-    with torch.inference_mode(), counter:
-        if controlled:
-            models.controlled.controlnet(torch.randn(2, 4, side, side, **kind), timestep, hidden,
-                                         torch.randn(2, 3, models.native, models.native, **kind), added_cond_kwargs=extra)
-        unet(torch.randn(2, 9, side, side, **kind), timestep, hidden, added_cond_kwargs=extra)
-    return float(counter.get_total_flops())
+def step_flops(scale: arch.Architecture, controlled: bool) -> float:
+    """FLOPs of one denoising step at native size, counted on the meta device (never on a compiled module)."""
+    factor = 2 ** (len(scale.vae["block_out_channels"]) - 1)
+    return sum(arch.step_flops(scale.unet, scale.controlnet if controlled else None, scale.unet["sample_size"] * factor,
+                               factor).values())
+
+
+class DenoiseTimer:
+    """Times each run's denoising loop: from the first UNet or ControlNet call to the last step's end."""
+
+    def __init__(self, models: Models) -> None:
+        self.device = models.device
+        self.started: float | None = None
+        self.seconds = 0.0
+        for module in (models.inpaint.unet, models.controlled.controlnet):
+            module.register_forward_pre_hook(self._first_call)
+
+    def _first_call(self, module, args) -> None:
+        if self.started is None:
+            _sync(self.device)
+            self.started = time.perf_counter()
+
+    def progress(self, fraction: float) -> None:
+        """The backend's progress callback: the run's last step has ended at 1.0."""
+        if fraction >= 1.0 and self.started is not None:
+            _sync(self.device)
+            self.seconds, self.started = time.perf_counter() - self.started, None
 
 
 def requests(tiny: bool) -> dict[str, tuple[RenderRequest, np.ndarray | None]]:
@@ -111,18 +125,20 @@ def requests(tiny: bool) -> dict[str, tuple[RenderRequest, np.ndarray | None]]:
             "mannequin": (RenderRequest(figure, "studio", "3:4", 1, 0, task="mannequin", model="kwame"), labels)}
 
 
-def seconds_per_image(backend: DiffusionBackend, request: RenderRequest, mode: str, runs: int) -> tuple[float, int]:
-    """Median seconds for one image after a warm-up run, and the output's long side."""
+def seconds_per_image(backend: DiffusionBackend, timer: DenoiseTimer, request: RenderRequest, mode: str,
+                      runs: int) -> tuple[float, float, int]:
+    """Median seconds for one image and for its denoising loop after a warm-up run, and the output's long side."""
     request.mode = mode
-    [result] = backend.run(request)  # warm-up: lazy init, cuDNN autotune, compilation
-    times = []
+    [result] = backend.run(request, progress=timer.progress)  # warm-up: lazy init, cuDNN autotune, compilation
+    times, denoising = [], []
     for _ in range(runs):
         _sync(backend.models.device)
         start = time.perf_counter()
-        backend.run(request)
+        backend.run(request, progress=timer.progress)
         _sync(backend.models.device)
         times.append(time.perf_counter() - start)
-    return statistics.median(times), max(result.image.size)
+        denoising.append(timer.seconds)
+    return statistics.median(times), statistics.median(denoising), max(result.image.size)
 
 
 def _sync(device: torch.device) -> None:
@@ -142,26 +158,33 @@ def _si(value: float) -> str:
     return f"{value:.3g} "
 
 
-def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float) -> list[str]:
-    """Table rows for every task and mode with one backend build (eager or compiled)."""
+def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float, flops: dict[bool, float]) -> list[str]:
+    """Table rows for every task and mode with one backend build (eager or compiled); `flops` per step, by ControlNet use."""
     settings = DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled)
     backend = DiffusionBackend(settings, modes=modes)
     backend.models = build_models(tiny, settings)
+    timer = DenoiseTimer(backend.models)
     rows = []
     for task, (request, labels) in requests(tiny).items():
         if labels is not None:
             backend.models.clothes = FigureParser(backend.models.clothes, labels)
-        controlled = task != "backdrop" or request.preset != "white"
-        flops = step_flops(backend.models, controlled)
-        for mode in modes.values():  # "of matmul rate": denoising FLOPs over the whole image's time
+        step = flops[task != "backdrop" or request.preset != "white"]
+        for mode in modes.values():
             if backend.models.device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats()
-            seconds, side = seconds_per_image(backend, request, mode.key, runs)
-            utilisation = flops * mode.steps / seconds / rate
+            seconds, denoising, side = seconds_per_image(backend, timer, request, mode.key, runs)
+            utilisation = step * mode.steps / denoising / rate  # the denoisers' share of the matmul rate while they run
             rows.append(f"| {task} | {mode.key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
-                        f"{seconds:.2f} | {3600 / seconds:.0f} | {_peak(backend.models.device)} | "
-                        f"{_si(flops)}FLOP | {utilisation:.0%} | {side} |")
+                        f"{seconds:.2f} | {denoising:.2f} | {3600 / seconds:.0f} | {_peak(backend.models.device)} | "
+                        f"{_si(step)}FLOP | {utilisation:.0%} | {side} |")
     return rows
+
+
+def free(device: torch.device) -> None:
+    """Drop a finished build's weights before the next is made, so the two never share the GPU."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def main() -> None:
@@ -170,6 +193,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="tiny models on the CPU (a smoke test)")
     parser.add_argument("--runs", type=int, default=None, help="timed runs per row (default 3, tiny 1)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    parser.add_argument("--compile-only", action="store_true", help="only the torch.compile rows (with --tiny: on the CPU)")
     args = parser.parse_args()
     if not args.tiny and not torch.cuda.is_available():
         parser.error("no CUDA device: run with --tiny for the CPU smoke test")
@@ -178,12 +202,22 @@ def main() -> None:
     rate = matmul_rate(device, torch.float32 if args.tiny else torch.bfloat16, 512 if args.tiny else 8192)
     print(f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}; "
           f"measured matmul rate {_si(rate)}FLOP/s ({'fp32' if args.tiny else 'bf16'})")
-    print("| task | mode | build | s/image | images/hour | peak GiB | FLOP/step | of matmul rate | output side |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| task | mode | build | s/image | denoising s | images/hour | peak GiB | FLOP/step | of matmul rate | output side |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     runs = args.runs or (1 if args.tiny else 3)
-    for compiled in (False,) if args.tiny or args.no_compile else (False, True):
-        for row in bench(args.tiny, compiled, modes, runs, rate):
+    scale = arch.TINY if args.tiny else arch.FULL
+    flops = {controlled: step_flops(scale, controlled) for controlled in (False, True)}  # before any build exists
+    for compiled in builds(args):
+        for row in bench(args.tiny, compiled, modes, runs, rate, flops):
             print(row, flush=True)
+        free(device)  # the rows hold no model: the build is garbage once bench() returns
+
+
+def builds(args: argparse.Namespace) -> tuple[bool, ...]:
+    """Which builds to run: eager and compiled, unless told otherwise (`--tiny` alone: eager only, for speed)."""
+    if args.compile_only:
+        return (True,)
+    return (False,) if args.tiny or args.no_compile else (False, True)
 
 
 if __name__ == "__main__":

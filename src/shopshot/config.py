@@ -83,9 +83,16 @@ class DiffusionSettings(BaseModel):
     device: str = "auto"  # "auto": cuda, then mps, then cpu
     dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, else float16; float32 on cpu
     mode: str = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
-    compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after)
+    compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after); not with cpu_offload
     cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
+
+    @model_validator(mode="after")
+    def _compile_without_offload(self) -> "DiffusionSettings":
+        # Offload hooks move modules between devices on every call, under a graph compiled for one place.
+        if self.compile and self.cpu_offload:
+            raise ValueError("DIFFUSION__COMPILE and DIFFUSION__CPU_OFFLOAD cannot both be set: choose one")
+        return self
 
 
 class MatteSettings(BaseModel):

@@ -1,8 +1,21 @@
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+from diffusers import UNet2DConditionModel
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from shopshot.pipeline.diffusion import architectures as arch
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip("|").split("|")]
 
 
 def test_gpu_benchmark_runs_tiny_on_the_cpu():
@@ -12,5 +25,38 @@ def test_gpu_benchmark_runs_tiny_on_the_cpu():
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 1 + 3 * 2  # the header, then every task in both modes
     for row in rows[1:]:
-        cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert float(cells[3]) > 0 and cells[6].endswith("FLOP") and int(cells[8]) > 64
+        cells = _cells(row)
+        assert 0 < float(cells[4]) < float(cells[3]) and cells[7].endswith("FLOP") and int(cells[9]) > 64
+
+
+@pytest.fixture
+def gpu_bench():
+    spec = importlib.util.spec_from_file_location("bench_gpu", ROOT / "bench" / "gpu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flops_counted_on_the_meta_device_are_the_eager_model_s(gpu_bench):
+    # bench/gpu.py counts on the meta device, so FlopCounterMode never meets a compiled module; the count is the same.
+    unet, control = UNet2DConditionModel.from_config(arch.TINY.unet), arch.controlnet(arch.TINY)
+    side, native = 32, 64
+    hidden = torch.randn(2, 77, 64)
+    extra = {"text_embeds": torch.randn(2, 32), "time_ids": torch.randn(2, 6)}
+    latents = torch.randn(2, 9, side, side)
+    counter = FlopCounterMode(display=False)
+    # The CPU's fused attention kernel is not in FlopCounterMode's table (CUDA's are): count it through the math path.
+    with torch.no_grad(), counter, sdpa_kernel(SDPBackend.MATH):
+        control(latents[:, :4], torch.tensor(500), hidden, torch.randn(2, 3, native, native), added_cond_kwargs=extra)
+        unet(latents, torch.tensor(500), hidden, added_cond_kwargs=extra)
+    assert gpu_bench.step_flops(arch.TINY, True) == counter.get_total_flops() > 0
+
+
+def test_flops_are_counted_before_any_build_and_each_build_is_freed_after(gpu_bench, monkeypatch):
+    events = []
+    monkeypatch.setattr(gpu_bench, "step_flops", lambda scale, controlled: events.append("flops") or 1.0)
+    monkeypatch.setattr(gpu_bench, "bench", lambda tiny, compiled, *rest: events.append(f"build compiled={compiled}") or [])
+    monkeypatch.setattr(gpu_bench, "free", lambda device: events.append("free"))
+    monkeypatch.setattr(sys, "argv", ["gpu.py", "--tiny", "--compile-only"])
+    gpu_bench.main()
+    assert events == ["flops", "flops", "build compiled=True", "free"]

@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from shopshot.errors import NoProductFound
+from shopshot.pipeline.diffusion import generation
 from shopshot.pipeline.diffusion.fashion import GARMENT, HEAD
 from shopshot.pipeline.diffusion.perception import ClothesParser
 from shopshot.pipeline.studio import RenderRequest
@@ -91,3 +92,46 @@ def test_no_garment_is_no_product(backend, person, monkeypatch):
     monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, np.zeros_like(label_map)))
     with pytest.raises(NoProductFound):
         backend.run(_request(image, "model"))
+
+
+@pytest.mark.parametrize("task", ["model", "mannequin"])
+def test_nothing_of_the_old_person_survives_in_the_repainted_area(backend, drawn, task, monkeypatch):
+    # Two photos that differ only inside the face (well inside the repaint area), with the same depth:
+    # a generation that starts from pure noise there makes the same picture from both.
+    image, _ = drawn
+    other = np.asarray(image).copy()
+    other[20:40, 50:70] = (250, 200, 170)  # another person's face
+    monkeypatch.setattr(backend.models, "depth", lambda source, size: Image.new("RGB", size, (128, 128, 128)))
+    made = []
+
+    def recorded(*args, **kwargs):
+        made.append(real_generate(*args, **kwargs))
+        return made[-1]
+
+    real_generate = generation.generate
+    monkeypatch.setattr(generation, "generate", recorded)
+    for photo in (image, Image.fromarray(other)):
+        backend.run(_request(photo, task))
+    first, second = made
+    assert np.array_equal(first, second)
+
+
+def test_a_photo_between_generation_aspects_is_fitted_unstretched_and_cut_back(backend, person, monkeypatch):
+    image, label_map = person
+    wide = np.pad(np.asarray(image), ((0, 0), (20, 20), (0, 0)), mode="edge")  # 160×200: 4:5, generated at 64×64
+    labels = np.pad(label_map, ((0, 0), (20, 20)), mode="edge")
+    monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, labels))
+    sizes = []
+
+    def recorded(pipe, inputs, *args):
+        sizes.append(inputs.image.size)
+        return real_generate(pipe, inputs, *args)
+
+    real_generate = generation.generate
+    monkeypatch.setattr(generation, "generate", recorded)
+    [result] = backend.run(_request(Image.fromarray(wide), "model"))
+    protect = np.asarray(result.protect) == 255
+    assert sizes == [(64, 64)] and result.image.size == (160, 200)
+    assert protect.any() and np.array_equal(np.asarray(result.image)[protect], wide[protect])
+    corner = np.s_[-12:, :12]  # background, kept by a model swap
+    assert np.array_equal(np.asarray(result.image)[corner], wide[corner])

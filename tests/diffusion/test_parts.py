@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from shopshot.errors import InvalidOption
-from shopshot.pipeline.diffusion.masks import generation_size, keep_and_blend, mask_at
+from shopshot.pipeline.diffusion.masks import ASPECTS, fit_box, generation_size, generation_sizes, keep_and_blend, mask_at
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.prompts import EXTRA_LIMIT, backdrop_prompts, person_prompts, sanitise_extra
 from shopshot.pipeline.gallery import badge_box, render_model_gallery
@@ -29,6 +29,16 @@ def test_prompts_carry_the_preset_and_the_sellers_words():
     ((1080, 1920), 1024, 64, (768, 1344)), ((400, 500), 64, 16, (64, 64))])
 def test_generation_keeps_the_native_pixel_count_and_aspect(size, native, align, expected):
     assert generation_size(size, native, align) == expected
+
+
+def test_generation_sizes_are_a_fixed_set_and_photos_fit_them_unstretched():
+    sizes = {generation_size((width, 1000), 1024, 64) for width in range(300, 3000, 7)}
+    assert sizes <= generation_sizes(1024, 64) and len(generation_sizes(1024, 64)) <= len(ASPECTS) == 8
+    assert generation_size((1000, 1500), 1024, 64) == (832, 1280)  # a camera's 2:3
+    x0, y0, x1, y1 = fit_box((1300, 2000), (832, 1280))  # 0.65 in a 0.65 frame: no margin
+    assert (x0, y0, x1, y1) == (0, 0, 832, 1280)
+    x0, y0, x1, y1 = fit_box((1000, 1900), (768, 1344))  # narrower than 9:16: a margin left and right
+    assert (y0, y1) == (0, 1344) and x0 > 0 and abs((x1 - x0) / (y1 - y0) - 1000 / 1900) < 0.002
 
 
 def test_a_pixel_touching_the_generate_mask_is_repainted():

@@ -134,6 +134,33 @@ def test_a_job_that_keeps_failing_is_reported_once_after_its_retries(redis, sett
     assert event.kind == "failed" and event.error == "JobFailed"
 
 
+class OnceOutOfMemory(FlakyBackend):
+    """Runs out of GPU memory once, then renders; notes each run and each release of torch's cache."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__(failures=0)
+        self.events = events
+
+    def run(self, request, progress=None):
+        import torch  # only to raise exactly what torch raises; the queue itself never imports it
+
+        self.events.append("run")
+        if self.events.count("run") == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return super().run(request, progress)
+
+
+def test_an_out_of_memory_job_frees_the_cached_memory_before_its_retry(redis, settings, blobs, monkeypatch):
+    import torch
+
+    events = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: events.append("empty_cache"))
+    JobQueue(redis, settings.queue).enqueue(_spec(blobs, sample_photo(), variants=1))
+    _work(redis, settings, OnceOutOfMemory(events))
+    assert events == ["run", "empty_cache", "run"]
+    assert [event.kind for event in _events(redis, settings)] == ["done"]
+
+
 def test_bad_input_fails_at_once_without_retries(redis, settings, blobs):
     blank = io.BytesIO()
     Image.new("RGB", (600, 600), (128, 128, 128)).save(blank, "PNG")

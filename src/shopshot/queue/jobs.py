@@ -1,7 +1,9 @@
 """The RQ job functions, importable by dotted path; they run inside `StudioWorker`."""
 
+import gc
 import io
 import logging
+import sys
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -129,6 +131,14 @@ def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
 def out_of_memory(error: BaseException | None) -> bool:
     """True for torch's OutOfMemoryError (known by name: the queue never imports torch), MPS's and the host's."""
     return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in str(error)
+
+
+def free_memory() -> None:
+    """Drop what a failed job left behind and hand torch's cached GPU memory back (a no-op where torch is not loaded)."""
+    gc.collect()  # the failed job's frames may sit in reference cycles, holding their tensors
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.cuda.empty_cache()
 
 
 def _publish(job: Job, event: JobEvent) -> None:

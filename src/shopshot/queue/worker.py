@@ -27,7 +27,7 @@ from shopshot import logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend
 from shopshot.queue.enqueue import ALIVE_KEY, JobQueue, state_typical_job_s
-from shopshot.queue.jobs import CONTEXT, WorkerContext
+from shopshot.queue.jobs import CONTEXT, WorkerContext, free_memory
 
 log = logging.getLogger(__name__)
 SWEEP_KEY = "shopshot:sweep:"
@@ -96,9 +96,12 @@ class StudioWorker(SimpleWorker):
     def perform_job(self, job: Job, queue, execution: Execution) -> bool:
         self.running = (job, execution)
         try:
-            return super().perform_job(job, queue, execution)
+            done = super().perform_job(job, queue, execution)
         finally:
             self.running = None
+        if not done:  # the failure is handled and its traceback gone: free what it held before a retry runs here
+            free_memory()
+        return done
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """The running job's lease on the started registry: short, and renewed by the upkeep thread."""

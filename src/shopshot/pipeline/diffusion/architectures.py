@@ -1,5 +1,6 @@
 """Model configs and random-weight builds: tiny ones for the offline tests, full-size SDXL for
-`bench/gpu.py`. Nothing here downloads; the configs are those of the registry's checkpoints.
+`bench/gpu.py` and the meta-device checks. Nothing here downloads: the full-size UNet, ControlNet
+and VAE configs are the registry checkpoints' own, vendored in `configs/` (each names its source).
 """
 
 import json
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from diffusers import AutoencoderKL, ControlNetModel, EulerDiscreteScheduler, StableDiffusionXLInpaintPipeline
 from diffusers import UNet2DConditionModel
 from transformers import (CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer,
@@ -20,12 +22,7 @@ CLOTHES_LABELS = ("Background", "Hat", "Hair", "Sunglasses", "Upper-clothes", "S
 # Falconsai/nsfw_image_detection's id2label.
 SAFETY_LABELS = ("normal", "nsfw")
 
-_SDXL_BLOCKS = {"down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-                "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-                "block_out_channels": (320, 640, 1280), "layers_per_block": 2, "attention_head_dim": (5, 10, 20),
-                "transformer_layers_per_block": (1, 2, 10), "cross_attention_dim": 2048, "use_linear_projection": True,
-                "addition_embed_type": "text_time", "addition_time_embed_dim": 256,
-                "projection_class_embeddings_input_dim": 2816, "sample_size": 128}
+CONFIGS = Path(__file__).with_name("configs")
 _TINY_BLOCKS = {"down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
                 "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"), "block_out_channels": (32, 64),
                 "layers_per_block": 2, "attention_head_dim": (2, 4), "transformer_layers_per_block": (1, 2),
@@ -33,12 +30,24 @@ _TINY_BLOCKS = {"down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
                 "addition_time_embed_dim": 8, "projection_class_embeddings_input_dim": 80, "sample_size": 32}
 
 
+def vendored(name: str) -> dict:
+    """A checkpoint's config as published (configs/<name>.json), without the keys diffusers ignores."""
+    config = json.loads((CONFIGS / f"{name}.json").read_text())
+    return {key: value for key, value in config.items() if not key.startswith("_")}
+
+
+def _tiny_controlnet() -> dict:
+    """A ControlNet shaped like the tiny UNet's encoder."""
+    fields = {key: value for key, value in _TINY_BLOCKS.items() if key not in ("up_block_types", "sample_size")}
+    return {"in_channels": 4, "conditioning_embedding_out_channels": (16, 32), **fields}
+
+
 @dataclass(frozen=True)
 class Architecture:
     """Every config the backend's models need, at one scale."""
 
     unet: dict
-    controlnet_conditioning: tuple[int, ...]
+    controlnet: dict
     vae: dict
     text: tuple[dict, dict]
     segformer: dict
@@ -48,11 +57,9 @@ class Architecture:
 
 
 FULL = Architecture(
-    unet=_SDXL_BLOCKS,
-    controlnet_conditioning=(16, 32, 96, 256),
-    vae={"block_out_channels": (128, 256, 512, 512), "down_block_types": ("DownEncoderBlock2D",) * 4,
-         "up_block_types": ("UpDecoderBlock2D",) * 4, "latent_channels": 4, "layers_per_block": 2,
-         "sample_size": 1024, "scaling_factor": 0.13025, "force_upcast": True},
+    unet=vendored("sdxl_inpaint_unet"),
+    controlnet=vendored("controlnet_depth_sdxl"),
+    vae=vendored("sdxl_vae"),
     text=({"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
            "hidden_act": "quick_gelu", "projection_dim": 768, "vocab_size": 49408},
           {"hidden_size": 1280, "intermediate_size": 5120, "num_attention_heads": 20, "num_hidden_layers": 32,
@@ -68,10 +75,10 @@ FULL = Architecture(
 )
 
 TINY = Architecture(
-    unet=_TINY_BLOCKS,
-    controlnet_conditioning=(16, 32),
-    vae={"block_out_channels": (32, 64), "down_block_types": ("DownEncoderBlock2D",) * 2,
-         "up_block_types": ("UpDecoderBlock2D",) * 2, "latent_channels": 4, "sample_size": 128},
+    unet={"in_channels": 9, "out_channels": 4, **_TINY_BLOCKS},
+    controlnet=_tiny_controlnet(),
+    vae={"in_channels": 3, "out_channels": 3, "block_out_channels": (32, 64), "latent_channels": 4,
+         "down_block_types": ("DownEncoderBlock2D",) * 2, "up_block_types": ("UpDecoderBlock2D",) * 2, "sample_size": 128},
     text=({"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 5,
            "hidden_act": "gelu", "projection_dim": 32},) * 2,
     segformer={"hidden_sizes": [8, 16, 24, 32], "depths": [1, 1, 1, 1], "num_attention_heads": [1, 1, 2, 2],
@@ -103,8 +110,8 @@ def _text_config(fields: dict, tokenizer: CLIPTokenizer) -> CLIPTextConfig:
 
 def inpaint_pipeline(arch: Architecture, tokenizer: CLIPTokenizer) -> StableDiffusionXLInpaintPipeline:
     """SDXL inpainting (9-channel UNet) with random weights and the SDXL scheduler config."""
-    unet = UNet2DConditionModel(in_channels=9, out_channels=4, **arch.unet)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, **arch.vae)
+    unet = UNet2DConditionModel.from_config(arch.unet)
+    vae = AutoencoderKL.from_config(arch.vae)
     encoder = CLIPTextModel(_text_config(arch.text[0], tokenizer))
     encoder_2 = CLIPTextModelWithProjection(_text_config(arch.text[1], tokenizer))
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
@@ -115,8 +122,35 @@ def inpaint_pipeline(arch: Architecture, tokenizer: CLIPTokenizer) -> StableDiff
 
 def controlnet(arch: Architecture) -> ControlNetModel:
     """A depth ControlNet shaped like the UNet's encoder, random weights."""
-    fields = {key: value for key, value in arch.unet.items() if key not in ("up_block_types", "sample_size")}
-    return ControlNetModel(in_channels=4, conditioning_embedding_out_channels=arch.controlnet_conditioning, **fields)
+    return ControlNetModel.from_config(arch.controlnet)
+
+
+def step_flops(unet_config: dict, controlnet_config: dict | None, native: int, vae_factor: int = 8) -> dict[str, float]:
+    """FLOPs of one denoising step at `native`² pixels per denoiser ("unet", "controlnet"), batch 2 for guidance.
+
+    Counted on the meta device, so it needs no memory and never runs a compiled module (FlopCounterMode
+    cannot run under torch.compile).
+    """
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(unet_config)
+        models = {"unet": unet}
+        if controlnet_config is not None:
+            models["controlnet"] = ControlNetModel.from_config(controlnet_config)
+        side = native // vae_factor
+        text_dim = unet.config.projection_class_embeddings_input_dim - 6 * unet.config.addition_time_embed_dim
+        hidden = torch.randn(2, 77, unet.config.cross_attention_dim)
+        extra = {"text_embeds": torch.randn(2, text_dim), "time_ids": torch.randn(2, 6)}
+        latents = torch.randn(2, unet.config.in_channels, side, side)
+        inputs = {"unet": (latents,), "controlnet": (latents[:, :4],)}
+        depth = {"controlnet_cond": torch.randn(2, 3, native, native)}
+    flops = {}
+    for name, model in models.items():
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            model(*inputs[name], torch.tensor(500, device="meta"), hidden, added_cond_kwargs=extra,
+                  **(depth if name == "controlnet" else {}))
+        flops[name] = float(counter.get_total_flops())
+    return flops
 
 
 def clothes_parser(arch: Architecture) -> SegformerForSemanticSegmentation:

@@ -14,6 +14,7 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from PIL import Image
 
@@ -21,7 +22,7 @@ from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
-from shopshot.pipeline.diffusion.masks import generation_size, mask_at, upscale
+from shopshot.pipeline.diffusion.masks import fit_box, generation_size, mask_at, pad, upscale
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
@@ -66,7 +67,9 @@ class DiffusionBackend:
         from shopshot.pipeline.diffusion.generation import generate
 
         plan = self._plan(request)
-        inputs = self._inputs(plan)
+        if plan.strength is not None:
+            mode = replace(mode, strength=plan.strength)
+        inputs, box = self._inputs(plan)
         pipe = self.models.pipeline(controlled=inputs.control_image is not None)
         results = []
         for index in range(request.variants):
@@ -75,7 +78,8 @@ class DiffusionBackend:
                     progress((index + fraction) / request.variants)
 
             pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
-            result = plan.finish(upscale(pixels, plan.init.size), request.seed + index)
+            x0, y0, x1, y1 = box
+            result = plan.finish(upscale(pixels[y0:y1, x0:x1], plan.init.size), request.seed + index)
             self._check_safe(result)
             results.append(result)
         return results
@@ -102,11 +106,13 @@ class DiffusionBackend:
         return plan_person(request, self.models)
 
     def _inputs(self, plan: Plan):
-        """The plan at generation size: init image, repaint mask and depth."""
+        """The plan at generation size, and where in it the plan's image lies: init image, repaint mask and depth."""
         from shopshot.pipeline.diffusion.generation import Inputs
 
-        size = generation_size(plan.init.size, self.models.native, self.models.align)
-        image = plan.init.resize(size, Image.Resampling.LANCZOS)
-        depth = self.models.depth(plan.depth_source, size) if plan.depth_source is not None else None
-        return Inputs(plan.prompt, plan.negative_prompt, image, mask_at(plan.generate, size), depth,
-                      plan.depth_scale, plan.depth_until)
+        frame = generation_size(plan.init.size, self.models.native, self.models.align)
+        box = fit_box(plan.init.size, frame)
+        inner = (box[2] - box[0], box[3] - box[1])
+        image = pad(plan.init.resize(inner, Image.Resampling.LANCZOS), box, frame)
+        mask = pad(mask_at(plan.generate, inner), box, frame, fill=255)  # the margin is generated, then cut away
+        depth = pad(self.models.depth(plan.depth_source, inner), box, frame) if plan.depth_source is not None else None
+        return Inputs(plan.prompt, plan.negative_prompt, image, mask, depth, plan.depth_scale, plan.depth_until), box

@@ -25,6 +25,7 @@ GARMENT = ("Upper-clothes", "Skirt", "Pants", "Dress", "Belt", "Scarf")
 ACCESSORIES = ("Left-shoe", "Right-shoe", "Bag")
 HEAD = ("Hair", "Face", "Sunglasses", "Hat")
 LIMBS = ("Left-arm", "Right-arm", "Left-leg", "Right-leg")
+LABELS = GARMENT + ACCESSORIES + HEAD + LIMBS  # every label name the tasks ask the clothes parser for
 # Below this share of the frame the parser found no garment worth keeping.
 MIN_GARMENT = 0.01
 # New hair may fall wider than the old: the head's repaint area grows by this share of the long side.
@@ -56,7 +57,8 @@ def plan_person(request: RenderRequest, models) -> Plan:
         return RenderedImage(Image.fromarray(output), seed, Image.fromarray((protect * 255).astype(np.uint8)), (0, 0))
 
     scale, until = DEPTH[request.task]
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish)
+    # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0)
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:

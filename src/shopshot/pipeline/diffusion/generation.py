@@ -33,7 +33,8 @@ def fresh_scheduler(config: dict, mode: Mode) -> DPMSolverMultistepScheduler:
 def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
     """Run the pipeline once; return float32 RGB 0..255 at generation size."""
     pipe.scheduler = fresh_scheduler(pipe.scheduler.config, mode)
-    # A CPU generator gives the same noise on every device, so a seed means the same image anywhere.
+    # A CPU generator gives the same starting noise on every device; the image is the same only on the
+    # same GPU model, dtype and library versions (kernels round differently elsewhere).
     generator = torch.Generator("cpu").manual_seed(seed)
     control = {}
     if inputs.control_image is not None:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 import torch
 from diffusers import ControlNetModel, StableDiffusionXLControlNetInpaintPipeline, StableDiffusionXLInpaintPipeline
 from huggingface_hub import try_to_load_from_cache
+from safetensors import SafetensorError
 from transformers import (AutoImageProcessor, AutoModelForImageClassification, DepthAnythingForDepthEstimation,
                           SegformerForSemanticSegmentation)
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import InvalidOption, ModelsMissing
+from shopshot.pipeline.diffusion.fashion import LABELS
+from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, ModelSpec, allowed_models
 from shopshot.pipeline.diffusion.safety import SafetyChecker
@@ -63,14 +66,15 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """"auto" is bfloat16 where the GPU has it, float16 on other GPUs, float32 on cpu."""
+    """"auto" is bfloat16 where the GPU runs it natively, float16 on other GPUs, float32 on cpu."""
     if name != "auto":
         try:
             return _DTYPES[name]
         except KeyError:
             raise InvalidOption(value=name) from None
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        # By default emulated bf16 counts too (T4, V100): slower there than float16.
+        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
     return torch.float16 if device.type == "mps" else torch.float32
 
 
@@ -84,10 +88,10 @@ def check_cached(specs: tuple[ModelSpec, ...], cache_dir) -> None:
 
 @contextmanager
 def _reported_as_missing(spec: ModelSpec) -> Iterator[None]:
-    """A checkpoint whose files are incomplete in the cache is missing too."""
+    """A checkpoint whose files are incomplete in the cache (absent, or cut short: SafetensorError) is missing too."""
     try:
         yield
-    except OSError as error:
+    except (OSError, SafetensorError) as error:
         log.error("could not load %s from the cache: %s", spec.repo_id, error)
         raise ModelsMissing(models=f"{spec.key} ({spec.repo_id})") from error
 
@@ -118,13 +122,20 @@ def _load_pipelines(inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: 
     with _reported_as_missing(inpaint_spec):
         inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
             **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant)
-    if dtype != torch.float16:
-        # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
-        inpaint.vae.register_to_config(force_upcast=False)
     with _reported_as_missing(control_spec):
         controlnet = ControlNetModel.from_pretrained(
             **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant)
-    return inpaint, StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet)
+    return inpaint, with_controlnet(inpaint, controlnet, dtype)
+
+
+def with_controlnet(inpaint: StableDiffusionXLInpaintPipeline, controlnet: ControlNetModel,
+                    dtype: torch.dtype) -> StableDiffusionXLControlNetInpaintPipeline:
+    """The ControlNet pipeline sharing every module of `inpaint`, both set for `dtype` (the benchmark builds them so too)."""
+    if dtype != torch.float16:
+        # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
+        inpaint.vae.register_to_config(force_upcast=False)
+    # from_pipe casts the new pipeline, and so every module it shares with `inpaint`, to float32 unless told.
+    return StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet, dtype=dtype)
 
 
 def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype):
@@ -133,7 +144,7 @@ def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: D
     with _reported_as_missing(clothes_spec):
         # Segmentation runs in float32: it is small, and argmax over bf16 logits flickers at edges.
         clothes = SegformerForSemanticSegmentation.from_pretrained(**_source(clothes_spec, settings))
-    return DepthEstimator(depth), ClothesParser(clothes)
+    return DepthEstimator(depth), ClothesParser(clothes, LABELS)
 
 
 def load_safety(spec: ModelSpec, settings: DiffusionSettings, dtype: torch.dtype) -> SafetyChecker:
@@ -166,6 +177,9 @@ def place(models: Models, settings: DiffusionSettings) -> Models:
 
 def _compile(models: Models) -> None:
     """Compile the two denoisers once; the pipelines share them, so both get the compiled modules."""
+    # A graph per generation size, and for the UNet a second per size (called with and without the ControlNet).
+    graphs = 2 * len(generation_sizes(models.native, models.align))
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, graphs)
     unet = models.inpaint.unet.to(memory_format=torch.channels_last)
     controlnet = models.controlled.controlnet.to(memory_format=torch.channels_last)
     models.inpaint.unet = models.controlled.unet = torch.compile(unet, fullgraph=True)

@@ -4,7 +4,8 @@ Two masks around whatever is kept (a product, a garment):
 - *protect*: the kept region shrunk a little; in the output these pixels are the input's, byte for byte.
 - *generate*: what the model repaints, reaching a thin ring into the kept region, so the new scene
   runs under the kept region's edge and no old background shows through its soft rim.
-Generation runs at the model's native size; masks are feathered only in the final composite.
+Generation runs at the model's native size, at one of a fixed set of aspects; masks are feathered only
+in the final composite.
 """
 
 import math
@@ -13,6 +14,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+# Generation aspects (width / height): every canvas ratio the bot offers, either way up, and 2:3 for
+# camera photos. Other photos are fitted inside the nearest, unstretched, the margin generated and cut
+# away. A fixed set of sizes bounds torch.compile's graphs: it builds one per input size.
+ASPECTS = (1.0, 3 / 4, 4 / 3, 4 / 5, 5 / 4, 9 / 16, 16 / 9, 2 / 3)
 # The share of the image's long side that the generated ring reaches into the kept region.
 RING_SHARE = 0.006
 PROTECT_SHRINK = 2
@@ -39,12 +44,33 @@ def ring_width(size: tuple[int, int]) -> int:
 
 
 def generation_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
-    """(width, height) with the native pixel count, the image's aspect, and sides a multiple of `align`."""
-    width, height = size
-    aspect = width / height
+    """(width, height) to generate an image of `size` at: the nearest of ASPECTS, the native pixel count, sides a multiple of `align`."""
+    aspect = min(ASPECTS, key=lambda choice: abs(math.log(choice * size[1] / size[0])))
     gen_width = max(align, round(native * math.sqrt(aspect) / align) * align)
     gen_height = max(align, round(native / math.sqrt(aspect) / align) * align)
     return gen_width, gen_height
+
+
+def generation_sizes(native: int, align: int) -> frozenset[tuple[int, int]]:
+    """Every size `generation_size` gives: one per aspect."""
+    return frozenset(generation_size((round(1000 * aspect), 1000), native, align) for aspect in ASPECTS)
+
+
+def fit_box(size: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where an image of `size`, scaled without stretching, sits centred in `frame` (x0, y0, x1, y1)."""
+    scale = min(frame[0] / size[0], frame[1] / size[1])
+    width, height = min(frame[0], max(1, round(size[0] * scale))), min(frame[1], max(1, round(size[1] * scale)))
+    x0, y0 = (frame[0] - width) // 2, (frame[1] - height) // 2
+    return x0, y0, x0 + width, y0 + height
+
+
+def pad(image: Image.Image, box: tuple[int, int, int, int], frame: tuple[int, int], fill: int | None = None) -> Image.Image:
+    """`image` (the size of `box`) placed at `box` in `frame`: the margin repeats its edge, or is `fill`."""
+    x0, y0, x1, y1 = box
+    pixels = np.asarray(image)
+    border = cv2.BORDER_REPLICATE if fill is None else cv2.BORDER_CONSTANT
+    padded = cv2.copyMakeBorder(pixels, y0, frame[1] - y1, x0, frame[0] - x1, border, value=fill or 0)
+    return Image.fromarray(padded, image.mode)
 
 
 def mask_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:

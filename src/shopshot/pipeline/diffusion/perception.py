@@ -4,11 +4,14 @@ Preprocessing is done here with torch (resize, ImageNet normalisation) rather th
 transformers image processors, whose default (fast) versions need torchvision.
 """
 
+import logging
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+log = logging.getLogger(__name__)
 _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 _SEGMENT_SIDE = 512
@@ -28,9 +31,12 @@ def _pixels(image: Image.Image, size: tuple[int, int], model: torch.nn.Module) -
 class ClothesParser:
     """Per-pixel clothes and body-part labels (the model's `id2label`) for a photo."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, needed: tuple[str, ...] = ()) -> None:
         self.model = model.eval()
         self.labels = {name: int(index) for index, name in model.config.id2label.items()}
+        missing = [name for name in needed if name not in self.labels]
+        if missing:  # a parser from another label set: those parts would silently never be found
+            log.warning("the clothes parser has no label %s: the tasks never find those parts", ", ".join(missing))
 
     @torch.inference_mode()
     def __call__(self, image: Image.Image) -> np.ndarray:
@@ -43,7 +49,7 @@ class ClothesParser:
         return np.asarray(small.resize(image.size, Image.Resampling.NEAREST))
 
     def mask(self, labels: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-        """Where the label map holds any of these label names (names the model lacks are skipped)."""
+        """Where the label map holds any of these label names (names the model lacks, warned of at setup, are skipped)."""
         return np.isin(labels, [self.labels[name] for name in names if name in self.labels])
 
 

@@ -21,3 +21,6 @@ class Plan:
     prompt: str
     negative_prompt: str
     finish: Callable[[np.ndarray, int], RenderedImage]  # (generated float RGB at full size, seed) -> result
+    # Overrides the mode's strength; 1.0 starts the repaint area from pure noise, so nothing of the init
+    # image's content survives there (the mode's 0.99 keeps ~12% of it: fine for a scene, not for a person).
+    strength: float | None = None
