@@ -337,15 +337,12 @@ def _frame_alpha(cutout, size: tuple[int, int]) -> np.ndarray:
 
 
 def load_neural_stage() -> object | None:
-    """The neural matte stage when its code is in this tree and its weights are cached; else None.
+    """The neural matte stage when its weights are in the operator's cache (the settings' cache dir), else None."""
+    from shopshot.config import Settings
+    from shopshot.pipeline.matting.loading import load_matte
 
-    `shopshot.pipeline.matting.load_stage()` is the stage's loader, answering None without weights.
-    """
-    try:
-        from shopshot.pipeline.matting import load_stage
-    except ImportError:
-        return None
-    return load_stage()
+    settings = Settings()
+    return load_matte(settings.matte, settings.diffusion.cache_dir)
 
 
 # The table ----------------------------------------------------------------------------------------
@@ -420,7 +417,7 @@ def table(items: list[BenchItem]) -> tuple[str, list[str], str]:
         details += per_photo(name, scores, items)
     if stage is None:
         rows.append("| neural stage | not run: no weights | | | | | | | | |")
-        ran.append("neural stage: not run: no weights (or no `shopshot.pipeline.matting` in this tree)")
+        ran.append("neural stage: not run: no weights in the cache (shopshot models pull --cpu)")
     return "\n".join(rows), ran, "\n".join(details)
 
 
