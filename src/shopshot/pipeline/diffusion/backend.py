@@ -22,7 +22,7 @@ from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
-from shopshot.pipeline.diffusion.masks import fit_box, generation_size, mask_at, pad, upscale
+from shopshot.pipeline.diffusion.masks import fit_box, generation_size, generation_sizes, mask_at, pad, upscale
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
@@ -54,6 +54,10 @@ class DiffusionBackend:
         from shopshot.pipeline.diffusion.loading import load_models
 
         self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
+        if self.settings.warmup or self.settings.compile:
+            from shopshot.pipeline.diffusion.generation import warm_up
+
+            warm_up(self.models, generation_sizes(self.models.native, self.models.align))
         if self.matte is not None:
             from shopshot.pipeline.matting.loading import load_matte
 
