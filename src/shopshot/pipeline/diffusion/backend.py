@@ -2,6 +2,10 @@
 
 This module imports no torch: the bot can import it; `setup()` loads torch, diffusers and weights.
 
+Each image is generated at ~1 MP (`masks.generation_size`); on a larger canvas the detail pass
+(`detail.py`, `DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength. Past that
+the result is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product.
+
 GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
 `bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
 0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together, the
@@ -21,6 +25,7 @@ from PIL import Image
 from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
+from shopshot.pipeline.diffusion.detail import detail_mode, refine, wanted
 from shopshot.pipeline.diffusion.fashion import plan_person
 from shopshot.pipeline.diffusion.masks import fit_box, generation_size, generation_sizes, mask_at, pad, upscale
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
@@ -74,19 +79,38 @@ class DiffusionBackend:
         if plan.strength is not None:
             mode = replace(mode, strength=plan.strength)
         inputs, box = self._inputs(plan)
-        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        detail = self.settings.detail and wanted(plan.init.size, (box[2] - box[0], box[3] - box[1]))
+        share = 0.5 if detail else 1.0  # of each variant's progress, the first pass's
         results = []
         for index in range(request.variants):
-            def on_step(fraction: float, index: int = index) -> None:
-                if progress is not None:
-                    progress((index + fraction) / request.variants)
-
-            pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
-            x0, y0, x1, y1 = box
-            result = plan.finish(upscale(pixels[y0:y1, x0:x1], plan.init.size), request.seed + index)
+            seed = request.seed + index
+            pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+            pixels, at = generate(pipe, inputs, mode, seed, _reporter(progress, request.variants, index, 0, share)), box
+            if detail:
+                pixels, at = self._detail(pixels, inputs, at, mode, seed,
+                                          _reporter(progress, request.variants, index, share, 1 - share))
+            x0, y0, x1, y1 = at
+            result = plan.finish(upscale(pixels[y0:y1, x0:x1], plan.init.size), seed)
             self._check_safe(result)
             results.append(result)
         return results
+
+    def _detail(self, pixels, inputs, box: tuple[int, int, int, int], mode: Mode, seed: int,
+                on_tile: Callable[[float], None]):
+        """The detail pass over a first-pass result: the enlarged pixels, and where the plan's image lies in them."""
+        from shopshot.pipeline.diffusion.generation import Inputs, generate
+
+        tile_mode = detail_mode(mode)
+
+        def run_tile(index: int, image: Image.Image, mask: Image.Image):
+            tile = Inputs(inputs.prompt, inputs.negative_prompt, image, mask, None, 0.0)
+            # Its own noise per tile and variant (seeds of variants are consecutive, so spaced apart here).
+            return generate(self.models.pipeline(controlled=False), tile, tile_mode, 16 * seed + 1 + index, lambda f: None)
+
+        refined = refine(pixels, inputs.mask_image, run_tile, on_tile)
+        scale_x, scale_y = refined.shape[1] / pixels.shape[1], refined.shape[0] / pixels.shape[0]
+        x0, y0, x1, y1 = box
+        return refined, (round(x0 * scale_x), round(y0 * scale_y), round(x1 * scale_x), round(y1 * scale_y))
 
     def _check_safe(self, result: RenderedImage) -> None:
         """Raise UnsafeOutput when the safety classifier scores the finished image at or above the policy's threshold."""
@@ -120,3 +144,13 @@ class DiffusionBackend:
         mask = pad(mask_at(plan.generate, inner), box, frame, fill=255)  # the margin is generated, then cut away
         depth = pad(self.models.depth(plan.depth_source, inner), box, frame) if plan.depth_source is not None else None
         return Inputs(plan.prompt, plan.negative_prompt, image, mask, depth, plan.depth_scale, plan.depth_until), box
+
+
+def _reporter(progress: Callable[[float], None] | None, variants: int, index: int, start: float,
+              length: float) -> Callable[[float], None]:
+    """A pass's progress (0..1) reported as the job's: variant `index`, the pass spanning `start`..`start + length` of it."""
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress((index + start + length * fraction) / variants)
+
+    return report
