@@ -105,7 +105,8 @@ class DiffusionBackend:
         def run_tile(index: int, image: Image.Image, mask: Image.Image):
             tile = Inputs(inputs.prompt, inputs.negative_prompt, image, mask, None, 0.0)
             # Its own noise per tile and variant (seeds of variants are consecutive, so spaced apart here).
-            return generate(self.models.pipeline(controlled=False), tile, tile_mode, 16 * seed + 1 + index, lambda f: None)
+            tile_seed = 16 * seed + 1 + index
+            return generate(self.models.pipeline(controlled=False), tile, tile_mode, tile_seed, lambda fraction: None)
 
         refined = refine(pixels, inputs.mask_image, run_tile, on_tile)
         scale_x, scale_y = refined.shape[1] / pixels.shape[1], refined.shape[0] / pixels.shape[0]
@@ -148,7 +149,7 @@ class DiffusionBackend:
 
 def _reporter(progress: Callable[[float], None] | None, variants: int, index: int, start: float,
               length: float) -> Callable[[float], None]:
-    """A pass's progress (0..1) reported as the job's: variant `index`, the pass spanning `start`..`start + length` of it."""
+    """A pass's progress (0..1) as the job's: variant `index`, the pass spanning `start`..`start + length` of it."""
     def report(fraction: float) -> None:
         if progress is not None:
             progress((index + start + length * fraction) / variants)

@@ -55,7 +55,7 @@ def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[flo
 
 
 def warm_up(models, sizes) -> None:
-    """One one-step generation per size and pipeline, so torch.compile builds its graphs at setup rather than in the first jobs."""
+    """One one-step run per size and pipeline: torch.compile builds its graphs at setup, not in the first jobs."""
     # Guidance above 1 keeps the doubled (classifier-free guidance) batch that every job runs.
     mode = Mode("warmup", steps=1, guidance_scale=2.0, strength=1.0)
     for size in sorted(sizes):
