@@ -10,24 +10,30 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 (≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
 (≈ 8 GB peak, several seconds slower per image).
+
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: backdrops only, ≈ 18–20 GB peak).
 """
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from PIL import Image
 
 from shopshot.config import DiffusionSettings, PolicySettings
-from shopshot.errors import UnsafeOutput
+from shopshot.errors import TaskUnavailable, UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
 from shopshot.pipeline.diffusion.masks import generation_size, mask_at, upscale
-from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
+from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
 
 log = logging.getLogger(__name__)
+
+# The tasks each stack (DIFFUSION__STACK) can render.
+STACK_TASKS = {"sdxl": frozenset({"backdrop", "model", "mannequin"}), "klein": frozenset({"backdrop"})}
 
 
 class DiffusionBackend:
@@ -39,14 +45,19 @@ class DiffusionBackend:
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
 
-    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES, policy: PolicySettings | None = None) -> None:
+    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] | None = None, policy: PolicySettings | None = None) -> None:
         self.settings = settings
-        self.modes = modes
+        self.modes = modes if modes is not None else (KLEIN_MODES if settings.stack == "klein" else MODES)
         self.policy = policy if policy is not None else PolicySettings()
         self.models = None
 
     def setup(self) -> None:
         """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
+        if self.settings.stack == "klein":
+            from shopshot.pipeline.diffusion.klein import load_klein
+
+            self.models = load_klein(self.settings, check_outputs=self.policy.check_outputs)
+            return
         from shopshot.pipeline.diffusion.loading import load_models
 
         self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
@@ -56,18 +67,15 @@ class DiffusionBackend:
         mode = self._check(request)
         if self.models is None:
             raise RuntimeError("DiffusionBackend.run() before setup()")
-        from shopshot.pipeline.diffusion.generation import generate
-
         plan = self._plan(request)
-        inputs = self._inputs(plan)
-        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        render = self._renderer(plan, mode)
         results = []
         for index in range(request.variants):
             def on_step(fraction: float, index: int = index) -> None:
                 if progress is not None:
                     progress((index + fraction) / request.variants)
 
-            pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
+            pixels = render(request.seed + index, on_step)
             result = plan.finish(upscale(pixels, plan.init.size), request.seed + index)
             self._check_safe(result)
             results.append(result)
@@ -85,6 +93,11 @@ class DiffusionBackend:
     def _check(self, request: RenderRequest) -> Mode:
         """Validate every option before any pixel work; return the mode the job runs in."""
         preset, _ = check_request(request, self.tasks)
+        if request.task not in STACK_TASKS[self.settings.stack]:
+            # The worker still takes every GPU job; a task this stack cannot paint is refused, not approximated.
+            log.warning("task %r refused: the %s stack renders only %s", request.task, self.settings.stack,
+                        ", ".join(sorted(STACK_TASKS[self.settings.stack])))
+            raise TaskUnavailable()
         if request.task != "backdrop":
             model_preset(request.model)
         return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)
@@ -92,6 +105,18 @@ class DiffusionBackend:
     def _plan(self, request: RenderRequest) -> Plan:
         planner = plan_backdrop if request.task == "backdrop" else plan_person
         return planner(request, self.models)
+
+    def _renderer(self, plan: Plan, mode: Mode) -> Callable:
+        """The plan's generation as a function of (seed, on_step), on the configured stack."""
+        if self.settings.stack == "klein":
+            from shopshot.pipeline.diffusion.klein import renderer
+
+            return renderer(self.models, plan, mode)
+        from shopshot.pipeline.diffusion.generation import generate
+
+        inputs = self._inputs(plan)
+        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        return partial(generate, pipe, inputs, mode)
 
     def _inputs(self, plan: Plan):
         """The plan at generation size: init image, repaint mask and depth."""

@@ -9,7 +9,7 @@ from shopshot.pipeline.diffusion.registry import allowed_models
 
 def pull_models(settings: Settings | DiffusionSettings, endpoint: str | None = None,
                 echo: Callable[[str], None] = print) -> list[Path]:
-    """Download every allowed checkpoint (only the files the pipelines load); return their folders.
+    """Download every allowed checkpoint of the configured stack (only the files its pipelines load); return their folders.
 
     Prints one line per checkpoint as it starts and one with its snapshot folder when done.
     `endpoint` points at another Hub (a mirror, or a test's stub); None is HF_ENDPOINT or the Hub.
@@ -18,7 +18,7 @@ def pull_models(settings: Settings | DiffusionSettings, endpoint: str | None = N
 
     diffusion = settings.diffusion if isinstance(settings, Settings) else settings
     folders = []
-    for spec in allowed_models(diffusion.allow_noncommercial):
+    for spec in allowed_models(diffusion.allow_noncommercial, stack=diffusion.stack):
         echo(f"pulling {spec.key}: {spec.repo_id} @ {spec.revision} (licence {spec.licence})")
         folder = snapshot_download(spec.repo_id, revision=spec.revision, cache_dir=diffusion.cache_dir,
                                    allow_patterns=list(spec.allow_patterns), endpoint=endpoint)

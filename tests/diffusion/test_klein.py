@@ -1,0 +1,164 @@
+"""The FLUX.2 [klein] 4B stack on tiny random models from a Hugging Face cache, and its full size on the meta device."""
+
+import asyncio
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from diffusers import Flux2KleinInpaintPipeline
+
+from shopshot.config import DiffusionSettings, Settings
+from shopshot.errors import ModelsMissing, TaskUnavailable
+from shopshot.pipeline.diffusion import architectures as arch
+from shopshot.pipeline.diffusion import klein_architecture as ka
+from shopshot.pipeline.diffusion.backdrop import plan_backdrop
+from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.klein import generate_klein, klein_inputs, klein_size, load_klein, reference_crop
+from shopshot.pipeline.diffusion.modes import KLEIN_MODES
+from shopshot.pipeline.diffusion.pull import pull_models
+from shopshot.pipeline.diffusion.registry import KLEIN, SAFETY, load_registry
+from shopshot.pipeline.layout import RATIOS
+from shopshot.pipeline.studio import RenderRequest, StudioBackend
+from tests.diffusion.conftest import SAFE_BIAS, save_safety, write_cache
+from tests.diffusion.hub_stub import HubStub
+from tests.pipeline.conftest import assert_product_kept
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def tiny_klein(tmp_path_factory):
+    """The tiny klein repository's folder, and a cache holding it and the safety classifier."""
+    root = tmp_path_factory.mktemp("klein-repos")
+    specs = {spec.key: spec for spec in load_registry()}
+    arch.seeded(0)
+    ka.klein_pipeline(ka.TINY, ka.tiny_qwen_tokenizer(root / "tokenizer-source")).save_pretrained(root / KLEIN)
+    save_safety(root / SAFETY, SAFE_BIAS)
+    cache = write_cache(tmp_path_factory.mktemp("klein-cache"),
+                        {specs[KLEIN].repo_id: root / KLEIN, specs[SAFETY].repo_id: root / SAFETY})
+    return root / KLEIN, cache
+
+
+async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, tmp_path):
+    """`models pull` on the klein stack fetches klein and the safety classifier only, and the loader runs on that."""
+    specs = {spec.key: spec for spec in load_registry()}
+    hub = tmp_path / "hub" / specs[KLEIN].repo_id
+    shutil.copytree(tiny_klein[0], hub)
+    (hub / "flux-2-klein-4b.safetensors").write_bytes(b"the same transformer, for other tools")
+    safety = tmp_path / "hub" / specs[SAFETY].repo_id
+    save_safety(safety, SAFE_BIAS)
+    stub = HubStub({specs[KLEIN].repo_id: hub, specs[SAFETY].repo_id: safety})
+    url = await stub.start()
+    try:
+        settings = Settings(_env_file=None, diffusion=_settings(tmp_path / "cache"))
+        folders = await asyncio.to_thread(pull_models, settings, url, lambda line: None)
+    finally:
+        await stub.stop()
+    assert len(folders) == 2 and not (folders[-1] / "flux-2-klein-4b.safetensors").exists()
+    models = await asyncio.to_thread(load_klein, settings.diffusion)
+    assert isinstance(models.pipe, Flux2KleinInpaintPipeline)
+
+
+def _settings(cache, **changes) -> DiffusionSettings:
+    return DiffusionSettings(**({"cache_dir": cache, "device": "cpu", "dtype": "float32", "stack": "klein"} | changes))
+
+
+@pytest.fixture(scope="module")
+def klein_backend(tiny_klein) -> DiffusionBackend:
+    """The real backend on the klein stack, loaded through the production loader, with the production modes."""
+    ready = DiffusionBackend(_settings(tiny_klein[1]))
+    ready.setup()
+    return ready
+
+
+def _request(image, **changes) -> RenderRequest:
+    return RenderRequest(image, **({"preset": "podium", "ratio": "4:5", "variants": 1, "seed": 5} | changes))
+
+
+def _no_progress(fraction: float) -> None:
+    """Progress is not what these checks look at."""
+
+
+def test_the_loader_builds_the_inpainting_pipeline_from_the_cache(klein_backend):
+    models = klein_backend.models
+    assert isinstance(models.pipe, Flux2KleinInpaintPipeline) and models.pipe.config.is_distilled
+    assert (models.native, models.align) == (64, 4)  # the tiny VAE's sample size; factor 2 × 2×2 patches
+    assert models.safety is not None and models.pipe.transformer.dtype == torch.float32
+
+
+def test_bfloat16_reaches_every_module_and_the_backdrop_still_keeps_the_product(tiny_klein, product):
+    backend = DiffusionBackend(_settings(tiny_klein[1], dtype="bfloat16"))
+    backend.setup()
+    pipe = backend.models.pipe
+    assert {module.dtype for module in (pipe.transformer, pipe.text_encoder, pipe.vae)} == {torch.bfloat16}
+    [result] = backend.run(_request(product, preset="white"))
+    assert_product_kept(result, product)
+
+
+def test_oracle_the_backdrop_call_is_diffusers_own_call(klein_backend, tiny_klein, product):
+    """Same pixels as diffusers' pipeline loaded and called as its docs do, on the same repository, with klein's recipe."""
+    models = klein_backend.models
+    inputs = klein_inputs(plan_backdrop(_request(product), models), models)
+    ours = generate_klein(models.pipe, inputs, KLEIN_MODES["fast"], SEED, _no_progress)
+    reference = Flux2KleinInpaintPipeline.from_pretrained(tiny_klein[0], dtype=torch.float32)
+    reference.set_progress_bar_config(disable=True)
+    call = {"prompt": inputs.prompt, "image": inputs.image, "mask_image": inputs.mask_image, "strength": 1.0,
+            "num_inference_steps": 4, "guidance_scale": 1.0, "output_type": "np"}
+    direct = reference(**call, image_reference=inputs.reference, generator=torch.Generator("cpu").manual_seed(SEED))
+    assert ours.shape == (*inputs.image.size[::-1], 3)
+    assert np.array_equal(ours, (direct.images[0] * 255).astype(np.float32))
+    unreferenced = reference(**call, generator=torch.Generator("cpu").manual_seed(SEED))
+    assert not np.array_equal(ours, (unreferenced.images[0] * 255).astype(np.float32))  # the product reference counts
+
+
+def test_backdrop_end_to_end_keeps_the_product_exactly(klein_backend, product):
+    """Podium asks for depth guidance, which is SDXL's ControlNet: klein runs it without (white runs in the bf16 test)."""
+    seen = []
+    [result] = klein_backend.run(_request(product), progress=seen.append)
+    [studio] = StudioBackend().run(_request(product))
+    assert result.image.size == studio.image.size and result.offset == studio.offset  # the studio's layout
+    assert len(seen) == 4 and seen[-1] == pytest.approx(1.0)  # klein's 4 distilled steps
+    assert result.scale > 1
+    assert_product_kept(result, product)
+    corner = np.asarray(result.image)[:8, :8].astype(int)
+    assert np.abs(corner - np.asarray(studio.image)[:8, :8]).mean() > 3  # the scene is the model's
+
+
+@pytest.mark.parametrize("changes", [{"task": "model", "model": "amara"}, {"task": "mannequin", "model": "amara"}])
+def test_person_tasks_are_refused_on_klein(klein_backend, product, changes):
+    with pytest.raises(TaskUnavailable):
+        klein_backend.run(_request(product, **changes))
+
+
+def test_a_cache_without_klein_is_models_missing(tmp_path):
+    with pytest.raises(ModelsMissing, match="FLUX.2-klein-4B"):
+        load_klein(_settings(tmp_path), check_outputs=False)
+
+
+def test_generation_sizes_stay_within_the_pipeline_megapixel():
+    """At full size (1024, VAE 8 × 2×2 patches) no ratio's size is over 1024², where the pipeline would resize it."""
+    for shape in RATIOS:
+        width, height = klein_size((shape.width * 300, shape.height * 300), 1024, 16)
+        assert width % 16 == height % 16 == 0 and 0.9 * 1024**2 < width * height <= 1024**2
+
+
+def test_a_thin_product_still_gets_a_reference_of_one_latent_patch():
+    from PIL import Image
+
+    kept = np.zeros((100, 80), bool)
+    kept[10:90, 79] = True  # one pixel wide, on the right edge
+    crop = reference_crop(Image.new("RGB", (40, 52)), kept, 16)
+    assert crop.size[0] == 16 and crop.size[1] >= 16
+
+
+def test_full_size_klein_on_the_meta_device_matches_the_published_sizes():
+    """Parameter counts of the vendored configs; bf16 bytes against the repository's published file sizes."""
+    with torch.device("meta"):
+        counts = {name: sum(p.numel() for p in build(ka.FULL).parameters())
+                  for name, build in (("transformer", ka.transformer), ("text", ka.text_encoder), ("vae", ka.vae))}
+    # "4B": the single-file transformer flux-2-klein-4b.safetensors is 7.75 GB in bf16.
+    assert counts["transformer"] == 3_875_544_576 and round(2 * counts["transformer"] / 1e9, 2) == 7.75
+    # Qwen3-4B: "4.0B, 3.6B non-embedding" on its card; text_encoder/ holds two bf16 shards of 4.97 + 3.08 GB.
+    assert counts["text"] == 4_022_468_096 and round(2 * counts["text"] / 1e9, 2) == 8.04
+    assert 80e6 < counts["vae"] < 90e6  # FLUX.2's VAE, 84 M
