@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from diffusers import Flux2KleinInpaintPipeline
+from PIL import Image
 
 from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import ModelsMissing, TaskUnavailable
@@ -144,12 +145,14 @@ def test_generation_sizes_stay_within_the_pipeline_megapixel():
 
 
 def test_a_thin_product_still_gets_a_reference_of_one_latent_patch():
-    from PIL import Image
-
-    kept = np.zeros((100, 80), bool)
+    kept = np.zeros((104, 80), bool)
     kept[10:90, 79] = True  # one pixel wide, on the right edge
-    crop = reference_crop(Image.new("RGB", (40, 52)), kept, 16)
-    assert crop.size[0] == 16 and crop.size[1] >= 16
+    columns = np.broadcast_to(np.arange(40, dtype=np.uint8)[None, :, None], (52, 40, 3))
+    canvas = Image.fromarray(np.ascontiguousarray(columns))
+    crop = np.asarray(reference_crop(canvas, kept, 16))
+    assert crop.shape[1] == 16 and crop.shape[0] >= 16
+    assert list(crop[0, :, 0]) == list(range(24, 40))  # widened inwards: the canvas's last 16 columns, no padding
+    assert reference_crop(canvas, np.zeros_like(kept), 16).size == canvas.size  # nothing kept: the whole canvas
 
 
 def test_full_size_klein_on_the_meta_device_matches_the_published_sizes():

@@ -110,6 +110,8 @@ def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int
 
 def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
     """The box around the kept region (a full-size mask), cut from `image`, each side at least `align` pixels."""
+    if not kept.any():  # a product so thin that the repaint ring covers it: the whole canvas is the reference
+        return image
     ys, xs = np.nonzero(kept)
     scale_x, scale_y = image.width / kept.shape[1], image.height / kept.shape[0]
     box = [math.floor(xs.min() * scale_x), math.floor(ys.min() * scale_y),
