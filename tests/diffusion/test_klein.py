@@ -165,3 +165,14 @@ def test_full_size_klein_on_the_meta_device_matches_the_published_sizes():
     # Qwen3-4B: "4.0B, 3.6B non-embedding" on its card; text_encoder/ holds two bf16 shards of 4.97 + 3.08 GB.
     assert counts["text"] == 4_022_468_096 and round(2 * counts["text"] / 1e9, 2) == 8.04
     assert 80e6 < counts["vae"] < 90e6  # FLUX.2's VAE, 84 M
+
+
+def test_full_size_klein_flops_per_step_at_1024():
+    """One step at 1024² (64 × 64 latent tokens, 512 prompt tokens): close to 2 FLOPs per parameter per token (the
+    double blocks' text weights see only the prompt's tokens, attention adds some)."""
+    with torch.device("meta"):
+        model = ka.transformer(ka.FULL)
+    plain, referenced = ka.step_flops(model, 64 * 64), ka.step_flops(model, 2 * 64 * 64)
+    tokens = 64 * 64 + 512
+    assert 0.9 < plain / (2 * 3_875_544_576 * tokens) < 1.05  # 34.8 TFLOP
+    assert 2.1 < referenced / plain < 2.3  # a reference as large as the canvas: 76.7 TFLOP, attention grows quadratically

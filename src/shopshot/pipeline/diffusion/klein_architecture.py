@@ -15,8 +15,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from diffusers import AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline, Flux2Transformer2DModel
 from transformers import Qwen2Tokenizer, Qwen3Config, Qwen3ForCausalLM
+from torch.utils.flop_counter import FlopCounterMode
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 # The layers whose hidden states the pipeline stacks as the prompt (its default `text_encoder_out_layers`).
@@ -97,3 +99,18 @@ def klein_pipeline(arch: KleinArchitecture, tokenizer: Qwen2Tokenizer) -> Flux2K
     return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae(arch),
                               text_encoder=text_encoder(arch, len(tokenizer)), tokenizer=tokenizer,
                               transformer=transformer(arch), is_distilled=True)
+
+
+def step_flops(model: Flux2Transformer2DModel, image_tokens: int, text_tokens: int = 512) -> int:
+    """FLOPs of one transformer call over `image_tokens` latent tokens (canvas plus reference) and the prompt.
+
+    Counted on whatever device the model is on: on the meta device no arithmetic runs, only shapes.
+    """
+    device, dtype = model.device, model.dtype
+    hidden = torch.empty(1, image_tokens, model.config.in_channels, device=device, dtype=dtype)
+    text = torch.empty(1, text_tokens, model.config.joint_attention_dim, device=device, dtype=dtype)
+    with FlopCounterMode(display=False) as counter:
+        model(hidden_states=hidden, encoder_hidden_states=text, timestep=torch.ones(1, device=device, dtype=dtype),
+              img_ids=torch.zeros(1, image_tokens, 4, device=device), txt_ids=torch.zeros(1, text_tokens, 4, device=device),
+              guidance=None, return_dict=False)
+    return counter.get_total_flops()
