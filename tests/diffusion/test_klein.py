@@ -15,13 +15,15 @@ from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.fashion import GARMENT, plan_person
 from shopshot.pipeline.diffusion.klein import generate_klein, klein_inputs, klein_size, load_klein, reference_crop
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES
 from shopshot.pipeline.diffusion.pull import pull_models
-from shopshot.pipeline.diffusion.registry import KLEIN, SAFETY, load_registry
+from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, load_registry
 from shopshot.pipeline.layout import RATIOS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from tests.diffusion.conftest import SAFE_BIAS, save_safety, write_cache
+from tests.diffusion.conftest import LABEL, SAFE_BIAS, save_safety, write_cache
+from tests.diffusion.test_fashion import DrawnParser
 from tests.diffusion.hub_stub import HubStub
 from tests.pipeline.conftest import assert_product_kept
 
@@ -30,33 +32,34 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def tiny_klein(tmp_path_factory):
-    """The tiny klein repository's folder, and a cache holding it and the safety classifier."""
+    """The tiny klein repository's folder, and a cache holding it, the clothes parser and the safety classifier."""
     root = tmp_path_factory.mktemp("klein-repos")
     specs = {spec.key: spec for spec in load_registry()}
     arch.seeded(0)
     ka.klein_pipeline(ka.TINY, ka.tiny_qwen_tokenizer(root / "tokenizer-source")).save_pretrained(root / KLEIN)
+    arch.clothes_parser(arch.TINY).save_pretrained(root / CLOTHES)
     save_safety(root / SAFETY, SAFE_BIAS)
     cache = write_cache(tmp_path_factory.mktemp("klein-cache"),
-                        {specs[KLEIN].repo_id: root / KLEIN, specs[SAFETY].repo_id: root / SAFETY})
+                        {specs[key].repo_id: root / key for key in (KLEIN, CLOTHES, SAFETY)})
     return root / KLEIN, cache
 
 
 async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, tmp_path):
-    """`models pull` on the klein stack fetches klein and the safety classifier only, and the loader runs on that."""
+    """`models pull` on the klein stack fetches klein, the clothes parser and the safety classifier only, and the
+    loader runs on what it fetched."""
     specs = {spec.key: spec for spec in load_registry()}
-    hub = tmp_path / "hub" / specs[KLEIN].repo_id
-    shutil.copytree(tiny_klein[0], hub)
-    (hub / "flux-2-klein-4b.safetensors").write_bytes(b"the same transformer, for other tools")
-    safety = tmp_path / "hub" / specs[SAFETY].repo_id
-    save_safety(safety, SAFE_BIAS)
-    stub = HubStub({specs[KLEIN].repo_id: hub, specs[SAFETY].repo_id: safety})
+    shadow = {specs[key].repo_id: tmp_path / "hub" / key for key in (KLEIN, CLOTHES, SAFETY)}
+    for key in (KLEIN, CLOTHES, SAFETY):
+        shutil.copytree(tiny_klein[0].parent / key, shadow[specs[key].repo_id])
+    (shadow[specs[KLEIN].repo_id] / "flux-2-klein-4b.safetensors").write_bytes(b"the same transformer, for other tools")
+    stub = HubStub(shadow)
     url = await stub.start()
     try:
         settings = Settings(_env_file=None, diffusion=_settings(tmp_path / "cache"))
         folders = await asyncio.to_thread(pull_models, settings, url, lambda line: None)
     finally:
         await stub.stop()
-    assert len(folders) == 2 and not (folders[-1] / "flux-2-klein-4b.safetensors").exists()
+    assert len(folders) == 3 and not any((folder / "flux-2-klein-4b.safetensors").exists() for folder in folders)
     models = await asyncio.to_thread(load_klein, settings.diffusion)
     assert isinstance(models.pipe, Flux2KleinInpaintPipeline)
 
@@ -86,6 +89,7 @@ def test_the_loader_builds_the_inpainting_pipeline_from_the_cache(klein_backend)
     assert isinstance(models.pipe, Flux2KleinInpaintPipeline) and models.pipe.config.is_distilled
     assert (models.native, models.align) == (64, 4)  # the tiny VAE's sample size; factor 2 × 2×2 patches
     assert models.safety is not None and models.pipe.transformer.dtype == torch.float32
+    assert models.clothes.model.dtype == torch.float32
 
 
 def test_bfloat16_reaches_every_module_and_the_backdrop_still_keeps_the_product(tiny_klein, product):
@@ -97,10 +101,24 @@ def test_bfloat16_reaches_every_module_and_the_backdrop_still_keeps_the_product(
     assert_product_kept(result, product)
 
 
-def test_oracle_the_backdrop_call_is_diffusers_own_call(klein_backend, tiny_klein, product):
+@pytest.fixture
+def drawn(klein_backend, person, monkeypatch):
+    """The drawn figure, with the clothes parser answering its drawn labels (the tiny SegFormer's are noise)."""
+    image, label_map = person
+    monkeypatch.setattr(klein_backend.models, "clothes", DrawnParser(klein_backend.models.clothes, label_map))
+    return image, label_map
+
+
+def _mannequin(image) -> RenderRequest:
+    return RenderRequest(image, preset="studio", ratio="3:4", variants=1, seed=4, task="mannequin", model="amara")
+
+
+@pytest.mark.parametrize("task", ["backdrop", "mannequin"])
+def test_oracle_the_task_call_is_diffusers_own_call(klein_backend, tiny_klein, product, drawn, task):
     """Same pixels as diffusers' pipeline loaded and called as its docs do, on the same repository, with klein's recipe."""
     models = klein_backend.models
-    inputs = klein_inputs(plan_backdrop(_request(product), models), models)
+    plan = plan_backdrop(_request(product), models) if task == "backdrop" else plan_person(_mannequin(drawn[0]), models)
+    inputs = klein_inputs(plan, models)
     ours = generate_klein(models.pipe, inputs, KLEIN_MODES["fast"], SEED, _no_progress)
     reference = Flux2KleinInpaintPipeline.from_pretrained(tiny_klein[0], dtype=torch.float32)
     reference.set_progress_bar_config(disable=True)
@@ -126,10 +144,21 @@ def test_backdrop_end_to_end_keeps_the_product_exactly(klein_backend, product):
     assert np.abs(corner - np.asarray(studio.image)[:8, :8]).mean() > 3  # the scene is the model's
 
 
-@pytest.mark.parametrize("changes", [{"task": "model", "model": "amara"}, {"task": "mannequin", "model": "amara"}])
-def test_person_tasks_are_refused_on_klein(klein_backend, product, changes):
+def test_mannequin_keeps_the_garment_exactly_and_paints_a_person(klein_backend, drawn):
+    image, label_map = drawn
+    [result] = klein_backend.run(_mannequin(image))
+    output, source = np.asarray(result.image), np.asarray(image)
+    protect = np.asarray(result.protect) == 255
+    garment = np.isin(label_map, [LABEL[name] for name in GARMENT])
+    assert result.image.size == image.size and protect.sum() > 0.5 * garment.sum() and not (protect & ~garment).any()
+    assert np.array_equal(output[protect], source[protect])
+    face = label_map == LABEL["Face"]
+    assert np.abs(output[face].astype(int) - source[face]).mean() > 3  # the mannequin's head is repainted
+
+
+def test_model_swaps_are_refused_on_klein(klein_backend, product):
     with pytest.raises(TaskUnavailable):
-        klein_backend.run(_request(product, **changes))
+        klein_backend.run(_request(product, task="model", model="amara"))
 
 
 def test_a_cache_without_klein_is_models_missing(tmp_path):

@@ -18,7 +18,7 @@ def test_every_backend_role_is_in_the_default_set():
 
 def test_each_stack_pulls_its_own_models():
     assert {spec.key for spec in allowed_models(False, stack="sdxl")} == {INPAINT, CONTROLNET, DEPTH, CLOTHES, SAFETY}
-    assert {spec.key for spec in allowed_models(False, stack="klein")} == {KLEIN, SAFETY}
+    assert {spec.key for spec in allowed_models(False, stack="klein")} == {KLEIN, CLOTHES, SAFETY}
 
 
 def test_the_only_flux_entry_is_klein_4b_without_its_single_file_checkpoint():

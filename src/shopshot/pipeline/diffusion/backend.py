@@ -11,7 +11,7 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
 (≈ 8 GB peak, several seconds slower per image).
 
-`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: backdrops only, ≈ 18–20 GB peak).
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: backdrops and mannequin shots, ≈ 18–20 GB peak).
 """
 
 import logging
@@ -33,7 +33,7 @@ from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
 log = logging.getLogger(__name__)
 
 # The tasks each stack (DIFFUSION__STACK) can render.
-STACK_TASKS = {"sdxl": frozenset({"backdrop", "model", "mannequin"}), "klein": frozenset({"backdrop"})}
+STACK_TASKS = {"sdxl": frozenset({"backdrop", "model", "mannequin"}), "klein": frozenset({"backdrop", "mannequin"})}
 
 
 class DiffusionBackend:

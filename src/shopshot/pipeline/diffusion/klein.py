@@ -1,15 +1,17 @@
 """The FLUX.2 [klein] 4B stack (`DIFFUSION__STACK=klein`): loading it from the cache and running a plan on it.
 
-It serves the backdrop task: the planned canvas is the init image, the grown repaint mask says what
-is new, and the product's own region of the canvas goes in as the reference image, so the model
-sees the product whole while it paints around it. Klein is step-distilled: 4 steps, guidance off
+It serves the backdrop and mannequin tasks: the planned canvas is the init image, the grown repaint
+mask says what is new, and the box around what is kept (the product; the mannequin's garment) goes
+in as the reference image, so the model sees it whole while it paints around it. Model swaps are
+not served: what a swap keeps is most of the photo, old face included, so that box would hand the
+old person back as the reference (the plan does not carry the garment alone). Klein is step-distilled: 4 steps, guidance off
 (the pipeline ignores guidance for a distilled checkpoint), no negative prompt, no ControlNet (the
 preset's depth guidance is not used). The product is pasted back by the plan's own `finish`, so the
 exact-pixel promise is the same as on SDXL.
 
 GPU memory (bf16, from parameter counts; not measured, no GPU was available): transformer
 3.876 B parameters ≈ 7.75 GB, Qwen3-4B text encoder 4.022 B ≈ 8.04 GB, VAE 84 M ≈ 0.17 GB: ≈ 16 GB
-of weights, ≈ 18–20 GB peak at 1024² with the reference tokens and the VAE decode — a 24 GB card.
+of weights (+ the SegFormer clothes parser, 0.11 GB in fp32), ≈ 18–20 GB peak at 1024² with the reference tokens and the VAE decode — a 24 GB card.
 With `cpu_offload` only the running model is on the GPU (the transformer, ≈ 8 GB + activations).
 
 Compute (counted on the meta device, `klein_architecture.step_flops`): one transformer step at 1024²
@@ -17,7 +19,6 @@ is 34.8 TFLOP without a reference and 76.7 TFLOP with a reference as large as th
 fill less: ≈ 50 TFLOP at 40 %); 4 steps are 140–310 TFLOP an image, ≈ 0.17–0.38 s at 800 TFLOP/s.
 """
 
-import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
 from PIL import Image
+from transformers import SegformerForSemanticSegmentation
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
@@ -34,18 +36,18 @@ from shopshot.pipeline.diffusion.loading import (_reported_as_missing, _source, 
                                                  resolve_device, resolve_dtype)
 from shopshot.pipeline.diffusion.masks import mask_at
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion.registry import KLEIN, SAFETY, allowed_models
+from shopshot.pipeline.diffusion.perception import ClothesParser
+from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, allowed_models
 from shopshot.pipeline.diffusion.safety import SafetyChecker
 from shopshot.pipeline.diffusion.scene import Plan
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
 class KleinModels:
-    """The klein inpainting pipeline and the safety classifier, placed on their device."""
+    """The klein inpainting pipeline, the clothes parser and the safety classifier, placed on their device."""
 
     pipe: Flux2KleinInpaintPipeline
+    clothes: ClothesParser  # the mannequin task finds the garment with it
     native: int  # the side, in pixels, of the square the VAE was trained at (1024)
     align: int  # generation sides are multiples of this (VAE factor × the 2×2 latent patches)
     safety: SafetyChecker | None = None
@@ -62,9 +64,9 @@ class KleinInputs:
 
 
 def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> KleinModels:
-    """Load the klein pipeline (and the safety classifier when outputs are checked) from the cache, and place them."""
+    """Load the klein pipeline, the clothes parser (and the safety classifier when outputs are checked), and place them."""
     specs = {spec.key: spec for spec in allowed_models(settings.allow_noncommercial)}
-    roles = (KLEIN, SAFETY) if check_outputs else (KLEIN,)
+    roles = (KLEIN, CLOTHES, SAFETY) if check_outputs else (KLEIN, CLOTHES)
     unlisted = [key for key in roles if key not in specs]
     if unlisted:
         raise ModelsMissing(models=", ".join(unlisted))
@@ -74,14 +76,18 @@ def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> Klein
     with _reported_as_missing(specs[KLEIN]):
         # The repository's model_index names the text-to-image class; the inpainting class has the same components.
         pipe = Flux2KleinInpaintPipeline.from_pretrained(**_source(specs[KLEIN], settings), dtype=dtype)
+    with _reported_as_missing(specs[CLOTHES]):
+        # Float32, as on the SDXL stack: it is small, and argmax over bf16 logits flickers at edges.
+        clothes = ClothesParser(SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)))
     safety = load_safety(specs[SAFETY], settings, dtype) if check_outputs else None
-    models = KleinModels(pipe, pipe.vae.config.sample_size, pipe.vae_scale_factor * 2, safety)
+    models = KleinModels(pipe, clothes, pipe.vae.config.sample_size, pipe.vae_scale_factor * 2, safety)
     return place(models, settings, device)
 
 
 def place(models: KleinModels, settings: DiffusionSettings, device: torch.device) -> KleinModels:
     """Move the pipeline to the device (or set up CPU offload); optionally compile the transformer."""
     models.pipe.set_progress_bar_config(disable=True)
+    models.clothes.model.to(device)
     if models.safety is not None:
         models.safety.model.to(device)
     if settings.cpu_offload:
