@@ -1,6 +1,7 @@
 """The FLUX.2 [klein] 4B stack on tiny random models from a Hugging Face cache, and its full size on the meta device."""
 
 import asyncio
+import io
 import shutil
 
 import numpy as np
@@ -8,9 +9,12 @@ import pytest
 import torch
 from diffusers import Flux2KleinInpaintPipeline
 from PIL import Image
+from redis import Redis
 
+from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
 from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import ModelsMissing, TaskUnavailable
+from shopshot.launcher import worker_process
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
@@ -20,11 +24,17 @@ from shopshot.pipeline.diffusion.klein import generate_klein, klein_inputs, klei
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES
 from shopshot.pipeline.diffusion.pull import pull_models
 from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, load_registry
+from shopshot.pipeline.gallery import sample_photo
+from shopshot.pipeline.intake import load_image
 from shopshot.pipeline.layout import RATIOS
+from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
+from shopshot.pipeline.synthetic import synthetic_person
+from shopshot.playground.scripted import newer_than, with_button
+from shopshot.queue.enqueue import JobQueue
 from tests.diffusion.conftest import LABEL, SAFE_BIAS, save_safety, write_cache
-from tests.diffusion.test_fashion import DrawnParser
 from tests.diffusion.hub_stub import HubStub
+from tests.diffusion.test_fashion import DrawnParser
 from tests.pipeline.conftest import assert_product_kept
 
 SEED = 7
@@ -205,3 +215,64 @@ def test_full_size_klein_flops_per_step_at_1024():
     tokens = 64 * 64 + 512
     assert 0.9 < plain / (2 * 3_875_544_576 * tokens) < 1.05  # 34.8 TFLOP
     assert 2.1 < referenced / plain < 2.3  # a reference as large as the canvas: 76.7 TFLOP, attention grows quadratically
+
+
+@pytest.fixture
+async def klein_worker(tiny_klein, redis_url, settings, monkeypatch, tmp_path):
+    """A `shopshot worker` with BACKEND=diffusion on the klein stack's tiny models, registered before the test starts."""
+    env = {"BACKEND": "diffusion", "DIFFUSION__STACK": "klein", "DIFFUSION__CACHE_DIR": str(tiny_klein[1]),
+           "DIFFUSION__DEVICE": "cpu", "DIFFUSION__DTYPE": "float32"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    jobs = JobQueue(Redis.from_url(redis_url), settings.queue)
+    with worker_process(redis_url, tmp_path / "klein-worker.log") as process:
+        for _ in range(600):
+            if jobs.gpu_available():
+                break
+            await asyncio.sleep(0.1)
+        assert jobs.gpu_available(), (tmp_path / "klein-worker.log").read_text()
+        yield process
+
+
+async def _start_task(api, user: int, task: str, photo: bytes) -> None:
+    await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0))
+    await api.send_document(user, photo, "photo.png", mime_type="image/png")
+    tasks = await api.wait_for(user, with_button("tk:"))
+    await api.press(user, tasks["message_id"], data=TaskPicked(task=task).pack())
+
+
+async def _pick_and_confirm(api, user: int, backdrop_key: str) -> None:
+    gallery = await api.wait_for(user, with_button("bd:"))
+    await api.press(user, gallery["message_id"], data=BackdropPicked(key=backdrop_key).pack())
+    options = await api.wait_for(user, with_button("op:"))
+    await api.press(user, options["message_id"], data=Step(action="continue").pack())
+    summary = await api.wait_for(user, with_button(Step(action="confirm").pack()))
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+
+
+async def test_through_the_bot_klein_delivers_backdrops_and_refuses_model_swaps(klein_worker, bot, api, tiny_klein):
+    await _start_task(api, 811, "backdrop", sample_photo())
+    await _pick_and_confirm(api, 811, "studio")
+    await api.wait_for(811, with_button("rs:"), timeout=180)
+    assert "Here are your 2 images." in (await api.messages(811))[-1]["text"]
+    document = next(m for m in await api.messages(811) if m["kind"] == "document")
+    delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
+    image = load_image(sample_photo(), Settings().limits)
+    local = DiffusionBackend(_settings(tiny_klein[1]))
+    local.setup()
+    seed = int(document["caption"].removeprefix("Seed: "))
+    [result] = local.run(RenderRequest(image, preset="studio", ratio="1:1", variants=1, seed=seed))
+    assert np.array_equal(delivered, np.asarray(result.image))  # the worker ran the klein stack, this seed
+    assert_product_kept(result, image)
+
+    person, _ = synthetic_person(arch.CLOTHES_LABELS, size=(300, 500))
+    buffer = io.BytesIO()
+    person.save(buffer, "PNG")
+    await _start_task(api, 812, "model", buffer.getvalue())
+    models = await api.wait_for(812, with_button("md:"))
+    await api.press(812, models["message_id"], data=ModelPicked(key=MODEL_PRESETS[0].key).pack())
+    await _pick_and_confirm(api, 812, "white")
+    refusal = await api.wait_for(812, lambda ms: ms[-1] if "That isn't available right now" in (ms[-1]["text"] or "") else None,
+                                 timeout=180)
+    assert "A new backdrop still works." in refusal["text"]
