@@ -11,7 +11,7 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
 (≈ 8 GB peak, several seconds slower per image).
 
-`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: backdrops and mannequin shots, ≈ 18–20 GB peak).
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, ≈ 18–20 GB peak).
 """
 
 import logging
@@ -21,7 +21,7 @@ from functools import partial
 from PIL import Image
 
 from shopshot.config import DiffusionSettings, PolicySettings
-from shopshot.errors import TaskUnavailable, UnsafeOutput
+from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
 from shopshot.pipeline.diffusion.masks import generation_size, mask_at, upscale
@@ -31,9 +31,6 @@ from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
 
 log = logging.getLogger(__name__)
-
-# The tasks each stack (DIFFUSION__STACK) can render.
-STACK_TASKS = {"sdxl": frozenset({"backdrop", "model", "mannequin"}), "klein": frozenset({"backdrop", "mannequin"})}
 
 
 class DiffusionBackend:
@@ -93,11 +90,6 @@ class DiffusionBackend:
     def _check(self, request: RenderRequest) -> Mode:
         """Validate every option before any pixel work; return the mode the job runs in."""
         preset, _ = check_request(request, self.tasks)
-        if request.task not in STACK_TASKS[self.settings.stack]:
-            # The worker still takes every GPU job; a task this stack cannot paint is refused, not approximated.
-            log.warning("task %r refused: the %s stack renders only %s", request.task, self.settings.stack,
-                        ", ".join(sorted(STACK_TASKS[self.settings.stack])))
-            raise TaskUnavailable()
         if request.task != "backdrop":
             model_preset(request.model)
         return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)

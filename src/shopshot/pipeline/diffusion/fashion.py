@@ -56,7 +56,7 @@ def plan_person(request: RenderRequest, models) -> Plan:
         return RenderedImage(Image.fromarray(output), seed, Image.fromarray((protect * 255).astype(np.uint8)), (0, 0))
 
     scale, until = DEPTH[request.task]
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish)
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, reference=keep)
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:

@@ -1,18 +1,18 @@
 """The FLUX.2 [klein] 4B stack (`DIFFUSION__STACK=klein`): loading it from the cache and running a plan on it.
 
-It serves the backdrop and mannequin tasks: the planned canvas is the init image, the grown repaint
-mask says what is new, and the box around what is kept (the product; the mannequin's garment) goes
-in as the reference image, so the model sees it whole while it paints around it. Model swaps are
-not served: what a swap keeps is most of the photo, old face included, so that box would hand the
-old person back as the reference (the plan does not carry the garment alone). Klein is step-distilled: 4 steps, guidance off
-(the pipeline ignores guidance for a distilled checkpoint), no negative prompt, no ControlNet (the
-preset's depth guidance is not used). The product is pasted back by the plan's own `finish`, so the
-exact-pixel promise is the same as on SDXL.
+It serves every task through the same plans as SDXL: the planned canvas is the init image, the
+grown repaint mask says what is new, and the box around the plan's reference region (the product;
+the garment, for model swaps and mannequins) goes in as the reference image, so the model sees it
+whole while it paints around it. Klein is step-distilled: 4 steps, guidance off (the pipeline
+ignores guidance for a distilled checkpoint), no negative prompt, no ControlNet (the plans' depth
+guidance is not used: the body's shape comes from what is kept around the repainted area). The
+product is pasted back by the plan's own `finish`, so the exact-pixel promise is the same as on SDXL.
 
 GPU memory (bf16, from parameter counts; not measured, no GPU was available): transformer
 3.876 B parameters ≈ 7.75 GB, Qwen3-4B text encoder 4.022 B ≈ 8.04 GB, VAE 84 M ≈ 0.17 GB: ≈ 16 GB
-of weights (+ the SegFormer clothes parser, 0.11 GB in fp32), ≈ 18–20 GB peak at 1024² with the reference tokens and the VAE decode — a 24 GB card.
-With `cpu_offload` only the running model is on the GPU (the transformer, ≈ 8 GB + activations).
+of weights (+ the SegFormer clothes parser, 0.11 GB in fp32), ≈ 18–20 GB peak at 1024² with the
+reference tokens and the VAE decode — a 24 GB card. With `cpu_offload` only the running model is on
+the GPU (the text encoder, then the transformer: ≈ 8 GB each + activations), so a 16 GB card may do.
 
 Compute (counted on the meta device, `klein_architecture.step_flops`): one transformer step at 1024²
 is 34.8 TFLOP without a reference and 76.7 TFLOP with a reference as large as the canvas (products
@@ -47,7 +47,7 @@ class KleinModels:
     """The klein inpainting pipeline, the clothes parser and the safety classifier, placed on their device."""
 
     pipe: Flux2KleinInpaintPipeline
-    clothes: ClothesParser  # the mannequin task finds the garment with it
+    clothes: ClothesParser  # the person tasks find the garment with it
     native: int  # the side, in pixels, of the square the VAE was trained at (1024)
     align: int  # generation sides are multiples of this (VAE factor × the 2×2 latent patches)
     safety: SafetyChecker | None = None
@@ -101,11 +101,11 @@ def place(models: KleinModels, settings: DiffusionSettings, device: torch.device
 
 
 def klein_inputs(plan: Plan, models: KleinModels) -> KleinInputs:
-    """The plan at generation size, with the kept region's box of the canvas as the reference image."""
+    """The plan at generation size, with the box of its reference region (else what is kept) as the reference image."""
     size = klein_size(plan.init.size, models.native, models.align)
     image = plan.init.resize(size, Image.Resampling.LANCZOS)
-    return KleinInputs(plan.prompt, image, mask_at(plan.generate, size),
-                       reference_crop(image, ~plan.generate, models.align))
+    shown = plan.reference if plan.reference is not None else ~plan.generate
+    return KleinInputs(plan.prompt, image, mask_at(plan.generate, size), reference_crop(image, shown, models.align))
 
 
 def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
@@ -119,7 +119,7 @@ def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int
 
 
 def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
-    """The box around the kept region (a full-size mask), cut from `image`, each side at least `align` pixels."""
+    """The box around a region (a full-size mask), cut from `image`, each side at least `align` pixels."""
     if not kept.any():  # a product so thin that the repaint ring covers it: the whole canvas is the reference
         return image
     ys, xs = np.nonzero(kept)

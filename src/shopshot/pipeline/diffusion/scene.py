@@ -21,3 +21,5 @@ class Plan:
     prompt: str
     negative_prompt: str
     finish: Callable[[np.ndarray, int], RenderedImage]  # (generated float RGB at full size, seed) -> result
+    # bool, full size: what a reference image shows (the klein stack); None: what is not repainted
+    reference: np.ndarray | None = None
