@@ -1,7 +1,7 @@
 import pytest
 
-from shopshot.pipeline.diffusion.registry import (CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, SAFETY, allowed_models,
-                                                  load_registry)
+from shopshot.pipeline.diffusion.registry import (CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER,
+                                                  allowed_models, load_registry)
 
 # Licences that allow commercial use of the weights (FIELD-NOTES.md, checked on each model card).
 COMMERCIAL_LICENCES = {"openrail++", "apache-2.0", "mit"}
@@ -16,9 +16,10 @@ def test_every_backend_role_is_in_the_default_set():
     assert {INPAINT, CONTROLNET, DEPTH, CLOTHES} <= keys
 
 
-def test_each_stack_pulls_its_own_models():
-    assert {spec.key for spec in allowed_models(False, stack="sdxl")} == {INPAINT, CONTROLNET, DEPTH, CLOTHES, SAFETY}
-    assert {spec.key for spec in allowed_models(False, stack="klein")} == {KLEIN, CLOTHES, SAFETY}
+def test_each_stack_pulls_its_own_models_and_both_the_neural_matte():
+    matte = {SEGMENTER, MATTING}
+    assert {spec.key for spec in allowed_models(False, stack="sdxl")} == {INPAINT, CONTROLNET, DEPTH, CLOTHES, SAFETY} | matte
+    assert {spec.key for spec in allowed_models(False, stack="klein")} == {KLEIN, CLOTHES, SAFETY} | matte
 
 
 def test_the_only_flux_entry_is_klein_4b_without_its_single_file_checkpoint():
