@@ -65,9 +65,9 @@ def test_render_takes_a_folder_and_writes_one_folder_per_pack_with_each_verdict(
     done = _render("photos", "--pack", "lazada", "-o", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["lazada"]
-    assert [path.name for path in (tmp_path / "out" / "lazada").iterdir()] == ["mug-1-white.jpg"]
+    assert [path.name for path in (tmp_path / "out" / "lazada").iterdir()] == ["mug-1-white.png"]
     [line] = done.stdout.splitlines()
-    assert line.startswith("out/lazada/mug-1-white.jpg\tLazada image: 850×850, white 255, product ") and line.endswith("✓")
+    assert line.startswith("out/lazada/mug-1-white.png\tLazada image: 850×850, white 255, product ") and line.endswith("✓")
 
 
 def test_a_pack_refuses_a_photo_under_its_minimum_size_and_an_unknown_pack(tmp_path):

@@ -14,6 +14,9 @@ from shopshot.pipeline.packs import Pack, pack, precheck, render_pack
 from shopshot.pipeline.studio import RenderRequest
 
 
+_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
+
+
 def photo_paths(paths: list[Path]) -> list[Path]:
     """The files named, with each folder replaced by the image files in it (by name; not its subfolders)."""
     known = Image.registered_extensions()
@@ -93,7 +96,7 @@ def _render_pack_of(backend, photo: Path, image: Image.Image, item: Pack, seed: 
     folder.mkdir(parents=True, exist_ok=True)
     broken = 0
     for output in render_pack(image, item, seed, backend):
-        path = folder / f"{photo.stem}-{output.name}.{'jpg' if output.format == 'JPEG' else output.format.lower()}"
+        path = folder / f"{photo.stem}-{output.name}.{_SUFFIXES.get(output.format, output.format.lower())}"
         path.write_bytes(output.data)
         print(f"{path}\t{output.verdict.line()}")
         broken += not output.verdict.ok

@@ -28,7 +28,7 @@ NOT_FOUND = "not found in sources"
 # The border that must be pure white: 1 % of the short side, far enough from a product that fills
 # up to MAX_FILL (3 % margins) that JPEG's 8×8 blocks around the product's edge never reach it.
 BORDER_SHARE = 0.01
-# JPEG qualities tried in turn until a file fits its marketplace's limit.
+# JPEG qualities tried in turn, where a PNG is too large, until a file fits its marketplace's limit.
 QUALITIES = (95, 90, 85, 80, 75, 70)
 _COLOUR_OF_MODE = {"CMYK": "CMYK", "L": "Grayscale", "LA": "Grayscale", "1": "Grayscale", "I": "Grayscale", "I;16": "Grayscale"}
 
@@ -242,16 +242,24 @@ def fill_for(rule: Rule) -> float | None:
 
 
 def encode(image: Image.Image, rule: Rule) -> tuple[bytes, str]:
-    """The output file in a format the rule accepts (JPEG where it may), at the best quality under its file size limit."""
-    kind = "JPEG" if rule.formats is None or "JPEG" in rule.formats else rule.formats[0]
-    if kind != "JPEG":
-        return _saved(image, kind), kind
+    """The output file: a PNG where the rule takes one within its size limit (every pixel kept, as the
+    bot's full-resolution files), else a JPEG at the best quality under the limit, else the rule's first format."""
+    if rule.formats is None or "PNG" in rule.formats:
+        data = _saved(image, "PNG", compress_level=4)
+        if _fits(data, rule):
+            return data, "PNG"
+    if rule.formats is not None and "JPEG" not in rule.formats:
+        return _saved(image, rule.formats[0]), rule.formats[0]
     for quality in QUALITIES:
         # 4:4:4 keeps colour edges from bleeding past the product into the white border.
         data = _saved(image, "JPEG", quality=quality, subsampling=0)
-        if rule.max_file_mb is None or len(data) <= rule.max_file_mb * 1_000_000:
+        if _fits(data, rule):
             break
-    return data, kind
+    return data, "JPEG"
+
+
+def _fits(data: bytes, rule: Rule) -> bool:
+    return rule.max_file_mb is None or len(data) <= rule.max_file_mb * 1_000_000
 
 
 def _saved(image: Image.Image, kind: str, **options) -> bytes:
