@@ -88,6 +88,12 @@ class DiffusionSettings(BaseModel):
     warmup: bool = False  # one one-step generation per generation size at setup; always on with compile
     detail: bool = True  # a low-strength tiled second pass where the canvas is larger than the generation
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
+    # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
+    # task, ≈ 12 GB peak in bf16 (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps, every task (no
+    # depth ControlNet), ≈ 16 GB of bf16 weights, ≈ 18–20 GB peak (a 24 GB card,
+    # or cpu_offload). Both estimated from parameter counts, not measured. `shopshot models pull`
+    # fetches only the chosen stack's models.
+    stack: Literal["sdxl", "klein"] = "sdxl"
 
     @model_validator(mode="after")
     def _compile_without_offload(self) -> "DiffusionSettings":

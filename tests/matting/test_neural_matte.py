@@ -142,6 +142,15 @@ def test_the_cutout_has_the_classical_form(whole_frame_matte, photo):
     assert cutout.foreground is None and cutout.background.sigma > 0
 
 
+def test_the_entry_point_estimates_the_product_s_colour_under_the_neural_matte(whole_frame_matte, photo):
+    kept = ((0.25, 0.2, 0.75, 0.8),)
+    bare, cutout = whole_frame_matte(photo, kept), product_cutout(photo, kept, neural=whole_frame_matte)
+    x0, y0, x1, y1 = cutout.box
+    assert cutout.box == bare.box and cutout.foreground.shape == (y1 - y0, x1 - x0, 3)
+    solid = cutout.alpha == 1  # where the matte is sure, the estimate is the photo itself
+    assert np.abs(cutout.foreground[solid] - np.asarray(photo, np.float32)[y0:y1, x0:x1][solid]).max() < 1
+
+
 class Recording:
     """The loaded stage, recording the box prompts of each call."""
 

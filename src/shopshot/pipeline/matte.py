@@ -7,7 +7,7 @@ same objects in the worker's full-size photo.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -15,7 +15,7 @@ from PIL import Image
 
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.cutout import Cutout, cut_out
-from shopshot.pipeline.transparency import see_through
+from shopshot.pipeline.transparency import estimate_foreground, see_through
 
 # x0, y0, x1, y1 as shares (0..1) of the photo's width and height.
 NormBox = tuple[float, float, float, float]
@@ -36,9 +36,22 @@ class Candidate:
 def product_cutout(image: Image.Image, keep: tuple[NormBox, ...] = (), neural: NeuralStage | None = None) -> Cutout:
     """The product's cut-out; `keep` (the seller's choice of candidates) empty means the automatic one."""
     if neural is not None:
-        return neural(image, keep or _prompts(image))
+        return with_foreground(np.asarray(image), neural(image, keep or _prompts(image)))
     cutout = cut_out(image)
     return see_through(np.asarray(image), restricted(cutout, keep) if keep else cutout)
+
+
+def with_foreground(pixels: np.ndarray, cutout: Cutout) -> Cutout:
+    """The cut-out with the product's own colour estimated under its matte (`transparency.estimate_foreground`).
+
+    The neural matte follows products on any background, where the smooth background surface the
+    classical edge recomposition assumes does not exist (a wooden table): its partial pixels are
+    recomposed from this estimate instead.
+    """
+    if cutout.foreground is not None:
+        return cutout
+    x0, y0, x1, y1 = cutout.box
+    return replace(cutout, foreground=estimate_foreground(pixels[y0:y1, x0:x1], cutout.alpha))
 
 
 def product_candidates(image: Image.Image, neural: NeuralStage | None = None) -> tuple[Candidate, ...]:

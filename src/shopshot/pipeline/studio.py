@@ -1,7 +1,7 @@
 """The CPU studio backend: the product matte, procedural backdrop, product pixels kept exactly (or resampled, never redrawn)."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,8 @@ class RenderRequest:
     mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
     white_shadow: bool = True  # a soft shadow under the product on pure white (off: none at all)
     keep: tuple[NormBox, ...] = ()  # the candidates the seller kept (`pipeline.matte`); empty: the automatic cut-out
+    shape: Ratio | None = None  # a marketplace pack's own sizes for `ratio` (`pipeline.packs`); None: the format's
+    fill: float | None = None  # the product's share of the canvas a pack's rule needs; None: the preset's
 
 
 @dataclass
@@ -92,14 +94,15 @@ def _variants(request: RenderRequest, pixels: np.ndarray, cutout: Cutout, style:
 def _check(request: RenderRequest) -> tuple[Style, Ratio]:
     """Validate the options before any pixel work; return the style and ratio they name."""
     preset, shape = check_request(request, StudioBackend.tasks)
-    return style_for(preset.key, request.white_shadow), shape
+    style = style_for(preset.key, request.white_shadow)
+    return (style if request.fill is None else replace(style, fill=request.fill)), shape
 
 
 def check_request(request: RenderRequest, tasks: frozenset[str]) -> tuple[Backdrop, Ratio]:
     """The checks every backend makes first: task, preset, ratio, variant count, image mode."""
     if request.task not in tasks:
         raise InvalidOption(value=request.task)
-    preset, shape = backdrop(request.preset), ratio(request.ratio)
+    preset, shape = backdrop(request.preset), request.shape or ratio(request.ratio)
     if request.variants not in VARIANT_CHOICES or isinstance(request.variants, bool):
         raise InvalidOption(value=request.variants)
     if request.image.mode != "RGB":

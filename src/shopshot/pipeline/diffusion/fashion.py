@@ -58,7 +58,7 @@ def plan_person(request: RenderRequest, models) -> Plan:
 
     scale, until = DEPTH[request.task]
     # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0)
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep)
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
