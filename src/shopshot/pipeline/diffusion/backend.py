@@ -103,7 +103,7 @@ class DiffusionBackend:
     def _plan(self, request: RenderRequest) -> Plan:
         if request.task == "backdrop":
             return plan_backdrop(request, self.models, self.neural)
-        return plan_person(request, self.models)
+        return plan_person(request, self.models, self.neural)
 
     def _inputs(self, plan: Plan):
         """The plan at generation size, and where in it the plan's image lies: init image, repaint mask and depth."""
