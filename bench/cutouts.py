@@ -382,17 +382,20 @@ HEADER = ("| cut-out | mean IoU | worst IoU | mean IoU: opaque / holed / see-thr
 
 def row(name: str, scores: list[Score], items: list[BenchItem]) -> str:
     """One Markdown row: every metric of one method over the set."""
-    by_kind = [statistics.mean(s.iou for s, item in zip(scores, items) if item.kind == kind)
-               for kind in ("opaque", "holed", "see-through")]
-    by_background = [statistics.mean(s.iou for s, item in zip(scores, items) if item.plain == plain) for plain in (True, False)]
+    by_kind = [_mean([s.iou for s, item in zip(scores, items) if item.kind == kind]) for kind in ("opaque", "holed", "see-through")]
+    by_background = [_mean([s.iou for s, item in zip(scores, items) if item.plain == plain]) for plain in (True, False)]
     see_through = [s for s, item in zip(scores, items) if item.kind == "see-through"]
     refused = sum(s.refused for s in scores)
     return (f"| {name} | {statistics.mean(s.iou for s in scores):.3f} | {min(s.iou for s in scores):.3f} | "
-            f"{' / '.join(f'{value:.3f}' for value in by_kind)} | {' / '.join(f'{value:.3f}' for value in by_background)} | "
-            f"{statistics.mean(s.boundary for s in scores):.3f} | "
-            f"{statistics.mean(s.whole for s in see_through):.3f} | {statistics.mean(s.sad for s in see_through):.1f} | "
+            f"{' / '.join(by_kind)} | {' / '.join(by_background)} | {statistics.mean(s.boundary for s in scores):.3f} | "
+            f"{_mean([s.whole for s in see_through])} | {_mean([s.sad for s in see_through], '.1f')} | "
             f"{refused} of {len(items)} | "
             f"{1000 * statistics.median(s.seconds for s in scores):.0f} |")
+
+
+def _mean(values: list[float], style: str = ".3f") -> str:
+    """The mean, formatted; a dash where a subset of the set has no items."""
+    return format(statistics.mean(values), style) if values else "–"
 
 
 def per_photo(name: str, scores: list[Score], items: list[BenchItem]) -> list[str]:
