@@ -45,8 +45,8 @@ _MAX_BACKDROP_SIGMA = 7.5
 # The trimmed fit can follow one colour of a busy background (a brick wall's bricks: sigma 1-2) while
 # the rest of the ring is the other (its mortar). A plain backdrop's ring is mostly backdrop: past
 # this share of it far from the fit (halfway between the two thresholds), the centre prior takes
-# over. Over the benchmark's tuning half: brick wall 0.16; plain sweeps, skies, lawns and a product
-# or shadow touching the ring 0.00-0.08.
+# over. Over the benchmark's tuning half (bench/cutouts.py --split tuning): the brick wall 0.16; the
+# launch-pad photo's towers 0.09-0.11; sweeps, skies and lawns 0.00-0.08.
 _MAX_OFF_BACKDROP = 0.12
 # Darkening counts this much in the distance: soft shadows on the backdrop are not product.
 _SHADOW_WEIGHT = 0.25
