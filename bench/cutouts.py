@@ -126,6 +126,11 @@ def bench_item(index: int, scale: float = 1.0) -> BenchItem:
     return BenchItem(index, product, background, image, alpha)
 
 
+def half(items: list[BenchItem], split: str) -> list[BenchItem]:
+    """The items of one half of the set (`SPLITS`): the even item numbers for tuning, the odd ones held out."""
+    return [item for item in items if item.index % 2 == SPLITS[split]]
+
+
 def _background(background: Background, size: tuple[int, int]) -> np.ndarray:
     """The crop of the photo with the frame's aspect, resized to the frame (float32 RGB)."""
     photo = getattr(skimage.data, background.photo)()
@@ -447,9 +452,7 @@ def main() -> None:
         parser.error("--write puts the whole set's table in the docs: no --split")
     cv2.setNumThreads(1)
     items = benchmark_set()
-    if arguments.split:
-        items = [item for item in items if item.index % 2 == SPLITS[arguments.split]]
-    markdown, ran, details = table(items)
+    markdown, ran, details = table(half(items, arguments.split) if arguments.split else items)
     print(markdown)
     print()
     print("\n".join(ran))

@@ -97,6 +97,14 @@ def test_the_set_is_the_same_every_time_with_the_alpha_each_kind_promises(bench)
     assert ring.alpha[(ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2] == 0
 
 
+def test_the_halves_split_the_set_by_item_number_and_each_has_every_kind(bench):
+    items = bench.benchmark_set(8, scale=0.25)
+    tuning, held_out = bench.half(items, "tuning"), bench.half(items, "held-out")
+    assert [item.index for item in tuning] == [0, 2, 4, 6] and [item.index for item in held_out] == [1, 3, 5, 7]
+    for subset in (tuning, held_out):
+        assert {item.kind for item in subset} == {"opaque", "holed", "see-through"}
+
+
 def test_write_replaces_only_what_lies_between_the_markers(bench, tmp_path):
     page = tmp_path / "performance.md"
     page.write_text(f"# Title\n\n{bench.BEGIN}\nold table\n{bench.END}\n\nAfter.\n")
