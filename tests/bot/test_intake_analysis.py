@@ -76,7 +76,7 @@ async def test_a_neural_worker_that_does_not_answer_in_time_leaves_the_classical
     backend.setup()
     silent = StudioWorker([studio.jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
     silent.register_birth()  # announced, but never takes a job
-    settings.limits.intake_analysis_s = 1
+    settings.limits.intake_analysis_s = 0.5
     preview, _ = load_preview(sample_photo(), settings.limits, PREVIEW_SIDE)
     try:
         photo = await asyncio.wait_for(studio.accept_photo(sample_photo(), owner=1), timeout=15)

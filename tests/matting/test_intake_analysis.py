@@ -6,7 +6,7 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.intake import load_preview
 from shopshot.pipeline.matte import candidates_of, product_cutout
 from shopshot.pipeline.studio import StudioBackend
-from shopshot.queue.analysis import analysis_of, enqueue_analysis
+from shopshot.queue.analysis import answer_of, enqueue_analysis
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.store import BlobStore
@@ -21,7 +21,7 @@ def test_the_analysis_answers_with_the_loaded_neural_stage(redis, settings, whol
     queue = JobQueue(redis, settings.queue).queue
     job = enqueue_analysis(queue, BlobStore(redis, 60).put(sample_photo()), SIDE)
     StudioWorker([queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)).work(burst=True)
-    cutout, candidates = analysis_of(queue, job, wait_s=1)
+    cutout, candidates = answer_of(job)
     preview, _ = load_preview(sample_photo(), settings.limits, SIDE)
     expected = product_cutout(preview, neural=backend.neural)
     assert cutout.box == expected.box and candidates == candidates_of(expected)

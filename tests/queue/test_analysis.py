@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from rq.job import Job
 
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.intake import load_preview
 from shopshot.pipeline.matte import candidates_of, product_cutout
 from shopshot.pipeline.studio import StudioBackend
-from shopshot.queue.analysis import analysis_of, enqueue_analysis
+from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis
 from shopshot.queue.enqueue import JobQueue, live_workers
 from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.store import BlobStore
@@ -34,11 +35,14 @@ def _worker(redis, settings, backend) -> StudioWorker:
     return StudioWorker([JobQueue(redis, settings.queue).queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
 
 
-def _analyse(redis, settings, backend, keep=()):
+def _analyse(redis, settings, backend, keep=(), image_key=None):
     queue = JobQueue(redis, settings.queue).queue
-    job = enqueue_analysis(queue, BlobStore(redis, 60).put(sample_photo()), SIDE, keep)
+    job = enqueue_analysis(queue, image_key or BlobStore(redis, 60).put(sample_photo()), SIDE, keep)
     _worker(redis, settings, backend).work(burst=True)
-    return analysis_of(queue, job, wait_s=1)
+    try:
+        return answer_of(job)
+    finally:
+        assert not Job.exists(job.id, connection=redis)  # read once, then deleted with its answer
 
 
 def test_the_worker_answers_with_its_neural_matte_s_cut_out_and_candidates(redis, settings):
@@ -62,6 +66,11 @@ def test_the_seller_s_kept_boxes_prompt_the_worker_s_matte(redis, settings):
 def test_a_refusal_travels_by_its_code(redis, settings):
     with pytest.raises(NoProductFound):
         _analyse(redis, settings, RefusingMatte())
+
+
+def test_a_failed_analysis_says_so(redis, settings):
+    with pytest.raises(AnalysisFailed, match="InputExpired"):
+        _analyse(redis, settings, CentreMatte(), image_key="shopshot:blob:expired")
 
 
 def test_workers_announce_the_matte_they_run(redis, settings):

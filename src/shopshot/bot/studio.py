@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview
 from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
-from shopshot.queue.analysis import analysis_of, enqueue_analysis
+from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
@@ -50,6 +51,8 @@ DECODES_AT_ONCE = 2
 # The copy the bot checks and previews an upload on (a third of a megapixel): the product's cut-out
 # is decided at 320 pixels whatever the size, and the gallery's thumbnails are rendered from it.
 PREVIEW_SIDE = 2 * THUMB
+# How often the bot looks for a worker's answer to its intake analysis: a small share of the second or two it takes.
+ANALYSIS_POLL_S = 0.05
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
@@ -132,17 +135,27 @@ class Studio:
         return product, candidates
 
     async def _analysed(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...]) -> tuple[Cutout, tuple[Candidate, ...]] | None:
-        """A live neural-matte worker's cut-out and candidates of the stored photo, or None (none is up, or it did not answer in time)."""
+        """A live neural-matte worker's cut-out and candidates of the stored photo, or None (none is up, or none came in time)."""
         wait_s = self.settings.limits.intake_analysis_s
         queue = await asyncio.to_thread(self.jobs.neural_queue) if wait_s else None
         if queue is None:
             return None
         job = await asyncio.to_thread(enqueue_analysis, queue, key, PREVIEW_SIDE, keep)
-        analysed = await asyncio.to_thread(analysis_of, queue, job, wait_s)
-        if analysed is not None and analysed[0].image_size != preview.size:  # a worker that decodes otherwise
-            log.warning("intake analysis %s answered for a %s preview, not %s; cutting out classically", job.id, analysed[0].image_size, preview.size)
+        deadline = time.monotonic() + wait_s
+        try:
+            # Polled, not a blocking read: a wait would hold one of the few threads every to_thread call shares.
+            while (answer := await asyncio.to_thread(answer_of, job)) is None and time.monotonic() < deadline:
+                await asyncio.sleep(ANALYSIS_POLL_S)
+        except AnalysisFailed as error:
+            log.warning("intake analysis %s failed; cutting out classically: %s", job.id, error)
             return None
-        return analysed
+        if answer is None:
+            await asyncio.to_thread(withdraw_analysis, queue, job)
+            log.info("intake analysis %s not answered within %.1f s; cutting out classically", job.id, wait_s)
+        elif answer[0].image_size != preview.size:  # a worker that decodes otherwise: its cut-out does not fit
+            log.warning("intake analysis %s answered for a %s preview, not %s; cutting out classically", job.id, answer[0].image_size, preview.size)
+            return None
+        return answer
 
     async def photo_size(self, key: str) -> tuple[int, int]:
         """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""

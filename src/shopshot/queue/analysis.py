@@ -2,14 +2,13 @@
 
 The bot never loads torch, so it cannot run the neural matte the workers run. Where a worker
 announces it (`enqueue.live_workers`), the bot queues `analyse_photo` at the front of that worker's
-queue (`enqueue_analysis`) and waits a bounded time for the answer (`analysis_of`): the cut-out and
-the candidates the worker found on the same ≤640-px preview the bot decodes, or the code of the
-refusal. The bot rebuilds its `Product` from its own preview's pixels and this cut-out, so what it
+queue (`enqueue_analysis`) and polls for the answer (`answer_of`) a bounded time, then takes the job
+back (`withdraw_analysis`): the answer is the cut-out and the candidates the worker found on the
+same ≤640-px preview the bot decodes, or the code of the refusal. The bot rebuilds its `Product` from its own preview's pixels and this cut-out, so what it
 shows the seller is what the worker will keep. No answer in time: the bot cuts out classically.
 """
 
 import io
-import logging
 
 import numpy as np
 from rq import Queue, get_current_job
@@ -24,13 +23,11 @@ from shopshot.pipeline.matte import Candidate, NormBox, candidates_of, product_c
 from shopshot.queue.jobs import CONTEXT
 from shopshot.queue.store import BlobStore
 
-log = logging.getLogger(__name__)
-
 ANALYSE = "shopshot.queue.analysis.analyse_photo"
 # A cut-out takes a second or two on one CPU core; past this something is wrong with the worker.
 ANALYSIS_TIMEOUT_S = 60
-# The bot reads the answer as it comes, or has stopped waiting for it.
-ANSWER_TTL_S = 60
+# The bot reads (and deletes) the answer within a poll of its coming, or has stopped waiting for it.
+ANSWER_TTL_S = 10
 # The refusals an answer carries, by a stable code (the class's name, as job events carry errors).
 REFUSALS = {error.__name__: error for error in (NoProductFound, ProductUnclear)}
 
@@ -55,25 +52,32 @@ def enqueue_analysis(queue: Queue, image_key: str, side: int, keep: tuple[NormBo
     )
 
 
-def analysis_of(queue: Queue, job: Job, wait_s: int) -> tuple[Cutout, tuple[Candidate, ...]] | None:
-    """The worker's cut-out and candidates, waiting at most `wait_s` seconds; None when none came or the job failed.
+class AnalysisFailed(Exception):
+    """The worker could not analyse the photo (the blob expired, the matte raised): the bot cuts out itself."""
 
-    Raises the refusal (NoProductFound, ProductUnclear) the worker answered with.
+
+def answer_of(job: Job) -> tuple[Cutout, tuple[Candidate, ...]] | None:
+    """The worker's cut-out and candidates once it answered (the job and its answer are then deleted); None while it has not.
+
+    Raises the refusal (NoProductFound, ProductUnclear) the worker answered with, or AnalysisFailed.
     """
-    result = job.latest_result(timeout=wait_s)  # RQ blocks on the job's result stream (XREAD)
+    result = job.latest_result()
     if result is None:
-        if queue.remove(job.id):  # still waiting: no worker will run it for nobody
-            job.delete()
-        log.info("intake analysis %s not answered within %d s; cutting out classically", job.id, wait_s)
         return None
+    job.delete()  # read once: the answer holds the product's colours, which /forget must not miss
     if result.type != Result.Type.SUCCESSFUL:
-        log.warning("intake analysis %s failed; cutting out classically: %s", job.id, result.exc_string)
-        return None
+        raise AnalysisFailed(result.exc_string)
     answer = result.return_value
     if "refused" in answer:
         raise REFUSALS[answer["refused"]]()
     candidates = tuple(Candidate(tuple(box), share) for box, share in answer["candidates"])
     return cutout_from_bytes(answer["cutout"]), candidates
+
+
+def withdraw_analysis(queue: Queue, job: Job) -> None:
+    """Take back an analysis nobody waits for any more, unless a worker took it first (its answer then lapses unread)."""
+    if queue.remove(job.id):
+        job.delete()
 
 
 def cutout_bytes(cutout: Cutout) -> bytes:
