@@ -64,14 +64,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_render(commands) -> None:
-    render = commands.add_parser("render", help="render local photos without Telegram or Redis")
-    render.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    render = commands.add_parser("render", help="render local photos (files or folders) without Telegram or Redis")
+    render.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="an image file, or a folder of them")
     render.add_argument("--preset", default="white", help="backdrop preset key")
     render.add_argument("--ratio", default="1:1", help="aspect ratio: 1:1, 3:4, 4:5 or 9:16")
     render.add_argument("--variants", type=int, default=1, help="1, 2 or 4")
     render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--pack", action="append", metavar="MARKETPLACE",
+                        help="render a marketplace pack instead of --preset/--ratio/--variants (repeatable; see `shopshot packs`): one folder per pack")
     render.add_argument("-o", "--out", type=Path, default=Path("out"))
     render.set_defaults(handler=_render)
+    packs = commands.add_parser("packs", help="list the marketplace packs, their images and the sources of their rules")
+    packs.set_defaults(handler=_packs)
 
 
 def _bot(args, settings: Settings) -> int:
@@ -107,9 +111,18 @@ def _models_pull(args, settings: Settings) -> int:
 
 
 def _render(args, settings: Settings) -> int:
-    from shopshot.render import render_files
+    from shopshot.render import render_files, render_packs
 
+    if args.pack:
+        return render_packs(args.photos, args.pack, args.seed, args.out, settings)
     return render_files(args.photos, args.preset, args.ratio, args.variants, args.seed, args.out, settings)
+
+
+def _packs(args, settings: Settings) -> int:
+    from shopshot.pipeline.packs import describe_packs
+
+    print(describe_packs())
+    return 0
 
 
 if __name__ == "__main__":

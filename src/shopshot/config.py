@@ -89,6 +89,12 @@ class DiffusionSettings(BaseModel):
     compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after); not with cpu_offload
     cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
+    # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
+    # task, ≈ 12 GB peak in bf16 (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps, every task (no
+    # depth ControlNet), ≈ 16 GB of bf16 weights, ≈ 18–20 GB peak (a 24 GB card,
+    # or cpu_offload). Both estimated from parameter counts, not measured. `shopshot models pull`
+    # fetches only the chosen stack's models.
+    stack: Literal["sdxl", "klein"] = "sdxl"
 
     @model_validator(mode="after")
     def _compile_without_offload(self) -> "DiffusionSettings":

@@ -12,6 +12,13 @@ from dataclasses import dataclass
 from shopshot.errors import InvalidOption, N_
 
 
+# A larger product keeps scale 1 on a larger canvas up to this many pixels (Shopify's 5000×5000;
+# the worker's memory is measured for canvases of about 40 MP, Telegram takes files up to 50 MB);
+# past it the product is reduced. Inputs are at most 40 MP, so only a large product in a tall
+# format gets there.
+MAX_PIXELS = 25_000_000
+
+
 @dataclass(frozen=True)
 class Ratio:
     key: str
@@ -19,6 +26,7 @@ class Ratio:
     height: int
     use: str
     target: tuple[int, int]  # the output's size in pixels, unless the product's own pixels need more
+    max_pixels: int = MAX_PIXELS  # a marketplace pack lowers it to the marketplace's largest size
 
 
 # Targets, from the platforms' own figures as their sellers' guides quote them:
@@ -46,11 +54,6 @@ MAX_FILL = 0.94
 # (scale 1) and sits a little smaller on the target canvas: 10 % more pixels are not worth the
 # byte-identical copy of the seller's.
 KEEP_PIXELS_UP_TO = 1.1
-# A larger product keeps scale 1 on a larger canvas up to this many pixels (Shopify's 5000×5000;
-# the worker's memory is measured for canvases of about 40 MP, Telegram takes files up to 50 MB);
-# past it the product is reduced. Inputs are at most 40 MP, so only a large product in a tall
-# format gets there.
-MAX_PIXELS = 25_000_000
 # Before the cut-out has run (the summary before Confirm), the product is taken to span this share
 # of the photo's width and height: the margin most product photos leave around it.
 PRODUCT_SHARE = 0.7
@@ -85,9 +88,9 @@ def fit(box_size: tuple[int, int], shape: Ratio, fill: float = FILL) -> Fit:
     own = _canvas_size(box_size, aspect, fill)
     if own[1] < target_h:
         return Fit(1.0, shape.target)
-    if own[0] * own[1] <= MAX_PIXELS:
+    if own[0] * own[1] <= shape.max_pixels:
         return Fit(1.0, own)
-    scale = math.sqrt(MAX_PIXELS / (own[0] * own[1]))
+    scale = math.sqrt(shape.max_pixels / (own[0] * own[1]))
     return Fit(scale, _canvas_size(scaled(box_size, scale), aspect, fill))
 
 

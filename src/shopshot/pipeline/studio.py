@@ -1,8 +1,9 @@
 """The CPU studio backend: the product matte, procedural backdrop, product pixels kept exactly (or resampled, never redrawn)."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -12,11 +13,19 @@ from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NeuralStage, NormBox, product_cutout
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import VARIANT_CHOICES, Fit, Ratio, fit, place_product, ratio, scaled
 from shopshot.pipeline.presets import Backdrop, backdrop
 from shopshot.pipeline.viewpoint import seen_from_above
 from shopshot.pipeline.resampling import resampled
+
+if TYPE_CHECKING:
+    from shopshot.pipeline.matting.neural import NeuralMatte
+
+# The neural matte on one CPU core, float32, the whole stage for a 1024-px photo at SAM's native
+# side: 5.5 s median (docs/performance.md, "Neural matte"); SAM's encoder is 5.2 s of it, so another
+# side costs about its pixel count's share (512: 1.4 s; measured there 1.4-1.9 s).
+_NEURAL_CPU_S, _NEURAL_SIDE = 5.5, 1024
 
 
 @dataclass
@@ -34,6 +43,8 @@ class RenderRequest:
     mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
     white_shadow: bool = True  # a soft shadow under the product on pure white (off: none at all)
     keep: tuple[NormBox, ...] = ()  # the candidates the seller kept (`pipeline.matte`); empty: the automatic cut-out
+    shape: Ratio | None = None  # a marketplace pack's own sizes for `ratio` (`pipeline.packs`); None: the format's
+    fill: float | None = None  # the product's share of the canvas a pack's rule needs; None: the preset's
 
 
 @dataclass
@@ -55,13 +66,14 @@ class StudioBackend:
     tasks = frozenset({"backdrop"})
     # Two variants with their JPEG and PNG: 0.5 s for the 1200×1500 sample, 1.5-2.7 s for a 12 MP file,
     # on the shared 2-core development machine; a 1:1 job of the sample, enlarged to 2000×2000, takes
-    # about twice the 4:5 one. Only the first ETA uses this: then the queue's measured median does.
+    # about twice the 4:5 one; setup adds the neural matte's time where it loads on CPU. Only the
+    # first ETA uses this: then the queue's measured median does.
     typical_job_s = 1.0
 
     def __init__(self, matte: MatteSettings | None = None, cache_dir: Path | None = None) -> None:
         self.matte = matte  # None: the classical cut-out only, nothing loaded
         self.cache_dir = cache_dir
-        self.neural: NeuralStage | None = None
+        self.neural: "NeuralMatte | None" = None
 
     def setup(self) -> None:
         """Load the neural matte when enabled and pulled; otherwise nothing: the classical cut-out is plain image processing."""
@@ -69,6 +81,8 @@ class StudioBackend:
             from shopshot.pipeline.matting.loading import load_matte
 
             self.neural = load_matte(self.matte, self.cache_dir)
+            if self.neural is not None and self.neural.device.type == "cpu":
+                self.typical_job_s = StudioBackend.typical_job_s + _NEURAL_CPU_S * (self.neural.side / _NEURAL_SIDE) ** 2
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
         """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""
@@ -92,14 +106,15 @@ def _variants(request: RenderRequest, pixels: np.ndarray, cutout: Cutout, style:
 def _check(request: RenderRequest) -> tuple[Style, Ratio]:
     """Validate the options before any pixel work; return the style and ratio they name."""
     preset, shape = check_request(request, StudioBackend.tasks)
-    return style_for(preset.key, request.white_shadow), shape
+    style = style_for(preset.key, request.white_shadow)
+    return (style if request.fill is None else replace(style, fill=request.fill)), shape
 
 
 def check_request(request: RenderRequest, tasks: frozenset[str]) -> tuple[Backdrop, Ratio]:
     """The checks every backend makes first: task, preset, ratio, variant count, image mode."""
     if request.task not in tasks:
         raise InvalidOption(value=request.task)
-    preset, shape = backdrop(request.preset), ratio(request.ratio)
+    preset, shape = backdrop(request.preset), request.shape or ratio(request.ratio)
     if request.variants not in VARIANT_CHOICES or isinstance(request.variants, bool):
         raise InvalidOption(value=request.variants)
     if request.image.mode != "RGB":

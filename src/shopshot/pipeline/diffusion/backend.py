@@ -10,6 +10,8 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 (≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
 24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
 (≈ 8 GB peak, several seconds slower per image).
+
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, ≈ 18–20 GB peak).
 """
 
 import logging
@@ -23,7 +25,7 @@ from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.fashion import plan_person
 from shopshot.pipeline.diffusion.masks import fit_box, generation_size, mask_at, pad, upscale
-from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
+from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
@@ -40,10 +42,10 @@ class DiffusionBackend:
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
 
-    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] = MODES, policy: PolicySettings | None = None,
+    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] | None = None, policy: PolicySettings | None = None,
                  matte: MatteSettings | None = None) -> None:
         self.settings = settings
-        self.modes = modes
+        self.modes = modes if modes is not None else (KLEIN_MODES if settings.stack == "klein" else MODES)
         self.policy = policy if policy is not None else PolicySettings()
         self.matte = matte  # None: the classical cut-out only
         self.models = None
@@ -51,9 +53,14 @@ class DiffusionBackend:
 
     def setup(self) -> None:
         """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
-        from shopshot.pipeline.diffusion.loading import load_models
+        if self.settings.stack == "klein":
+            from shopshot.pipeline.diffusion.klein import load_klein
 
-        self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
+            self.models = load_klein(self.settings, check_outputs=self.policy.check_outputs)
+        else:
+            from shopshot.pipeline.diffusion.loading import load_models
+
+            self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
         if self.matte is not None:
             from shopshot.pipeline.matting.loading import load_matte
 
@@ -64,22 +71,18 @@ class DiffusionBackend:
         mode = self._check(request)
         if self.models is None:
             raise RuntimeError("DiffusionBackend.run() before setup()")
-        from shopshot.pipeline.diffusion.generation import generate
-
         plan = self._plan(request)
         if plan.strength is not None:
             mode = replace(mode, strength=plan.strength)
-        inputs, box = self._inputs(plan)
-        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        render = self._renderer(plan, mode)
         results = []
         for index in range(request.variants):
             def on_step(fraction: float, index: int = index) -> None:
                 if progress is not None:
                     progress((index + fraction) / request.variants)
 
-            pixels = generate(pipe, inputs, mode, request.seed + index, on_step)
-            x0, y0, x1, y1 = box
-            result = plan.finish(upscale(pixels[y0:y1, x0:x1], plan.init.size), request.seed + index)
+            pixels = render(request.seed + index, on_step)
+            result = plan.finish(upscale(pixels, plan.init.size), request.seed + index)
             self._check_safe(result)
             results.append(result)
         return results
@@ -103,7 +106,22 @@ class DiffusionBackend:
     def _plan(self, request: RenderRequest) -> Plan:
         if request.task == "backdrop":
             return plan_backdrop(request, self.models, self.neural)
-        return plan_person(request, self.models)
+        return plan_person(request, self.models, self.neural)
+
+    def _renderer(self, plan: Plan, mode: Mode) -> Callable:
+        """The plan's generation as a function of (seed, on_step) giving the plan's image, on the configured stack."""
+        if self.settings.stack == "klein":
+            from shopshot.pipeline.diffusion.klein import renderer
+
+            return renderer(self.models, plan, mode)
+        from shopshot.pipeline.diffusion.generation import generate
+
+        inputs, (x0, y0, x1, y1) = self._inputs(plan)
+        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+
+        def render(seed: int, on_step: Callable[[float], None]):
+            return generate(pipe, inputs, mode, seed, on_step)[y0:y1, x0:x1]  # the generated margin cut away
+        return render
 
     def _inputs(self, plan: Plan):
         """The plan at generation size, and where in it the plan's image lies: init image, repaint mask and depth."""

@@ -24,6 +24,9 @@ class Mode:
 
 # Few-step without a distilled LoRA: DPM-Solver++ (2M, Karras sigmas) holds up at 8 steps on SDXL.
 MODES = {"fast": Mode("fast", steps=8, guidance_scale=5.0), "quality": Mode("quality", steps=28, guidance_scale=6.5)}
+# FLUX.2 [klein] 4B is step-distilled for 4 steps with guidance off, so both modes run that; strength
+# 1.0 starts the repainted area from pure noise, as diffusers' reference-image inpainting example does.
+KLEIN_MODES = {key: Mode(key, steps=4, guidance_scale=1.0, strength=1.0) for key in ("fast", "quality")}
 
 
 def resolve_mode(requested: str | None, preset: str | None, default: str, modes: dict[str, Mode] = MODES) -> Mode:

@@ -9,6 +9,7 @@ from pathlib import Path
 INPAINT, CONTROLNET, DEPTH, CLOTHES = "sdxl-inpaint", "controlnet-depth", "depth", "clothes"
 SAFETY = "safety"  # the output safety check, loaded while the policy checks outputs
 SEGMENTER, MATTING = "sam2.1-tiny", "vitmatte-small"  # the neural product matte, on CPU and GPU workers
+KLEIN = "flux2-klein-4b"  # the klein stack's one pipeline (DIFFUSION__STACK=klein)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class ModelSpec:
     allow_patterns: tuple[str, ...]
     variant: str | None = None
     cpu: bool = False  # a CPU worker needs it too (`shopshot models pull --cpu` fetches only these)
+    stacks: frozenset[str] = frozenset({"sdxl", "klein"})  # the stacks (DIFFUSION__STACK) that load it
 
     @property
     def index_file(self) -> str:
@@ -41,10 +43,14 @@ def load_registry(path: Path | None = None) -> tuple[ModelSpec, ...]:
 
 def _spec(entry: dict) -> ModelSpec:
     fields = dict(entry, tasks=frozenset(entry["tasks"]), allow_patterns=tuple(entry["allow_patterns"]))
+    if "stacks" in entry:
+        fields["stacks"] = frozenset(entry["stacks"])
     return ModelSpec(**fields)
 
 
-def allowed_models(allow_noncommercial: bool, registry: tuple[ModelSpec, ...] | None = None) -> tuple[ModelSpec, ...]:
-    """The default set: the commercially usable entries, and the others only when allowed."""
+def allowed_models(allow_noncommercial: bool, registry: tuple[ModelSpec, ...] | None = None,
+                   stack: str | None = None) -> tuple[ModelSpec, ...]:
+    """The default set: the commercially usable entries, and the others only when allowed; only `stack`'s when given."""
     entries = load_registry() if registry is None else registry
-    return tuple(spec for spec in entries if spec.commercial or allow_noncommercial)
+    return tuple(spec for spec in entries
+                 if (spec.commercial or allow_noncommercial) and (stack is None or stack in spec.stacks))

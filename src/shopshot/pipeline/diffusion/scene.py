@@ -24,3 +24,5 @@ class Plan:
     # Overrides the mode's strength; 1.0 starts the repaint area from pure noise, so nothing of the init
     # image's content survives there (the mode's 0.99 keeps ~12% of it: fine for a scene, not for a person).
     strength: float | None = None
+    # bool, full size: what a reference image shows (the klein stack); None: what is not repainted
+    reference: np.ndarray | None = None

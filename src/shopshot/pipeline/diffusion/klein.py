@@ -1,0 +1,159 @@
+"""The FLUX.2 [klein] 4B stack (`DIFFUSION__STACK=klein`): loading it from the cache and running a plan on it.
+
+It serves every task through the same plans as SDXL: the planned canvas is the init image, the
+grown repaint mask says what is new, and the box around the plan's reference region (the product;
+the garment, for model swaps and mannequins) goes in as the reference image, so the model sees it
+whole while it paints around it. Klein is step-distilled: 4 steps, guidance off (the pipeline
+ignores guidance for a distilled checkpoint), no negative prompt, no ControlNet (the plans' depth
+guidance is not used: the body's shape comes from what is kept around the repainted area). The
+product is pasted back by the plan's own `finish`, so the exact-pixel promise is the same as on SDXL.
+
+GPU memory (bf16, from parameter counts; not measured, no GPU was available): transformer
+3.876 B parameters ≈ 7.75 GB, Qwen3-4B text encoder 4.022 B ≈ 8.04 GB, VAE 84 M ≈ 0.17 GB: ≈ 16 GB
+of weights (+ the SegFormer clothes parser, 0.11 GB in fp32), ≈ 18–20 GB peak at 1024² with the
+reference tokens and the VAE decode — a 24 GB card. With `cpu_offload` only the running model is on
+the GPU (the text encoder, then the transformer: ≈ 8 GB each + activations), so a 16 GB card may do.
+
+Compute (counted on the meta device, `klein_architecture.step_flops`): one transformer step at 1024²
+is 34.8 TFLOP without a reference and 76.7 TFLOP with a reference as large as the canvas (products
+fill less: ≈ 50 TFLOP at 40 %); 4 steps are 140–310 TFLOP an image, ≈ 0.17–0.38 s at 800 TFLOP/s.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
+from PIL import Image
+from transformers import SegformerForSemanticSegmentation
+
+from shopshot.config import DiffusionSettings
+from shopshot.errors import ModelsMissing
+from shopshot.pipeline.diffusion.loading import (_reported_as_missing, _source, check_cached, load_safety,
+                                                 resolve_device, resolve_dtype)
+from shopshot.pipeline.diffusion.masks import mask_at
+from shopshot.pipeline.diffusion.modes import Mode
+from shopshot.pipeline.diffusion.perception import ClothesParser
+from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, allowed_models
+from shopshot.pipeline.diffusion.safety import SafetyChecker
+from shopshot.pipeline.diffusion.scene import Plan
+
+
+@dataclass
+class KleinModels:
+    """The klein inpainting pipeline, the clothes parser and the safety classifier, placed on their device."""
+
+    pipe: Flux2KleinInpaintPipeline
+    clothes: ClothesParser  # the person tasks find the garment with it
+    native: int  # the side, in pixels, of the square the VAE was trained at (1024)
+    align: int  # generation sides are multiples of this (VAE factor × the 2×2 latent patches)
+    safety: SafetyChecker | None = None
+
+
+@dataclass(frozen=True)
+class KleinInputs:
+    """What one klein generation needs, at generation size."""
+
+    prompt: str
+    image: Image.Image
+    mask_image: Image.Image
+    reference: Image.Image
+
+
+def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> KleinModels:
+    """Load the klein pipeline, the clothes parser (and the safety classifier when outputs are checked), and place them."""
+    specs = {spec.key: spec for spec in allowed_models(settings.allow_noncommercial)}
+    roles = (KLEIN, CLOTHES, SAFETY) if check_outputs else (KLEIN, CLOTHES)
+    unlisted = [key for key in roles if key not in specs]
+    if unlisted:
+        raise ModelsMissing(models=", ".join(unlisted))
+    check_cached(tuple(specs[key] for key in roles), settings.cache_dir)
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    with _reported_as_missing(specs[KLEIN]):
+        # The repository's model_index names the text-to-image class; the inpainting class has the same components.
+        pipe = Flux2KleinInpaintPipeline.from_pretrained(**_source(specs[KLEIN], settings), dtype=dtype)
+    with _reported_as_missing(specs[CLOTHES]):
+        # Float32, as on the SDXL stack: it is small, and argmax over bf16 logits flickers at edges.
+        clothes = ClothesParser(SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)))
+    safety = load_safety(specs[SAFETY], settings, dtype) if check_outputs else None
+    models = KleinModels(pipe, clothes, pipe.vae.config.sample_size, pipe.vae_scale_factor * 2, safety)
+    return place(models, settings, device)
+
+
+def place(models: KleinModels, settings: DiffusionSettings, device: torch.device) -> KleinModels:
+    """Move the pipeline to the device (or set up CPU offload); optionally compile the transformer."""
+    models.pipe.set_progress_bar_config(disable=True)
+    models.clothes.model.to(device)
+    if models.safety is not None:
+        models.safety.model.to(device)
+    if settings.cpu_offload:
+        models.pipe.enable_model_cpu_offload(device=device)
+    else:
+        models.pipe.to(device)
+    if settings.compile:
+        # Not fullgraph: untested on the klein transformer (no GPU was available to try it).
+        models.pipe.transformer = torch.compile(models.pipe.transformer)
+    return models
+
+
+def klein_inputs(plan: Plan, models: KleinModels) -> KleinInputs:
+    """The plan at generation size, with the box of its reference region (else what is kept) as the reference image."""
+    size = klein_size(plan.init.size, models.native, models.align)
+    image = plan.init.resize(size, Image.Resampling.LANCZOS)
+    shown = plan.reference if plan.reference is not None else ~plan.generate
+    return KleinInputs(plan.prompt, image, mask_at(plan.generate, size), reference_crop(image, shown, models.align))
+
+
+def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
+    """(width, height) with the image's aspect, sides a multiple of `align`, at most native² pixels.
+
+    Rounded down: the pipeline shrinks anything over 1024² pixels itself, with its own rounding.
+    """
+    aspect = size[0] / size[1]
+    return (max(align, math.floor(native * math.sqrt(aspect) / align) * align),
+            max(align, math.floor(native / math.sqrt(aspect) / align) * align))
+
+
+def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
+    """The box around a region (a full-size mask), cut from `image`, each side at least `align` pixels."""
+    if not kept.any():  # a product so thin that the repaint ring covers it: the whole canvas is the reference
+        return image
+    ys, xs = np.nonzero(kept)
+    scale_x, scale_y = image.width / kept.shape[1], image.height / kept.shape[0]
+    box = [math.floor(xs.min() * scale_x), math.floor(ys.min() * scale_y),
+           math.ceil((xs.max() + 1) * scale_x), math.ceil((ys.max() + 1) * scale_y)]
+    for low, side in ((0, image.width), (1, image.height)):
+        # A sliver (a thin product) still needs one latent patch: widen it about its centre, inside the image.
+        short = align - (box[low + 2] - box[low])
+        if short > 0:
+            box[low] = max(0, min(side - align, box[low] - short // 2))
+            box[low + 2] = box[low] + align
+    return image.crop(tuple(box))
+
+
+def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: Mode, seed: int,
+                   on_step: Callable[[float], None]) -> np.ndarray:
+    """Run the klein pipeline once; return float32 RGB 0..255 at generation size."""
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(pipe.scheduler.config)  # schedulers keep state
+    # A CPU generator gives the same starting noise on every device (the image still varies with device and dtype).
+    generator = torch.Generator("cpu").manual_seed(seed)
+
+    def step_end(pipeline, step: int, timestep, tensors: dict) -> dict:
+        on_step((step + 1) / pipeline.num_timesteps)
+        return tensors
+
+    width, height = inputs.image.size
+    result = pipe(prompt=inputs.prompt, image=inputs.image, mask_image=inputs.mask_image,
+                  image_reference=inputs.reference, width=width, height=height, strength=mode.strength,
+                  num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
+                  generator=generator, output_type="np", callback_on_step_end=step_end)
+    return (result.images[0] * 255).astype(np.float32)
+
+
+def renderer(models: KleinModels, plan: Plan, mode: Mode) -> Callable[[int, Callable[[float], None]], np.ndarray]:
+    """The plan's generation as a function of (seed, on_step), on the klein pipeline."""
+    return partial(generate_klein, models.pipe, klein_inputs(plan, models), mode)
