@@ -4,8 +4,9 @@ The bot never loads torch, so it cannot run the neural matte the workers run. Wh
 announces it (`enqueue.live_workers`), the bot queues `analyse_photo` at the front of that worker's
 queue (`enqueue_analysis`) and polls for the answer (`answer_of`) a bounded time, then takes the job
 back (`withdraw_analysis`): the answer is the cut-out and the candidates the worker found on the
-same ≤640-px preview the bot decodes, or the code of the refusal. The bot rebuilds its `Product` from its own preview's pixels and this cut-out, so what it
-shows the seller is what the worker will keep. No answer in time: the bot cuts out classically.
+same ≤640-px preview the bot decodes, or the code of the refusal. The bot builds its `Product` from
+its own preview's pixels and this cut-out, so what it shows the seller is what the worker's matte
+keeps. No answer in time, or a failed job: the bot cuts out classically.
 """
 
 import io
