@@ -1,7 +1,8 @@
 """Benchmark of the product cut-out on photographic backgrounds, against known alpha.
 
-Run `.venv/bin/python bench/cutouts.py` (30–40 s on one core); `--each` also prints every photo's
-figures, `--write` puts the table into docs/performance.md between its markers.
+Run `.venv/bin/python bench/cutouts.py` (30–60 s on one core); `--each` also prints every photo's
+figures, `--write` puts the table into docs/performance.md between its markers, `--split tuning` or
+`--split held-out` scores only the even or the odd items (thresholds are tuned on the even ones).
 
 The set is built here, deterministically: synthetic products whose alpha is known exactly (opaque,
 holed, see-through) are alpha-blended onto crops of real photographs bundled with scikit-image
@@ -49,6 +50,8 @@ GRABCUT_SIDE = 512
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 BEGIN, END = "<!-- bench/cutouts.py: begin -->", "<!-- bench/cutouts.py: end -->"
 _SUPERSAMPLE = 4
+# Halves of the set by item number: the cut-out's thresholds are tuned on one and checked on the other.
+SPLITS = {"tuning": 0, "held-out": 1}
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ KINDS = {"bottle": "opaque", "box": "opaque", "mug": "holed", "ring": "holed", "
 
 @dataclass(frozen=True)
 class BenchItem:
-    """One composited photo and its true alpha (float32, the frame's size)."""
+    """One composited photo (item number `index` of the set) and its true alpha (float32, the frame's size)."""
 
+    index: int
     product: str
     background: str
     image: Image.Image
@@ -119,7 +123,12 @@ def bench_item(index: int, scale: float = 1.0) -> BenchItem:
         backdrop *= _shadow(alpha, rng)[..., None]
     pixels = colour + backdrop * (1 - alpha[..., None]) + rng.normal(0, 2.0, colour.shape)
     image = _jpeg(np.clip(pixels, 0, 255).astype(np.uint8), int(rng.integers(80, 93)))
-    return BenchItem(product, background, image, alpha)
+    return BenchItem(index, product, background, image, alpha)
+
+
+def half(items: list[BenchItem], split: str) -> list[BenchItem]:
+    """The items of one half of the set (`SPLITS`): the even item numbers for tuning, the odd ones held out."""
+    return [item for item in items if item.index % 2 == SPLITS[split]]
 
 
 def _background(background: Background, size: tuple[int, int]) -> np.ndarray:
@@ -382,24 +391,27 @@ HEADER = ("| cut-out | mean IoU | worst IoU | mean IoU: opaque / holed / see-thr
 
 def row(name: str, scores: list[Score], items: list[BenchItem]) -> str:
     """One Markdown row: every metric of one method over the set."""
-    by_kind = [statistics.mean(s.iou for s, item in zip(scores, items) if item.kind == kind)
-               for kind in ("opaque", "holed", "see-through")]
-    by_background = [statistics.mean(s.iou for s, item in zip(scores, items) if item.plain == plain) for plain in (True, False)]
+    by_kind = [_mean([s.iou for s, item in zip(scores, items) if item.kind == kind]) for kind in ("opaque", "holed", "see-through")]
+    by_background = [_mean([s.iou for s, item in zip(scores, items) if item.plain == plain]) for plain in (True, False)]
     see_through = [s for s, item in zip(scores, items) if item.kind == "see-through"]
     refused = sum(s.refused for s in scores)
     return (f"| {name} | {statistics.mean(s.iou for s in scores):.3f} | {min(s.iou for s in scores):.3f} | "
-            f"{' / '.join(f'{value:.3f}' for value in by_kind)} | {' / '.join(f'{value:.3f}' for value in by_background)} | "
-            f"{statistics.mean(s.boundary for s in scores):.3f} | "
-            f"{statistics.mean(s.whole for s in see_through):.3f} | {statistics.mean(s.sad for s in see_through):.1f} | "
+            f"{' / '.join(by_kind)} | {' / '.join(by_background)} | {statistics.mean(s.boundary for s in scores):.3f} | "
+            f"{_mean([s.whole for s in see_through])} | {_mean([s.sad for s in see_through], '.1f')} | "
             f"{refused} of {len(items)} | "
             f"{1000 * statistics.median(s.seconds for s in scores):.0f} |")
 
 
+def _mean(values: list[float], style: str = ".3f") -> str:
+    """The mean, formatted; a dash where a subset of the set has no items."""
+    return format(statistics.mean(values), style) if values else "–"
+
+
 def per_photo(name: str, scores: list[Score], items: list[BenchItem]) -> list[str]:
     """One Markdown row per photo for one method."""
-    return [f"| {name} | {index} | {item.product} | {item.background} | "
+    return [f"| {name} | {item.index} | {item.product} | {item.background} | "
             + ("refused | | | |" if s.refused else f"{s.iou:.3f} | {s.whole:.3f} | {s.boundary:.3f} | {s.sad:.1f} |")
-            for index, (s, item) in enumerate(zip(scores, items))]
+            for s, item in zip(scores, items)]
 
 
 def table(items: list[BenchItem]) -> tuple[str, list[str], str]:
@@ -434,9 +446,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md between its markers")
     parser.add_argument("--each", action="store_true", help="also print every photo's figures for every row")
+    parser.add_argument("--split", choices=tuple(SPLITS), help="only one half of the set: even items (tuning) or odd ones (held out)")
     arguments = parser.parse_args()
+    if arguments.split and arguments.write:
+        parser.error("--write puts the whole set's table in the docs: no --split")
     cv2.setNumThreads(1)
-    markdown, ran, details = table(benchmark_set())
+    items = benchmark_set()
+    markdown, ran, details = table(half(items, arguments.split) if arguments.split else items)
     print(markdown)
     print()
     print("\n".join(ran))

@@ -34,6 +34,9 @@ class LimitSettings(BaseModel):
     jobs_in_flight: int = 2       # per seller: queued or running at once
     jobs_per_minute: int = 6      # per seller
     queue_cap: int = 500          # jobs waiting in a queue, all sellers together
+    # At intake, how long the bot waits for a neural-matte worker's cut-out of the photo before it
+    # cuts out classically itself; 0: never asks.
+    intake_analysis_s: float = Field(default=8.0, ge=0, le=60)
 
 
 class BudgetSettings(BaseModel):

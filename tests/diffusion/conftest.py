@@ -11,10 +11,11 @@ from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, SAFETY, load_registry
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, MATTING, SAFETY, SEGMENTER, load_registry
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.synthetic import synthetic_person
 from tests.diffusion.hub_stub import commit_of
+from tests.matting.tiny import save_matting, save_segmenter
 
 STEPS = 2
 TEST_MODES = {"fast": Mode("fast", steps=STEPS, guidance_scale=5.0), "quality": Mode("quality", steps=STEPS + 1, guidance_scale=6.0)}
@@ -91,3 +92,13 @@ def product() -> Image.Image:
 def person() -> tuple[Image.Image, np.ndarray]:
     """A drawn figure in a patterned top and trousers, with its clothes-parsing label map."""
     return synthetic_person(arch.CLOTHES_LABELS)
+
+
+@pytest.fixture(scope="session")
+def matte_repos(tmp_path_factory) -> dict[str, Path]:
+    """The neural matte's two repositories, tiny."""
+    root = tmp_path_factory.mktemp("matte-repos")
+    specs = {spec.key: spec for spec in load_registry()}
+    save_segmenter(root / SEGMENTER)
+    save_matting(root / MATTING)
+    return {specs[SEGMENTER].repo_id: root / SEGMENTER, specs[MATTING].repo_id: root / MATTING}

@@ -1,13 +1,20 @@
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.diffusion import generation
 from shopshot.pipeline.diffusion.fashion import GARMENT, HEAD
+from shopshot.pipeline.diffusion.garment import REACH_SHARE
 from shopshot.pipeline.diffusion.perception import ClothesParser
+from shopshot.pipeline.matting.loading import load_matte
 from shopshot.pipeline.studio import RenderRequest
 from tests.diffusion.conftest import LABEL, STEPS
+from tests.matting.conftest import matte_cache
+from tests.pipeline.conftest import assert_product_kept
+from tests.pipeline.see_through_photos import Pastes
 
 
 class DrawnParser(ClothesParser):
@@ -44,11 +51,30 @@ def test_the_real_clothes_parser_labels_every_pixel(backend, person):
     assert labels.max() < len(LABEL)
 
 
+def assert_pasted_through_its_matte(result, paste) -> None:
+    """The paste the backdrop task makes: the garment's edge is a·F + (1 − a)·N over the generated
+    scene N with the matte's own foreground F, its solid part the photo's pixels, `protect` exactly."""
+    scene, pixels, cutout, origin = paste
+    x0, y0, x1, y1 = cutout.box
+    assert origin == (x0, y0) and cutout.foreground is not None
+    alpha = cutout.alpha[..., None]
+    expected = alpha * cutout.foreground + (1 - alpha) * scene[y0:y1, x0:x1]
+    output = np.asarray(result.image)[y0:y1, x0:x1].astype(np.float32)
+    partial = (cutout.alpha > 0) & (cutout.alpha < 1)
+    assert partial.sum() > 50 and np.abs(output[partial] - expected[partial]).max() <= 0.5 + 1e-3  # rounding only
+    solid = cutout.alpha >= 1
+    assert np.array_equal(output[solid], pixels[y0:y1, x0:x1][solid])
+    assert_product_kept(result, Image.fromarray(pixels))
+
+
 @pytest.mark.parametrize("task", ["model", "mannequin"])
-def test_the_garment_is_kept_exactly_and_the_rest_regenerated(backend, drawn, task):
+def test_the_garment_is_kept_exactly_and_the_rest_regenerated(backend, drawn, task, monkeypatch):
     image, label_map = drawn
     seen = []
+    pastes = Pastes(monkeypatch)
     [result] = backend.run(_request(image, task), progress=seen.append)
+    [paste] = pastes.calls
+    assert_pasted_through_its_matte(result, paste)
     output, source = np.asarray(result.image), np.asarray(image)
     protect = np.asarray(result.protect) == 255
     garment = np.isin(label_map, [LABEL[name] for name in GARMENT])
@@ -135,3 +161,27 @@ def test_a_photo_between_generation_aspects_is_fitted_unstretched_and_cut_back(b
     assert protect.any() and np.array_equal(np.asarray(result.image)[protect], wide[protect])
     corner = np.s_[-12:, :12]  # background, kept by a model swap
     assert np.array_equal(np.asarray(result.image)[corner], wide[corner])
+
+
+@pytest.fixture(scope="module")
+def swallowing_matte(tmp_path_factory):
+    """The neural matte with a SAM answering "product" everywhere: a mask that would take the whole person."""
+    cache = matte_cache(tmp_path_factory.mktemp("matte-whole"), whole_frame=True)
+    return load_matte(MatteSettings(device="cpu", dtype="float32", edge_side=64), cache)
+
+
+def test_the_neural_matte_refines_the_garment_within_a_band_of_the_parser_s(backend, drawn, swallowing_matte, monkeypatch):
+    # Mannequin: the scene under the whole edge is generated (the same refinement serves the model swap).
+    image, label_map = drawn
+    monkeypatch.setattr(backend, "neural", swallowing_matte)
+    pastes = Pastes(monkeypatch)
+    [result] = backend.run(_request(image, "mannequin"))
+    [paste] = pastes.calls
+    cutout = paste[2]
+    assert_pasted_through_its_matte(result, paste)
+    garment = np.isin(label_map, [LABEL[name] for name in GARMENT]).astype(np.uint8)
+    reach = max(2, round(REACH_SHARE * max(image.size)))
+    near = cv2.dilate(garment, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+    x0, y0, x1, y1 = cutout.box
+    assert not (cutout.alpha > 0)[~near[y0:y1, x0:x1]].any()
+    assert (cutout.alpha > 0)[~garment[y0:y1, x0:x1].astype(bool)].any()  # it did refine: SAM's mask ran past the parser's

@@ -54,14 +54,17 @@ def tiny_klein(tmp_path_factory):
     return root / KLEIN, cache
 
 
-async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, tmp_path):
-    """`models pull` on the klein stack fetches klein, the clothes parser and the safety classifier only, and the
-    loader runs on what it fetched."""
+async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, matte_repos, tmp_path):
+    """`models pull` on the klein stack fetches klein, the clothes parser, the safety classifier and the neural
+    matte only, and the loader runs on what it fetched."""
     specs = {spec.key: spec for spec in load_registry()}
     shadow = {specs[key].repo_id: tmp_path / "hub" / key for key in (KLEIN, CLOTHES, SAFETY)}
     for key in (KLEIN, CLOTHES, SAFETY):
         shutil.copytree(tiny_klein[0].parent / key, shadow[specs[key].repo_id])
     (shadow[specs[KLEIN].repo_id] / "flux-2-klein-4b.safetensors").write_bytes(b"the same transformer, for other tools")
+    for repo_id, folder in matte_repos.items():
+        shutil.copytree(folder, tmp_path / "hub" / repo_id)
+        shadow[repo_id] = tmp_path / "hub" / repo_id
     stub = HubStub(shadow)
     url = await stub.start()
     try:
@@ -69,7 +72,7 @@ async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_check
         folders = await asyncio.to_thread(pull_models, settings, url, lambda line: None)
     finally:
         await stub.stop()
-    assert len(folders) == 3 and not any((folder / "flux-2-klein-4b.safetensors").exists() for folder in folders)
+    assert len(folders) == 5 and not any((folder / "flux-2-klein-4b.safetensors").exists() for folder in folders)
     models = await asyncio.to_thread(load_klein, settings.diffusion)
     assert isinstance(models.pipe, Flux2KleinInpaintPipeline)
 

@@ -2,12 +2,16 @@ import numpy as np
 import pytest
 
 from shopshot.errors import InvalidOption
-from shopshot.pipeline.diffusion.masks import ASPECTS, fit_box, generation_size, generation_sizes, keep_and_blend, mask_at
+from shopshot.pipeline import compositing
+from shopshot.pipeline.diffusion.garment import garment_cutout
+from shopshot.pipeline.diffusion.masks import (ASPECTS, blend_generated, fit_box, generation_size, generation_sizes, grow, mask_at,
+                                               ring_width, shrink)
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.prompts import EXTRA_LIMIT, backdrop_prompts, person_prompts, sanitise_extra
 from shopshot.pipeline.gallery import badge_box, render_model_gallery
 from shopshot.pipeline.people import MODEL_PRESETS, model_preset
 from shopshot.pipeline.presets import BACKDROPS, backdrop
+from tests.diffusion.conftest import LABEL
 
 
 def test_extra_text_loses_control_characters_and_is_capped():
@@ -48,20 +52,28 @@ def test_a_pixel_touching_the_generate_mask_is_repainted():
     assert small[2, 2] == 255 and small.sum() == 255
 
 
-def test_blend_copies_protect_exactly_and_leaves_far_pixels_alone():
+def test_blend_repaints_the_generated_region_and_leaves_far_pixels_alone():
     rng = np.random.default_rng(0)
     original = rng.integers(0, 256, (60, 60, 3)).astype(np.uint8)
     generated = rng.uniform(0, 255, (60, 60, 3)).astype(np.float32)
-    keep = np.zeros((60, 60), bool)
-    keep[20:40, 20:40] = True
-    generate = np.zeros_like(keep)
+    generate = np.zeros((60, 60), bool)
     generate[15:45, 15:45] = True
+    scene = blend_generated(original, generated, generate)
+    assert scene.dtype == np.float32 and np.array_equal(scene[:5], original[:5])
+    np.testing.assert_allclose(scene[25:35, 25:35], generated[25:35, 25:35], atol=0.01)
+
+
+def test_without_the_neural_matte_the_garment_is_the_parser_s_mask_feathered(person):
+    image, label_map = person
+    keep = label_map == LABEL["Upper-clothes"]
+    cutout = garment_cutout(image, keep)
+    x0, y0, x1, y1 = cutout.box
+    alpha = compositing.place_alpha(cutout, (x0, y0), image.size)
     protect = np.zeros_like(keep)
-    protect[23:37, 23:37] = True
-    output = keep_and_blend(original, generated, generate & ~protect, keep, protect)
-    assert np.array_equal(output[protect], original[protect])
-    assert np.array_equal(output[:5], original[:5])
-    assert not np.array_equal(output[16:19, 16:44], original[16:19, 16:44])
+    protect[y0:y1, x0:x1] = cutout.protect
+    assert np.array_equal(protect, shrink(keep, max(2, ring_width(image.size) // 2))) and (alpha[protect] == 1).all()
+    assert ((alpha >= 0.5) == keep).mean() > 0.995 and (alpha[~grow(keep, ring_width(image.size))] == 0).all()
+    assert cutout.foreground.shape == (y1 - y0, x1 - x0, 3)
 
 
 def test_steps_asked_so_that_strength_leaves_the_mode_s_count():

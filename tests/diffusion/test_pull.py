@@ -11,7 +11,6 @@ from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_regist
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from tests.diffusion.conftest import TEST_MODES
 from tests.diffusion.hub_stub import HubStub
-from tests.matting.tiny import save_matting, save_segmenter
 
 
 # Files the real repositories hold beside what the pipelines load (fp32 and pickle weights, ONNX,
@@ -26,16 +25,6 @@ UNUSED = {
     "facebook/sam2.1-hiera-tiny": ["README.md", "sam2.1_hiera_tiny.pt", "processor_config.json"],
     "hustvl/vitmatte-small-composition-1k": ["README.md"],
 }
-
-
-@pytest.fixture(scope="session")
-def matte_repos(tmp_path_factory) -> dict[str, Path]:
-    """The neural matte's two repositories, tiny."""
-    root = tmp_path_factory.mktemp("matte-repos")
-    specs = {spec.key: spec for spec in load_registry()}
-    save_segmenter(root / SEGMENTER)
-    save_matting(root / MATTING)
-    return {specs[SEGMENTER].repo_id: root / SEGMENTER, specs[MATTING].repo_id: root / MATTING}
 
 
 @pytest.fixture

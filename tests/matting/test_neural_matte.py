@@ -181,6 +181,8 @@ def test_the_studio_backend_uses_the_neural_matte_when_pulled(whole_frame_cache,
     backend = StudioBackend(cpu_settings, whole_frame_cache)
     backend.setup()
     assert isinstance(backend.neural, NeuralMatte)
+    # The first ETA counts the stage on one core: 5.5 s at SAM's 1024 px, this tiny SAM's 128 px its 1/64.
+    assert backend.typical_job_s == pytest.approx(StudioBackend.typical_job_s + 5.5 / 64)
     backend.neural = Recording(backend.neural)
     [result] = list(backend.run(RenderRequest(photo, "white", "1:1", 1, 3)))
     assert len(backend.neural.prompts) == 1 and result.image.size[0] >= 96
@@ -189,6 +191,6 @@ def test_the_studio_backend_uses_the_neural_matte_when_pulled(whole_frame_cache,
 def test_the_studio_backend_falls_back_to_the_classical_cutout(tmp_path, cpu_settings, photo):
     backend = StudioBackend(cpu_settings, tmp_path)
     backend.setup()
-    assert backend.neural is None
+    assert backend.neural is None and backend.typical_job_s == StudioBackend.typical_job_s
     [result] = list(backend.run(RenderRequest(photo, "white", "1:1", 1, 3)))
     assert result.image.size[0] >= 96

@@ -194,7 +194,16 @@ def test_scattered_spots_on_a_busy_background_are_unclear():
         cut_out(Image.fromarray(pixels))
 
 
+def test_a_brick_walls_border_is_no_plain_backdrop_though_its_bricks_fit_closely():
+    # The trimmed fit follows the bricks (sigma near 1); the mortar, a sixth of the ring, does not fit.
+    smooth = cv2.GaussianBlur(cutout._shrink(np.repeat(skimage.data.brick()[..., None], 3, axis=2)), (0, 0), 1.0)
+    model = cutout.fit_background(smooth)
+    assert model.sigma <= cutout._MAX_BACKDROP_SIGMA
+    assert not cutout._plain_backdrop(smooth, model)
+
+
 def test_a_patterned_wall_is_not_a_product():
-    # scikit-image's brick photo: a wall whose even border fits a backdrop; its mortar is no product.
-    with pytest.raises(ProductUnclear):
+    # scikit-image's brick photo: a wall whose bricks fit a backdrop along the border, its mortar
+    # not; the mortar is no product, and the wall is refused either way.
+    with pytest.raises((ProductUnclear, NoProductFound)):
         cut_out(Image.fromarray(np.repeat(skimage.data.brick()[..., None], 3, axis=2)))

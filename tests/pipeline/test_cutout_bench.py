@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
+from shopshot.pipeline.matting.loading import load_matte
+from tests.matting.conftest import matte_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +97,14 @@ def test_the_set_is_the_same_every_time_with_the_alpha_each_kind_promises(bench)
     assert ring.alpha[(ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2] == 0
 
 
+def test_the_halves_split_the_set_by_item_number_and_each_has_every_kind(bench):
+    items = bench.benchmark_set(8, scale=0.25)
+    tuning, held_out = bench.half(items, "tuning"), bench.half(items, "held-out")
+    assert [item.index for item in tuning] == [0, 2, 4, 6] and [item.index for item in held_out] == [1, 3, 5, 7]
+    for subset in (tuning, held_out):
+        assert {item.kind for item in subset} == {"opaque", "holed", "see-through"}
+
+
 def test_write_replaces_only_what_lies_between_the_markers(bench, tmp_path):
     page = tmp_path / "performance.md"
     page.write_text(f"# Title\n\n{bench.BEGIN}\nold table\n{bench.END}\n\nAfter.\n")
@@ -109,3 +120,28 @@ def test_the_table_has_a_row_per_method_and_says_which_ran(bench, monkeypatch):
     assert rows[3].startswith("| OpenCV GrabCut") and "0 of 8" in rows[3]
     assert "not run: no weights" in rows[4] and ran[2].startswith("neural stage: not run")
     assert len(details.splitlines()) == 2 + 2 * 8  # every photo, for each row that ran
+
+
+@pytest.fixture(scope="module")
+def tiny_stage(tmp_path_factory):
+    """The neural stage from tiny checkpoints in a Hugging Face cache layout (SAM answering the box it is given)."""
+    cache = matte_cache(tmp_path_factory.mktemp("bench-matte"), whole_frame=True)
+    return load_matte(MatteSettings(device="cpu", dtype="float32", edge_side=64), cache)
+
+
+def test_the_neural_row_runs_the_stage_through_product_cutout(bench, tiny_stage):
+    calls = []
+
+    def stage(image, boxes):
+        calls.append(boxes)
+        return tiny_stage(image, boxes)
+
+    # An opaque product on a busy photo, a see-through one on a plain-ish one (no holed one: a dash).
+    items = [bench.bench_item(index, scale=0.25) for index in (0, 5)]
+    scores = [bench.score(bench.neural(stage), item) for item in items]
+    cells = [cell.strip() for cell in bench.row("neural stage", scores, items).strip("|").split("|")]
+    assert cells[0] == "neural stage" and len(calls) == 2
+    assert cells[8] == f"{sum(s.refused for s in scores)} of 2" and not all(s.refused for s in scores)
+    assert cells[3].split(" / ")[1] == "–"
+    for cell in cells[1:8] + cells[9:]:
+        assert all(0 <= float(value) < 1e6 for value in cell.split(" / ") if value != "–")

@@ -3,9 +3,11 @@
 import os
 import time
 
+import numpy as np
 from PIL import Image
 from rq import get_current_job
 
+from shopshot.pipeline.cutout import Cutout, fit_background
 from shopshot.pipeline.studio import RenderedImage, StudioBackend
 
 RUNS_KEY = "test:runs-by-worker"
@@ -90,3 +92,19 @@ class Gated(_TestBackend):
         while not connection.exists(GATE_KEY) and time.monotonic() < deadline:
             time.sleep(0.05)
         return super().run(request, progress)
+
+
+def centre_matte(image: Image.Image, boxes) -> Cutout:
+    """Stands in for the neural matte (SAM 2.1 + ViTMatte): an opaque ellipse filling the first prompt box, on any photo."""
+    width, height = image.size
+    x0, y0, x1, y1 = (round(share * side) for share, side in zip(boxes[0], (width, height) * 2))
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    inside = ((xs + 0.5 - (x0 + x1) / 2) / ((x1 - x0) / 2)) ** 2 + ((ys + 0.5 - (y0 + y1) / 2) / ((y1 - y0) / 2)) ** 2 <= 1
+    return Cutout((x0, y0, x1, y1), inside.astype(np.float32), inside, fit_background(np.asarray(image)), (width, height))
+
+
+class CentreMatte(_TestBackend):
+    """The studio with `centre_matte` loaded as its neural matte: a worker that announces the neural matte, without torch."""
+
+    def setup(self) -> None:
+        self.neural = centre_matte

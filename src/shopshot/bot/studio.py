@@ -3,9 +3,12 @@
 import asyncio
 import logging
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
+from PIL import Image
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import WatchError
@@ -17,10 +20,12 @@ from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
+from shopshot.pipeline.cutout import Cutout
 from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview
-from shopshot.pipeline.matte import Candidate, product_candidates
+from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
+from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, withdraw
 from shopshot.queue.spec import JobSpec
@@ -46,6 +51,8 @@ DECODES_AT_ONCE = 2
 # The copy the bot checks and previews an upload on (a third of a megapixel): the product's cut-out
 # is decided at 320 pixels whatever the size, and the gallery's thumbnails are rendered from it.
 PREVIEW_SIDE = 2 * THUMB
+# How often the bot looks for a worker's answer to its intake analysis: a small share of the second or two it takes.
+ANALYSIS_POLL_S = 0.05
 # Joiners hold emoji sequences and Persian or Indic words together; every other format character
 # (bidi overrides, zero-width spaces) only hides or reorders text.
 JOINERS = {"\u200c", "\u200d"}
@@ -91,22 +98,21 @@ class Studio:
         check_declared(size, mime_type, file_name, self.settings.limits)
 
     async def accept_photo(self, data: bytes, owner: int, product_required: bool = True) -> Photo:
-        """Validate an upload, cut its product out on a small copy and store it. Raises InputError subclasses.
+        """Validate an upload, store it and cut its product out on a small copy. Raises InputError subclasses.
 
         NoProductFound only when `product_required`: the fashion-model tasks take photos of people
         on any background.
         """
         async with self.decodes:
             preview, (width, height) = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
-            try:
-                product = await asyncio.to_thread(prepare_product, preview)
-            except NoProductFound:
-                if product_required:
-                    raise
-                product, candidates = None, ()
-            else:
-                candidates = await asyncio.to_thread(product_candidates, preview)
-        key = await asyncio.to_thread(self.blobs.put, data, owner)
+        key = await asyncio.to_thread(self.blobs.put, data, owner)  # stored first: a worker may cut it out
+        try:
+            product, candidates = await self._cut_out(key, preview)
+        except NoProductFound:
+            if product_required:
+                await asyncio.to_thread(self.blobs.delete, [key])
+                raise
+            product, candidates = None, ()
         return Photo(key, width, height, product, candidates)
 
     async def kept_product(self, key: str, keep: list[list[float]]) -> Product:
@@ -114,7 +120,42 @@ class Studio:
         data = await asyncio.to_thread(self.blobs.get, key)
         async with self.decodes:
             preview, _ = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
-            return await asyncio.to_thread(prepare_product, preview, keep=tuple(tuple(box) for box in keep))
+        product, _ = await self._cut_out(key, preview, tuple(tuple(box) for box in keep))
+        return product
+
+    async def _cut_out(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...] = ()) -> tuple[Product, tuple[Candidate, ...]]:
+        """The preview's product and candidates: a neural-matte worker's when one answers in time, else the classical cut-out's."""
+        analysed = await self._analysed(key, preview, keep)
+        if analysed is not None:
+            cutout, candidates = analysed
+            return Product(np.asarray(preview), cutout), candidates
+        async with self.decodes:  # the classical cut-out holds a core as a decode does
+            product = await asyncio.to_thread(prepare_product, preview, keep=keep)
+            candidates = () if keep else await asyncio.to_thread(product_candidates, preview)
+        return product, candidates
+
+    async def _analysed(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...]) -> tuple[Cutout, tuple[Candidate, ...]] | None:
+        """A live neural-matte worker's cut-out and candidates of the stored photo, or None (none is up, or none came in time)."""
+        wait_s = self.settings.limits.intake_analysis_s
+        queue = await asyncio.to_thread(self.jobs.neural_queue) if wait_s else None
+        if queue is None:
+            return None
+        job = await asyncio.to_thread(enqueue_analysis, queue, key, PREVIEW_SIDE, keep)
+        deadline = time.monotonic() + wait_s
+        try:
+            # Polled, not a blocking read: a wait would hold one of the few threads every to_thread call shares.
+            while (answer := await asyncio.to_thread(answer_of, job)) is None and time.monotonic() < deadline:
+                await asyncio.sleep(ANALYSIS_POLL_S)
+        except AnalysisFailed as error:
+            log.warning("intake analysis %s failed; cutting out classically: %s", job.id, error)
+            return None
+        if answer is None:
+            await asyncio.to_thread(withdraw_analysis, queue, job)
+            log.info("intake analysis %s not answered within %.1f s; cutting out classically", job.id, wait_s)
+        elif answer[0].image_size != preview.size:  # a worker that decodes otherwise: its cut-out does not fit
+            log.warning("intake analysis %s answered for a %s preview, not %s; cutting out classically", job.id, answer[0].image_size, preview.size)
+            return None
+        return answer
 
     async def photo_size(self, key: str) -> tuple[int, int]:
         """The upright size of a stored photo, read again as at intake (raises InputExpired once it is gone)."""

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import InvalidOption
+from shopshot.pipeline.matte import NeuralStage
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, StudioBackend
 
 
@@ -38,6 +39,12 @@ def _diffusion(settings: Settings | None) -> Backend:
     if settings is None:
         return DiffusionBackend(DiffusionSettings())
     return DiffusionBackend(settings.diffusion, policy=settings.policy, matte=settings.matte)
+
+
+def neural_matte(backend: Backend) -> NeuralStage | None:
+    """The neural product matte a set-up backend loaded; None when it runs the classical cut-out."""
+    # Both shipped backends keep it as `neural`; an operator's backend without one cuts out classically.
+    return getattr(backend, "neural", None)
 
 
 _BACKENDS: dict[str, Callable[[Settings | None], Backend]] = {"studio": _studio, "diffusion": _diffusion}

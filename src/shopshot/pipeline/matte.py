@@ -56,7 +56,11 @@ def with_foreground(pixels: np.ndarray, cutout: Cutout) -> Cutout:
 
 def product_candidates(image: Image.Image, neural: NeuralStage | None = None) -> tuple[Candidate, ...]:
     """The plausible products in a photo, left to right; one means there is nothing to choose."""
-    cutout = cut_out(image) if neural is None else product_cutout(image, neural=neural)
+    return candidates_of(cut_out(image) if neural is None else product_cutout(image, neural=neural))
+
+
+def candidates_of(cutout: Cutout) -> tuple[Candidate, ...]:
+    """The separate parts of a cut-out as candidates, left to right."""
     return tuple(candidate for candidate, _ in _components(cutout))
 
 

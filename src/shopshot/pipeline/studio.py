@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -12,11 +13,19 @@ from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NeuralStage, NormBox, product_cutout
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import VARIANT_CHOICES, Fit, Ratio, fit, place_product, ratio, scaled
 from shopshot.pipeline.presets import Backdrop, backdrop
 from shopshot.pipeline.viewpoint import seen_from_above
 from shopshot.pipeline.resampling import resampled
+
+if TYPE_CHECKING:
+    from shopshot.pipeline.matting.neural import NeuralMatte
+
+# The neural matte on one CPU core, float32, the whole stage for a 1024-px photo at SAM's native
+# side: 5.5 s median (docs/performance.md, "Neural matte"); SAM's encoder is 5.2 s of it, so another
+# side costs about its pixel count's share (512: 1.4 s; measured there 1.4-1.9 s).
+_NEURAL_CPU_S, _NEURAL_SIDE = 5.5, 1024
 
 
 @dataclass
@@ -57,13 +66,14 @@ class StudioBackend:
     tasks = frozenset({"backdrop"})
     # Two variants with their JPEG and PNG: 0.5 s for the 1200×1500 sample, 1.5-2.7 s for a 12 MP file,
     # on the shared 2-core development machine; a 1:1 job of the sample, enlarged to 2000×2000, takes
-    # about twice the 4:5 one. Only the first ETA uses this: then the queue's measured median does.
+    # about twice the 4:5 one; setup adds the neural matte's time where it loads on CPU. Only the
+    # first ETA uses this: then the queue's measured median does.
     typical_job_s = 1.0
 
     def __init__(self, matte: MatteSettings | None = None, cache_dir: Path | None = None) -> None:
         self.matte = matte  # None: the classical cut-out only, nothing loaded
         self.cache_dir = cache_dir
-        self.neural: NeuralStage | None = None
+        self.neural: "NeuralMatte | None" = None
 
     def setup(self) -> None:
         """Load the neural matte when enabled and pulled; otherwise nothing: the classical cut-out is plain image processing."""
@@ -71,6 +81,8 @@ class StudioBackend:
             from shopshot.pipeline.matting.loading import load_matte
 
             self.neural = load_matte(self.matte, self.cache_dir)
+            if self.neural is not None and self.neural.device.type == "cpu":
+                self.typical_job_s = StudioBackend.typical_job_s + _NEURAL_CPU_S * (self.neural.side / _NEURAL_SIDE) ** 2
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
         """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""

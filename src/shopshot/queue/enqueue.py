@@ -2,6 +2,7 @@
 
 import statistics
 from dataclasses import dataclass
+from typing import Literal
 
 from redis import Redis
 from rq import Queue, Retry, Worker
@@ -16,6 +17,7 @@ from shopshot.queue.spec import JobSpec
 
 ACTIVE_KEY = "shopshot:active"
 # Set by each worker on every beat with a `lease_s` expiry: it lapses with the worker, wherever its clock says.
+# Its value is the product matte the worker runs (see `announce_alive`).
 ALIVE_KEY = "shopshot:alive:"
 DURATIONS_KEY = "shopshot:durations"
 # Queue name -> what its backend says one job takes, stated by each worker as it starts: the ETAs
@@ -27,6 +29,8 @@ RENDER = "shopshot.queue.jobs.render"
 ON_FAILURE = "shopshot.queue.jobs.on_failure"
 # What the bot may send to the GPU queue while a GPU worker is up.
 GPU_TASKS = frozenset({"backdrop", "model", "mannequin"})
+# The product matte a worker runs: the neural one when its weights are loaded, else the classical cut-out.
+Matte = Literal["neural", "classical"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class JobQueue:
     def live_workers(self, backend: str) -> int:
         """How many workers serving this backend's queue are alive."""
         return live_workers(self.redis, self.queue_for(backend))
+
+    def neural_queue(self) -> Queue | None:
+        """The queue a live worker running the neural matte serves (the studio's first, then the GPU's); None when none does."""
+        return next((queue for queue in (self.queue, self.gpu_queue) if live_workers(self.redis, queue, "neural")), None)
 
     def enqueue(self, spec: JobSpec, job_id: str | None = None) -> str:
         """Queue a render job for a spec (under `job_id`, else a new id) and remember it as active; return the job id."""
@@ -140,8 +148,18 @@ def state_typical_job_s(redis: Redis, queue: Queue, seconds: float) -> None:
     redis.hset(STATED_KEY, queue.name, seconds)
 
 
-def live_workers(redis: Redis, queue: Queue | None = None) -> int:
-    """Workers (of one queue, or all) that beat within their lease.
+def announce_alive(redis: Redis, name: str, lease_s: int, matte: Matte) -> None:
+    """Say a worker is alive for one more lease, and which product matte it runs (see `live_workers`)."""
+    redis.set(ALIVE_KEY + name, matte, ex=lease_s)
+
+
+def announce_gone(redis: Redis, name: str) -> None:
+    """Say a stopping worker is gone, without waiting for its lease to lapse."""
+    redis.delete(ALIVE_KEY + name)
+
+
+def live_workers(redis: Redis, queue: Queue | None = None, matte: Matte | None = None) -> int:
+    """Workers (of one queue, or all; running `matte`, or any) that beat within their lease.
 
     RQ keeps a worker killed with SIGKILL registered until its key expires, `worker_ttl + 60` s (8
     minutes by default) later: counted that way, a dead GPU fleet would still take diffusion jobs.
@@ -149,5 +167,6 @@ def live_workers(redis: Redis, queue: Queue | None = None) -> int:
     names = [key.removeprefix(Worker.redis_worker_namespace_prefix) for key in Worker.all_keys(redis, queue)]
     with redis.pipeline(transaction=False) as pipeline:
         for name in names:
-            pipeline.exists(ALIVE_KEY + name)
-        return sum(pipeline.execute())
+            pipeline.get(ALIVE_KEY + name)
+        announced = pipeline.execute()
+    return sum(value is not None and (matte is None or value.decode() == matte) for value in announced)

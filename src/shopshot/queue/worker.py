@@ -25,8 +25,8 @@ from rq.utils import now
 
 from shopshot import logs, metrics
 from shopshot.config import Settings
-from shopshot.pipeline.backends import load_backend
-from shopshot.queue.enqueue import ALIVE_KEY, JobQueue, state_typical_job_s
+from shopshot.pipeline.backends import load_backend, neural_matte
+from shopshot.queue.enqueue import RENDER, JobQueue, announce_alive, announce_gone, state_typical_job_s
 from shopshot.queue.jobs import CONTEXT, WorkerContext, free_memory
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,12 @@ class StudioWorker(SimpleWorker):
 
     def register_death(self, *args, **kwargs) -> None:
         super().register_death(*args, **kwargs)
-        self.connection.delete(ALIVE_KEY + self.name)
+        announce_gone(self.connection, self.name)
 
     def beat(self) -> None:
-        """Say this worker is alive for one more lease (see enqueue.live_workers)."""
-        self.connection.set(ALIVE_KEY + self.name, 1, ex=self.settings.lease_s)
+        """Say this worker is alive for one more lease, and which matte it runs (see enqueue.live_workers)."""
+        matte = "neural" if neural_matte(self.context.backend) is not None else "classical"
+        announce_alive(self.connection, self.name, self.settings.lease_s, matte)
 
     def _work_through_lost_redis(self, *args, **kwargs) -> bool:
         # RQ waits out a lost Redis in its dequeue loop, but not while it starts (registering,
@@ -90,6 +91,8 @@ class StudioWorker(SimpleWorker):
             self.connection.delete(self.key)
 
     def execute_job(self, job: Job, queue) -> None:
+        if job.func_name != RENDER:  # an intake analysis (queue.analysis): no seller's render to name or time
+            return super().execute_job(job, queue)
         with logs.about_job(job), metrics.job_timer(job, self.context.settings):
             super().execute_job(job, queue)
 

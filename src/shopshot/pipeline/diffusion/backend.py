@@ -116,7 +116,7 @@ class DiffusionBackend:
     def _plan(self, request: RenderRequest) -> Plan:
         if request.task == "backdrop":
             return plan_backdrop(request, self.models, self.neural)
-        return plan_person(request, self.models)
+        return plan_person(request, self.models, self.neural)
 
     def _renderer(self, plan: Plan, mode: Mode) -> Callable:
         """The plan's generation as a function of (seed, on_step) giving the plan's image, on the configured stack."""

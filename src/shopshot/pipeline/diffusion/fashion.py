@@ -1,7 +1,8 @@
 """Tasks "model" (model swap) and "mannequin": the garment kept, a person generated around it.
 
 1. Parse the photo into clothes and body parts (SegFormer, the clothes-parsing labels).
-2. Keep the garment: its pixels are pasted back at the end, exactly inside `protect`.
+2. Keep the garment (`garment.garment_cutout`: refined by the neural matte when one is loaded): it is
+   pasted back at the end as the backdrop task pastes its product, exactly inside `protect`.
 3. "model": repaint face, hair and skin (head grown so new hair has room), keep the pose and body
    through the photo's depth. "mannequin": repaint everything but the garment, mostly from depth,
    with the backdrop preset's scene behind the person.
@@ -9,17 +10,24 @@ Both keep the photo's own frame and size: `ratio` is checked but not applied (a 
 mean outpainting the person, which these recipes do not do).
 """
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 from PIL import Image
 
 from shopshot.errors import NoProductFound
-from shopshot.pipeline.diffusion.masks import grow, keep_and_blend, ring_width, shrink
+from shopshot.pipeline import compositing
+from shopshot.pipeline.diffusion.garment import garment_cutout
+from shopshot.pipeline.diffusion.masks import blend_generated, grow, ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import person_prompts
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
+
+if TYPE_CHECKING:
+    from shopshot.pipeline.matting.neural import NeuralMatte
 
 GARMENT = ("Upper-clothes", "Skirt", "Pants", "Dress", "Belt", "Scarf")
 ACCESSORIES = ("Left-shoe", "Right-shoe", "Bag")
@@ -33,8 +41,8 @@ HEAD_ROOM = 0.04
 DEPTH = {"model": (0.55, 0.8), "mannequin": (0.8, 0.6)}  # (conditioning scale, share of steps)
 
 
-def plan_person(request: RenderRequest, models) -> Plan:
-    """Find the garment and the body, and describe the person to generate around the garment."""
+def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = None) -> Plan:
+    """Find the garment (refined by the neural matte when one is loaded) and the body, and describe the person to generate around it."""
     person = model_preset(request.model)
     labels = models.clothes(request.image)
     garment = _largest_parts(models.clothes.mask(labels, GARMENT))
@@ -42,19 +50,22 @@ def plan_person(request: RenderRequest, models) -> Plan:
         raise NoProductFound()
     size = request.image.size
     keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == "model" else False)
-    core = shrink(keep, ring_width(size))
+    cutout = garment_cutout(request.image, keep, neural)
+    alpha = compositing.place_alpha(cutout, cutout.box[:2], size)
+    # The person is generated under the garment's ring and wherever its edge lets the scene through.
+    core = shrink(alpha >= 0.5, ring_width(size)) & (alpha >= compositing.OPAQUE)
     generate = _repaint_area(models.clothes, labels, request.task, size) & ~core
     if not generate.any():
         raise NoProductFound()
-    protect = shrink(keep, max(2, ring_width(size) // 2))
     prompt, negative = person_prompts(person, request.task, request.prompt_extra)
     if request.task == "mannequin":
         prompt = f"{prompt}, {backdrop(request.preset).prompt}"
     original = np.asarray(request.image)
 
     def finish(generated: np.ndarray, seed: int) -> RenderedImage:
-        output = keep_and_blend(original, generated, generate, keep, protect)
-        return RenderedImage(Image.fromarray(output), seed, Image.fromarray((protect * 255).astype(np.uint8)), (0, 0))
+        scene = blend_generated(original, generated, generate)
+        output, protect = compositing.paste_product(scene, original, cutout, cutout.box[:2])
+        return RenderedImage(Image.fromarray(output), seed, Image.fromarray(protect), (0, 0))
 
     scale, until = DEPTH[request.task]
     # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.

@@ -89,14 +89,7 @@ def feather(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(sigma, 0.5))
 
 
-def keep_and_blend(original: np.ndarray, generated: np.ndarray, generate: np.ndarray, keep: np.ndarray,
-                   protect: np.ndarray) -> np.ndarray:
-    """Blend the generated region into the original, lay the kept region back, copy `protect` exactly."""
-    sigma = max(1.0, 0.5 * ring_width(original.shape[1::-1]))
-    repaint = feather(generate, sigma)[..., None]
-    kept = np.maximum(feather(keep, sigma / 2), protect)[..., None]
-    blended = original * (1 - repaint) + generated * repaint
-    blended = blended * (1 - kept) + original * kept
-    output = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-    output[protect] = original[protect]
-    return output
+def blend_generated(original: np.ndarray, generated: np.ndarray, generate: np.ndarray) -> np.ndarray:
+    """The generated region blended into the original (float32): the scene the kept region is pasted onto."""
+    repaint = feather(generate, max(1.0, 0.5 * ring_width(original.shape[1::-1])))[..., None]
+    return original * (1 - repaint) + generated * repaint

@@ -9,6 +9,8 @@
 4. At full size: alpha exactly 1 in the known core, ViTMatte's alpha (bilinear) in the band, 0
    outside; `protect` is the core eroded a little, the background model fitted from the photo's
    border as the classical cut-out fits it.
+`refine` starts from a rough region another model found instead of boxes (the person tasks'
+garment): SAM, prompted with its parts' boxes, may move its outline only within a band; then 2-4.
 """
 
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ _MIN_SHARE, _MAX_SHARE = 0.003, 0.97
 # The unknown band's half-width, as a share of the working long side (about 10 px at 512).
 _BAND = 0.02
 _PROTECT_SHRINK = 2
+# A part of a rough mask under this share of its largest part is a speck: not worth a prompt.
+_SPECK = 0.01
 # SAM's own normalisation (Sam2ImageProcessor: ImageNet mean and std).
 _MEAN = np.float32([0.485, 0.456, 0.406])
 _STD = np.float32([0.229, 0.224, 0.225])
@@ -49,6 +53,16 @@ class NeuralMatte:
     processor: VitMatteImageProcessorPil  # from the checkpoint's preprocessor_config.json
     edge_side: int = 512
 
+    @property
+    def side(self) -> int:
+        """SAM's input side in pixels (its cost grows with its square)."""
+        return self.segmenter.config.prompt_encoder_config.image_size
+
+    @property
+    def device(self) -> torch.device:
+        """Where both networks run."""
+        return next(self.segmenter.parameters()).device
+
     def __call__(self, image: Image.Image, boxes: tuple[NormBox, ...]) -> Cutout:
         """The product inside the box prompts (shares of the frame) as a Cutout; NoProductFound when SAM finds none."""
         pixels = np.asarray(image)
@@ -57,12 +71,31 @@ class NeuralMatte:
         mask = (self.logits(image, prompts) > 0).any(axis=0) & _near(prompts, (width, height))
         if not _MIN_SHARE <= mask.mean() <= _MAX_SHARE:
             raise NoProductFound()
+        return self._matte(pixels, mask)
+
+    def refine(self, image: Image.Image, rough: np.ndarray, reach: int) -> Cutout:
+        """A region another model found roughly (bool, the photo's size: the clothes parser's garment)
+        as a Cutout: SAM, prompted with each part's box, moves its outline by at most `reach` pixels
+        either way, and ViTMatte's edge stays within `reach` of it too. A wrong SAM mask (the whole
+        person) thus costs at most that band."""
+        shape = rough.astype(np.uint8)
+        near, sure = cv2.dilate(shape, _disk(reach)) > 0, cv2.erode(shape, _disk(reach)) > 0
+        found = (self.logits(image, _part_boxes(rough)) > 0).any(axis=0)
+        cutout = self._matte(np.asarray(image), (found & near) | sure)
+        x0, y0, x1, y1 = cutout.box
+        cutout.alpha[~near[y0:y1, x0:x1]] = 0  # the matted band reaches past the mask's outline
+        return cutout
+
+    def _matte(self, pixels: np.ndarray, mask: np.ndarray) -> Cutout:
+        """The Cutout of a full-size mask: its edge solved on its crop."""
+        if not mask.any():
+            raise NoProductFound()
         x0, y0, x1, y1 = _crop_box(mask)
         return self._cutout(pixels, mask[y0:y1, x0:x1], (x0, y0, x1, y1))
 
     def logits(self, image: Image.Image, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
         """SAM's mask logits (N×H×W float32, product above 0) for each box prompt (x0, y0, x1, y1 in the photo's pixels)."""
-        side = self.segmenter.config.prompt_encoder_config.image_size
+        side = self.side
         width, height = image.size
         pixel_values = _sam_pixels(image, side)
         input_boxes = torch.tensor([boxes], dtype=torch.float32) * torch.tensor([side / width, side / height] * 2)
@@ -140,6 +173,16 @@ def _near(boxes: list[tuple[float, float, float, float]], size: tuple[int, int])
         grow_x, grow_y = _BOX_MARGIN * (x1 - x0) + 2, _BOX_MARGIN * (y1 - y0) + 2
         near[max(0, int(y0 - grow_y)):int(np.ceil(y1 + grow_y)), max(0, int(x0 - grow_x)):int(np.ceil(x1 + grow_x))] = True
     return near
+
+
+def _part_boxes(mask: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """A box prompt (x0, y0, x1, y1, pixels) per part of the mask; specks under _SPECK of the largest get none."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        raise NoProductFound()
+    floor = _SPECK * stats[1:, cv2.CC_STAT_AREA].max()
+    return [(float(left), float(top), float(left + cols), float(top + rows))
+            for left, top, cols, rows, area in stats[1:] if area >= floor]
 
 
 def _crop_box(mask: np.ndarray) -> tuple[int, int, int, int]:
