@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run test soak bench install system catalogs extract language clean
+.PHONY: run test soak bench device-wheels install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -54,6 +54,14 @@ bench: install catalogs
 	$(PY) bench/budget.py
 	$(PY) bench/matte.py
 	$(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
+
+# The wheels bench/device/run.sh installs on a GPU machine without network (bench/device/README.md):
+# for its Python (3.12) and x86-64 Linux, whatever this machine runs; pip here must reach PyPI.
+DEVICE_PYTHON ?= 3.12
+DEVICE_PLATFORMS := manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux1_x86_64
+device-wheels: install
+	$(PY) -m pip download -q --no-deps --only-binary=:all: --python-version $(DEVICE_PYTHON) --implementation cp \
+		$(addprefix --platform ,$(DEVICE_PLATFORMS)) -d bench/device/wheels -r bench/device/requirements.txt
 
 install: $(STAMP)
 

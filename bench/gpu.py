@@ -160,7 +160,10 @@ def _si(value: float) -> str:
 
 def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float, flops: dict[bool, float]) -> list[str]:
     """Table rows for every task and mode with one backend build (eager or compiled); `flops` per step, by ControlNet use."""
-    settings = DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled)
+    # The rows time the first pass, as the targets do; the detail pass (up to four tiles at 30% of the
+    # steps, on canvases over 1.25× the generation) would also enter the denoising time and its FLOPs.
+    settings = DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled,
+                                 detail=False)
     backend = DiffusionBackend(settings, modes=modes)
     backend.models = build_models(tiny, settings)
     timer = DenoiseTimer(backend.models)

@@ -70,7 +70,8 @@ def model_cache(repos, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def diffusion_settings(model_cache) -> DiffusionSettings:
-    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32")
+    # The detail pass (four more runs per image) is tested on its own, in test_detail.py.
+    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", detail=False)
 
 
 @pytest.fixture(scope="session")

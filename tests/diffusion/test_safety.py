@@ -88,7 +88,7 @@ def unsafe_cache(repos, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def unsafe_backend(unsafe_cache):
-    backend = DiffusionBackend(DiffusionSettings(cache_dir=unsafe_cache, device="cpu", dtype="float32"), modes=TEST_MODES)
+    backend = DiffusionBackend(DiffusionSettings(cache_dir=unsafe_cache, device="cpu", dtype="float32", detail=False), modes=TEST_MODES)
     backend.setup()
     return backend
 
@@ -117,7 +117,7 @@ def test_the_threshold_is_the_operators(unsafe_backend, product):
 
 def test_with_the_output_check_off_no_classifier_is_needed(repos, tmp_path, product):
     cache = write_cache(tmp_path, {repo: folder for repo, folder in repos.items() if repo != SPEC.repo_id})
-    backend = DiffusionBackend(DiffusionSettings(cache_dir=cache, device="cpu", dtype="float32"), TEST_MODES,
+    backend = DiffusionBackend(DiffusionSettings(cache_dir=cache, device="cpu", dtype="float32", detail=False), TEST_MODES,
                                PolicySettings(check_outputs=False))
     backend.setup()
     assert backend.models.safety is None and len(backend.run(_request(product, variants=1))) == 1

@@ -8,6 +8,7 @@ from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import InvalidOption, ModelsMissing
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_registry
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from tests.diffusion.conftest import write_cache
@@ -67,3 +68,22 @@ def test_setup_reports_a_half_pulled_checkpoint_as_missing(repos, tmp_path):
 def test_studio_backend_takes_only_backdrops(product):
     with pytest.raises(InvalidOption):
         StudioBackend().run(RenderRequest(product, "white", "1:1", 1, 0, task="model", model="amara"))
+
+
+@pytest.mark.parametrize("switch", [{"warmup": True}, {"compile": True}, {}])
+def test_setup_warms_up_every_generation_size_on_both_pipelines(backend, monkeypatch, switch):
+    from shopshot.pipeline.diffusion import generation, loading
+
+    calls = []
+
+    def counted(pipe, inputs, mode, seed, on_step):  # the runs themselves are the other tests' concern
+        assert pipe is backend.models.pipeline(controlled=inputs.control_image is not None)
+        calls.append((inputs.image.size, inputs.control_image is not None, mode.steps))
+
+    monkeypatch.setattr(generation, "generate", counted)
+    # The loaded tiny models stand in for loading (and for compiling: its graphs are the warm-up's concern).
+    monkeypatch.setattr(loading, "load_models", lambda settings, check_outputs: backend.models)
+    DiffusionBackend(backend.settings.model_copy(update=switch)).setup()
+    sizes = generation_sizes(backend.models.native, backend.models.align)
+    expected = {(size, controlled, 1) for size in sizes for controlled in (False, True)} if switch else set()
+    assert len(calls) == len(expected) and set(calls) == expected

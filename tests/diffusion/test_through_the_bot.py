@@ -28,7 +28,10 @@ USER = 801
 @pytest.fixture
 async def gpu_worker(model_cache, redis_url, settings, monkeypatch, tmp_path):
     """A `shopshot worker` with BACKEND=diffusion on the tiny models, registered before the test starts."""
-    for name, value in {"BACKEND": "diffusion", "DIFFUSION__CACHE_DIR": str(model_cache), "DIFFUSION__DEVICE": "cpu", "DIFFUSION__DTYPE": "float32"}.items():
+    # As the session's tiny backend runs (conftest: the detail pass is tested on its own, in test_detail.py).
+    environment = {"BACKEND": "diffusion", "DIFFUSION__CACHE_DIR": str(model_cache), "DIFFUSION__DEVICE": "cpu",
+                   "DIFFUSION__DTYPE": "float32", "DIFFUSION__DETAIL": "false"}
+    for name, value in environment.items():
         monkeypatch.setenv(name, value)
     jobs = JobQueue(Redis.from_url(redis_url), settings.queue)
     with worker_process(redis_url, tmp_path / "gpu-worker.log") as process:

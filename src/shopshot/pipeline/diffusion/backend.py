@@ -12,6 +12,11 @@ Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB
 (≈ 8 GB peak, several seconds slower per image).
 
 `DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, ≈ 18–20 GB peak).
+
+On SDXL each image is generated at ~1 MP (`masks.generation_size`); on a larger canvas the detail pass
+(`detail.py`, `DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength. Past that
+the result is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product.
+Neither the detail pass nor the warm-up (`DIFFUSION__WARMUP`) runs on the klein stack yet.
 """
 
 import logging
@@ -23,8 +28,9 @@ from PIL import Image
 from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
+from shopshot.pipeline.diffusion.detail import detail_mode, refine, wanted
 from shopshot.pipeline.diffusion.fashion import plan_person
-from shopshot.pipeline.diffusion.masks import fit_box, generation_size, mask_at, pad, upscale
+from shopshot.pipeline.diffusion.masks import fit_box, generation_size, generation_sizes, mask_at, pad, upscale
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
@@ -61,6 +67,10 @@ class DiffusionBackend:
             from shopshot.pipeline.diffusion.loading import load_models
 
             self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
+            if self.settings.warmup or self.settings.compile:
+                from shopshot.pipeline.diffusion.generation import warm_up
+
+                warm_up(self.models, generation_sizes(self.models.native, self.models.align))
         if self.matte is not None:
             from shopshot.pipeline.matting.loading import load_matte
 
@@ -116,12 +126,37 @@ class DiffusionBackend:
             return renderer(self.models, plan, mode)
         from shopshot.pipeline.diffusion.generation import generate
 
-        inputs, (x0, y0, x1, y1) = self._inputs(plan)
-        pipe = self.models.pipeline(controlled=inputs.control_image is not None)
+        inputs, box = self._inputs(plan)
+        detail = self.settings.detail and wanted(plan.init.size, (box[2] - box[0], box[3] - box[1]))
+        share = 0.5 if detail else 1.0  # of each image's progress, the first pass's
 
         def render(seed: int, on_step: Callable[[float], None]):
-            return generate(pipe, inputs, mode, seed, on_step)[y0:y1, x0:x1]  # the generated margin cut away
+            pipe = self.models.pipeline(controlled=inputs.control_image is not None)  # the detail pass switches
+            pixels, at = generate(pipe, inputs, mode, seed, lambda fraction: on_step(share * fraction)), box
+            if detail:
+                pixels, at = self._detail(pixels, inputs, box, mode, seed,
+                                          lambda fraction: on_step(share + (1 - share) * fraction))
+            x0, y0, x1, y1 = at
+            return pixels[y0:y1, x0:x1]  # the generated margin cut away
         return render
+
+    def _detail(self, pixels, inputs, box: tuple[int, int, int, int], mode: Mode, seed: int,
+                on_tile: Callable[[float], None]):
+        """The detail pass over a first-pass result: the enlarged pixels, and where the plan's image lies in them."""
+        from shopshot.pipeline.diffusion.generation import Inputs, generate
+
+        tile_mode = detail_mode(mode)
+
+        def run_tile(index: int, image: Image.Image, mask: Image.Image):
+            tile = Inputs(inputs.prompt, inputs.negative_prompt, image, mask, None, 0.0)
+            # Its own noise per tile and variant (seeds of variants are consecutive, so spaced apart here).
+            tile_seed = 16 * seed + 1 + index
+            return generate(self.models.pipeline(controlled=False), tile, tile_mode, tile_seed, lambda fraction: None)
+
+        refined = refine(pixels, inputs.mask_image, run_tile, on_tile)
+        scale_x, scale_y = refined.shape[1] / pixels.shape[1], refined.shape[0] / pixels.shape[0]
+        x0, y0, x1, y1 = box
+        return refined, (round(x0 * scale_x), round(y0 * scale_y), round(x1 * scale_x), round(y1 * scale_y))
 
     def _inputs(self, plan: Plan):
         """The plan at generation size, and where in it the plan's image lies: init image, repaint mask and depth."""

@@ -52,3 +52,14 @@ def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[flo
                   num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
                   generator=generator, output_type="np", callback_on_step_end=step_end, **control)
     return (result.images[0] * 255).astype(np.float32)
+
+
+def warm_up(models, sizes) -> None:
+    """One one-step run per size and pipeline: torch.compile builds its graphs at setup, not in the first jobs."""
+    # Guidance above 1 keeps the doubled (classifier-free guidance) batch that every job runs.
+    mode = Mode("warmup", steps=1, guidance_scale=2.0, strength=1.0)
+    for size in sorted(sizes):
+        image, mask = Image.new("RGB", size, (128, 128, 128)), Image.new("L", size, 255)
+        for control in (None, image):
+            inputs = Inputs("", "", image, mask, control, 0.5)
+            generate(models.pipeline(controlled=control is not None), inputs, mode, 0, lambda fraction: None)
