@@ -1,16 +1,21 @@
 """GPU benchmark of the diffusion backend: seconds per image, peak memory, FLOPs, utilisation.
 
 Each task runs through the real backend (`DiffusionBackend.run`: cut-out or parsing, depth,
-generation, full-size composite), built from the registry checkpoints' real configs with random
-weights, so nothing is downloaded; speed does not depend on the weights' values.
+generation, full-size composite) on each stack (SDXL, FLUX.2 [klein] 4B), built from the registry
+checkpoints' real configs with random weights, so nothing is downloaded; speed does not depend on
+the weights' values. Full-size models are built directly on the GPU, then cast to bf16.
 
-    .venv/bin/python bench/gpu.py            # CUDA, SDXL at 1024×1024: eager (bf16 + SDPA) and torch.compile
+    .venv/bin/python bench/gpu.py            # CUDA, both stacks at 1024×1024: eager (bf16 + SDPA) and torch.compile
+    .venv/bin/python bench/gpu.py --stack klein --no-compile   # one stack, one build
     .venv/bin/python bench/gpu.py --tiny     # CPU, tiny models, a few seconds: keeps this script working
     .venv/bin/python bench/gpu.py --tiny --compile-only   # the torch.compile path on the CPU, tiny models
 
 FLOPs per step are counted on the meta device (`architectures.step_flops`): FlopCounterMode cannot
 run a compiled module. "Of matmul rate" is those FLOPs over the denoising loop's time alone (the
 text encoders, VAE decode and compositing are outside it), against the measured matmul rate.
+Klein's step also attends over the reference image's latent tokens, so its FLOPs are counted for
+the token counts the transformer was actually called with (the "image tokens" column: canvas +
+reference); klein is step-distilled, so its one mode row stands for both (4 steps each).
 
 The model-swap and mannequin rows use a drawn figure whose labels stand in for the parser's answer
 (random SegFormer weights label noise); the parser itself still runs and is timed.
@@ -21,17 +26,22 @@ import gc
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
 from PIL import Image
 
 from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
+from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
+from shopshot.pipeline.diffusion.klein import KleinModels
+from shopshot.pipeline.diffusion.klein import place as place_klein
 from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype, with_controlnet
-from shopshot.pipeline.diffusion.modes import MODES, Mode
+from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.safety import SafetyChecker
 from shopshot.pipeline.gallery import sample_product
@@ -39,6 +49,7 @@ from shopshot.pipeline.studio import RenderRequest
 from shopshot.pipeline.synthetic import synthetic_person
 
 TASKS = ("backdrop", "model", "mannequin")
+STACKS = ("sdxl", "klein")
 
 
 class FigureParser(ClothesParser):
@@ -74,6 +85,26 @@ def build_models(tiny: bool, settings: DiffusionSettings) -> Models:
     return place(models, settings)
 
 
+def build_klein(tiny: bool, settings: DiffusionSettings) -> KleinModels:
+    """The klein inpainting pipeline, clothes parser and safety classifier with random weights, placed as `load_klein` places them."""
+    scale, perception = (ka.TINY, arch.TINY) if tiny else (ka.FULL, arch.FULL)
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    arch.seeded(0)
+    tokenizer = ka.tiny_qwen_tokenizer(Path(tempfile.mkdtemp()) / "tokenizer")  # ids only matter for shapes
+    with torch.device(device):  # initialise on the GPU: 8 B parameters are slow to fill on a CPU
+        # The full vocabulary at full size, so the embedding's memory is real; the tiny one matches its tokenizer.
+        pipe = Flux2KleinInpaintPipeline(
+            scheduler=FlowMatchEulerDiscreteScheduler(), vae=ka.vae(scale).to(dtype=dtype), tokenizer=tokenizer,
+            text_encoder=ka.text_encoder(scale, len(tokenizer) if tiny else None).to(dtype=dtype),
+            transformer=ka.transformer(scale).to(dtype=dtype), is_distilled=True)
+        clothes = arch.clothes_parser(perception)  # float32, as load_klein keeps it
+        safety = arch.safety_classifier(perception, unsafe_bias=-10.0).to(dtype=dtype)
+    models = KleinModels(pipe, ClothesParser(clothes), pipe.vae.config.sample_size, pipe.vae_scale_factor * 2,
+                         SafetyChecker(safety, arch.safety_processor(perception)))
+    return place_klein(models, settings, device)
+
+
 def matmul_rate(device: torch.device, dtype: torch.dtype, side: int) -> float:
     """Measured FLOP/s of square matmuls: the ceiling the utilisation figures are taken against."""
     a, b = (torch.randn(side, side, device=device, dtype=dtype) for _ in range(2))
@@ -95,13 +126,13 @@ def step_flops(scale: arch.Architecture, controlled: bool) -> float:
 
 
 class DenoiseTimer:
-    """Times each run's denoising loop: from the first UNet or ControlNet call to the last step's end."""
+    """Times each run's denoising loop: from the first denoiser call (UNet, ControlNet, transformer) to the last step's end."""
 
-    def __init__(self, models: Models) -> None:
-        self.device = models.device
+    def __init__(self, device: torch.device, denoisers: tuple[torch.nn.Module, ...]) -> None:
+        self.device = device
         self.started: float | None = None
         self.seconds = 0.0
-        for module in (models.inpaint.unet, models.controlled.controlnet):
+        for module in denoisers:
             module.register_forward_pre_hook(self._first_call)
 
     def _first_call(self, module, args) -> None:
@@ -114,6 +145,18 @@ class DenoiseTimer:
         if fraction >= 1.0 and self.started is not None:
             _sync(self.device)
             self.seconds, self.started = time.perf_counter() - self.started, None
+
+
+class TokenCounter:
+    """The klein transformer's last call's token counts: canvas, reference (image ids with a non-zero time) and prompt."""
+
+    def __init__(self, transformer: torch.nn.Module) -> None:
+        self.tokens = (0, 0, 0)
+        transformer.register_forward_pre_hook(self._record, with_kwargs=True)
+
+    def _record(self, module, args, kwargs) -> None:
+        reference = int((kwargs["img_ids"][0, :, 0] != 0).sum())
+        self.tokens = (kwargs["hidden_states"].shape[1] - reference, reference, kwargs["encoder_hidden_states"].shape[1])
 
 
 def requests(tiny: bool) -> dict[str, tuple[RenderRequest, np.ndarray | None]]:
@@ -132,10 +175,10 @@ def seconds_per_image(backend: DiffusionBackend, timer: DenoiseTimer, request: R
     [result] = backend.run(request, progress=timer.progress)  # warm-up: lazy init, cuDNN autotune, compilation
     times, denoising = [], []
     for _ in range(runs):
-        _sync(backend.models.device)
+        _sync(timer.device)
         start = time.perf_counter()
         backend.run(request, progress=timer.progress)
-        _sync(backend.models.device)
+        _sync(timer.device)
         times.append(time.perf_counter() - start)
         denoising.append(timer.seconds)
     return statistics.median(times), statistics.median(denoising), max(result.image.size)
@@ -158,28 +201,54 @@ def _si(value: float) -> str:
     return f"{value:.3g} "
 
 
+def _settings(tiny: bool, compiled: bool, stack: str) -> DiffusionSettings:
+    return DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled,
+                             stack=stack, detail=False)
+
+
 def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float, flops: dict[bool, float]) -> list[str]:
-    """Table rows for every task and mode with one backend build (eager or compiled); `flops` per step, by ControlNet use."""
+    """SDXL's table rows for every task and mode with one backend build (eager or compiled); `flops` per step, by ControlNet use."""
     # The rows time the first pass, as the targets do; the detail pass (up to four tiles at 30% of the
     # steps, on canvases over 1.25× the generation) would also enter the denoising time and its FLOPs.
-    settings = DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled,
-                                 detail=False)
-    backend = DiffusionBackend(settings, modes=modes)
-    backend.models = build_models(tiny, settings)
-    timer = DenoiseTimer(backend.models)
+    backend = DiffusionBackend(_settings(tiny, compiled, "sdxl"), modes=modes)
+    backend.models = build_models(tiny, backend.settings)
+    timer = DenoiseTimer(backend.models.device, (backend.models.inpaint.unet, backend.models.controlled.controlnet))
+
+    def step(task: str, request: RenderRequest) -> tuple[float, str]:
+        return flops[task != "backdrop" or request.preset != "white"], "-"
+    return task_rows("sdxl", backend, timer, tiny, compiled, runs, rate, step)
+
+
+def bench_klein(tiny: bool, compiled: bool, runs: int, rate: float, meta: torch.nn.Module) -> list[str]:
+    """Klein's table rows for every task with one backend build; FLOPs per step counted on `meta` for the tokens it ran."""
+    modes = {"fast": KLEIN_MODES["fast"]}  # "quality" is the same 4 distilled steps
+    backend = DiffusionBackend(_settings(tiny, compiled, "klein"), modes=modes)
+    backend.models = build_klein(tiny, backend.settings)
+    device = resolve_device(backend.settings.device)
+    timer, counter = DenoiseTimer(device, (backend.models.pipe.transformer,)), TokenCounter(backend.models.pipe.transformer)
+
+    def step(task: str, request: RenderRequest) -> tuple[float, str]:
+        canvas, reference, text = counter.tokens
+        return ka.step_flops(meta, canvas + reference, text), f"{canvas} + {reference} ref"
+    return task_rows("klein", backend, timer, tiny, compiled, runs, rate, step)
+
+
+def task_rows(stack: str, backend: DiffusionBackend, timer: DenoiseTimer, tiny: bool, compiled: bool, runs: int,
+              rate: float, step: Callable[[str, RenderRequest], tuple[float, str]]) -> list[str]:
+    """Time every task in each of the backend's modes; `step` gives the FLOPs per step and image tokens of the last run."""
     rows = []
     for task, (request, labels) in requests(tiny).items():
         if labels is not None:
             backend.models.clothes = FigureParser(backend.models.clothes, labels)
-        step = flops[task != "backdrop" or request.preset != "white"]
-        for mode in modes.values():
-            if backend.models.device.type == "cuda":
+        for mode in backend.modes.values():
+            if timer.device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats()
             seconds, denoising, side = seconds_per_image(backend, timer, request, mode.key, runs)
-            utilisation = step * mode.steps / denoising / rate  # the denoisers' share of the matmul rate while they run
-            rows.append(f"| {task} | {mode.key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
-                        f"{seconds:.2f} | {denoising:.2f} | {3600 / seconds:.0f} | {_peak(backend.models.device)} | "
-                        f"{_si(step)}FLOP | {utilisation:.0%} | {side} |")
+            flops, tokens = step(task, request)
+            utilisation = flops * mode.steps / denoising / rate  # the denoisers' share of the matmul rate while they run
+            rows.append(f"| {stack} | {task} | {mode.key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
+                        f"{seconds:.2f} | {denoising:.2f} | {3600 / seconds:.0f} | {_peak(timer.device)} | "
+                        f"{_si(flops)}FLOP | {tokens} | {utilisation:.0%} | {side} |")
     return rows
 
 
@@ -197,6 +266,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=None, help="timed runs per row (default 3, tiny 1)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
     parser.add_argument("--compile-only", action="store_true", help="only the torch.compile rows (with --tiny: on the CPU)")
+    parser.add_argument("--stack", choices=(*STACKS, "both"), default="both", help="which model stack to time (default both)")
     args = parser.parse_args()
     if not args.tiny and not torch.cuda.is_available():
         parser.error("no CUDA device: run with --tiny for the CPU smoke test")
@@ -205,15 +275,24 @@ def main() -> None:
     rate = matmul_rate(device, torch.float32 if args.tiny else torch.bfloat16, 512 if args.tiny else 8192)
     print(f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}; "
           f"measured matmul rate {_si(rate)}FLOP/s ({'fp32' if args.tiny else 'bf16'})")
-    print("| task | mode | build | s/image | denoising s | images/hour | peak GiB | FLOP/step | of matmul rate | output side |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| stack | task | mode | build | s/image | denoising s | images/hour | peak GiB | FLOP/step | image tokens | "
+          "of matmul rate | output side |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     runs = args.runs or (1 if args.tiny else 3)
-    scale = arch.TINY if args.tiny else arch.FULL
-    flops = {controlled: step_flops(scale, controlled) for controlled in (False, True)}  # before any build exists
-    for compiled in builds(args):
-        for row in bench(args.tiny, compiled, modes, runs, rate, flops):
-            print(row, flush=True)
-        free(device)  # the rows hold no model: the build is garbage once bench() returns
+    if args.stack in ("sdxl", "both"):
+        scale = arch.TINY if args.tiny else arch.FULL
+        flops = {controlled: step_flops(scale, controlled) for controlled in (False, True)}  # before any build exists
+        for compiled in builds(args):
+            for row in bench(args.tiny, compiled, modes, runs, rate, flops):
+                print(row, flush=True)
+            free(device)  # the rows hold no model: the build is garbage once bench() returns
+    if args.stack in ("klein", "both"):
+        with torch.device("meta"):  # allocates nothing: only shapes, for the FLOP counts
+            meta = ka.transformer(ka.TINY if args.tiny else ka.FULL)
+        for compiled in builds(args):
+            for row in bench_klein(args.tiny, compiled, runs, rate, meta):
+                print(row, flush=True)
+            free(device)
 
 
 def builds(args: argparse.Namespace) -> tuple[bool, ...]:

@@ -18,15 +18,21 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip("|").split("|")]
 
 
-def test_gpu_benchmark_runs_tiny_on_the_cpu():
+def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu.py"), "--tiny"], capture_output=True,
                             text=True, timeout=240, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 1 + 3 * 2  # the header, then every task in both modes
-    for row in rows[1:]:
-        cells = _cells(row)
-        assert 0 < float(cells[4]) < float(cells[3]) and cells[7].endswith("FLOP") and int(cells[9]) > 64
+    table = [_cells(row) for row in rows[1:]]
+    # SDXL: every task in both modes; klein: every task once (its modes are the same 4 distilled steps).
+    assert [(cells[0], cells[1]) for cells in table] == [("sdxl", task) for task in gpu_bench.TASKS for _ in range(2)] + [
+        ("klein", task) for task in gpu_bench.TASKS]
+    for cells in table:
+        assert 0 < float(cells[5]) < float(cells[4]) and cells[8].endswith("FLOP") and int(cells[11]) > 64
+    for cells in table[6:]:
+        canvas, reference = (int(part) for part in cells[9].removesuffix(" ref").split(" + "))
+        # At most the tiny VAE's native 64² pixels, 4×4 pixels a token (klein keeps the aspect), plus the reference.
+        assert 0 < canvas <= (64 // 4) ** 2 and reference > 0
 
 
 @pytest.fixture
@@ -56,7 +62,8 @@ def test_flops_are_counted_before_any_build_and_each_build_is_freed_after(gpu_be
     events = []
     monkeypatch.setattr(gpu_bench, "step_flops", lambda scale, controlled: events.append("flops") or 1.0)
     monkeypatch.setattr(gpu_bench, "bench", lambda tiny, compiled, *rest: events.append(f"build compiled={compiled}") or [])
+    monkeypatch.setattr(gpu_bench, "bench_klein", lambda tiny, compiled, *rest: events.append(f"klein compiled={compiled}") or [])
     monkeypatch.setattr(gpu_bench, "free", lambda device: events.append("free"))
     monkeypatch.setattr(sys, "argv", ["gpu.py", "--tiny", "--compile-only"])
     gpu_bench.main()
-    assert events == ["flops", "flops", "build compiled=True", "free"]
+    assert events == ["flops", "flops", "build compiled=True", "free", "klein compiled=True", "free"]
