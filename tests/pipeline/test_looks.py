@@ -30,8 +30,13 @@ def _backdrop_lab(result) -> tuple[np.ndarray, np.ndarray]:
     return cv2.cvtColor(np.asarray(result.image).astype(np.float32) / 255, cv2.COLOR_RGB2Lab), keep
 
 
-@pytest.mark.parametrize("seed", [0, 7 * LOOK_CYCLE + 57])
-@pytest.mark.parametrize("preset", VARYING)
+# Every preset from a cycle's start, and two of them from late in a later cycle (the look of a seed
+# depends on it modulo the cycle, which the test below checks for every seed): each case renders eight
+# 2000×2000 canvases, so the suite runs the cycle's end on two presets, not on all.
+CASES = [(preset, 0) for preset in VARYING] + [(preset, 7 * LOOK_CYCLE + 57) for preset in VARYING[:2]]
+
+
+@pytest.mark.parametrize(("preset", "seed"), CASES)
 def test_a_job_and_its_variations_all_look_different(tiny_sample, preset, seed):
     # Four variants, then the Variations of them: seeds seed..seed+7, as the bot asks for them.
     first = list(StudioBackend().run(RenderRequest(tiny_sample, preset, "1:1", 4, seed)))
