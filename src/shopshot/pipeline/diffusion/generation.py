@@ -30,6 +30,14 @@ def fresh_scheduler(config: dict, mode: Mode) -> DPMSolverMultistepScheduler:
         config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True)
 
 
+def step_reporter(on_step: Callable[[float], None]) -> Callable:
+    """A diffusers `callback_on_step_end` that reports the share of the denoising steps done."""
+    def step_end(pipeline, step: int, timestep, tensors: dict) -> dict:
+        on_step((step + 1) / pipeline.num_timesteps)
+        return tensors
+    return step_end
+
+
 def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
     """Run the pipeline once; return float32 RGB 0..255 at generation size."""
     pipe.scheduler = fresh_scheduler(pipe.scheduler.config, mode)
@@ -42,15 +50,11 @@ def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[flo
                    "controlnet_conditioning_scale": inputs.controlnet_conditioning_scale,
                    "control_guidance_end": inputs.control_guidance_end}
 
-    def step_end(pipeline, step: int, timestep, tensors: dict) -> dict:
-        on_step((step + 1) / pipeline.num_timesteps)
-        return tensors
-
     width, height = inputs.image.size
     result = pipe(prompt=inputs.prompt, negative_prompt=inputs.negative_prompt, image=inputs.image,
                   mask_image=inputs.mask_image, width=width, height=height, strength=mode.strength,
                   num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
-                  generator=generator, output_type="np", callback_on_step_end=step_end, **control)
+                  generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step), **control)
     return (result.images[0] * 255).astype(np.float32)
 
 

@@ -34,6 +34,7 @@ from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
 from shopshot.pipeline.diffusion.loading import (_reported_as_missing, _source, check_cached, load_safety,
                                                  resolve_device, resolve_dtype)
+from shopshot.pipeline.diffusion.generation import step_reporter
 from shopshot.pipeline.diffusion.masks import mask_at
 from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser
@@ -142,15 +143,11 @@ def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: M
     # A CPU generator gives the same starting noise on every device (the image still varies with device and dtype).
     generator = torch.Generator("cpu").manual_seed(seed)
 
-    def step_end(pipeline, step: int, timestep, tensors: dict) -> dict:
-        on_step((step + 1) / pipeline.num_timesteps)
-        return tensors
-
     width, height = inputs.image.size
     result = pipe(prompt=inputs.prompt, image=inputs.image, mask_image=inputs.mask_image,
                   image_reference=inputs.reference, width=width, height=height, strength=mode.strength,
                   num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
-                  generator=generator, output_type="np", callback_on_step_end=step_end)
+                  generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step))
     return (result.images[0] * 255).astype(np.float32)
 
 
