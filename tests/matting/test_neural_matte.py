@@ -36,6 +36,16 @@ def test_the_loader_reads_both_checkpoints_from_the_cache(random_matte):
     assert isinstance(random_matte.processor, VitMatteImageProcessorPil)
 
 
+def test_the_loader_runs_both_networks_once_before_the_first_photo(random_cache, cpu_settings, monkeypatch):
+    calls = []
+    for name in ("logits", "alpha"):
+        original = getattr(NeuralMatte, name)
+        monkeypatch.setattr(NeuralMatte, name, lambda self, *args, _name=name, _original=original: calls.append(_name)
+                            or _original(self, *args))
+    load_matte(cpu_settings, random_cache)
+    assert calls == ["logits", "alpha"]
+
+
 def test_without_weights_or_switched_off_there_is_no_neural_stage(tmp_path, random_cache):
     assert load_matte(MatteSettings(), tmp_path) is None
     assert load_matte(MatteSettings(neural="off"), random_cache) is None

@@ -32,10 +32,12 @@ def load_matte(settings: MatteSettings, cache_dir: Path | None) -> "NeuralMatte 
     from shopshot.pipeline.matting.neural import build_matte
 
     try:
-        return build_matte(specs[SEGMENTER], specs[MATTING], settings, cache_dir)
+        stage = build_matte(specs[SEGMENTER], specs[MATTING], settings, cache_dir)
     except OSError as error:  # a checkpoint whose files are incomplete in the cache
         log.error("could not load the neural matte from the cache, the classical cut-out runs: %s", error)
         return None
+    stage.warm_up()
+    return stage
 
 
 def _cached(spec: ModelSpec, cache_dir: Path | None) -> bool:

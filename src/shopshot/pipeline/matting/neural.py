@@ -63,6 +63,16 @@ class NeuralMatte:
         """Where both networks run."""
         return next(self.segmenter.parameters()).device
 
+    def warm_up(self) -> None:
+        """Run both networks once on a blank photo, so a worker's first seller does not pay the first run's one-off costs
+        (the bot waits for an intake answer only `LIMITS__INTAKE_ANALYSIS_S`)."""
+        side = min(self.edge_side, 64)
+        blank = np.full((side, side, 3), 128, np.uint8)
+        square = np.zeros((side, side), bool)
+        square[side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = True
+        self.logits(Image.fromarray(blank), [(side / 4, side / 4, 3 * side / 4, 3 * side / 4)])
+        self.alpha(blank, _trimap(square, max(1, side // 16)))
+
     def __call__(self, image: Image.Image, boxes: tuple[NormBox, ...]) -> Cutout:
         """The product inside the box prompts (shares of the frame) as a Cutout; NoProductFound when SAM finds none."""
         pixels = np.asarray(image)
