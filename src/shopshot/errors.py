@@ -29,6 +29,7 @@ ShopshotError
  │    ├── TooManyPerMinute     the seller started the most jobs a minute allows
  │    └── QueueFull            the queue holds the most jobs it may, all sellers together
  ├── NotAllowed            a private deployment, and this user is not on its allow-list
+ ├── NotEnoughCredits      the job costs more credits than the seller's balance and free images cover
  ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
  ├── UnsafeOutput          the safety check flagged a generated image, so none is delivered (not retried)
  └── OutOfMemory           the worker ran out of memory on every attempt (CUDA or host)
@@ -147,6 +148,10 @@ class QueueFull(LimitReached):
 
 class NotAllowed(ShopshotError):
     message = N_("This is a private studio. To use it, ask its owner to add your Telegram id: {user_id}")
+
+
+class NotEnoughCredits(ShopshotError):
+    message = N_("This job needs {cost} credits; your balance is {balance}. Buy more with /buy.")
 
 
 class AnimatedImage(UnsupportedFormat):

@@ -1,0 +1,42 @@
+"""Prices and packs: plain rules over the billing settings."""
+
+import pytest
+
+from shopshot.billing.prices import mode_of, pack_by_key, price_per_image, split_cost
+from shopshot.config import BillingSettings, Pack
+from shopshot.errors import InvalidOption
+
+
+def test_an_image_costs_by_its_mode_and_a_person_costs_more():
+    billing = BillingSettings()
+    assert price_per_image(billing, "backdrop", "studio") == billing.prices.studio
+    assert price_per_image(billing, "backdrop", "quality") == billing.prices.quality
+    assert price_per_image(billing, "model", "fast") == billing.prices.fast + billing.prices.person_extra
+
+
+def test_the_mode_is_the_studio_on_cpu_else_the_presets_or_the_default():
+    assert mode_of("studio", "white", "fast") == "studio"
+    assert mode_of("diffusion", "white", "quality") == "fast"  # pure white is a fast preset
+    assert mode_of("diffusion", "no-such-backdrop", "quality") == "quality"
+
+
+def test_free_images_come_first_and_never_below_none():
+    assert split_cost(4, 2, free_left=3) == (3, 2)
+    assert split_cost(2, 2, free_left=-1) == (0, 4)
+
+
+def test_packs_are_found_by_key_and_must_be_unique():
+    billing = BillingSettings()
+    assert pack_by_key(billing, billing.packs[0].key) == billing.packs[0]
+    with pytest.raises(InvalidOption):
+        pack_by_key(billing, "forged")
+    with pytest.raises(ValueError):
+        BillingSettings(packs=[Pack(key="a", credits=1, stars=1), Pack(key="a", credits=2, stars=2)])
+
+
+def test_billing_settings_come_from_the_environment(monkeypatch, settings):
+    monkeypatch.setenv("BILLING__ENABLED", "true")
+    monkeypatch.setenv("BILLING__PRICES__FAST", "5")
+    monkeypatch.setenv("BILLING__PACKS", '[{"key": "x", "credits": 3, "stars": 9}]')
+    billing = type(settings)(_env_file=None).billing
+    assert billing.enabled and billing.prices.fast == 5 and billing.packs == [Pack(key="x", credits=3, stars=9)]
