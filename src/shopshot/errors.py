@@ -151,7 +151,7 @@ class NotAllowed(ShopshotError):
 
 
 class NotEnoughCredits(ShopshotError):
-    message = N_("This job needs {cost} credits; your balance is {balance}. Buy more with /buy.")
+    message = N_("Credits this job needs: {cost}; your balance: {balance}. Buy more with /buy.")
 
 
 class AnimatedImage(UnsupportedFormat):

@@ -29,6 +29,7 @@ HOLD_KEY = "shopshot:hold:"              # per job: a hash, what its hold took a
 PAYMENT_KEY = "shopshot:payment:"        # per Telegram charge: a hash, what it credited and where it stands
 GRANTED_KEY = "shopshot:granted:"        # per admin update: that its grant was made
 TOTALS_KEY = "shopshot:billing-totals"   # all sellers: Stars paid and refunded, credits sold, granted, spent
+STARS_SEEN_KEY = "shopshot:stars-seen"   # how many of the bot's Star transactions were gone through (bot/stars.py)
 # A settled hold is kept this long, so a job's event delivered again within it changes nothing.
 SETTLED_TTL_S = 90 * 24 * 3600
 FREE_TTL_S = 400 * 24 * 3600
@@ -321,6 +322,21 @@ class Ledger:
         """Telegram refunded the payment (it is done), or refused (its credits go back)."""
         keys = [PAYMENT_KEY + charge_id, CREDITS_KEY + str(user_id), MOVES_KEY + str(user_id), TOTALS_KEY]
         await self._refund_end(keys, ["done" if refunded else "undo", charge_id, time.time()])
+
+    async def settle_refund(self, user_id: int, charge_id: str) -> str:
+        """Telegram refunded a payment (by /refund, or otherwise): its credits are taken back, once; returns begin_refund's outcome."""
+        started = await self.begin_refund(user_id, charge_id)
+        if started.outcome == "go":
+            await self.end_refund(user_id, charge_id, refunded=True)
+        return started.outcome
+
+    async def stars_seen(self) -> int:
+        """How many of the bot's Star transactions were gone through, all replicas together."""
+        return int(await self.redis.get(STARS_SEEN_KEY) or 0)
+
+    async def saw_stars(self, count: int) -> None:
+        """The first `count` Star transactions are settled."""
+        await self.redis.set(STARS_SEEN_KEY, count)
 
     async def moves(self, user_id: int, count: int) -> list[Move]:
         """The seller's latest movements, newest first."""

@@ -51,3 +51,34 @@ def split_cost(images: int, price: int, free_left: int) -> tuple[int, int]:
     """(images taken from the free allowance, credits to hold for the rest)."""
     free = min(images, max(free_left, 0))
     return free, (images - free) * price
+
+
+# An invoice's payload names its pack and the credits it promised: Telegram hands it back with the
+# pre-checkout query and the payment, and only the bot can have written it (1-128 bytes).
+PAYLOAD_PREFIX = "pack"
+
+
+def invoice_payload(pack: Pack) -> str:
+    """The payload of a pack's invoice."""
+    return f"{PAYLOAD_PREFIX}:{pack.key}:{pack.credits}:{pack.stars}"
+
+
+def read_payload(payload: str) -> tuple[str, int, int]:
+    """(pack key, credits, stars) of an invoice payload; ValueError for one this bot did not write."""
+    prefix, key, credits, stars = payload.split(":")
+    if prefix != PAYLOAD_PREFIX:
+        raise ValueError(f"not a pack invoice: {payload!r}")
+    return key, int(credits), int(stars)
+
+
+def checkout_ok(billing: BillingSettings, payload: str, currency: str, total_amount: int) -> bool:
+    """Whether a pre-checkout query is for a pack still offered, at the same credits and Stars, in Stars."""
+    try:
+        key, credits, stars = read_payload(payload)
+        pack = pack_by_key(billing, key)
+    except (ValueError, InvalidOption):
+        return False
+    return billing.enabled and currency == STARS and (pack.credits, pack.stars) == (credits, stars) == (credits, total_amount)
+
+
+STARS = "XTR"  # Telegram Stars: digital goods are sold in them only, with no payment provider

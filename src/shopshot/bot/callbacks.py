@@ -68,3 +68,7 @@ def ratio_to_data(key: str) -> str:
 def ratio_from_data(value: str) -> str:
     """Decode a ratio key from callback data."""
     return value.replace("x", ":")
+
+
+class PackPicked(CallbackData, prefix="pk"):
+    key: str     # a pack of BILLING__PACKS

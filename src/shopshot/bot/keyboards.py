@@ -17,6 +17,7 @@ from shopshot.bot.callbacks import (
     JobChoice,
     LanguagePicked,
     OptionPicked,
+    PackPicked,
     ProductPicked,
     ResultAction,
     Step,
@@ -24,6 +25,7 @@ from shopshot.bot.callbacks import (
 )
 from shopshot.bot.gallery import Preset
 from shopshot.bot.languages import native_name
+from shopshot.config import Pack
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
 
 CHECK = "✓ "
@@ -119,6 +121,15 @@ def results(job_id: str, variations: bool = True) -> InlineKeyboardMarkup:
         builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
     builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def packs(offered: list[Pack]) -> InlineKeyboardMarkup:
+    """One button per pack of credits, with its price in Stars."""
+    builder = InlineKeyboardBuilder()
+    for pack in offered:
+        builder.button(text=_("Credits: {credits} · ⭐ {stars}").format(credits=pack.credits, stars=pack.stars), callback_data=PackPicked(key=pack.key))
+    builder.adjust(1)
     return builder.as_markup()
 
 

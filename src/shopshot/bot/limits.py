@@ -4,6 +4,10 @@
 Redis and records the admitted job in one optimistic transaction (WATCH … MULTI): a burst of taps,
 or the same seller on two bot replicas, cannot slip in between the check and the record.
 
+A job that costs credits is held in that same transaction (`hold`, the ledger's HoldStep): its
+balance is watched and checked with the limits, and its hold script runs inside MULTI, so a job is
+admitted with its credits held or not at all.
+
 Each replica also lists the tickets it holds. A ticket outlives its handler only when the bot process
 dies before queueing the job; the same replica, restarted, gives those back (with their one-shot
 buttons) before it takes updates again. RESERVATION_S frees those of a replica that never returns.
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from shopshot.billing.ledger import HoldStep
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -80,14 +85,14 @@ class JobLimits:
         self.limits = limits
         self.held = HELD_KEY + holder
 
-    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None) -> Ticket | None:
-        """Take a slot for one job or raise a LimitReached; None when `once` was already used (a replay)."""
+    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None, hold: HoldStep | None = None) -> Ticket | None:
+        """Take a slot for one job (and hold its credits) or raise a LimitReached (NotEnoughCredits); None when `once` was already used (a replay)."""
         in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
         member = TICKET + secrets.token_hex(8)
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    await pipe.watch(in_flight, starts, *filter(None, [once]))
+                    await pipe.watch(in_flight, starts, *filter(None, [once]), *(hold.keys if hold else ()))
                     if once and await pipe.exists(once):
                         return None
                     now = time.time()
@@ -95,6 +100,8 @@ class JobLimits:
                     held = await pipe.zcard(in_flight) - len(stale)
                     recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
                     check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now)
+                    if hold:
+                        await hold.check(pipe)
                     pipe.multi()
                     if stale:
                         pipe.zrem(in_flight, *stale)
@@ -103,6 +110,8 @@ class JobLimits:
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
                     pipe.hset(self.held, member, json.dumps([user_id, once])).expire(self.held, LEDGER_TTL_S)
+                    if hold:
+                        await hold.stage(pipe)
                     await pipe.execute()
                     return Ticket(user_id, member, once)
                 except WatchError:

@@ -15,6 +15,8 @@ from redis.exceptions import WatchError
 from rq.job import Job, JobStatus
 
 from shopshot import logs
+from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release
+from shopshot.billing.prices import Charge, mode_of, price_per_image
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
@@ -88,9 +90,12 @@ class Studio:
     redis: AsyncRedis
     limits: JobLimits = field(init=False)
     decodes: asyncio.Semaphore = field(init=False)
+    # Always there, so that holds placed while billing was on are settled after it is switched off.
+    ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
+        self.ledger = Ledger(self.redis, self.settings.billing.free_images)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
@@ -169,10 +174,19 @@ class Studio:
         if not await self.redis.exists(key):
             raise InputExpired()
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None) -> Ticket | None:
-        """Take a slot for one job within the seller's limits (raises LimitReached); None for a used one-shot button."""
+    def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str) -> Charge | None:
+        """What a job will hold, `images` at its price; None when billing is off."""
+        if not self.settings.billing.enabled:
+            return None
+        mode = mode_of(backend, preset, self.settings.diffusion.mode)
+        return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode))
+
+    async def admit(self, user_id: int, backend: str, once: str | None = None, charge: Charge | None = None) -> Ticket | None:
+        """Take a slot for one job within the seller's limits, holding its charge in the same transaction
+        (raises LimitReached or NotEnoughCredits); None for a used one-shot button."""
         job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
-        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once)
+        hold = HoldStep(self.ledger, charge) if charge is not None else None
+        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, hold)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
@@ -180,6 +194,16 @@ class Studio:
     async def release(self, ticket: Ticket) -> None:
         """Give back a ticket whose job will not be queued."""
         await self.limits.release(ticket)
+
+    async def held(self, user_id: int, job_id: str) -> tuple[Hold, int] | None:
+        """What a job holds and the seller's balance now; None when it holds nothing (billing off)."""
+        if (hold := await self.ledger.held(job_id)) is None:
+            return None
+        return hold, (await self.ledger.wallet(user_id)).balance
+
+    async def release_hold(self, user_id: int, job_id: str, reason: str) -> Release | None:
+        """Give a job's held credits back (it will not run, or ran and failed); None when it held none."""
+        return await self.ledger.release(user_id, job_id, reason)
 
     async def release_abandoned(self) -> int:
         """At start-up: give back the tickets this replica held when it died, before their jobs were queued."""
@@ -195,6 +219,8 @@ class Studio:
             job_id = await asyncio.to_thread(self.jobs.enqueue, spec, job_id)
         except Exception:
             await self.limits.release(ticket)
+            if job_id is not None:
+                await self.release_hold(spec.user_id, job_id, "not queued")
             raise
         await self.limits.bind(ticket, job_id)
         await self.limits.settle(ticket)
@@ -224,6 +250,10 @@ class Studio:
         for job_id in undelivered:
             await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
         dequeued = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        # The ledger stays: it is the record of what was paid and spent. Held credits of jobs that
+        # will not run come back now; those of running jobs when delivery discards their results.
+        for job_id in dequeued:
+            await self.release_hold(user_id, job_id, "forgotten")
         await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
@@ -241,6 +271,8 @@ class Studio:
         dequeued = {job_id: spec for job_id in pending if (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
         if dequeued:
             await self.limits.free(user_id, list(dequeued))
+            for job_id in dequeued:
+                await self.release_hold(user_id, job_id, "cancelled")
             await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
         started = [job_id for job_id in pending if job_id not in dequeued]
         return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id))}

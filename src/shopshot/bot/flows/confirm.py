@@ -8,11 +8,11 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import keyboards
+from shopshot.bot import credits, keyboards, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
 from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.limits import Ticket
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
@@ -25,12 +25,17 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     await studio.ensure_stored(data["image_key"])
     backend = await studio.backend_for(data.get("task", "backdrop"))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
-    # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
+    charge = studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], data["variants"], backend)
+    # A limit (or too few credits) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"))
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), charge=charge)
     if ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
-    await clear_buttons(callback.message)
+    held = await studio.held(callback.from_user.id, job_id) if ticket is not None else None
+    if held is None:
+        await clear_buttons(callback.message)
+    else:  # the summary says what the job holds, and the balance left, instead of its buttons
+        await replace_text(callback.message, texts.summary_of(data) + "\n\n" + credits.held(*held))
     # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
     # (updates of one user are serialised) finds the step gone.
     await state.set_state(None)
@@ -67,6 +72,7 @@ async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Tick
         status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
     except Exception:
         await studio.release(ticket)
+        await studio.release_hold(callback.from_user.id, job_id, "not queued")
         raise
     await studio.queue(spec_for(status.message_id), ticket, job_id)
 
