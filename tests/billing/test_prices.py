@@ -5,6 +5,7 @@ import pytest
 from shopshot.billing.prices import mode_of, pack_by_key, price_per_image, split_cost
 from shopshot.config import BillingSettings, Pack
 from shopshot.errors import InvalidOption
+from shopshot.launcher import playground_settings
 
 
 def test_an_image_costs_by_its_mode_and_a_person_costs_more():
@@ -40,3 +41,10 @@ def test_billing_settings_come_from_the_environment(monkeypatch, settings):
     monkeypatch.setenv("BILLING__PACKS", '[{"key": "x", "credits": 3, "stars": 9}]')
     billing = type(settings)(_env_file=None).billing
     assert billing.enabled and billing.prices.fast == 5 and billing.packs == [Pack(key="x", credits=3, stars=9)]
+
+
+def test_the_playground_sells_credits_unless_told_not_to(monkeypatch, settings):
+    default = type(settings)(_env_file=None)
+    assert not default.billing.enabled and playground_settings(default).billing.enabled
+    monkeypatch.setenv("BILLING__ENABLED", "false")
+    assert not playground_settings(type(settings)(_env_file=None)).billing.enabled
