@@ -104,7 +104,7 @@ async def test_a_job_cancelled_before_it_ran_gives_its_credits_back(bot, api, le
     assert (await ledger.wallet(USER)).free_left == 2
 
 
-async def test_admins_grant_once_per_update_and_refund_only_unspent_credits(bot, api, ledger, settings):
+async def test_admins_grant_once_per_update_and_refund_only_unspent_credits(bot, api, ledger, settings, figures):
     await api.send_text(USER, "/start")
     await api.wait_for(USER, newer_than(0))
     paid = await _buy_first_pack(api, settings)
@@ -117,6 +117,8 @@ async def test_admins_grant_once_per_update_and_refund_only_unspent_credits(bot,
     await api.send_text(ADMIN, f"/refund {USER} {paid['telegram_payment_charge_id']}")
     await api.wait_for(ADMIN, _text_with("Not refunded"))
     assert await api.calls("refundStarPayment") == []
+    await assert_ledger_sums(ledger, USER, balance=3, held=settings.billing.packs[0].credits)
+    figures.set("billing: refund of spent credits, Stars sent back/balance below zero", "0/0 (refused)")
 
     await ledger.release(USER, "spent-job", "test")
     await api.send_text(ADMIN, f"/refund {USER} {paid['telegram_payment_charge_id']}")
