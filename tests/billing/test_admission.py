@@ -9,8 +9,11 @@ from redis.asyncio import Redis
 from shopshot.billing.ledger import HoldStep, Ledger
 from shopshot.billing.prices import Charge
 from shopshot.bot.limits import IN_FLIGHT_KEY, JobLimits
+from shopshot.bot.studio import Studio
 from shopshot.config import LimitSettings
 from shopshot.errors import NotEnoughCredits, TooManyJobs
+from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.store import BlobStore
 from tests.billing.invariant import assert_ledger_sums
 
 USER = 701
@@ -60,3 +63,22 @@ async def test_a_limit_reached_holds_nothing(redis_url, ledger):
         await client.aclose()
     assert await ledger.held("second") is None
     await assert_ledger_sums(ledger, USER, balance=9, held=1)
+
+
+async def test_a_hold_whose_job_never_reached_the_queue_comes_back_when_its_replica_restarts(redis_url, redis, settings, ledger):
+    await ledger.grant(USER, 5, "test", once="grant")
+    client = Redis.from_url(redis_url)
+    try:
+        def studio() -> Studio:
+            return Studio(settings, BlobStore(redis, settings.queue.image_ttl_s), JobQueue(redis, settings.queue), client)
+
+        dying = studio()
+        charge = dying.charge_for(USER, "job-x", "backdrop", "white", 4, "studio")  # two free images, then two credits
+        assert await dying.admit(USER, "studio", once="shopshot:pressed:job-x:confirm", charge=charge) is not None
+        await assert_ledger_sums(ledger, USER, balance=3, held=2)
+        # The bot died before queueing; the same replica, restarted, gives the slot and the hold back.
+        assert await studio().release_abandoned() == 1
+    finally:
+        await client.aclose()
+    await assert_ledger_sums(ledger, USER, balance=5, held=0)
+    assert (await ledger.wallet(USER)).free_left == settings.billing.free_images

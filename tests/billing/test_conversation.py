@@ -11,7 +11,7 @@ from shopshot.bot.callbacks import PackPicked, Step
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
 from tests.billing.conftest import ADMIN
-from tests.billing.invariant import assert_ledger_sums
+from tests.billing.invariant import assert_ledger_sums, captured
 
 USER = 601
 CONFIRM = Step(action="confirm").pack()
@@ -48,6 +48,7 @@ async def test_free_images_then_a_pack_bought_with_stars_then_spent(bot, worker,
     await api.press(USER, first["message_id"], data=CONFIRM)
     await api.wait_for(USER, _text_with("Here are your 2 images."), timeout=90)
     assert "Held for this job — credits: 0, free images: 2. Balance: 0." in (await api.wait_for(USER, _text_with("Held for this job")))["text"]
+    await captured(ledger, USER, 1)
     await assert_ledger_sums(ledger, USER, balance=0, held=0)
 
     second = await _summary(api, variants=2)
@@ -59,6 +60,7 @@ async def test_free_images_then_a_pack_bought_with_stars_then_spent(bot, worker,
     assert f"Credits added: {pack.credits}. Balance: {pack.credits}." in (await api.wait_for(USER, _text_with("Credits added")))["text"]
     await api.press(USER, second["message_id"], data=CONFIRM)  # the summary kept its Confirm
     await api.wait_for(USER, lambda messages: sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 2, timeout=90)
+    await captured(ledger, USER, 2)
     await assert_ledger_sums(ledger, USER, balance=pack.credits - 2, held=0)
 
     await api.send_text(USER, "/balance")

@@ -144,3 +144,14 @@ async def test_a_tampered_balance_is_caught_by_the_audit(ledger, redis_url):
     await ledger.redis.incrby(f"shopshot:credits:{USER}", 1)  # a write outside the scripts
     audit = await ledger.audit(USER)
     assert not audit.consistent and (audit.balance, audit.ledger_sum) == (4, 3)
+
+
+async def test_a_job_given_back_before_it_was_queued_holds_anew_and_is_spent_once(ledger):
+    await ledger.grant(USER, 10, "test", once="u")
+    charge = Charge(USER, "job", images=5, price=2)  # 3 free, then 4 credits
+    await ledger.hold(charge)
+    await ledger.release(USER, "job", "not queued")  # the bot died before queueing; the seller taps Confirm again
+    again = await ledger.hold(charge)
+    assert again.placed and (again.credits, again.free, again.balance) == (4, 3, 6)
+    assert await ledger.capture(USER, "job") is True and await ledger.capture(USER, "job") is False
+    await assert_ledger_sums(ledger, USER, balance=6)

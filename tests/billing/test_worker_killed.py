@@ -4,6 +4,7 @@ elsewhere, delivered once, and its hold captured once; the ledger sums to the ba
 from redis import Redis
 
 from shopshot.bot.callbacks import Step
+from shopshot.bot.delivery import DELIVERED_KEY
 from shopshot.bot.studio import JOBS_OF_KEY
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
@@ -31,6 +32,8 @@ async def test_a_worker_killed_mid_job_after_the_hold_charges_the_job_once(bot, 
         fleet.kill(process)
         await assert_ledger_sums(ledger, USER, balance=8, held=2)  # two free images, then two credits, still held
         await api.wait_for(USER, with_button("rs:"), timeout=120)
+    # The capture follows the last part of the delivery (the message with the result buttons).
+    await until(lambda: redis.exists(DELIVERED_KEY + job_id.decode()), what="the delivery's end")
     redis.close()
     messages = await api.messages(USER)
     delivered = sum("Here are your 4 images." in (m["text"] or "") for m in messages)

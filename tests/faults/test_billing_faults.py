@@ -15,7 +15,7 @@ from shopshot.bot.callbacks import PackPicked, Step
 from shopshot.config import STAND_IN_TOKEN, BillingSettings, PriceSettings
 from shopshot.launcher import worker_process
 from shopshot.playground.scripted import newer_than, with_button
-from tests.billing.invariant import assert_ledger_sums
+from tests.billing.invariant import assert_ledger_sums, captured
 from tests.conftest import BotRunner, until
 from tests.faults.conftest import album_counts, reach_confirm
 
@@ -131,6 +131,9 @@ async def test_holds_open_across_a_redis_kill_are_kept_and_settled_once(redis_pr
         with worker_process(redis_url, tmp_path / "worker.log"):
             await api.wait_for(USER, with_button("rs:"), timeout=120)
             assert album_counts(await api.messages(USER)) == (2, 2, 1)
+        client = AsyncRedis.from_url(redis_url)
+        await captured(Ledger(client, 0), USER, 1)
+        await client.aclose()
         await _ledger_check(redis_url, USER, balance=3, held=0)
         figures.set("billing: a hold open across a Redis kill, kept and captured", "1 of 1, once")
     finally:

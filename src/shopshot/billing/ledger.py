@@ -7,7 +7,8 @@ the balance at every moment (`audit`), and a script that refuses changes neither
 
 Each script runs whole or not at all, and keys its effect by what may arrive twice:
 - a purchase by Telegram's `telegram_payment_charge_id` (a redelivered successful_payment credits once);
-- a hold, its capture and its release by the job id (a job is charged at most once, released at most once);
+- a hold, its capture and its release by the job id (a job is charged at most once, released at most
+  once; a job whose hold was given back before it was queued, and whose Confirm is tapped again, holds anew);
 - an admin's grant by the update it came in.
 A hold takes the month's free images first, then credits; its capture (results delivered) spends
 them, its release (the job failed, was cancelled or forgotten) gives both back.
@@ -38,7 +39,8 @@ GRANTED_TTL_S = 30 * 24 * 3600
 # Lua 5.1 writes -0 for the negation of 0, hence "0 - n" throughout.
 _HOLD = """
 local balance = tonumber(redis.call('GET', KEYS[1]) or '0')
-if redis.call('EXISTS', KEYS[3]) == 1 then
+local state = redis.call('HGET', KEYS[3], 'state')
+if state and state ~= 'released' then
   return {0, tonumber(redis.call('HGET', KEYS[3], 'credits')), tonumber(redis.call('HGET', KEYS[3], 'free')), balance}
 end
 local images, price, allowance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -53,6 +55,7 @@ if free > 0 then
   redis.call('HINCRBY', KEYS[2], ARGV[5], free)
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
+redis.call('PERSIST', KEYS[3])
 redis.call('HSET', KEYS[3], 'state', 'held', 'user', ARGV[7], 'credits', credits, 'free', free, 'month', ARGV[5], 'images', images, 'at', ARGV[6])
 redis.call('XADD', KEYS[4], '*', 'kind', 'hold', 'amount', 0 - credits, 'free', free, 'month', ARGV[5], 'ref', ARGV[1], 'at', ARGV[6])
 return {1, credits, free, balance - credits}
@@ -223,7 +226,7 @@ class HoldStep:
     async def check(self, pipe: Pipeline) -> None:
         """Raise NotEnoughCredits now, while the keys are watched, rather than fail inside MULTI."""
         credits_key, free_key, hold_key = self.keys
-        if await pipe.exists(hold_key):
+        if await pipe.hget(hold_key, "state") == b"held":  # a replayed Confirm: the script takes nothing more
             return
         balance = int(await pipe.get(credits_key) or 0)
         used = int(await pipe.hget(free_key, month_of(self.at)) or 0)
@@ -264,6 +267,7 @@ class Ledger:
         return self._held(charge, await self.run_hold(charge, time.time()))
 
     async def run_hold(self, charge: Charge, at: float, client: Redis | Pipeline | None = None):
+        """Run the hold script now, or queue it in a transaction's pipeline (`client`); its answer is [status, credits, free, balance]."""
         keys = [CREDITS_KEY + str(charge.user_id), FREE_KEY + str(charge.user_id), HOLD_KEY + charge.job_id, MOVES_KEY + str(charge.user_id)]
         args = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S]
         return await self._hold(keys, args, client=client)
@@ -275,7 +279,7 @@ class Ledger:
         return Hold(charge.job_id, credits, free, balance, placed=status == 1)
 
     async def held(self, job_id: str) -> Hold | None:
-        """A job's hold as it was placed, None when it has none (billing was off, or it was settled long ago)."""
+        """A job's hold as it was placed (its `balance` not read: 0), None when it has none (billing was off, or it was settled long ago)."""
         fields = await self.redis.hgetall(HOLD_KEY + job_id)
         if not fields:
             return None

@@ -17,6 +17,7 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -55,6 +56,7 @@ class Ticket:
     user_id: int
     member: str
     once: str | None = None
+    job_id: str | None = None  # the job whose credits were held with the slot, if any
 
 
 def check(limits: LimitSettings, usage: Usage, now: float) -> None:
@@ -109,11 +111,12 @@ class JobLimits:
                     pipe.zadd(starts, {member: now}).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
-                    pipe.hset(self.held, member, json.dumps([user_id, once])).expire(self.held, LEDGER_TTL_S)
+                    job_id = hold.charge.job_id if hold else None
+                    pipe.hset(self.held, member, json.dumps([user_id, once, job_id])).expire(self.held, LEDGER_TTL_S)
                     if hold:
                         await hold.stage(pipe)
                     await pipe.execute()
-                    return Ticket(user_id, member, once)
+                    return Ticket(user_id, member, once, job_id)
                 except WatchError:
                     continue
 
@@ -156,15 +159,18 @@ class JobLimits:
         """Jobs taken off the queue before they ran: their slots are free again; the minute's starts stay, as after /forget."""
         await self.redis.zrem(IN_FLIGHT_KEY + str(user_id), *job_ids)
 
-    async def release_abandoned(self) -> int:
-        """At start-up: give back the tickets this replica took before it died, where no job came of them; return how many."""
+    async def release_abandoned(self, on_release: Callable[[Ticket], Awaitable[None]] | None = None) -> int:
+        """At start-up: give back the tickets this replica took before it died, where no job came of them
+        (`on_release` is told of each, to give back its held credits); return how many."""
         released = 0
         for member, entry in (await self.redis.hgetall(self.held)).items():
-            user_id, once = json.loads(entry)
-            ticket = Ticket(user_id, member.decode(), once)
+            user_id, once, *held = json.loads(entry)  # entries written before billing have no job id
+            ticket = Ticket(user_id, member.decode(), once, *held)
             # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
             if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.member) is not None:
                 await self.release(ticket)
+                if on_release:
+                    await on_release(ticket)
                 released += 1
             else:
                 await self.settle(ticket)

@@ -207,7 +207,11 @@ class Studio:
 
     async def release_abandoned(self) -> int:
         """At start-up: give back the tickets this replica held when it died, before their jobs were queued."""
-        return await self.limits.release_abandoned()
+        return await self.limits.release_abandoned(self._release_abandoned_hold)
+
+    async def _release_abandoned_hold(self, ticket: Ticket) -> None:
+        if ticket.job_id:  # its job never reached the queue: the credits held with the slot come back
+            await self.release_hold(ticket.user_id, ticket.job_id, "not queued")
 
     async def queue(self, spec: JobSpec, ticket: Ticket, job_id: str | None = None) -> str:
         """Put an admitted job on the render queue, under `job_id` if given; return its id.
