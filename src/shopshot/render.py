@@ -90,7 +90,7 @@ def render_packs(photos: list[Path], keys: list[str], seed: int, out: Path, sett
 def _render_pack_of(backend, photo: Path, image: Image.Image, item: Pack, seed: int, folder: Path) -> int:
     reasons = precheck(image.size, item)
     for reason in reasons:
-        print(f"shopshot render: {photo}: {item.key}: {reason}", file=sys.stderr)
+        print(f"shopshot render: {photo}: {item.key}: {reason.text}, so send a larger one", file=sys.stderr)
     if reasons:
         return 1
     folder.mkdir(parents=True, exist_ok=True)

@@ -158,6 +158,7 @@ def test_encode_keeps_every_pixel_in_a_png_unless_it_is_too_large_then_fits_a_jp
 
 def test_precheck_says_before_rendering_which_rule_a_small_photo_cannot_meet():
     [main, additional] = precheck((800, 600), pack("amazon"))
-    assert main.startswith("Amazon main image: the photo is 800×600, under the 1000 px minimum") and additional.startswith("Amazon additional")
+    assert main.text.startswith("Amazon main image: the photo is 800×600, under the 1000 px minimum") and additional.text.startswith("Amazon additional")
+    assert main.finding.params == {"size": "800×600", "minimum": 1000} and not main.finding.ok
     assert precheck((1200, 1500), pack("amazon")) == []
-    assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0]
+    assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0].text
