@@ -10,11 +10,8 @@ from shopshot.config import Settings
 from shopshot.errors import ShopshotError
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.intake import load_image
-from shopshot.pipeline.packs import Pack, pack, precheck, render_pack
+from shopshot.pipeline.packs import Pack, pack, precheck, render_pack, suffix
 from shopshot.pipeline.studio import RenderRequest
-
-
-_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
 
 
 def photo_paths(paths: list[Path]) -> list[Path]:
@@ -96,7 +93,7 @@ def _render_pack_of(backend, photo: Path, image: Image.Image, item: Pack, seed: 
     folder.mkdir(parents=True, exist_ok=True)
     broken = 0
     for output in render_pack(image, item, seed, backend):
-        path = folder / f"{photo.stem}-{output.name}.{_SUFFIXES.get(output.format, output.format.lower())}"
+        path = folder / f"{photo.stem}-{output.name}.{suffix(output.format)}"
         path.write_bytes(output.data)
         print(f"{path}\t{output.verdict.line()}")
         broken += not output.verdict.ok

@@ -126,7 +126,7 @@ async def test_forget_asks_first_and_only_the_sellers_latest_confirm_deletes(bot
         await api.wait_for(user, with_button("bd:"))
     kept = {user: _keys_naming(redis, user) for user in (SELLER, OTHER)}
     first = await ask_forget(api, SELLER)
-    assert first["text"].startswith("Delete your photos, results, choices and language setting?")
+    assert first["text"].startswith("Delete your photos, results, choices, saved looks and language setting?")
     assert [ForgetChoice.unpack(button["callback_data"]).action for button in buttons(first)] == ["delete", "keep"]
     await api.press(SELLER, first["message_id"], data=forget_button(first, "keep"))
     await api.wait_for(SELLER, _text_of(first["message_id"], "Nothing was deleted."))

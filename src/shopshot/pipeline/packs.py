@@ -47,9 +47,10 @@ MESSAGES = {
     "aspect": "{aspect}",
     "aspect-off": N_("{size} is not {aspect}"),
     "white": N_("white 255"),
-    "background-off": N_("background not pure white: {share}% of the border is off RGB 255 (down to {darkest})"),
+    # No "%" before a space: "{share}% of" would read as a printf conversion to the catalog checkers.
+    "background-off": N_("background not pure white: the border is off RGB 255 at {share}%, down to {darkest}"),
     "fill": N_("product {fill}%"),
-    "fill-under": N_("product fills {fill}% of the frame, under {minimum}%"),
+    "fill-under": N_("product {fill}%, under the minimum of {minimum}%"),
     "fill-unmeasured": N_("product fill not measured (no product mask)"),
     "format": "{format}",
     "format-off": N_("{format} is not among {formats}"),
@@ -63,6 +64,7 @@ MESSAGES = {
 TITLES = {"main": N_("{marketplace} main image"), "additional": N_("{marketplace} additional image"), "any": N_("{marketplace} image")}
 LINE = N_("{title}: {findings} {mark}")
 UNCHECKED = N_("{title}: {size}, not checked: no published rule found")
+_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
 _COLOUR_OF_MODE = {"CMYK": "CMYK", "L": "Grayscale", "LA": "Grayscale", "1": "Grayscale", "I": "Grayscale", "I;16": "Grayscale"}
 
 
@@ -93,8 +95,10 @@ class Rule:
 
     @property
     def checked(self) -> bool:
-        """Whether the marketplace publishes a rule found in sources (else nothing is checked)."""
-        return bool(self.source)
+        """Whether any figure of this rule is published, so the checker has something to measure."""
+        figures = (self.aspect, self.min_long_side, self.min_short_side, self.max_long_side, self.background, self.min_fill,
+                   self.formats, self.max_file_mb, self.colour)
+        return any(figure is not None for figure in figures)
 
 
 def _same(text: str) -> str:
@@ -121,6 +125,11 @@ class Pack:
     ratio: str
     ratio_is: str  # whether the marketplace published the ratio or shopshot chose it
     shots: tuple[Shot, ...]
+
+    @property
+    def checked(self) -> bool:
+        """Whether the checker measures anything on this pack's images (some marketplaces publish no rule found)."""
+        return any(shot.rule.checked for shot in self.shots)
 
 
 @dataclass(frozen=True)
@@ -356,6 +365,11 @@ def encode(image: Image.Image, rule: Rule) -> tuple[bytes, str]:
         if _fits(data, rule):
             break
     return data, "JPEG"
+
+
+def suffix(kind: str) -> str:
+    """The file name suffix of an encoded format: "jpg" for JPEG."""
+    return _SUFFIXES.get(kind, kind.lower())
 
 
 def _fits(data: bytes, rule: Rule) -> bool:
