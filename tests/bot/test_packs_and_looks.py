@@ -19,7 +19,7 @@ from shopshot.pipeline.packs import Finding, Verdict, check, pack, precheck, ren
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
 from tests.conftest import until
 from tests.languages import LANGUAGES
-from tests.security.conftest import forget, waiting_jobs
+from tests.security.conftest import waiting_jobs
 
 USER = 521
 
@@ -117,19 +117,6 @@ async def test_a_saved_look_is_the_first_button_of_the_next_photo_and_makes_the_
     assert await api.download(again["file_id"]) == await api.download(first["file_id"])  # the same image, byte for byte
 
 
-async def test_forget_deletes_the_saved_looks_and_the_next_photo_offers_none(bot, worker, api, redis, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="wall", ratio="1:1", variants=1))
-    final = (await api.messages(USER))[-1]
-    await api.press(USER, final["message_id"], data=ResultAction(action="save", job_id=ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id).pack())
-    await until(lambda: redis.exists(LOOKS_KEY + str(USER)), what="the look saved")
-    await forget(api, USER)
-    assert not redis.exists(LOOKS_KEY + str(USER))
-    count = len(await api.messages(USER))
-    await api.send_photo(USER, sample_photo())
-    gallery = await api.wait_for(USER, lambda messages: with_button(f"{BackdropPicked.__prefix__}:")(messages[count:]))
-    assert not any(button["callback_data"].startswith(f"{LookPicked.__prefix__}:") for button in buttons(gallery))
-
-
 async def test_saved_looks_are_bounded_newest_first_and_a_look_saved_again_moves_to_the_front(redis_url):
     redis = AsyncRedis.from_url(redis_url)
     looks = SavedLooks(redis)
@@ -166,3 +153,40 @@ def test_a_verdict_reads_in_every_language_with_its_numbers_written_the_locales_
     assert language == "en" or all(line != source for line, source in zip(lines, english))
     assert "1200×1200" in lines[0] and lines[0].endswith("✗") and "✓" not in lines[1] and "✗" not in lines[1]
     assert format_decimal(1.5, locale=language) in lines[0]  # "1,5" in German
+
+
+def _newer(predicate, after: int):
+    """A `wait_for` predicate looking only at the messages after `after`."""
+    return lambda messages: predicate([m for m in messages if m["message_id"] > after])
+
+
+async def test_a_saved_pack_look_refuses_a_photo_too_small_and_remakes_the_same_pack_from_the_same_photo(bot, worker, api, redis):
+    photo = _jpeg((1200, 1500))
+    listed = await _open_packs(api, USER, await _at_options(api, USER, photo))
+    await api.press(USER, listed["message_id"], data=PackPicked(key="lazada").pack())
+    summary = await api.wait_for(USER, with_button(Step(action="confirm").pack()))
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    final = await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:"), timeout=120)
+    [first] = await _result_files(api, USER, 0)
+    await api.press(USER, final["message_id"], data=ResultAction(action="save", job_id=ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id).pack())
+    await until(lambda: redis.exists(LOOKS_KEY + str(USER)), what="the look saved")
+
+    await api.send_document(USER, _jpeg((400, 500)), "small.jpg", mime_type="image/jpeg")  # under Lazada's 500 px on the shortest side
+    gallery = await api.wait_for(USER, _newer(with_button(f"{BackdropPicked.__prefix__}:"), final["message_id"]))
+    look = buttons(gallery)[0]
+    assert look["text"] == "⭐ Lazada · Wall and floor"
+    await api.press(USER, gallery["message_id"], data=look["callback_data"])
+    refusal = await api.wait_for(USER, lambda messages: messages[-1] if messages[-1]["message_id"] > gallery["message_id"] else None)
+    assert "Lazada image: the photo is 400×500, under the 500 px minimum on the shortest side" in refusal["text"]
+    assert redis.scard(JOBS_OF_KEY + str(USER)) == 1 and waiting_jobs(redis) == []
+
+    await api.send_document(USER, photo, "mug.jpg", mime_type="image/jpeg")
+    gallery = await api.wait_for(USER, _newer(with_button(f"{BackdropPicked.__prefix__}:"), refusal["message_id"]))
+    await api.press(USER, gallery["message_id"], data=buttons(gallery)[0]["callback_data"])
+    summary = await api.wait_for(USER, _newer(with_button(Step(action="confirm").pack()), gallery["message_id"]))
+    assert "Marketplace pack: Lazada pack" in summary["text"]
+    await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
+    await api.wait_for(USER, _newer(with_button(f"{ResultAction.__prefix__}:"), summary["message_id"]), timeout=120)
+    [again] = await _result_files(api, USER, summary["message_id"])
+    assert again["caption"] == first["caption"] and again["file_name"] == first["file_name"] == "mug-lazada-1.png"
+    assert await api.download(again["file_id"]) == await api.download(first["file_id"])

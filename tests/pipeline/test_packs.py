@@ -1,6 +1,7 @@
 """Marketplace packs: the rules file, the packs' sizes, their renders against their own checker, and the checker on broken images."""
 
 import io
+import json
 import re
 from dataclasses import replace
 
@@ -10,7 +11,7 @@ from PIL import Image
 
 from shopshot.pipeline.layout import fit, ratio
 from shopshot.pipeline.packs import (
-    NOT_FOUND, NOT_PUBLISHED, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request,
+    NOT_FOUND, NOT_PUBLISHED, Verdict, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request, with_preset,
 )
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import StudioBackend
@@ -162,3 +163,20 @@ def test_precheck_says_before_rendering_which_rule_a_small_photo_cannot_meet():
     assert main.finding.params == {"size": "800×600", "minimum": 1000} and not main.finding.ok
     assert precheck((1200, 1500), pack("amazon")) == []
     assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0].text
+
+
+def test_a_verdict_travels_as_plain_values_and_reads_the_same_after():
+    verdict = check(encoded(_product_on_white(white=250), "PNG"), _main_rule())
+    values = json.loads(json.dumps(verdict.to_dict()))
+    assert Verdict.from_dict(values) == verdict and Verdict.from_dict(values).line() == verdict.line()
+    # Every message through the translation, every number through the locale's writing, then filled.
+    shown = verdict.line(translate=lambda text: f"[{text}]", number=lambda value: f"<{value}>" if isinstance(value, float | int) else value)
+    assert shown == ("[[Amazon main image]: [background not pure white: the border is off RGB 255 at <100.0>%, down to 250,250,250], "
+                     "[1000×1000], [product <100>%], [PNG], [RGB] ✗]")  # the broken rule first
+
+
+def test_a_seller_backdrop_paints_the_free_images_and_the_white_ones_stay_white():
+    chosen = with_preset(pack("amazon"), "podium")
+    assert [shot.preset for shot in chosen.shots] == ["white", "podium", "podium"]
+    assert [shot.preset for shot in with_preset(pack("lazada"), "podium").shots] == ["white"]  # its only rule asks for white
+    assert with_preset(pack("amazon"), None) == pack("amazon")
