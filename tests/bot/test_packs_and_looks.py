@@ -1,5 +1,6 @@
 """Marketplace packs and saved looks through the real bot, a real worker and the Bot API stand-in."""
 
+import asyncio
 import io
 import re
 
@@ -190,3 +191,26 @@ async def test_a_saved_pack_look_refuses_a_photo_too_small_and_remakes_the_same_
     [again] = await _result_files(api, USER, summary["message_id"])
     assert again["caption"] == first["caption"] and again["file_name"] == first["file_name"] == "mug-lazada-1.png"
     assert await api.download(again["file_id"]) == await api.download(first["file_id"])
+
+
+async def test_pack_and_look_buttons_forged_or_out_of_their_step_do_nothing(bot, api, redis):
+    options = await _at_options(api, USER, _jpeg((1200, 1500)))
+    await api.forge_callback(USER, options["message_id"], LookPicked(id="0123456789ab").pack())  # no look offered at this step
+    await api.forge_callback(USER, options["message_id"], PackPicked(key="walmart").pack())  # no such pack
+    assert await _inactive_answers(api, 2)
+    assert (await api.messages(USER))[-1]["message_id"] == options["message_id"]  # nothing sent: no summary, no refusal
+    await api.send_document(USER, _jpeg((1200, 1500)), "mug.jpg", mime_type="image/jpeg")
+    gallery = await api.wait_for(USER, _newer(with_button(f"{BackdropPicked.__prefix__}:"), options["message_id"]))
+    await api.forge_callback(USER, gallery["message_id"], LookPicked(id="0123456789ab").pack())  # none saved: none offered
+    assert await _inactive_answers(api, 3)
+    assert (await api.messages(USER))[-1]["message_id"] == gallery["message_id"]  # no summary came of it
+    assert not redis.exists(JOBS_OF_KEY + str(USER)) and waiting_jobs(redis) == []
+
+
+async def _inactive_answers(api, count: int) -> bool:
+    """True once the bot has answered `count` presses with the stale-button answer."""
+    for _ in range(600):
+        if sum(answer["text"] == "This button is no longer active." for answer in await api.callback_answers(USER)) >= count:
+            return True
+        await asyncio.sleep(0.05)
+    return False
