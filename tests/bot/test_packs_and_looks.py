@@ -23,6 +23,7 @@ from tests.languages import LANGUAGES
 from tests.security.conftest import waiting_jobs
 
 USER = 521
+pytestmark = pytest.mark.usefixtures("fresh_catalogs")  # the new strings, whatever `make catalogs` last built
 
 
 def _jpeg(size: tuple[int, int]) -> bytes:
@@ -75,7 +76,7 @@ async def test_a_pack_chosen_by_taps_arrives_with_each_images_verdict(bot, worke
     assert "save" in {ResultAction.unpack(button["callback_data"]).action for button in buttons(final)}
 
 
-async def test_a_photo_too_small_for_a_pack_is_refused_before_queueing_in_the_sellers_language(bot, api, redis, catalogs, fresh_catalogs):
+async def test_a_photo_too_small_for_a_pack_is_refused_before_queueing_in_the_sellers_language(bot, api, redis, catalogs):
     small = (720, 900)  # under Amazon's 1000 px on the longest side, over eBay's 500
     listed = await _open_packs(api, USER, await _at_options(api, USER, _jpeg(small), language="de"), language="de")
     await api.press(USER, listed["message_id"], data=PackPicked(key="amazon").pack(), language_code="de")
