@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import fit, ratio
 from shopshot.pipeline.packs import (
     NOT_FOUND, NOT_PUBLISHED, Verdict, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request, with_preset,
@@ -180,3 +181,10 @@ def test_a_seller_backdrop_paints_the_free_images_and_the_white_ones_stay_white(
     assert [shot.preset for shot in chosen.shots] == ["white", "podium", "podium"]
     assert [shot.preset for shot in with_preset(pack("lazada"), "podium").shots] == ["white"]  # its only rule asks for white
     assert with_preset(pack("amazon"), None) == pack("amazon")
+
+
+def test_a_verdict_with_a_finding_this_version_cannot_word_is_refused_not_read_as_passed():
+    values = check(encoded(_product_on_white(), "PNG"), _main_rule()).to_dict()
+    values["findings"].append([False, "dpi-under", {"dpi": 70}])  # from a newer worker
+    with pytest.raises(InvalidOption):
+        Verdict.from_dict(values)

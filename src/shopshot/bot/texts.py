@@ -19,7 +19,7 @@ from shopshot import errors
 from shopshot.bot.keyboards import pack_name
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
-from shopshot.pipeline.packs import Pack, Refusal, Verdict, pack, title, with_preset, words
+from shopshot.pipeline.packs import Pack, Refusal, Verdict, pack, rule_title, with_preset, words
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.queue.enqueue import JobState
@@ -139,11 +139,11 @@ def packs_prompt() -> str:
 def pack_summary(chosen: Pack, preset: str, detail: str = "") -> str:
     """What a pack will make, image by image, shown before Confirm; the images no published rule checks are named."""
     shots = with_preset(chosen, preset).shots
-    images = "\n".join(f"  ◦ {title(shot.rule, _)}: {_(backdrop(shot.preset).title)}" for shot in shots)
+    images = "\n".join(f"  ◦ {rule_title(shot.rule, _)}: {_(backdrop(shot.preset).title)}" for shot in shots)
     text = _("Ready to make:\n• Marketplace pack: {pack}\n• Format: {ratio}\n• Images:\n{images}\n\nConfirm?").format(
         pack=pack_name(chosen), ratio=chosen.ratio, images=images
     )
-    unchecked = [title(rule, _) for rule in dict.fromkeys(shot.rule for shot in shots) if not rule.checked]
+    unchecked = [rule_title(rule, _) for rule in dict.fromkeys(shot.rule for shot in shots) if not rule.checked]
     if unchecked:
         text += "\n\n" + _("⚠️ No published image rule found for: {images}. Those images are made in the pack's format but not checked.").format(
             images=", ".join(unchecked)
@@ -154,7 +154,7 @@ def pack_summary(chosen: Pack, preset: str, detail: str = "") -> str:
 def pack_refused(chosen: Pack, refusals: Sequence[Refusal]) -> str:
     """Why a pack cannot be made from this photo, rule by rule, before anything is queued."""
     locale = get_i18n().current_locale
-    reasons = "\n".join(f"• {title(refusal.rule, _)}: {words(refusal.finding, _, partial(_number, locale=locale))}" for refusal in refusals)
+    reasons = "\n".join(f"• {rule_title(refusal.rule, _)}: {words(refusal.finding, _, partial(_number, locale=locale))}" for refusal in refusals)
     return _("I can't make the {pack} from this photo:\n{reasons}\n\nSend a larger photo as a file (📎 → File), or choose another format or pack.").format(
         pack=pack_name(chosen), reasons=reasons
     )
@@ -165,7 +165,7 @@ def verdict_line(values: dict) -> str:
     locale = get_i18n().current_locale
     try:
         verdict = Verdict.from_dict(values)
-    except errors.InvalidOption:  # a rule this version's data file no longer has
+    except errors.InvalidOption:  # a rule or finding this version does not know: no line rather than a wrong one
         return ""
     return verdict.line(_, partial(_number, locale=locale))
 

@@ -91,7 +91,7 @@ class Rule:
     @property
     def title(self) -> str:
         """"Amazon main image", in English."""
-        return title(self)
+        return rule_title(self)
 
     @property
     def checked(self) -> bool:
@@ -105,7 +105,7 @@ def _same(text: str) -> str:
     return text
 
 
-def title(rule: Rule, translate: Callable[[str], str] = _same) -> str:
+def rule_title(rule: Rule, translate: Callable[[str], str] = _same) -> str:
     """The image a rule is for, "Amazon main image", in English or through `translate`."""
     return translate(TITLES[rule.image]).format(marketplace=rule.name)
 
@@ -169,7 +169,7 @@ class Verdict:
     def line(self, translate: Callable[[str], str] = _same, number: Callable[[object], object] = _same) -> str:
         """One line for the seller: what was measured, then ✓, or ✗ with the broken rules first; in English
         unless `translate` (and `number`, for the locale's digits) are given. No ✓ where nothing was checked."""
-        named = title(self.rule, translate)
+        named = rule_title(self.rule, translate)
         if not self.findings:
             return translate(UNCHECKED).format(title=named, size=_size_text(self.size))
         texts = [words(finding, translate, number) for finding in sorted(self.findings, key=lambda finding: finding.ok is not False)]
@@ -184,8 +184,12 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Verdict":
-        """A verdict written by `to_dict`, with its rule as this version's data file has it."""
-        findings = tuple(Finding(ok, code, params) for ok, code, params in values["findings"] if code in MESSAGES)
+        """A verdict written by `to_dict`, with its rule as this version's data file has it; InvalidOption for a rule
+        or a finding this version does not know (dropped, a broken rule could read as ✓)."""
+        unknown = [code for _, code, _ in values["findings"] if code not in MESSAGES]
+        if unknown:
+            raise InvalidOption(value=unknown[0])
+        findings = tuple(Finding(ok, code, params) for ok, code, params in values["findings"])
         return cls(rule_of(values["marketplace"], values["image"]), (values["size"][0], values["size"][1]), findings)
 
 
