@@ -134,7 +134,7 @@ class PriceSettings(BaseModel):
     person_extra: int = Field(default=1, ge=0)  # added for a model or mannequin image: a person is generated too
 
 
-class Pack(BaseModel):
+class CreditPack(BaseModel):
     """A pack of credits sold for Telegram Stars (/buy)."""
 
     key: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")  # in the invoice's payload: stable while invoices are open
@@ -148,7 +148,7 @@ class BillingSettings(BaseModel):
     enabled: bool = False  # off: every job is free and /buy is not offered (the playground turns it on)
     free_images: int = Field(default=3, ge=0)  # free images per seller per calendar month (UTC); 0: none
     prices: PriceSettings = PriceSettings()
-    packs: list[Pack] = [Pack(key="s", credits=10, stars=25), Pack(key="m", credits=30, stars=65), Pack(key="l", credits=100, stars=200)]
+    packs: list[CreditPack] = [CreditPack(key="s", credits=10, stars=25), CreditPack(key="m", credits=30, stars=65), CreditPack(key="l", credits=100, stars=200)]
     # Who answers payment questions (/paysupport): a @username or a URL; None: the bot's admins are named.
     support: str | None = None
 

@@ -7,7 +7,7 @@ import io
 from PIL import Image
 
 from shopshot.billing.prices import Charge
-from shopshot.bot.callbacks import PackPicked, Step
+from shopshot.bot.callbacks import CreditPackPicked, Step
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
 from tests.billing.conftest import ADMIN
@@ -31,9 +31,9 @@ async def _summary(api, variants: int, user: int = USER) -> dict:
 
 async def _buy_first_pack(api, settings, user: int = USER) -> dict:
     await api.send_text(user, "/buy")
-    offer = await api.wait_for(user, with_button(PackPicked.__prefix__ + ":"))
+    offer = await api.wait_for(user, with_button(CreditPackPicked.__prefix__ + ":"))
     pack = settings.billing.packs[0]
-    await api.press(user, offer["message_id"], data=PackPicked(key=pack.key).pack())
+    await api.press(user, offer["message_id"], data=CreditPackPicked(key=pack.key).pack())
     invoice = await api.wait_for(user, lambda messages: next((m for m in messages if m["kind"] == "invoice"), None))
     paid = await api.pay(user, message_id=invoice["message_id"])
     assert paid["paid"] is True, paid

@@ -2,8 +2,8 @@
 
 import pytest
 
-from shopshot.billing.prices import mode_of, pack_by_key, price_per_image, split_cost
-from shopshot.config import BillingSettings, Pack
+from shopshot.billing.prices import mode_of, credit_pack, price_per_image, split_cost
+from shopshot.config import BillingSettings, CreditPack
 from shopshot.errors import InvalidOption
 from shopshot.launcher import playground_settings
 
@@ -28,11 +28,11 @@ def test_free_images_come_first_and_never_below_none():
 
 def test_packs_are_found_by_key_and_must_be_unique():
     billing = BillingSettings()
-    assert pack_by_key(billing, billing.packs[0].key) == billing.packs[0]
+    assert credit_pack(billing, billing.packs[0].key) == billing.packs[0]
     with pytest.raises(InvalidOption):
-        pack_by_key(billing, "forged")
+        credit_pack(billing, "forged")
     with pytest.raises(ValueError):
-        BillingSettings(packs=[Pack(key="a", credits=1, stars=1), Pack(key="a", credits=2, stars=2)])
+        BillingSettings(packs=[CreditPack(key="a", credits=1, stars=1), CreditPack(key="a", credits=2, stars=2)])
 
 
 def test_billing_settings_come_from_the_environment(monkeypatch, settings):
@@ -40,7 +40,7 @@ def test_billing_settings_come_from_the_environment(monkeypatch, settings):
     monkeypatch.setenv("BILLING__PRICES__FAST", "5")
     monkeypatch.setenv("BILLING__PACKS", '[{"key": "x", "credits": 3, "stars": 9}]')
     billing = type(settings)(_env_file=None).billing
-    assert billing.enabled and billing.prices.fast == 5 and billing.packs == [Pack(key="x", credits=3, stars=9)]
+    assert billing.enabled and billing.prices.fast == 5 and billing.packs == [CreditPack(key="x", credits=3, stars=9)]
 
 
 def test_the_playground_sells_credits_unless_told_not_to(monkeypatch, settings):

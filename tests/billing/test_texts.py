@@ -21,7 +21,7 @@ def billing_texts() -> list[str]:
     shown += [credits.invoice_title(pack), credits.invoice_description(), credits.thanks(10, 22), credits.balance(wallet, [])]
     shown += [credits.move_line(move) for move in moves]
     shown += [credits.terms(), credits.pay_support("@support"), credits.free_studio(), billing_text({"stars_paid": 5})]
-    return shown + [button.text for row in keyboards.packs(BillingSettings().packs).inline_keyboard for button in row]
+    return shown + [button.text for row in keyboards.credit_packs(BillingSettings().packs).inline_keyboard for button in row]
 
 
 def test_every_billing_text_is_marked(pseudo):

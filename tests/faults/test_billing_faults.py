@@ -11,7 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.billing.ledger import PAYMENT_KEY, STARS_SEEN_KEY, Ledger
-from shopshot.bot.callbacks import PackPicked, Step
+from shopshot.bot.callbacks import CreditPackPicked, Step
 from shopshot.config import STAND_IN_TOKEN, BillingSettings, PriceSettings
 from shopshot.launcher import worker_process
 from shopshot.playground.scripted import newer_than, with_button
@@ -34,8 +34,8 @@ async def _invoice(api, user: int = USER) -> dict:
     await api.send_text(user, "/start")
     await api.wait_for(user, newer_than(0), timeout=60)
     await api.send_text(user, "/buy")
-    offer = await api.wait_for(user, with_button(PackPicked.__prefix__ + ":"), timeout=30)
-    await api.press(user, offer["message_id"], data=PackPicked(key=PACK.key).pack())
+    offer = await api.wait_for(user, with_button(CreditPackPicked.__prefix__ + ":"), timeout=30)
+    await api.press(user, offer["message_id"], data=CreditPackPicked(key=PACK.key).pack())
     return await api.wait_for(user, lambda messages: next((m for m in messages if m["kind"] == "invoice"), None), timeout=30)
 
 

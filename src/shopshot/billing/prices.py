@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 
-from shopshot.config import BillingSettings, Pack
+from shopshot.config import BillingSettings, CreditPack
 from shopshot.errors import InvalidOption
 from shopshot.pipeline.presets import backdrop
 
@@ -39,7 +39,7 @@ def month_of(at: float | None = None) -> str:
     return time.strftime("%Y-%m", time.gmtime(time.time() if at is None else at))
 
 
-def pack_by_key(billing: BillingSettings, key: str) -> Pack:
+def credit_pack(billing: BillingSettings, key: str) -> CreditPack:
     """The configured pack named `key`; InvalidOption for any other (an old or forged invoice)."""
     for pack in billing.packs:
         if pack.key == key:
@@ -58,7 +58,7 @@ def split_cost(images: int, price: int, free_left: int) -> tuple[int, int]:
 PAYLOAD_PREFIX = "pack"
 
 
-def invoice_payload(pack: Pack) -> str:
+def invoice_payload(pack: CreditPack) -> str:
     """The payload of a pack's invoice."""
     return f"{PAYLOAD_PREFIX}:{pack.key}:{pack.credits}:{pack.stars}"
 
@@ -75,7 +75,7 @@ def checkout_ok(billing: BillingSettings, payload: str, currency: str, total_amo
     """Whether a pre-checkout query is for a pack still offered, at the same credits and Stars, in Stars."""
     try:
         key, credits, stars = read_payload(payload)
-        pack = pack_by_key(billing, key)
+        pack = credit_pack(billing, key)
     except (ValueError, InvalidOption):
         return False
     return billing.enabled and currency == STARS and (pack.credits, pack.stars) == (credits, stars) == (credits, total_amount)

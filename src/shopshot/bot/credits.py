@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
 from shopshot.billing.ledger import Hold, Move, Release, Wallet
-from shopshot.config import Pack
+from shopshot.config import CreditPack
 
 
 def held(hold: Hold, balance: int) -> str:
@@ -36,7 +36,7 @@ def buy_prompt(wallet: Wallet) -> str:
         balance=wallet.balance, free=wallet.free_left)
 
 
-def invoice_title(pack: Pack) -> str:
+def invoice_title(pack: CreditPack) -> str:
     """An invoice's title (Telegram allows 32 characters)."""
     return _("shopshot credits: {credits}").format(credits=pack.credits)[:32]
 

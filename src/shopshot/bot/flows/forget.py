@@ -17,7 +17,7 @@ from shopshot.bot.studio import Studio
 async def cmd_forget(message: Message, studio: Studio) -> None:
     token = await studio.ask_forget(message.from_user.id)
     await message.answer(
-        _("Delete your photos, results, choices and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
+        _("Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
         reply_markup=keyboards.forget(token),
     )
 
@@ -31,7 +31,7 @@ async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice,
         given_back = await studio.release_hold(spec.user_id, job_id, "forgotten")  # released by forget: its numbers again
         await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("❌ Not done."), given_back))
     await state.clear()
-    await replace_text(callback.message, _("Done: I deleted your photos, results, choices and language setting."))
+    await replace_text(callback.message, _("Done: I deleted your photos, results, choices, saved looks and language setting."))
     await callback.answer()
 
 

@@ -15,9 +15,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, pack_by_key, read_payload
+from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, credit_pack, read_payload
 from shopshot.bot import credits, keyboards
-from shopshot.bot.callbacks import PackPicked
+from shopshot.bot.callbacks import CreditPackPicked
 from shopshot.bot.studio import Studio
 from shopshot.config import Settings
 
@@ -30,11 +30,11 @@ async def cmd_buy(message: Message, settings: Settings, studio: Studio) -> None:
         await message.answer(credits.free_studio())
         return
     wallet = await studio.ledger.wallet(message.from_user.id)
-    await message.answer(credits.buy_prompt(wallet), reply_markup=keyboards.packs(settings.billing.packs))
+    await message.answer(credits.buy_prompt(wallet), reply_markup=keyboards.credit_packs(settings.billing.packs))
 
 
-async def pack_picked(callback: CallbackQuery, callback_data: PackPicked, settings: Settings) -> None:
-    pack = pack_by_key(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
+async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, settings: Settings) -> None:
+    pack = credit_pack(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
     await callback.message.answer_invoice(
         title=credits.invoice_title(pack), description=credits.invoice_description(), payload=invoice_payload(pack),
         currency=STARS, prices=[LabeledPrice(label=credits.invoice_title(pack), amount=pack.stars)],
@@ -92,7 +92,7 @@ def build_router() -> Router:
     router.message.register(cmd_balance, Command("balance"))
     router.message.register(cmd_terms, Command("terms"))
     router.message.register(cmd_paysupport, Command("paysupport"))
-    router.callback_query.register(pack_picked, PackPicked.filter())
+    router.callback_query.register(pack_picked, CreditPackPicked.filter())
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(payment_received, F.successful_payment)
     router.message.register(payment_refunded, F.refunded_payment)
