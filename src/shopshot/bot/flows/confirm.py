@@ -27,7 +27,7 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
     backend = "studio" if data.get("pack") else await studio.backend_for(data.get("task", "backdrop"))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
-    charge = studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], data["variants"], backend)
+    charge = studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], _images(data), backend)
     # A limit (or too few credits) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
     ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), charge=charge)
@@ -55,7 +55,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         image_key=data["image_key"],
         preset=data["preset"],
         ratio=data["ratio"],
-        variants=len(pack(data["pack"]).shots) if data.get("pack") else data["variants"],
+        variants=_images(data),
         seed=new_seed() if data.get("seed") is None else data["seed"],  # a saved look's seed family, else a new one
         language=get_i18n().current_locale,
         backend=backend,
@@ -66,6 +66,11 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         keep=tuple(tuple(box) for box in data.get("keep", ())),
         pack=data.get("pack"),
     )
+
+
+def _images(data: dict) -> int:
+    """How many images the summary's job makes: a marketplace pack's shots, else the variants chosen."""
+    return len(pack(data["pack"]).shots) if data.get("pack") else data["variants"]
 
 
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
