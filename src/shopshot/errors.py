@@ -18,7 +18,8 @@ ShopshotError
  │    ├── DetailInvisible      a free-text addition that shows nothing (only invisible characters)
  │    ├── DetailStackedMarks   a free-text addition with marks piled on a letter ("Zalgo" text)
  │    ├── StickerNotPhoto      a sticker
- │    └── AudioNotPhoto        a voice message or an audio file
+ │    ├── AudioNotPhoto        a voice message or an audio file
+ │    └── BatchFull            a photo past the most one batch takes
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
@@ -95,6 +96,10 @@ class DetailTooLong(InputError):
 
 class TaskUnavailable(ShopshotError):
     message = N_("That isn't available right now: no GPU studio is running. A new backdrop still works.")
+
+
+class BatchFull(InputError):
+    message = N_("A batch takes at most {count} photos, so this one is left out. Send it again once this batch is done.")
 
 
 class InputExpired(ShopshotError):

@@ -23,6 +23,11 @@ class JobSpec:
     # The boxes (x0, y0, x1, y1 in shares of the photo) of the products the seller kept, where the
     # photo had several; empty: the automatic cut-out, everything found.
     keep: tuple[tuple[float, float, float, float], ...] = ()
+    # A photo of a batch (bot/batch.py): the batch's id, the photo's number in it (from 1) and how many
+    # jobs the batch has; empty, 0, 0 for a photo on its own.
+    batch_id: str = ""
+    batch_number: int = 0
+    batch_size: int = 0
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""
