@@ -19,7 +19,7 @@ def _collected() -> dict:
     # Handled out of order, as updates on two replicas may be: the numbers follow the message ids.
     collecting = batch.new_collection("g1", NOW)
     collecting = batch.with_photo(collecting, 12, "g1", NOW, ("k12", "photo", 300, 300))
-    collecting = batch.with_refusal(collecting, 11, "g1", NOW, "NoProductFound", {})
+    collecting = batch.with_refusal(collecting, 11, "g1", NOW, "no_product_found", {})
     collecting = batch.with_photo(collecting, 10, "g1", NOW, ("k10", "mug", 640, 480))
     return batch.with_photo(collecting, 20, "g2", NOW + 3, ("k20", "photo", 300, 300))
 
@@ -36,7 +36,7 @@ def test_photos_join_by_album_or_within_the_window_of_the_latest():
 def test_photos_are_numbered_in_the_order_sent_and_share_one_look():
     photos, refused = batch.numbered(_collected())
     assert [(photo.number, photo.image_key) for photo in photos] == [(1, "k10"), (3, "k12"), (4, "k20")]
-    assert refused == {2: ("NoProductFound", {})}
+    assert refused == {2: ("no_product_found", {})}
     specs = batch.batch_specs(SPEC, photos, "b1", ["j1", "j3", "j4"])
     assert {(spec.preset, spec.ratio, spec.variants, spec.seed) for spec in specs.values()} == {("studio", "4:5", 2, 120)}
     assert [(spec.image_key, spec.photo_name, spec.batch_number, spec.batch_size) for spec in specs.values()] == [
@@ -52,9 +52,9 @@ async def test_the_record_completes_when_every_job_has_its_event(redis_url):
     try:
         await book.open("b1", specs, refused)
         first = await book.record(JobEvent("done", "j3", specs["j3"]))
-        assert not first.complete and first.refused == {2: ("NoProductFound", {})}
+        assert not first.complete and first.refused == {2: ("no_product_found", {})}
         await book.record(JobEvent("done", "j3", specs["j3"]))  # redelivered: kept once
-        await book.record(JobEvent("failed", "j1", specs["j1"], error="InputExpired"))
+        await book.record(JobEvent("failed", "j1", specs["j1"], error="input_expired"))
         last = await book.record(JobEvent(batch.CANCELLED, "j4", specs["j4"]))
         assert last.complete and [(number, event.kind) for number, event in last.in_order()] == [(1, "failed"), (3, "done"), (4, "cancelled")]
         await book.delete("b1")

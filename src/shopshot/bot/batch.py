@@ -57,7 +57,7 @@ def with_photo(batch: dict, message_id: int, media_group_id: str | None, sent_at
 
 
 def with_refusal(batch: dict, message_id: int, media_group_id: str | None, sent_at: float, error: str, params: dict) -> dict:
-    """The batch with a photo that could not be used, by the error's name and parameters."""
+    """The batch with a photo that could not be used, by the error's code and parameters."""
     return _with(batch, media_group_id, sent_at, refused=[*batch["refused"], [message_id, error, params]])
 
 
@@ -95,7 +95,7 @@ class BatchResults:
     status_message_id: int
     language: str
     jobs: dict[str, int]                         # job id -> photo number
-    refused: dict[int, tuple[str, dict]]         # photo number -> error name, params (at intake)
+    refused: dict[int, tuple[str, dict]]         # photo number -> error code, params (at intake)
     events: dict[str, JobEvent] = field(default_factory=dict)  # job id -> its final event, as they come
 
     @property

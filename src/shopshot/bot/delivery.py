@@ -23,6 +23,7 @@ from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
+from shopshot.errors import JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -220,8 +221,8 @@ class Delivery:
                 except (LookupError, TelegramBadRequest, TelegramEntityTooLarge) as error:
                     log.warning("batch %s cannot be delivered: %s", batch_id, error)
                     await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
-                    error_name = "JobFailed" if isinstance(error, LookupError) else "ResultsRefused"
-                    await self._part(batch_id, "failure", lambda: self.bot.send_message(results.chat_id, texts.error(error_name, {})))
+                    code = JobFailed.code if isinstance(error, LookupError) else ResultsRefused.code
+                    await self._part(batch_id, "failure", lambda: self.bot.send_message(results.chat_id, texts.error(code, {})))
                 except TelegramForbiddenError:
                     log.warning("chat of batch %s is closed to the bot; dropping its results", batch_id)
                 await self.redis.set(DELIVERED_KEY + batch_id, "done", ex=DELIVERED_TTL_S)
@@ -266,11 +267,11 @@ class Delivery:
                 await self.deliver(event)
             except LookupError as error:
                 log.warning("results of job %s cannot be delivered: %s", event.job_id, error)
-                await self._deliver_failed(event, "JobFailed")
+                await self._deliver_failed(event, JobFailed.code)
             except (TelegramBadRequest, TelegramEntityTooLarge) as error:
                 # A refusal that asking again cannot change: the seller hears it, and the entry is done with.
                 log.warning("Telegram refuses the results of job %s: %s", event.job_id, error)
-                await self._deliver_failed(event, "ResultsRefused")
+                await self._deliver_failed(event, ResultsRefused.code)
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
 

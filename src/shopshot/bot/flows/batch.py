@@ -47,7 +47,7 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, st
             _("Left out of the batch: {reason}").format(reason=texts.describe(type(error), error.params)),
             reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
         )
-        await state.update_data(batch=batch.with_refusal(collecting, message.message_id, group, sent_at, type(error).__name__, error.params))
+        await state.update_data(batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params))
         return
     data = await state.update_data(batch=batch.with_photo(collecting, message.message_id, group, sent_at, photo))
     if "image_key" not in data:  # the batch's first photo that can be used: it stands for all in the steps' previews
