@@ -14,7 +14,7 @@ from PIL import Image
 
 from shopshot.bot.callbacks import JobChoice, Step
 from shopshot.config import STAND_IN_TOKEN
-from shopshot.playground.scripted import Choices, reach_summary
+from shopshot.playground.scripted import Choices, newer_than, reach_summary
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.enqueue import JobQueue
 from tests.conftest import until
@@ -46,6 +46,7 @@ def collected(redis, user: int) -> int:
 async def send_batch(api, redis, user: int, albums: list[list[bytes]]) -> dict:
     """Send the albums one after the other, wait until the bot holds every photo, and go to the summary."""
     await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0))  # answered first: a /start handled after a photo would begin again without it
     sent = [message_id for photos in albums for message_id in await api.send_album(user, photos)]
     await until(lambda: collected(redis, user) == len(sent), timeout_s=90, what="every photo in the batch")
     return await reach_summary(api, user, CHOICES) | {"sent": sent}
