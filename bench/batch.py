@@ -9,6 +9,9 @@ backdrop at 4:5, one image a photo.
   the last seller's result buttons.
 - A batch: one seller sends the same `PHOTOS` photos as one send (Telegram's 10 + 2), confirms once;
   timed from the Confirm to the batch's summary.
+
+Each also gives the worker's own rate: from its first job's start to its last job's end (RQ's
+`started_at` and `ended_at`), without the bot's delivery after the last job.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from redis import Redis
+from rq.job import Job
 
 from shopshot.bot.app import run_bot
 from shopshot.bot.callbacks import ResultAction, Step
@@ -72,6 +76,21 @@ async def one_batch(api: StandInClient, redis: Redis, user: int) -> float:
     return time.perf_counter() - started
 
 
+def job_ids(redis: Redis) -> set[str]:
+    """The render jobs RQ knows now."""
+    return {key.decode().removeprefix("rq:job:") for key in redis.scan_iter("rq:job:*") if key.count(b":") == 2}
+
+
+def worker_span(redis: Redis, ids: set[str]) -> float:
+    """Seconds from the first of these jobs' start to the last one's end."""
+    jobs = [job for job in Job.fetch_many(sorted(ids), connection=redis) if job is not None and job.ended_at]
+    return (max(job.ended_at for job in jobs) - min(job.started_at for job in jobs)).total_seconds()
+
+
+def rate(seconds: float) -> str:
+    return f"{PHOTOS / seconds * 60:.1f}"
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, embedded_redis(Path(tmp) / "redis") as redis_url, stand_in_process() as url:
         settings = Settings(_env_file=None, data_dir=Path(tmp) / "data")
@@ -79,14 +98,19 @@ async def main() -> None:
         try:
             with worker_process(redis_url, Path(tmp) / "worker.log"):
                 async with StandInClient(url) as api:
+                    redis = Redis.from_url(redis_url)
                     await asyncio.sleep(2)  # started, gallery warmed up
                     single_s = await singles(api)
-                    batch_s = await one_batch(api, Redis.from_url(redis_url), PHOTOS + 1)
+                    single_ids = job_ids(redis)
+                    batch_s = await one_batch(api, redis, PHOTOS + 1)
+                    single_work, batch_work = worker_span(redis, single_ids), worker_span(redis, job_ids(redis) - single_ids)
         finally:
             bot.cancel()
             await asyncio.gather(bot, return_exceptions=True)
     print(f"| photos per minute, one CPU worker ({PHOTOS} photos, studio grey 4:5, one image each) | batch | one by one | ratio |")
-    print(f"| | {PHOTOS / batch_s * 60:.1f} | {PHOTOS / single_s * 60:.1f} | {single_s / batch_s:.2f} |")
+    print("| --- | --- | --- | --- |")
+    print(f"| Confirm → results delivered | {rate(batch_s)} | {rate(single_s)} | {single_s / batch_s:.2f} |")
+    print(f"| the worker alone, first job's start → last job's end | {rate(batch_work)} | {rate(single_work)} | {single_work / batch_work:.2f} |")
 
 
 if __name__ == "__main__":
