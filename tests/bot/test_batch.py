@@ -6,16 +6,19 @@ with their files, and a photo that fails (refused at intake, or failing in the w
 number without failing the others.
 """
 
+import asyncio
 import io
 
 from PIL import Image
 
 from shopshot.bot.callbacks import JobChoice, Step
 from shopshot.playground.scripted import newer_than, reach_summary
-from shopshot.queue.feeder import Feeder
+from shopshot.bot.batch import BATCH_KEY
+from shopshot.queue.feeder import BACKLOG_KEY, Feeder
 from shopshot.queue.enqueue import JobQueue
 from tests.bot.batching import CHOICES, blank_photo, collected, product_photo
 from tests.conftest import until
+from tests.security.conftest import forget
 
 
 async def send_batch(api, redis, user: int, albums: list[list[bytes]]) -> dict:
@@ -99,3 +102,17 @@ async def test_cancel_under_the_batch_status_cancels_the_photos_not_started(bot,
     assert 1 <= count <= 5  # the first photo had started, or was about to, by the press
     numbers = ", ".join(str(number) for number in range(7 - count, 7))  # one worker takes them in order: the last ones wait
     assert f"{'Photo' if count == 1 else 'Photos'} {numbers}: Cancelled before it started." in final["text"]
+
+
+async def test_forget_during_a_batch_stops_it_and_leaves_nothing_of_it(bot, worker, api, redis):
+    user = 9104
+    summary = await send_batch(api, redis, user, [[product_photo(n) for n in range(5)]])
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+    await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None))
+    await forget(api, user)
+    await until(lambda: not redis.exists(f"{BACKLOG_KEY}{user}") and not redis.llen("rq:queue:studio"), timeout_s=60, what="the batch's jobs gone")
+    await asyncio.sleep(3)  # a job running at the /forget ends meanwhile: its images must not come
+    messages = await api.messages(user)
+    assert not [m for m in messages if m["message_id"] > summary["message_id"] and m["kind"] in ("photo", "document")]
+    assert not [m for m in messages if (m["text"] or "").startswith("✅ Your batch")]
+    assert not redis.keys(f"{BATCH_KEY}*") and not redis.exists(f"{BACKLOG_KEY}{user}")
