@@ -19,6 +19,7 @@ from shopshot.bot.batch import CANCELLED, BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
+from shopshot.bot.looks import SavedLooks
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
 from shopshot.pipeline.cutout import Cutout
@@ -89,12 +90,14 @@ class Studio:
     jobs: JobQueue
     redis: AsyncRedis
     limits: JobLimits = field(init=False)
+    looks: SavedLooks = field(init=False)
     decodes: asyncio.Semaphore = field(init=False)
     feeder: Feeder = field(init=False)
     book: BatchBook = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
+        self.looks = SavedLooks(self.redis)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
         self.feeder = Feeder(self.jobs, self.settings.queue.feed_per_seller)
         self.book = BatchBook(self.redis, self.settings.queue.failure_ttl_s)
@@ -233,7 +236,7 @@ class Studio:
         return spec
 
     async def forget(self, user_id: int) -> dict[str, JobSpec]:
-        """Delete a seller's images, jobs, their results' events, language and hints; return the jobs taken off the queue, by id.
+        """Delete a seller's images, jobs, their results' events, saved looks, language and hints; return the jobs taken off the queue, by id.
 
         A job running, or finished and being delivered, cannot be taken back: every job not delivered
         yet is marked forgotten, before its results go, and delivery stops at its next part and
@@ -250,6 +253,7 @@ class Studio:
         await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
+        await self.looks.forget(user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued

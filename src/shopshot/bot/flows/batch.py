@@ -53,7 +53,7 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, st
     if "image_key" not in data:  # the batch's first photo that can be used: it stands for all in the steps' previews
         key, name, width, height = photo
         await state.update_data(image_key=key, width=width, height=height, photo_name=name, candidates=[])
-        await show_first_step(message, state, gallery, data["backend"])
+        await show_first_step(message, state, gallery, data["backend"], await studio.looks.of(message.from_user.id))
 
 
 async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> tuple[str, str, int, int]:
