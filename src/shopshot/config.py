@@ -88,8 +88,9 @@ class DiffusionSettings(BaseModel):
     mode: str = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
     compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after); not with cpu_offload
     cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
-    warmup: bool = False  # sdxl: one one-step generation per generation size at setup; always on with compile
-    detail: bool = True  # sdxl: a low-strength tiled second pass where the canvas is larger than the generation
+    warmup: bool = False  # one one-step generation per snapped generation size at setup; always on with compile
+    detail: bool = True  # a low-strength tiled second pass where the canvas is larger than the generation
+    face_pass: bool = True  # model swap and mannequin: the new face repainted on its own, enlarged, at low strength
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
     # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
     # task, ≈ 12 GB peak in bf16 (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps, every task (no

@@ -70,8 +70,9 @@ def model_cache(repos, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def diffusion_settings(model_cache) -> DiffusionSettings:
-    # The detail pass (four more runs per image) is tested on its own, in test_detail.py.
-    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", detail=False)
+    # The detail pass (four more runs per image) and the face pass are tested on their own, in test_detail.py
+    # and test_face.py: here each image is one generation.
+    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", detail=False, face_pass=False)
 
 
 @pytest.fixture(scope="session")
