@@ -115,22 +115,23 @@ def klein_inputs(plan: Plan, models: KleinModels) -> tuple[KleinInputs, tuple[in
 
 def klein_frame(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
     """The generation size for an image of `size`: `klein_size` of the nearest of the snapped aspects (`masks.ASPECTS`)."""
-    return klein_size((round(1000 * snapped_aspect(size)), 1000), native, align)
+    return klein_size((snapped_aspect(size), 1.0), native, align)
 
 
 def klein_sizes(native: int, align: int) -> frozenset[tuple[int, int]]:
     """Every size `klein_frame` gives: one per aspect (what the warm-up runs, and torch.compile builds graphs for)."""
-    return frozenset(klein_frame((round(1000 * aspect), 1000), native, align) for aspect in ASPECTS)
+    return frozenset(klein_size((aspect, 1.0), native, align) for aspect in ASPECTS)
 
 
-def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
+def klein_size(size: tuple[float, float], native: int, align: int) -> tuple[int, int]:
     """(width, height) with the image's aspect, sides a multiple of `align`, at most native² pixels.
 
     Rounded down: the pipeline shrinks anything over 1024² pixels itself, with its own rounding.
     """
     aspect = size[0] / size[1]
-    return (max(align, math.floor(native * math.sqrt(aspect) / align) * align),
-            max(align, math.floor(native / math.sqrt(aspect) / align) * align))
+    # The tolerance keeps a side that is a whole number of `align`s (3:4 of 64 is 48) from flooring a step below.
+    return (max(align, math.floor(native * math.sqrt(aspect) / align + 1e-9) * align),
+            max(align, math.floor(native / math.sqrt(aspect) / align + 1e-9) * align))
 
 
 def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
