@@ -2,21 +2,21 @@
 
 This module imports no torch: the bot can import it; `setup()` loads torch, diffusers and weights.
 
-GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
-`bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
-0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together, the
-safety classifier (ViT-Base, 86 M parameters) ≈ 0.17 GB.
-Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB with the ControlNet
-(≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
-24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
-(≈ 8 GB peak, several seconds slower per image).
+GPU memory on a bf16 GPU (docs/performance.md): the weights are 9.8 GB, computed on the meta device
+(`footprint.py`): UNet 5.13 GB, ControlNet 2.50, text encoders 1.64, VAE 0.17, perception and the
+safety classifier 0.33. Peak with activations and the VAE decode, estimated, not measured: ≈ 12 GB
+(a 16 GB card, or 24 GB with torch.compile's workspace); with `cpu_offload` only the running module
+is on the GPU (≈ 8 GB peak, several seconds slower per image).
 
-`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, ≈ 18–20 GB peak).
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, 16.2 GB of weights,
+≈ 18–20 GB peak estimated). Each stack is a painter (`generation.SdxlPainter`, `klein.KleinPainter`):
+its first pass, a low-strength repaint and its warm-up; the passes below are written once for both.
 
-On SDXL each image is generated at ~1 MP (`masks.generation_size`); on a larger canvas the detail pass
-(`detail.py`, `DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength. Past that
-the result is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product.
-Neither the detail pass nor the warm-up (`DIFFUSION__WARMUP`) runs on the klein stack yet.
+Each image is generated at ~1 MP, at one of a fixed set of sizes (`masks.ASPECTS`; warmed up in
+`setup()` with `DIFFUSION__WARMUP` or compile). On a larger canvas the detail pass (`detail.py`,
+`DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength; past that the result
+is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product. In the
+person tasks the face pass (`face.py`, `DIFFUSION__FACE_PASS`) then repaints the new face enlarged.
 """
 
 import logging
