@@ -238,7 +238,7 @@ async def _deliver(api, redis, settings, job_id: str, spec: JobSpec) -> None:
     done = await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:backdrop"))
     welcome = (await api.messages(USER))[0]
     failed = spec.with_changes(status_message_id=welcome["message_id"])
-    publish(redis, settings.queue.events_stream, JobEvent("failed", "other", failed, error="NoProductFound"))
+    publish(redis, settings.queue.events_stream, JobEvent("failed", "other", failed, error=errors.NoProductFound.code))
     await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:retry"))
     await api.press(USER, done["message_id"], data=ResultAction(action="new", job_id=job_id).pack())
     await api.wait_for(USER, _last_starts_with("⟦Send me the next"))

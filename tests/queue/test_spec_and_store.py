@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from shopshot.errors import InputExpired
+from shopshot.errors import InputExpired, JobFailed
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -43,7 +43,7 @@ def test_blob_keys_are_unguessable_and_expire(redis):
 def test_a_job_publishes_one_final_event_however_often_it_tries(redis):
     first = publish(redis, "events", JobEvent("done", "job-1", SPEC))
     # e.g. a sweep failing the job after its worker published and died
-    assert publish(redis, "events", JobEvent("failed", "job-1", SPEC, error="JobFailed")) is None
+    assert publish(redis, "events", JobEvent("failed", "job-1", SPEC, error=JobFailed.code)) is None
     [(entry_id, fields)] = redis.xrange("events")
     assert entry_id.decode() == first and JobEvent.from_fields(fields).kind == "done"
     assert publish(redis, "events", JobEvent("done", "job-2", SPEC)) is not None

@@ -22,6 +22,7 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
+from shopshot.errors import JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -186,11 +187,11 @@ class Delivery:
                 await self.deliver(event)
             except LookupError as error:
                 log.warning("results of job %s cannot be delivered: %s", event.job_id, error)
-                await self._deliver_failed(event, "JobFailed")
+                await self._deliver_failed(event, JobFailed.code)
             except (TelegramBadRequest, TelegramEntityTooLarge) as error:
                 # A refusal that asking again cannot change: the seller hears it, and the entry is done with.
                 log.warning("Telegram refuses the results of job %s: %s", event.job_id, error)
-                await self._deliver_failed(event, "ResultsRefused")
+                await self._deliver_failed(event, ResultsRefused.code)
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
 

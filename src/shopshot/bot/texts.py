@@ -194,12 +194,9 @@ def done(variants: int) -> str:
     return _("✅ {count}\nFull-resolution files are above.").format(count=count)
 
 
-def error(name: str, params: dict) -> str:
-    """The message for a ShopshotError subclass named in a job event."""
-    kind = getattr(errors, name, errors.JobFailed)
-    if not (isinstance(kind, type) and issubclass(kind, errors.ShopshotError)):
-        kind = errors.JobFailed
-    return describe(kind, params)
+def error(code: str, params: dict) -> str:
+    """The message for the error a job event names by its code."""
+    return describe(errors.from_code(code), params)
 
 
 def describe(kind: type[errors.ShopshotError], params: dict) -> str:

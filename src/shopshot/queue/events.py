@@ -26,7 +26,7 @@ class JobEvent:
     job_id: str
     spec: JobSpec
     images: list[ResultImage] = field(default_factory=list)
-    error: str = ""                 # ShopshotError subclass name, for the bot to word
+    error: str = ""                 # a ShopshotError's code, for the bot to word
     error_params: dict = field(default_factory=dict)
     seconds: float = 0.0
 

@@ -66,8 +66,8 @@ def render(spec_json: str) -> dict:
 def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
     level = logging.INFO if isinstance(error, InputError) else logging.WARNING
     log.log(level, "job %s failed, not retried: %s", job.id, type(error).__name__)
-    _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
-    return {"error": type(error).__name__}
+    _publish(job, JobEvent("failed", job.id, spec, error=error.code, error_params=error.params))
+    return {"error": error.code}
 
 
 def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> Iterable[RenderedImage]:
@@ -125,7 +125,7 @@ def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
         return
     spec = JobSpec.from_json(job.args[0])
     error = OutOfMemory if out_of_memory(exc) else JobFailed
-    _publish(job, JobEvent("failed", job.id, spec, error=error.__name__))
+    _publish(job, JobEvent("failed", job.id, spec, error=error.code))
 
 
 def out_of_memory(error: BaseException | None) -> bool:
