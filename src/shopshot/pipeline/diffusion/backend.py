@@ -138,16 +138,16 @@ class DiffusionBackend:
         shares = _shares((1.0, 1.0 if detail else 0.0, 0.3 if face else 0.0))
 
         def render(seed: int, on_step: Callable[[float], None]) -> np.ndarray:
-            steps = [lambda fraction, share=share: on_step(share[0] + share[1] * fraction) for share in shares]
-            pixels, at = painter.paint(inputs, mode, seed, steps[0]), box
+            reports = [lambda fraction, share=share: on_step(share[0] + share[1] * fraction) for share in shares]
+            pixels, at = painter.paint(inputs, mode, seed, reports[0]), box
             if detail:
-                pixels, at = self._detail(painter, pixels, plan, inputs.mask_image, box, mode, seed, steps[1])
+                pixels, at = self._detail(painter, pixels, plan, inputs.mask_image, box, mode, seed, reports[1])
             x0, y0, x1, y1 = at
             generated_scale = (x1 - x0) / plan.init.width
             full = upscale(pixels[y0:y1, x0:x1], plan.init.size)  # the generated margin cut away
             if face:
                 full = self._face(painter, full, plan, mode, seed, generated_scale)
-                steps[2](1.0)
+                reports[2](1.0)
             return full
         return render
 
