@@ -217,8 +217,8 @@ class Delivery:
             # The message with the result buttons says the job is done: a status saying it too would be a second "done".
             status_id = event.spec.status_message_id
             await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
-            text = texts.done(len(event.images))
-            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task))
+            text = texts.done(len(event.images), [image.verdict for image in event.images if image.verdict])
+            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == "backdrop")
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
         else:
             log.info("job %s failed: %s", job_id, event.error)
@@ -257,7 +257,7 @@ class Delivery:
     async def _send_group(self, event: JobEvent, kind: Upload, indices: list[int]) -> None:
         # Each full-resolution file carries its seed in its caption: out of the way, yet there to make it again.
         uploads = [BufferedInputFile(await self._blob(_key(event.images[index], kind)), _name(event, index, kind)) for index in indices]
-        captions = [texts.seed_caption(event.images[index].seed) if kind == "document" else None for index in indices]
+        captions = [texts.file_caption(event.images[index].seed, event.images[index].verdict) if kind == "document" else None for index in indices]
         chat_id = event.spec.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
@@ -285,7 +285,7 @@ def _key(image: ResultImage, kind: Upload) -> str:
 
 
 def _name(event: JobEvent, index: int, kind: Upload) -> str:
-    return result_name(event.spec, index + 1, _SUFFIX[kind])
+    return result_name(event.spec, index + 1, event.images[index].suffix if kind == "document" else _SUFFIX[kind])
 
 
 def upload_groups(sizes: list[int], budget: int) -> tuple[list[list[int]], list[int]]:

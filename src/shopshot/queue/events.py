@@ -18,6 +18,8 @@ class ResultImage:
     seed: int
     width: int
     height: int
+    suffix: str = "png"  # the full-resolution file's: a marketplace pack's may be a JPEG
+    verdict: dict = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
 
 
 @dataclass(frozen=True)
