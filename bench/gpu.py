@@ -44,12 +44,13 @@ from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
 from PIL import Image
 
 from shopshot.config import DiffusionSettings
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.klein import KleinModels
 from shopshot.pipeline.diffusion.klein import place as place_klein
-from shopshot.pipeline.diffusion.loading import Models, place, resolve_device, resolve_dtype, with_controlnet
+from shopshot.pipeline.diffusion.loading import Models, place, with_controlnet
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
 from shopshot.pipeline.diffusion.safety import SafetyChecker

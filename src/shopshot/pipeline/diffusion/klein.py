@@ -35,8 +35,8 @@ from transformers import SegformerForSemanticSegmentation
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
-from shopshot.pipeline.diffusion.loading import (_reported_as_missing, _source, check_cached, load_safety,
-                                                 resolve_device, resolve_dtype)
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
+from shopshot.pipeline.diffusion.loading import _reported_as_missing, _source, check_cached, load_safety
 from shopshot.pipeline.diffusion.generation import step_reporter
 from shopshot.pipeline.diffusion.fashion import LABELS
 from shopshot.pipeline.diffusion.masks import ASPECTS, framed, snapped_aspect
