@@ -55,6 +55,7 @@ bench: install catalogs
 	$(PY) bench/cutouts.py
 	PYTHONPATH=. $(PY) bench/see_through.py
 	$(PY) bench/service.py
+	$(PY) bench/batch.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py
 	$(PY) bench/matte.py

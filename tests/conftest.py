@@ -84,6 +84,7 @@ SLOW_PATHS = (
     "bad_input/test_fuzz_intake.py", "matting/test_neural_matte.py", "security/test_limits.py",
     "bot/test_every_language.py", "bot/test_delivery.py", "bot/test_status_board.py", "bot/test_intake_analysis.py",
     "bot/test_budget.py", "queue/test_jobs.py", "queue/test_analysis.py", "queue/test_worker_kills.py", "queue/test_fleet.py",
+    "queue/test_feeder.py",
     "pipeline/test_studio.py", "pipeline/test_looks.py", "pipeline/test_viewpoint.py", "pipeline/test_packs.py",
     "pipeline/test_cutout.py", "pipeline/test_candidates.py", "pipeline/test_transparency.py", "pipeline/test_cutout_bench.py",
 )

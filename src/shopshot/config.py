@@ -25,6 +25,9 @@ class QueueSettings(BaseModel):
     lease_s: int = 10             # a running job's hold on the started registry, renewed while it runs
     heartbeat_s: float = 1.0      # how often a worker renews its job's lease and offers to sweep
     sweep_s: int = 2              # at most one sweep for abandoned jobs per queue in this time, fleet-wide
+    # A batch's jobs enter the render queue this many per seller at a time (queue/feeder.py): another
+    # seller's job waits behind at most this many of a batch's.
+    feed_per_seller: int = Field(default=1, ge=1)
 
 
 class LimitSettings(BaseModel):
@@ -34,6 +37,9 @@ class LimitSettings(BaseModel):
     jobs_in_flight: int = 2       # per seller: queued or running at once
     jobs_per_minute: int = 6      # per seller
     queue_cap: int = 500          # jobs waiting in a queue, all sellers together
+    # The most photos one batch (an album, and what follows it in the same send) takes; a batch is
+    # admitted while the seller's images in flight, and those started this minute, stay within it.
+    batch_photos: int = Field(default=30, ge=2)
     # At intake, how long the bot waits for a neural-matte worker's cut-out of the photo before it
     # cuts out classically itself; 0: never asks.
     intake_analysis_s: float = Field(default=8.0, ge=0, le=60)
