@@ -17,6 +17,7 @@ from rq.job import Job, JobStatus
 from shopshot import logs
 from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release
 from shopshot.billing.prices import Charge, mode_of, price_per_image
+from shopshot.bot.batch import CANCELLED, BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
@@ -28,9 +29,11 @@ from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview
 from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY, withdraw
+from shopshot.queue.events import PUBLISHED_KEY, JobEvent, publish, withdraw
+from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -46,7 +49,6 @@ FORGET_ASKED_S = 600  # an older question's button is stale: the seller sends /f
 # The buttons that queue a job, each once: Confirm under a summary (keyed by the job id planned with
 # it) and two under results.
 ONE_SHOT_ACTIONS = ("confirm", "variations", "retry")
-TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
 # A decode holds the whole picture for a moment (120 MB for a 40-MP PNG): a burst of uploads is
 # decoded this many at a time, the rest wait their turn, rather than all at once.
@@ -92,6 +94,8 @@ class Studio:
     limits: JobLimits = field(init=False)
     looks: SavedLooks = field(init=False)
     decodes: asyncio.Semaphore = field(init=False)
+    feeder: Feeder = field(init=False)
+    book: BatchBook = field(init=False)
     # Always there, so that holds placed while billing was on are settled after it is switched off.
     ledger: Ledger = field(init=False)
 
@@ -100,6 +104,8 @@ class Studio:
         self.ledger = Ledger(self.redis, self.settings.billing.free_images)
         self.looks = SavedLooks(self.redis)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
+        self.feeder = Feeder(self.jobs, self.settings.queue.feed_per_seller)
+        self.book = BatchBook(self.redis, self.settings.queue.failure_ttl_s)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -184,12 +190,12 @@ class Studio:
         mode = mode_of(backend, preset, self.settings.diffusion.mode)
         return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode))
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None, charge: Charge | None = None) -> Ticket | None:
-        """Take a slot for one job within the seller's limits, holding its charge in the same transaction
-        (raises LimitReached or NotEnoughCredits); None for a used one-shot button."""
+    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1, charge: Charge | None = None) -> Ticket | None:
+        """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits, holding
+        its charge in the same transaction (raises LimitReached or NotEnoughCredits); None for a used one-shot button."""
         job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
         hold = HoldStep(self.ledger, charge) if charge is not None else None
-        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, hold)
+        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, count, hold)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
@@ -231,9 +237,25 @@ class Studio:
             raise
         await self.limits.bind(ticket, job_id)
         await self.limits.settle(ticket)
-        history = JOBS_OF_KEY + str(spec.user_id)
-        await self.redis.pipeline().sadd(history, job_id).expire(history, self.settings.queue.failure_ttl_s).execute()
+        await self._remember(spec.user_id, job_id)
         return job_id
+
+    async def queue_batch(self, batch_id: str, specs: dict[str, JobSpec], refused: dict[int, tuple[str, dict]], ticket: Ticket) -> None:
+        """Record an admitted batch and hold its jobs (by id) in the seller's backlog, from which they enter the queue in turns."""
+        try:
+            await self.book.open(batch_id, specs, refused)
+            await asyncio.to_thread(self.feeder.hold, specs)
+        except Exception:
+            await self.limits.release(ticket)
+            raise
+        await self.limits.bind(ticket, *specs)
+        await self.limits.settle(ticket)
+        # The batch's id too: /forget then marks the batch forgotten, and its delivery stops.
+        await self._remember(ticket.user_id, *specs, batch_id)
+
+    async def _remember(self, user_id: int, *job_ids: str) -> None:
+        history = JOBS_OF_KEY + str(user_id)
+        await self.redis.pipeline().sadd(history, *job_ids).expire(history, self.settings.queue.failure_ttl_s).execute()
 
     async def owned_job(self, job_id: str, user_id: int) -> JobSpec | None:
         """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
@@ -256,7 +278,8 @@ class Studio:
         undelivered = [job_id for job_id in job_ids if not await self.redis.exists(DELIVERED_KEY + job_id)]
         for job_id in undelivered:
             await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
-        dequeued = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        dequeued = await asyncio.to_thread(self.feeder.drop, user_id)  # before any is fed
+        dequeued |= await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         # The ledger stays: it is the record of what was paid and spent. Held credits of jobs that
         # will not run come back now; those of running jobs when delivery discards their results.
         for job_id in dequeued:
@@ -265,7 +288,7 @@ class Studio:
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         await self.looks.forget(user_id)
-        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
+        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued
 
@@ -276,14 +299,32 @@ class Studio:
         running job cannot be stopped halfway; its seller may still have its results discarded.
         """
         pending = [job_id for job_id in await self._undelivered(user_id) if job_ids is None or job_id in job_ids]
-        dequeued = {job_id: spec for job_id in pending if (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
+        dequeued = await asyncio.to_thread(self.feeder.withdraw, user_id, pending)  # a batch's jobs not fed yet
+        dequeued |= {job_id: spec for job_id in pending if job_id not in dequeued and (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
         if dequeued:
             await self.limits.free(user_id, list(dequeued))
             for job_id in dequeued:
                 await self.release_hold(user_id, job_id, "cancelled")
             await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
+        await self._end_in_batches(dequeued)
+        # A batch's running photos are not asked about: they finish, and come with the rest of their batch.
         started = [job_id for job_id in pending if job_id not in dequeued]
-        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id))}
+        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id)) and not spec.batch_id}
+
+    async def cancel_batch(self, user_id: int, batch_id: str) -> dict[str, JobSpec] | None:
+        """Take a batch's jobs that have not started off the backlog and the queue; None when it is not this seller's batch."""
+        results = await self.book.results(batch_id)
+        if results is None or results.user_id != user_id:
+            return None
+        dequeued, _ = await self.cancel(user_id, [job_id for job_id in results.jobs if job_id not in results.events])
+        return dequeued
+
+    async def _end_in_batches(self, dequeued: dict[str, JobSpec]) -> None:
+        # The batch is delivered once every job has its final event: those taken off the queue get one saying so.
+        stream = self.settings.queue.events_stream
+        for job_id, spec in dequeued.items():
+            if spec.batch_id:
+                await asyncio.to_thread(publish, self.jobs.redis, stream, JobEvent(CANCELLED, job_id, spec))
 
     async def discard(self, job_id: str) -> bool:
         """Have a job's results deleted instead of sent, as /forget does for all; False when they were delivered already."""
@@ -326,18 +367,18 @@ class Studio:
         """True while a GPU worker is up, so the diffusion tasks can run."""
         return await asyncio.to_thread(self.jobs.gpu_available)
 
-    async def check_task(self, task: str) -> str:
+    async def check_task(self, task: str) -> Task:
         """A task that can run now; raises InvalidOption or TaskUnavailable."""
-        if task not in TASKS:
+        if task not in set(Task):
             raise InvalidOption(value=task)
-        await self.backend_for(task)
-        return task
+        await self.backend_for(Task(task))
+        return Task(task)
 
-    async def backend_for(self, task: str) -> str:
+    async def backend_for(self, task: Task) -> str:
         """The backend for a task: diffusion on GPU workers when one is up, else the CPU studio for backdrops."""
         if await self.gpu_available():
             return "diffusion"
-        if task == "backdrop":
+        if task == Task.BACKDROP:
             return "studio"
         raise TaskUnavailable()
 

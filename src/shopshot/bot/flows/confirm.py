@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import credits, keyboards, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
+from shopshot.bot.flows.batch import photo_count, queue_batch
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.limits import Ticket
@@ -18,6 +19,7 @@ from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id, new_seed, pressed_key
 from shopshot.pipeline.packs import pack
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 
@@ -25,13 +27,16 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
-    backend = "studio" if data.get("pack") else await studio.backend_for(data.get("task", "backdrop"))
+    backend = "studio" if data.get("pack") else await studio.backend_for(Task(data.get("task", Task.BACKDROP)))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
-    charge = studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], _images(data), backend)
+    # A batch's photos are queued by job ids of their own, fed in later: not charged yet (README, Billing).
+    charge = None if data.get("batch") else studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], _images(data), backend)
     # A limit (or too few credits) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), charge=charge)
-    if ticket is not None:
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data), charge=charge)
+    if ticket is not None and data.get("batch"):  # the planned id names the batch: its jobs get ids of their own
+        await queue_batch(callback, studio, ticket, data, _spec(callback, data, backend, 0), job_id)
+    elif ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
     held = await studio.held(callback.from_user.id, job_id) if ticket is not None else None
     if held is None:
@@ -39,8 +44,9 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     else:  # the summary says what the job holds, and the balance left, instead of its buttons
         await replace_text(callback.message, texts.summary_of(data) + "\n\n" + credits.held(*held))
     # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
-    # (updates of one user are serialised) finds the step gone.
+    # (updates of one user are serialised) finds the step gone. A photo sent next starts a new batch.
     await state.set_state(None)
+    await state.update_data(batch=None)
     if ticket is None:
         await stale_button(callback)
     else:
@@ -59,7 +65,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         seed=new_seed() if data.get("seed") is None else data["seed"],  # a saved look's seed family, else a new one
         language=get_i18n().current_locale,
         backend=backend,
-        task=data.get("task", "backdrop"),
+        task=Task(data.get("task", Task.BACKDROP)),
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
         photo_name=data.get("photo_name", PLAIN_PHOTO),

@@ -6,6 +6,8 @@
 3. "model": repaint face, hair and skin (head grown so new hair has room), keep the pose and body
    through the photo's depth. "mannequin": repaint everything but the garment, mostly from depth,
    with the backdrop preset's scene behind the person.
+4. The backend then gives the new face its own pass (`face.py`): in a full-body shot it is a few
+   dozen generated pixels tall.
 Both keep the photo's own frame and size: `ratio` is checked but not applied (a new frame would
 mean outpainting the person, which these recipes do not do).
 """
@@ -20,11 +22,12 @@ from shopshot.errors import NoProductFound
 from shopshot.pipeline import compositing
 from shopshot.pipeline.diffusion.garment import garment_cutout
 from shopshot.pipeline.diffusion.masks import blend_generated, grow, ring_width, shrink
-from shopshot.pipeline.diffusion.prompts import person_prompts
+from shopshot.pipeline.diffusion.prompts import face_prompt, person_prompts
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
+from shopshot.pipeline.tasks import Task
 
 if TYPE_CHECKING:
     from shopshot.pipeline.matting.neural import NeuralMatte
@@ -38,7 +41,7 @@ LABELS = GARMENT + ACCESSORIES + HEAD + LIMBS  # every label name the tasks ask 
 MIN_GARMENT = 0.01
 # New hair may fall wider than the old: the head's repaint area grows by this share of the long side.
 HEAD_ROOM = 0.04
-DEPTH = {"model": (0.55, 0.8), "mannequin": (0.8, 0.6)}  # (conditioning scale, share of steps)
+DEPTH = {Task.MODEL: (0.55, 0.8), Task.MANNEQUIN: (0.8, 0.6)}  # (conditioning scale, share of steps)
 
 
 def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = None) -> Plan:
@@ -49,7 +52,7 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
     if garment.mean() < MIN_GARMENT:
         raise NoProductFound()
     size = request.image.size
-    keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == "model" else False)
+    keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == Task.MODEL else False)
     cutout = garment_cutout(request.image, keep, neural)
     alpha = compositing.place_alpha(cutout, cutout.box[:2], size)
     # The person is generated under the garment's ring and wherever its edge lets the scene through.
@@ -58,7 +61,7 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
     if not generate.any():
         raise NoProductFound()
     prompt, negative = person_prompts(person, request.task, request.prompt_extra)
-    if request.task == "mannequin":
+    if request.task == Task.MANNEQUIN:
         prompt = f"{prompt}, {backdrop(request.preset).prompt}"
     original = np.asarray(request.image)
 
@@ -69,12 +72,13 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
 
     scale, until = DEPTH[request.task]
     # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep)
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep,
+                face_prompt=face_prompt(person, request.prompt_extra))
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
     """Model swap: the head (with room for new hair) and the skin; mannequin: everything."""
-    if task == "mannequin":
+    if task == Task.MANNEQUIN:
         return np.ones(labels.shape, bool)
     head = grow(clothes.mask(labels, HEAD), max(1, round(HEAD_ROOM * max(size))))
     return head | grow(clothes.mask(labels, LIMBS), ring_width(size))
