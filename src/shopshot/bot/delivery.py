@@ -22,10 +22,11 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
+from shopshot.errors import InputExpired
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
-from shopshot.queue.store import OWNED_KEY
+from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
 DELIVERED_KEY = "shopshot:delivered:"
@@ -35,6 +36,9 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
+# The Telegram file ids of a job's sent images ("photo:0", "document:0" …): what sends them again
+# once storage has let them go (a file id re-sends without an upload).
+SENT_FILES_KEY = "shopshot:sent-files:"
 # A job not yet delivered when its seller sent /forget, or discarded it with /cancel: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
 DISCARDED = "discarded"  # the value of FORGOTTEN_KEY for a job its seller discarded alone
@@ -64,8 +68,9 @@ class Delivery:
     name, or a replica claiming an entry whose slow delivery is still running, never send it twice.
     """
 
-    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard) -> None:
+    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard, blobs: BlobStore) -> None:
         self.bot = bot
+        self.blobs = blobs
         self.board = board
         self.redis = redis
         self.stream = settings.events_stream
@@ -151,6 +156,8 @@ class Delivery:
                 else:
                     metrics.delivered_after(entry_id)
                     await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+                    # Telegram holds the images now (the bot keeps their file ids): storage keeps them briefly at most.
+                    await asyncio.to_thread(self.blobs.expire, _result_keys(event), self.blobs.settings.delivered_ttl_s)
                 await self.redis.delete(PARTS_KEY + event.job_id)
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -171,10 +178,7 @@ class Delivery:
 
     async def _discard(self, event: JobEvent) -> None:
         """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
-        keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
-        if keys:
-            await self.redis.delete(*keys)
-            await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
+        await asyncio.to_thread(self.blobs.delete, _result_keys(event))
         discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             await self._status(event, _("🚫 Cancelled.") if discarded else _("❌ Not done."))
@@ -260,23 +264,41 @@ class Delivery:
         chat_id = event.spec.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
-            await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
+            sent = await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
         elif kind == "photo":
-            await self.bot.send_photo(chat_id, uploads[0])
+            sent = [await self.bot.send_photo(chat_id, uploads[0])]
         else:
-            await self.bot.send_document(chat_id, uploads[0], caption=captions[0])
+            sent = [await self.bot.send_document(chat_id, uploads[0], caption=captions[0])]
+        file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
+        if file_ids:
+            await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + event.job_id, mapping=file_ids) \
+                .expire(SENT_FILES_KEY + event.job_id, DELIVERED_TTL_S).execute()
+
+    async def file_ids(self, job_id: str) -> dict[str, str]:
+        """The Telegram file ids of a delivered job's images, by "photo:<index>" and "document:<index>"."""
+        return {name.decode(): value.decode() for name, value in (await self.redis.hgetall(SENT_FILES_KEY + job_id)).items()}
 
     async def _size(self, key: str) -> int:
-        size = await self.redis.strlen(key)
+        size = await asyncio.to_thread(self.blobs.size, key)
         if not size:  # a stored result is never empty: the key is gone
             raise LookupError(f"result {key} expired before delivery")
         return size
 
     async def _blob(self, key: str) -> bytes:
-        data = await self.redis.get(key)
-        if data is None:
-            raise LookupError(f"result {key} expired before delivery")
-        return data
+        try:
+            return await asyncio.to_thread(self.blobs.get, key)
+        except InputExpired:
+            raise LookupError(f"result {key} expired before delivery") from None
+
+
+def _file_id(message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document else None
+
+
+def _result_keys(event: JobEvent) -> list[str]:
+    return [key for image in event.images for key in (image.photo_key, image.file_key)]
 
 
 def _key(image: ResultImage, kind: Upload) -> str:

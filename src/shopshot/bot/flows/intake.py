@@ -86,7 +86,8 @@ async def _accept(
     data = await bot.download(file.file_id)
     backend = await studio.backend_for("backdrop")
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
-    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
+    replaces = (await state.get_data()).get("image_key")
+    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
     if album_at is not None:
         await message.answer(album_notice())
     elif await state.get_state() is not None:
