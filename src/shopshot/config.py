@@ -50,7 +50,8 @@ class StorageSettings(BaseModel):
     s3: S3Settings = S3Settings()
     # A result's images once Telegram has accepted them (it keeps them; the bot keeps their file_ids): 0 deletes at once.
     delivered_ttl_s: int = Field(default=0, ge=0)
-    quota_mb: int = Field(default=100, ge=1)      # per seller: photos, their gallery pages and results stored at once
+    # Per seller: their photos stored at once (re-encoded copies); pages and results are bounded by the photos and the job limits.
+    quota_mb: int = Field(default=100, ge=1)
     uploads_per_minute: int = Field(default=10, ge=1)  # per seller: photos and files taken in any minute
     sweep_s: int = Field(default=60, ge=1)        # at most one sweep of expired blobs in this time, fleet-wide
 

@@ -153,7 +153,7 @@ class TooManyUploads(LimitReached):
 
 class StorageFull(LimitReached):
     message = N_(
-        "Your photos and results here take up all the room you have ({mb} MB). "
+        "Your photos here take up all the room you have ({mb} MB). "
         "They are deleted a day after you used them; /forget deletes them now."
     )
 

@@ -1,6 +1,7 @@
 """Images by random key: the bytes in a blob back end (files or a bucket), their metadata in Redis.
 
-Redis keeps, per blob, a small hash under the blob's key (its size, its owner, whether a job uses it)
+Redis keeps, per blob, a small hash under the blob's key (its size, its owner, whether it is a seller's
+upload and whether a job uses it)
 that expires with the blob, the per-seller index `/forget` deletes by, and one sorted set of expiry
 times the sweep reads to delete the bytes of expired blobs from the back end. The image bytes never
 enter Redis, whichever back end holds them.
@@ -24,8 +25,10 @@ UPLOAD_WINDOW_S = 60
 SWEEP_BATCH = 500
 
 # Reserve room for one blob, atomically with the seller's quota and upload rate (each checked when its
-# ARGV is above 0): a burst of uploads, on one replica or several, cannot slip past either. Answers
-# {"ok"}, {"quota", bytes stored} or {"rate", uploads this minute, seconds until one more fits}.
+# ARGV is above 0, for an upload): a burst of uploads, on one replica or several, cannot slip past
+# either. The quota counts the seller's uploads: their gallery pages and results are bounded by the
+# photos and the job limits, and results leave at delivery. Answers {"ok"}, {"quota", bytes stored}
+# or {"rate", uploads this minute, seconds until one more fits}.
 RESERVE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1e6
@@ -33,7 +36,8 @@ local size, ttl, quota, rate, window = tonumber(ARGV[1]), tonumber(ARGV[2]), ton
 if quota > 0 then
   local stored = 0
   for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    stored = stored + (tonumber(redis.call('HGET', key, 'size')) or 0)
+    local size, upload = unpack(redis.call('HMGET', key, 'size', 'upload'))
+    if upload == '1' then stored = stored + tonumber(size) end
   end
   if stored + size > quota then
     return {'quota', stored}
@@ -48,7 +52,7 @@ if rate > 0 then
   redis.call('ZADD', KEYS[4], now, KEYS[1])
   redis.call('EXPIRE', KEYS[4], window)
 end
-redis.call('HSET', KEYS[1], 'size', size, 'owner', ARGV[3])
+redis.call('HSET', KEYS[1], 'size', size, 'owner', ARGV[3], 'upload', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ttl)
 if ARGV[3] ~= '' then
   redis.call('SADD', KEYS[2], KEYS[1])
@@ -165,12 +169,12 @@ class BlobStore:
         return alive
 
     def stored_bytes(self, owner: int) -> int:
-        """What a seller's blobs take now, as the quota counts it."""
+        """What a seller's uploads take now, as the quota counts them."""
         keys = [key.decode() for key in self.redis.smembers(OWNED_KEY + str(owner))]
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
-            pipe.hget(key, "size")
-        return sum(int(size) for size in pipe.execute() if size is not None)
+            pipe.hmget(key, ["size", "upload"])
+        return sum(int(size) for size, upload in pipe.execute() if upload == b"1")
 
     def sweep(self, force: bool = False) -> int:
         """Delete the bytes of expired blobs, at most once per `sweep_s` fleet-wide unless forced; return how many."""
@@ -194,7 +198,7 @@ class BlobStore:
         index = OWNED_KEY + ("" if owner is None else str(owner))
         uploads = UPLOADS_KEY + ("" if owner is None else str(owner))
         answer = self._reserve(keys=[key, index, EXPIRY_KEY, uploads],
-                               args=[len(data), self.ttl_s, "" if owner is None else owner, quota, rate, UPLOAD_WINDOW_S])
+                               args=[len(data), self.ttl_s, "" if owner is None else owner, quota, rate, UPLOAD_WINDOW_S, int(limited)])
         if answer[0] == b"quota":
             raise StorageFull(mb=settings.quota_mb)
         if answer[0] == b"rate":
