@@ -257,10 +257,10 @@ async def test_every_album_arrives_after_the_bot_was_down_past_the_streams_cap(d
     spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=blobs.put(sample_photo()), preset="white",
                    ratio="1:1", variants=1, seed=3, language="en")
     job_ids = [jobs.enqueue(spec) for _ in range(2)]
-    await asyncio.to_thread(_work, redis, settings)
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
     await before.redis.xreadgroup(before.group, before.consumer, {before.stream: ">"}, count=1)  # then killed
     job_ids += [jobs.enqueue(spec) for _ in range(10)]
-    await asyncio.to_thread(_work, redis, settings)
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
     assert redis.xlen(settings.queue.events_stream) == 12
     after = deliveries("bot-host")
     await after.resume()
@@ -270,7 +270,7 @@ async def test_every_album_arrives_after_the_bot_was_down_past_the_streams_cap(d
     assert len(sent) == 12 and all(redis.exists(f"shopshot:delivered:{job_id}") for job_id in job_ids)
     assert _pending(redis, settings) == 0
     jobs.enqueue(spec)
-    await asyncio.to_thread(_work, redis, settings)
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
     assert redis.xlen(settings.queue.events_stream) <= 2  # delivered now: trimmed back to the group's last read entry
 
 

@@ -165,7 +165,8 @@ class BlobStore:
         keys = [key.decode() for key in self.redis.smembers(index)]
         alive = sum(found is not None for found in self._owners(keys))
         self._drop([(str(owner), key) for key in keys])
-        self.redis.delete(index, UPLOADS_KEY + str(owner))
+        # The minute's uploads stay, as the minute's job starts do: a /forget must not reset the rate.
+        self.redis.delete(index)
         return alive
 
     def stored_bytes(self, owner: int) -> int:
