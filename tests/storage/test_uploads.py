@@ -88,3 +88,11 @@ def _noise(side: int) -> bytes:
     buffer = io.BytesIO()
     Image.merge("RGB", [Image.effect_noise((side, side), 80) for _ in range(3)]).save(buffer, "JPEG", quality=95)
     return buffer.getvalue()
+
+
+def test_a_lossless_upload_stays_lossless(settings):
+    logo = Image.new("RGB", (400, 300), (200, 20, 20))
+    buffer = io.BytesIO()
+    logo.save(buffer, "PNG")
+    copy = Image.open(io.BytesIO(stored_copy(buffer.getvalue(), settings.limits)))
+    assert copy.format == "PNG" and copy.getpixel((150, 150)) == (200, 20, 20)
