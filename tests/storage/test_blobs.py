@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shopshot.errors import InputExpired, StorageFull, TooManyUploads
-from shopshot.queue.store import BlobStore, open_store
+from shopshot.queue.store import BlobStore, blob_name, open_store
 from shopshot.storage import BlobMissing
 from shopshot.storage.local import LocalBlobs
 
@@ -60,7 +60,7 @@ def test_an_expired_blob_is_gone_at_once_and_its_bytes_at_the_next_sweep(redis, 
         store.get(key)
     assert store.sweep(force=True) == 1
     with pytest.raises(BlobMissing):
-        store.blobs.read(key.rsplit(":", 1)[1])
+        store.blobs.read(blob_name(key))
     assert store.get(lasting) == PHOTO and len(stored_in_back_end(store)) == 1
     assert redis.smembers(f"shopshot:blobs-of:{SELLER}") == {lasting.encode()}
 

@@ -117,7 +117,7 @@ class BlobStore:
         if not key.startswith(PREFIX) or self.redis.hget(key, "size") is None:
             raise InputExpired()
         try:
-            return self.blobs.read(_name(key))
+            return self.blobs.read(blob_name(key))
         except BlobMissing:
             raise InputExpired() from None
 
@@ -205,7 +205,7 @@ class BlobStore:
         if answer[0] == b"rate":
             raise TooManyUploads(count=int(answer[1]), seconds=max(1, int(answer[2])))
         try:
-            self.blobs.write(_name(key), data)
+            self.blobs.write(blob_name(key), data)
         except BaseException:
             self._drop([("" if owner is None else str(owner), key)])
             raise
@@ -229,7 +229,7 @@ class BlobStore:
             if owner:
                 pipe.srem(OWNED_KEY + owner, key)
         pipe.execute()
-        self.blobs.delete([_name(key) for _, key in entries])
+        self.blobs.delete([blob_name(key) for _, key in entries])
 
 
 def open_store(redis: Redis, settings: Settings) -> BlobStore:
@@ -237,6 +237,6 @@ def open_store(redis: Redis, settings: Settings) -> BlobStore:
     return BlobStore(redis, open_blobs(settings.storage, Path(settings.data_dir)), settings.queue.image_ttl_s, settings.storage)
 
 
-def _name(key: str) -> str:
+def blob_name(key: str) -> str:
     """The back end's name for a key: its random part, and the name of what was made from it after a dot."""
     return key[len(PREFIX):].replace(":", ".")
