@@ -11,8 +11,10 @@ from babel.messages.pofile import read_po
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import ModelPage, ModelPicked
 from shopshot.bot.gallery import Gallery, model_gallery
+from shopshot.bot.looks import Look
 from shopshot.pipeline.gallery import render_gallery
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
+from shopshot.pipeline.packs import packs
 from shopshot.pipeline.presets import BACKDROPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +53,10 @@ def extract_template(pot: Path) -> Catalog:
         return read_po(file)
 
 
+# A saved look of a format and one of a pack, as their buttons show them.
+SAMPLE_LOOKS = (Look("oak", "4:5", 2, 0), Look("wall", "1:1", 3, 40, pack="amazon"))
+
+
 def every_keyboard() -> list[InlineKeyboardMarkup]:
     """Each keyboard the bot shows, with every choice ticked once."""
     backdrops, models = Gallery(BACKDROPS, render_gallery), model_gallery()
@@ -60,6 +66,9 @@ def every_keyboard() -> list[InlineKeyboardMarkup]:
     markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
     markups += [keyboards.candidates(count, chosen) for count in (2, 5, 12) for chosen in ([], list(range(1, count + 1)))]
     markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
+    markups += [keyboards.options("1:1", 2, packs=True, chosen_pack=chosen) for chosen in (None, "amazon")]
+    markups += [keyboards.packs(list(packs().values()), chosen) for chosen in (None, "ozon")]
+    markups += [keyboards.results("job", save=True), keyboards.tasks(SAMPLE_LOOKS), keyboards.gallery(backdrops.items(0), 0, backdrops.pages, looks=SAMPLE_LOOKS)]
     markups += [keyboards.changes(["product", "backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
     markups += [keyboards.queued("job"), keyboards.started("job"), keyboards.forget("token")]
     return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]

@@ -15,6 +15,12 @@ def test_the_bot_process_never_imports_torch_or_diffusers():
     assert out.strip() == "[]"
 
 
+def test_a_bot_with_a_real_token_never_imports_the_playground():
+    code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print(sorted(m for m in sys.modules if m.startswith('shopshot.playground')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def _redis_servers_in(directory) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["name", "cwd"]):
@@ -41,6 +47,6 @@ def test_embedded_redis_stops_with_the_process(tmp_path):
         [server] = _wait_for(lambda: _redis_servers_in(data.resolve()))
         time.sleep(1.0)  # let the worker reach its loop
         worker.send_signal(stop)
-        assert worker.wait(30) is not None
+        worker.wait(30)  # raises TimeoutExpired if the worker outlives the signal
         _wait_for(lambda: not server.is_running(), 10)
         assert not _redis_servers_in(data.resolve())

@@ -9,11 +9,14 @@ import sys
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shopshot.bot.app import run_bot
 from shopshot.config import Settings
 from shopshot.embedded import redis_url
-from shopshot.playground.standin import StandIn
+
+if TYPE_CHECKING:
+    from shopshot.playground.standin import StandIn
 
 log = logging.getLogger(__name__)
 SAMPLE_USER_ID = 1001
@@ -63,6 +66,9 @@ async def _serve(settings: Settings, url: str, open_page: bool) -> None:
     if not settings.uses_stand_in:
         await run_bot(settings, url)
         return
+    # Only here: a bot with a real token never loads the stand-in or its chat page.
+    from shopshot.playground.standin import StandIn
+
     stand_in = StandIn()
     page = await _start_page(stand_in, settings.playground_port)
     await _announce(page, open_page)
@@ -72,7 +78,7 @@ async def _serve(settings: Settings, url: str, open_page: bool) -> None:
         await stand_in.stop()
 
 
-async def _start_page(stand_in: StandIn, port: int) -> str:
+async def _start_page(stand_in: "StandIn", port: int) -> str:
     try:
         return await stand_in.start("127.0.0.1", port)
     except OSError as error:
@@ -92,6 +98,7 @@ async def play_locally(settings: Settings, out: Path) -> int:
     """Play the scripted seller conversation against the stand-in and write it to `out`."""
     from shopshot.pipeline.gallery import sample_photo
     from shopshot.playground.scripted import play_conversation
+    from shopshot.playground.standin import StandIn
 
     with redis_url(settings) as url, worker_process(url, settings.data_dir / "worker.log"):
         stand_in = StandIn()

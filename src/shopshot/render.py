@@ -10,11 +10,8 @@ from shopshot.config import Settings
 from shopshot.errors import ShopshotError
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.intake import load_image
-from shopshot.pipeline.packs import Pack, pack, precheck, render_pack
+from shopshot.pipeline.packs import Pack, pack, precheck, render_pack, suffix
 from shopshot.pipeline.studio import RenderRequest
-
-
-_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
 
 
 def photo_paths(paths: list[Path]) -> list[Path]:
@@ -90,13 +87,13 @@ def render_packs(photos: list[Path], keys: list[str], seed: int, out: Path, sett
 def _render_pack_of(backend, photo: Path, image: Image.Image, item: Pack, seed: int, folder: Path) -> int:
     reasons = precheck(image.size, item)
     for reason in reasons:
-        print(f"shopshot render: {photo}: {item.key}: {reason}", file=sys.stderr)
+        print(f"shopshot render: {photo}: {item.key}: {reason.text}, so send a larger one", file=sys.stderr)
     if reasons:
         return 1
     folder.mkdir(parents=True, exist_ok=True)
     broken = 0
     for output in render_pack(image, item, seed, backend):
-        path = folder / f"{photo.stem}-{output.name}.{_SUFFIXES.get(output.format, output.format.lower())}"
+        path = folder / f"{photo.stem}-{output.name}.{suffix(output.format)}"
         path.write_bytes(output.data)
         print(f"{path}\t{output.verdict.line()}")
         broken += not output.verdict.ok

@@ -43,4 +43,4 @@ def cancelled() -> str:
 
 
 def forgotten() -> str:
-    return _("Done: I deleted your photos, results, choices and language setting.")
+    return _("Done: I deleted your photos, results, choices, saved looks and language setting.")

@@ -46,7 +46,7 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
     assert len(files) == 2 and all(m["file_name"].endswith(".png") for m in files)
     final = messages[-1]
     assert "Here are your 2 images." in final["text"]
-    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "variations", "new"}
+    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "variations", "new", "save"}
     assert len(transcript.images) >= 2 and (tmp_path / "out" / "conversation.md").exists()
 
 
@@ -57,7 +57,7 @@ async def test_a_finished_job_ends_in_one_done_message_which_carries_the_result_
     # After the summary: the album and its files, then one message saying it is done, with the buttons.
     said = [m for m in messages[summary + 1:] if m["kind"] == "text"]
     assert len(said) == 1 and said[0] is messages[-1] and "Here are your 2 images." in said[0]["text"]
-    assert {b["callback_data"].split(":")[1] for b in buttons(said[0])} == {"backdrop", "variations", "new"}
+    assert {b["callback_data"].split(":")[1] for b in buttons(said[0])} == {"backdrop", "variations", "new", "save"}
     assert len(messages[summary + 1:-1]) == 4 and all(m["kind"] in ("photo", "document") for m in messages[summary + 1:-1])
 
 
@@ -222,7 +222,7 @@ async def test_pure_white_offers_one_image_and_no_variations(bot, worker, api):
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     final = await api.wait_for(USER, with_button("rs:"), timeout=60)
     assert "Here is your image." in final["text"]
-    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "new"}
+    assert {b["callback_data"].split(":")[1] for b in buttons(final)} == {"backdrop", "new", "save"}
     job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
     count, answered = len(await api.messages(USER)), len(await api.callback_answers(USER))
     await api.forge_callback(USER, final["message_id"], ResultAction(action="variations", job_id=job_id).pack())

@@ -13,6 +13,7 @@ from redis.asyncio import Redis as AsyncRedis
 from shopshot.bot.app import create_bot, locales_dir
 from shopshot.bot.delivery import MAX_UPLOAD_BYTES, PARTS_KEY, Delivery, upload_groups
 from shopshot.bot.status_board import StatusBoard
+from shopshot.errors import NoProductFound
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent, ResultImage, publish
@@ -104,7 +105,7 @@ async def test_a_failure_event_reaches_the_seller_with_a_retry_button(deliveries
     delivery = deliveries("bot-a")
     await delivery.ensure_group()
     event = _done_event(redis, settings, "job-3")
-    publish(redis, settings.queue.events_stream, JobEvent("failed", "job-3", event.spec, error="NoProductFound"))
+    publish(redis, settings.queue.events_stream, JobEvent("failed", "job-3", event.spec, error=NoProductFound.code))
     await delivery.step(block_ms=10)
     last = (await api.messages(CHAT))[-1]
     assert "couldn't find a product" in last["text"]

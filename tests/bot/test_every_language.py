@@ -78,7 +78,7 @@ def _expected(seeds: list[int], job_id: str, photo_size: tuple[int, int]) -> dic
             *[texts.seed_caption(seed) for seed in seeds],
             texts.done(CHOICES.variants),  # the status message is gone: one "done" per run
         ],
-        "results": [button.text for row in keyboards.results(job_id).inline_keyboard for button in row],
+        "results": [button.text for row in keyboards.results(job_id, save=True).inline_keyboard for button in row],
         "queued": _("Queued!"),
     }
 

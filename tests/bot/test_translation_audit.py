@@ -3,7 +3,7 @@
 The bot runs in a pseudo-locale whose catalog, built from the strings extracted now, wraps every
 translation in ⟦…⟧. Each message, caption, button label and callback answer of the conversation,
 and every text function, keyboard and error message rendered directly, must then be nothing but
-marked parts plus non-words: digits, emoji and symbols, ratio keys, seeds, /commands, language names.
+marked parts plus non-words: digits, emoji and symbols, ratio keys, seeds, /commands, language and marketplace names.
 """
 
 import re
@@ -31,6 +31,7 @@ from shopshot.bot.callbacks import (
 from shopshot.bot.languages import native_name
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
+from shopshot.pipeline.packs import MESSAGES, Finding, Verdict, pack, packs, precheck
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.playground.scripted import buttons, newer_than, with_button
@@ -57,7 +58,9 @@ def words_left(text: str) -> str:
     previous = None
     while previous != text:
         previous, text = text, MARKED.sub("", text)
-    for name in {native_name(code) for code in [*LANGUAGES, PSEUDO]}:
+    # Proper names, written as their owners write them: languages in their own words, marketplaces (the pack list).
+    names = {native_name(code) for code in [*LANGUAGES, PSEUDO]} | {item.name for item in packs().values()}
+    for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, "")
     return "".join(char for char in COMMAND.sub("", text) if unicodedata.category(char)[0] == "L" or char in "⟦⟧")
 
@@ -114,7 +117,21 @@ def rendered_directly() -> list[str]:
     shown += [texts.status(state, typical_job_s=30) for state in states]
     shown += [texts.describe(kind, dict.fromkeys(_fields(kind.message), 7)) for kind in every_error()]
     shown += [texts.error("NoSuchError", {})]
+    shown += pack_texts()
     return shown + [button.text for markup in _keyboards() for row in markup.inline_keyboard for button in row]
+
+
+def pack_texts() -> list[str]:
+    """Every pack's summary and each of its rules' verdicts, passed and broken, and a refusal of a photo too small."""
+    shown = [texts.packs_prompt(), texts.look_saved()]
+    for item in packs().values():
+        shown += [texts.pack_summary(item, "oak"), texts.pack_summary(item, "white")]
+        shown += [texts.pack_refused(item, refusals) for refusals in [precheck((300, 200), item)] if refusals]
+    every_finding = tuple(Finding(None, code, dict.fromkeys(_fields(message), 7)) for code, message in MESSAGES.items())
+    for verdict in (Verdict(pack("amazon").shots[0].rule, (2000, 2000), every_finding), Verdict(pack("shopee").shots[0].rule, (900, 900), ())):
+        shown += [texts.verdict_line(verdict.to_dict()), texts.file_caption(5, verdict.to_dict())]
+    shown.append(texts.done(3, [Verdict(pack("amazon").shots[0].rule, (2000, 2000), every_finding[:2]).to_dict()]))
+    return shown
 
 
 def _fields(message: str) -> set[str]:
@@ -238,7 +255,7 @@ async def _deliver(api, redis, settings, job_id: str, spec: JobSpec) -> None:
     done = await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:backdrop"))
     welcome = (await api.messages(USER))[0]
     failed = spec.with_changes(status_message_id=welcome["message_id"])
-    publish(redis, settings.queue.events_stream, JobEvent("failed", "other", failed, error="NoProductFound"))
+    publish(redis, settings.queue.events_stream, JobEvent("failed", "other", failed, error=errors.NoProductFound.code))
     await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:retry"))
     await api.press(USER, done["message_id"], data=ResultAction(action="new", job_id=job_id).pack())
     await api.wait_for(USER, _last_starts_with("⟦Send me the next"))

@@ -134,7 +134,7 @@ def test_an_unsafe_output_fails_the_job_with_the_localized_refusal(unsafe_backen
     worker = StudioWorker([jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=unsafe_backend))
     worker.work(burst=True)
     [event] = [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)]
-    assert event.kind == "failed" and event.error == "UnsafeOutput" and not event.images
+    assert event.kind == "failed" and event.error == UnsafeOutput.code and not event.images
     catalogs = I18n(path=compiled_locales, default_locale="en", domain=DOMAIN)
     with catalogs.context(), catalogs.use_locale("en"):
         english = texts.error(event.error, event.error_params)

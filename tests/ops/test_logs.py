@@ -80,7 +80,7 @@ def test_json_lines_name_the_job_and_hash_the_user(monkeypatch):
 def test_a_worker_is_unhealthy_without_its_redis():
     from redis import Redis
 
-    from shopshot.metrics import redis_health, worker_health
+    from shopshot.health import redis_health, worker_health
 
     unreachable = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)  # the discard port
     assert worker_health(unreachable, "rq:worker:x", 60) == "redis unreachable: ConnectionError"
@@ -88,7 +88,7 @@ def test_a_worker_is_unhealthy_without_its_redis():
 
 
 async def test_the_bot_is_unhealthy_while_its_event_loop_is_blocked(redis):
-    from shopshot.metrics import LoopBeat, bot_health
+    from shopshot.health import LoopBeat, bot_health
 
     beat = LoopBeat(every_s=0.05)
     beating = asyncio.create_task(beat.run())

@@ -1,6 +1,7 @@
 """Marketplace packs: the rules file, the packs' sizes, their renders against their own checker, and the checker on broken images."""
 
 import io
+import json
 import re
 from dataclasses import replace
 
@@ -8,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import fit, ratio
 from shopshot.pipeline.packs import (
-    NOT_FOUND, NOT_PUBLISHED, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request,
+    NOT_FOUND, NOT_PUBLISHED, Verdict, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request, with_preset,
 )
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import StudioBackend
@@ -120,7 +122,7 @@ def test_the_checker_names_each_broken_rule():
     assert "background not pure white" in _failure(encoded(_product_on_white(white=250), "PNG"), rule)
     assert "under the 1000 px minimum on the longest side" in _failure(encoded(_product_on_white((600, 600), (540, 540)), "PNG"), rule)
     assert "over the 10000 px maximum" in _failure(Image.new("RGB", (10002, 10)), replace(rule, background=None, min_fill=None))
-    assert "product fills 50% of the frame, under 85%" in _failure(encoded(_product_on_white(product=(500, 400)), "PNG"), rule)
+    assert "product 50%, under the minimum of 85%" in _failure(encoded(_product_on_white(product=(500, 400)), "PNG"), rule)
     assert "WEBP is not among JPEG, TIFF, PNG, GIF" in _failure(encoded(_product_on_white(), "WEBP", lossless=True), rule)
     assert "1000×1000 is not 3:4" in _failure(encoded(_product_on_white(), "JPEG"), pack("ozon").shots[0].rule)
     cmyk = encoded(_product_on_white().convert("CMYK"), "JPEG")
@@ -132,7 +134,7 @@ def test_the_checker_names_each_broken_rule():
 def test_fill_is_measured_on_the_mask_where_given():
     mask = Image.new("L", (1000, 1000))
     mask.paste(255, (100, 100, 400, 400))
-    assert "product fills 30%" in _failure(encoded(_product_on_white(), "PNG"), _main_rule(), mask)
+    assert "product 30%, under" in _failure(encoded(_product_on_white(), "PNG"), _main_rule(), mask)
 
 
 def test_an_image_without_its_file_leaves_format_and_size_unmeasured():
@@ -158,6 +160,31 @@ def test_encode_keeps_every_pixel_in_a_png_unless_it_is_too_large_then_fits_a_jp
 
 def test_precheck_says_before_rendering_which_rule_a_small_photo_cannot_meet():
     [main, additional] = precheck((800, 600), pack("amazon"))
-    assert main.startswith("Amazon main image: the photo is 800×600, under the 1000 px minimum") and additional.startswith("Amazon additional")
+    assert main.text.startswith("Amazon main image: the photo is 800×600, under the 1000 px minimum") and additional.text.startswith("Amazon additional")
+    assert main.finding.params == {"size": "800×600", "minimum": 1000} and not main.finding.ok
     assert precheck((1200, 1500), pack("amazon")) == []
-    assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0]
+    assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0].text
+
+
+def test_a_verdict_travels_as_plain_values_and_reads_the_same_after():
+    verdict = check(encoded(_product_on_white(white=250), "PNG"), _main_rule())
+    values = json.loads(json.dumps(verdict.to_dict()))
+    assert Verdict.from_dict(values) == verdict and Verdict.from_dict(values).line() == verdict.line()
+    # Every message through the translation, every number through the locale's writing, then filled.
+    shown = verdict.line(translate=lambda text: f"[{text}]", number=lambda value: f"<{value}>" if isinstance(value, float | int) else value)
+    assert shown == ("[[Amazon main image]: [background not pure white: the border is off RGB 255 at <100.0>%, down to 250,250,250], "
+                     "[1000×1000], [product <100>%], [PNG], [RGB] ✗]")  # the broken rule first
+
+
+def test_a_seller_backdrop_paints_the_free_images_and_the_white_ones_stay_white():
+    chosen = with_preset(pack("amazon"), "podium")
+    assert [shot.preset for shot in chosen.shots] == ["white", "podium", "podium"]
+    assert [shot.preset for shot in with_preset(pack("lazada"), "podium").shots] == ["white"]  # its only rule asks for white
+    assert with_preset(pack("amazon"), None) == pack("amazon")
+
+
+def test_a_verdict_with_a_finding_this_version_cannot_word_is_refused_not_read_as_passed():
+    values = check(encoded(_product_on_white(), "PNG"), _main_rule()).to_dict()
+    values["findings"].append([False, "dpi-under", {"dpi": 70}])  # from a newer worker
+    with pytest.raises(InvalidOption):
+        Verdict.from_dict(values)

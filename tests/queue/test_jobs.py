@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from shopshot.config import Settings
-from shopshot.errors import InvalidOption
+from shopshot.errors import InputExpired, InvalidOption, JobFailed, NoProductFound
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.studio import StudioBackend
 from shopshot.pipeline.gallery import sample_photo
@@ -131,7 +131,7 @@ def test_a_job_that_keeps_failing_is_reported_once_after_its_retries(redis, sett
     _work(redis, settings, backend)
     assert backend.calls == settings.queue.retries + 1
     [event] = _events(redis, settings)
-    assert event.kind == "failed" and event.error == "JobFailed"
+    assert event.kind == "failed" and event.error == JobFailed.code
 
 
 class OnceOutOfMemory(FlakyBackend):
@@ -168,7 +168,7 @@ def test_bad_input_fails_at_once_without_retries(redis, settings, blobs):
     JobQueue(redis, settings.queue).enqueue(_spec(blobs, blank.getvalue()))
     _work(redis, settings, backend)
     [event] = _events(redis, settings)
-    assert backend.calls == 1 and event.kind == "failed" and event.error == "NoProductFound"
+    assert backend.calls == 1 and event.kind == "failed" and event.error == NoProductFound.code
 
 
 def test_an_expired_photo_is_reported(redis, settings, blobs):
@@ -177,7 +177,7 @@ def test_an_expired_photo_is_reported(redis, settings, blobs):
     JobQueue(redis, settings.queue).enqueue(spec)
     _work(redis, settings, StudioBackend())
     [event] = _events(redis, settings)
-    assert event.error == "InputExpired"
+    assert event.error == InputExpired.code
 
 
 def test_gpu_jobs_go_to_the_gpu_queue_which_is_offered_only_while_a_gpu_worker_lives(redis, settings, blobs):

@@ -1,5 +1,6 @@
 import json
 
+from shopshot.errors import JobFailed
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 
@@ -27,7 +28,7 @@ def test_event_round_trips_through_stream_fields():
 def test_a_job_publishes_one_final_event_however_often_it_tries(redis):
     first = publish(redis, "events", JobEvent("done", "job-1", SPEC))
     # e.g. a sweep failing the job after its worker published and died
-    assert publish(redis, "events", JobEvent("failed", "job-1", SPEC, error="JobFailed")) is None
+    assert publish(redis, "events", JobEvent("failed", "job-1", SPEC, error=JobFailed.code)) is None
     [(entry_id, fields)] = redis.xrange("events")
     assert entry_id.decode() == first and JobEvent.from_fields(fields).kind == "done"
     assert publish(redis, "events", JobEvent("done", "job-2", SPEC)) is not None

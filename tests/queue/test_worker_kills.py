@@ -15,6 +15,7 @@ from rq import Worker
 from rq.job import Job
 
 from shopshot.bot.delivery import DELIVERED_KEY
+from shopshot.errors import JobFailed
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue, live_workers
 from shopshot.queue.events import JobEvent
@@ -105,7 +106,7 @@ async def test_a_killed_job_with_no_retries_left_is_reported_failed_by_a_sweep(r
         await _kill_mid_job(redis, fleet, job_id)
         [event] = await until(lambda: [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)], timeout_s=60)
         logs = fleet.logs()
-    assert (event.kind, event.job_id, event.error) == ("failed", job_id, "JobFailed")
+    assert (event.kind, event.job_id, event.error) == ("failed", job_id, JobFailed.code)
     assert f"job {job_id} failed (None retries left): AbandonedJobError" in logs
 
 

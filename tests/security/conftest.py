@@ -39,7 +39,7 @@ def waiting_jobs(redis, queue: str = "studio") -> list[str]:
     return [job_id.decode() for job_id in redis.lrange(f"rq:queue:{queue}", 0, -1)]
 
 
-FORGOTTEN = "Done: I deleted your photos, results, choices and language setting."
+FORGOTTEN = "Done: I deleted your photos, results, choices, saved looks and language setting."
 
 
 async def ask_forget(api, user: int) -> dict:

@@ -6,6 +6,7 @@ import logging
 
 from shopshot.bot.callbacks import BackdropPicked, JobChoice, OptionPicked, ResultAction, Step
 from shopshot.bot.delivery import FORGOTTEN_KEY
+from shopshot.bot.looks import LOOKS_KEY
 from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
 from shopshot.pipeline.gallery import sample_photo
@@ -36,16 +37,16 @@ async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is
     await api.send_text(STRANGER, "/start")
     [welcome] = await api.wait_for(STRANGER, newer_than(0))
     caplog.set_level(logging.WARNING, logger="shopshot.bot.studio")
-    for action in ("backdrop", "variations", "retry"):
+    for action in ("backdrop", "variations", "retry", "save"):
         await api.forge_callback(STRANGER, welcome["message_id"], ResultAction(action=action, job_id=job_id).pack())
-    assert await _answer_texts(api, STRANGER, INACTIVE, 3) == [INACTIVE] * 3
+    assert await _answer_texts(api, STRANGER, INACTIVE, 4) == [INACTIVE] * 4
     await asyncio.sleep(0.5)  # anything the bot still sent would be here by now
     assert await api.messages(STRANGER) == [welcome]
-    assert waiting_jobs(redis) == [job_id]
+    assert waiting_jobs(redis) == [job_id] and not redis.exists(LOOKS_KEY + str(STRANGER))  # no look of another's job kept
     warnings = [record.getMessage() for record in caplog.records if "another user's job" in record.getMessage()]
     tag = user_tag(settings, STRANGER)
-    assert len(warnings) == 3 and all(tag in line and str(STRANGER) not in line for line in warnings)
-    figures.add("callbacks forged to name another seller's job, refused", 3)
+    assert len(warnings) == 4 and all(tag in line and str(STRANGER) not in line for line in warnings)
+    figures.add("callbacks forged to name another seller's job, refused", 4)
 
 
 async def test_cancel_and_discard_forged_to_name_another_sellers_job_do_nothing(bot, api, redis, figures):

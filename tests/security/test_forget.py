@@ -2,10 +2,11 @@
 
 from rq.job import Job, JobStatus
 
-from shopshot.bot.callbacks import ForgetChoice, LanguagePicked, Step
+from shopshot.bot.callbacks import ForgetChoice, LanguagePicked, ResultAction, Step
 from shopshot.bot.delivery import DELIVERED_KEY, FORGOTTEN_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import STARTS_KEY
+from shopshot.bot.looks import LOOKS_KEY
 from shopshot.bot.studio import FORGET_ASKED_KEY, JOBS_OF_KEY
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
@@ -23,6 +24,10 @@ def _keys_naming(redis, user: int) -> set[str]:
     return {key.decode() for key in redis.scan_iter(count=1000) if str(user) in key.decode().split(":")}
 
 
+def _locks(redis, user: int) -> set[str]:
+    return {key for key in _keys_naming(redis, user) if key.endswith(":lock")}
+
+
 def _stream_users(redis, settings) -> list[int]:
     """The seller of each event on the result stream."""
     return [JobEvent.from_fields(fields).spec.user_id for _, fields in redis.xrange(settings.queue.events_stream)]
@@ -30,6 +35,7 @@ def _stream_users(redis, settings) -> list[int]:
 
 async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, worker, api, redis, settings, tmp_path):
     await play_conversation(api.base_url, SELLER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+    await _save_the_look(api, redis, SELLER)
     await api.send_photo(SELLER, sample_photo())  # a second photo, mid-conversation: FSM state and data
     await api.wait_for(SELLER, with_button("bd:"))  # the first gallery's buttons went when its backdrop was chosen
     await api.send_photo(OTHER, sample_photo())
@@ -47,7 +53,7 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="en").pack())
     await until(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)))
     seller = str(SELLER)
-    expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:{seller}", LANGUAGE_KEY + seller}
+    expected = {f"fsm:{seller}:{seller}:state", f"fsm:{seller}:{seller}:data", f"shopshot:once:{seller}", LANGUAGE_KEY + seller, LOOKS_KEY + seller}
     assert expected <= _keys_naming(redis, SELLER)
     await forget(api, SELLER)
     per_job = [prefix + job_id for job_id in jobs for prefix in ("rq:job:", PUBLISHED_KEY, DELIVERED_KEY)]
@@ -57,6 +63,25 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     # (and, until the confirm button's handler returns, the seller's update lock).
     await until(lambda: _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER), UPLOADS_KEY + str(SELLER)}, what="only the minute's starts and uploads left")
     assert all(redis.exists(key) for key in others) and _keys_naming(redis, OTHER)
+
+
+async def _save_the_look(api, redis, user: int) -> None:
+    """Tap Save this look under the seller's latest result, and wait until it is kept."""
+    final = (await api.messages(user))[-1]
+    save = next(button["callback_data"] for button in buttons(final) if ResultAction.unpack(button["callback_data"]).action == "save")
+    await api.press(user, final["message_id"], data=save)
+    await until(lambda: redis.exists(LOOKS_KEY + str(user)), what="the look saved")
+
+
+async def test_forget_deletes_the_saved_looks_so_the_next_photo_offers_none(bot, worker, api, redis, tmp_path):
+    await play_conversation(api.base_url, SELLER, sample_photo(), tmp_path / "out", Choices(preset="wall", ratio="1:1", variants=1))
+    await _save_the_look(api, redis, SELLER)
+    await forget(api, SELLER)
+    assert not redis.exists(LOOKS_KEY + str(SELLER))
+    count = len(await api.messages(SELLER))
+    await api.send_photo(SELLER, sample_photo())
+    gallery = await api.wait_for(SELLER, lambda messages: with_button("bd:")(messages[count:]))
+    assert buttons(gallery)[0]["callback_data"] == "bd:white"  # no saved look ahead of the backdrops
 
 
 def _handled(redis, settings) -> bool:
@@ -125,9 +150,10 @@ async def test_forget_asks_first_and_only_the_sellers_latest_confirm_deletes(bot
     for user in (SELLER, OTHER):
         await api.send_photo(user, sample_photo())
         await api.wait_for(user, with_button("bd:"))
-    kept = {user: _keys_naming(redis, user) for user in (SELLER, OTHER)}
+    # The per-seller update lock comes and goes with each handler, so the comparisons below leave it out.
+    kept = {user: _keys_naming(redis, user) - _locks(redis, user) for user in (SELLER, OTHER)}
     first = await ask_forget(api, SELLER)
-    assert first["text"].startswith("Delete your photos, results, choices and language setting?")
+    assert first["text"].startswith("Delete your photos, results, choices, saved looks and language setting?")
     assert [ForgetChoice.unpack(button["callback_data"]).action for button in buttons(first)] == ["delete", "keep"]
     await api.press(SELLER, first["message_id"], data=forget_button(first, "keep"))
     await api.wait_for(SELLER, _text_of(first["message_id"], "Nothing was deleted."))
@@ -137,9 +163,10 @@ async def test_forget_asks_first_and_only_the_sellers_latest_confirm_deletes(bot
     for user, message_id, data in ((SELLER, first["message_id"], forget_button(first)), (OTHER, second["message_id"], forget_button(second)),
                                    (SELLER, second["message_id"], ForgetChoice(action="delete", token="0" * len(token)).pack())):
         assert await answer_to(api, user, api.forge_callback(user, message_id, data)) == INACTIVE
-    assert {user: _keys_naming(redis, user) for user in (SELLER, OTHER)} == kept | {SELLER: kept[SELLER] | {FORGET_ASKED_KEY + str(SELLER)}}
+    now = {user: _keys_naming(redis, user) - _locks(redis, user) for user in (SELLER, OTHER)}
+    assert now == kept | {SELLER: kept[SELLER] | {FORGET_ASKED_KEY + str(SELLER)}}
     await api.press(SELLER, second["message_id"], data=forget_button(second))
     await api.wait_for(SELLER, _text_of(second["message_id"], FORGOTTEN))
-    assert not redis.exists(OWNED_KEY + str(SELLER)) and _keys_naming(redis, OTHER) == kept[OTHER]
+    assert not redis.exists(OWNED_KEY + str(SELLER)) and _keys_naming(redis, OTHER) - _locks(redis, OTHER) == kept[OTHER]
     # The same confirm again, as a client that still showed it would send it: used, it does nothing.
     assert await answer_to(api, SELLER, api.forge_callback(SELLER, second["message_id"], forget_button(second))) == INACTIVE

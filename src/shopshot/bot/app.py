@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from shopshot import logs, metrics
+from shopshot import health, logs
 from shopshot.bot import errors
 from shopshot.bot.access import AccessMiddleware
 from shopshot.bot.budget import BudgetMiddleware, TelegramBudget
@@ -132,8 +132,8 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
     # Innermost, after the retries: every attempt that reaches Telegram counts against the budget.
     bot.session.middleware(BudgetMiddleware(TelegramBudget(dispatcher["redis"], settings.budget)))
     log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
-    beat = metrics.LoopBeat()
-    server = metrics.serve_bot(dispatcher["sync_redis"], settings, beat)
+    beat = health.LoopBeat()
+    server = health.serve_bot(dispatcher["sync_redis"], settings, beat)
     background = [asyncio.create_task(beat.run()), *start_background(dispatcher, bot, settings)]
     try:
         # Before any update: the slots and one-shot buttons of taps this replica died in are free again.

@@ -34,7 +34,15 @@ class ProductPicked(CallbackData, prefix="pr"):
 
 
 class Step(CallbackData, prefix="st"):
-    action: str  # "continue", "confirm", "change", "cancel", "detail"
+    action: str  # "continue", "confirm", "change", "cancel", "detail", "packs" (the list of them), "formats" (back from it)
+
+
+class PackPicked(CallbackData, prefix="pk"):
+    key: str     # a marketplace pack (`pipeline.packs`)
+
+
+class LookPicked(CallbackData, prefix="lk"):
+    id: str      # a saved look's (`bot.looks.Look.id`), among those offered with the photo
 
 
 class ChangePicked(CallbackData, prefix="cg"):
@@ -42,7 +50,7 @@ class ChangePicked(CallbackData, prefix="cg"):
 
 
 class ResultAction(CallbackData, prefix="rs"):
-    action: str  # "backdrop", "variations", "retry", "new"
+    action: str  # "backdrop", "variations", "retry", "new", "save" (the look)
     job_id: str
 
 

@@ -22,7 +22,7 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
-from shopshot.errors import InputExpired
+from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -190,11 +190,11 @@ class Delivery:
                 await self.deliver(event)
             except LookupError as error:
                 log.warning("results of job %s cannot be delivered: %s", event.job_id, error)
-                await self._deliver_failed(event, "JobFailed")
+                await self._deliver_failed(event, JobFailed.code)
             except (TelegramBadRequest, TelegramEntityTooLarge) as error:
                 # A refusal that asking again cannot change: the seller hears it, and the entry is done with.
                 log.warning("Telegram refuses the results of job %s: %s", event.job_id, error)
-                await self._deliver_failed(event, "ResultsRefused")
+                await self._deliver_failed(event, ResultsRefused.code)
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
 
@@ -220,8 +220,8 @@ class Delivery:
             # The message with the result buttons says the job is done: a status saying it too would be a second "done".
             status_id = event.spec.status_message_id
             await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
-            text = texts.done(len(event.images))
-            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task))
+            text = texts.done(len(event.images), [image.verdict for image in event.images if image.verdict])
+            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == "backdrop")
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
         else:
             log.info("job %s failed: %s", job_id, event.error)
@@ -260,7 +260,7 @@ class Delivery:
     async def _send_group(self, event: JobEvent, kind: Upload, indices: list[int]) -> None:
         # Each full-resolution file carries its seed in its caption: out of the way, yet there to make it again.
         uploads = [BufferedInputFile(await self._blob(_key(event.images[index], kind)), _name(event, index, kind)) for index in indices]
-        captions = [texts.seed_caption(event.images[index].seed) if kind == "document" else None for index in indices]
+        captions = [texts.file_caption(event.images[index].seed, event.images[index].verdict) if kind == "document" else None for index in indices]
         chat_id = event.spec.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
@@ -306,7 +306,7 @@ def _key(image: ResultImage, kind: Upload) -> str:
 
 
 def _name(event: JobEvent, index: int, kind: Upload) -> str:
-    return result_name(event.spec, index + 1, _SUFFIX[kind])
+    return result_name(event.spec, index + 1, event.images[index].suffix if kind == "document" else _SUFFIX[kind])
 
 
 def upload_groups(sizes: list[int], budget: int) -> tuple[list[list[int]], list[int]]:

@@ -1,6 +1,6 @@
 """Inline keyboards, labelled in the current seller's language."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,7 +16,9 @@ from shopshot.bot.callbacks import (
     GalleryPage,
     JobChoice,
     LanguagePicked,
+    LookPicked,
     OptionPicked,
+    PackPicked,
     ProductPicked,
     ResultAction,
     Step,
@@ -24,15 +26,23 @@ from shopshot.bot.callbacks import (
 )
 from shopshot.bot.gallery import Preset
 from shopshot.bot.languages import native_name
+from shopshot.bot.looks import Look
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
+from shopshot.pipeline.packs import Pack, pack
+from shopshot.pipeline.presets import backdrop
 
 CHECK = "✓ "
 CANDIDATES_A_ROW = 4
+PACKS_A_ROW = 2
+# After the name of a pack whose marketplace publishes no image rule found: its images are not checked.
+UNCHECKED_MARK = " *"
 
 
-def tasks() -> InlineKeyboardMarkup:
-    """What to make from the photo."""
+def tasks(looks: Sequence[Look] = ()) -> InlineKeyboardMarkup:
+    """What to make from the photo; the seller's saved looks first."""
     builder = InlineKeyboardBuilder()
+    for look in looks:
+        builder.button(text=look_label(look), callback_data=LookPicked(id=look.id))
     builder.button(text=_("🖼 New backdrop"), callback_data=TaskPicked(task="backdrop"))
     builder.button(text=_("🧍 New model"), callback_data=TaskPicked(task="model"))
     builder.button(text=_("👗 Mannequin → model"), callback_data=TaskPicked(task="mannequin"))
@@ -43,15 +53,17 @@ def tasks() -> InlineKeyboardMarkup:
 
 def gallery(
     page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage,
-    chosen: str | None = None,
+    chosen: str | None = None, looks: Sequence[Look] = (),
 ) -> InlineKeyboardMarkup:
-    """Numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
+    """The seller's saved looks, one a row; numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
     builder = InlineKeyboardBuilder()
+    for look in looks:
+        builder.row(InlineKeyboardButton(text=look_label(look), callback_data=LookPicked(id=look.id).pack()))
     for number, item in page_items:
         # The tick takes the separator's place, so a ticked label is no wider than the others.
         label = f"{CHECK}{number} {_(item.title)}" if item.key == chosen else f"{number} · {_(item.title)}"
         builder.button(text=label, callback_data=picked(key=item.key))
-    builder.adjust(2)
+    builder.adjust(*[1] * len(looks), 2)
     if pages > 1:
         builder.row(*_pager(page, pages, paging))
     builder.row(InlineKeyboardButton(text=_("Cancel"), callback_data=Step(action="cancel").pack()))
@@ -81,20 +93,52 @@ def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyb
     ]
 
 
-def options(ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES) -> InlineKeyboardMarkup:
-    """Aspect ratio by use (when the task can change the frame), the image counts on offer, an optional detail, Continue."""
+def options(
+    ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES, packs: bool = False,
+    chosen_pack: str | None = None,
+) -> InlineKeyboardMarkup:
+    """Aspect ratio by use (when the task can change the frame), the image counts on offer, marketplace packs (the one
+    chosen named and ticked, and then no format nor count), an optional detail, Continue."""
     builder = InlineKeyboardBuilder()
     for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
-        builder.button(text=_ticked(label, item.key == ratio), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
+        builder.button(text=_ticked(label, item.key == ratio and not chosen_pack), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
     for count in counts:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
-        builder.button(text=_ticked(label, count == variants), callback_data=OptionPicked(name="variants", value=str(count)))
+        builder.button(text=_ticked(label, count == variants and not chosen_pack), callback_data=OptionPicked(name="variants", value=str(count)))
+    if packs:
+        label = "🛒 " + pack_name(pack(chosen_pack)) if chosen_pack else _("🛒 Marketplace pack")
+        builder.button(text=_ticked(label, bool(chosen_pack)), callback_data=Step(action="packs"))
     if detail:
         builder.button(text=_("✏️ Add a detail"), callback_data=Step(action="detail"))
     builder.button(text=_("Continue ➜"), callback_data=Step(action="continue"))
     builder.adjust(*((2, 2) if ratios else ()), len(counts), 1, 1)
     return builder.as_markup()
+
+
+def packs(items: Sequence[Pack], chosen: str | None = None) -> InlineKeyboardMarkup:
+    """One button a marketplace pack (the `chosen` one ticked; one whose rules were not found marked), then Back to the formats."""
+    builder = InlineKeyboardBuilder()
+    for item in items:
+        label = item.name + ("" if item.checked else UNCHECKED_MARK)  # under "Choose a marketplace", the name says it
+        builder.button(text=_ticked(label, item.key == chosen), callback_data=PackPicked(key=item.key))
+    builder.adjust(PACKS_A_ROW)
+    builder.row(InlineKeyboardButton(text=_("◀ Back"), callback_data=Step(action="formats").pack()))
+    return builder.as_markup()
+
+
+def pack_name(item: Pack) -> str:
+    """"Amazon pack", in the seller's language."""
+    return _("{marketplace} pack").format(marketplace=item.name)
+
+
+def look_label(look: Look) -> str:
+    """A saved look's button, starred as Save this look is: its pack's marketplace or its format and count, and its backdrop."""
+    if look.pack:
+        parts = [pack(look.pack).name, _(backdrop(look.preset).title)]
+    else:  # "×2": the images counted in a symbol, so the longest backdrop name still fits a phone's row
+        parts = [_(backdrop(look.preset).title), look.ratio, f"×{look.variants}"]
+    return "⭐ " + " · ".join(parts)
 
 
 def _ticked(label: str, chosen: bool) -> str:
@@ -111,14 +155,16 @@ def confirm() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def results(job_id: str, variations: bool = True) -> InlineKeyboardMarkup:
-    """What a seller can do next with a finished job (Variations only where they can differ)."""
+def results(job_id: str, variations: bool = True, save: bool = False) -> InlineKeyboardMarkup:
+    """What a seller can do next with a finished job (Variations only where they can differ; Save this look for backdrops)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🎨 Another backdrop"), callback_data=ResultAction(action="backdrop", job_id=job_id))
     if variations:
         builder.button(text=_("🎲 Variations"), callback_data=ResultAction(action="variations", job_id=job_id))
     builder.button(text=_("📷 New photo"), callback_data=ResultAction(action="new", job_id=job_id))
-    builder.adjust(1, 2)
+    if save:
+        builder.button(text=_("⭐ Save this look"), callback_data=ResultAction(action="save", job_id=job_id))
+    builder.adjust(1, 2 if variations else 1, 1)  # Save on a row of its own: its label is long in most languages
     return builder.as_markup()
 
 

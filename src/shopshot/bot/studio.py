@@ -18,6 +18,7 @@ from shopshot import logs
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
+from shopshot.bot.looks import SavedLooks
 from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
 from shopshot.pipeline.cutout import Cutout
@@ -87,10 +88,12 @@ class Studio:
     jobs: JobQueue
     redis: AsyncRedis
     limits: JobLimits = field(init=False)
+    looks: SavedLooks = field(init=False)
     decodes: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
+        self.looks = SavedLooks(self.redis)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
@@ -218,7 +221,7 @@ class Studio:
         return spec
 
     async def forget(self, user_id: int) -> dict[str, JobSpec]:
-        """Delete a seller's images, jobs, their results' events, language and hints; return the jobs taken off the queue, by id.
+        """Delete a seller's images, jobs, their results' events, saved looks, language and hints; return the jobs taken off the queue, by id.
 
         A job running, or finished and being delivered, cannot be taken back: every job not delivered
         yet is marked forgotten, before its results go, and delivery stops at its next part and
@@ -234,6 +237,7 @@ class Studio:
         await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
+        await self.looks.forget(user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued

@@ -4,7 +4,9 @@ Translate first, then format: placeholders are filled after gettext.
 """
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -14,8 +16,10 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from shopshot import errors
+from shopshot.bot.keyboards import pack_name
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
+from shopshot.pipeline.packs import Pack, Refusal, Verdict, pack, rule_title, with_preset, words
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.queue.enqueue import JobState
@@ -45,7 +49,8 @@ def help_text() -> str:
         "How it works:\n"
         "1. Send a product photo (as a file for the best quality: JPEG, PNG, WebP or HEIC).\n"
         "2. Pick a backdrop from the numbered gallery.\n"
-        "3. Pick the format and how many variants you want.\n"
+        "3. Pick the format and how many variants you want. Or tap 🛒 Marketplace pack: the images a listing needs on "
+        "Amazon, eBay, Ozon and more, checked against the rules each marketplace publishes.\n"
         "4. Confirm. You'll see your place in the queue, then progress.\n\n"
         "For the best photo: one product, on a plain background, in good light, filling most of the frame. "
         "Send it as a file (📎 → File) to keep its full quality.\n\n"
@@ -116,8 +121,58 @@ def _small_photo(shape: Ratio, framing: Fit, photo_size: tuple[int, int]) -> str
 
 def summary_of(data: dict) -> str:
     """The summary of the choices a conversation keeps in its FSM data (the photo's size from intake)."""
+    if data.get("pack"):
+        return pack_summary(pack(data["pack"]), data["preset"], data.get("prompt_extra", ""))
     photo_size = (data["width"], data["height"])
     return summary(data["preset"], data["ratio"], data["variants"], photo_size, data.get("model"), data.get("prompt_extra", ""))
+
+
+def packs_prompt() -> str:
+    """The question above the marketplace packs."""
+    return _(
+        "Choose a marketplace: I make the images a listing needs there, in its format, and check each one against "
+        "the marketplace's published image rules. Packs marked * have no published rule I could find: "
+        "their images are made but not checked."
+    )
+
+
+def pack_summary(chosen: Pack, preset: str, detail: str = "") -> str:
+    """What a pack will make, image by image, shown before Confirm; the images no published rule checks are named."""
+    shots = with_preset(chosen, preset).shots
+    images = "\n".join(f"  ◦ {rule_title(shot.rule, _)}: {_(backdrop(shot.preset).title)}" for shot in shots)
+    text = _("Ready to make:\n• Marketplace pack: {pack}\n• Format: {ratio}\n• Images:\n{images}\n\nConfirm?").format(
+        pack=pack_name(chosen), ratio=chosen.ratio, images=images
+    )
+    unchecked = [rule_title(rule, _) for rule in dict.fromkeys(shot.rule for shot in shots) if not rule.checked]
+    if unchecked:
+        text += "\n\n" + _("⚠️ No published image rule found for: {images}. Those images are made in the pack's format but not checked.").format(
+            images=", ".join(unchecked)
+        )
+    return f"✏️ {detail}\n{text}" if detail else text
+
+
+def pack_refused(chosen: Pack, refusals: Sequence[Refusal]) -> str:
+    """Why a pack cannot be made from this photo, rule by rule, before anything is queued."""
+    locale = get_i18n().current_locale
+    reasons = "\n".join(f"• {rule_title(refusal.rule, _)}: {words(refusal.finding, _, partial(_number, locale=locale))}" for refusal in refusals)
+    return _("I can't make the {pack} from this photo:\n{reasons}\n\nSend a larger photo as a file (📎 → File), or choose another format or pack.").format(
+        pack=pack_name(chosen), reasons=reasons
+    )
+
+
+def verdict_line(values: dict) -> str:
+    """One pack image's compliance, as a worker measured it: what was checked, then ✓ or ✗; no ✓ where nothing was."""
+    locale = get_i18n().current_locale
+    try:
+        verdict = Verdict.from_dict(values)
+    except errors.InvalidOption:  # a rule or finding this version does not know: no line rather than a wrong one
+        return ""
+    return verdict.line(_, partial(_number, locale=locale))
+
+
+def look_saved() -> str:
+    """The answer to Save this look."""
+    return _("Saved. With your next photo, this look is the first button.")
 
 
 def detail_prompt() -> str:
@@ -188,18 +243,25 @@ def seed_caption(seed: int) -> str:
     return _("Seed: {seed}").format(seed=seed)
 
 
-def done(variants: int) -> str:
-    """The line under a finished album."""
+def file_caption(seed: int, verdict: dict) -> str:
+    """A full-resolution file's caption: a pack image's compliance, where it has one, and its seed."""
+    line = verdict_line(verdict) if verdict else ""
+    return f"{line}\n{seed_caption(seed)}" if line else seed_caption(seed)
+
+
+def done(variants: int, verdicts: Sequence[dict] = ()) -> str:
+    """The line under a finished album; for a pack, each image's compliance with its marketplace's rules."""
     count = ngettext("Here is your image.", "Here are your {count} images.", variants).format(count=variants)
-    return _("✅ {count}\nFull-resolution files are above.").format(count=count)
+    text = _("✅ {count}\nFull-resolution files are above.").format(count=count)
+    lines = [line for line in map(verdict_line, verdicts) if line]
+    if lines:
+        text += "\n\n" + _("Checked against the marketplace's published rules:") + "\n" + "\n".join(lines)
+    return text
 
 
-def error(name: str, params: dict) -> str:
-    """The message for a ShopshotError subclass named in a job event."""
-    kind = getattr(errors, name, errors.JobFailed)
-    if not (isinstance(kind, type) and issubclass(kind, errors.ShopshotError)):
-        kind = errors.JobFailed
-    return describe(kind, params)
+def error(code: str, params: dict) -> str:
+    """The message for the error a job event names by its code."""
+    return describe(errors.from_code(code), params)
 
 
 def describe(kind: type[errors.ShopshotError], params: dict) -> str:

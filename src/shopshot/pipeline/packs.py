@@ -6,20 +6,24 @@ and the product's share of the canvas its rule asks for, so the product's pixels
 studio keeps them. Every output is checked: `check` measures what a rule publishes (size, aspect,
 a pure white border, product fill, format, file size, colour mode) and says why where it fails;
 `precheck` says before rendering what a photo cannot meet.
+
+Findings travel by a stable code with plain parameters (a worker's verdict reaches the bot as JSON);
+their words are English source strings marked with `N_`, which `words` fills after an optional
+translation, so the command line and the bot word a verdict with one piece of code.
 """
 
 import io
 import math
 import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 
 import numpy as np
 from PIL import Image
 
-from shopshot.errors import InvalidOption
+from shopshot.errors import N_, InvalidOption
 from shopshot.pipeline.layout import KEEP_PIXELS_UP_TO, MAX_FILL, MAX_PIXELS, Ratio, ratio
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 
@@ -30,6 +34,37 @@ NOT_FOUND = "not found in sources"
 BORDER_SHARE = 0.01
 # JPEG qualities tried in turn, where a PNG is too large, until a file fits its marketplace's limit.
 QUALITIES = (95, 90, 85, 80, 75, 70)
+# What a finding says, by code; the placeholders are the finding's params.
+MESSAGES = {
+    "size": "{size}",
+    "size-under-long": N_("{size} is under the {minimum} px minimum on the longest side"),
+    "size-under-short": N_("{size} is under the {minimum} px minimum on the shortest side"),
+    "size-over-long": N_("{size} is over the {maximum} px maximum on the longest side"),
+    "photo-under-long": N_("the photo is {size}, under the {minimum} px minimum on the longest side; "
+                           "the output would only be the photo enlarged"),
+    "photo-under-short": N_("the photo is {size}, under the {minimum} px minimum on the shortest side; "
+                            "the output would only be the photo enlarged"),
+    "aspect": "{aspect}",
+    "aspect-off": N_("{size} is not {aspect}"),
+    "white": N_("white 255"),
+    # No "%" before a space: "{share}% of" would read as a printf conversion to the catalog checkers.
+    "background-off": N_("background not pure white: the border is off RGB 255 at {share}%, down to {darkest}"),
+    "fill": N_("product {fill}%"),
+    "fill-under": N_("product {fill}%, under the minimum of {minimum}%"),
+    "fill-unmeasured": N_("product fill not measured (no product mask)"),
+    "format": "{format}",
+    "format-off": N_("{format} is not among {formats}"),
+    "format-unmeasured": N_("format not measured (no file)"),
+    "file-size": N_("{size_mb} MB"),
+    "file-size-over": N_("{size_mb} MB is over the {limit_mb} MB limit"),
+    "file-size-unmeasured": N_("file size not measured (no file)"),
+    "colour": "{colour}",
+    "colour-off": N_("{colour} colour is not accepted ({accepted} only)"),
+}
+TITLES = {"main": N_("{marketplace} main image"), "additional": N_("{marketplace} additional image"), "any": N_("{marketplace} image")}
+LINE = N_("{title}: {findings} {mark}")
+UNCHECKED = N_("{title}: {size}, not checked: no published rule found")
+_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
 _COLOUR_OF_MODE = {"CMYK": "CMYK", "L": "Grayscale", "LA": "Grayscale", "1": "Grayscale", "I": "Grayscale", "I;16": "Grayscale"}
 
 
@@ -39,7 +74,7 @@ class Rule:
 
     marketplace: str
     image: str  # "main", "additional" or "any"
-    title: str  # "Amazon main image"
+    name: str  # the marketplace as it writes itself: "Amazon", "Taobao / Tmall"
     source: tuple[str, ...]  # addresses; empty: not found in sources
     read: str | None
     aspect: tuple[int, int] | None = None
@@ -52,6 +87,27 @@ class Rule:
     formats: tuple[str, ...] | None = None
     max_file_mb: float | None = None
     colour: tuple[str, ...] | None = None
+
+    @property
+    def title(self) -> str:
+        """"Amazon main image", in English."""
+        return rule_title(self)
+
+    @property
+    def checked(self) -> bool:
+        """Whether any figure of this rule is published, so the checker has something to measure."""
+        figures = (self.aspect, self.min_long_side, self.min_short_side, self.max_long_side, self.background, self.min_fill,
+                   self.formats, self.max_file_mb, self.colour)
+        return any(figure is not None for figure in figures)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def rule_title(rule: Rule, translate: Callable[[str], str] = _same) -> str:
+    """The image a rule is for, "Amazon main image", in English or through `translate`."""
+    return translate(TITLES[rule.image]).format(marketplace=rule.name)
 
 
 @dataclass(frozen=True)
@@ -70,13 +126,33 @@ class Pack:
     ratio_is: str  # whether the marketplace published the ratio or shopshot chose it
     shots: tuple[Shot, ...]
 
+    @property
+    def checked(self) -> bool:
+        """Whether the checker measures anything on this pack's images (some marketplaces publish no rule found)."""
+        return any(shot.rule.checked for shot in self.shots)
+
 
 @dataclass(frozen=True)
 class Finding:
     """One measured rule: `ok` None where it cannot be measured on what was given (a file's format without its bytes)."""
 
     ok: bool | None
-    text: str
+    code: str  # a key of MESSAGES
+    params: dict = field(default_factory=dict)  # JSON-safe: numbers and strings
+
+    @property
+    def text(self) -> str:
+        """What was measured, in English."""
+        return words(self)
+
+
+def words(finding: Finding, translate: Callable[[str], str] = _same, number: Callable[[object], object] = _same) -> str:
+    """A finding's message, translated by `translate` first, its numbers written by `number`, then filled."""
+    return translate(MESSAGES[finding.code]).format(**{name: number(value) for name, value in finding.params.items()})
+
+
+def _size_text(size: tuple[int, int]) -> str:
+    return f"{size[0]}×{size[1]}"
 
 
 @dataclass(frozen=True)
@@ -90,14 +166,31 @@ class Verdict:
         """No published rule is broken."""
         return all(finding.ok is not False for finding in self.findings)
 
-    def line(self) -> str:
-        """One line for the seller: what was measured, then ✓, or ✗ with the broken rules first."""
+    def line(self, translate: Callable[[str], str] = _same, number: Callable[[object], object] = _same) -> str:
+        """One line for the seller: what was measured, then ✓, or ✗ with the broken rules first; in English
+        unless `translate` (and `number`, for the locale's digits) are given. No ✓ where nothing was checked."""
+        named = rule_title(self.rule, translate)
         if not self.findings:
-            return f"{self.rule.title}: {self.size[0]}×{self.size[1]}, not checked: no published rule found"
-        texts = [finding.text for finding in sorted(self.findings, key=lambda finding: finding.ok is not False)]
+            return translate(UNCHECKED).format(title=named, size=_size_text(self.size))
+        texts = [words(finding, translate, number) for finding in sorted(self.findings, key=lambda finding: finding.ok is not False)]
         if not (self.rule.min_long_side or self.rule.min_short_side or self.rule.max_long_side):
-            texts.append(f"{self.size[0]}×{self.size[1]}")  # the size, measured even where no size rule is published
-        return f"{self.rule.title}: {', '.join(texts)} {'✓' if self.ok else '✗'}"
+            texts.append(_size_text(self.size))  # the size, measured even where no size rule is published
+        return translate(LINE).format(title=named, findings=", ".join(texts), mark="✓" if self.ok else "✗")
+
+    def to_dict(self) -> dict:
+        """JSON-safe values, as a worker's result event carries them."""
+        findings = [[finding.ok, finding.code, finding.params] for finding in self.findings]
+        return {"marketplace": self.rule.marketplace, "image": self.rule.image, "size": list(self.size), "findings": findings}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Verdict":
+        """A verdict written by `to_dict`, with its rule as this version's data file has it; InvalidOption for a rule
+        or a finding this version does not know (dropped, a broken rule could read as ✓)."""
+        unknown = [code for _, code, _ in values["findings"] if code not in MESSAGES]
+        if unknown:
+            raise InvalidOption(value=unknown[0])
+        findings = tuple(Finding(ok, code, params) for ok, code, params in values["findings"])
+        return cls(rule_of(values["marketplace"], values["image"]), (values["size"][0], values["size"][1]), findings)
 
 
 @dataclass(frozen=True)
@@ -108,6 +201,8 @@ class PackImage:
     data: bytes
     format: str
     verdict: Verdict
+    image: Image.Image  # the decoded output, for a smaller copy (the bot's album)
+    seed: int
 
 
 @cache
@@ -126,6 +221,15 @@ def packs() -> dict[str, Pack]:
     data = _data()
     rules = {(item["marketplace"], item["image"]): item for item in data["rule"]}
     return {key: _pack(key, item, rules) for key, item in data["pack"].items()}
+
+
+def rule_of(marketplace: str, image: str) -> Rule:
+    """The rule of one marketplace for one kind of image, or raise InvalidOption."""
+    for item in packs().values():
+        for shot in item.shots:
+            if (shot.rule.marketplace, shot.rule.image) == (marketplace, image):
+                return shot.rule
+    raise InvalidOption(value=f"{marketplace} {image}")
 
 
 def pack(key: str) -> Pack:
@@ -148,7 +252,7 @@ def _rule(name: str, item: dict) -> Rule:
 
     found = item["source"] != NOT_FOUND
     return Rule(
-        item["marketplace"], item["image"], f"{name} {_kind(item['image'])}",
+        item["marketplace"], item["image"], name,
         tuple(item["source"]) if found else (), item.get("read"), _pair(figure("aspect")), figure("min_long_side"),
         figure("min_short_side"), figure("max_long_side"), _pair(figure("recommended")), figure("background"),
         figure("min_fill"), _names(figure("formats")), figure("max_file_mb"), _names(figure("colour")),
@@ -199,16 +303,25 @@ def summary(rule: Rule) -> str:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: StudioBackend | None = None) -> Iterator[PackImage]:
-    """Render and check each image of a pack, one at a time (the studio backend, set up, unless given)."""
+def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: StudioBackend | None = None, preset: str | None = None) -> Iterator[PackImage]:
+    """Render and check each image of a pack, one at a time (the studio backend, set up, unless given); with
+    `preset`, the images whose rule sets no background are painted on it (the seller's own look)."""
     if backend is None:
         backend = StudioBackend()
         backend.setup()
-    for number, shot in enumerate(chosen.shots, start=1):
-        rendered = next(iter(backend.run(shot_request(image, chosen, shot, seed + number - 1))))
+    for number, shot in enumerate(with_preset(chosen, preset).shots, start=1):
+        shot_seed = seed + number - 1
+        rendered = next(iter(backend.run(shot_request(image, chosen, shot, shot_seed))))
         data, kind = encode(rendered.image, shot.rule)
         role = "" if shot.rule.image == "any" else f"{shot.rule.image}-"
-        yield PackImage(f"{number}-{role}{shot.preset}", data, kind, check(data, shot.rule, rendered.protect))
+        yield PackImage(f"{number}-{role}{shot.preset}", data, kind, check(data, shot.rule, rendered.protect), rendered.image, shot_seed)
+
+
+def with_preset(chosen: Pack, preset: str | None) -> Pack:
+    """The pack with its free images (no background rule) on `preset`; the white ones stay white. None: as the data file has it."""
+    if preset is None:
+        return chosen
+    return replace(chosen, shots=tuple(shot if shot.rule.background else replace(shot, preset=preset) for shot in chosen.shots))
 
 
 def shot_request(image: Image.Image, chosen: Pack, shot: Shot, seed: int) -> RenderRequest:
@@ -258,6 +371,11 @@ def encode(image: Image.Image, rule: Rule) -> tuple[bytes, str]:
     return data, "JPEG"
 
 
+def suffix(kind: str) -> str:
+    """The file name suffix of an encoded format: "jpg" for JPEG."""
+    return _SUFFIXES.get(kind, kind.lower())
+
+
 def _fits(data: bytes, rule: Rule) -> bool:
     return rule.max_file_mb is None or len(data) <= rule.max_file_mb * 1_000_000
 
@@ -270,18 +388,28 @@ def _saved(image: Image.Image, kind: str, **options) -> bytes:
 
 # --- checking -------------------------------------------------------------------------------------
 
-def precheck(photo_size: tuple[int, int], chosen: Pack) -> list[str]:
+@dataclass(frozen=True)
+class Refusal:
+    """A rule of a pack that a photo cannot meet, known before rendering."""
+
+    rule: Rule
+    finding: Finding
+
+    @property
+    def text(self) -> str:
+        """The rule and the reason, in English."""
+        return f"{self.rule.title}: {self.finding.text}"
+
+
+def precheck(photo_size: tuple[int, int], chosen: Pack) -> list[Refusal]:
     """What a photo of this size cannot meet in this pack, knowable before rendering: one reason per rule."""
-    width, height = photo_size
-    reasons = []
+    refusals = []
     for rule in dict.fromkeys(shot.rule for shot in chosen.shots):
         if rule.min_long_side and max(photo_size) < rule.min_long_side:
-            reasons.append(f"{rule.title}: the photo is {width}×{height}, under the {rule.min_long_side} px minimum on the "
-                           "longest side; the output would only be the photo enlarged, so send a larger one")
+            refusals.append(Refusal(rule, Finding(False, "photo-under-long", {"size": _size_text(photo_size), "minimum": rule.min_long_side})))
         elif rule.min_short_side and min(photo_size) < rule.min_short_side:
-            reasons.append(f"{rule.title}: the photo is {width}×{height}, under the {rule.min_short_side} px minimum on the "
-                           "shortest side; the output would only be the photo enlarged, so send a larger one")
-    return reasons
+            refusals.append(Refusal(rule, Finding(False, "photo-under-short", {"size": _size_text(photo_size), "minimum": rule.min_short_side})))
+    return refusals
 
 
 def check(source: bytes | Image.Image, rule: Rule, mask: Image.Image | None = None) -> Verdict:
@@ -303,14 +431,14 @@ def check(source: bytes | Image.Image, rule: Rule, mask: Image.Image | None = No
 def _size(size: tuple[int, int], rule: Rule) -> Finding | None:
     if not (rule.min_long_side or rule.min_short_side or rule.max_long_side):
         return None
-    text = f"{size[0]}×{size[1]}"
+    text = _size_text(size)
     if rule.min_long_side and max(size) < rule.min_long_side:
-        return Finding(False, f"{text} is under the {rule.min_long_side} px minimum on the longest side")
+        return Finding(False, "size-under-long", {"size": text, "minimum": rule.min_long_side})
     if rule.min_short_side and min(size) < rule.min_short_side:
-        return Finding(False, f"{text} is under the {rule.min_short_side} px minimum on the shortest side")
+        return Finding(False, "size-under-short", {"size": text, "minimum": rule.min_short_side})
     if rule.max_long_side and max(size) > rule.max_long_side:
-        return Finding(False, f"{text} is over the {rule.max_long_side} px maximum on the longest side")
-    return Finding(True, text)
+        return Finding(False, "size-over-long", {"size": text, "maximum": rule.max_long_side})
+    return Finding(True, "size", {"size": text})
 
 
 def _is_aspect(size: tuple[int, int], aspect: tuple[int, int]) -> bool:
@@ -323,8 +451,8 @@ def _aspect(size: tuple[int, int], rule: Rule) -> Finding | None:
         return None
     name = f"{rule.aspect[0]}:{rule.aspect[1]}"
     if _is_aspect(size, rule.aspect):
-        return Finding(True, name)
-    return Finding(False, f"{size[0]}×{size[1]} is not {name}")
+        return Finding(True, "aspect", {"aspect": name})
+    return Finding(False, "aspect-off", {"size": _size_text(size), "aspect": name})
 
 
 def _border(pixels: np.ndarray) -> np.ndarray:
@@ -339,10 +467,9 @@ def _background(pixels: np.ndarray, rule: Rule) -> Finding | None:
     border = _border(pixels)
     off = ~(border == 255).all(axis=1)
     if not off.any():
-        return Finding(True, "white 255")
+        return Finding(True, "white")
     darkest = border[off].min(axis=0)
-    return Finding(False, f"background not pure white: {100 * off.mean():.1f}% of the border is off RGB 255 "
-                          f"(down to {darkest[0]},{darkest[1]},{darkest[2]})")
+    return Finding(False, "background-off", {"share": round(100 * float(off.mean()), 1), "darkest": f"{darkest[0]},{darkest[1]},{darkest[2]}"})
 
 
 def _product_box(image: Image.Image, pixels: np.ndarray, rule: Rule, mask: Image.Image | None) -> tuple[int, int, int, int] | None:
@@ -361,33 +488,33 @@ def _fill(image: Image.Image, pixels: np.ndarray, rule: Rule, mask: Image.Image 
         return None
     box = _product_box(image, pixels, rule, mask)
     if box is None:
-        return Finding(None, "product fill not measured (no product mask)")
+        return Finding(None, "fill-unmeasured")
     x0, y0, x1, y1 = box
     share = max((x1 - x0) / image.width, (y1 - y0) / image.height)
     if share >= rule.min_fill:
-        return Finding(True, f"product {math.floor(100 * share)}%")
-    return Finding(False, f"product fills {math.floor(100 * share)}% of the frame, under {round(100 * rule.min_fill)}%")
+        return Finding(True, "fill", {"fill": math.floor(100 * share)})
+    return Finding(False, "fill-under", {"fill": math.floor(100 * share), "minimum": round(100 * rule.min_fill)})
 
 
 def _format(kind: str | None, rule: Rule) -> Finding | None:
     if rule.formats is None:
         return None
     if kind is None:
-        return Finding(None, "format not measured (no file)")
+        return Finding(None, "format-unmeasured")
     if kind in rule.formats:
-        return Finding(True, kind)
-    return Finding(False, f"{kind} is not among {', '.join(rule.formats)}")
+        return Finding(True, "format", {"format": kind})
+    return Finding(False, "format-off", {"format": kind, "formats": ", ".join(rule.formats)})
 
 
 def _file_size(data: bytes | None, rule: Rule) -> Finding | None:
     if rule.max_file_mb is None:
         return None
     if data is None:
-        return Finding(None, "file size not measured (no file)")
-    megabytes = len(data) / 1_000_000
-    if megabytes <= rule.max_file_mb:
-        return Finding(True, f"{megabytes:.1f} MB")
-    return Finding(False, f"{megabytes:.1f} MB is over the {rule.max_file_mb:g} MB limit")
+        return Finding(None, "file-size-unmeasured")
+    megabytes = round(len(data) / 1_000_000, 1)
+    if len(data) <= rule.max_file_mb * 1_000_000:
+        return Finding(True, "file-size", {"size_mb": megabytes})
+    return Finding(False, "file-size-over", {"size_mb": megabytes, "limit_mb": rule.max_file_mb})
 
 
 def _colour(mode: str, rule: Rule) -> Finding | None:
@@ -395,5 +522,5 @@ def _colour(mode: str, rule: Rule) -> Finding | None:
         return None
     colour = _COLOUR_OF_MODE.get(mode, "RGB")
     if colour in rule.colour:
-        return Finding(True, colour)
-    return Finding(False, f"{colour} colour is not accepted ({', '.join(rule.colour)} only)")
+        return Finding(True, "colour", {"colour": colour})
+    return Finding(False, "colour-off", {"colour": colour, "accepted": ", ".join(rule.colour)})

@@ -28,8 +28,8 @@ ANALYSE = "shopshot.queue.analysis.analyse_photo"
 ANALYSIS_TIMEOUT_S = 60
 # The bot reads (and deletes) the answer within a poll of its coming, or has stopped waiting for it.
 ANSWER_TTL_S = 10
-# The refusals an answer carries, by a stable code (the class's name, as job events carry errors).
-REFUSALS = {error.__name__: error for error in (NoProductFound, ProductUnclear)}
+# The refusals an answer carries, by their stable codes (as job events carry errors).
+REFUSALS = {error.code: error for error in (NoProductFound, ProductUnclear)}
 
 
 def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict:
@@ -40,7 +40,7 @@ def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict:
     try:
         cutout = product_cutout(preview, tuple(tuple(box) for box in keep), neural_matte(context.backend))
     except NoProductFound as refusal:
-        return {"refused": type(refusal).__name__}
+        return {"refused": refusal.code}
     return {"cutout": cutout_bytes(cutout), "candidates": [(list(c.box), c.share) for c in candidates_of(cutout)]}
 
 

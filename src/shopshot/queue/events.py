@@ -18,6 +18,8 @@ class ResultImage:
     seed: int
     width: int
     height: int
+    suffix: str = "png"  # the full-resolution file's: a marketplace pack's may be a JPEG
+    verdict: dict = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class JobEvent:
     job_id: str
     spec: JobSpec
     images: list[ResultImage] = field(default_factory=list)
-    error: str = ""                 # ShopshotError subclass name, for the bot to word
+    error: str = ""                 # a ShopshotError's code, for the bot to word
     error_params: dict = field(default_factory=dict)
     seconds: float = 0.0
 

@@ -18,6 +18,7 @@ from shopshot.config import Settings
 from shopshot.errors import InputError, JobFailed, JobTimedOut, OutOfMemory, ShopshotError
 from shopshot.pipeline.backends import Backend
 from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.packs import PackImage, pack, render_pack, suffix
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
 from shopshot.queue.album import album_photo
 from shopshot.queue.enqueue import DURATIONS_KEY
@@ -59,7 +60,7 @@ def render(spec_json: str) -> dict:
     store = context.store(job.connection)
     started = time.monotonic()
     try:
-        images = _store_each(store, _render(context, store, spec, job), spec.user_id)
+        images = _results(context, store, spec, job)
     except JobTimeoutException:  # a job that ran out its time would run as long again: no retry
         return _fail(job, spec, JobTimedOut())
     except ShopshotError as error:  # the seller's input, not a passing fault: no retry
@@ -74,12 +75,18 @@ def render(spec_json: str) -> dict:
 def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
     level = logging.INFO if isinstance(error, InputError) else logging.WARNING
     log.log(level, "job %s failed, not retried: %s", job.id, type(error).__name__)
-    _publish(job, JobEvent("failed", job.id, spec, error=type(error).__name__, error_params=error.params))
-    return {"error": type(error).__name__}
+    _publish(job, JobEvent("failed", job.id, spec, error=error.code, error_params=error.params))
+    return {"error": error.code}
 
 
-def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> Iterable[RenderedImage]:
+def _results(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -> list[ResultImage]:
     image = load_image(store.get(spec.image_key), context.settings.limits)
+    if spec.pack:
+        return _store_pack(store, _render_pack(context, image, spec, job), spec.user_id)
+    return _store_each(store, _render(context, image, spec, job), spec.user_id)
+
+
+def _render(context: WorkerContext, image: Image.Image, spec: JobSpec, job: Job) -> Iterable[RenderedImage]:
     request = RenderRequest(
         image=image,
         preset=spec.preset,
@@ -94,6 +101,14 @@ def _render(context: WorkerContext, store: BlobStore, spec: JobSpec, job: Job) -
     return context.backend.run(request, progress=lambda fraction: report_progress(job, fraction))
 
 
+def _render_pack(context: WorkerContext, image: Image.Image, spec: JobSpec, job: Job) -> Iterable[PackImage]:
+    """A pack's images, each checked, on the seller's backdrop where its rule leaves the background free."""
+    chosen = pack(spec.pack)
+    for number, output in enumerate(render_pack(image, chosen, spec.seed, context.backend, preset=spec.preset), start=1):
+        yield output
+        report_progress(job, number / len(chosen.shots))
+
+
 def report_progress(job: Job, fraction: float) -> None:
     """Record progress in the job's meta, where the bot's status board reads it."""
     job.meta["progress"] = round(fraction, 3)
@@ -106,6 +121,18 @@ def _store_each(store: BlobStore, rendered: Iterable[RenderedImage], owner: int)
     for item in rendered:
         images.append(_store_result(store, item, owner))
         del item  # a list comprehension would hold it while the next is rendered
+    return images
+
+
+def _store_pack(store: BlobStore, outputs: Iterable[PackImage], owner: int) -> list[ResultImage]:
+    """Store each pack image as its marketplace takes it (the file its verdict measured), with a copy for the album."""
+    images = []
+    for output in outputs:
+        images.append(ResultImage(
+            photo_key=store.put(album_photo(output.image), owner), file_key=store.put(output.data, owner), seed=output.seed,
+            width=output.image.width, height=output.image.height, suffix=suffix(output.format),
+            verdict=output.verdict.to_dict(),
+        ))
     return images
 
 
@@ -133,7 +160,7 @@ def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
         return
     spec = JobSpec.from_json(job.args[0])
     error = OutOfMemory if out_of_memory(exc) else JobFailed
-    _publish(job, JobEvent("failed", job.id, spec, error=error.__name__))
+    _publish(job, JobEvent("failed", job.id, spec, error=error.code))
 
 
 def out_of_memory(error: BaseException | None) -> bool:

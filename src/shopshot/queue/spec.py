@@ -23,6 +23,7 @@ class JobSpec:
     # The boxes (x0, y0, x1, y1 in shares of the photo) of the products the seller kept, where the
     # photo had several; empty: the automatic cut-out, everything found.
     keep: tuple[tuple[float, float, float, float], ...] = ()
+    pack: str | None = None         # a marketplace pack (`pipeline.packs`): its images instead of `variants` of one format
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""

@@ -23,7 +23,7 @@ from rq.registry import StartedJobRegistry
 from rq.timeouts import TimerDeathPenalty
 from rq.utils import now
 
-from shopshot import logs, metrics
+from shopshot import health, logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend, neural_matte
 from shopshot.queue.enqueue import RENDER, JobQueue, announce_alive, announce_gone, state_typical_job_s
@@ -173,6 +173,6 @@ def run_worker(settings: Settings, redis_url: str, burst: bool = False) -> None:
     """Serve jobs until stopped (or until the queue is empty, with burst)."""
     worker = build_worker(settings, redis_url)
     log.info("worker on Redis %s", redis_url)  # the password is redacted by the log formatter
-    metrics.serve_worker(worker, settings)
+    health.serve_worker(worker, settings)
     log.info("worker %s serving queue %r with the %s backend", worker.name, worker.queue_names()[0], settings.backend)
     worker.work(burst=burst, logging_level=settings.log_level)

@@ -13,7 +13,7 @@ from redis import Redis
 from shopshot.bot import texts
 from shopshot.bot.access import is_admin
 from shopshot.config import Settings
-from shopshot.metrics import QueueStats, read_stats
+from shopshot.queue.statistics import QueueStats, read_stats
 
 
 def from_admin(message: Message, settings: Settings) -> bool:

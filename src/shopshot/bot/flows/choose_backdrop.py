@@ -10,6 +10,7 @@ from shopshot.bot.callbacks import BackdropPicked, GalleryPage
 from shopshot.bot.flows.choose_options import show_options, show_summary
 from shopshot.bot.flows.pressed import clear_buttons, replace_photo, shows
 from shopshot.bot.gallery import Gallery
+from shopshot.bot.looks import offered_looks
 from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
 
@@ -24,8 +25,9 @@ async def show_gallery(message: MaybeInaccessibleMessageUnion, state: FSMContext
 
 
 def _markup(gallery: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
-    # The backdrop already used (shown again from a result) or chosen (changed from the summary) is ticked.
-    return keyboards.gallery(gallery.items(page), page, gallery.pages, BackdropPicked, GalleryPage, data.get("preset"))
+    # The backdrop already used (shown again from a result) or chosen (changed from the summary) is ticked; the saved
+    # looks offered with the photo come first, on every page.
+    return keyboards.gallery(gallery.items(page), page, gallery.pages, BackdropPicked, GalleryPage, data.get("preset"), offered_looks(data))
 
 
 async def send_page(

@@ -5,15 +5,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
 
 from shopshot.bot import keyboards, texts
-from shopshot.bot.callbacks import OptionPicked, Step, ratio_from_data
+from shopshot.bot.callbacks import OptionPicked, PackPicked, Step, ratio_from_data
 from shopshot.bot.flows.pressed import clear_buttons, replace_text, shows
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
+from shopshot.pipeline.packs import pack, packs, precheck
 from shopshot.policy import check_detail_content
 from shopshot.pipeline.presets import offers_variants
-
 
 
 async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
@@ -26,7 +26,8 @@ async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext
 
 def _markup(data: dict) -> InlineKeyboardMarkup:
     backdrop_task = data.get("task", "backdrop") == "backdrop"
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data))
+    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data),
+                             packs=backdrop_task, chosen_pack=data.get("pack"))
 
 
 def variant_counts(data: dict) -> tuple[int, ...]:
@@ -45,13 +46,42 @@ async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
-    data = await state.update_data(**_option(callback_data, variant_counts(await state.get_data())))
+    # A format or a count is a single format's: any pack chosen before is dropped.
+    data = await state.update_data(**_option(callback_data, variant_counts(await state.get_data())), pack=None)
     await callback.answer()
     markup = _markup(data)
     if not isinstance(callback.message, Message):
         await show_options(callback.message, state, data)  # ticked in a new message, as the old one is out of reach
     elif not shows(callback.message, markup):
         await callback.message.edit_reply_markup(reply_markup=markup)
+
+
+async def packs_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    await replace_text(callback.message, texts.packs_prompt(), keyboards.packs(list(packs().values()), (await state.get_data()).get("pack")))
+    await callback.answer()
+
+
+async def formats_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    data = await state.get_data()
+    await replace_text(callback.message, texts.options_prompt(data["preset"]), _markup(data))
+    await callback.answer()
+
+
+async def pack_picked(callback: CallbackQuery, callback_data: PackPicked, state: FSMContext) -> None:
+    chosen = pack(callback_data.key)
+    data = await state.get_data()
+    refusals = precheck((data["width"], data["height"]), chosen)
+    await callback.answer()
+    if refusals:  # said now, not after Confirm; the packs stay above for another choice
+        await callback.message.answer(texts.pack_refused(chosen, refusals))
+        return
+    await state.update_data(pack=chosen.key, ratio=chosen.ratio)
+    await show_summary(callback.message, state, edit=True)
+
+
+async def packs_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
+    """A pack press the options keyboard offered (a backdrop task's); a forged one falls through to the stale-button answer."""
+    return (await state.get_data()).get("task", "backdrop") == "backdrop"
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
@@ -103,6 +133,9 @@ def build_router() -> Router:
     router = Router(name="choose_options")
     router.callback_query.register(option_picked, Studio.choosing_options, OptionPicked.filter())
     router.callback_query.register(detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"), detail_on_offer)
+    router.callback_query.register(packs_pressed, Studio.choosing_options, Step.filter(F.action == "packs"), packs_on_offer)
+    router.callback_query.register(formats_pressed, Studio.choosing_options, Step.filter(F.action == "formats"))
+    router.callback_query.register(pack_picked, Studio.choosing_options, PackPicked.filter(), packs_on_offer)
     router.message.register(detail_written, Studio.writing_detail, F.text & ~F.text.startswith("/"))
     router.callback_query.register(options_done, Studio.choosing_options, Step.filter(F.action == "continue"))
     return router

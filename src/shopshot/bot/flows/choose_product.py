@@ -65,7 +65,7 @@ async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioServi
     if data.get("changing"):  # changed from the summary: the other choices stay
         await show_summary(callback.message, state)
     else:
-        await show_first_step(callback.message, state, gallery, data["backend"])
+        await show_first_step(callback.message, state, gallery, data["backend"], await studio.looks.of(callback.from_user.id))
     await callback.answer()
 
 

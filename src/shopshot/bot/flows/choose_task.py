@@ -1,5 +1,7 @@
 """Choosing what to make from the photo: a new backdrop, a new fashion model, or mannequin to model."""
 
+from collections.abc import Sequence
+
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion
@@ -11,12 +13,14 @@ from shopshot.bot.flows.choose_backdrop import show_gallery
 from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
+from shopshot.bot.looks import Look, offer_looks, offered_looks
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 
 
-async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, backend: str) -> None:
-    """After a photo: the task choice when the diffusion backend serves it, else straight to the backdrops."""
+async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, backend: str, looks: Sequence[Look] = ()) -> None:
+    """After a photo: the task choice when the diffusion backend serves it, else straight to the backdrops; the seller's saved looks first."""
+    await offer_looks(state, looks)
     if backend == "diffusion":
         await show_tasks(message, state)
     else:
@@ -24,9 +28,9 @@ async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMCont
 
 
 async def show_tasks(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
-    """Ask what to make; every task on offer can run now."""
+    """Ask what to make; every task on offer can run now; the saved looks offered with the photo first."""
     await state.set_state(Studio.choosing_task)
-    await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks())
+    await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks(offered_looks(await state.get_data())))
 
 
 async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, studio: StudioService, gallery: Gallery, models: Gallery) -> None:

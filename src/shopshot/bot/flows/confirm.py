@@ -17,13 +17,15 @@ from shopshot.bot.limits import Ticket
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id, new_seed, pressed_key
+from shopshot.pipeline.packs import pack
 from shopshot.queue.spec import JobSpec
 
 
 async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
-    backend = await studio.backend_for(data.get("task", "backdrop"))
+    # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
+    backend = "studio" if data.get("pack") else await studio.backend_for(data.get("task", "backdrop"))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
     # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
@@ -48,8 +50,8 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         image_key=data["image_key"],
         preset=data["preset"],
         ratio=data["ratio"],
-        variants=data["variants"],
-        seed=new_seed(),
+        variants=len(pack(data["pack"]).shots) if data.get("pack") else data["variants"],
+        seed=new_seed() if data.get("seed") is None else data["seed"],  # a saved look's seed family, else a new one
         language=get_i18n().current_locale,
         backend=backend,
         task=data.get("task", "backdrop"),
@@ -57,6 +59,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         prompt_extra=data.get("prompt_extra", ""),
         photo_name=data.get("photo_name", PLAIN_PHOTO),
         keep=tuple(tuple(box) for box in data.get("keep", ())),
+        pack=data.get("pack"),
     )
 
 

@@ -17,7 +17,7 @@ from shopshot.bot.studio import Studio
 async def cmd_forget(message: Message, studio: Studio) -> None:
     token = await studio.ask_forget(message.from_user.id)
     await message.answer(
-        _("Delete your photos, results, choices and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
+        _("Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
         reply_markup=keyboards.forget(token),
     )
 
@@ -30,7 +30,7 @@ async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice,
     for job_id, spec in (await studio.forget(callback.from_user.id)).items():
         await board.close(job_id, spec.chat_id, spec.status_message_id, _("❌ Not done."))
     await state.clear()
-    await replace_text(callback.message, _("Done: I deleted your photos, results, choices and language setting."))
+    await replace_text(callback.message, _("Done: I deleted your photos, results, choices, saved looks and language setting."))
     await callback.answer()
 
 

@@ -104,7 +104,7 @@ async def _accept(
     if photo.to_choose:
         await show_candidates(message, state, gallery)
     else:
-        await show_first_step(message, state, gallery, backend)
+        await show_first_step(message, state, gallery, backend, await studio.looks.of(message.from_user.id))
 
 
 def starting_at(message_id: int) -> dict:

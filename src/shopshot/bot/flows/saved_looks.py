@@ -1,0 +1,49 @@
+"""Saved looks: Save this look under a result; a saved look's button with the next photo goes straight to its summary."""
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from shopshot.bot import texts
+from shopshot.bot.callbacks import LookPicked, ResultAction
+from shopshot.bot.flows.choose_options import show_summary
+from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.looks import look_of, offered_look
+from shopshot.bot.states import Studio
+from shopshot.bot.studio import Studio as StudioService
+from shopshot.pipeline.packs import pack, precheck
+
+
+async def look_saved(callback: CallbackQuery, callback_data: ResultAction, studio: StudioService) -> None:
+    spec = await studio.owned_job(callback_data.job_id, callback.from_user.id)
+    if spec is None or spec.task != "backdrop":  # gone, someone else's, or never offered (a model task's)
+        await stale_button(callback)
+        return
+    await studio.looks.save(callback.from_user.id, look_of(spec))
+    await callback.answer(texts.look_saved())
+
+
+async def look_chosen(callback: CallbackQuery, callback_data: LookPicked, state: FSMContext) -> None:
+    data = await state.get_data()
+    look = offered_look(data, callback_data.id)
+    if look is None:
+        await stale_button(callback)
+        return
+    await callback.answer()
+    refusals = precheck((data["width"], data["height"]), pack(look.pack)) if look.pack else []
+    if refusals:  # this photo is too small for the look's pack: said now, and the first step stays for another choice
+        await callback.message.answer(texts.pack_refused(pack(look.pack), refusals))
+        return
+    await clear_buttons(callback.message)
+    await state.update_data(look.choices())
+    await show_summary(callback.message, state)
+
+
+def build_router() -> Router:
+    """The saved looks' handlers, on a router of their own."""
+    router = Router(name="saved_looks")
+    router.callback_query.register(look_saved, ResultAction.filter(F.action == "save"))
+    router.callback_query.register(look_chosen, StateFilter(Studio.choosing_task, Studio.choosing_backdrop), LookPicked.filter())
+    return router
