@@ -94,6 +94,15 @@ def _counters(redis: Redis) -> tuple[float, ...]:
             cpu["used_cpu_user"] + cpu["used_cpu_sys"])
 
 
+def _breakdown(redis: Redis) -> dict[str, int]:
+    """Redis memory by kind of key (its first two parts, "rq:job", "shopshot:published" …), largest first, in bytes."""
+    kinds: collections.Counter = collections.Counter()
+    for name in redis.scan_iter(count=1000):
+        parts = name.decode().split(":")
+        kinds[":".join(parts[:2] if len(parts) > 1 and not parts[1].isdigit() else parts[:1])] += redis.memory_usage(name) or 0
+    return dict(kinds.most_common(10))
+
+
 def _percentiles(values: list[float]) -> str:
     if len(values) < 2:
         return "n/a"
@@ -199,6 +208,7 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
                 "redis_cpu_ms_per_job": round(1000 * cpu_s / jobs, 2), "redis_saturates_at_jobs_per_s": round(jobs / cpu_s) if cpu_s else None,
                 "lost": jobs - delivered, "duplicated": duplicated,
                 "stream_entries_left": redis.xlen(settings.queue.events_stream),
+                "redis_at_rest_by_key": _breakdown(redis),
                 "blob_bytes_in_redis": 0 if max(redis.memory_usage(key) for key in redis.scan_iter(match="shopshot:blob:*")) < 1024 else "found",
             }
         finally:
