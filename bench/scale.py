@@ -27,7 +27,7 @@ from redis import Redis
 from rq.job import Job
 
 from shopshot.bot.delivery import DELIVERED_KEY, DELIVERED_TTL_S
-from shopshot.config import Settings
+from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.embedded import embedded_redis
 from shopshot.launcher import stop_process, worker_process
 from shopshot.pipeline.gallery import sample_photo
@@ -57,6 +57,8 @@ def _environment(url: str, api_url: str, data_dir: Path) -> dict[str, str]:
     return os.environ | {
         "REDIS_URL": url, "TELEGRAM_API_URL": api_url, "DATA_DIR": str(data_dir), "PYTHONPATH": f"{REPO / 'src'}:{REPO}",
         "BUDGET__CALLS_PER_S": "100000", "BUDGET__RESERVE": "1", "LOG_LEVEL": "WARNING",
+        # A token, so that `shopshot bot` talks to TELEGRAM_API_URL (this stand-in) instead of starting a playground of its own.
+        "TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN,
     }
 
 
@@ -142,8 +144,9 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             env = _environment(url, api_url, root / "data")
             os.environ.update({"DATA_DIR": str(root / "data")})
             settings = Settings(_env_file=None)
-            for number in range(bots):
-                stack.callback(stop_process, _bot(env, number, root / f"bot-{number}.log"))
+            replicas = [_bot(env, number, root / f"bot-{number}.log") for number in range(bots)]
+            for replica in replicas:
+                stack.callback(stop_process, replica)
             for number in range(workers):
                 stack.enter_context(worker_process(url, root / f"worker-{number}.log", {**env, "BACKEND": "bench.scale:Instant"}))
             chats = [SELLER_BASE + number for number in range(sellers)]
@@ -187,10 +190,11 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             after = _counters(redis)
             rest = _memory(redis)
             delivered = _delivered(redis, job_ids)
-            starts, albums = _latencies(redis, job_ids)
+            starts, album_waits = _latencies(redis, job_ids)
             photos_sent = collections.Counter(call["chat_id"] for call in await api.calls("sendPhoto") if call["ok"])
             expected = collections.Counter(chats[number % sellers] for number in range(jobs))
             duplicated = sum(max(0, photos_sent[chat] - expected[chat]) for chat in chats)
+            albums = sum(min(photos_sent[chat], expected[chat]) for chat in chats)  # each job's album is one photo
             commands, net_in, net_out, cpu_s = (end - start for end, start in zip(after, before))
             return {
                 "jobs": jobs, "workers": workers, "bots": bots, "sellers": sellers,
@@ -201,12 +205,13 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
                 if peak_in_flight else None,
                 "peak_in_flight": peak_in_flight,
                 "bytes_per_finished_job": round((rest - baseline) / max(1, delivered)),
-                "enqueue_to_start": _percentiles(starts), "result_to_album": _percentiles(albums),
+                "enqueue_to_start": _percentiles(starts), "result_to_album": _percentiles(album_waits),
                 "redis_commands_per_job": round(commands / jobs, 1),
                 "redis_bytes_in_per_job": round(net_in / jobs), "redis_bytes_out_per_job": round(net_out / jobs),
                 # One Redis runs commands on one core: this many jobs a second would keep it busy all the time.
                 "redis_cpu_ms_per_job": round(1000 * cpu_s / jobs, 2), "redis_saturates_at_jobs_per_s": round(jobs / cpu_s) if cpu_s else None,
-                "lost": jobs - delivered, "duplicated": duplicated,
+                "delivered_marks": delivered, "albums_received": albums, "bots_still_running": sum(replica.poll() is None for replica in replicas),
+                "lost": jobs - albums, "duplicated": duplicated,
                 "stream_entries_left": redis.xlen(settings.queue.events_stream),
                 "redis_at_rest_by_key": _breakdown(redis),
                 "blob_bytes_in_redis": 0 if max(redis.memory_usage(key) for key in redis.scan_iter(match="shopshot:blob:*")) < 1024 else "found",
