@@ -130,7 +130,7 @@ def _latencies(redis: Redis, job_ids: list[str]) -> tuple[list[float], list[floa
     return starts, albums
 
 
-async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: float) -> dict:
+async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: float, rate: float = 0) -> dict:
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         root = Path(folder)
         url = stack.enter_context(embedded_redis(root / "redis"))
@@ -174,6 +174,8 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
                 spec = JobSpec(chat_id=chat, user_id=chat, status_message_id=welcome.get(chat, 1), image_key=photos[chat],
                                preset="white", ratio="1:1", variants=1, seed=number, language="en")
                 job_ids.append(await asyncio.to_thread(queue.enqueue, spec))
+                if rate:  # sellers arriving at a steady pace rather than all at once
+                    await asyncio.sleep(max(0.0, started + (number + 1) / rate - time.monotonic()))
                 if time.monotonic() - last_sample > 1:
                     last_sample = time.monotonic()
                     peak = max(peak, _memory(redis))
@@ -191,13 +193,15 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             rest = _memory(redis)
             delivered = _delivered(redis, job_ids)
             starts, album_waits = _latencies(redis, job_ids)
-            photos_sent = collections.Counter(call["chat_id"] for call in await api.calls("sendPhoto") if call["ok"])
+            calls = await api.calls()
+            photos_sent = collections.Counter(call["chat_id"] for call in calls if call["method"] == "sendPhoto" and call["ok"])
+            by_method = collections.Counter(call["method"] for call in calls if call["ok"])
             expected = collections.Counter(chats[number % sellers] for number in range(jobs))
             duplicated = sum(max(0, photos_sent[chat] - expected[chat]) for chat in chats)
             albums = sum(min(photos_sent[chat], expected[chat]) for chat in chats)  # each job's album is one photo
             commands, net_in, net_out, cpu_s = (end - start for end, start in zip(after, before))
             return {
-                "jobs": jobs, "workers": workers, "bots": bots, "sellers": sellers,
+                "jobs": jobs, "rate": rate or "all at once", "workers": workers, "bots": bots, "sellers": sellers,
                 "enqueue_s": round(enqueued_s, 1), "elapsed_s": round(elapsed, 1), "jobs_per_s": round(delivered / elapsed, 1),
                 "redis_baseline_mb": round(baseline / 2**20, 2), "redis_peak_mb": round(peak / 2**20, 2), "redis_rest_mb": round(rest / 2**20, 2),
                 # At the peak: the jobs in flight, and the others finished (each holding what a finished job holds).
@@ -210,6 +214,7 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
                 "redis_bytes_in_per_job": round(net_in / jobs), "redis_bytes_out_per_job": round(net_out / jobs),
                 # One Redis runs commands on one core: this many jobs a second would keep it busy all the time.
                 "redis_cpu_ms_per_job": round(1000 * cpu_s / jobs, 2), "redis_saturates_at_jobs_per_s": round(jobs / cpu_s) if cpu_s else None,
+                "bot_api_calls_per_job": {method: round(count / jobs, 2) for method, count in by_method.most_common(6)},
                 "delivered_marks": delivered, "albums_received": albums, "bots_still_running": sum(replica.poll() is None for replica in replicas),
                 "lost": jobs - albums, "duplicated": duplicated,
                 "stream_entries_left": redis.xlen(settings.queue.events_stream),
@@ -228,9 +233,10 @@ def main() -> None:
     parser.add_argument("--bots", type=int, default=2)
     parser.add_argument("--sellers", type=int, default=100)
     parser.add_argument("--timeout-s", type=float, default=3600)
+    parser.add_argument("--rate", type=float, default=0, help="jobs queued a second (0: all at once, a backlog)")
     arguments = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the bots, workers and Redis are stopped
-    figures = asyncio.run(bench(arguments.jobs, arguments.workers, arguments.bots, arguments.sellers, arguments.timeout_s))
+    figures = asyncio.run(bench(arguments.jobs, arguments.workers, arguments.bots, arguments.sellers, arguments.timeout_s, arguments.rate))
     print(json.dumps(figures, indent=2))
 
 

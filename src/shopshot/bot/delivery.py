@@ -37,7 +37,7 @@ DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
 # The Telegram file ids of a job's sent images ("photo:0", "document:0" …): what sends them again
-# once storage has let them go (a file id re-sends without an upload).
+# once storage has let them go (a file id re-sends without an upload). No flow re-sends one yet.
 SENT_FILES_KEY = "shopshot:sent-files:"
 # A job not yet delivered when its seller sent /forget, or discarded it with /cancel: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
@@ -78,6 +78,7 @@ class Delivery:
         self.i18n = i18n
         self.consumer = consumer
         self.claim_idle_ms = CLAIM_IDLE_MS
+        self.result_ttl_s = settings.result_ttl_s
 
     async def run(self) -> None:
         """Deliver what this consumer left pending, then events as they come, until cancelled."""
@@ -271,8 +272,9 @@ class Delivery:
             sent = [await self.bot.send_document(chat_id, uploads[0], caption=captions[0])]
         file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
         if file_ids:
+            # As long as the job's result buttons work (RQ keeps its spec that long), not a week: ~500 bytes a job.
             await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + event.job_id, mapping=file_ids) \
-                .expire(SENT_FILES_KEY + event.job_id, DELIVERED_TTL_S).execute()
+                .expire(SENT_FILES_KEY + event.job_id, self.result_ttl_s).execute()
 
     async def file_ids(self, job_id: str) -> dict[str, str]:
         """The Telegram file ids of a delivered job's images, by "photo:<index>" and "document:<index>"."""
