@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run test soak scale bench device-wheels install system catalogs extract language clean
+.PHONY: run check test soak scale bench device-wheels install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -30,6 +30,11 @@ TEST_WORKERS ?= 2
 
 test: install system catalogs $(DOCKER_CHECKS)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The fast tier while working: unit tests and the quick integration ones (no bot, worker, browser or
+# model started; tests/conftest.py says which are slow). `make test` runs these and the rest.
+check: install catalogs
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" -q
 
 # The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases;
 # then the scale benchmark.
@@ -58,6 +63,7 @@ bench: install catalogs
 	$(PY) bench/cutouts.py
 	PYTHONPATH=. $(PY) bench/see_through.py
 	$(PY) bench/service.py
+	$(PY) bench/batch.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py
 	$(PY) bench/matte.py

@@ -73,6 +73,31 @@ def figures() -> Figures:
     return FIGURES
 
 
+# The fast tier (`make check`) leaves out every test that starts a process, a browser, the bot or a
+# model (the fixtures that do so), and the folders and files whose tests each took over a second in
+# a full run (`pytest --durations=0`): whole-canvas renders, fault and kill rounds, every language's
+# conversation. diffusers marks its `@slow` tests by hand; here one list says it.
+SLOW_FIXTURES = frozenset({"worker", "bot", "stack", "browser", "open_chat", "redis_process", "bot_process",
+                           "model_cache", "backend", "matte_repos", "random_cache", "whole_frame_cache", "s3_endpoint"})
+SLOW_PATHS = (
+    "browser/", "faults/", "diffusion/", "ops/", "docker/test_commands.py", "test_cli.py", "test_processes.py",
+    "bad_input/test_fuzz_intake.py", "matting/test_neural_matte.py", "security/test_limits.py",
+    "bot/test_every_language.py", "bot/test_delivery.py", "bot/test_status_board.py", "bot/test_intake_analysis.py",
+    "bot/test_budget.py", "queue/test_jobs.py", "queue/test_analysis.py", "queue/test_worker_kills.py", "queue/test_fleet.py",
+    "queue/test_feeder.py", "storage/test_uploads.py", "storage/test_stack.py",
+    "pipeline/test_studio.py", "pipeline/test_looks.py", "pipeline/test_viewpoint.py", "pipeline/test_packs.py",
+    "pipeline/test_cutout.py", "pipeline/test_candidates.py", "pipeline/test_transparency.py", "pipeline/test_cutout_bench.py",
+)
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        where = item.path.relative_to(TESTS).as_posix()
+        if where.startswith(SLOW_PATHS) or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_sessionfinish(session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its figures travel to the controller

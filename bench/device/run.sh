@@ -23,7 +23,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH="$site:$PWD/src" PYTHONUNBUFFERED=1
 python3 - <<'PY'
 import diffusers, huggingface_hub, pydantic_settings, torch, transformers
-from shopshot.pipeline.diffusion import backend, detail, generation, loading  # noqa: F401  (what bench/gpu.py imports)
+from shopshot.pipeline.diffusion import backend, detail, face, generation, klein, loading  # noqa: F401  (what bench/gpu.py runs)
 print(f"torch {torch.__version__} (cuda {torch.cuda.is_available()}), diffusers {diffusers.__version__}, "
       f"transformers {transformers.__version__}, huggingface_hub {huggingface_hub.__version__}")
 PY

@@ -28,6 +28,9 @@ class QueueSettings(BaseModel):
     lease_s: int = 10             # a running job's hold on the started registry, renewed while it runs
     heartbeat_s: float = 1.0      # how often a worker renews its job's lease and offers to sweep
     sweep_s: int = 2              # at most one sweep for abandoned jobs per queue in this time, fleet-wide
+    # A batch's jobs enter the render queue this many per seller at a time (queue/feeder.py): another
+    # seller's job waits behind at most this many of a batch's.
+    feed_per_seller: int = Field(default=1, ge=1)
 
 
 class S3Settings(BaseModel):
@@ -63,6 +66,9 @@ class LimitSettings(BaseModel):
     jobs_in_flight: int = 2       # per seller: queued or running at once
     jobs_per_minute: int = 6      # per seller
     queue_cap: int = 500          # jobs waiting in a queue, all sellers together
+    # The most photos one batch (an album, and what follows it in the same send) takes; a batch is
+    # admitted while the seller's images in flight, and those started this minute, stay within it.
+    batch_photos: int = Field(default=30, ge=2)
     # At intake, how long the bot waits for a neural-matte worker's cut-out of the photo before it
     # cuts out classically itself; 0: never asks.
     intake_analysis_s: float = Field(default=8.0, ge=0, le=60)
@@ -117,14 +123,15 @@ class DiffusionSettings(BaseModel):
     mode: str = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
     compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after); not with cpu_offload
     cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
-    warmup: bool = False  # sdxl: one one-step generation per generation size at setup; always on with compile
-    detail: bool = True  # sdxl: a low-strength tiled second pass where the canvas is larger than the generation
+    warmup: bool = False  # one one-step generation per snapped generation size at setup; always on with compile
+    detail: bool = True  # a low-strength tiled second pass where the canvas is larger than the generation
+    face_pass: bool = True  # model swap and mannequin: the new face repainted on its own, enlarged, at low strength
     allow_noncommercial: bool = False  # allow registry entries whose licence forbids commercial use
     # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
-    # task, ≈ 12 GB peak in bf16 (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps, every task (no
-    # depth ControlNet), ≈ 16 GB of bf16 weights, ≈ 18–20 GB peak (a 24 GB card,
-    # or cpu_offload). Both estimated from parameter counts, not measured. `shopshot models pull`
-    # fetches only the chosen stack's models.
+    # task, 9.8 GB of weights in bf16, ≈ 12 GB peak (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps,
+    # every task (no depth ControlNet), 16.2 GB of weights, ≈ 18–20 GB peak (a 24 GB card, or
+    # cpu_offload). Weights computed on the meta device (pipeline/diffusion/footprint.py), peaks
+    # estimated; neither measured on a GPU. `shopshot models pull` fetches only the chosen stack's models.
     stack: Literal["sdxl", "klein"] = "sdxl"
 
     @model_validator(mode="after")

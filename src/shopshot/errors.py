@@ -18,7 +18,8 @@ ShopshotError
  │    ├── DetailInvisible      a free-text addition that shows nothing (only invisible characters)
  │    ├── DetailStackedMarks   a free-text addition with marks piled on a letter ("Zalgo" text)
  │    ├── StickerNotPhoto      a sticker
- │    └── AudioNotPhoto        a voice message or an audio file
+ │    ├── AudioNotPhoto        a voice message or an audio file
+ │    └── BatchFull            a photo past the most one batch takes
  ├── TaskUnavailable       no running worker can do that task now (no GPU worker up)
  ├── InputExpired          the stored photo or result is gone (TTL passed)
  ├── JobFailed             the worker could not finish a job
@@ -66,6 +67,7 @@ __all__ = [
     "DetailStackedMarks",
     "StickerNotPhoto",
     "AudioNotPhoto",
+    "BatchFull",
     "TaskUnavailable",
     "InputExpired",
     "JobFailed",
@@ -184,6 +186,10 @@ class StickerNotPhoto(InputError, code="sticker_not_photo"):
 
 class AudioNotPhoto(InputError, code="audio_not_photo"):
     message = N_("I can't use voice or audio messages. Please send a photo of your product.")
+
+
+class BatchFull(InputError, code="batch_full"):
+    message = N_("A batch takes at most {count} photos, so this one is left out. Send it again once this batch is done.")
 
 
 class TaskUnavailable(ShopshotError, code="task_unavailable"):

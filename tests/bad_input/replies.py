@@ -23,11 +23,8 @@ def kept() -> str:
     return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
 
 
-def album_notice() -> str:
-    return _(
-        "I work on one photo at a time, so I took the first photo of your album and left the others. "
-        "To use another one, send it on its own."
-    )
+def batch_notice() -> str:
+    return _("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way.")
 
 
 def started_over() -> str:

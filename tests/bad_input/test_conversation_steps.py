@@ -20,7 +20,7 @@ from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
 from tests.bad_input.conftest import BOT_ID
-from tests.bad_input.replies import album_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
+from tests.bad_input.replies import batch_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
 from tests.conftest import until
 from tests.pipeline.conftest import encode
 from tests.security.conftest import ask_forget, forget_button
@@ -74,6 +74,10 @@ def product_photo(colour: tuple[int, int, int]) -> bytes:
     image = Image.new("RGB", (300, 300), (228, 228, 226))
     image.paste(colour, (70, 70, 230, 230))
     return encode(image, "JPEG", quality=95)
+
+
+def texts_of(messages: list[dict]) -> list[str]:
+    return [m["text"] or m["caption"] for m in messages]
 
 
 def colour_of(image: Image.Image) -> np.ndarray:
@@ -217,30 +221,34 @@ async def forget(stack, user: int) -> None:
 
 
 @pytest.mark.parametrize("last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"])
-async def test_album_of_eleven_takes_the_first_photo_and_says_so(stack, last_in_a_group):
+async def test_album_of_eleven_is_one_batch_asked_about_once(stack, last_in_a_group):
     api, user = stack.api, 8010 + last_in_a_group
     photos = [product_photo(colour) for colour in ALBUM_COLOURS]
-    # Telegram sends an album of 11 as a media group of 10 followed by the 11th on its own.
+    # Telegram sends an album of 11 as a media group of 10 followed by the 11th, in a group of its own or alone.
     await api.send_album(user, photos[:10])
     await api.send_photo(user, photos[10], media_group_id="second-group" if last_in_a_group else None)
-    await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
+    await until(lambda: len(_batch_of(stack, user)["photos"]) == 11, what="the eleven photos in one batch")
     messages = await settled(api, user)
-    expected = [stack.speak("en", make) for make in (album_notice, kept, gallery_caption, still_prompt)]
-    # The 11th on its own is not met with silence: the note again (in whichever order the two sends land).
-    expected += [] if last_in_a_group else [stack.speak("en", album_notice)]
-    assert sorted(m["text"] or m["caption"] for m in messages) == sorted(expected)
-    image = load_image(await stack.image_bytes(user), stack.settings.limits)
-    assert np.abs(colour_of(image) - ALBUM_COLOURS[0]).max() < 12
+    # One notice and one gallery for the whole send, whichever photo's update came first.
+    expected = [stack.speak("en", make) for make in (batch_notice, gallery_caption, still_prompt)]
+    assert [m["text"] or m["caption"] for m in messages] == expected
     stack.assert_no_worker_time()
 
 
-async def test_a_photo_after_the_album_window_is_taken(stack, monkeypatch):
+def _batch_of(stack, user: int) -> dict:
+    data_key = stack.fsm.key_builder.build(StorageKey(bot_id=BOT_ID, chat_id=user, user_id=user), "data")
+    return json.loads(stack.redis.get(data_key) or "{}").get("batch") or {"photos": []}
+
+
+async def test_a_photo_after_the_batch_window_is_a_new_conversation(stack, monkeypatch):
     api, user = stack.api, 8012
     await api.send_album(user, [product_photo(colour) for colour in ALBUM_COLOURS[:2]])
     gallery = await api.wait_for(user, with_button(f"{BackdropPicked.__prefix__}:"))
-    monkeypatch.setattr("shopshot.bot.flows.intake.ALBUM_WINDOW_S", 0)  # as if the seller came back later
+    await until(lambda: len(_batch_of(stack, user)["photos"]) == 2, what="the album's two photos in the batch")
+    monkeypatch.setattr("shopshot.bot.batch.BATCH_WINDOW_S", 0)  # as if the seller came back later
     await asyncio.sleep(1.1)  # Telegram dates messages in whole seconds
     later = await gallery_after(api, user, product_photo(ALBUM_COLOURS[5]))
     assert later["message_id"] > gallery["message_id"]
+    assert texts_of(await api.messages(user))[-3:] == [stack.speak("en", make) for make in (started_over, kept, gallery_caption)]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert np.abs(colour_of(image) - ALBUM_COLOURS[5]).max() < 12

@@ -11,7 +11,9 @@ from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, MATTING, SAFETY, SEGMENTER, load_registry
+from shopshot.pipeline.diffusion import klein_architecture as ka
+from shopshot.pipeline.diffusion.registry import (CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER,
+                                                 load_registry)
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.synthetic import synthetic_person
 from tests.diffusion.hub_stub import commit_of
@@ -70,8 +72,9 @@ def model_cache(repos, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def diffusion_settings(model_cache) -> DiffusionSettings:
-    # The detail pass (four more runs per image) is tested on its own, in test_detail.py.
-    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", detail=False)
+    # The detail pass (four more runs per image) and the face pass are tested on their own, in test_detail.py
+    # and test_face.py: here each image is one generation.
+    return DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", detail=False, face_pass=False)
 
 
 @pytest.fixture(scope="session")
@@ -102,3 +105,30 @@ def matte_repos(tmp_path_factory) -> dict[str, Path]:
     save_segmenter(root / SEGMENTER)
     save_matting(root / MATTING)
     return {specs[SEGMENTER].repo_id: root / SEGMENTER, specs[MATTING].repo_id: root / MATTING}
+
+
+@pytest.fixture(scope="session")
+def tiny_klein(tmp_path_factory):
+    """The tiny klein repository's folder, and a cache holding it, the clothes parser and the safety classifier."""
+    root = tmp_path_factory.mktemp("klein-repos")
+    specs = {spec.key: spec for spec in load_registry()}
+    arch.seeded(0)
+    ka.klein_pipeline(ka.TINY, ka.tiny_qwen_tokenizer(root / "tokenizer-source")).save_pretrained(root / KLEIN)
+    arch.clothes_parser(arch.TINY).save_pretrained(root / CLOTHES)
+    save_safety(root / SAFETY, SAFE_BIAS)
+    cache = write_cache(tmp_path_factory.mktemp("klein-cache"),
+                        {specs[key].repo_id: root / key for key in (KLEIN, CLOTHES, SAFETY)})
+    return root / KLEIN, cache
+
+
+def klein_settings(cache: Path, **changes) -> DiffusionSettings:
+    """The klein stack on the CPU in float32 from `cache`, otherwise the production defaults."""
+    return DiffusionSettings(**({"cache_dir": cache, "device": "cpu", "dtype": "float32", "stack": "klein"} | changes))
+
+
+@pytest.fixture(scope="session")
+def klein_models(tiny_klein):
+    """The tiny klein stack loaded once through the production loader, for backends built around it in a test."""
+    from shopshot.pipeline.diffusion.klein import load_klein
+
+    return load_klein(klein_settings(tiny_klein[1]))

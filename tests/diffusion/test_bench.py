@@ -1,6 +1,7 @@
 import importlib.util
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,19 +21,59 @@ def _cells(row: str) -> list[str]:
 
 def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu.py"), "--tiny"], capture_output=True,
-                            text=True, timeout=240, cwd=ROOT)
+                            text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert any(line.startswith("targets: klein backdrop ≤ 0.5 s") for line in result.stdout.splitlines())
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
-    table = [_cells(row) for row in rows[1:]]
-    # SDXL: every task in both modes; klein: every task once (its modes are the same 4 distilled steps).
-    assert [(cells[0], cells[1]) for cells in table] == [("sdxl", task) for task in gpu_bench.TASKS for _ in range(2)] + [
-        ("klein", task) for task in gpu_bench.TASKS]
+    header, table = _cells(rows[0]), [_cells(row) for row in rows[1:]]
+    assert header[4:9] == ["s/image", "denoising s", "VAE decode s", "with second passes s", "images/hour"]
+    assert header[-1] == "targets"
+    # SDXL: every task in both modes, and the white backdrop at the 30-step target; klein: every task once.
+    sdxl = [("backdrop", "fast"), ("backdrop", "quality"), ("backdrop (white)", "30-step"), ("model", "fast"),
+            ("model", "quality"), ("mannequin", "fast"), ("mannequin", "quality")]
+    assert [(cells[0], cells[1], cells[2].split()[0]) for cells in table] == [("sdxl", *row) for row in sdxl] + [
+        ("klein", task, "fast") for task in gpu_bench.TASKS]
     for cells in table:
-        assert 0 < float(cells[5]) < float(cells[4]) and cells[8].endswith("FLOP") and int(cells[11]) > 64
-    for cells in table[6:]:
-        canvas, reference = (int(part) for part in cells[9].removesuffix(" ref").split(" + "))
+        total, loop, decode = (float(cell) for cell in cells[4:7])
+        # The loop and the decode are timed apart, inside the job's time.
+        assert 0 < loop and 0 < decode and loop + decode <= total
+        # The default mode's rows again with the second passes (the backdrop's canvas is large enough for the detail
+        # pass's tiles, the person tasks run the face pass), images per hour from that figure; the other rows have none.
+        if cells[2].startswith("fast"):
+            seconds, passes = cells[7].removesuffix(" passes)").split(" (")
+            assert int(passes) >= 2 and int(cells[8]) == pytest.approx(3600 / float(seconds), rel=0.01)  # 3 digits shown
+        else:
+            assert cells[7] == "-" and int(cells[8]) == pytest.approx(3600 / total, rel=0.01)
+        assert cells[10].endswith("FLOP") and int(cells[13]) > 64 and "≥ 40 % of rate: " in cells[14]
+    assert "≤ 2.4 s: " in table[2][14] and "≤ 0.5 s: " in table[7][14]
+    for cells in table[7:]:
+        canvas, reference = (int(part) for part in cells[11].removesuffix(" ref").split(" + "))
         # At most the tiny VAE's native 64² pixels, 4×4 pixels a token (klein keeps the aspect), plus the reference.
         assert 0 < canvas <= (64 // 4) ** 2 and reference > 0
+
+
+def test_the_pass_timer_parts_the_loop_from_the_decode(gpu_bench):
+    """A run that sleeps 0.05 s per denoiser call (two calls) and 0.02 s in the decode."""
+    class Sleeper(torch.nn.Module):
+        def forward(self, seconds: float) -> None:
+            time.sleep(seconds)
+
+    class Vae:
+        def decode(self, seconds: float) -> str:
+            time.sleep(seconds)
+            return "pixels"
+
+    denoiser, vae = Sleeper(), Vae()
+    timer = gpu_bench.PassTimer(torch.device("cpu"), (denoiser,), vae)
+    for _ in range(2):
+        timer.reset()
+        denoiser(0.05)
+        denoiser(0.05)
+        assert vae.decode(0.02) == "pixels"
+        assert 0.1 <= timer.loop and 0.02 <= timer.decode and timer.started is None
+        assert timer.passes == 1
+    vae.decode(0.0)  # a decode with no denoising before it (a VAE round trip) adds nothing to the loop
+    assert timer.loop < 0.1 + timer.decode and timer.passes == 2
 
 
 @pytest.fixture

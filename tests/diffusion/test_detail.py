@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shopshot.pipeline.diffusion import generation
+from shopshot.pipeline.diffusion import generation, klein
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.detail import DETAIL_STRENGTH, enlarged, refine, tiles, wanted
 from shopshot.pipeline.diffusion.fashion import GARMENT
 from shopshot.pipeline.diffusion.masks import upscale
 from shopshot.pipeline.studio import RenderRequest
-from tests.diffusion.conftest import LABEL, TEST_MODES
+from tests.diffusion.conftest import LABEL, TEST_MODES, klein_settings
 from tests.diffusion.test_fashion import DrawnParser
 from tests.pipeline.conftest import assert_product_kept
 
@@ -92,3 +92,27 @@ def test_model_swap_detail_pass_keeps_the_garment_exactly(detailed, backend, per
     protect = np.asarray(result.protect) == 255
     garment = np.isin(label_map, [LABEL[name] for name in GARMENT])
     assert protect.sum() > 0.5 * garment.sum() and np.array_equal(output[protect], source[protect])
+
+
+def test_klein_backdrop_detail_pass_repaints_tiles_without_a_reference_and_keeps_the_product(klein_models, tiny_klein,
+                                                                                          product, monkeypatch):
+    backend = DiffusionBackend(klein_settings(tiny_klein[1], face_pass=False))  # the production modes, detail on
+    backend.models = klein_models
+    calls = []
+    real = klein.generate_klein
+
+    def recorded(pipe, inputs, mode, seed, on_step):
+        pixels = real(pipe, inputs, mode, seed, on_step)
+        repaint = np.asarray(inputs.mask_image) > 0
+        moved = np.abs(pixels[repaint] - np.asarray(inputs.image, np.float32)[repaint]).mean()
+        calls.append((inputs.image.size, inputs.reference is not None, mode.strength, mode.num_inference_steps, moved))
+        return pixels
+
+    monkeypatch.setattr(klein, "generate_klein", recorded)
+    [result] = backend.run(RenderRequest(product, "white", "4:5", 1, 5))
+    first, *passes = calls
+    assert first[1:4] == (True, 1.0, 4)  # the product as the reference, the distilled 4 steps from noise
+    # Tiles of the generation size, no reference, the tail of the same 4-step schedule at the detail strength.
+    assert 1 <= len(passes) <= 4 and all(call[:4] == (first[0], False, DETAIL_STRENGTH, 4) for call in passes)
+    assert all(call[4] > 1 for call in passes)
+    assert_product_kept(result, product)

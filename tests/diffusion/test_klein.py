@@ -20,7 +20,8 @@ from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.fashion import GARMENT, plan_person
-from shopshot.pipeline.diffusion.klein import generate_klein, klein_inputs, klein_size, load_klein, reference_crop
+from shopshot.pipeline.diffusion.klein import (generate_klein, klein_frame, klein_inputs, klein_size, klein_sizes, load_klein,
+                                              reference_crop)
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES
 from shopshot.pipeline.diffusion.pull import pull_models
 from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, load_registry
@@ -32,26 +33,12 @@ from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.synthetic import synthetic_person
 from shopshot.playground.scripted import newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
-from tests.diffusion.conftest import LABEL, SAFE_BIAS, save_safety, write_cache
+from tests.diffusion.conftest import LABEL, klein_settings
 from tests.diffusion.hub_stub import HubStub
 from tests.diffusion.test_fashion import DrawnParser
 from tests.pipeline.conftest import assert_product_kept
 
 SEED = 7
-
-
-@pytest.fixture(scope="module")
-def tiny_klein(tmp_path_factory):
-    """The tiny klein repository's folder, and a cache holding it, the clothes parser and the safety classifier."""
-    root = tmp_path_factory.mktemp("klein-repos")
-    specs = {spec.key: spec for spec in load_registry()}
-    arch.seeded(0)
-    ka.klein_pipeline(ka.TINY, ka.tiny_qwen_tokenizer(root / "tokenizer-source")).save_pretrained(root / KLEIN)
-    arch.clothes_parser(arch.TINY).save_pretrained(root / CLOTHES)
-    save_safety(root / SAFETY, SAFE_BIAS)
-    cache = write_cache(tmp_path_factory.mktemp("klein-cache"),
-                        {specs[key].repo_id: root / key for key in (KLEIN, CLOTHES, SAFETY)})
-    return root / KLEIN, cache
 
 
 async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, matte_repos, tmp_path):
@@ -68,7 +55,7 @@ async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_check
     stub = HubStub(shadow)
     url = await stub.start()
     try:
-        settings = Settings(_env_file=None, diffusion=_settings(tmp_path / "cache"))
+        settings = Settings(_env_file=None, diffusion=klein_settings(tmp_path / "cache"))
         folders = await asyncio.to_thread(pull_models, settings, url, lambda line: None)
     finally:
         await stub.stop()
@@ -77,15 +64,11 @@ async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_check
     assert isinstance(models.pipe, Flux2KleinInpaintPipeline)
 
 
-def _settings(cache, **changes) -> DiffusionSettings:
-    return DiffusionSettings(**({"cache_dir": cache, "device": "cpu", "dtype": "float32", "stack": "klein"} | changes))
-
-
 @pytest.fixture(scope="module")
-def klein_backend(tiny_klein) -> DiffusionBackend:
+def klein_backend(tiny_klein, klein_models) -> DiffusionBackend:
     """The real backend on the klein stack, loaded through the production loader, with the production modes."""
-    ready = DiffusionBackend(_settings(tiny_klein[1]))
-    ready.setup()
+    ready = DiffusionBackend(klein_settings(tiny_klein[1]))
+    ready.models = klein_models
     return ready
 
 
@@ -106,7 +89,7 @@ def test_the_loader_builds_the_inpainting_pipeline_from_the_cache(klein_backend)
 
 
 def test_bfloat16_reaches_every_module_and_the_backdrop_still_keeps_the_product(tiny_klein, product):
-    backend = DiffusionBackend(_settings(tiny_klein[1], dtype="bfloat16"))
+    backend = DiffusionBackend(klein_settings(tiny_klein[1], dtype="bfloat16"))
     backend.setup()
     pipe = backend.models.pipe
     assert {module.dtype for module in (pipe.transformer, pipe.text_encoder, pipe.vae)} == {torch.bfloat16}
@@ -131,7 +114,7 @@ def test_oracle_the_task_call_is_diffusers_own_call(klein_backend, tiny_klein, p
     """Same pixels as diffusers' pipeline loaded and called as its docs do, on the same repository, with klein's recipe."""
     models = klein_backend.models
     plan = plan_backdrop(_request(product), models) if task == "backdrop" else plan_person(_person(drawn[0], task), models)
-    inputs = klein_inputs(plan, models)
+    inputs, _ = klein_inputs(plan, models)
     ours = generate_klein(models.pipe, inputs, KLEIN_MODES["fast"], SEED, _no_progress)
     reference = Flux2KleinInpaintPipeline.from_pretrained(tiny_klein[0], dtype=torch.float32)
     reference.set_progress_bar_config(disable=True)
@@ -150,7 +133,8 @@ def test_backdrop_end_to_end_keeps_the_product_exactly(klein_backend, product):
     [result] = klein_backend.run(_request(product), progress=seen.append)
     [studio] = StudioBackend().run(_request(product))
     assert result.image.size == studio.image.size and result.offset == studio.offset  # the studio's layout
-    assert len(seen) == 4 and seen[-1] == pytest.approx(1.0)  # klein's 4 distilled steps
+    # klein's 4 distilled steps, then the detail pass's four tiles (the canvas is larger than the generation).
+    assert seen == pytest.approx([0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0])
     assert result.scale > 1
     assert_product_kept(result, product)
     corner = np.asarray(result.image)[:8, :8].astype(int)
@@ -174,7 +158,7 @@ def test_the_reference_is_the_garment_not_the_old_person(klein_backend, drawn):
     """A model swap keeps most of the photo; its reference is only the garment's box, which leaves the old face out."""
     image, label_map = drawn
     models = klein_backend.models
-    inputs = klein_inputs(plan_person(_person(image, "model"), models), models)
+    inputs, _ = klein_inputs(plan_person(_person(image, "model"), models), models)
     ys, xs = np.nonzero(np.isin(label_map, [LABEL[name] for name in GARMENT]))
     scale = inputs.image.height / image.height
     assert inputs.reference.height <= (ys.max() - ys.min() + 1) * scale + 2 < inputs.image.height
@@ -182,14 +166,18 @@ def test_the_reference_is_the_garment_not_the_old_person(klein_backend, drawn):
 
 def test_a_cache_without_klein_is_models_missing(tmp_path):
     with pytest.raises(ModelsMissing, match="FLUX.2-klein-4B"):
-        load_klein(_settings(tmp_path), check_outputs=False)
+        load_klein(klein_settings(tmp_path), check_outputs=False)
 
 
 def test_generation_sizes_stay_within_the_pipeline_megapixel():
-    """At full size (1024, VAE 8 × 2×2 patches) no ratio's size is over 1024², where the pipeline would resize it."""
+    """At full size (1024, VAE 8 × 2×2 patches) no ratio's size is over 1024², where the pipeline would resize it;
+    any photo's frame is one of the snapped set, so the warm-up and torch.compile's graphs cover every job."""
     for shape in RATIOS:
         width, height = klein_size((shape.width * 300, shape.height * 300), 1024, 16)
         assert width % 16 == height % 16 == 0 and 0.9 * 1024**2 < width * height <= 1024**2
+    sizes = klein_sizes(1024, 16)
+    assert all(width % 16 == height % 16 == 0 and 0.9 * 1024**2 < width * height <= 1024**2 for width, height in sizes)
+    assert {klein_frame((width, 1000), 1024, 16) for width in range(300, 3000, 7)} == sizes
 
 
 def test_a_thin_product_still_gets_a_reference_of_one_latent_patch():
@@ -268,7 +256,7 @@ async def test_through_the_bot_klein_delivers_a_backdrop_and_a_model_swap(klein_
     document = next(m for m in await api.messages(811) if m["kind"] == "document")
     delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
     image = load_image(sample_photo(), Settings().limits)
-    local = DiffusionBackend(_settings(tiny_klein[1]))
+    local = DiffusionBackend(klein_settings(tiny_klein[1]))
     local.setup()
     seed = int(document["caption"].removeprefix("Seed: "))
     [result] = local.run(RenderRequest(image, preset="studio", ratio="1:1", variants=1, seed=seed))

@@ -8,10 +8,10 @@ from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import InvalidOption, ModelsMissing
 from shopshot.pipeline.backends import load_backend
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
-from shopshot.pipeline.diffusion.masks import generation_sizes
+from shopshot.pipeline.diffusion.masks import ASPECTS, generation_sizes
 from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_registry
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from tests.diffusion.conftest import write_cache
+from tests.diffusion.conftest import klein_settings, write_cache
 
 
 def test_importing_the_backends_loads_no_torch():
@@ -87,3 +87,22 @@ def test_setup_warms_up_every_generation_size_on_both_pipelines(backend, monkeyp
     sizes = generation_sizes(backend.models.native, backend.models.align)
     expected = {(size, controlled, 1) for size in sizes for controlled in (False, True)} if switch else set()
     assert len(calls) == len(expected) and set(calls) == expected
+
+
+@pytest.mark.parametrize("switch", [{"warmup": True}, {"compile": True}, {}])
+def test_klein_setup_warms_up_every_generation_size_with_and_without_a_reference(klein_models, tiny_klein, monkeypatch,
+                                                                                switch):
+    from shopshot.pipeline.diffusion import klein
+
+    calls = []
+
+    def counted(pipe, inputs, mode, seed, on_step):
+        calls.append((inputs.image.size, inputs.reference is not None, mode.num_inference_steps))
+
+    monkeypatch.setattr(klein, "generate_klein", counted)
+    # The loaded tiny models stand in for loading (and for compiling: its graphs are the warm-up's concern).
+    monkeypatch.setattr(klein, "load_klein", lambda settings, check_outputs: klein_models)
+    DiffusionBackend(klein_settings(tiny_klein[1], **switch)).setup()
+    sizes = klein.klein_sizes(klein_models.native, klein_models.align)
+    expected = {(size, referenced, 1) for size in sizes for referenced in (False, True)} if switch else set()
+    assert len(sizes) == len(ASPECTS) and len(calls) == len(expected) and set(calls) == expected

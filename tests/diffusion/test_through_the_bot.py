@@ -28,7 +28,8 @@ USER = 801
 @pytest.fixture
 async def gpu_worker(model_cache, redis_url, settings, monkeypatch, tmp_path):
     """A `shopshot worker` with BACKEND=diffusion on the tiny models, registered before the test starts."""
-    # As the session's tiny backend runs (conftest: the detail pass is tested on its own, in test_detail.py).
+    # The detail pass off, as the session's tiny backend runs it (it has its own tests, in test_detail.py); the face
+    # pass on, as by default, so the person tasks run it through the worker (the session's backend leaves it off).
     environment = {"BACKEND": "diffusion", "DIFFUSION__CACHE_DIR": str(model_cache), "DIFFUSION__DEVICE": "cpu",
                    "DIFFUSION__DTYPE": "float32", "DIFFUSION__DETAIL": "false"}
     for name, value in environment.items():

@@ -15,9 +15,11 @@ from aiohttp import web
 
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
-from shopshot.playground.scripted import Choices, newer_than, play_conversation
+from shopshot.bot.callbacks import Step
+from shopshot.playground.scripted import Choices, newer_than, play_conversation, reach_summary
 from shopshot.playground.standin import StandIn
-from tests.conftest import free_port
+from tests.bot.batching import CHOICES, collected, product_photo
+from tests.conftest import free_port, until
 from tests.ops.conftest import TOKEN, shopshot_process
 
 SECRET = "replicas-share-this_secret-1"
@@ -187,3 +189,21 @@ async def test_the_stand_in_retries_a_failed_post_and_reports_the_error():
     finally:
         await runner.cleanup()
         await stand_in.stop()
+
+
+async def test_an_album_whose_photos_reach_both_replicas_is_one_batch(replicas, redis):
+    api, proxy, _ = replicas
+    user = 710
+    await api.send_text(user, "/start")
+    await api.wait_for(user, newer_than(0))
+    before = len(proxy.forwarded)
+    await api.send_album(user, [product_photo(number) for number in range(6)])
+    # Round robin: the album's six updates went to both replicas, which share the batch through Redis.
+    await until(lambda: collected(redis, user) == 6, timeout_s=90, what="the six photos in one batch")
+    assert {index for index, _ in proxy.forwarded[before:before + 6]} == {0, 1}
+    summary = await reach_summary(api, user, CHOICES)
+    assert summary["text"].startswith("📚 A batch of 6 photos")
+    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+    final = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=180)
+    assert final["text"].startswith("✅ Your batch is ready: 6 photos, 6 images.")
+    assert len([m for m in await api.messages(user) if m["kind"] == "document"]) == 6  # delivered once, by one replica

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from aiogram import Bot
@@ -19,6 +19,7 @@ from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
 from shopshot.bot import keyboards, texts
+from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
@@ -26,6 +27,7 @@ from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
+from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,25 @@ class Forgotten(Exception):
     """The seller sent /forget while their job's results were being delivered."""
 
 
+@dataclass(frozen=True)
+class Parcel:
+    """The images one delivery sends, a job's or a whole batch's, each with the spec and number that name its file."""
+
+    key: str                            # the job or batch id the delivery's parts are checked off under
+    chat_id: int
+    images: list[ResultImage]
+    named: list[tuple[JobSpec, int]]
+
+    def name(self, index: int, kind: Upload) -> str:
+        spec, number = self.named[index]
+        return result_name(spec, number, self.images[index].suffix if kind == "document" else _SUFFIX[kind])
+
+
+def parcel_of(event: JobEvent) -> Parcel:
+    """A job's images, numbered from 1."""
+    return Parcel(event.job_id, event.spec.chat_id, event.images, [(event.spec, number) for number in range(1, len(event.images) + 1)])
+
+
 class Delivery:
     """A consumer in the bot's group: delivers each job's album once, even across restarts and retries.
 
@@ -79,6 +100,7 @@ class Delivery:
         self.consumer = consumer
         self.claim_idle_ms = CLAIM_IDLE_MS
         self.result_ttl_s = settings.result_ttl_s
+        self.book = BatchBook(redis, settings.failure_ttl_s)
 
     async def run(self) -> None:
         """Deliver what this consumer left pending, then events as they come, until cancelled."""
@@ -144,6 +166,9 @@ class Delivery:
         event = JobEvent.from_fields(fields)
         # Not active any more: the status board stops editing the status message we are about to finish.
         await self.redis.hdel(ACTIVE_KEY, event.job_id)
+        if event.spec.batch_id:
+            await self._handle_in_batch(entry_id, event, wait_s)
+            return
         async with self._delivering(event.job_id, wait_s) as mine:
             if not mine:
                 log.info("job %s is being delivered by another process; entry %s left to it", event.job_id, entry_id)
@@ -157,8 +182,7 @@ class Delivery:
                 else:
                     metrics.delivered_after(entry_id)
                     await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
-                    # Telegram holds the images now (the bot keeps their file ids): storage keeps them briefly at most.
-                    await asyncio.to_thread(self.blobs.expire, _result_keys(event), self.blobs.settings.delivered_ttl_s)
+                    await self._let_go([event])
                 await self.redis.delete(PARTS_KEY + event.job_id)
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -177,9 +201,69 @@ class Delivery:
             keeper.cancel()
             await lock.release()
 
+    async def _handle_in_batch(self, entry_id: bytes, event: JobEvent, wait_s: float) -> None:
+        """Keep a batch job's event with its batch: the event completing the batch has the batch delivered whole first."""
+        results = await self.book.record(event)
+        if results is None:  # its record went with a /forget, or with the batch's delivery (this is a replay)
+            await self._delete_images([event])
+        elif results.complete:
+            async with self._delivering(results.batch_id, wait_s) as mine:
+                if not mine:
+                    log.info("batch %s is being delivered by another process; entry %s left to it", results.batch_id, entry_id)
+                    return
+                await self._deliver_batch(results)
+        await self.redis.xack(self.stream, self.group, entry_id)
+
+    async def _deliver_batch(self, results: BatchResults) -> None:
+        """Send a complete batch once, or delete its images if its seller forgot it meanwhile; then drop its record."""
+        batch_id = results.batch_id
+        if not await self.redis.exists(DELIVERED_KEY + batch_id):
+            with self.i18n.context(), self.i18n.use_locale(results.language):
+                try:
+                    await self._send_batch(results)
+                    await self._let_go(list(results.events.values()))
+                except Forgotten:
+                    await self._delete_images(list(results.events.values()))
+                    await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
+                except (LookupError, TelegramBadRequest, TelegramEntityTooLarge) as error:
+                    log.warning("batch %s cannot be delivered: %s", batch_id, error)
+                    await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
+                    code = JobFailed.code if isinstance(error, LookupError) else ResultsRefused.code
+                    await self._part(batch_id, "failure", lambda: self.bot.send_message(results.chat_id, texts.error(code, {})))
+                except TelegramForbiddenError:
+                    log.warning("chat of batch %s is closed to the bot; dropping its results", batch_id)
+                await self.redis.set(DELIVERED_KEY + batch_id, "done", ex=DELIVERED_TTL_S)
+            await self.redis.delete(PARTS_KEY + batch_id)
+        await self.book.delete(batch_id)
+
+    async def _send_batch(self, results: BatchResults) -> None:
+        """The batch's images as albums of up to ten with their files, then one summary naming each photo not made."""
+        batch_id, chat_id, status_id = results.batch_id, results.chat_id, results.status_message_id
+        await self._check_wanted(batch_id)
+        made = [event for _, event in results.in_order() if event.kind == "done"]
+        parcel = Parcel(batch_id, chat_id, [image for event in made for image in event.images],
+                        [(event.spec, number) for event in made for number in range(1, len(event.images) + 1)])
+        if parcel.images:
+            await self._part(batch_id, "sending", lambda: self.board.close(batch_id, chat_id, status_id, _("📤 Sending your images…")))
+            await self._send_parcel(parcel)
+        await self._part(batch_id, "status", lambda: self.board.remove(batch_id, chat_id, status_id, _("✅ Done.")))
+        text = texts.batch_done(len(made), len(parcel.images)) if made else _("❌ No photo of this batch could be made.")
+        if failures := _failures(results):
+            text += "\n\n" + texts.batch_failures(failures)
+        await self._part(batch_id, "summary", lambda: self.bot.send_message(chat_id, text))
+
+    async def _delete_images(self, events: list[JobEvent]) -> None:
+        """Delete the stored results of these events (none was sent, or all were)."""
+        await asyncio.to_thread(self.blobs.delete, [key for event in events for key in _result_keys(event)])
+
+    async def _let_go(self, events: list[JobEvent]) -> None:
+        """Telegram holds these results now (the bot keeps their file ids): storage keeps them briefly at most."""
+        keys = [key for event in events for key in _result_keys(event)]
+        await asyncio.to_thread(self.blobs.expire, keys, self.blobs.settings.delivered_ttl_s)
+
     async def _discard(self, event: JobEvent) -> None:
         """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
-        await asyncio.to_thread(self.blobs.delete, _result_keys(event))
+        await self._delete_images([event])
         discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
             await self._status(event, _("🚫 Cancelled.") if discarded else _("❌ Not done."))
@@ -212,12 +296,7 @@ class Delivery:
         if event.kind == "done":
             # A part, unlike the other status edits: repeated after a restart it would undo the fallback text below.
             await self._part(job_id, "sending", lambda: self._status(event, _("📤 Sending your images…")))
-            await self._send_uploads(event, "photo")  # album photos are 10 MB at most: none is left out
-            left_out = await self._send_uploads(event, "document")
-            if left_out:
-                files = [(_name(event, index, "document"), event.images[index].seed) for index in left_out]
-                note = texts.files_left_out(files, MAX_UPLOAD_BYTES // 2**20)
-                await self._part(job_id, "left-out", lambda: self.bot.send_message(chat_id, note))
+            await self._send_parcel(parcel_of(event))
             # The message with the result buttons says the job is done: a status saying it too would be a second "done".
             status_id = event.spec.status_message_id
             await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
@@ -250,19 +329,28 @@ class Delivery:
         if await self.redis.exists(FORGOTTEN_KEY + job_id):
             raise Forgotten(job_id)
 
-    async def _send_uploads(self, event: JobEvent, kind: Upload) -> list[int]:
+    async def _send_parcel(self, parcel: Parcel) -> None:
+        """Send the album photos, then the full-resolution files, then a note naming the files too large to send."""
+        await self._send_uploads(parcel, "photo")  # album photos are 10 MB at most: none is left out
+        left_out = await self._send_uploads(parcel, "document")
+        if left_out:
+            files = [(parcel.name(index, "document"), parcel.images[index].seed) for index in left_out]
+            note = texts.files_left_out(files, MAX_UPLOAD_BYTES // 2**20)
+            await self._part(parcel.key, "left-out", lambda: self.bot.send_message(parcel.chat_id, note))
+
+    async def _send_uploads(self, parcel: Parcel, kind: Upload) -> list[int]:
         """Send the album photos or the full-resolution files in requests Telegram takes; return where the images left out are."""
-        sizes = [await self._size(_key(image, kind)) for image in event.images]
+        sizes = [await self._size(_key(image, kind)) for image in parcel.images]
         groups, left_out = upload_groups(sizes, MAX_UPLOAD_BYTES - ENVELOPE_BYTES)
         for number, group in enumerate(groups, start=1):
-            await self._part(event.job_id, f"{kind}s:{number}", lambda group=group: self._send_group(event, kind, group))
+            await self._part(parcel.key, f"{kind}s:{number}", lambda group=group: self._send_group(parcel, kind, group))
         return left_out
 
-    async def _send_group(self, event: JobEvent, kind: Upload, indices: list[int]) -> None:
+    async def _send_group(self, parcel: Parcel, kind: Upload, indices: list[int]) -> None:
         # Each full-resolution file carries its seed in its caption: out of the way, yet there to make it again.
-        uploads = [BufferedInputFile(await self._blob(_key(event.images[index], kind)), _name(event, index, kind)) for index in indices]
-        captions = [texts.file_caption(event.images[index].seed, event.images[index].verdict) if kind == "document" else None for index in indices]
-        chat_id = event.spec.chat_id
+        uploads = [BufferedInputFile(await self._blob(_key(parcel.images[index], kind)), parcel.name(index, kind)) for index in indices]
+        captions = [texts.file_caption(parcel.images[index].seed, parcel.images[index].verdict) if kind == "document" else None for index in indices]
+        chat_id = parcel.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
             sent = await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
@@ -273,11 +361,11 @@ class Delivery:
         file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
         if file_ids:
             # As long as the job's result buttons work (RQ keeps its spec that long), not a week: ~500 bytes a job.
-            await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + event.job_id, mapping=file_ids) \
-                .expire(SENT_FILES_KEY + event.job_id, self.result_ttl_s).execute()
+            await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + parcel.key, mapping=file_ids) \
+                .expire(SENT_FILES_KEY + parcel.key, self.result_ttl_s).execute()
 
     async def file_ids(self, job_id: str) -> dict[str, str]:
-        """The Telegram file ids of a delivered job's images, by "photo:<index>" and "document:<index>"."""
+        """The Telegram file ids of a delivered job's (or batch's) images, by "photo:<index>" and "document:<index>"."""
         return {name.decode(): value.decode() for name, value in (await self.redis.hgetall(SENT_FILES_KEY + job_id)).items()}
 
     async def _size(self, key: str) -> int:
@@ -307,8 +395,15 @@ def _key(image: ResultImage, kind: Upload) -> str:
     return image.photo_key if kind == "photo" else image.file_key
 
 
-def _name(event: JobEvent, index: int, kind: Upload) -> str:
-    return result_name(event.spec, index + 1, event.images[index].suffix if kind == "document" else _SUFFIX[kind])
+def _failures(results: BatchResults) -> dict[int, str]:
+    """Why each photo of a batch that was not made was not: refused at intake, failed, or cancelled before it started."""
+    failures = {number: texts.error(error, params) for number, (error, params) in results.refused.items()}
+    for number, event in results.in_order():
+        if event.kind == CANCELLED:
+            failures[number] = _("Cancelled before it started.")
+        elif event.kind != "done":
+            failures[number] = texts.error(event.error, event.error_params)
+    return failures
 
 
 def upload_groups(sizes: list[int], budget: int) -> tuple[list[list[int]], list[int]]:

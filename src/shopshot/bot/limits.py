@@ -4,6 +4,11 @@
 Redis and records the admitted job in one optimistic transaction (WATCH … MULTI): a burst of taps,
 or the same seller on two bot replicas, cannot slip in between the check and the record.
 
+Limits count images, not jobs: each photo to render holds a slot and is a start. A batch of `count`
+photos is admitted at once or not at all, against `batch_photos` rather than the tighter single-photo
+limits (the seller asked for all of them in one send), so a batch fills the seller's room: no other job
+fits beside thirty photos in flight, nor in the minute they were started.
+
 Each replica also lists the tickets it holds. A ticket outlives its handler only when the bot process
 dies before queueing the job; the same replica, restarted, gives those back (with their one-shot
 buttons) before it takes updates again. RESERVATION_S frees those of a replica that never returns.
@@ -45,21 +50,28 @@ class Usage:
 
 @dataclass(frozen=True)
 class Ticket:
-    """A slot taken for one job: bound to the job once queued, released if queueing failed."""
+    """Slots taken for one job, or for each photo of a batch (`count`): bound to the jobs once queued, released if queueing failed."""
 
     user_id: int
     member: str
     once: str | None = None
+    count: int = 1
+
+    @property
+    def members(self) -> list[str]:
+        """The ledger entries the ticket holds, one per image."""
+        return [self.member] if self.count == 1 else [f"{self.member}:{number}" for number in range(self.count)]
 
 
-def check(limits: LimitSettings, usage: Usage, now: float) -> None:
-    """Raise the limit a new job would break; each error says when to try again."""
-    if usage.in_flight >= limits.jobs_in_flight:
+def check(limits: LimitSettings, usage: Usage, now: float, count: int = 1) -> None:
+    """Raise the limit `count` more images would break (one job, or a batch's photos); each error says when to try again."""
+    in_flight_cap, minute_cap = (limits.jobs_in_flight, limits.jobs_per_minute) if count == 1 else (limits.batch_photos, limits.batch_photos)
+    if usage.in_flight + count > in_flight_cap:
         raise TooManyJobs(count=usage.in_flight)
     recent = sorted(start for start in usage.starts if start > now - WINDOW_S)
-    if len(recent) >= limits.jobs_per_minute:
-        # The oldest start that must leave the window before one more fits.
-        frees_at = recent[len(recent) - limits.jobs_per_minute] + WINDOW_S
+    if len(recent) + count > minute_cap:
+        # The start that must leave the window before `count` more fit (a batch larger than the cap never fits).
+        frees_at = recent[min(len(recent) - 1, max(0, len(recent) + count - minute_cap - 1))] + WINDOW_S
         raise TooManyPerMinute(count=len(recent), seconds=max(1, math.ceil(frees_at - now)))
     if usage.waiting >= limits.queue_cap:
         raise QueueFull(count=usage.waiting, seconds=max(1, math.ceil(usage.job_s)))
@@ -80,10 +92,11 @@ class JobLimits:
         self.limits = limits
         self.held = HELD_KEY + holder
 
-    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None) -> Ticket | None:
-        """Take a slot for one job or raise a LimitReached; None when `once` was already used (a replay)."""
+    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None, count: int = 1) -> Ticket | None:
+        """Take slots for one job (or a batch of `count` photos) or raise a LimitReached; None when `once` was already used (a replay)."""
         in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
-        member = TICKET + secrets.token_hex(8)
+        ticket = Ticket(user_id, TICKET + secrets.token_hex(8), once, count)
+        slots = {member: 0.0 for member in ticket.members}
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -94,17 +107,18 @@ class JobLimits:
                     stale = await self._stale(pipe, in_flight, now)
                     held = await pipe.zcard(in_flight) - len(stale)
                     recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
-                    check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now)
+                    check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now, count)
                     pipe.multi()
                     if stale:
                         pipe.zrem(in_flight, *stale)
-                    pipe.zadd(in_flight, {member: now}).expire(in_flight, LEDGER_TTL_S)
-                    pipe.zadd(starts, {member: now}).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
+                    slots = dict.fromkeys(slots, now)
+                    pipe.zadd(in_flight, slots).expire(in_flight, LEDGER_TTL_S)
+                    pipe.zadd(starts, slots).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
-                    pipe.hset(self.held, member, json.dumps([user_id, once])).expire(self.held, LEDGER_TTL_S)
+                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count])).expire(self.held, LEDGER_TTL_S)
                     await pipe.execute()
-                    return Ticket(user_id, member, once)
+                    return ticket
                 except WatchError:
                     continue
 
@@ -115,11 +129,11 @@ class JobLimits:
         active = await pipe.hmget(ACTIVE_KEY, [member for member, _ in entries])
         return [member for (member, admitted), job in zip(entries, active) if is_stale(member, admitted, job is not None, now)]
 
-    async def bind(self, ticket: Ticket, job_id: str) -> None:
-        """The ticket's job is queued: it holds the slot until its result has been taken for delivery."""
+    async def bind(self, ticket: Ticket, *job_ids: str) -> None:
+        """The ticket's jobs are queued (one per image): each holds its slot until its result has been taken for delivery."""
         key = IN_FLIGHT_KEY + str(ticket.user_id)
         # Removing the ticket may empty the set, and Redis then deletes it: the ZADD makes a new key, without a TTL.
-        pipe = self.redis.pipeline(transaction=True).zrem(key, ticket.member).zadd(key, {job_id: time.time()})
+        pipe = self.redis.pipeline(transaction=True).zrem(key, *ticket.members).zadd(key, dict.fromkeys(job_ids, time.time()))
         await pipe.expire(key, LEDGER_TTL_S).execute()
 
     async def settle(self, ticket: Ticket) -> None:
@@ -129,7 +143,7 @@ class JobLimits:
     async def release(self, ticket: Ticket) -> None:
         """No job will come of the ticket (queueing failed, or its bot died): give the slot, the minute's start and a one-shot button back."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), ticket.member).zrem(STARTS_KEY + str(ticket.user_id), ticket.member)
+        pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), *ticket.members).zrem(STARTS_KEY + str(ticket.user_id), *ticket.members)
         if ticket.once:
             pipe.delete(ticket.once)
         pipe.hdel(self.held, ticket.member)
@@ -151,10 +165,10 @@ class JobLimits:
         """At start-up: give back the tickets this replica took before it died, where no job came of them; return how many."""
         released = 0
         for member, entry in (await self.redis.hgetall(self.held)).items():
-            user_id, once = json.loads(entry)
-            ticket = Ticket(user_id, member.decode(), once)
+            user_id, once, *count = json.loads(entry)  # written without a count before batches
+            ticket = Ticket(user_id, member.decode(), once, *count)
             # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
-            if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.member) is not None:
+            if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.members[0]) is not None:
                 await self.release(ticket)
                 released += 1
             else:

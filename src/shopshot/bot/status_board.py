@@ -1,4 +1,5 @@
-"""Keeps each active job's status message current: queue position, then progress and ETA."""
+"""Keeps each active job's status message current: queue position, then progress and ETA; a batch's one
+status message says how many of its photos are done and how long the rest take."""
 
 import asyncio
 import logging
@@ -13,7 +14,9 @@ from aiogram.utils.i18n import I18n
 from shopshot.bot import keyboards, texts
 from shopshot.bot.budget import OverBudget, best_effort
 from shopshot.bot.middlewares import no_retries
-from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.enqueue import JobQueue, JobState
+from shopshot.queue.feeder import Feeder
+from shopshot.queue.spec import JobSpec
 
 log = logging.getLogger(__name__)
 PROGRESS_EDIT_TIMEOUT_S = 10  # a progress edit that hangs must not hold up every other chat's
@@ -31,6 +34,8 @@ class StatusBoard:
     def __init__(self, bot: Bot, jobs: JobQueue, i18n: I18n, poll_s: float = 1.0, min_edit_s: float = 2.0) -> None:
         self.bot = bot
         self.jobs = jobs
+        # Polled each second anyway: it also feeds batch jobs, should a worker die between taking one and feeding the next.
+        self.feeder = Feeder(jobs, jobs.settings.feed_per_seller)
         self.i18n = i18n
         self.poll_s = poll_s
         self.min_edit_s = min_edit_s
@@ -50,8 +55,13 @@ class StatusBoard:
         active = await asyncio.to_thread(self.jobs.active)
         typical: dict[str, float] = {}  # per backend, read once per refresh
         workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
-        for job_id, spec in sorted(active.items(), key=lambda item: self.shown.get(item[0], ("", 0.0))[1]):
+        await asyncio.to_thread(self.feeder.top_up)
+        batches: dict[str, dict[str, tuple[JobSpec, JobState]]] = {}
+        for job_id, spec in sorted(active.items(), key=lambda item: self.shown.get(item[1].batch_id or item[0], ("", 0.0))[1]):
             state = await asyncio.to_thread(self.jobs.state, job_id)
+            if spec.batch_id:  # shown together, below
+                batches.setdefault(spec.batch_id, {})[job_id] = (spec, state)
+                continue
             if state.status == "queued" and spec.backend not in workers:
                 workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
             if state.status in ("queued", "started"):
@@ -62,8 +72,24 @@ class StatusBoard:
                     # An edit without the keyboard removes it: Cancel stays while the job waits, and goes as it starts.
                     markup = keyboards.queued(job_id) if state.status == "queued" else None
                     await self._show(job_id, spec.chat_id, spec.status_message_id, text, markup)
-        self._prune(active.keys())
+        for batch_id, members in batches.items():
+            await self._show_batch(batch_id, members, typical, workers)
+        self._prune(set(active) | set(batches))
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
+
+    async def _show_batch(self, batch_id: str, members: dict[str, tuple[JobSpec, JobState]], typical: dict[str, float], workers: dict[str, int]) -> None:
+        """Edit a batch's status: its photos done, its progress and the time the rest take; Cancel while some wait."""
+        spec = next(iter(members.values()))[0]
+        if spec.backend not in typical:
+            typical[spec.backend] = await asyncio.to_thread(self.jobs.typical_job_s, spec.backend)
+        if spec.backend not in workers:
+            workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
+        states = [state for _, state in members.values()]
+        waiting = any(state.status in ("queued", "gone") for state in states)  # "gone": held by the feeder, not queued yet
+        with self.i18n.context(), self.i18n.use_locale(spec.language):
+            text = texts.batch_status(spec.batch_size, states, typical[spec.backend], workers[spec.backend])
+            markup = keyboards.queued(batch_id) if waiting else None
+            await self._show(batch_id, spec.chat_id, spec.status_message_id, text, markup, active_id=next(iter(members)))
 
     def _prune(self, active: Collection[str]) -> None:
         # What the board keeps is bounded by the jobs active now. A job gone from `active` when this
@@ -76,7 +102,10 @@ class StatusBoard:
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self.locks.setdefault(job_id, asyncio.Lock())
 
-    async def _show(self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    async def _show(
+        self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None, active_id: str | None = None,
+    ) -> None:
+        """Edit a status (a job's, or a batch's, whose job `active_id` must still be active) unless shown or edited just now."""
         last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
         if text == last_text or time.monotonic() - last_time < self.min_edit_s:
             return
@@ -85,7 +114,7 @@ class StatusBoard:
         self.shown[job_id] = (text, time.monotonic())
         # Under the job's lock: an edit in flight cannot land after `close` wrote the final text.
         async with self._lock(job_id):
-            if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, job_id):
+            if job_id not in self.closed and await asyncio.to_thread(self.jobs.is_active, active_id or job_id):
                 try:
                     await self._edit_progress(job_id, chat_id, message_id, text, markup)
                 except OverBudget:

@@ -15,6 +15,7 @@ from redis.exceptions import WatchError
 from rq.job import Job, JobStatus
 
 from shopshot import logs
+from shopshot.bot.batch import CANCELLED, BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
@@ -28,7 +29,8 @@ from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY, withdraw
+from shopshot.queue.events import PUBLISHED_KEY, JobEvent, publish, withdraw
+from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -90,11 +92,15 @@ class Studio:
     limits: JobLimits = field(init=False)
     looks: SavedLooks = field(init=False)
     decodes: asyncio.Semaphore = field(init=False)
+    feeder: Feeder = field(init=False)
+    book: BatchBook = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
         self.looks = SavedLooks(self.redis)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
+        self.feeder = Feeder(self.jobs, self.settings.queue.feed_per_seller)
+        self.book = BatchBook(self.redis, self.settings.queue.failure_ttl_s)
 
     def check_upload(self, size: int | None, mime_type: str | None = None, file_name: str | None = None) -> None:
         """Reject a file by its size and declared type before it is downloaded."""
@@ -177,10 +183,10 @@ class Studio:
         if not await asyncio.to_thread(self.blobs.stored, key):
             raise InputExpired()
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None) -> Ticket | None:
-        """Take a slot for one job within the seller's limits (raises LimitReached); None for a used one-shot button."""
+    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1) -> Ticket | None:
+        """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits (raises LimitReached); None for a used one-shot button."""
         job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
-        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once)
+        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, count)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
@@ -208,9 +214,27 @@ class Studio:
             raise
         await self.limits.bind(ticket, job_id)
         await self.limits.settle(ticket)
-        history = JOBS_OF_KEY + str(spec.user_id)
-        await self.redis.pipeline().sadd(history, job_id).expire(history, self.settings.queue.failure_ttl_s).execute()
+        await self._remember(spec.user_id, job_id)
         return job_id
+
+    async def queue_batch(self, batch_id: str, specs: dict[str, JobSpec], refused: dict[int, tuple[str, dict]], ticket: Ticket) -> None:
+        """Record an admitted batch and hold its jobs (by id) in the seller's backlog, from which they enter the queue in turns."""
+        for spec in specs.values():  # as `queue` keeps a single job's photo
+            await asyncio.to_thread(self.blobs.keep, spec.image_key)
+        try:
+            await self.book.open(batch_id, specs, refused)
+            await asyncio.to_thread(self.feeder.hold, specs)
+        except Exception:
+            await self.limits.release(ticket)
+            raise
+        await self.limits.bind(ticket, *specs)
+        await self.limits.settle(ticket)
+        # The batch's id too: /forget then marks the batch forgotten, and its delivery stops.
+        await self._remember(ticket.user_id, *specs, batch_id)
+
+    async def _remember(self, user_id: int, *job_ids: str) -> None:
+        history = JOBS_OF_KEY + str(user_id)
+        await self.redis.pipeline().sadd(history, *job_ids).expire(history, self.settings.queue.failure_ttl_s).execute()
 
     async def owned_job(self, job_id: str, user_id: int) -> JobSpec | None:
         """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
@@ -233,12 +257,13 @@ class Studio:
         undelivered = [job_id for job_id in job_ids if not await self.redis.exists(DELIVERED_KEY + job_id)]
         for job_id in undelivered:
             await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
-        dequeued = await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        dequeued = await asyncio.to_thread(self.feeder.drop, user_id)  # before any is fed
+        dequeued |= await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
         await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         await self.looks.forget(user_id)
-        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id))]
+        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))]
         await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued
 
@@ -249,12 +274,30 @@ class Studio:
         running job cannot be stopped halfway; its seller may still have its results discarded.
         """
         pending = [job_id for job_id in await self._undelivered(user_id) if job_ids is None or job_id in job_ids]
-        dequeued = {job_id: spec for job_id in pending if (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
+        dequeued = await asyncio.to_thread(self.feeder.withdraw, user_id, pending)  # a batch's jobs not fed yet
+        dequeued |= {job_id: spec for job_id in pending if job_id not in dequeued and (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
         if dequeued:
             await self.limits.free(user_id, list(dequeued))
             await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
+        await self._end_in_batches(dequeued)
+        # A batch's running photos are not asked about: they finish, and come with the rest of their batch.
         started = [job_id for job_id in pending if job_id not in dequeued]
-        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id))}
+        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id)) and not spec.batch_id}
+
+    async def cancel_batch(self, user_id: int, batch_id: str) -> dict[str, JobSpec] | None:
+        """Take a batch's jobs that have not started off the backlog and the queue; None when it is not this seller's batch."""
+        results = await self.book.results(batch_id)
+        if results is None or results.user_id != user_id:
+            return None
+        dequeued, _ = await self.cancel(user_id, [job_id for job_id in results.jobs if job_id not in results.events])
+        return dequeued
+
+    async def _end_in_batches(self, dequeued: dict[str, JobSpec]) -> None:
+        # The batch is delivered once every job has its final event: those taken off the queue get one saying so.
+        stream = self.settings.queue.events_stream
+        for job_id, spec in dequeued.items():
+            if spec.batch_id:
+                await asyncio.to_thread(publish, self.jobs.redis, stream, JobEvent(CANCELLED, job_id, spec))
 
     async def discard(self, job_id: str) -> bool:
         """Have a job's results deleted instead of sent, as /forget does for all; False when they were delivered already."""

@@ -120,11 +120,16 @@ def _small_photo(shape: Ratio, framing: Fit, photo_size: tuple[int, int]) -> str
 
 
 def summary_of(data: dict) -> str:
-    """The summary of the choices a conversation keeps in its FSM data (the photo's size from intake)."""
+    """The summary of the choices a conversation keeps in its FSM data (the photo's size from intake); a batch says how many photos it makes so."""
     if data.get("pack"):
-        return pack_summary(pack(data["pack"]), data["preset"], data.get("prompt_extra", ""))
-    photo_size = (data["width"], data["height"])
-    return summary(data["preset"], data["ratio"], data["variants"], photo_size, data.get("model"), data.get("prompt_extra", ""))
+        text = pack_summary(pack(data["pack"]), data["preset"], data.get("prompt_extra", ""))
+    else:
+        photo_size = (data["width"], data["height"])
+        text = summary(data["preset"], data["ratio"], data["variants"], photo_size, data.get("model"), data.get("prompt_extra", ""))
+    if not data.get("batch"):
+        return text
+    photos = len(data["batch"]["photos"])
+    return ngettext("📚 A batch of {count} photo, every one made like this:", "📚 A batch of {count} photos, every one made like this:", photos).format(count=photos) + "\n" + text
 
 
 def packs_prompt() -> str:
@@ -191,6 +196,34 @@ def status(state: JobState, typical_job_s: float, workers: int = 1) -> str:
         left = _remaining(state, typical_job_s)
         return _("🎨 Working on it… {progress}\nAbout {left} left.").format(progress=gauge(state.progress), left=left)
     return _("⏳ Getting ready…")
+
+
+def batch_status(total: int, left: list[JobState], typical_job_s: float, workers: int = 1) -> str:
+    """The status message of a batch of `total` photos, `left` the states of those not done yet; `workers` share the rest."""
+    running = sum(state.progress for state in left if state.status == "started")
+    done = total - len(left)
+    seconds = (len(left) - running) * typical_job_s / max(1, min(workers, len(left)))
+    return ngettext(
+        "📚 {done} of {total} photo done {gauge}\nAbout {left} left.", "📚 {done} of {total} photos done {gauge}\nAbout {left} left.", total,
+    ).format(done=done, total=total, gauge=gauge((done + running) / max(1, total)), left=duration(seconds))
+
+
+def batch_done(made: int, images: int) -> str:
+    """The line under a delivered batch: how many photos were made, in how many images."""
+    photos = ngettext("{count} photo", "{count} photos", made).format(count=made)
+    count = ngettext("{count} image", "{count} images", images).format(count=images)
+    return _("✅ Your batch is ready: {photos}, {images}. Full-resolution files are above.").format(photos=photos, images=count)
+
+
+def batch_failures(failures: dict[int, str]) -> str:
+    """The photos of a batch that were not made, by their numbers, grouped by the reason (thirty long reasons would not fit a message)."""
+    by_reason: dict[str, list[int]] = {}
+    for number, reason in sorted(failures.items()):
+        by_reason.setdefault(reason, []).append(number)
+    return "\n".join(
+        ngettext("Photo {numbers}: {reason}", "Photos {numbers}: {reason}", len(numbers)).format(numbers=", ".join(map(str, numbers)), reason=reason)
+        for reason, numbers in by_reason.items()
+    )
 
 
 def _remaining(state: JobState, typical_job_s: float) -> str:

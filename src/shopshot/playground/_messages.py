@@ -48,6 +48,7 @@ def summary(message: StoredMessage) -> dict:
         "parse_mode": message.parse_mode,
         "reply_markup": message.reply_markup,
         "media_group_id": message.media_group_id,
+        "reply_to": message.reply_to,  # the message it answers, if any
         "file_id": message.file_id,
         **media,
         "date": message.date,

@@ -24,6 +24,11 @@ class JobSpec:
     # photo had several; empty: the automatic cut-out, everything found.
     keep: tuple[tuple[float, float, float, float], ...] = ()
     pack: str | None = None         # a marketplace pack (`pipeline.packs`): its images instead of `variants` of one format
+    # A photo of a batch (bot/batch.py): the batch's id, the photo's number in it (from 1) and how many
+    # jobs the batch has; empty, 0, 0 for a photo on its own.
+    batch_id: str = ""
+    batch_number: int = 0
+    batch_size: int = 0
 
     def to_json(self) -> str:
         """Serialise for RQ arguments and Redis values."""

@@ -27,6 +27,7 @@ from shopshot import health, logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend, neural_matte
 from shopshot.queue.enqueue import RENDER, JobQueue, announce_alive, announce_gone, state_typical_job_s
+from shopshot.queue.feeder import Feeder
 from shopshot.queue.jobs import CONTEXT, WorkerContext, free_memory
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class StudioWorker(SimpleWorker):
         self.context = context
         self.settings = context.settings.queue
         self.running: tuple[Job, Execution] | None = None
+        self.feeder = Feeder(JobQueue(self.connection, self.settings), self.settings.feed_per_seller)
 
     def work(self, *args, **kwargs) -> bool:
         # RQ calls job functions and failure callbacks (a swept job's too) with their arguments only.
@@ -95,6 +97,14 @@ class StudioWorker(SimpleWorker):
             return super().execute_job(job, queue)
         with logs.about_job(job), metrics.job_timer(job, self.context.settings):
             super().execute_job(job, queue)
+
+    def prepare_job_execution(self, job: Job, *args, **kwargs) -> None:
+        super().prepare_job_execution(job, *args, **kwargs)
+        if job.func_name == RENDER:  # started now, so no longer waiting: its seller's next batch job may go in
+            try:
+                self.feeder.top_up()
+            except RedisError as error:  # the bot tops up too, within a second: the job itself goes on
+                log.warning("worker %s did not feed the next batch job: %s", self.name, error)
 
     def perform_job(self, job: Job, queue, execution: Execution) -> bool:
         self.running = (job, execution)

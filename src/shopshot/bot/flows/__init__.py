@@ -3,11 +3,14 @@
 from aiogram import Router
 
 from shopshot.bot.flows import (
-    admin, cancel, change, choose_backdrop, choose_model, choose_options, choose_product, choose_task, common, confirm, fallback, forget, intake, results,
+    admin, batch, cancel, change, choose_backdrop, choose_model, choose_options, choose_product, choose_task, common, confirm, fallback, forget, intake, results,
     saved_looks,
 )
 
-FLOWS = (common, cancel, forget, admin, intake, choose_product, choose_task, choose_model, choose_backdrop, choose_options, confirm, change, saved_looks, results, fallback)
+FLOWS = (
+    common, cancel, forget, admin, batch, intake, choose_product, choose_task, choose_model, choose_backdrop, choose_options, confirm, change, saved_looks,
+    results, fallback,
+)
 
 
 def build_routers() -> list[Router]:

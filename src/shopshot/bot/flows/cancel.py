@@ -5,6 +5,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, ReplyParameters
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import JobChoice
@@ -24,7 +25,11 @@ async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board:
 
 
 async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio, board: StatusBoard) -> None:
-    """Cancel under a queued job's status: the same as /cancel, for that job alone."""
+    """Cancel under a queued job's status: the same as /cancel, for that job alone (or for a batch's photos not started)."""
+    if (dequeued := await studio.cancel_batch(callback.from_user.id, callback_data.job_id)) is not None:
+        await report(callback.message, board, dequeued, {})
+        await callback.answer()
+        return
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
@@ -33,11 +38,21 @@ async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, stud
 
 
 async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, dequeued: dict[str, JobSpec], started: dict[str, JobSpec]) -> None:
-    """Close the statuses of the jobs taken off the queue and say so; ask about each job already running."""
-    for job_id, spec in dequeued.items():
+    """Close the statuses of the jobs taken off the queue and say so; ask about each job already running.
+
+    A batch's status stays: the photos made or being made still come, and their delivery closes it.
+    """
+    alone = {job_id: spec for job_id, spec in dequeued.items() if not spec.batch_id}
+    for job_id, spec in alone.items():
         await board.close(job_id, spec.chat_id, spec.status_message_id, _("🚫 Cancelled."))
-    if dequeued:
+    if alone:
         await message.answer(_("Cancelled before it started: nothing will be made or sent. Send a new photo whenever you're ready."))
+    if in_batches := len(dequeued) - len(alone):
+        await message.answer(ngettext(
+            "Cancelled {count} photo of your batch that had not started. The photos already made or being made come as usual.",
+            "Cancelled {count} photos of your batch that had not started. The photos already made or being made come as usual.",
+            in_batches,
+        ).format(count=in_batches))
     for job_id, spec in started.items():
         # Under its own status message, so that a seller with two jobs knows which one is meant.
         await message.answer(

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import keyboards
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
+from shopshot.bot.flows.batch import photo_count, queue_batch
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.limits import Ticket
@@ -29,13 +30,16 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
     # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"))
-    if ticket is not None:
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data))
+    if ticket is not None and data.get("batch"):  # the planned id names the batch: its jobs get ids of their own
+        await queue_batch(callback, studio, ticket, data, _spec(callback, data, backend, 0), job_id)
+    elif ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
     await clear_buttons(callback.message)
     # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
-    # (updates of one user are serialised) finds the step gone.
+    # (updates of one user are serialised) finds the step gone. A photo sent next starts a new batch.
     await state.set_state(None)
+    await state.update_data(batch=None)
     if ticket is None:
         await stale_button(callback)
     else:

@@ -26,71 +26,41 @@ NOT_PHOTOS = {
     ContentType.VIDEO_NOTE: VideoNotPhoto,
     ContentType.ANIMATION: AnimatedImage,
 }
-# Telegram has no "album finished" signal and sends an album of more than ten as several messages
-# (10 + 1): photos this soon after the album we took are the rest of that same send.
-ALBUM_WINDOW_S = 10
-
-
-async def in_the_last_album(message: Message, state: FSMContext) -> bool:
-    """A photo or file sent within ALBUM_WINDOW_S after the album the conversation took its photo from."""
-    album_at = (await state.get_data()).get("album_at")
-    return album_at is not None and 0 <= message.date.timestamp() - album_at <= ALBUM_WINDOW_S
 
 
 async def not_a_photo(message: Message) -> None:
     raise NOT_PHOTOS[message.content_type]()
 
 
-async def rest_of_album(message: Message) -> None:
-    # The album's other photos were answered by its first one; a photo sent apart (Telegram's 11th of
-    # an album, or one the seller meant on its own) hears the note again rather than nothing.
-    if message.media_group_id is None:
-        await message.answer(album_notice())
-
-
-def album_notice() -> str:
-    """What a seller hears when an album reaches the bot."""
-    return _(
-        "I work on one photo at a time, so I took the first photo of your album and left the others. "
-        "To use another one, send it on its own."
-    )
-
-
-async def album_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
-    # One product per job: the first photo of an album is taken, the rest of that send is left.
-    album_at = message.date.timestamp()
-    await state.update_data(album_at=album_at)  # first, so a refused first photo is answered once, not per photo
-    await _accept(message, state, bot, studio, gallery, message.photo[-1] if message.photo else message.document, album_at)
-
-
 async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     if await studio.first_time(message.from_user.id, "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
-    await _accept(message, state, bot, studio, gallery, message.photo[-1])
+    await _accept(message, state, bot, studio, gallery)
 
 
 async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
-    await _accept(message, state, bot, studio, gallery, message.document)
+    await _accept(message, state, bot, studio, gallery)
 
 
-async def _accept(
-    message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery, file: PhotoSize | Document,
-    album_at: float | None = None,
-) -> None:
-    if isinstance(file, Document):
+def checked_file(message: Message, studio: Studio) -> tuple[PhotoSize | Document, str]:
+    """The largest size of a photo, or the file, checked by its declared size and type before download; and its file stem."""
+    if message.document:
+        file = message.document
         studio.check_upload(file.file_size, file.mime_type, file.file_name)
-        photo_name = photo_stem(file.file_name)
-    else:
-        studio.check_upload(file.file_size)
-        photo_name = PLAIN_PHOTO
+        return file, photo_stem(file.file_name)
+    file = message.photo[-1]
+    studio.check_upload(file.file_size)
+    return file, PLAIN_PHOTO
+
+
+async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+    file, photo_name = checked_file(message, studio)
     data = await bot.download(file.file_id)
     backend = await studio.backend_for("backdrop")
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
-    replaces = (await state.get_data()).get("image_key")
+    replaces = (await state.get_data()).get("image_key")  # dropped once this one is taken, unless a job uses it
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
-    if album_at is not None:
-        await message.answer(album_notice())
-    elif await state.get_state() is not None:
+    if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
     if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
         await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
@@ -98,7 +68,7 @@ async def _accept(
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
     await state.set_data({
         "image_key": photo.key, "width": photo.width, "height": photo.height, "task": "backdrop", "backend": backend,
-        "album_at": album_at, "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
+        "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
         **starting_at(message.message_id),
     })
     if photo.to_choose:
@@ -123,8 +93,6 @@ def build_router() -> Router:
     """The intake handlers, on a router of their own."""
     router = Router(name="intake")
     router.message.register(not_a_photo, F.content_type.in_(NOT_PHOTOS))
-    router.message.register(rest_of_album, F.photo | F.document, in_the_last_album)
-    router.message.register(album_received, F.media_group_id)
     router.message.register(photo_received, F.photo)
     router.message.register(document_received, F.document)
     # Ahead of the step routers: an old gallery's button must not act on the current conversation.

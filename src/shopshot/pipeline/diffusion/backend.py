@@ -2,36 +2,39 @@
 
 This module imports no torch: the bot can import it; `setup()` loads torch, diffusers and weights.
 
-GPU memory (bf16, 1024² generation, estimates from parameter counts, to be checked with
-`bench/gpu.py`): SDXL inpainting UNet 2.6 B parameters ≈ 5.1 GB, text encoders ≈ 1.6 GB, VAE
-0.17 GB, depth ControlNet ≈ 2.5 GB, SegFormer-B2 and Depth Anything V2 Small ≈ 0.15 GB together, the
-safety classifier (ViT-Base, 86 M parameters) ≈ 0.17 GB.
-Peak per task, weights plus activations and the VAE decode: "backdrop" ≈ 12 GB with the ControlNet
-(≈ 10 GB for presets without it); "model" and "mannequin" ≈ 12–13 GB. Plan on a 16 GB card, or
-24 GB with torch.compile's workspace; with `cpu_offload` only the running module is on the GPU
-(≈ 8 GB peak, several seconds slower per image).
+GPU memory on a bf16 GPU (docs/performance.md): the weights are 9.8 GB, computed on the meta device
+(`footprint.py`): UNet 5.13 GB, ControlNet 2.50, text encoders 1.64, VAE 0.17, perception and the
+safety classifier 0.33. Peak with activations and the VAE decode, estimated, not measured: ≈ 12 GB
+(a 16 GB card, or 24 GB with torch.compile's workspace); with `cpu_offload` only the running module
+is on the GPU (≈ 8 GB peak, several seconds slower per image).
 
-`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, ≈ 18–20 GB peak).
+`DIFFUSION__STACK=klein` runs FLUX.2 [klein] 4B instead (klein.py: every task, 16.2 GB of weights,
+≈ 18–20 GB peak estimated). Each stack is a painter (`generation.SdxlPainter`, `klein.KleinPainter`):
+its first pass, a low-strength repaint and its warm-up; the passes below are written once for both.
 
-On SDXL each image is generated at ~1 MP (`masks.generation_size`); on a larger canvas the detail pass
-(`detail.py`, `DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength. Past that
-the result is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product.
-Neither the detail pass nor the warm-up (`DIFFUSION__WARMUP`) runs on the klein stack yet.
+Each image is generated at ~1 MP, at one of a fixed set of sizes (`masks.ASPECTS`; warmed up in
+`setup()` with `DIFFUSION__WARMUP` or compile). On a larger canvas the detail pass (`detail.py`,
+`DIFFUSION__DETAIL`) repaints it enlarged 1.75× in four tiles at low strength; past that the result
+is cubic-enlarged: a 4096 px canvas or a 40 MP photo gets a softer scene than its product. In the
+person tasks the face pass (`face.py`, `DIFFUSION__FACE_PASS`) then repaints the new face enlarged.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 
 from shopshot.config import DiffusionSettings, MatteSettings, PolicySettings
 from shopshot.errors import UnsafeOutput
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.detail import detail_mode, refine, wanted
+from shopshot.pipeline.diffusion.face import FACE_STRENGTH, face_box, find_face, retouch
+from shopshot.pipeline.diffusion.face import wanted as face_wanted
 from shopshot.pipeline.diffusion.fashion import plan_person
-from shopshot.pipeline.diffusion.masks import fit_box, generation_size, generation_sizes, mask_at, pad, upscale
-from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_mode
+from shopshot.pipeline.diffusion.masks import upscale
+from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_mode, retouched
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
@@ -67,10 +70,8 @@ class DiffusionBackend:
             from shopshot.pipeline.diffusion.loading import load_models
 
             self.models = load_models(self.settings, check_outputs=self.policy.check_outputs)
-            if self.settings.warmup or self.settings.compile:
-                from shopshot.pipeline.diffusion.generation import warm_up
-
-                warm_up(self.models, generation_sizes(self.models.native, self.models.align))
+        if self.settings.warmup or self.settings.compile:
+            self._painter().warm_up()
         if self.matte is not None:
             from shopshot.pipeline.matting.loading import load_matte
 
@@ -91,8 +92,7 @@ class DiffusionBackend:
                 if progress is not None:
                     progress((index + fraction) / request.variants)
 
-            pixels = render(request.seed + index, on_step)
-            result = plan.finish(upscale(pixels, plan.init.size), request.seed + index)
+            result = plan.finish(render(request.seed + index, on_step), request.seed + index)
             self._check_safe(result)
             results.append(result)
         return results
@@ -118,54 +118,75 @@ class DiffusionBackend:
             return plan_backdrop(request, self.models, self.neural)
         return plan_person(request, self.models, self.neural)
 
-    def _renderer(self, plan: Plan, mode: Mode) -> Callable:
-        """The plan's generation as a function of (seed, on_step) giving the plan's image, on the configured stack."""
+    def _painter(self):
+        """The configured stack's passes (`generation.SdxlPainter`, `klein.KleinPainter`) over the loaded models."""
         if self.settings.stack == "klein":
-            from shopshot.pipeline.diffusion.klein import renderer
+            from shopshot.pipeline.diffusion.klein import KleinPainter
 
-            return renderer(self.models, plan, mode)
-        from shopshot.pipeline.diffusion.generation import generate
+            return KleinPainter(self.models)
+        from shopshot.pipeline.diffusion.generation import SdxlPainter
 
-        inputs, box = self._inputs(plan)
+        return SdxlPainter(self.models)
+
+    def _renderer(self, plan: Plan, mode: Mode) -> Callable[[int, Callable[[float], None]], np.ndarray]:
+        """The plan's image as a function of (seed, on_step): float RGB at the plan's full size, every pass run."""
+        painter = self._painter()
+        inputs, box = painter.first_inputs(plan)
         detail = self.settings.detail and wanted(plan.init.size, (box[2] - box[0], box[3] - box[1]))
-        share = 0.5 if detail else 1.0  # of each image's progress, the first pass's
+        face = self.settings.face_pass and plan.face_prompt is not None
+        # Each pass's share of an image's progress: the detail tiles run about as long as the first pass, the face less.
+        shares = _shares((1.0, 1.0 if detail else 0.0, 0.3 if face else 0.0))
 
-        def render(seed: int, on_step: Callable[[float], None]):
-            pipe = self.models.pipeline(controlled=inputs.control_image is not None)  # the detail pass switches
-            pixels, at = generate(pipe, inputs, mode, seed, lambda fraction: on_step(share * fraction)), box
+        def render(seed: int, on_step: Callable[[float], None]) -> np.ndarray:
+            reports = [lambda fraction, share=share: on_step(share[0] + share[1] * fraction) for share in shares]
+            pixels, at = painter.paint(inputs, mode, seed, reports[0]), box
             if detail:
-                pixels, at = self._detail(pixels, inputs, box, mode, seed,
-                                          lambda fraction: on_step(share + (1 - share) * fraction))
+                pixels, at = self._detail(painter, pixels, plan, inputs.mask_image, box, mode, seed, reports[1])
             x0, y0, x1, y1 = at
-            return pixels[y0:y1, x0:x1]  # the generated margin cut away
+            generated_scale = (x1 - x0) / plan.init.width
+            full = upscale(pixels[y0:y1, x0:x1], plan.init.size)  # the generated margin cut away
+            if face:
+                full = self._face(painter, full, plan, mode, seed, generated_scale)
+                reports[2](1.0)
+            return full
         return render
 
-    def _detail(self, pixels, inputs, box: tuple[int, int, int, int], mode: Mode, seed: int,
-                on_tile: Callable[[float], None]):
+    def _detail(self, painter, pixels: np.ndarray, plan: Plan, mask: Image.Image, box: tuple[int, int, int, int],
+                mode: Mode, seed: int, on_tile: Callable[[float], None]):
         """The detail pass over a first-pass result: the enlarged pixels, and where the plan's image lies in them."""
-        from shopshot.pipeline.diffusion.generation import Inputs, generate
-
         tile_mode = detail_mode(mode)
 
-        def run_tile(index: int, image: Image.Image, mask: Image.Image):
-            tile = Inputs(inputs.prompt, inputs.negative_prompt, image, mask, None, 0.0)
+        def run_tile(index: int, image: Image.Image, tile_mask: Image.Image) -> np.ndarray:
             # Its own noise per tile and variant (seeds of variants are consecutive, so spaced apart here).
-            tile_seed = 16 * seed + 1 + index
-            return generate(self.models.pipeline(controlled=False), tile, tile_mode, tile_seed, lambda fraction: None)
+            return painter.repaint(plan.prompt, plan.negative_prompt, image, tile_mask, tile_mode, 16 * seed + 1 + index)
 
-        refined = refine(pixels, inputs.mask_image, run_tile, on_tile)
+        refined = refine(pixels, mask, run_tile, on_tile)
         scale_x, scale_y = refined.shape[1] / pixels.shape[1], refined.shape[0] / pixels.shape[0]
         x0, y0, x1, y1 = box
         return refined, (round(x0 * scale_x), round(y0 * scale_y), round(x1 * scale_x), round(y1 * scale_y))
 
-    def _inputs(self, plan: Plan):
-        """The plan at generation size, and where in it the plan's image lies: init image, repaint mask and depth."""
-        from shopshot.pipeline.diffusion.generation import Inputs
+    def _face(self, painter, pixels: np.ndarray, plan: Plan, mode: Mode, seed: int, generated_scale: float) -> np.ndarray:
+        """The face pass over the full-size result (`face.py`); the pixels unchanged where no face needs it."""
+        face = find_face(self.models.clothes, pixels, plan.generate)
+        box = face_box(face)
+        if box is None:
+            return pixels
+        frame = painter.frame((box[2] - box[0], box[3] - box[1]))
+        if not face_wanted(box, generated_scale, frame):
+            return pixels
+        face_mode = retouched(mode, FACE_STRENGTH, "face")
 
-        frame = generation_size(plan.init.size, self.models.native, self.models.align)
-        box = fit_box(plan.init.size, frame)
-        inner = (box[2] - box[0], box[3] - box[1])
-        image = pad(plan.init.resize(inner, Image.Resampling.LANCZOS), box, frame)
-        mask = pad(mask_at(plan.generate, inner), box, frame, fill=255)  # the margin is generated, then cut away
-        depth = pad(self.models.depth(plan.depth_source, inner), box, frame) if plan.depth_source is not None else None
-        return Inputs(plan.prompt, plan.negative_prompt, image, mask, depth, plan.depth_scale, plan.depth_until), box
+        def run(image: Image.Image, mask: Image.Image) -> np.ndarray:
+            # A seed of its own, apart from the first pass's (seed) and the detail tiles' (16 seed + 1..4).
+            return painter.repaint(plan.face_prompt, plan.negative_prompt, image, mask, face_mode, 16 * seed + 8)
+
+        return retouch(pixels, face, plan.generate, box, frame, run)
+
+
+def _shares(weights: tuple[float, ...]) -> list[tuple[float, float]]:
+    """Each pass's (start, width) in an image's progress, from their weights (0: a pass not run)."""
+    total, start, shares = sum(weights), 0.0, []
+    for weight in weights:
+        shares.append((start / total, weight / total))
+        start += weight
+    return shares

@@ -9,15 +9,13 @@ over the overlap. The product is never repainted here either: the plan's finish 
 The result still meets canvases larger than DETAIL_SCALE × the generation with a cubic resize.
 """
 
-import math
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 from PIL import Image
 
 from shopshot.pipeline.diffusion.masks import upscale
-from shopshot.pipeline.diffusion.modes import Mode
+from shopshot.pipeline.diffusion.modes import Mode, retouched
 
 # The enlarged frame is this many tiles wide and high (2×2 tiles overlapping a quarter of a tile).
 DETAIL_SCALE = 1.75
@@ -35,9 +33,8 @@ def wanted(canvas: tuple[int, int], inner: tuple[int, int]) -> bool:
 
 
 def detail_mode(mode: Mode) -> Mode:
-    """The mode's guidance at DETAIL_STRENGTH, running that share of its steps (at least one)."""
-    return replace(mode, key=f"{mode.key}-detail", steps=max(1, math.ceil(mode.steps * DETAIL_STRENGTH)),
-                   strength=DETAIL_STRENGTH)
+    """The mode's guidance at DETAIL_STRENGTH (`modes.retouched`)."""
+    return retouched(mode, DETAIL_STRENGTH, "detail")
 
 
 def enlarged(frame: tuple[int, int]) -> tuple[int, int]:

@@ -6,6 +6,8 @@
 3. "model": repaint face, hair and skin (head grown so new hair has room), keep the pose and body
    through the photo's depth. "mannequin": repaint everything but the garment, mostly from depth,
    with the backdrop preset's scene behind the person.
+4. The backend then gives the new face its own pass (`face.py`): in a full-body shot it is a few
+   dozen generated pixels tall.
 Both keep the photo's own frame and size: `ratio` is checked but not applied (a new frame would
 mean outpainting the person, which these recipes do not do).
 """
@@ -20,7 +22,7 @@ from shopshot.errors import NoProductFound
 from shopshot.pipeline import compositing
 from shopshot.pipeline.diffusion.garment import garment_cutout
 from shopshot.pipeline.diffusion.masks import blend_generated, grow, ring_width, shrink
-from shopshot.pipeline.diffusion.prompts import person_prompts
+from shopshot.pipeline.diffusion.prompts import face_prompt, person_prompts
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
@@ -69,7 +71,8 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
 
     scale, until = DEPTH[request.task]
     # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep)
+    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep,
+                face_prompt=face_prompt(person, request.prompt_extra))
 
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:

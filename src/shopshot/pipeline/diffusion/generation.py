@@ -1,4 +1,5 @@
-"""One denoising run: a fresh scheduler and generator, progress per step, pixels back as float."""
+"""One denoising run on SDXL: a fresh scheduler and generator, progress per step, pixels back as float;
+and the SDXL painter, what the backend calls for every pass of a job (first pass, detail tiles, face)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,7 +9,9 @@ import torch
 from diffusers import DPMSolverMultistepScheduler
 from PIL import Image
 
+from shopshot.pipeline.diffusion.masks import framed, generation_size, generation_sizes, pad
 from shopshot.pipeline.diffusion.modes import Mode
+from shopshot.pipeline.diffusion.scene import Plan
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,37 @@ def warm_up(models, sizes) -> None:
         for control in (None, image):
             inputs = Inputs("", "", image, mask, control, 0.5)
             generate(models.pipeline(controlled=control is not None), inputs, mode, 0, lambda fraction: None)
+
+
+class SdxlPainter:
+    """The SDXL stack's passes over a plan: sizes from the snapped set, depth guidance on the first pass only."""
+
+    def __init__(self, models) -> None:
+        self.models = models
+
+    def frame(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The generation size for an image of `size`."""
+        return generation_size(size, self.models.native, self.models.align)
+
+    def first_inputs(self, plan: Plan) -> tuple[Inputs, tuple[int, int, int, int]]:
+        """The plan at generation size (init image, repaint mask, depth), and where in it the plan's image lies."""
+        image, mask, box = framed(plan.init, plan.generate, self.frame(plan.init.size))
+        depth = None
+        if plan.depth_source is not None:
+            inner = (box[2] - box[0], box[3] - box[1])
+            depth = pad(self.models.depth(plan.depth_source, inner), box, image.size)
+        return Inputs(plan.prompt, plan.negative_prompt, image, mask, depth, plan.depth_scale, plan.depth_until), box
+
+    def paint(self, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
+        """One run of the pipeline the inputs need (with the ControlNet where they carry a depth image)."""
+        return generate(self.models.pipeline(controlled=inputs.control_image is not None), inputs, mode, seed, on_step)
+
+    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
+                seed: int) -> np.ndarray:
+        """A second pass (detail tile, face crop): plain inpainting at the image's size, no depth guidance."""
+        inputs = Inputs(prompt, negative_prompt, image, mask, None, 0.0)
+        return generate(self.models.pipeline(controlled=False), inputs, mode, seed, lambda fraction: None)
+
+    def warm_up(self) -> None:
+        """One one-step run per generation size and pipeline (`warm_up`)."""
+        warm_up(self.models, generation_sizes(self.models.native, self.models.align))

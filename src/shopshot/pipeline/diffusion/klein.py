@@ -8,10 +8,14 @@ ignores guidance for a distilled checkpoint), no negative prompt, no ControlNet 
 guidance is not used: the body's shape comes from what is kept around the repainted area). The
 product is pasted back by the plan's own `finish`, so the exact-pixel promise is the same as on SDXL.
 
-GPU memory (bf16, from parameter counts; not measured, no GPU was available): transformer
-3.876 B parameters ≈ 7.75 GB, Qwen3-4B text encoder 4.022 B ≈ 8.04 GB, VAE 84 M ≈ 0.17 GB: ≈ 16 GB
-of weights (+ the SegFormer clothes parser, 0.11 GB in fp32), ≈ 18–20 GB peak at 1024² with the
-reference tokens and the VAE decode — a 24 GB card. With `cpu_offload` only the running model is on
+Generation sizes snap to the same aspects as SDXL's (`masks.ASPECTS`, at most 1024² pixels), the
+photo fitted unstretched and the margin generated, then cut away; the detail pass, the face pass and
+the warm-up run here too (`KleinPainter`), their low-strength passes the tail of the 4-step schedule.
+
+GPU memory (bf16, computed on the meta device by `footprint.py`; not measured, no GPU was available):
+transformer 3.876 B parameters = 7.75 GB, Qwen3-4B text encoder 4.022 B = 8.04 GB, VAE 84 M = 0.17 GB;
+with the clothes parser (fp32) and the safety classifier, 16.2 GB of weights. Peak, estimated:
+≈ 18–20 GB at 1024² with the reference tokens and the VAE decode — a 24 GB card. With `cpu_offload` only the running model is on
 the GPU (the text encoder, then the transformer: ≈ 8 GB each + activations), so a 16 GB card may do.
 
 Compute (counted on the meta device, `klein_architecture.step_flops`): one transformer step at 1024²
@@ -22,7 +26,6 @@ fill less: ≈ 50 TFLOP at 40 %); 4 steps are 140–310 TFLOP an image, ≈ 0.17
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import torch
@@ -32,10 +35,11 @@ from transformers import SegformerForSemanticSegmentation
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
-from shopshot.pipeline.diffusion.loading import (_reported_as_missing, _source, check_cached, load_safety,
-                                                 resolve_device, resolve_dtype)
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
+from shopshot.pipeline.diffusion.loading import _reported_as_missing, _source, check_cached, load_safety
 from shopshot.pipeline.diffusion.generation import step_reporter
-from shopshot.pipeline.diffusion.masks import mask_at
+from shopshot.pipeline.diffusion.fashion import LABELS
+from shopshot.pipeline.diffusion.masks import ASPECTS, framed, snapped_aspect
 from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser
 from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, allowed_models
@@ -61,7 +65,7 @@ class KleinInputs:
     prompt: str
     image: Image.Image
     mask_image: Image.Image
-    reference: Image.Image
+    reference: Image.Image | None  # None in the second passes (detail tiles, the face): the canvas shows what is kept
 
 
 def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> KleinModels:
@@ -79,7 +83,8 @@ def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> Klein
         pipe = Flux2KleinInpaintPipeline.from_pretrained(**_source(specs[KLEIN], settings), dtype=dtype)
     with _reported_as_missing(specs[CLOTHES]):
         # Float32, as on the SDXL stack: it is small, and argmax over bf16 logits flickers at edges.
-        clothes = ClothesParser(SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)))
+        clothes = ClothesParser(SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)),
+                                LABELS)
     safety = load_safety(specs[SAFETY], settings, dtype) if check_outputs else None
     models = KleinModels(pipe, clothes, pipe.vae.config.sample_size, pipe.vae_scale_factor * 2, safety)
     return place(models, settings, device)
@@ -96,31 +101,45 @@ def place(models: KleinModels, settings: DiffusionSettings, device: torch.device
     else:
         models.pipe.to(device)
     if settings.compile:
-        # Not fullgraph: untested on the klein transformer (no GPU was available to try it).
+        # Not fullgraph: untested on the klein transformer (no GPU was available to try it). A graph per
+        # generation size, with and without a reference (the warm-up builds them at setup).
+        graphs = 2 * len(klein_sizes(models.native, models.align))
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, graphs)
         models.pipe.transformer = torch.compile(models.pipe.transformer)
     return models
 
 
-def klein_inputs(plan: Plan, models: KleinModels) -> KleinInputs:
-    """The plan at generation size, with the box of its reference region (else what is kept) as the reference image."""
-    size = klein_size(plan.init.size, models.native, models.align)
-    image = plan.init.resize(size, Image.Resampling.LANCZOS)
+def klein_inputs(plan: Plan, models: KleinModels) -> tuple[KleinInputs, tuple[int, int, int, int]]:
+    """The plan fitted into its snapped generation size, with the box of its reference region (else what is kept) as
+    the reference image; and where in the frame the plan's image lies (the margin is generated, then cut away)."""
+    image, mask, box = framed(plan.init, plan.generate, klein_frame(plan.init.size, models.native, models.align))
     shown = plan.reference if plan.reference is not None else ~plan.generate
-    return KleinInputs(plan.prompt, image, mask_at(plan.generate, size), reference_crop(image, shown, models.align))
+    return KleinInputs(plan.prompt, image, mask, reference_crop(image.crop(box), shown, models.align)), box
 
 
-def klein_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
+def klein_frame(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
+    """The generation size for an image of `size`: `klein_size` of the nearest of the snapped aspects (`masks.ASPECTS`)."""
+    return klein_size((snapped_aspect(size), 1.0), native, align)
+
+
+def klein_sizes(native: int, align: int) -> frozenset[tuple[int, int]]:
+    """Every size `klein_frame` gives: one per aspect (what the warm-up runs, and torch.compile builds graphs for)."""
+    return frozenset(klein_size((aspect, 1.0), native, align) for aspect in ASPECTS)
+
+
+def klein_size(size: tuple[float, float], native: int, align: int) -> tuple[int, int]:
     """(width, height) with the image's aspect, sides a multiple of `align`, at most native² pixels.
 
     Rounded down: the pipeline shrinks anything over 1024² pixels itself, with its own rounding.
     """
     aspect = size[0] / size[1]
-    return (max(align, math.floor(native * math.sqrt(aspect) / align) * align),
-            max(align, math.floor(native / math.sqrt(aspect) / align) * align))
+    # The tolerance keeps a side that is a whole number of `align`s (3:4 of 64 is 48) from flooring a step below.
+    return (max(align, math.floor(native * math.sqrt(aspect) / align + 1e-9) * align),
+            max(align, math.floor(native / math.sqrt(aspect) / align + 1e-9) * align))
 
 
 def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
-    """The box around a region (a full-size mask), cut from `image`, each side at least `align` pixels."""
+    """The box around a region (a full-size mask), cut from `image` (the plan's image at any size), each side at least `align` pixels."""
     if not kept.any():  # a product so thin that the repaint ring covers it: the whole canvas is the reference
         return image
     ys, xs = np.nonzero(kept)
@@ -138,7 +157,11 @@ def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Im
 
 def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: Mode, seed: int,
                    on_step: Callable[[float], None]) -> np.ndarray:
-    """Run the klein pipeline once; return float32 RGB 0..255 at generation size."""
+    """Run the klein pipeline once; return float32 RGB 0..255 at generation size.
+
+    The distilled modes ask for their fixed 4-step schedule (`Mode.schedule`): below strength 1 the pipeline
+    runs its tail, the sigmas the model was distilled on.
+    """
     pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(pipe.scheduler.config)  # schedulers keep state
     # A CPU generator gives the same starting noise on every device (the image still varies with device and dtype).
     generator = torch.Generator("cpu").manual_seed(seed)
@@ -151,6 +174,39 @@ def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: M
     return (result.images[0] * 255).astype(np.float32)
 
 
-def renderer(models: KleinModels, plan: Plan, mode: Mode) -> Callable[[int, Callable[[float], None]], np.ndarray]:
-    """The plan's generation as a function of (seed, on_step), on the klein pipeline."""
-    return partial(generate_klein, models.pipe, klein_inputs(plan, models), mode)
+class KleinPainter:
+    """The klein stack's passes over a plan: the reference image on the first pass only."""
+
+    def __init__(self, models: KleinModels) -> None:
+        self.models = models
+
+    def frame(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The generation size for an image of `size`."""
+        return klein_frame(size, self.models.native, self.models.align)
+
+    def first_inputs(self, plan: Plan) -> tuple[KleinInputs, tuple[int, int, int, int]]:
+        """The plan at generation size with its reference image, and where in the frame the plan's image lies."""
+        return klein_inputs(plan, self.models)
+
+    def paint(self, inputs: KleinInputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
+        """One run of the klein pipeline."""
+        return generate_klein(self.models.pipe, inputs, mode, seed, on_step)
+
+    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
+                seed: int) -> np.ndarray:
+        """A second pass (detail tile, face crop) without a reference; klein takes no negative prompt."""
+        return generate_klein(self.models.pipe, KleinInputs(prompt, image, mask, None), mode, seed, lambda fraction: None)
+
+    def warm_up(self) -> None:
+        """One one-step run per generation size, with a reference (first passes) and without (second passes).
+
+        A reference's token count follows the product's box, so under torch.compile a job's first reference
+        size may still build a graph: the warm-up's two counts per size make the compiler take the token
+        dimension as dynamic from the start.
+        """
+        mode = Mode("warmup", steps=1, guidance_scale=1.0, strength=1.0)
+        for size in sorted(klein_sizes(self.models.native, self.models.align)):
+            image, mask = Image.new("RGB", size, (128, 128, 128)), Image.new("L", size, 255)
+            half = image.crop((0, 0, max(self.models.align, size[0] // 2), max(self.models.align, size[1] // 2)))
+            for reference in (half, None):
+                generate_klein(self.models.pipe, KleinInputs("", image, mask, reference), mode, 0, lambda fraction: None)

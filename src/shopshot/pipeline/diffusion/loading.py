@@ -17,7 +17,8 @@ from transformers import (AutoImageProcessor, AutoModelForImageClassification, D
                           SegformerForSemanticSegmentation)
 
 from shopshot.config import DiffusionSettings
-from shopshot.errors import InvalidOption, ModelsMissing
+from shopshot.errors import ModelsMissing
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
 from shopshot.pipeline.diffusion.fashion import LABELS
 from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.perception import ClothesParser, DepthEstimator
@@ -25,9 +26,6 @@ from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INP
 from shopshot.pipeline.diffusion.safety import SafetyChecker
 
 log = logging.getLogger(__name__)
-
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
 
 @dataclass
 class Models:
@@ -52,30 +50,6 @@ class Models:
             pipe.enable_model_cpu_offload(device=self.device)
             self._offloaded = pipe
         return pipe
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" picks cuda, then mps, then cpu; anything else is taken as a torch device name."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """"auto" is bfloat16 where the GPU runs it natively, float16 on other GPUs, float32 on cpu."""
-    if name != "auto":
-        try:
-            return _DTYPES[name]
-        except KeyError:
-            raise InvalidOption(value=name) from None
-    if device.type == "cuda":
-        # By default emulated bf16 counts too (T4, V100): slower there than float16.
-        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
-    return torch.float16 if device.type == "mps" else torch.float32
 
 
 def check_cached(specs: tuple[ModelSpec, ...], cache_dir) -> None:

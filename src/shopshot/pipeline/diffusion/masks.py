@@ -43,9 +43,14 @@ def ring_width(size: tuple[int, int]) -> int:
     return max(2, round(RING_SHARE * max(size)))
 
 
+def snapped_aspect(size: tuple[int, int]) -> float:
+    """The one of ASPECTS nearest to an image of `size`'s own."""
+    return min(ASPECTS, key=lambda choice: abs(math.log(choice * size[1] / size[0])))
+
+
 def generation_size(size: tuple[int, int], native: int, align: int) -> tuple[int, int]:
     """(width, height) to generate an image of `size` at: the nearest of ASPECTS, the native pixel count, sides a multiple of `align`."""
-    aspect = min(ASPECTS, key=lambda choice: abs(math.log(choice * size[1] / size[0])))
+    aspect = snapped_aspect(size)
     gen_width = max(align, round(native * math.sqrt(aspect) / align) * align)
     gen_height = max(align, round(native / math.sqrt(aspect) / align) * align)
     return gen_width, gen_height
@@ -73,6 +78,15 @@ def pad(image: Image.Image, box: tuple[int, int, int, int], frame: tuple[int, in
     return Image.fromarray(padded, image.mode)
 
 
+def framed(image: Image.Image, generate: np.ndarray, frame: tuple[int, int]) -> tuple[Image.Image, Image.Image, tuple[int, int, int, int]]:
+    """A full-size image and its generate mask fitted unstretched into a generation `frame`: (image, repaint
+    mask, where the image lies in the frame); the margin is generated (and later cut away)."""
+    box = fit_box(image.size, frame)
+    inner = (box[2] - box[0], box[3] - box[1])
+    fitted = pad(image.resize(inner, Image.Resampling.LANCZOS), box, frame)
+    return fitted, pad(mask_at(generate, inner), box, frame, fill=255), box
+
+
 def mask_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
     """A generate mask resized for generation: any pixel touching the full-size mask is repainted."""
     coverage = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
@@ -82,6 +96,12 @@ def mask_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
 def upscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A generated float image (0..255) brought to the full `size` for compositing."""
     return np.clip(cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.float32)
+
+
+def resized(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A float image (0..255) brought to `size`: cubic when enlarged, area-averaged when made smaller (no aliasing)."""
+    smaller = size[0] * size[1] < pixels.shape[0] * pixels.shape[1]
+    return upscale(pixels, size) if not smaller else cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def feather(mask: np.ndarray, sigma: float) -> np.ndarray:

@@ -70,3 +70,9 @@ def person_prompts(person: ModelPreset, task: str, extra: str) -> tuple[str, str
     subject = f"{person.prompt}, wearing the outfit" if task == "model" else f"full-body, {person.prompt} wearing the garment, standing"
     prompt = _join("fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY)
     return prompt, _join(NEGATIVE_NSFW, _NEGATIVE_PERSON, _NEGATIVE)
+
+
+def face_prompt(person: ModelPreset, extra: str) -> str:
+    """The prompt of the face pass: the person's face in close-up (the seller's words still first)."""
+    return _join("close-up portrait photograph", sanitise_extra(extra), f"the face of {person.prompt}",
+                 "natural skin texture, detailed eyes", _QUALITY)

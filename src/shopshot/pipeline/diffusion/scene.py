@@ -26,3 +26,5 @@ class Plan:
     strength: float | None = None
     # bool, full size: what a reference image shows (the klein stack); None: what is not repainted
     reference: np.ndarray | None = None
+    # The person tasks: the prompt of the face pass (`face.py`), run where the generated image shows a face.
+    face_prompt: str | None = None

@@ -26,7 +26,7 @@ from transformers import AutoImageProcessor, Sam2Config, Sam2Model, VitMatteForI
 from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.cutout import WORK_SIDE, BackgroundModel, Cutout, fit_background
-from shopshot.pipeline.diffusion.loading import resolve_device, resolve_dtype
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
 from shopshot.pipeline.diffusion.registry import ModelSpec
 from shopshot.pipeline.matte import NormBox
 

@@ -1,0 +1,89 @@
+"""Several photos in one send become one batch: asked about once, queued together, delivered together.
+
+The first photo of an album starts a batch; the album's other photos, and photos or albums sent
+within the window after (Telegram splits a send of twelve into 10 + 2), join it, up to
+`limits.batch_photos`. The conversation's steps start with the first photo that can be used and are
+asked once for all of them; a photo that cannot be used is answered under it and left out.
+"""
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ContentType
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyParameters
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot import batch, keyboards, texts
+from shopshot.bot.flows.choose_task import show_first_step
+from shopshot.bot.flows.intake import checked_file, starting_at
+from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.limits import Ticket
+from shopshot.bot.studio import Studio, new_job_id
+from shopshot.errors import BatchFull, InputError
+from shopshot.queue.spec import JobSpec
+
+
+async def in_a_batch(message: Message, state: FSMContext) -> bool:
+    """A photo or file of an album, or one sent within the window of the batch being collected."""
+    collecting = (await state.get_data()).get("batch")
+    return message.media_group_id is not None or batch.joins(collecting, None, message.date.timestamp())
+
+
+async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+    data = await state.get_data()
+    sent_at, group = message.date.timestamp(), message.media_group_id
+    fresh = not batch.joins(data.get("batch"), group, sent_at)
+    collecting = batch.new_collection(group, sent_at) if fresh else data["batch"]
+    if fresh:  # a new conversation: the photos of this send, whatever was going on before
+        await message.answer(_("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way."))
+        await state.set_state(None)  # no step until a photo of the batch can be used
+        data = {"task": "backdrop", "backend": await studio.backend_for("backdrop"), **starting_at(message.message_id)}
+        await state.set_data(data)
+    try:
+        if len(collecting["photos"]) >= studio.settings.limits.batch_photos:
+            raise BatchFull(count=studio.settings.limits.batch_photos)
+        photo = await _stored(message, bot, studio, data["backend"])
+    except InputError as error:
+        await message.answer(
+            _("Left out of the batch: {reason}").format(reason=texts.describe(type(error), error.params)),
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        )
+        await state.update_data(batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params))
+        return
+    data = await state.update_data(batch=batch.with_photo(collecting, message.message_id, group, sent_at, photo))
+    if "image_key" not in data:  # the batch's first photo that can be used: it stands for all in the steps' previews
+        key, name, width, height = photo
+        await state.update_data(image_key=key, width=width, height=height, photo_name=name, candidates=[])
+        await show_first_step(message, state, gallery, data["backend"], await studio.looks.of(message.from_user.id))
+
+
+async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> tuple[str, str, int, int]:
+    """Check, download, store and cut out one photo of a batch; its key, file stem and size. Raises InputError subclasses."""
+    file, photo_name = checked_file(message, studio)
+    data = await bot.download(file.file_id)
+    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
+    return photo.key, photo_name, photo.width, photo.height
+
+
+async def queue_batch(callback: CallbackQuery, studio: Studio, ticket: Ticket, data: dict, first: JobSpec, batch_id: str) -> None:
+    """Send the batch's one status message, then record the batch and hold its jobs; a status that fails gives the slots back."""
+    photos, refused = batch.numbered(data["batch"])
+    try:
+        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
+    except Exception:
+        await studio.release(ticket)
+        raise
+    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, [new_job_id() for _ in photos])
+    await studio.queue_batch(batch_id, specs, refused, ticket)
+
+
+def photo_count(data: dict) -> int:
+    """How many photos a conversation's Confirm queues: those of its batch, else one."""
+    return len(data["batch"]["photos"]) if data.get("batch") else 1
+
+
+def build_router() -> Router:
+    """The batch intake handler, on a router of its own, ahead of intake's one-photo handlers."""
+    router = Router(name="batch")
+    # By content type: an animation carries a document too, and intake names it for what it is.
+    router.message.register(batch_photo_received, F.content_type.in_({ContentType.PHOTO, ContentType.DOCUMENT}), in_a_batch)
+    return router

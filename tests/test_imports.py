@@ -1,0 +1,66 @@
+"""The import graph of the package: no module reaches itself again through top-level imports."""
+
+import ast
+from pathlib import Path
+
+import shopshot
+
+ROOT = Path(shopshot.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(tree: ast.Module, modules: set[str]) -> set[str]:
+    """The package's modules a file imports, also inside functions (a lazy import only hides a cycle),
+    but not under `if TYPE_CHECKING:` (never run)."""
+    found, nodes = set(), list(tree.body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            nodes += node.orelse
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        nodes += ast.iter_child_nodes(node)
+    return found & modules
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = {_module_name(path): path for path in ROOT.rglob("*.py")}
+    return {name: _imports(ast.parse(path.read_text()), set(files)) - {name} for name, path in files.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return path[path.index(name):] + [name]
+        if name in done:
+            return None
+        for target in sorted(graph[name]):
+            if found := visit(target, path + [name]):
+                return found
+        done.add(name)
+        return None
+
+    return next((found for name in sorted(graph) if (found := visit(name, []))), None)
+
+
+def test_the_package_has_no_import_cycle():
+    assert _cycle(import_graph()) is None
+
+
+def test_the_cycle_check_finds_one_where_there_is_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_metrics_instruments_are_a_leaf_of_the_package():
+    assert import_graph()["shopshot.metrics"] <= {"shopshot.config"}
