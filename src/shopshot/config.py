@@ -54,8 +54,9 @@ class StorageSettings(BaseModel):
     # A result's images once Telegram has accepted them (it keeps them; the bot keeps their file_ids): 0 deletes at once.
     delivered_ttl_s: int = Field(default=0, ge=0)
     # Per seller: their photos stored at once (re-encoded copies); pages and results are bounded by the photos and the job limits.
-    quota_mb: int = Field(default=100, ge=1)
-    uploads_per_minute: int = Field(default=10, ge=1)  # per seller: photos and files taken in any minute
+    # Room for a whole batch (LIMITS__BATCH_PHOTOS, 30 by default) of 12-MP photos, about 5 MB each re-encoded, with some to spare.
+    quota_mb: int = Field(default=250, ge=1)
+    uploads_per_minute: int = Field(default=40, ge=1)  # per seller: photos and files taken in any minute (a batch of 30 fits)
     sweep_s: int = Field(default=60, ge=1)        # at most one sweep of expired blobs in this time, fleet-wide
 
 
