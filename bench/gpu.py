@@ -58,8 +58,9 @@ from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderRequest
 from shopshot.pipeline.synthetic import synthetic_person
+from shopshot.pipeline.tasks import Task
 
-TASKS = ("backdrop", "model", "mannequin")
+TASKS = tuple(Task)
 STACKS = ("sdxl", "klein")
 TARGET_MODE = "30-step"  # SDXL's row against diffusers' published 30-step figure
 PRODUCTION_MODE = "fast"  # the default mode's rows are also timed with the second passes production runs

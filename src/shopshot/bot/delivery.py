@@ -25,6 +25,7 @@ from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
 from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
@@ -301,7 +302,7 @@ class Delivery:
             status_id = event.spec.status_message_id
             await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
             text = texts.done(len(event.images), [image.verdict for image in event.images if image.verdict])
-            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == "backdrop")
+            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == Task.BACKDROP)
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
         else:
             log.info("job %s failed: %s", job_id, event.error)

@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 PLAIN_PHOTO = "photo"  # a photo sent as a photo has no name
@@ -22,7 +23,7 @@ def result_name(spec: JobSpec, number: int, suffix: str) -> str:
     for the ratio; a pack's are `<photo>-<pack>-<n>`."""
     if spec.pack:  # a pack's images are in its order: main image first
         parts = [spec.photo_name, spec.pack]
-    elif spec.model and spec.task != "backdrop":
+    elif spec.model and spec.task != Task.BACKDROP:
         parts = [spec.photo_name, spec.model, spec.preset]
     else:
         parts = [spec.photo_name, spec.preset, spec.ratio.replace(":", "x")]

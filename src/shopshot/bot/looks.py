@@ -15,6 +15,7 @@ from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.packs import pack
 from shopshot.pipeline.presets import backdrop
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 LOOKS_KEY = "shopshot:looks:"
@@ -54,7 +55,7 @@ class Look:
 
     def choices(self) -> dict:
         """The conversation data that makes this look's summary (and its Confirm, this look's seed)."""
-        return {"task": "backdrop", "model": None, "preset": self.preset, "ratio": self.ratio, "variants": self.variants,
+        return {"task": Task.BACKDROP, "model": None, "preset": self.preset, "ratio": self.ratio, "variants": self.variants,
                 "pack": self.pack, "seed": self.seed, "prompt_extra": self.prompt_extra}
 
 
@@ -97,7 +98,7 @@ async def offer_looks(state: FSMContext, looks: Sequence[Look]) -> None:
 
 def offered_looks(data: dict) -> list[Look]:
     """The saved looks a conversation's first step offers: until a backdrop (or another task) is chosen."""
-    if data.get("preset") or data.get("task", "backdrop") != "backdrop":
+    if data.get("preset") or data.get("task", Task.BACKDROP) != Task.BACKDROP:
         return []
     return [Look.from_json(value) for value in data.get("looks", ())]
 

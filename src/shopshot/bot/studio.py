@@ -27,6 +27,7 @@ from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview, stored_copy
 from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import PUBLISHED_KEY, JobEvent, publish, withdraw
@@ -46,7 +47,6 @@ FORGET_ASKED_S = 600  # an older question's button is stale: the seller sends /f
 # The buttons that queue a job, each once: Confirm under a summary (keyed by the job id planned with
 # it) and two under results.
 ONE_SHOT_ACTIONS = ("confirm", "variations", "retry")
-TASKS = ("backdrop", "model", "mannequin")
 DETAIL_LIMIT = 120
 # A decode holds the whole picture for a moment (120 MB for a 40-MP PNG): a burst of uploads is
 # decoded this many at a time, the rest wait their turn, rather than all at once.
@@ -340,18 +340,18 @@ class Studio:
         """True while a GPU worker is up, so the diffusion tasks can run."""
         return await asyncio.to_thread(self.jobs.gpu_available)
 
-    async def check_task(self, task: str) -> str:
+    async def check_task(self, task: str) -> Task:
         """A task that can run now; raises InvalidOption or TaskUnavailable."""
-        if task not in TASKS:
+        if task not in set(Task):
             raise InvalidOption(value=task)
-        await self.backend_for(task)
-        return task
+        await self.backend_for(Task(task))
+        return Task(task)
 
-    async def backend_for(self, task: str) -> str:
+    async def backend_for(self, task: Task) -> str:
         """The backend for a task: diffusion on GPU workers when one is up, else the CPU studio for backdrops."""
         if await self.gpu_available():
             return "diffusion"
-        if task == "backdrop":
+        if task == Task.BACKDROP:
             return "studio"
         raise TaskUnavailable()
 

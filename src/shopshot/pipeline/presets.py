@@ -14,6 +14,7 @@ last seed sent.
 from dataclasses import dataclass
 
 from shopshot.errors import InvalidOption, N_
+from shopshot.pipeline.tasks import Task
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def backdrop(key: str) -> Backdrop:
         raise InvalidOption(value=key) from None
 
 
-def offers_variants(key: str, task: str = "backdrop") -> bool:
+def offers_variants(key: str, task: Task = Task.BACKDROP) -> bool:
     """Whether several images of this preset can differ: not a backdrop with one look (pure white);
     a model in front of it, generated anew for each seed, can."""
-    return task != "backdrop" or backdrop(key).varies
+    return task != Task.BACKDROP or backdrop(key).varies

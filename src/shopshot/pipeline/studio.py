@@ -13,11 +13,12 @@ from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, Style, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import VARIANT_CHOICES, Fit, Ratio, fit, place_product, ratio, scaled
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.presets import Backdrop, backdrop
-from shopshot.pipeline.viewpoint import seen_from_above
 from shopshot.pipeline.resampling import resampled
+from shopshot.pipeline.tasks import Task
+from shopshot.pipeline.viewpoint import seen_from_above
 
 if TYPE_CHECKING:
     from shopshot.pipeline.matting.neural import NeuralMatte
@@ -37,8 +38,8 @@ class RenderRequest:
     ratio: str
     variants: int
     seed: int
-    task: str = "backdrop"  # "backdrop", "model" (model swap) or "mannequin"
-    model: str | None = None  # a people.MODEL_PRESETS key, for "model" and "mannequin"
+    task: Task = Task.BACKDROP
+    model: str | None = None  # a people.MODEL_PRESETS key, for the person tasks
     prompt_extra: str = ""  # the seller's one-line addition to the prompt
     mode: str | None = None  # "fast" or "quality"; None: the preset's, else the operator's default
     white_shadow: bool = True  # a soft shadow under the product on pure white (off: none at all)
@@ -63,7 +64,7 @@ class StudioBackend:
     """Studio shots on CPU: one cut-out per request (neural when its weights are pulled), one backdrop per variant."""
 
     name = "studio"
-    tasks = frozenset({"backdrop"})
+    tasks = frozenset({Task.BACKDROP})
     # Two variants with their JPEG and PNG: 0.5 s for the 1200×1500 sample, 1.5-2.7 s for a 12 MP file,
     # on the shared 2-core development machine; a 1:1 job of the sample, enlarged to 2000×2000, takes
     # about twice the 4:5 one; setup adds the neural matte's time where it loads on CPU. Only the

@@ -7,12 +7,13 @@ from typing import Literal
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.callbacks import Callback
-from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.utils import now
 
 from shopshot import metrics
 from shopshot.config import QueueSettings
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 ACTIVE_KEY = "shopshot:active"
@@ -28,7 +29,7 @@ UNSTATED_JOB_S = 5.0
 RENDER = "shopshot.queue.jobs.render"
 ON_FAILURE = "shopshot.queue.jobs.on_failure"
 # What the bot may send to the GPU queue while a GPU worker is up.
-GPU_TASKS = frozenset({"backdrop", "model", "mannequin"})
+GPU_TASKS = frozenset(Task)
 # The product matte a worker runs: the neural one when its weights are loaded, else the classical cut-out.
 Matte = Literal["neural", "classical"]
 

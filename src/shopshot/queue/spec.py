@@ -3,6 +3,8 @@
 import json
 from dataclasses import asdict, dataclass, replace
 
+from shopshot.pipeline.tasks import Task
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -16,8 +18,8 @@ class JobSpec:
     seed: int
     language: str
     backend: str = "studio"
-    task: str = "backdrop"          # "backdrop", "model" or "mannequin"
-    model: str | None = None        # a model preset, for "model" and "mannequin"
+    task: Task = Task.BACKDROP
+    model: str | None = None        # a model preset, for the person tasks
     prompt_extra: str = ""          # the seller's optional one-line addition to a backdrop
     photo_name: str = "photo"       # the stem the seller's file had, made safe: it starts the result files' names
     # The boxes (x0, y0, x1, y1 in shares of the photo) of the products the seller kept, where the
@@ -39,6 +41,7 @@ class JobSpec:
         """Parse a spec written by `to_json`."""
         fields = json.loads(text)
         fields["keep"] = tuple(tuple(box) for box in fields.get("keep", ()))  # JSON gives lists back
+        fields["task"] = Task(fields.get("task", Task.BACKDROP))  # an unknown task fails here, not in a backend
         return cls(**fields)
 
     def with_changes(self, **changes: object) -> "JobSpec":

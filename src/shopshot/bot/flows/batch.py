@@ -19,6 +19,7 @@ from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.limits import Ticket
 from shopshot.bot.studio import Studio, new_job_id
 from shopshot.errors import BatchFull, InputError
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 
@@ -36,7 +37,7 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, st
     if fresh:  # a new conversation: the photos of this send, whatever was going on before
         await message.answer(_("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way."))
         await state.set_state(None)  # no step until a photo of the batch can be used
-        data = {"task": "backdrop", "backend": await studio.backend_for("backdrop"), **starting_at(message.message_id)}
+        data = {"task": Task.BACKDROP, "backend": await studio.backend_for(Task.BACKDROP), **starting_at(message.message_id)}
         await state.set_data(data)
     try:
         if len(collecting["photos"]) >= studio.settings.limits.batch_photos:

@@ -12,8 +12,9 @@ from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.pipeline.packs import pack, packs, precheck
-from shopshot.policy import check_detail_content
 from shopshot.pipeline.presets import offers_variants
+from shopshot.pipeline.tasks import Task
+from shopshot.policy import check_detail_content
 
 
 async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
@@ -25,19 +26,19 @@ async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext
 
 
 def _markup(data: dict) -> InlineKeyboardMarkup:
-    backdrop_task = data.get("task", "backdrop") == "backdrop"
+    backdrop_task = data.get("task", Task.BACKDROP) == Task.BACKDROP
     return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data),
                              packs=backdrop_task, chosen_pack=data.get("pack"))
 
 
 def variant_counts(data: dict) -> tuple[int, ...]:
     """The image counts on offer: one only, where every image would be the same (a pure white backdrop)."""
-    return VARIANT_CHOICES if offers_variants(data["preset"], data.get("task", "backdrop")) else (1,)
+    return VARIANT_CHOICES if offers_variants(data["preset"], Task(data.get("task", Task.BACKDROP))) else (1,)
 
 
 def offers_detail(data: dict) -> bool:
     """The optional detail line is for backdrops the diffusion backend makes, and only then on the keyboard."""
-    return data.get("task", "backdrop") == "backdrop" and data.get("backend") == "diffusion"
+    return data.get("task", Task.BACKDROP) == Task.BACKDROP and data.get("backend") == "diffusion"
 
 
 async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
@@ -81,7 +82,7 @@ async def pack_picked(callback: CallbackQuery, callback_data: PackPicked, state:
 
 async def packs_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
     """A pack press the options keyboard offered (a backdrop task's); a forged one falls through to the stale-button answer."""
-    return (await state.get_data()).get("task", "backdrop") == "backdrop"
+    return (await state.get_data()).get("task", Task.BACKDROP) == Task.BACKDROP
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:

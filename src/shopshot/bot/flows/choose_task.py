@@ -16,6 +16,7 @@ from shopshot.bot.gallery import Gallery
 from shopshot.bot.looks import Look, offer_looks, offered_looks
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
+from shopshot.pipeline.tasks import Task
 
 
 async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, backend: str, looks: Sequence[Look] = ()) -> None:
@@ -37,7 +38,7 @@ async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state:
     task = await studio.check_task(callback_data.task)
     await state.update_data(task=task, model=None, prompt_extra="")
     await clear_buttons(callback.message)
-    if task == "backdrop":
+    if task == Task.BACKDROP:
         await show_gallery(callback.message, state, gallery, page=0)
     else:
         await show_models(callback.message, state, models, page=0)

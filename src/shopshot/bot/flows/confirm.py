@@ -19,6 +19,7 @@ from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id, new_seed, pressed_key
 from shopshot.pipeline.packs import pack
+from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 
@@ -26,7 +27,7 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
-    backend = "studio" if data.get("pack") else await studio.backend_for(data.get("task", "backdrop"))
+    backend = "studio" if data.get("pack") else await studio.backend_for(Task(data.get("task", Task.BACKDROP)))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
     # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
@@ -58,7 +59,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         seed=new_seed() if data.get("seed") is None else data["seed"],  # a saved look's seed family, else a new one
         language=get_i18n().current_locale,
         backend=backend,
-        task=data.get("task", "backdrop"),
+        task=Task(data.get("task", Task.BACKDROP)),
         model=data.get("model"),
         prompt_extra=data.get("prompt_extra", ""),
         photo_name=data.get("photo_name", PLAIN_PHOTO),

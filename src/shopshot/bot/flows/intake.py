@@ -15,6 +15,7 @@ from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
+from shopshot.pipeline.tasks import Task
 
 # Media that are not product photos, each answered with what it is. Telegram turns GIFs into
 # animations (which carry a `document` too, so they must be caught before documents).
@@ -56,7 +57,7 @@ def checked_file(message: Message, studio: Studio) -> tuple[PhotoSize | Document
 async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     file, photo_name = checked_file(message, studio)
     data = await bot.download(file.file_id)
-    backend = await studio.backend_for("backdrop")
+    backend = await studio.backend_for(Task.BACKDROP)
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
     replaces = (await state.get_data()).get("image_key")  # dropped once this one is taken, unless a job uses it
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
@@ -67,7 +68,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
     await state.set_data({
-        "image_key": photo.key, "width": photo.width, "height": photo.height, "task": "backdrop", "backend": backend,
+        "image_key": photo.key, "width": photo.width, "height": photo.height, "task": Task.BACKDROP, "backend": backend,
         "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
         **starting_at(message.message_id),
     })

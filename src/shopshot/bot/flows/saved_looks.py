@@ -14,11 +14,12 @@ from shopshot.bot.looks import look_of, offered_look
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.pipeline.packs import pack, precheck
+from shopshot.pipeline.tasks import Task
 
 
 async def look_saved(callback: CallbackQuery, callback_data: ResultAction, studio: StudioService) -> None:
     spec = await studio.owned_job(callback_data.job_id, callback.from_user.id)
-    if spec is None or spec.task != "backdrop":  # gone, someone else's, or never offered (a model task's)
+    if spec is None or spec.task != Task.BACKDROP:  # gone, someone else's, or never offered (a model task's)
         await stale_button(callback)
         return
     await studio.looks.save(callback.from_user.id, look_of(spec))

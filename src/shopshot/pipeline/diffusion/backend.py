@@ -38,6 +38,7 @@ from shopshot.pipeline.diffusion.modes import KLEIN_MODES, MODES, Mode, resolve_
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
+from shopshot.pipeline.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class DiffusionBackend:
     """Backdrops, model swaps and mannequin-to-model shots, with the product's pixels kept exactly."""
 
     name = "diffusion"
-    tasks = frozenset({"backdrop", "model", "mannequin"})
+    tasks = frozenset(Task)
     # Not measured yet: two images in fast mode at about 2 s each on an A100, estimated from published
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
@@ -109,12 +110,12 @@ class DiffusionBackend:
     def _check(self, request: RenderRequest) -> Mode:
         """Validate every option before any pixel work; return the mode the job runs in."""
         preset, _ = check_request(request, self.tasks)
-        if request.task != "backdrop":
+        if request.task != Task.BACKDROP:
             model_preset(request.model)
         return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)
 
     def _plan(self, request: RenderRequest) -> Plan:
-        if request.task == "backdrop":
+        if request.task == Task.BACKDROP:
             return plan_backdrop(request, self.models, self.neural)
         return plan_person(request, self.models, self.neural)
 

@@ -27,6 +27,7 @@ from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
+from shopshot.pipeline.tasks import Task
 
 if TYPE_CHECKING:
     from shopshot.pipeline.matting.neural import NeuralMatte
@@ -40,7 +41,7 @@ LABELS = GARMENT + ACCESSORIES + HEAD + LIMBS  # every label name the tasks ask 
 MIN_GARMENT = 0.01
 # New hair may fall wider than the old: the head's repaint area grows by this share of the long side.
 HEAD_ROOM = 0.04
-DEPTH = {"model": (0.55, 0.8), "mannequin": (0.8, 0.6)}  # (conditioning scale, share of steps)
+DEPTH = {Task.MODEL: (0.55, 0.8), Task.MANNEQUIN: (0.8, 0.6)}  # (conditioning scale, share of steps)
 
 
 def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = None) -> Plan:
@@ -51,7 +52,7 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
     if garment.mean() < MIN_GARMENT:
         raise NoProductFound()
     size = request.image.size
-    keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == "model" else False)
+    keep = garment | (models.clothes.mask(labels, ACCESSORIES) if request.task == Task.MODEL else False)
     cutout = garment_cutout(request.image, keep, neural)
     alpha = compositing.place_alpha(cutout, cutout.box[:2], size)
     # The person is generated under the garment's ring and wherever its edge lets the scene through.
@@ -60,7 +61,7 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
     if not generate.any():
         raise NoProductFound()
     prompt, negative = person_prompts(person, request.task, request.prompt_extra)
-    if request.task == "mannequin":
+    if request.task == Task.MANNEQUIN:
         prompt = f"{prompt}, {backdrop(request.preset).prompt}"
     original = np.asarray(request.image)
 
@@ -77,7 +78,7 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
 
 def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
     """Model swap: the head (with room for new hair) and the skin; mannequin: everything."""
-    if task == "mannequin":
+    if task == Task.MANNEQUIN:
         return np.ones(labels.shape, bool)
     head = grow(clothes.mask(labels, HEAD), max(1, round(HEAD_ROOM * max(size))))
     return head | grow(clothes.mask(labels, LIMBS), ring_width(size))

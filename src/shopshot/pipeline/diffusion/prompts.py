@@ -5,6 +5,7 @@ import unicodedata
 
 from shopshot.pipeline.people import ModelPreset
 from shopshot.pipeline.presets import Backdrop
+from shopshot.pipeline.tasks import Task
 
 EXTRA_LIMIT = 120
 # CLIP reads 77 tokens (75 between its start and end marks) and cuts the rest. The seller's words take at
@@ -67,7 +68,7 @@ def backdrop_prompts(preset: Backdrop, extra: str) -> tuple[str, str]:
 
 def person_prompts(person: ModelPreset, task: str, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for a fashion model wearing the kept garment."""
-    subject = f"{person.prompt}, wearing the outfit" if task == "model" else f"full-body, {person.prompt} wearing the garment, standing"
+    subject = f"{person.prompt}, wearing the outfit" if task == Task.MODEL else f"full-body, {person.prompt} wearing the garment, standing"
     prompt = _join("fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY)
     return prompt, _join(NEGATIVE_NSFW, _NEGATIVE_PERSON, _NEGATIVE)
 
