@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run check test soak bench device-wheels install system catalogs extract language clean
+.PHONY: run check test soak scale bench device-wheels install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -36,9 +36,17 @@ test: install system catalogs $(DOCKER_CHECKS)
 check: install catalogs
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" -q
 
-# The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases.
+# The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases;
+# then the scale benchmark.
 soak: install catalogs
 	SHOPSHOT_KILL_ROUNDS=200 SHOPSHOT_FLEET_JOBS=2000 SHOPSHOT_FUZZ_EXAMPLES=5000 $(PY) -m pytest --timeout=0 tests/queue/test_worker_kills.py tests/queue/test_fleet.py tests/bad_input/test_fuzz_intake.py
+	$(MAKE) scale
+
+# SCALE_JOBS jobs with an instant backend on 4 worker processes, delivered by 2 bot replicas in webhook mode
+# (docs/deploy.md, *Capacity*): jobs/s, Redis memory and commands per job, latencies, lost and duplicated.
+SCALE_JOBS ?= 10000
+scale: install catalogs
+	PYTHONPATH=src:. $(PY) bench/scale.py --jobs $(SCALE_JOBS) --workers 4 --bots 2
 
 # GNU gettext's msgfmt checks the catalogs; Debian's Chromium runs the browser tests (Playwright
 # drives it; it never downloads a browser of its own), with a font for each script the bot speaks

@@ -36,7 +36,7 @@ from shopshot.playground.scripted import with_button
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from service import stand_in_process  # bench/service.py: bench/ is on the path when run as a script
 
 SELLERS = 6
@@ -117,7 +117,7 @@ def worker_job(redis_url: str, tmp: Path, png: bytes, seed: int) -> tuple[float,
     """Idle and peak RSS (MB) of a fresh worker process rendering `png` at 9:16 × 4 variants, and the output size."""
     settings = Settings(_env_file=None, data_dir=tmp / "data", redis_url=redis_url)
     redis = Redis.from_url(redis_url)
-    key = BlobStore(redis, settings.queue.image_ttl_s).put(png, owner=seed)
+    key = open_store(redis, settings).put(png, owner=seed)
     spec = JobSpec(chat_id=seed, user_id=seed, status_message_id=0, image_key=key, preset="studio", ratio="9:16",
                    variants=4, seed=seed, language="en")
     with worker_process(redis_url, tmp / f"worker-{seed}.log") as process:

@@ -78,13 +78,13 @@ def figures() -> Figures:
 # a full run (`pytest --durations=0`): whole-canvas renders, fault and kill rounds, every language's
 # conversation. diffusers marks its `@slow` tests by hand; here one list says it.
 SLOW_FIXTURES = frozenset({"worker", "bot", "stack", "browser", "open_chat", "redis_process", "bot_process",
-                           "model_cache", "backend", "matte_repos", "random_cache", "whole_frame_cache"})
+                           "model_cache", "backend", "matte_repos", "random_cache", "whole_frame_cache", "s3_endpoint"})
 SLOW_PATHS = (
     "browser/", "faults/", "diffusion/", "ops/", "docker/test_commands.py", "test_cli.py", "test_processes.py",
     "bad_input/test_fuzz_intake.py", "matting/test_neural_matte.py", "security/test_limits.py",
     "bot/test_every_language.py", "bot/test_delivery.py", "bot/test_status_board.py", "bot/test_intake_analysis.py",
     "bot/test_budget.py", "queue/test_jobs.py", "queue/test_analysis.py", "queue/test_worker_kills.py", "queue/test_fleet.py",
-    "queue/test_feeder.py",
+    "queue/test_feeder.py", "storage/test_uploads.py", "storage/test_stack.py",
     "pipeline/test_studio.py", "pipeline/test_looks.py", "pipeline/test_viewpoint.py", "pipeline/test_packs.py",
     "pipeline/test_cutout.py", "pipeline/test_candidates.py", "pipeline/test_transparency.py", "pipeline/test_cutout_bench.py",
 )

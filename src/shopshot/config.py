@@ -21,6 +21,9 @@ class QueueSettings(BaseModel):
     image_ttl_s: int = 24 * 3600
     events_stream: str = "shopshot:events"
     events_group: str = "bot"
+    # Delivered entries past this many are trimmed from the stream; an entry the bot's group has not
+    # read, or read and not acknowledged, stays whatever the count (queue/events.py).
+    events_kept: int = Field(default=10_000, ge=1)
     # A job whose worker died is re-queued within lease_s + sweep_s + heartbeat_s (+1 s rounding): 14 s.
     lease_s: int = 10             # a running job's hold on the started registry, renewed while it runs
     heartbeat_s: float = 1.0      # how often a worker renews its job's lease and offers to sweep
@@ -28,6 +31,33 @@ class QueueSettings(BaseModel):
     # A batch's jobs enter the render queue this many per seller at a time (queue/feeder.py): another
     # seller's job waits behind at most this many of a batch's.
     feed_per_seller: int = Field(default=1, ge=1)
+
+
+class S3Settings(BaseModel):
+    """An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO …); credentials unset: boto3's own chain (env, profile, role)."""
+
+    bucket: str = "shopshot"
+    endpoint_url: str | None = None   # None: AWS itself; e.g. http://minio:9000 or https://<account>.r2.cloudflarestorage.com
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    prefix: str = "blobs/"            # every object's name starts so: one bucket may serve several deployments
+    create_bucket: bool = True        # at start-up, create the bucket when it is missing (MinIO on first run)
+
+
+class StorageSettings(BaseModel):
+    """Where photos and results live (Redis keeps their keys, sizes and expiry only) and how much one seller may keep."""
+
+    backend: Literal["local", "s3"] = "local"  # "local": files under `dir`; "s3": the bucket of `s3`
+    dir: Path | None = None       # local: None = DATA_DIR/blobs; every bot and worker must see the same folder
+    s3: S3Settings = S3Settings()
+    # A result's images once Telegram has accepted them (it keeps them; the bot keeps their file_ids): 0 deletes at once.
+    delivered_ttl_s: int = Field(default=0, ge=0)
+    # Per seller: their photos stored at once (re-encoded copies); pages and results are bounded by the photos and the job limits.
+    # Room for a whole batch (LIMITS__BATCH_PHOTOS, 30 by default) of 12-MP photos, about 5 MB each re-encoded, with some to spare.
+    quota_mb: int = Field(default=250, ge=1)
+    uploads_per_minute: int = Field(default=40, ge=1)  # per seller: photos and files taken in any minute (a batch of 30 fits)
+    sweep_s: int = Field(default=60, ge=1)        # at most one sweep of expired blobs in this time, fleet-wide
 
 
 class LimitSettings(BaseModel):
@@ -190,6 +220,7 @@ class Settings(BaseSettings):
     diffusion: DiffusionSettings = DiffusionSettings()
     matte: MatteSettings = MatteSettings()
     policy: PolicySettings = PolicySettings()
+    storage: StorageSettings = StorageSettings()
     billing: BillingSettings = BillingSettings()
 
     @property

@@ -28,7 +28,9 @@ ShopshotError
  ├── LimitReached          a per-seller or queue-wide limit; the message says when to try again
  │    ├── TooManyJobs          the seller's jobs in flight (queued or running) are at the limit
  │    ├── TooManyPerMinute     the seller started the most jobs a minute allows
- │    └── QueueFull            the queue holds the most jobs it may, all sellers together
+ │    ├── QueueFull            the queue holds the most jobs it may, all sellers together
+ │    ├── TooManyUploads       the seller sent the most photos a minute allows
+ │    └── StorageFull          the seller's stored photos take their whole quota
  ├── NotAllowed            a private deployment, and this user is not on its allow-list
  ├── NotEnoughCredits      the job costs more credits than the seller's balance and free images cover
  ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
@@ -76,6 +78,8 @@ __all__ = [
     "TooManyJobs",
     "TooManyPerMinute",
     "QueueFull",
+    "TooManyUploads",
+    "StorageFull",
     "NotAllowed",
     "NotEnoughCredits",
     "JobTimedOut",
@@ -224,6 +228,17 @@ class TooManyPerMinute(LimitReached, code="too_many_per_minute"):
 
 class QueueFull(LimitReached, code="queue_full"):
     message = N_("The studio is very busy (jobs waiting: {count}). Please try again in {seconds} s.")
+
+
+class TooManyUploads(LimitReached, code="too_many_uploads"):
+    message = N_("Photos received in the last minute: {count}, the most allowed. Please try again in {seconds} s.")
+
+
+class StorageFull(LimitReached, code="storage_full"):
+    message = N_(
+        "Your photos here take up all the room you have ({mb} MB). "
+        "They are deleted a day after you used them; /forget deletes them now."
+    )
 
 
 class NotAllowed(ShopshotError, code="not_allowed"):

@@ -20,7 +20,7 @@ from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.playground.client import StandInClient
 from shopshot.playground.standin import StandIn
 from shopshot.queue.enqueue import ACTIVE_KEY
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from tests.conftest import FIGURES
 from tests.languages import DOMAIN
 
@@ -63,7 +63,7 @@ class Stack:
     async def image_bytes(self, user: int) -> bytes:
         """The stored upload the conversation of `user` is about: what a worker would load."""
         data = await self.fsm.get_data(StorageKey(bot_id=BOT_ID, chat_id=user, user_id=user))
-        return BlobStore(self.redis, self.settings.queue.image_ttl_s).get(data["image_key"])
+        return open_store(self.redis, self.settings).get(data["image_key"])
 
     def assert_no_worker_time(self) -> None:
         """Nothing was queued: no RQ job, no active job, every queue empty."""

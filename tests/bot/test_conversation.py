@@ -9,7 +9,8 @@ from PIL import Image
 
 from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, OptionPicked, ResultAction, Step
 from shopshot.config import Settings
-from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.intake import load_image, stored_copy
+from shopshot.queue.store import blob_name, open_store
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from shopshot.pipeline.gallery import sample_photo
@@ -84,7 +85,8 @@ async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_se
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = Image.open(io.BytesIO(await api.download(document["file_id"])))
     seed = int(document["caption"].removeprefix("Seed: "))  # the file's details: the seed that makes it again
-    image = load_image(received, Settings().limits)
+    # The worker renders the copy the bot stored (re-encoded, as stored_copy makes it the same way each time).
+    image = load_image(stored_copy(received, Settings().limits), Settings().limits)
     [local] = StudioBackend().run(RenderRequest(image=image, preset="white", ratio="4:5", variants=1, seed=seed))
     assert np.array_equal(np.asarray(delivered.convert("RGB")), np.asarray(local.image))
     assert abs(delivered.width / delivered.height - 4 / 5) < 0.005 and delivered.width >= 1080 and delivered.height >= 1350
@@ -160,13 +162,13 @@ async def test_double_tap_on_confirm_queues_one_job(bot, worker, api, tmp_path):
     assert "Here are your 2 images." in final["text"]
 
 
-async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, worker, api, redis):
+async def test_a_job_that_fails_reaches_the_seller_with_a_retry_button(bot, worker, api, redis, settings):
     await _start_and_send_photo(api)
     # A photo with no product is refused as it arrives; swap one in behind the bot's back so the worker meets it.
     blank = io.BytesIO()
     Image.new("RGB", (800, 800), (200, 200, 200)).save(blank, "PNG")
     [photo_key] = [key for key in redis.keys("shopshot:blob:*") if b":gallery-" not in key]
-    redis.set(photo_key, blank.getvalue(), keepttl=True)
+    open_store(redis, settings).blobs.write(blob_name(photo_key.decode()), blank.getvalue())
     summary = await reach_summary(api, USER, Choices(preset="white", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=60)

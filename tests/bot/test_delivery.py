@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -17,7 +18,10 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.jobs import WorkerContext
+from shopshot.queue.store import open_store
+from shopshot.queue.worker import StudioWorker
+from tests.queue.backends import Fast
 
 CHAT = 91
 
@@ -30,9 +34,10 @@ async def deliveries(settings, stand_in, redis_url, api):
     i18n = I18n(path=locales_dir(), default_locale="en", domain="shopshot")
 
     board = StatusBoard(bot, JobQueue(Redis.from_url(redis_url), settings.queue), i18n)
+    blobs = open_store(Redis.from_url(redis_url), settings)
 
     def consumer(name: str) -> Delivery:
-        return Delivery(bot, redis, settings.queue, i18n, name, board)
+        return Delivery(bot, redis, settings.queue, i18n, name, board, blobs)
 
     yield consumer
     await redis.aclose()
@@ -41,7 +46,7 @@ async def deliveries(settings, stand_in, redis_url, api):
 
 def _done_event(redis, settings, job_id: str, files: list[bytes] | None = None) -> JobEvent:
     """A finished job of two images (or one per file given), each file the album's JPEG unless given."""
-    blobs = BlobStore(redis, settings.queue.image_ttl_s)
+    blobs = open_store(redis, settings)
     photo = blobs.put(sample_photo())
     file_keys = [blobs.put(data) for data in files] if files else [photo, photo]
     images = [ResultImage(photo_key=photo, file_key=key, seed=seed, width=1200, height=1500) for seed, key in enumerate(file_keys, start=3)]
@@ -240,3 +245,54 @@ async def test_a_413_is_final_the_seller_is_told_and_nothing_is_uploaded_again(d
     assert _pending(redis, settings) == 0
     delivery.claim_idle_ms = 0
     assert await delivery.step(block_ms=10) == 0  # nothing left to claim and upload again
+
+
+async def test_every_album_arrives_after_the_bot_was_down_past_the_streams_cap(deliveries, redis, settings, api):
+    # Real workers publish with a cap of 4 while the bot is down for 12 jobs, one of them read and not
+    # acknowledged when it went: trimming by count alone would have dropped 8 albums.
+    settings = settings.model_copy(update={"queue": settings.queue.model_copy(update={"events_kept": 4})})
+    before = deliveries("bot-host")
+    await before.ensure_group()
+    blobs = open_store(redis, settings)
+    jobs = JobQueue(redis, settings.queue)
+    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=blobs.put(sample_photo()), preset="white",
+                   ratio="1:1", variants=1, seed=3, language="en")
+    job_ids = [jobs.enqueue(spec) for _ in range(2)]
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
+    await before.redis.xreadgroup(before.group, before.consumer, {before.stream: ">"}, count=1)  # then killed
+    job_ids += [jobs.enqueue(spec) for _ in range(10)]
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
+    assert redis.xlen(settings.queue.events_stream) == 12
+    after = deliveries("bot-host")
+    await after.resume()
+    while await after.step(block_ms=10):
+        pass
+    sent = [call for call in await api.calls("sendPhoto") if call["ok"]]
+    assert len(sent) == 12 and all(redis.exists(f"shopshot:delivered:{job_id}") for job_id in job_ids)
+    assert _pending(redis, settings) == 0
+    jobs.enqueue(spec)
+    _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
+    assert redis.xlen(settings.queue.events_stream) <= 2  # delivered now: trimmed back to the group's last read entry
+
+
+async def test_delivered_results_leave_storage_and_their_file_ids_stay(deliveries, redis, settings, api):
+    delivery = deliveries("bot-a")
+    await delivery.ensure_group()
+    blobs = open_store(redis, settings)
+    seller_photo = blobs.put_upload(sample_photo(), CHAT)
+    event = _done_event(redis, settings, "job-9", files=[sample_photo(), sample_photo()])
+    event = replace(event, spec=event.spec.with_changes(image_key=seller_photo))
+    publish(redis, settings.queue.events_stream, event)
+    await delivery.step(block_ms=10)
+    assert await _albums(api) == 1
+    results = [key for image in event.images for key in (image.photo_key, image.file_key)]
+    assert all(blobs.size(key) is None for key in results)  # delivered_ttl_s is 0 by default
+    assert blobs.get(seller_photo)  # for "Another backdrop" and "Variations"
+    file_ids = await delivery.file_ids("job-9")
+    assert sorted(file_ids) == ["document:0", "document:1", "photo:0", "photo:1"] and all(file_ids.values())
+
+
+def _work(redis, settings) -> None:
+    worker = StudioWorker([JobQueue(redis, settings.queue).queue], connection=redis,
+                          context=WorkerContext(settings=settings, backend=Fast()))
+    worker.work(burst=True)

@@ -14,11 +14,11 @@ from shopshot.bot.studio import PREVIEW_SIDE, Studio
 from shopshot.errors import ProductUnclear
 from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import prepare_product, sample_photo
-from shopshot.pipeline.intake import load_preview
+from shopshot.pipeline.intake import load_preview, stored_copy
 from shopshot.pipeline.matte import product_candidates, product_cutout
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import WorkerContext
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
 from tests.conftest import until
 from tests.queue.backends import CentreMatte, centre_matte
@@ -34,7 +34,7 @@ def chelsea() -> bytes:
 @pytest.fixture
 async def studio(settings, redis, redis_url):
     async_redis = AsyncRedis.from_url(redis_url)
-    yield Studio(settings, BlobStore(redis, 60), JobQueue(redis, settings.queue), async_redis)
+    yield Studio(settings, open_store(redis, settings), JobQueue(redis, settings.queue), async_redis)
     await async_redis.aclose()
 
 
@@ -44,7 +44,8 @@ def _same_cutout(product, expected_cutout) -> bool:
 
 async def test_a_photo_the_classical_cut_out_refuses_is_cut_out_by_a_neural_worker(studio, settings, redis_url, tmp_path, figures):
     photo_data = chelsea()
-    preview, _ = load_preview(photo_data, settings.limits, PREVIEW_SIDE)
+    # The bot previews the copy it stores (re-encoded), as the worker reads it.
+    preview, _ = load_preview(stored_copy(photo_data, settings.limits), settings.limits, PREVIEW_SIDE)
     settings.limits.intake_analysis_s = 30  # ample on a loaded machine: this test is about the answer, not the bound
     with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:CentreMatte"}):
         with pytest.raises(ProductUnclear):  # what the bot alone answers for this photo (checked while the worker starts)
@@ -64,7 +65,7 @@ async def test_a_photo_the_classical_cut_out_refuses_is_cut_out_by_a_neural_work
 
 
 async def test_without_a_neural_worker_the_bot_cuts_out_classically(studio, settings):
-    preview, _ = load_preview(sample_photo(), settings.limits, PREVIEW_SIDE)
+    preview, _ = load_preview(stored_copy(sample_photo(), settings.limits), settings.limits, PREVIEW_SIDE)
     photo = await studio.accept_photo(sample_photo(), owner=1)
     assert _same_cutout(photo.product, prepare_product(preview).cutout)
     assert photo.candidates == product_candidates(preview)
@@ -77,7 +78,7 @@ async def test_a_neural_worker_that_does_not_answer_in_time_leaves_the_classical
     silent = StudioWorker([studio.jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
     silent.register_birth()  # announced, but never takes a job
     settings.limits.intake_analysis_s = 0.5
-    preview, _ = load_preview(sample_photo(), settings.limits, PREVIEW_SIDE)
+    preview, _ = load_preview(stored_copy(sample_photo(), settings.limits), settings.limits, PREVIEW_SIDE)
     try:
         photo = await asyncio.wait_for(studio.accept_photo(sample_photo(), owner=1), timeout=15)
     finally:

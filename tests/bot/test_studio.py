@@ -7,7 +7,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot.studio import DECODES_AT_ONCE, Studio, kept_boxes, toggled
 from shopshot.queue.enqueue import JobQueue
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 
 SENDERS = 6  # as many as asyncio.to_thread's default pool runs at once on two cores
 
@@ -30,10 +30,11 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
         return "preview", (640, 480)
 
     monkeypatch.setattr("shopshot.bot.studio.load_preview", decode)
+    monkeypatch.setattr("shopshot.bot.studio.stored_copy", lambda data, limits: data)  # re-encoded in the same turn as the decode
     monkeypatch.setattr("shopshot.bot.studio.prepare_product", lambda preview, keep: "product of " + preview)
     monkeypatch.setattr("shopshot.bot.studio.product_candidates", lambda preview: ())
     async_redis = AsyncRedis.from_url(redis_url)
-    studio = Studio(settings, BlobStore(redis, 60), JobQueue(redis, settings.queue), redis=async_redis)
+    studio = Studio(settings, open_store(redis, settings), JobQueue(redis, settings.queue), redis=async_redis)
     try:
         accepted = await asyncio.gather(*(studio.accept_photo(b"photo %d" % owner, owner) for owner in range(SENDERS)))
     finally:

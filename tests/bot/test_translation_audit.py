@@ -38,7 +38,7 @@ from shopshot.playground.scripted import buttons, newer_than, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY, JobState
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from tests.languages import DOMAIN, LANGUAGES, every_keyboard, extract_template
 
 # World English: a locale Babel has data for (durations and numbers still format) that no catalog uses.
@@ -249,7 +249,7 @@ def _active_job(redis) -> tuple[str, JobSpec]:
 
 
 async def _deliver(api, redis, settings, job_id: str, spec: JobSpec) -> None:
-    photo = BlobStore(redis, settings.queue.image_ttl_s).put(sample_photo())
+    photo = open_store(redis, settings).put(sample_photo())
     images = [ResultImage(photo_key=photo, file_key=photo, seed=seed, width=800, height=800) for seed in (41, 42)]
     publish(redis, settings.queue.events_stream, JobEvent("done", job_id, spec, images=images))
     done = await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:backdrop"))

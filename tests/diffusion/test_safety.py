@@ -25,7 +25,7 @@ from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
 from tests.diffusion.conftest import TEST_MODES, UNSAFE_BIAS, save_safety, write_cache
 from tests.languages import DOMAIN, LANGUAGES
@@ -124,7 +124,7 @@ def test_with_the_output_check_off_no_classifier_is_needed(repos, tmp_path, prod
 
 
 def test_an_unsafe_output_fails_the_job_with_the_localized_refusal(unsafe_backend, product, redis, settings, compiled_locales):
-    blobs = BlobStore(redis, settings.queue.image_ttl_s)
+    blobs = open_store(redis, settings)
     photo = io.BytesIO()
     product.resize((256, 320)).save(photo, "PNG")  # the smallest photo the limits take: the cut-out runs at its size
     spec = JobSpec(chat_id=1, user_id=1, status_message_id=2, image_key=blobs.put(photo.getvalue()), preset="white",

@@ -114,6 +114,18 @@ def test_containers_reach_the_compose_redis_with_its_password():
     assert "BACKEND" not in _environment_values(SERVICES["bot"])  # the bot routes by the workers that are up
 
 
+def test_the_bot_and_workers_keep_images_in_the_compose_minio():
+    minio = SERVICES["minio"]
+    assert minio["image"].startswith("minio/minio:RELEASE.") and "minio-data:/data" in minio["volumes"] and "ports" not in minio
+    assert _environment_values(minio)["MINIO_ROOT_PASSWORD"].startswith("${MINIO_PASSWORD:?")
+    for name in ("bot", "worker-gpu0", "worker-gpu1", "worker-cpu"):
+        environment = _environment_values(SERVICES[name])
+        assert environment["STORAGE__BACKEND"] == "s3" and environment["STORAGE__S3__ENDPOINT_URL"] == "http://minio:9000", name
+        assert environment["STORAGE__S3__SECRET_ACCESS_KEY"] == minio["environment"]["MINIO_ROOT_PASSWORD"], name
+        assert environment["STORAGE__S3__ACCESS_KEY_ID"] == minio["environment"]["MINIO_ROOT_USER"], name
+        assert SERVICES[name]["depends_on"]["minio"]["condition"] == "service_healthy", name
+
+
 def test_workers_on_other_machines_need_their_own_redis_url():
     workers = _gpu_workers(load_compose("compose.worker.yaml"))
     assert {_environment_values(worker)["REDIS_URL"].split(":?")[0] for worker in workers.values()} == {"${REDIS_URL"}
@@ -133,7 +145,7 @@ def test_redis_keeps_an_append_only_file_and_asks_for_a_password():
 
 def test_optional_parts_sit_behind_their_profiles():
     profiles = {name: service.get("profiles", []) for name, service in SERVICES.items()}
-    assert profiles == {"redis": [], "bot": [], "worker-gpu0": [], "worker-gpu1": [], "worker-cpu": ["cpu"],
+    assert profiles == {"redis": [], "minio": [], "bot": [], "worker-gpu0": [], "worker-gpu1": [], "worker-cpu": ["cpu"],
                         "models": ["models"], "dashboard": ["dashboard"], "prometheus": ["metrics"]}
     cpu = SERVICES["worker-cpu"]
     assert _environment_values(cpu)["BACKEND"] == "studio" and cpu["build"]["args"]["VARIANT"] == "cpu"
@@ -193,7 +205,7 @@ COMBINATIONS = [["compose.yaml"], ["compose.yaml", "compose.tls.yaml"], ["compos
 
 @pytest.mark.parametrize("files", COMBINATIONS, ids="+".join)
 def test_docker_compose_accepts_the_files(tmp_path, files):
-    done = _compose(tmp_path, files, "REDIS_PASSWORD=hunter2\nREDIS_URL=rediss://:hunter2@redis.example.internal:6380/0\n")
+    done = _compose(tmp_path, files, "REDIS_PASSWORD=hunter2\nMINIO_PASSWORD=hunter22\nREDIS_URL=rediss://:hunter2@redis.example.internal:6380/0\n")
     # Read the result, not the exit status: a pip wrapper of docker-compose is known to exit 0 on errors.
     assert done.stdout.startswith("{"), done.stderr
     services = json.loads(done.stdout)["services"]
@@ -204,5 +216,10 @@ def test_docker_compose_accepts_the_files(tmp_path, files):
 
 
 def test_docker_compose_refuses_to_start_without_a_redis_password(tmp_path):
-    done = _compose(tmp_path, ["compose.yaml"], "")
+    done = _compose(tmp_path, ["compose.yaml"], "MINIO_PASSWORD=hunter22\n")
     assert not done.stdout.startswith("{") and "set REDIS_PASSWORD in docker/.env" in done.stderr
+
+
+def test_docker_compose_refuses_to_start_without_a_minio_password(tmp_path):
+    done = _compose(tmp_path, ["compose.yaml"], "REDIS_PASSWORD=hunter2\n")
+    assert not done.stdout.startswith("{") and "set MINIO_PASSWORD in docker/.env" in done.stderr

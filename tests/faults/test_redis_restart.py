@@ -12,7 +12,7 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import build_worker
 from tests.conftest import BotRunner, until
 from tests.faults.conftest import album_counts
@@ -24,7 +24,7 @@ DOWN_S = 3.0
 
 def _queue_job(redis: Redis, settings, user: int, status_message_id: int) -> str:
     """What the bot's confirm step does: store the photo, queue a job."""
-    image_key = BlobStore(redis, settings.queue.image_ttl_s).put(sample_photo())
+    image_key = open_store(redis, settings).put(sample_photo())
     spec = JobSpec(chat_id=user, user_id=user, status_message_id=status_message_id, image_key=image_key, preset="white",
                    ratio="1:1", variants=2, seed=user, language="en")
     return JobQueue(redis, settings.queue).enqueue(spec)

@@ -9,7 +9,7 @@ from shopshot.pipeline.studio import StudioBackend
 from shopshot.queue.analysis import answer_of, enqueue_analysis
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.jobs import WorkerContext
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
 
 SIDE = 160  # a small preview: the tiny networks' cost, not the bot's 640 px
@@ -19,7 +19,7 @@ def test_the_analysis_answers_with_the_loaded_neural_stage(redis, settings, whol
     backend = StudioBackend(cpu_settings, whole_frame_cache)
     backend.setup()
     queue = JobQueue(redis, settings.queue).queue
-    job = enqueue_analysis(queue, BlobStore(redis, 60).put(sample_photo()), SIDE)
+    job = enqueue_analysis(queue, open_store(redis, settings).put(sample_photo()), SIDE)
     StudioWorker([queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)).work(burst=True)
     cutout, candidates = answer_of(job)
     preview, _ = load_preview(sample_photo(), settings.limits, SIDE)

@@ -12,7 +12,7 @@ from shopshot.pipeline.studio import StudioBackend
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis
 from shopshot.queue.enqueue import JobQueue, live_workers
 from shopshot.queue.jobs import WorkerContext
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
 from tests.queue.backends import CentreMatte, centre_matte
 
@@ -37,7 +37,7 @@ def _worker(redis, settings, backend) -> StudioWorker:
 
 def _analyse(redis, settings, backend, keep=(), image_key=None):
     queue = JobQueue(redis, settings.queue).queue
-    job = enqueue_analysis(queue, image_key or BlobStore(redis, 60).put(sample_photo()), SIDE, keep)
+    job = enqueue_analysis(queue, image_key or open_store(redis, settings).put(sample_photo()), SIDE, keep)
     _worker(redis, settings, backend).work(burst=True)
     try:
         return answer_of(job)

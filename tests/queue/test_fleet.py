@@ -11,7 +11,7 @@ from PIL import Image
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from tests.queue.backends import RUNS_KEY
 from tests.conftest import until
 from tests.queue.fleet import Fleet, all_finished
@@ -33,7 +33,7 @@ def _done(redis, stream: str) -> Counter:
 
 async def test_three_workers_do_every_job_once_spread_out_and_lose_none_to_a_kill(redis, redis_url, settings, tmp_path, figures):
     jobs, stream = JobQueue(redis, settings.queue), settings.queue.events_stream
-    spec = JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key=BlobStore(redis, 3600).put(_photo()), preset="white", ratio="1:1", variants=1, seed=0, language="en")
+    spec = JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key=open_store(redis, settings).put(_photo()), preset="white", ratio="1:1", variants=1, seed=0, language="en")
     with Fleet(redis, redis_url, tmp_path, "tests.queue.backends:Fast") as fleet:
         fleet.start(WORKERS)
         await fleet.ready()

@@ -16,7 +16,7 @@ from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.jobs import WorkerContext, out_of_memory
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import BlobStore, open_store
 from shopshot.queue.worker import StudioWorker
 from tests.queue.backends import Slow
 
@@ -80,7 +80,7 @@ def _events(redis, settings: Settings) -> list[JobEvent]:
 
 @pytest.fixture
 def blobs(redis, settings):
-    return BlobStore(redis, settings.queue.image_ttl_s)
+    return open_store(redis, settings)
 
 
 def test_a_job_publishes_its_images_and_progress(redis, settings, blobs):

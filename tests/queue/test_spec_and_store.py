@@ -1,11 +1,8 @@
 import json
 
-import pytest
-
-from shopshot.errors import InputExpired, JobFailed
+from shopshot.errors import JobFailed
 from shopshot.queue.events import JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
 
 SPEC = JobSpec(chat_id=1, user_id=2, status_message_id=3, image_key="k", preset="white", ratio="3:4", variants=4, seed=5, language="zh_Hans")
 
@@ -28,18 +25,6 @@ def test_event_round_trips_through_stream_fields():
     assert JobEvent.from_fields({key.encode(): value.encode() for key, value in event.to_fields().items()}) == event
 
 
-def test_blob_keys_are_unguessable_and_expire(redis):
-    store = BlobStore(redis, ttl_s=60)
-    key = store.put(b"abc")
-    assert store.put(b"abc") != key and store.get(key) == b"abc"
-    assert 0 < redis.ttl(key) <= 60
-    store.delete([key])
-    with pytest.raises(InputExpired):
-        store.get(key)
-    with pytest.raises(InputExpired):
-        store.get("someone-elses-key")
-
-
 def test_a_job_publishes_one_final_event_however_often_it_tries(redis):
     first = publish(redis, "events", JobEvent("done", "job-1", SPEC))
     # e.g. a sweep failing the job after its worker published and died
@@ -47,3 +32,19 @@ def test_a_job_publishes_one_final_event_however_often_it_tries(redis):
     [(entry_id, fields)] = redis.xrange("events")
     assert entry_id.decode() == first and JobEvent.from_fields(fields).kind == "done"
     assert publish(redis, "events", JobEvent("done", "job-2", SPEC)) is not None
+
+
+def test_the_stream_is_trimmed_only_below_what_the_group_still_needs(redis):
+    for number in range(5):
+        publish(redis, "events", JobEvent("done", f"early-{number}", SPEC), kept=3)
+    assert redis.xlen("events") == 5  # no group yet: no bot ever read, nothing may go
+    redis.xgroup_create("events", "bot", id="0")
+    read = redis.xreadgroup("bot", "a", {"events": ">"}, count=4)[0][1]
+    redis.xack("events", "bot", *[entry_id for entry_id, _ in read[:2]])  # two delivered, two pending, one unread
+    publish(redis, "events", JobEvent("done", "late", SPEC), kept=3)
+    left = [JobEvent.from_fields(fields).job_id for _, fields in redis.xrange("events")]
+    assert left == ["early-2", "early-3", "early-4", "late"]
+    redis.xack("events", "bot", *[entry_id for entry_id, _ in read[2:]])
+    publish(redis, "events", JobEvent("done", "later", SPEC), kept=3)
+    # Everything up to the last read entry was acknowledged: only it (the group's mark) and the unread ones stay.
+    assert [JobEvent.from_fields(fields).job_id for _, fields in redis.xrange("events")] == ["early-3", "early-4", "late", "later"]

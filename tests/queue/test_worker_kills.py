@@ -20,7 +20,7 @@ from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue, live_workers
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from shopshot.queue.worker import SWEEP_KEY, build_worker
 from tests.conftest import until
 from tests.queue.fleet import Fleet, all_finished
@@ -64,7 +64,7 @@ async def _documents(api, users: list[int]) -> dict[int, int]:
 
 async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered_once(bot, api, redis, redis_url, settings, tmp_path, figures):
     jobs = JobQueue(redis, settings.queue)
-    image_key = BlobStore(redis, settings.queue.image_ttl_s).put(sample_photo())
+    image_key = open_store(redis, settings).put(sample_photo())
     users = list(range(FIRST_USER, FIRST_USER + ROUNDS))
     job_ids, killed_names, detections = [], {}, []
     with Fleet(redis, redis_url, tmp_path / "workers", "tests.queue.backends:Slow", {"SLOW_BACKEND_S": "4"}) as fleet:
@@ -111,7 +111,7 @@ async def test_a_killed_job_with_no_retries_left_is_reported_failed_by_a_sweep(r
 
 
 def _spec_for_sweep(redis, settings) -> JobSpec:
-    image_key = BlobStore(redis, settings.queue.image_ttl_s).put(sample_photo())
+    image_key = open_store(redis, settings).put(sample_photo())
     return JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key=image_key, preset="white", ratio="1:1", variants=1, seed=1, language="en")
 
 

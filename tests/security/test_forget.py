@@ -12,7 +12,7 @@ from shopshot.launcher import worker_process
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, play_conversation, with_button
 from shopshot.queue.events import PUBLISHED_KEY, JobEvent
-from shopshot.queue.store import OWNED_KEY, PREFIX
+from shopshot.queue.store import OWNED_KEY, PREFIX, UPLOADS_KEY
 from tests.conftest import until
 from tests.security.conftest import FORGOTTEN, answer_to, ask_forget, at_summary, forget, forget_button, waiting_jobs
 
@@ -43,8 +43,9 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     images = [key.decode() for key in redis.smembers(OWNED_KEY + str(SELLER))]
     jobs = [key.decode() for key in redis.smembers(JOBS_OF_KEY + str(SELLER))]
     others = [key.decode() for key in redis.smembers(OWNED_KEY + str(OTHER))]
-    # Two photos with their two gallery pages each (the seller's product on them), the album's JPEG and PNG.
-    assert len(images) == 8 and len(jobs) == 1 and len(others) == 3
+    # Two photos with their two gallery pages each (the seller's product on them; the first stays, its job
+    # uses it); the album's JPEG and PNG left storage once Telegram had them.
+    assert len(images) == 6 and len(jobs) == 1 and len(others) == 3
     assert redis.exists(PUBLISHED_KEY + jobs[0]) and redis.exists(DELIVERED_KEY + jobs[0])
     assert _stream_users(redis, settings) == [SELLER]
     await api.send_text(SELLER, "/language")
@@ -58,9 +59,9 @@ async def test_forget_deletes_the_sellers_images_results_state_and_keys(bot, wor
     per_job = [prefix + job_id for job_id in jobs for prefix in ("rq:job:", PUBLISHED_KEY, DELIVERED_KEY)]
     assert not any(redis.exists(key) for key in images + per_job)
     assert _stream_users(redis, settings) == []  # the result's event, which named the seller, is gone too
-    # What stays: the minute's starts, which expire within the minute and must outlive a /forget to mean anything
+    # What stays: the minute's job starts and uploads, which expire within the minute and must outlive a /forget to mean anything
     # (and, until the confirm button's handler returns, the seller's update lock).
-    await until(lambda: _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER)}, what="only the minute's starts left")
+    await until(lambda: _keys_naming(redis, SELLER) <= {STARTS_KEY + str(SELLER), UPLOADS_KEY + str(SELLER)}, what="only the minute's starts and uploads left")
     assert all(redis.exists(key) for key in others) and _keys_naming(redis, OTHER)
 
 

@@ -34,7 +34,7 @@ from shopshot.bot.studio import Studio
 from shopshot.bot.webhook import serve_webhook
 from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.queue.enqueue import JobQueue
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 
 log = logging.getLogger(__name__)
 STATE_TTL_S = 7 * 24 * 3600
@@ -71,7 +71,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     AccessMiddleware(settings.access).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
-    blobs = BlobStore(sync_redis, settings.queue.image_ttl_s)
+    blobs = open_store(sync_redis, settings)
     dispatcher["studio"] = Studio(settings, blobs, jobs, redis)
     dispatcher["gallery"] = backdrop_gallery(blobs)
     dispatcher["models"] = model_gallery()
@@ -90,7 +90,7 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
     dispatcher["board"] = board  # /forget closes the status of the jobs it takes off the queue
-    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board, dispatcher["studio"].ledger)
+    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board, dispatcher["studio"].blobs, dispatcher["studio"].ledger)
     tasks = [
         asyncio.create_task(run_forever(delivery, "delivery")),
         asyncio.create_task(run_forever(board, "status board")),

@@ -24,13 +24,13 @@ from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
-from shopshot.errors import JobFailed, ResultsRefused
+from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.events import JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import OWNED_KEY
+from shopshot.queue.store import BlobStore
 
 log = logging.getLogger(__name__)
 DELIVERED_KEY = "shopshot:delivered:"
@@ -40,6 +40,9 @@ PARTS_KEY = "shopshot:delivery-parts:"
 DELIVERING_KEY = "shopshot:delivering:"
 DELIVERING_TTL_S = 10
 DELIVERED_TTL_S = 7 * 24 * 3600
+# The Telegram file ids of a job's sent images ("photo:0", "document:0" …): what sends them again
+# once storage has let them go (a file id re-sends without an upload). No flow re-sends one yet.
+SENT_FILES_KEY = "shopshot:sent-files:"
 # A job not yet delivered when its seller sent /forget, or discarded it with /cancel: its results are deleted, not sent.
 FORGOTTEN_KEY = "shopshot:forgotten:"
 DISCARDED = "discarded"  # the value of FORGOTTEN_KEY for a job its seller discarded alone
@@ -88,9 +91,10 @@ class Delivery:
     name, or a replica claiming an entry whose slow delivery is still running, never send it twice.
     """
 
-    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard,
+    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard, blobs: BlobStore,
                  ledger: Ledger | None = None) -> None:
         self.bot = bot
+        self.blobs = blobs
         self.ledger = ledger  # a delivered job's hold is captured, any other's released; None: holds are not looked at
         self.board = board
         self.redis = redis
@@ -99,6 +103,7 @@ class Delivery:
         self.i18n = i18n
         self.consumer = consumer
         self.claim_idle_ms = CLAIM_IDLE_MS
+        self.result_ttl_s = settings.result_ttl_s
         self.book = BatchBook(redis, settings.failure_ttl_s)
 
     async def run(self) -> None:
@@ -181,6 +186,7 @@ class Delivery:
                 else:
                     metrics.delivered_after(entry_id)
                     await self.redis.set(DELIVERED_KEY + event.job_id, event.kind, ex=DELIVERED_TTL_S)
+                    await self._let_go([event])
                 await self.redis.delete(PARTS_KEY + event.job_id)
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -219,6 +225,7 @@ class Delivery:
             with self.i18n.context(), self.i18n.use_locale(results.language):
                 try:
                     await self._send_batch(results)
+                    await self._let_go(list(results.events.values()))
                 except Forgotten:
                     await self._delete_images(list(results.events.values()))
                     await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
@@ -251,11 +258,12 @@ class Delivery:
 
     async def _delete_images(self, events: list[JobEvent]) -> None:
         """Delete the stored results of these events (none was sent, or all were)."""
-        for event in events:
-            keys = [key for image in event.images for key in (image.photo_key, image.file_key)]
-            if keys:
-                await self.redis.delete(*keys)
-                await self.redis.srem(OWNED_KEY + str(event.spec.user_id), *keys)
+        await asyncio.to_thread(self.blobs.delete, [key for event in events for key in _result_keys(event)])
+
+    async def _let_go(self, events: list[JobEvent]) -> None:
+        """Telegram holds these results now (the bot keeps their file ids): storage keeps them briefly at most."""
+        keys = [key for event in events for key in _result_keys(event)]
+        await asyncio.to_thread(self.blobs.expire, keys, self.blobs.settings.delivered_ttl_s)
 
     async def _discard(self, event: JobEvent) -> None:
         """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
@@ -358,23 +366,42 @@ class Delivery:
         chat_id = parcel.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
-            await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
+            sent = await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
         elif kind == "photo":
-            await self.bot.send_photo(chat_id, uploads[0])
+            sent = [await self.bot.send_photo(chat_id, uploads[0])]
         else:
-            await self.bot.send_document(chat_id, uploads[0], caption=captions[0])
+            sent = [await self.bot.send_document(chat_id, uploads[0], caption=captions[0])]
+        file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
+        if file_ids:
+            # As long as the job's result buttons work (RQ keeps its spec that long), not a week: ~500 bytes a job.
+            await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + parcel.key, mapping=file_ids) \
+                .expire(SENT_FILES_KEY + parcel.key, self.result_ttl_s).execute()
+
+    async def file_ids(self, job_id: str) -> dict[str, str]:
+        """The Telegram file ids of a delivered job's (or batch's) images, by "photo:<index>" and "document:<index>"."""
+        return {name.decode(): value.decode() for name, value in (await self.redis.hgetall(SENT_FILES_KEY + job_id)).items()}
 
     async def _size(self, key: str) -> int:
-        size = await self.redis.strlen(key)
+        size = await asyncio.to_thread(self.blobs.size, key)
         if not size:  # a stored result is never empty: the key is gone
             raise LookupError(f"result {key} expired before delivery")
         return size
 
     async def _blob(self, key: str) -> bytes:
-        data = await self.redis.get(key)
-        if data is None:
-            raise LookupError(f"result {key} expired before delivery")
-        return data
+        try:
+            return await asyncio.to_thread(self.blobs.get, key)
+        except InputExpired:
+            raise LookupError(f"result {key} expired before delivery") from None
+
+
+def _file_id(message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document else None
+
+
+def _result_keys(event: JobEvent) -> list[str]:
+    return [key for image in event.images for key in (image.photo_key, image.file_key)]
 
 
 def _key(image: ResultImage, kind: Upload) -> str:

@@ -18,7 +18,7 @@ from shopshot import logs
 from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release
 from shopshot.billing.prices import Charge, mode_of, price_per_image
 from shopshot.bot.batch import CANCELLED, BatchBook
-from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY
+from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.bot.looks import SavedLooks
@@ -26,7 +26,7 @@ from shopshot.config import Settings
 from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
 from shopshot.pipeline.cutout import Cutout
 from shopshot.pipeline.gallery import THUMB, Product, prepare_product
-from shopshot.pipeline.intake import check_declared, load_preview
+from shopshot.pipeline.intake import check_declared, load_preview, stored_copy
 from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.tasks import Task
@@ -111,15 +111,18 @@ class Studio:
         """Reject a file by its size and declared type before it is downloaded."""
         check_declared(size, mime_type, file_name, self.settings.limits)
 
-    async def accept_photo(self, data: bytes, owner: int, product_required: bool = True) -> Photo:
-        """Validate an upload, store it and cut its product out on a small copy. Raises InputError subclasses.
+    async def accept_photo(self, data: bytes, owner: int, product_required: bool = True, replaces: str | None = None) -> Photo:
+        """Validate an upload, store a re-encoded copy and cut its product out on a small copy. Raises InputError subclasses.
 
         NoProductFound only when `product_required`: the fashion-model tasks take photos of people
-        on any background.
+        on any background. StorageFull or TooManyUploads past the seller's storage limits. The photo
+        it `replaces` in the conversation is dropped once this one is taken, unless a job uses it.
         """
         async with self.decodes:
-            preview, (width, height) = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
-        key = await asyncio.to_thread(self.blobs.put, data, owner)  # stored first: a worker may cut it out
+            stored = await asyncio.to_thread(stored_copy, data, self.settings.limits)
+            # From the stored copy, as a worker's intake analysis and every later step read it.
+            preview, (width, height) = await asyncio.to_thread(load_preview, stored, self.settings.limits, PREVIEW_SIDE)
+        key = await asyncio.to_thread(self.blobs.put_upload, stored, owner)  # stored first: a worker may cut it out
         try:
             product, candidates = await self._cut_out(key, preview)
         except NoProductFound:
@@ -127,6 +130,8 @@ class Studio:
                 await asyncio.to_thread(self.blobs.delete, [key])
                 raise
             product, candidates = None, ()
+        if replaces and replaces != key:
+            await asyncio.to_thread(self.blobs.replace, replaces)
         return Photo(key, width, height, product, candidates)
 
     async def kept_product(self, key: str, keep: list[list[float]]) -> Product:
@@ -180,7 +185,7 @@ class Studio:
 
     async def ensure_stored(self, key: str) -> None:
         """Raise InputExpired when a stored photo's TTL has passed."""
-        if not await self.redis.exists(key):
+        if not await asyncio.to_thread(self.blobs.stored, key):
             raise InputExpired()
 
     def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str) -> Charge | None:
@@ -228,6 +233,8 @@ class Studio:
         Callers check the photo is still stored before admitting; should it expire in the moment
         between, the worker reports InputExpired to the seller.
         """
+        # The photo stays a full TTL from its latest job, for that job's "Another backdrop" and "Variations".
+        await asyncio.to_thread(self.blobs.keep, spec.image_key)
         try:
             job_id = await asyncio.to_thread(self.jobs.enqueue, spec, job_id)
         except Exception:
@@ -242,6 +249,8 @@ class Studio:
 
     async def queue_batch(self, batch_id: str, specs: dict[str, JobSpec], refused: dict[int, tuple[str, dict]], ticket: Ticket) -> None:
         """Record an admitted batch and hold its jobs (by id) in the seller's backlog, from which they enter the queue in turns."""
+        for spec in specs.values():  # as `queue` keeps a single job's photo
+            await asyncio.to_thread(self.blobs.keep, spec.image_key)
         try:
             await self.book.open(batch_id, specs, refused)
             await asyncio.to_thread(self.feeder.hold, specs)
@@ -447,7 +456,7 @@ def pressed_key(job_id: str, action: str) -> str | None:
 
 
 def _delivery_keys(job_id: str) -> list[str]:
-    return [PUBLISHED_KEY + job_id, PARTS_KEY + job_id, DELIVERED_KEY + job_id]
+    return [PUBLISHED_KEY + job_id, PARTS_KEY + job_id, DELIVERED_KEY + job_id, SENT_FILES_KEY + job_id]
 
 
 def _pressed_keys(job_id: str) -> list[str]:

@@ -22,7 +22,6 @@ from shopshot.pipeline.cutout import BackgroundModel, Cutout
 from shopshot.pipeline.intake import load_preview
 from shopshot.pipeline.matte import Candidate, NormBox, candidates_of, product_cutout
 from shopshot.queue.jobs import CONTEXT
-from shopshot.queue.store import BlobStore
 
 ANALYSE = "shopshot.queue.analysis.analyse_photo"
 # A cut-out takes a second or two on one CPU core; past this something is wrong with the worker.
@@ -36,7 +35,7 @@ REFUSALS = {error.code: error for error in (NoProductFound, ProductUnclear)}
 def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict:
     """Cut the product out of a stored photo's preview (at most `side` pixels long) with this worker's matte, as plain data."""
     context = CONTEXT.get()
-    store = BlobStore(get_current_job().connection, context.settings.queue.image_ttl_s)
+    store = context.store(get_current_job().connection)
     preview, _ = load_preview(store.get(image_key), context.settings.limits, side)
     try:
         cutout = product_cutout(preview, tuple(tuple(box) for box in keep), neural_matte(context.backend))

@@ -50,20 +50,47 @@ class JobEvent:
 # Append a job's event only if it was not published before, and mark it published with the entry's id,
 # atomically: a job re-run after its worker died past publishing, or failed by a sweep after it
 # published, adds nothing; the id is what `withdraw` deletes the entry by.
+#
+# Past ARGV[2] entries the stream is trimmed, but only below the oldest entry some consumer group
+# still needs: its oldest pending one (read, not acknowledged), else its last read one (everything
+# after it is unread). A count alone (MAXLEN) would drop albums nobody delivered while the bot was
+# down; with no group yet (no bot ever started) nothing is trimmed.
 PUBLISH_ONCE = """
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return false
 end
-local entry_id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[3])
+local entry_id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[3])
 redis.call('SET', KEYS[2], entry_id, 'EX', ARGV[1])
+if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[2]) then
+  local function parsed(id)
+    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+    return tonumber(ms), tonumber(seq)
+  end
+  local floor, floor_ms, floor_seq
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local info = {}
+    for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+    local needed = info['last-delivered-id']
+    if tonumber(info['pending']) > 0 then
+      needed = redis.call('XPENDING', KEYS[1], info['name'])[2]
+    end
+    local ms, seq = parsed(needed)
+    if floor == nil or ms < floor_ms or (ms == floor_ms and seq < floor_seq) then
+      floor, floor_ms, floor_seq = needed, ms, seq
+    end
+  end
+  if floor then
+    redis.call('XTRIM', KEYS[1], 'MINID', floor)
+  end
+end
 return entry_id
 """
 
 
-def publish(redis: Redis, stream: str, event: JobEvent, maxlen: int = 10_000) -> str | None:
-    """Append a job's one final event to the stream; return its entry id, or None if the job had published already."""
+def publish(redis: Redis, stream: str, event: JobEvent, kept: int = 10_000) -> str | None:
+    """Append a job's one final event to the stream (trimmed past `kept` entries, never of an undelivered one); return its entry id, or None if the job had published already."""
     keys = [stream, PUBLISHED_KEY + event.job_id]
-    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, maxlen, event.to_fields()["event"])
+    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, kept, event.to_fields()["event"])
     return entry_id.decode() if entry_id else None
 
 

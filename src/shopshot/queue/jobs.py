@@ -25,6 +25,7 @@ from shopshot.queue.enqueue import DURATIONS_KEY
 from shopshot.queue.events import JobEvent, ResultImage, publish, published
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
+from shopshot.storage import Blobs, open_blobs
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ class WorkerContext:
 
     settings: Settings
     backend: Backend
+    blobs: Blobs | None = None  # where images live; opened at the first job when not given
+
+    def store(self, redis) -> BlobStore:
+        """The blob store on this job's Redis, over the one back end this worker opened."""
+        if self.blobs is None:
+            self.blobs = open_blobs(self.settings.storage, self.settings.data_dir)
+        return BlobStore(redis, self.blobs, self.settings.queue.image_ttl_s, self.settings.storage)
 
 
 # Set by StudioWorker while it works: RQ calls job functions and callbacks with their arguments only.
@@ -49,7 +57,7 @@ def render(spec_json: str) -> dict:
         return {"published": True}
     spec = JobSpec.from_json(spec_json)
     settings = context.settings
-    store = BlobStore(job.connection, settings.queue.image_ttl_s)
+    store = context.store(job.connection)
     started = time.monotonic()
     try:
         images = _results(context, store, spec, job)
@@ -169,4 +177,5 @@ def free_memory() -> None:
 
 
 def _publish(job: Job, event: JobEvent) -> None:
-    publish(job.connection, CONTEXT.get().settings.queue.events_stream, event)
+    queue = CONTEXT.get().settings.queue
+    publish(job.connection, queue.events_stream, event, queue.events_kept)

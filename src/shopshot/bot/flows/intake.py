@@ -59,7 +59,8 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     data = await bot.download(file.file_id)
     backend = await studio.backend_for(Task.BACKDROP)
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
-    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
+    replaces = (await state.get_data()).get("image_key")  # dropped once this one is taken, unless a job uses it
+    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
     if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
     if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
