@@ -13,7 +13,7 @@ from shopshot.bot.studio import Studio
 from shopshot.config import LimitSettings
 from shopshot.errors import NotEnoughCredits, TooManyJobs
 from shopshot.queue.enqueue import JobQueue
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from tests.billing.invariant import assert_ledger_sums
 
 USER = 701
@@ -70,7 +70,7 @@ async def test_a_hold_whose_job_never_reached_the_queue_comes_back_when_its_repl
     client = Redis.from_url(redis_url)
     try:
         def studio() -> Studio:
-            return Studio(settings, BlobStore(redis, settings.queue.image_ttl_s), JobQueue(redis, settings.queue), client)
+            return Studio(settings, open_store(redis, settings), JobQueue(redis, settings.queue), client)
 
         dying = studio()
         charge = dying.charge_for(USER, "job-x", "backdrop", "white", 4, "studio")  # two free images, then two credits

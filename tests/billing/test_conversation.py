@@ -9,6 +9,7 @@ from PIL import Image
 from shopshot.billing.prices import Charge
 from shopshot.bot.callbacks import CreditPackPicked, Step
 from shopshot.pipeline.gallery import sample_photo
+from shopshot.queue.store import blob_name, open_store
 from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
 from tests.billing.conftest import ADMIN
 from tests.billing.invariant import assert_ledger_sums, captured
@@ -71,7 +72,7 @@ async def test_free_images_then_a_pack_bought_with_stars_then_spent(bot, worker,
     assert (totals["stars_paid"], totals["credits_spent"]) == (pack.stars, 2)
 
 
-async def test_a_failed_job_gives_its_free_images_back_with_a_message(bot, worker, api, ledger, redis):
+async def test_a_failed_job_gives_its_free_images_back_with_a_message(bot, worker, api, ledger, redis, settings):
     await api.send_text(USER, "/start")
     await api.wait_for(USER, newer_than(0))
     await api.send_photo(USER, sample_photo())
@@ -80,7 +81,7 @@ async def test_a_failed_job_gives_its_free_images_back_with_a_message(bot, worke
     blank = io.BytesIO()
     Image.new("RGB", (800, 800), (200, 200, 200)).save(blank, "PNG")
     [photo_key] = [key for key in redis.keys("shopshot:blob:*") if b":gallery-" not in key]
-    redis.set(photo_key, blank.getvalue(), keepttl=True)
+    open_store(redis, settings).blobs.write(blob_name(photo_key.decode()), blank.getvalue())
     summary = await reach_summary(api, USER, Choices(preset="studio", variants=1))
     await api.press(USER, summary["message_id"], data=CONFIRM)
     failure = await api.wait_for(USER, with_button("rs:retry"), timeout=90)
