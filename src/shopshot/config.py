@@ -162,6 +162,41 @@ class PolicySettings(BaseModel):
     unsafe_threshold: float = Field(default=0.5, gt=0, le=1)  # the classifier's "nsfw" probability that withholds an image
 
 
+class PriceSettings(BaseModel):
+    """Credits an image costs, by the mode it runs in; the studio's CPU backdrops cost least."""
+
+    studio: int = Field(default=1, ge=0)
+    fast: int = Field(default=2, ge=0)
+    quality: int = Field(default=4, ge=0)
+    person_extra: int = Field(default=1, ge=0)  # added for a model or mannequin image: a person is generated too
+
+
+class CreditPack(BaseModel):
+    """A pack of credits sold for Telegram Stars (/buy)."""
+
+    key: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")  # in the invoice's payload: stable while invoices are open
+    credits: int = Field(gt=0)
+    stars: int = Field(gt=0, le=10000)  # whole Stars: XTR has no fractions
+
+
+class BillingSettings(BaseModel):
+    """Credits, their prices, packs sold for Stars and a free monthly allowance (bot/billing, shopshot/billing)."""
+
+    enabled: bool = False  # off: every job is free and /buy is not offered (the playground turns it on)
+    free_images: int = Field(default=3, ge=0)  # free images per seller per calendar month (UTC); 0: none
+    prices: PriceSettings = PriceSettings()
+    packs: list[CreditPack] = [CreditPack(key="s", credits=10, stars=25), CreditPack(key="m", credits=30, stars=65), CreditPack(key="l", credits=100, stars=200)]
+    # Who answers payment questions (/paysupport): a @username or a URL; None: the bot's admins are named.
+    support: str | None = None
+
+    @model_validator(mode="after")
+    def _packs_unique(self) -> "BillingSettings":
+        keys = [pack.key for pack in self.packs]
+        if len(set(keys)) != len(keys):
+            raise ValueError("BILLING__PACKS: every pack needs a key of its own")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_nested_delimiter="__", extra="ignore")
 
@@ -186,6 +221,7 @@ class Settings(BaseSettings):
     matte: MatteSettings = MatteSettings()
     policy: PolicySettings = PolicySettings()
     storage: StorageSettings = StorageSettings()
+    billing: BillingSettings = BillingSettings()
 
     @property
     def uses_stand_in(self) -> bool:

@@ -32,6 +32,7 @@ ShopshotError
  │    ├── TooManyUploads       the seller sent the most photos a minute allows
  │    └── StorageFull          the seller's stored photos take their whole quota
  ├── NotAllowed            a private deployment, and this user is not on its allow-list
+ ├── NotEnoughCredits      the job costs more credits than the seller's balance and free images cover
  ├── JobTimedOut           a job ran past its time limit (not retried: it would run as long again)
  ├── UnsafeOutput          the safety check flagged a generated image, so none is delivered (not retried)
  └── OutOfMemory           the worker ran out of memory on every attempt (CUDA or host)
@@ -80,6 +81,7 @@ __all__ = [
     "TooManyUploads",
     "StorageFull",
     "NotAllowed",
+    "NotEnoughCredits",
     "JobTimedOut",
     "UnsafeOutput",
     "OutOfMemory",
@@ -241,6 +243,10 @@ class StorageFull(LimitReached, code="storage_full"):
 
 class NotAllowed(ShopshotError, code="not_allowed"):
     message = N_("This is a private studio. To use it, ask its owner to add your Telegram id: {user_id}")
+
+
+class NotEnoughCredits(ShopshotError, code="not_enough_credits"):
+    message = N_("Credits this job needs: {cost}; your balance: {balance}. Buy more with /buy.")
 
 
 class JobTimedOut(ShopshotError, code="job_timed_out"):

@@ -55,7 +55,14 @@ def serve_bot(settings: Settings, with_worker: bool = False, open_page: bool = F
 
 def serve_playground(settings: Settings) -> int:
     """The local chat playground until Ctrl+C: embedded Redis, a worker, the bot and its chat page."""
-    return serve_bot(settings, with_worker=True, open_page=True)
+    return serve_bot(playground_settings(settings), with_worker=True, open_page=True)
+
+
+def playground_settings(settings: Settings) -> Settings:
+    """The playground sells credits (its stand-in pays in make-believe Stars) unless BILLING__ENABLED says otherwise."""
+    if "enabled" in settings.billing.model_fields_set:
+        return settings
+    return settings.model_copy(update={"billing": settings.billing.model_copy(update={"enabled": True})})
 
 
 def _maybe_worker(enabled: bool, url: str, settings: Settings):

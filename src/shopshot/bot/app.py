@@ -28,6 +28,7 @@ from shopshot.bot.instruments import count_api_errors, count_update
 from shopshot.bot.isolation import RenewedEventIsolation
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
+from shopshot.bot.stars import StarsSync
 from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio
 from shopshot.bot.webhook import serve_webhook
@@ -64,7 +65,9 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage, events_isolation=RenewedEventIsolation(fsm_redis))
     dispatcher.update.outer_middleware(count_update)
     i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
-    SellerI18nMiddleware(i18n, redis).setup(dispatcher)
+    languages = SellerI18nMiddleware(i18n, redis)
+    languages.setup(dispatcher)
+    dispatcher["languages"] = languages  # the Stars sync thanks a seller in their language outside any update
     AccessMiddleware(settings.access).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
     jobs = JobQueue(sync_redis, settings.queue)
@@ -80,23 +83,26 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
 
 
 def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> list[asyncio.Task]:
-    """Start result delivery and the status board beside polling."""
+    """Start result delivery, the status board and (billing on) the Stars sync beside polling."""
     # One name per replica that survives restarts, so a restarted bot resumes its own pending entries
     # at once; replicas run on hosts (or containers) of their own, hence the host name.
     consumer = settings.instance_name
     i18n, redis = dispatcher["i18n"], dispatcher["redis"]
     board = StatusBoard(bot, dispatcher["jobs"], i18n)
     dispatcher["board"] = board  # /forget closes the status of the jobs it takes off the queue
-    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board, dispatcher["studio"].blobs)
-    return [
+    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board, dispatcher["studio"].blobs, dispatcher["studio"].ledger)
+    tasks = [
         asyncio.create_task(run_forever(delivery, "delivery")),
         asyncio.create_task(run_forever(board, "status board")),
         asyncio.create_task(dispatcher["gallery"].warm_up()),
         asyncio.create_task(dispatcher["models"].warm_up()),
     ]
+    if settings.billing.enabled:  # credits the payments whose successful_payment a killed bot never handled
+        tasks.append(asyncio.create_task(run_forever(StarsSync(bot, dispatcher["studio"].ledger, i18n, dispatcher["languages"]), "stars sync")))
+    return tasks
 
 
-async def _set_commands(bot: Bot, i18n: I18n, admin_ids: Sequence[int] = ()) -> None:
+async def _set_commands(bot: Bot, i18n: I18n, admin_ids: Sequence[int] = (), billing: bool = False) -> None:
     # Telegram scopes command lists by two-letter language; of zh_Hans and zh_Hant, "zh" gets the first.
     languages_done: set[str | None] = set()
     for locale in sorted(i18n.available_locales):
@@ -112,6 +118,13 @@ async def _set_commands(bot: Bot, i18n: I18n, admin_ids: Sequence[int] = ()) -> 
                 BotCommand(command="cancel", description=_("Cancel the current step")),
                 BotCommand(command="forget", description=_("Delete my photos and data")),
             ]
+            if billing:
+                commands += [
+                    BotCommand(command="buy", description=_("Buy credits with Stars")),
+                    BotCommand(command="balance", description=_("My credits and their movements")),
+                    BotCommand(command="terms", description=_("Terms of sale")),
+                    BotCommand(command="paysupport", description=_("Help with a payment")),
+                ]
             stats = BotCommand(command="stats", description=_("Queue and worker figures"))
         await bot.set_my_commands(commands, language_code=language)
         for admin_id in admin_ids:
@@ -139,7 +152,7 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
         # Before any update: the slots and one-shot buttons of taps this replica died in are free again.
         if released := await dispatcher["studio"].release_abandoned():
             log.info("gave back %s job slots taken before the bot last stopped for jobs that never came", released)
-        await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids)
+        await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids, settings.billing.enabled)
         if settings.webhook.url:
             await serve_webhook(dispatcher, bot, settings)
         else:

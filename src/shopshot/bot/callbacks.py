@@ -76,3 +76,7 @@ def ratio_to_data(key: str) -> str:
 def ratio_from_data(value: str) -> str:
     """Decode a ratio key from callback data."""
     return value.replace("x", ":")
+
+
+class CreditPackPicked(CallbackData, prefix="cp"):
+    key: str     # a pack of credits of BILLING__PACKS

@@ -18,7 +18,8 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
-from shopshot.bot import keyboards, texts
+from shopshot.billing.ledger import Ledger, Release
+from shopshot.bot import credits, keyboards, texts
 from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
@@ -90,9 +91,11 @@ class Delivery:
     name, or a replica claiming an entry whose slow delivery is still running, never send it twice.
     """
 
-    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard, blobs: BlobStore) -> None:
+    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard, blobs: BlobStore,
+                 ledger: Ledger | None = None) -> None:
         self.bot = bot
         self.blobs = blobs
+        self.ledger = ledger  # a delivered job's hold is captured, any other's released; None: holds are not looked at
         self.board = board
         self.redis = redis
         self.stream = settings.events_stream
@@ -266,8 +269,9 @@ class Delivery:
         """Delete the results of a job its seller forgot or discarded before they were sent, and close its status."""
         await self._delete_images([event])
         discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
+        release = await self._release(event, "cancelled" if discarded else "forgotten")
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
-            await self._status(event, _("🚫 Cancelled.") if discarded else _("❌ Not done."))
+            await self._status(event, credits.with_given_back(_("🚫 Cancelled.") if discarded else _("❌ Not done."), release))
         log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
@@ -283,6 +287,7 @@ class Delivery:
                 await self._deliver_failed(event, ResultsRefused.code)
             except TelegramForbiddenError:
                 log.warning("chat of job %s is closed to the bot; dropping its results", event.job_id)
+                await self._release(event, "undeliverable")
 
     async def _deliver_failed(self, event: JobEvent, error: str) -> None:
         try:
@@ -304,11 +309,18 @@ class Delivery:
             text = texts.done(len(event.images), [image.verdict for image in event.images if image.verdict])
             markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == Task.BACKDROP)
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
+            if self.ledger is not None:
+                await self.ledger.capture(event.spec.user_id, job_id)  # once: a delivery resumed after a restart captures nothing more
         else:
             log.info("job %s failed: %s", job_id, event.error)
             await self._status(event, _("❌ Not done."))
-            text = texts.error(event.error, event.error_params)
+            release = await self._release(event, event.error or "failed")
+            text = credits.with_given_back(texts.error(event.error, event.error_params), release)
             await self._part(job_id, "failure", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.retry(job_id)))
+
+    async def _release(self, event: JobEvent, reason: str) -> Release | None:
+        """Give a job's held credits back, once; the same numbers again when a resumed delivery asks twice."""
+        return None if self.ledger is None else await self.ledger.release(event.spec.user_id, event.job_id, reason)
 
     async def _status(self, event: JobEvent, text: str) -> None:
         # An edit: repeating it after a restart changes nothing the seller sees, so it has no checkpoint.

@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from shopshot.bot.callbacks import (
     BackdropPicked,
     ChangePicked,
+    CreditPackPicked,
     TaskPicked,
     ForgetChoice,
     GalleryPage,
@@ -27,6 +28,7 @@ from shopshot.bot.callbacks import (
 from shopshot.bot.gallery import Preset
 from shopshot.bot.languages import native_name
 from shopshot.bot.looks import Look
+from shopshot.config import CreditPack
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
 from shopshot.pipeline.packs import Pack, pack
 from shopshot.pipeline.presets import backdrop
@@ -165,6 +167,15 @@ def results(job_id: str, variations: bool = True, save: bool = False) -> InlineK
     if save:
         builder.button(text=_("⭐ Save this look"), callback_data=ResultAction(action="save", job_id=job_id))
     builder.adjust(1, 2 if variations else 1, 1)  # Save on a row of its own: its label is long in most languages
+    return builder.as_markup()
+
+
+def credit_packs(offered: list[CreditPack]) -> InlineKeyboardMarkup:
+    """One button per pack of credits, with its price in Stars."""
+    builder = InlineKeyboardBuilder()
+    for pack in offered:
+        builder.button(text=_("Credits: {credits} · ⭐ {stars}").format(credits=pack.credits, stars=pack.stars), callback_data=CreditPackPicked(key=pack.key))
+    builder.adjust(1)
     return builder.as_markup()
 
 

@@ -9,6 +9,10 @@ photos is admitted at once or not at all, against `batch_photos` rather than the
 limits (the seller asked for all of them in one send), so a batch fills the seller's room: no other job
 fits beside thirty photos in flight, nor in the minute they were started.
 
+A job that costs credits is held in that same transaction (`hold`, the ledger's HoldStep): its
+balance is watched and checked with the limits, and its hold script runs inside MULTI, so a job is
+admitted with its credits held or not at all.
+
 Each replica also lists the tickets it holds. A ticket outlives its handler only when the bot process
 dies before queueing the job; the same replica, restarted, gives those back (with their one-shot
 buttons) before it takes updates again. RESERVATION_S frees those of a replica that never returns.
@@ -18,11 +22,13 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from shopshot.billing.ledger import HoldStep
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.enqueue import ACTIVE_KEY
@@ -56,6 +62,7 @@ class Ticket:
     member: str
     once: str | None = None
     count: int = 1
+    job_id: str | None = None  # the job whose credits were held with the slot, if any
 
     @property
     def members(self) -> list[str]:
@@ -92,15 +99,17 @@ class JobLimits:
         self.limits = limits
         self.held = HELD_KEY + holder
 
-    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None, count: int = 1) -> Ticket | None:
-        """Take slots for one job (or a batch of `count` photos) or raise a LimitReached; None when `once` was already used (a replay)."""
+    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None, count: int = 1,
+                    hold: HoldStep | None = None) -> Ticket | None:
+        """Take slots for one job (or a batch of `count` photos), holding its credits, or raise a LimitReached
+        (NotEnoughCredits); None when `once` was already used (a replay)."""
         in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
-        ticket = Ticket(user_id, TICKET + secrets.token_hex(8), once, count)
+        ticket = Ticket(user_id, TICKET + secrets.token_hex(8), once, count, hold.charge.job_id if hold else None)
         slots = {member: 0.0 for member in ticket.members}
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    await pipe.watch(in_flight, starts, *filter(None, [once]))
+                    await pipe.watch(in_flight, starts, *filter(None, [once]), *(hold.keys if hold else ()))
                     if once and await pipe.exists(once):
                         return None
                     now = time.time()
@@ -108,6 +117,8 @@ class JobLimits:
                     held = await pipe.zcard(in_flight) - len(stale)
                     recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
                     check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now, count)
+                    if hold:
+                        await hold.check(pipe)
                     pipe.multi()
                     if stale:
                         pipe.zrem(in_flight, *stale)
@@ -116,7 +127,9 @@ class JobLimits:
                     pipe.zadd(starts, slots).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
-                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count])).expire(self.held, LEDGER_TTL_S)
+                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count, ticket.job_id])).expire(self.held, LEDGER_TTL_S)
+                    if hold:
+                        await hold.stage(pipe)
                     await pipe.execute()
                     return ticket
                 except WatchError:
@@ -161,15 +174,18 @@ class JobLimits:
         """Jobs taken off the queue before they ran: their slots are free again; the minute's starts stay, as after /forget."""
         await self.redis.zrem(IN_FLIGHT_KEY + str(user_id), *job_ids)
 
-    async def release_abandoned(self) -> int:
-        """At start-up: give back the tickets this replica took before it died, where no job came of them; return how many."""
+    async def release_abandoned(self, on_release: Callable[[Ticket], Awaitable[None]] | None = None) -> int:
+        """At start-up: give back the tickets this replica took before it died, where no job came of them
+        (`on_release` is told of each, to give back its held credits); return how many."""
         released = 0
         for member, entry in (await self.redis.hgetall(self.held)).items():
-            user_id, once, *count = json.loads(entry)  # written without a count before batches
-            ticket = Ticket(user_id, member.decode(), once, *count)
+            user_id, once, *rest = json.loads(entry)  # written without a count (before batches) or a job id (before billing)
+            ticket = Ticket(user_id, member.decode(), once, *rest)
             # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
             if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.members[0]) is not None:
                 await self.release(ticket)
+                if on_release:
+                    await on_release(ticket)
                 released += 1
             else:
                 await self.settle(ticket)

@@ -15,6 +15,8 @@ from redis.exceptions import WatchError
 from rq.job import Job, JobStatus
 
 from shopshot import logs
+from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release
+from shopshot.billing.prices import Charge, mode_of, price_per_image
 from shopshot.bot.batch import CANCELLED, BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
@@ -94,9 +96,12 @@ class Studio:
     decodes: asyncio.Semaphore = field(init=False)
     feeder: Feeder = field(init=False)
     book: BatchBook = field(init=False)
+    # Always there, so that holds placed while billing was on are settled after it is switched off.
+    ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = JobLimits(self.redis, self.settings.limits, self.settings.instance_name)
+        self.ledger = Ledger(self.redis, self.settings.billing.free_images)
         self.looks = SavedLooks(self.redis)
         self.decodes = asyncio.Semaphore(DECODES_AT_ONCE)
         self.feeder = Feeder(self.jobs, self.settings.queue.feed_per_seller)
@@ -183,10 +188,19 @@ class Studio:
         if not await asyncio.to_thread(self.blobs.stored, key):
             raise InputExpired()
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1) -> Ticket | None:
-        """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits (raises LimitReached); None for a used one-shot button."""
+    def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str) -> Charge | None:
+        """What a job will hold, `images` at its price; None when billing is off."""
+        if not self.settings.billing.enabled:
+            return None
+        mode = mode_of(backend, preset, self.settings.diffusion.mode)
+        return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode))
+
+    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1, charge: Charge | None = None) -> Ticket | None:
+        """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits, holding
+        its charge in the same transaction (raises LimitReached or NotEnoughCredits); None for a used one-shot button."""
         job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
-        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, count)
+        hold = HoldStep(self.ledger, charge) if charge is not None else None
+        ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, count, hold)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
         return ticket
@@ -195,9 +209,23 @@ class Studio:
         """Give back a ticket whose job will not be queued."""
         await self.limits.release(ticket)
 
+    async def held(self, user_id: int, job_id: str) -> tuple[Hold, int] | None:
+        """What a job holds and the seller's balance now; None when it holds nothing (billing off)."""
+        if (hold := await self.ledger.held(job_id)) is None:
+            return None
+        return hold, (await self.ledger.wallet(user_id)).balance
+
+    async def release_hold(self, user_id: int, job_id: str, reason: str) -> Release | None:
+        """Give a job's held credits back (it will not run, or ran and failed); None when it held none."""
+        return await self.ledger.release(user_id, job_id, reason)
+
     async def release_abandoned(self) -> int:
         """At start-up: give back the tickets this replica held when it died, before their jobs were queued."""
-        return await self.limits.release_abandoned()
+        return await self.limits.release_abandoned(self._release_abandoned_hold)
+
+    async def _release_abandoned_hold(self, ticket: Ticket) -> None:
+        if ticket.job_id:  # its job never reached the queue: the credits held with the slot come back
+            await self.release_hold(ticket.user_id, ticket.job_id, "not queued")
 
     async def queue(self, spec: JobSpec, ticket: Ticket, job_id: str | None = None) -> str:
         """Put an admitted job on the render queue, under `job_id` if given; return its id.
@@ -211,6 +239,8 @@ class Studio:
             job_id = await asyncio.to_thread(self.jobs.enqueue, spec, job_id)
         except Exception:
             await self.limits.release(ticket)
+            if job_id is not None:
+                await self.release_hold(spec.user_id, job_id, "not queued")
             raise
         await self.limits.bind(ticket, job_id)
         await self.limits.settle(ticket)
@@ -259,6 +289,10 @@ class Studio:
             await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
         dequeued = await asyncio.to_thread(self.feeder.drop, user_id)  # before any is fed
         dequeued |= await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        # The ledger stays: it is the record of what was paid and spent. Held credits of jobs that
+        # will not run come back now; those of running jobs when delivery discards their results.
+        for job_id in dequeued:
+            await self.release_hold(user_id, job_id, "forgotten")
         await self.limits.forget(user_id, [job_id for job_id in undelivered if job_id not in dequeued])
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
@@ -278,6 +312,8 @@ class Studio:
         dequeued |= {job_id: spec for job_id in pending if job_id not in dequeued and (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
         if dequeued:
             await self.limits.free(user_id, list(dequeued))
+            for job_id in dequeued:
+                await self.release_hold(user_id, job_id, "cancelled")
             await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
         await self._end_in_batches(dequeued)
         # A batch's running photos are not asked about: they finish, and come with the rest of their batch.

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shopshot.playground import _editing, _sending
+from shopshot.playground import _editing, _payments, _sending
 from shopshot.playground._params import Params, read_params
 from shopshot.playground._state import BotApiError, CallRecord, State, bad_request
 from shopshot.playground._updates import delete_webhook, get_updates, get_webhook_info, set_webhook
@@ -204,5 +204,8 @@ METHODS: dict[str, Handler] = {
         "answerCallbackQuery": _editing.answer_callback_query, "sendChatAction": send_chat_action,
         "setMyCommands": set_my_commands, "getMyCommands": get_my_commands,
         "deleteMyCommands": delete_my_commands, "getFile": get_file,
+        "sendInvoice": _payments.send_invoice, "createInvoiceLink": _payments.create_invoice_link,
+        "answerPreCheckoutQuery": _payments.answer_pre_checkout_query, "refundStarPayment": _payments.refund_star_payment,
+        "getStarTransactions": _payments.get_star_transactions,
     }.items()
 }

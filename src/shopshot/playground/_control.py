@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shopshot.playground import _format, _media
+from shopshot.playground import _format, _media, _payments
 from shopshot.playground._botapi import STATE
 from shopshot.playground._markup import buttons
 from shopshot.playground._messages import as_api, summary, text_fields
@@ -110,6 +110,22 @@ async def press(request: web.Request) -> web.Response:
     button = _find_button(message, body.get("data"), body.get("text"))
     query_id = await _callback(request, chat, message_id, button["callback_data"], body)
     return web.json_response({"callback_query_id": query_id})
+
+
+async def pay(request: web.Request) -> web.Response:
+    """A user pays an invoice, by its message in their chat or by its link: answered once the bot has answered."""
+    body = await _json(request)
+    state = request.app[STATE]
+    chat = state.user_chat(_user(request, body))
+    message_id = body.get("message_id")
+    try:
+        reference = _payments.invoice_ref(chat, int(message_id) if message_id is not None else None, body.get("link"))
+        charge_id = await _payments.pay(state, chat, reference)
+    except LookupError as error:
+        raise ControlError(404, str(error)) from None
+    except _payments.PaymentRefused as error:
+        return web.json_response({"paid": False, "error_message": str(error)})
+    return web.json_response({"paid": True, "telegram_payment_charge_id": charge_id})
 
 
 async def forge_callback(request: web.Request) -> web.Response:

@@ -21,7 +21,7 @@ async def send_message(state: State, params: Params) -> dict:
     source = params.text("text")
     formatted = _format.message_text(source, params.text("parse_mode"), _entities(params, "entities"))
     chat = state.chat(params.chat_id())
-    return _deliver(state, params, chat, kind="text", content=text_fields(formatted, "text"), source=source)
+    return deliver(state, params, chat, kind="text", content=text_fields(formatted, "text"), source=source)
 
 
 async def send_photo(state: State, params: Params) -> dict:
@@ -30,7 +30,7 @@ async def send_photo(state: State, params: Params) -> dict:
     chat = state.chat(params.chat_id())
     sizes = await _photo(state, params, params.text("photo"), "photo")
     content = {"photo": sizes, **text_fields(formatted, "caption"), **_photo_flags(params)}
-    return _deliver(state, params, chat, kind="photo", content=content, source=source, file_id=sizes[-1]["file_id"])
+    return deliver(state, params, chat, kind="photo", content=content, source=source, file_id=sizes[-1]["file_id"])
 
 
 async def send_document(state: State, params: Params) -> dict:
@@ -39,7 +39,7 @@ async def send_document(state: State, params: Params) -> dict:
     chat = state.chat(params.chat_id())
     document = _document(state, params, params.text("document"), "document")
     content = {"document": document, **text_fields(formatted, "caption")}
-    return _deliver(state, params, chat, kind="document", content=content, source=source,
+    return deliver(state, params, chat, kind="document", content=content, source=source,
                     file_id=document["file_id"])
 
 
@@ -50,10 +50,10 @@ async def send_media_group(state: State, params: Params) -> list[dict]:
     group_id = str(secrets.randbits(62))
     prepared = [await _album_item(state, params, item) for item in items]
     # Telegram reads no reply_markup for albums.
-    return [_deliver(state, params, chat, with_markup=False, media_group_id=group_id, **fields) for fields in prepared]
+    return [deliver(state, params, chat, with_markup=False, media_group_id=group_id, **fields) for fields in prepared]
 
 
-def _deliver(state: State, params: Params, chat: Chat, *, with_markup: bool = True, **fields) -> dict:
+def deliver(state: State, params: Params, chat: Chat, *, with_markup: bool = True, **fields) -> dict:
     """Store a bot message in the chat and return its Message object."""
     markup = inline_markup(params.json("reply_markup", "can't parse reply keyboard markup JSON object"))
     message = StoredMessage(

@@ -169,6 +169,44 @@ class Webhook:
         return info
 
 
+@dataclass(frozen=True)
+class Invoice:
+    title: str
+    description: str
+    payload: str
+    currency: str
+    total_amount: int
+
+    def as_api(self) -> dict:
+        """The Invoice object a message with an invoice carries (the payload stays with the bot)."""
+        return {"title": self.title, "description": self.description, "start_parameter": "",
+                "currency": self.currency, "total_amount": self.total_amount}
+
+
+@dataclass
+class Checkout:
+    user_id: int
+    invoice: Invoice
+    answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass
+class StarCharge:
+    user_id: int
+    invoice: Invoice
+    refunded: bool = False
+
+
+@dataclass
+class Payments:
+    """The invoices sent or linked, pre-checkout queries waiting, charges made and the bot's Star transactions."""
+
+    invoices: dict[str, Invoice] = field(default_factory=dict)  # "chat:message" or a link's slug
+    checkouts: dict[str, Checkout] = field(default_factory=dict)
+    charges: dict[str, StarCharge] = field(default_factory=dict)
+    transactions: list[dict] = field(default_factory=list)
+
+
 @dataclass
 class State:
     token: str
@@ -191,6 +229,7 @@ class State:
     webhook_sender: asyncio.Task | None = None  # posts updates to the webhook while one is set
     closing: bool = False
     changes: Changes = field(default_factory=Changes)  # wakes the chat pages (see _web.py)
+    payments: Payments = field(default_factory=Payments)
 
     @property
     def bot_user(self) -> dict:
@@ -203,6 +242,7 @@ class State:
         for name in ("chats", "files", "callbacks", "faults", "commands", "updates", "calls", "answered"):
             getattr(self, name).clear()
         self.allowed_updates = None
+        self.payments = Payments()
 
     def chat(self, chat_id: int) -> Chat:
         """The private chat with that user; Telegram answers "chat not found" for strangers."""

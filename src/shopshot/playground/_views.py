@@ -23,6 +23,8 @@ def message_view(message: StoredMessage) -> dict:
         "media_group_id": message.media_group_id,
         "photo": _photo(content.get("photo")),
         "document": content.get("document"),
+        "invoice": content.get("invoice"),  # title, description, currency, total_amount: drawn as a card
+        "payment": content.get("successful_payment") or content.get("refunded_payment"),
         "keyboard": (message.reply_markup or {}).get("inline_keyboard", []),
     }
 

@@ -85,6 +85,11 @@ class StandInClient:
                    "inaccessible": inaccessible}
         return (await self._post(f"users/{user_id}/press", json=payload))["callback_query_id"]
 
+    async def pay(self, user_id: int, *, message_id: int | None = None, link: str | None = None, language_code: str = "en") -> dict:
+        """The user pays an invoice (its message, or its link): {"paid": True, "telegram_payment_charge_id"} or {"paid": False, "error_message"}."""
+        payload = {"message_id": message_id, "link": link, "language_code": language_code}
+        return await self._post(f"users/{user_id}/pay", json=payload)
+
     async def forge_callback(self, user_id: int, message_id: int, data: str) -> str:
         """A callback query with arbitrary data, as a tampered client could send."""
         payload = {"message_id": message_id, "data": data}

@@ -10,7 +10,10 @@ Bot API (Telegram's semantics and error wording; responses `{"ok": true, "result
   Methods: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, logOut, close, sendMessage, sendPhoto,
   sendDocument, sendMediaGroup, sendChatAction, editMessageText, editMessageCaption,
   editMessageReplyMarkup, editMessageMedia, deleteMessage, deleteMessages, answerCallbackQuery, setMyCommands,
-  getMyCommands, deleteMyCommands, getFile. Others answer 404 "Not Found"; a wrong token 401.
+  getMyCommands, deleteMyCommands, getFile, and payments in Stars (_payments.py): sendInvoice,
+  createInvoiceLink, answerPreCheckoutQuery, refundStarPayment, getStarTransactions, with the
+  pre_checkout_query update and the successful_payment / refunded_payment messages. Others answer
+  404 "Not Found"; a wrong token 401.
   Private chats only; a chat exists once its user has written to the bot ("chat not found" before).
   Upload limits as Telegram documents them: a photo up to 10 MB ("Bad Request: file of size N bytes
   is too big for a photo; ..."), width + height up to 10,000 and sides up to 20:1 ("Bad Request:
@@ -24,6 +27,8 @@ Where the stand-in knowingly differs from Telegram:
     contract); Telegram itself would send it as a lone message.
   - Markdown and MarkdownV2 are accepted but not parsed (no entities, no escaping errors); HTML is.
   - Photos and files sent by URL fail with "failed to get HTTP URL content" (no internet here).
+  - Only Stars (XTR) invoices can be paid: there are no card providers. A user pays through the
+    control API, and has Stars enough for any invoice.
   - 409 Conflict is answered at once (Telegram spaces them by 3 s); callback queries never expire.
   - setWebhook takes http:// URLs too, and no certificate or ip_address; updates are posted one at a
     time, oldest first, and a failed post is retried (0.5 s, doubling to 30 s) until it succeeds or
@@ -46,6 +51,10 @@ malformed request, 404 when the message, button, chat or file does not exist):
                                              inaccessible: the query carries an InaccessibleMessage
                                              (date 0), as Telegram sends for one the bot can't see
     POST /_control/users/<user_id>/callback  JSON {message_id, data} -> {callback_query_id} (forged)
+    POST /_control/users/<user_id>/pay       JSON {message_id (an invoice) | link (createInvoiceLink's)}:
+                                             the pre-checkout query, then, if the bot says ok within
+                                             10 s, the charge -> {paid: true, telegram_payment_charge_id}
+                                             or {paid: false, error_message}
     GET  /_control/users/<user_id>/messages  the bot's messages now, deleted ones left out, each
                                              {message_id, from_bot, kind, text, caption, parse_mode,
                                              reply_markup, media_group_id, file_id, file_name,
@@ -141,6 +150,7 @@ def _control_routes() -> list[web.RouteDef]:
         web.post(f"{user}/message", _control.send_fields),
         web.post(f"{user}/press", _control.press),
         web.post(f"{user}/callback", _control.forge_callback),
+        web.post(f"{user}/pay", _control.pay),
         web.get(f"{user}/messages", _control.bot_messages),
         web.get(f"{user}/history", _control.history),
         web.get(f"{user}/callback_answers", _control.callback_answers),

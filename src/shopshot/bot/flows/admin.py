@@ -1,17 +1,20 @@
-"""/stats for the operators (settings.access.admin_ids); anyone else gets the usual fallback answer."""
+"""/stats, /grant and /refund for the operators (settings.access.admin_ids); anyone else gets the usual fallback answer."""
 
 import asyncio
 
-from aiogram import Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 from redis import Redis
 
+from shopshot.billing.ledger import Ledger
 from shopshot.bot import texts
 from shopshot.bot.access import is_admin
+from shopshot.bot.studio import Studio
 from shopshot.config import Settings
 from shopshot.queue.statistics import QueueStats, read_stats
 
@@ -21,9 +24,61 @@ def from_admin(message: Message, settings: Settings) -> bool:
     return message.from_user is not None and is_admin(settings, message.from_user.id)
 
 
-async def cmd_stats(message: Message, settings: Settings, sync_redis: Redis) -> None:
+async def cmd_stats(message: Message, settings: Settings, sync_redis: Redis, studio: Studio) -> None:
     stats = await asyncio.to_thread(read_stats, sync_redis, settings.queue)
-    await message.answer(stats_text(stats))
+    await message.answer(stats_text(stats) + "\n" + billing_text(await studio.ledger.totals()))
+
+
+def billing_text(totals: dict[str, int]) -> str:
+    """The /stats lines about money: Stars taken and given back, credits sold, granted and spent."""
+    figures = {name: number(totals.get(name, 0)) for name in ("stars_paid", "stars_refunded", "credits_sold", "credits_granted", "credits_spent")}
+    return "\n".join([
+        _("⭐ Stars paid: {stars_paid}, refunded: {stars_refunded}").format(**figures),
+        _("Credits sold: {credits_sold}, granted: {credits_granted}, spent: {credits_spent}").format(**figures),
+    ])
+
+
+async def cmd_grant(message: Message, command: CommandObject, studio: Studio) -> None:
+    try:
+        user_id, amount, *reason = (command.args or "").split()
+        user_id, amount = int(user_id), int(amount)
+        if amount <= 0:
+            raise ValueError(amount)
+    except ValueError:
+        await message.answer(_("Usage: /grant <user id> <credits> [reason]"))
+        return
+    # Once per update: the same /grant delivered again (the bot died before confirming it) grants nothing more.
+    _granted, balance = await studio.ledger.grant(user_id, amount, " ".join(reason) or "admin", once=f"{message.chat.id}:{message.message_id}")
+    await message.answer(_("Granted to {user_id} — credits: {credits}. Their balance: {balance}.").format(credits=number(amount), user_id=user_id, balance=number(balance)))
+
+
+async def cmd_refund(message: Message, command: CommandObject, studio: Studio, bot: Bot) -> None:
+    try:
+        user_id, charge_id = (command.args or "").split()
+        user_id = int(user_id)
+    except ValueError:
+        await message.answer(_("Usage: /refund <user id> <telegram payment charge id>"))
+        return
+    await message.answer(await refund(studio.ledger, bot, user_id, charge_id))
+
+
+async def refund(ledger: Ledger, bot: Bot, user_id: int, charge_id: str) -> str:
+    """Refund a payment in Stars and take its credits back; refused where they were spent. Returns the admin's answer."""
+    started = await ledger.begin_refund(user_id, charge_id)
+    if started.outcome != "go":
+        return {
+            "unknown": _("No payment {charge_id} of user {user_id} was credited here."),
+            "refunded": _("Payment {charge_id} was refunded already."),
+            "spent": _("Not refunded: the payment's credits ({credits}) have been spent; balance: {balance}."),
+        }[started.outcome].format(charge_id=charge_id, user_id=user_id, credits=number(started.credits), balance=number(started.balance))
+    try:
+        await bot.refund_star_payment(user_id, charge_id)
+    except TelegramBadRequest as error:
+        if "CHARGE_ALREADY_REFUNDED" not in error.message:
+            await ledger.end_refund(user_id, charge_id, refunded=False)  # the credits are the seller's again
+            return _("Telegram refused the refund: {error}").format(error=error.message)
+    await ledger.end_refund(user_id, charge_id, refunded=True)
+    return _("Refunded: the Stars went back, and the payment's credits ({credits}) were taken back.").format(credits=number(started.credits))
 
 
 def stats_text(stats: QueueStats) -> str:
@@ -48,4 +103,6 @@ def build_router() -> Router:
     """The admin commands, on a router of their own, before the fallback."""
     router = Router(name="admin")
     router.message.register(cmd_stats, Command("stats"), from_admin)
+    router.message.register(cmd_grant, Command("grant"), from_admin)
+    router.message.register(cmd_refund, Command("refund"), from_admin)
     return router

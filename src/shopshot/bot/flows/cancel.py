@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message,
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from shopshot.bot import keyboards
+from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import JobChoice
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import replace_text
@@ -21,7 +21,7 @@ async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board:
         await state.clear()
         await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
         return
-    await report(message, board, *await studio.cancel(message.from_user.id))
+    await report(message, board, studio, *await studio.cancel(message.from_user.id))
 
 
 async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio, board: StatusBoard) -> None:
@@ -33,18 +33,19 @@ async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, stud
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
-    await report(callback.message, board, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
+    await report(callback.message, board, studio, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
     await callback.answer()
 
 
-async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, dequeued: dict[str, JobSpec], started: dict[str, JobSpec]) -> None:
-    """Close the statuses of the jobs taken off the queue and say so; ask about each job already running.
+async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, studio: Studio, dequeued: dict[str, JobSpec], started: dict[str, JobSpec]) -> None:
+    """Close the statuses of the jobs taken off the queue, with the credits they gave back, and say so; ask about each job already running.
 
     A batch's status stays: the photos made or being made still come, and their delivery closes it.
     """
     alone = {job_id: spec for job_id, spec in dequeued.items() if not spec.batch_id}
     for job_id, spec in alone.items():
-        await board.close(job_id, spec.chat_id, spec.status_message_id, _("🚫 Cancelled."))
+        given_back = await studio.release_hold(spec.user_id, job_id, "cancelled")  # released by cancel: its numbers again
+        await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("🚫 Cancelled."), given_back))
     if alone:
         await message.answer(_("Cancelled before it started: nothing will be made or sent. Send a new photo whenever you're ready."))
     if in_batches := len(dequeued) - len(alone):

@@ -8,12 +8,12 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import keyboards
+from shopshot.bot import credits, keyboards, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
 from shopshot.bot.flows.batch import photo_count, queue_batch
 from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.limits import Ticket
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
@@ -29,14 +29,20 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
     backend = "studio" if data.get("pack") else await studio.backend_for(Task(data.get("task", Task.BACKDROP)))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
-    # A limit raises here, before anything changes: the summary and its Confirm stay for a later try.
+    # A batch's photos are queued by job ids of their own, fed in later: not charged yet (README, Billing).
+    charge = None if data.get("batch") else studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], _images(data), backend)
+    # A limit (or too few credits) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data))
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data), charge=charge)
     if ticket is not None and data.get("batch"):  # the planned id names the batch: its jobs get ids of their own
         await queue_batch(callback, studio, ticket, data, _spec(callback, data, backend, 0), job_id)
     elif ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
-    await clear_buttons(callback.message)
+    held = await studio.held(callback.from_user.id, job_id) if ticket is not None else None
+    if held is None:
+        await clear_buttons(callback.message)
+    else:  # the summary says what the job holds, and the balance left, instead of its buttons
+        await replace_text(callback.message, texts.summary_of(data) + "\n\n" + credits.held(*held))
     # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
     # (updates of one user are serialised) finds the step gone. A photo sent next starts a new batch.
     await state.set_state(None)
@@ -55,7 +61,7 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
         image_key=data["image_key"],
         preset=data["preset"],
         ratio=data["ratio"],
-        variants=len(pack(data["pack"]).shots) if data.get("pack") else data["variants"],
+        variants=_images(data),
         seed=new_seed() if data.get("seed") is None else data["seed"],  # a saved look's seed family, else a new one
         language=get_i18n().current_locale,
         backend=backend,
@@ -68,6 +74,11 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
     )
 
 
+def _images(data: dict) -> int:
+    """How many images the summary's job makes: a marketplace pack's shots, else the variants chosen."""
+    return len(pack(data["pack"]).shots) if data.get("pack") else data["variants"]
+
+
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
     """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
     job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
@@ -75,6 +86,7 @@ async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Tick
         status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
     except Exception:
         await studio.release(ticket)
+        await studio.release_hold(callback.from_user.id, job_id, "not queued")
         raise
     await studio.queue(spec_for(status.message_id), ticket, job_id)
 

@@ -6,7 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import keyboards
+from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import ForgetChoice
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import replace_text
@@ -28,7 +28,8 @@ async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice,
         await stale_button(callback)
         return
     for job_id, spec in (await studio.forget(callback.from_user.id)).items():
-        await board.close(job_id, spec.chat_id, spec.status_message_id, _("❌ Not done."))
+        given_back = await studio.release_hold(spec.user_id, job_id, "forgotten")  # released by forget: its numbers again
+        await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("❌ Not done."), given_back))
     await state.clear()
     await replace_text(callback.message, _("Done: I deleted your photos, results, choices, saved looks and language setting."))
     await callback.answer()

@@ -12,7 +12,7 @@ from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.intake import starting_at
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
-from shopshot.bot.studio import Studio, pressed_key, variations_seed
+from shopshot.bot.studio import Studio, new_job_id, pressed_key, variations_seed
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.spec import JobSpec
 
@@ -44,12 +44,14 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio
     await studio.ensure_stored(spec.image_key)
     backend = await studio.backend_for(spec.task)
     # Each of these buttons queues one job once: a replay of it, or a double tap, finds it used.
-    ticket = await studio.admit(spec.user_id, backend, once=pressed_key(callback_data.job_id, callback_data.action))
+    job_id = new_job_id()
+    charge = studio.charge_for(spec.user_id, job_id, spec.task, spec.preset, spec.variants, backend)
+    ticket = await studio.admit(spec.user_id, backend, once=pressed_key(callback_data.job_id, callback_data.action), charge=charge)
     if ticket is None:
         await stale_button(callback)
         return
     seed = variations_seed(spec) if callback_data.action == "variations" else spec.seed
-    await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend))
+    await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend), job_id)
     await clear_buttons(callback.message)
     await callback.answer(_("Queued!"))
 

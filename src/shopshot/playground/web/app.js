@@ -117,6 +117,10 @@ function bubble(views) {
     box.append(views.length > 1 ? grid(views) : photo(last));
   } else if (views.some((view) => view.document)) {
     box.append(files(views));
+  } else if (last.invoice) {
+    box.append(invoice(last.invoice));
+  } else if (last.payment) {
+    box.append(element("span", "payment", `${last.kind === "refunded_payment" ? "↩️ Refunded" : "✅ Paid"} ⭐ ${last.payment.total_amount}`));
   } else if (!captioned) {
     box.append(element("span", "other", `[${last.kind}]`));
   }
@@ -171,6 +175,14 @@ function files(views) {
   return box;
 }
 
+function invoice(details) {
+  const card = element("div", "invoice");
+  card.dir = "auto";
+  card.append(element("strong", "invoice-title", details.title), element("div", "invoice-description", details.description),
+              element("div", "invoice-price", `⭐ ${details.total_amount}`));
+  return card;
+}
+
 function meta(view, onMedia) {
   const time = new Date(view.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   return element("span", onMedia ? "meta on-media" : "meta", view.edited ? `edited ${time}` : time);
@@ -195,10 +207,13 @@ function key(view, button) {
   node.title = button.text;
   if (button.callback_data !== undefined) {
     node.addEventListener("click", () => press(view.id, button.callback_data));
+  } else if (button.pay) {
+    node.textContent = `Pay ⭐ ${view.invoice ? view.invoice.total_amount : ""}`.trim();
+    node.addEventListener("click", () => pay(view.id));
   } else if (/^https?:/.test(button.url || "")) {
     node.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
   } else {
-    node.disabled = true;  // login, web app, inline query, pay: not part of the local stand-in
+    node.disabled = true;  // login, web app, inline query: not part of the local stand-in
   }
   return node;
 }
@@ -272,6 +287,19 @@ async function sendText(text) {
 async function press(messageId, data) {
   const body = { message_id: messageId, data, language_code: page.language };
   await post(`/_control/users/${page.user}/press`, JSON.stringify(body));
+}
+
+// The stand-in has Stars enough for any invoice: paying asks the bot's pre-checkout answer, as Telegram does.
+async function pay(messageId) {
+  const body = JSON.stringify({ message_id: messageId, language_code: page.language });
+  try {
+    const response = await fetch(`/_control/users/${page.user}/pay`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) toast(`Not paid: ${answer.error || response.statusText}`);
+    else if (!answer.paid) toast(`Not paid: ${answer.error_message}`);
+  } catch (error) {
+    toast(`The local server is not answering (${error.message}).`);
+  }
 }
 
 // Several pictures at once become albums of up to ten, as Telegram's apps send them.

@@ -1,0 +1,99 @@
+"""/buy, /balance, /terms, /paysupport, and the payment itself, in Telegram Stars.
+
+As Telegram's payments guide for digital goods asks (https://core.telegram.org/bots/payments-stars):
+invoices in XTR with no provider token and exactly one price; the pre-checkout query answered within
+10 s (https://core.telegram.org/bots/api#answerprecheckoutquery), here at once, after checking the
+payload; credits given only on the successful_payment service message, once per
+telegram_payment_charge_id. Telegram's terms for Stars (https://telegram.org/tos/stars) ask a bot
+that takes payments to answer /paysupport, and to show its terms (/terms).
+"""
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.utils.i18n import gettext as _
+
+from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, credit_pack, read_payload
+from shopshot.bot import credits, keyboards
+from shopshot.bot.callbacks import CreditPackPicked
+from shopshot.bot.studio import Studio
+from shopshot.config import Settings
+
+log = logging.getLogger(__name__)
+LATEST_MOVES = 5
+
+
+async def cmd_buy(message: Message, settings: Settings, studio: Studio) -> None:
+    if not settings.billing.enabled:
+        await message.answer(credits.free_studio())
+        return
+    wallet = await studio.ledger.wallet(message.from_user.id)
+    await message.answer(credits.buy_prompt(wallet), reply_markup=keyboards.credit_packs(settings.billing.packs))
+
+
+async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, settings: Settings) -> None:
+    pack = credit_pack(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
+    await callback.message.answer_invoice(
+        title=credits.invoice_title(pack), description=credits.invoice_description(), payload=invoice_payload(pack),
+        currency=STARS, prices=[LabeledPrice(label=credits.invoice_title(pack), amount=pack.stars)],
+    )
+    await callback.answer()
+
+
+async def pre_checkout(query: PreCheckoutQuery, settings: Settings) -> None:
+    # Only what can be checked in an instant: Telegram cancels the payment after 10 s without an answer.
+    if checkout_ok(settings.billing, query.invoice_payload, query.currency, query.total_amount):
+        await query.answer(ok=True)
+    else:
+        log.info("pre-checkout refused for payload %r (%s %s)", query.invoice_payload, query.total_amount, query.currency)
+        await query.answer(ok=False, error_message=_("This offer has changed. Please choose a pack again with /buy."))
+
+
+async def payment_received(message: Message, studio: Studio) -> None:
+    payment = message.successful_payment
+    key, pack_credits, _stars = read_payload(payment.invoice_payload)
+    # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its offset was confirmed) credits nothing more, and thanks again.
+    credited, balance = await studio.ledger.purchase(message.from_user.id, payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key)
+    if not credited:
+        log.info("payment %s was credited before; thanked again", payment.telegram_payment_charge_id)
+    await message.answer(credits.thanks(pack_credits, balance))
+
+
+async def cmd_balance(message: Message, settings: Settings, studio: Studio) -> None:
+    if not settings.billing.enabled:
+        await message.answer(credits.free_studio())
+        return
+    wallet = await studio.ledger.wallet(message.from_user.id)
+    await message.answer(credits.balance(wallet, await studio.ledger.moves(message.from_user.id, LATEST_MOVES)))
+
+
+async def cmd_terms(message: Message) -> None:
+    await message.answer(credits.terms())
+
+
+async def cmd_paysupport(message: Message, settings: Settings) -> None:
+    contact = settings.billing.support or ", ".join(f"tg://user?id={admin_id}" for admin_id in settings.access.admin_ids) or _("the owner of this bot")
+    await message.answer(credits.pay_support(contact))
+
+
+async def payment_refunded(message: Message, studio: Studio) -> None:
+    # Telegram says a payment was refunded; after /refund its credits were taken back already, and nothing moves.
+    refunded = message.refunded_payment
+    if await studio.ledger.settle_refund(message.from_user.id, refunded.telegram_payment_charge_id) == "spent":
+        log.warning("payment %s refunded by Telegram after its credits were spent", refunded.telegram_payment_charge_id)
+
+
+def build_router() -> Router:
+    """The payment handlers, on a router of their own, before the conversation's (a payment arrives at any step)."""
+    router = Router(name="payments")
+    router.message.register(cmd_buy, Command("buy"))
+    router.message.register(cmd_balance, Command("balance"))
+    router.message.register(cmd_terms, Command("terms"))
+    router.message.register(cmd_paysupport, Command("paysupport"))
+    router.callback_query.register(pack_picked, CreditPackPicked.filter())
+    router.pre_checkout_query.register(pre_checkout)
+    router.message.register(payment_received, F.successful_payment)
+    router.message.register(payment_refunded, F.refunded_payment)
+    return router
