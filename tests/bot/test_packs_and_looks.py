@@ -15,7 +15,7 @@ from shopshot.bot.callbacks import BackdropPicked, LookPicked, PackPicked, Resul
 from shopshot.bot.looks import LOOKS_KEY, MAX_LOOKS, Look, SavedLooks
 from shopshot.bot.studio import JOBS_OF_KEY
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.packs import Finding, Verdict, check, pack, precheck, render_pack
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
 from tests.conftest import until
@@ -68,7 +68,8 @@ async def test_a_pack_chosen_by_taps_arrives_with_each_images_verdict(bot, worke
     # What arrived is what the pipeline makes of this photo at that seed, the free images on the seller's backdrop,
     # and it passes the marketplace's checker measured again here, on the file alone.
     seed = int(files[0]["caption"].rsplit("Seed: ", 1)[1])
-    expected = render_pack(load_image(photo, bot.args[0].limits), pack("amazon"), seed, preset="wall")
+    limits = bot.args[0].limits  # the worker renders the copy the bot stored, re-encoded the same way each time
+    expected = render_pack(load_image(stored_copy(photo, limits), limits), pack("amazon"), seed, preset="wall")
     for file, made in zip(files, expected, strict=True):
         data = await api.download(file["file_id"])
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), np.asarray(made.image))

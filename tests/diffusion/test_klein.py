@@ -26,7 +26,7 @@ from shopshot.pipeline.diffusion.modes import KLEIN_MODES
 from shopshot.pipeline.diffusion.pull import pull_models
 from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, load_registry
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.layout import RATIOS
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
@@ -255,7 +255,7 @@ async def test_through_the_bot_klein_delivers_a_backdrop_and_a_model_swap(klein_
     assert "Here are your 2 images." in (await api.messages(811))[-1]["text"]
     document = next(m for m in await api.messages(811) if m["kind"] == "document")
     delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
-    image = load_image(sample_photo(), Settings().limits)
+    image = load_image(stored_copy(sample_photo(), Settings().limits), Settings().limits)  # the copy the bot stored
     local = DiffusionBackend(klein_settings(tiny_klein[1]))
     local.setup()
     seed = int(document["caption"].removeprefix("Seed: "))

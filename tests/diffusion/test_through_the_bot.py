@@ -12,7 +12,7 @@ from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
 from shopshot.config import Settings
 from shopshot.launcher import worker_process
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
-from shopshot.pipeline.intake import load_image
+from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.studio import RenderRequest
 from shopshot.pipeline.diffusion.architectures import CLOTHES_LABELS
 from shopshot.pipeline.gallery import sample_photo
@@ -81,7 +81,7 @@ async def _assert_delivered_file_is_the_backends_with_the_product_intact(api, di
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
     seed = int(document["caption"].removeprefix("Seed: "))
-    image = load_image(sample_photo(), Settings().limits)  # sent as a file: the bot got these bytes
+    image = load_image(stored_copy(sample_photo(), Settings().limits), Settings().limits)  # the copy the bot stored of the file
     backend = DiffusionBackend(diffusion_settings.model_copy(update={"mode": "fast"}))
     backend.setup()
     request = RenderRequest(image=image, preset="studio", ratio="1:1", variants=1, seed=seed, prompt_extra="on a marble table")

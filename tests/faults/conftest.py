@@ -83,9 +83,10 @@ def redis_process(tmp_path):
 class BotProcess:
     """`python -m shopshot bot` against the stand-in and a given Redis, killable with SIGKILL."""
 
-    def __init__(self, api_url: str, redis_url: str, log_path: Path) -> None:
+    def __init__(self, api_url: str, redis_url: str, log_path: Path, data_dir: Path) -> None:
+        # The settings' DATA_DIR, the worker's too: the photos the bot stores are in its blob folder.
         self.env = os.environ | {"TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN, "TELEGRAM_API_URL": api_url,
-                                 "REDIS_URL": redis_url, "DATA_DIR": str(log_path.parent / "bot-data")}
+                                 "REDIS_URL": redis_url, "DATA_DIR": str(data_dir)}
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -103,7 +104,7 @@ class BotProcess:
 
 
 @pytest.fixture
-def bot_process(stand_in, redis_url, tmp_path):
-    runner = BotProcess(stand_in, redis_url, tmp_path / "bot.log")
+def bot_process(stand_in, redis_url, settings, tmp_path):
+    runner = BotProcess(stand_in, redis_url, tmp_path / "bot.log", settings.data_dir)
     yield runner
     runner.stop()

@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
-from shopshot.queue.store import BlobStore
+from shopshot.queue.store import open_store
 from tests.conftest import until
 from tests.queue.fleet import Fleet
 
@@ -29,13 +29,13 @@ def _photo() -> bytes:
     return buffer.getvalue()
 
 
-def _spec(redis, user_id: int, **batch) -> JobSpec:
-    key = BlobStore(redis, 3600).put(_photo())
+def _spec(redis, settings, user_id: int, **batch) -> JobSpec:
+    key = open_store(redis, settings).put(_photo())
     return JobSpec(chat_id=user_id, user_id=user_id, status_message_id=1, image_key=key, preset="studio", ratio="4:5", variants=1, seed=0, language="en", **batch)
 
 
-def _batch(redis, user_id: int, size: int) -> dict[str, JobSpec]:
-    spec = _spec(redis, user_id, batch_id=f"batch-{user_id}", batch_size=size)
+def _batch(redis, settings, user_id: int, size: int) -> dict[str, JobSpec]:
+    spec = _spec(redis, settings, user_id, batch_id=f"batch-{user_id}", batch_size=size)
     return {f"{user_id}-{number}": spec.with_changes(batch_number=number) for number in range(1, size + 1)}
 
 
@@ -47,7 +47,7 @@ def _started_at(redis, job_id: str):
 def test_the_backlog_keeps_per_seller_jobs_in_the_queue_and_feeds_in_order(redis, settings):
     jobs = JobQueue(redis, settings.queue)
     feeder = Feeder(jobs, per_seller=2)
-    first, second = _batch(redis, 1, 5), _batch(redis, 2, 3)
+    first, second = _batch(redis, settings, 1, 5), _batch(redis, settings, 2, 3)
     feeder.hold(first)
     feeder.hold(second)
     assert jobs.queue.get_job_ids() == ["1-1", "1-2", "2-1", "2-2"]
@@ -67,13 +67,13 @@ def test_the_backlog_keeps_per_seller_jobs_in_the_queue_and_feeds_in_order(redis
 async def test_another_sellers_job_starts_within_one_job_of_the_next_free_worker(redis, redis_url, settings, tmp_path, figures):
     jobs = JobQueue(redis, settings.queue)
     feeder = Feeder(jobs, settings.queue.feed_per_seller)
-    batch = _batch(redis, 1, BATCH)
+    batch = _batch(redis, settings, 1, BATCH)
     with Fleet(redis, redis_url, tmp_path, "studio") as fleet:
         fleet.start(1)
         await fleet.ready()
         await asyncio.to_thread(feeder.hold, batch)
         await until(lambda: _started_at(redis, "1-3"), timeout_s=120, what="the batch's third job started")
-        other = await asyncio.to_thread(jobs.enqueue, _spec(redis, 2))
+        other = await asyncio.to_thread(jobs.enqueue, _spec(redis, settings, 2))
         started = await until(lambda: _started_at(redis, other), timeout_s=120, what="the other seller's job started")
     theirs = Job.fetch(other, connection=redis)
     ours = [job for job in Job.fetch_many(list(batch), connection=redis) if job is not None and job.started_at]

@@ -7,6 +7,7 @@ from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, play_conversation, with_button
 from shopshot.queue.enqueue import ACTIVE_KEY, DURATIONS_KEY, STATED_KEY
+from shopshot.queue.store import EXPIRY_KEY
 from tests.conftest import until
 from tests.security.conftest import forget
 
@@ -20,7 +21,8 @@ def _global_keys(settings) -> dict[str, str]:
         ACTIVE_KEY: "one field per job queued or running; delivery removes it",
         DURATIONS_KEY: "the last 50 job durations, for ETAs (LTRIM)",
         STATED_KEY: "one field per queue: its backend's stated job time, for ETAs before any job ran",
-        settings.queue.events_stream: "the result stream, capped at about 10,000 entries (XADD MAXLEN)",
+        settings.queue.events_stream: "the result stream, trimmed below the oldest entry the bot's group has not read or acknowledged",
+        EXPIRY_KEY: "one member per stored blob, scored by its expiry; the sweep deletes the blob and the member",
     }
 
 

@@ -26,7 +26,8 @@ def from_admin(message: Message, settings: Settings) -> bool:
 
 async def cmd_stats(message: Message, settings: Settings, sync_redis: Redis, studio: Studio) -> None:
     stats = await asyncio.to_thread(read_stats, sync_redis, settings.queue)
-    await message.answer(stats_text(stats) + "\n" + billing_text(await studio.ledger.totals()))
+    money = "\n" + billing_text(await studio.ledger.totals()) if settings.billing.enabled else ""  # a free studio sells nothing
+    await message.answer(stats_text(stats) + money)
 
 
 def billing_text(totals: dict[str, int]) -> str:

@@ -27,7 +27,7 @@ async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board:
 async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio, board: StatusBoard) -> None:
     """Cancel under a queued job's status: the same as /cancel, for that job alone (or for a batch's photos not started)."""
     if (dequeued := await studio.cancel_batch(callback.from_user.id, callback_data.job_id)) is not None:
-        await report(callback.message, board, dequeued, {})
+        await report(callback.message, board, studio, dequeued, {})
         await callback.answer()
         return
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
