@@ -21,6 +21,12 @@ def detailed(backend):
     return ready
 
 
+def _moved(pixels: np.ndarray, inputs) -> float:
+    """How far a generation moved the pixels it was asked to repaint, on average."""
+    repaint = np.asarray(inputs.mask_image) > 0
+    return np.abs(pixels[repaint] - np.asarray(inputs.image, np.float32)[repaint]).mean()
+
+
 @pytest.fixture
 def calls(monkeypatch):
     """Every generation run, as (size, controlled, strength, how far it moved the repainted pixels), the runs real."""
@@ -29,8 +35,7 @@ def calls(monkeypatch):
 
     def recorded(pipe, inputs, mode, seed, on_step):
         pixels = real(pipe, inputs, mode, seed, on_step)
-        repaint = np.asarray(inputs.mask_image) > 0
-        moved = np.abs(pixels[repaint] - np.asarray(inputs.image, np.float32)[repaint]).mean()
+        moved = _moved(pixels, inputs)
         seen.append((inputs.image.size, inputs.control_image is not None, mode.strength, moved))
         return pixels
 
@@ -103,8 +108,7 @@ def test_klein_backdrop_detail_pass_repaints_tiles_without_a_reference_and_keeps
 
     def recorded(pipe, inputs, mode, seed, on_step):
         pixels = real(pipe, inputs, mode, seed, on_step)
-        repaint = np.asarray(inputs.mask_image) > 0
-        moved = np.abs(pixels[repaint] - np.asarray(inputs.image, np.float32)[repaint]).mean()
+        moved = _moved(pixels, inputs)
         calls.append((inputs.image.size, inputs.reference is not None, mode.strength, mode.num_inference_steps, moved))
         return pixels
 
