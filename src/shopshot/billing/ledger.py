@@ -15,7 +15,7 @@ them, its release (the job failed, was cancelled or forgotten) gives both back.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -29,6 +29,7 @@ MOVES_KEY = "shopshot:ledger:"           # per seller: the stream of movements
 HOLD_KEY = "shopshot:hold:"              # per job: a hash, what its hold took and where it stands
 PAYMENT_KEY = "shopshot:payment:"        # per Telegram charge: a hash, what it credited and where it stands
 GRANTED_KEY = "shopshot:granted:"        # per admin update: that its grant was made
+OPEN_KEY = "shopshot:holds-open"         # all sellers: a sorted set, the job ids of holds not settled, by when they were placed
 TOTALS_KEY = "shopshot:billing-totals"   # all sellers: Stars paid and refunded, credits sold, granted, spent
 STARS_SEEN_KEY = "shopshot:stars-seen"   # how many of the bot's Star transactions were gone through (bot/stars.py)
 # A settled hold is kept this long, so a job's event delivered again within it changes nothing.
@@ -56,7 +57,8 @@ if free > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
 redis.call('PERSIST', KEYS[3])
-redis.call('HSET', KEYS[3], 'state', 'held', 'user', ARGV[7], 'credits', credits, 'free', free, 'month', ARGV[5], 'images', images, 'at', ARGV[6])
+redis.call('HSET', KEYS[3], 'state', 'held', 'user', ARGV[7], 'credits', credits, 'free', free, 'month', ARGV[5], 'images', images, 'at', ARGV[6], 'batch', ARGV[9])
+redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 'kind', 'hold', 'amount', 0 - credits, 'free', free, 'month', ARGV[5], 'ref', ARGV[1], 'at', ARGV[6])
 return {1, credits, free, balance - credits}
 """
@@ -66,6 +68,7 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return 0 end
 local credits = tonumber(redis.call('HGET', KEYS[1], 'credits'))
 redis.call('HSET', KEYS[1], 'state', 'captured')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[2], '*', 'kind', 'capture', 'amount', 0, 'spent', credits, 'free', 0, 'ref', ARGV[1], 'at', ARGV[2])
 redis.call('HINCRBY', KEYS[3], 'credits_spent', credits)
 redis.call('HINCRBY', KEYS[3], 'free_images_spent', tonumber(redis.call('HGET', KEYS[1], 'free')))
@@ -84,6 +87,7 @@ if credits > 0 then balance = redis.call('INCRBY', KEYS[2], credits) end
 if free > 0 then redis.call('HINCRBY', KEYS[3], month, 0 - free) end
 redis.call('HSET', KEYS[1], 'state', 'released')
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 'kind', 'release', 'amount', credits, 'free', 0 - free, 'month', month, 'ref', ARGV[1], 'reason', ARGV[2], 'at', ARGV[3])
 return {1, credits, free, balance}
 """
@@ -162,6 +166,24 @@ class Release:
     released: bool
 
 
+def together(releases: list[Release | None]) -> Release | None:
+    """What several jobs' releases gave back, as one (a batch's); the balance after the last; None when none held anything."""
+    done = [release for release in releases if release is not None]
+    if not done:
+        return None
+    return Release(sum(r.credits for r in done), sum(r.free for r in done), done[-1].balance, any(r.released for r in done))
+
+
+@dataclass(frozen=True)
+class OpenHold:
+    """A hold not captured nor released yet: its job, seller, batch ("" for a job alone) and when it was placed."""
+
+    job_id: str
+    user_id: int
+    batch_id: str
+    at: float
+
+
 @dataclass(frozen=True)
 class Move:
     """One entry of a seller's ledger."""
@@ -210,31 +232,45 @@ class RefundStart:
     balance: int
 
 
-@dataclass
 class HoldStep:
-    """A hold to place inside another optimistic transaction (the limits'): watch, check, then stage."""
+    """Holds to place inside another optimistic transaction (the limits'): watch, check, then stage.
 
-    ledger: "Ledger"
-    charge: Charge
-    at: float = field(default_factory=time.time)
+    One charge for a job, one per photo for a batch: all of one seller, all held at EXEC or none.
+    """
+
+    def __init__(self, ledger: "Ledger", *charges: Charge, at: float | None = None) -> None:
+        if not charges or len({charge.user_id for charge in charges}) != 1:
+            raise ValueError("a hold step holds one seller's charges")
+        self.ledger = ledger
+        self.charges = charges
+        self.at = time.time() if at is None else at
+
+    @property
+    def user_id(self) -> int:
+        return self.charges[0].user_id
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        return tuple(charge.job_id for charge in self.charges)
 
     @property
     def keys(self) -> list[str]:
         """What the transaction must WATCH so that its check still holds at EXEC."""
-        return [CREDITS_KEY + str(self.charge.user_id), FREE_KEY + str(self.charge.user_id), HOLD_KEY + self.charge.job_id]
+        return [CREDITS_KEY + str(self.user_id), FREE_KEY + str(self.user_id), *(HOLD_KEY + job_id for job_id in self.job_ids)]
 
     async def check(self, pipe: Pipeline) -> None:
         """Raise NotEnoughCredits now, while the keys are watched, rather than fail inside MULTI."""
-        credits_key, free_key, hold_key = self.keys
-        if await pipe.hget(hold_key, "state") == b"held":  # a replayed Confirm: the script takes nothing more
-            return
+        credits_key, free_key, *hold_keys = self.keys
+        # A replayed Confirm: the script takes nothing more for a job held already.
+        pending = [charge for charge, key in zip(self.charges, hold_keys) if await pipe.hget(key, "state") != b"held"]
         balance = int(await pipe.get(credits_key) or 0)
         used = int(await pipe.hget(free_key, month_of(self.at)) or 0)
-        self.ledger.refuse_short(self.charge, balance, used)
+        self.ledger.refuse_short(pending, balance, used)
 
     async def stage(self, pipe: Pipeline) -> None:
-        """Queue the hold in the transaction after MULTI; it runs at EXEC with the values checked."""
-        await self.ledger.run_hold(self.charge, self.at, pipe)
+        """Queue the holds in the transaction after MULTI; they run at EXEC, in order, with the values checked."""
+        for charge in self.charges:
+            await self.ledger.run_hold(charge, self.at, pipe)
 
 
 class Ledger:
@@ -256,11 +292,14 @@ class Ledger:
         balance, used = await self.redis.pipeline(transaction=True).get(CREDITS_KEY + str(user_id)).hget(FREE_KEY + str(user_id), month_of()).execute()
         return Wallet(int(balance or 0), max(self.free_images - int(used or 0), 0))
 
-    def refuse_short(self, charge: Charge, balance: int, free_used: int) -> None:
-        """Raise NotEnoughCredits when the balance and allowance cannot cover the charge."""
-        _, cost = split_cost(charge.images, charge.price, self.free_images - free_used)
-        if cost > balance:
-            raise NotEnoughCredits(cost=cost, balance=balance)
+    def refuse_short(self, charges: list[Charge], balance: int, free_used: int) -> None:
+        """Raise NotEnoughCredits when the balance and allowance cannot cover the charges, held in order as the script holds them."""
+        total = 0
+        for charge in charges:  # each takes what is left of the month's allowance first, as its hold will
+            free, cost = split_cost(charge.images, charge.price, self.free_images - free_used)
+            free_used, total = free_used + free, total + cost
+        if total > balance:
+            raise NotEnoughCredits(cost=total, balance=balance)
 
     async def hold(self, charge: Charge) -> Hold:
         """Hold a job's cost (raises NotEnoughCredits); a second hold for the same job takes nothing."""
@@ -268,8 +307,8 @@ class Ledger:
 
     async def run_hold(self, charge: Charge, at: float, client: Redis | Pipeline | None = None):
         """Run the hold script now, or queue it in a transaction's pipeline (`client`); its answer is [status, credits, free, balance]."""
-        keys = [CREDITS_KEY + str(charge.user_id), FREE_KEY + str(charge.user_id), HOLD_KEY + charge.job_id, MOVES_KEY + str(charge.user_id)]
-        args = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S]
+        keys = [CREDITS_KEY + str(charge.user_id), FREE_KEY + str(charge.user_id), HOLD_KEY + charge.job_id, MOVES_KEY + str(charge.user_id), OPEN_KEY]
+        args = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S, charge.batch_id]
         return await self._hold(keys, args, client=client)
 
     def _held(self, charge: Charge, answer: list[int]) -> Hold:
@@ -287,14 +326,28 @@ class Ledger:
 
     async def capture(self, user_id: int, job_id: str) -> bool:
         """The job's results were delivered: its hold is spent. False when it was settled before or had none."""
-        keys = [HOLD_KEY + job_id, MOVES_KEY + str(user_id), TOTALS_KEY]
+        keys = [HOLD_KEY + job_id, MOVES_KEY + str(user_id), TOTALS_KEY, OPEN_KEY]
         return bool(await self._capture(keys, [job_id, time.time(), SETTLED_TTL_S]))
 
     async def release(self, user_id: int, job_id: str, reason: str) -> Release | None:
         """Give a job's hold back (it failed, or was cancelled or forgotten); None when it had none."""
-        keys = [HOLD_KEY + job_id, CREDITS_KEY + str(user_id), FREE_KEY + str(user_id), MOVES_KEY + str(user_id)]
+        keys = [HOLD_KEY + job_id, CREDITS_KEY + str(user_id), FREE_KEY + str(user_id), MOVES_KEY + str(user_id), OPEN_KEY]
         status, credits, free, balance = await self._release(keys, [job_id, reason, time.time(), SETTLED_TTL_S])
         return None if status < 0 else Release(credits, free, balance, released=status == 1)
+
+    async def open_holds(self, placed_before: float) -> list[OpenHold]:
+        """The holds not settled yet that were placed before `placed_before` (epoch seconds), oldest first."""
+        holds = []
+        for job_id in await self.redis.zrangebyscore(OPEN_KEY, 0, placed_before):
+            fields = await self.redis.hgetall(HOLD_KEY + job_id.decode())
+            if fields.get(b"state") != b"held":  # settled meanwhile (the index is tidied by the scripts)
+                continue
+            holds.append(OpenHold(job_id.decode(), int(fields[b"user"]), fields.get(b"batch", b"").decode(), float(fields[b"at"])))
+        return holds
+
+    async def thank_once(self, charge_id: str) -> bool:
+        """True the first time a credited payment's seller is to be thanked, whichever update or sync asks."""
+        return bool(await self.redis.hsetnx(PAYMENT_KEY + charge_id, "thanked", 1))
 
     async def purchase(self, user_id: int, charge_id: str, credits: int, stars: int, pack: str) -> tuple[bool, int]:
         """Credit a paid pack once per Telegram charge id; return (credited now, balance)."""

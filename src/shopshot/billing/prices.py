@@ -16,6 +16,7 @@ class Charge:
     job_id: str
     images: int
     price: int
+    batch_id: str = ""  # a batch photo's job: the batch whose delivery settles it
 
 
 def mode_of(backend: str, preset: str, default_mode: str) -> str:

@@ -24,6 +24,7 @@ from shopshot.bot.budget import BudgetMiddleware, TelegramBudget
 from shopshot.bot.delivery import Delivery, run_forever
 from shopshot.bot.flows import build_routers
 from shopshot.bot.gallery import backdrop_gallery, model_gallery
+from shopshot.bot.holds import HoldSweep
 from shopshot.bot.instruments import count_api_errors, count_update
 from shopshot.bot.isolation import RenewedEventIsolation
 from shopshot.bot.languages import SellerI18nMiddleware
@@ -83,7 +84,7 @@ def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
 
 
 def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> list[asyncio.Task]:
-    """Start result delivery, the status board and (billing on) the Stars sync beside polling."""
+    """Start result delivery, the status board, the sweep of abandoned holds and (billing on) the Stars sync beside polling."""
     # One name per replica that survives restarts, so a restarted bot resumes its own pending entries
     # at once; replicas run on hosts (or containers) of their own, hence the host name.
     consumer = settings.instance_name
@@ -97,6 +98,10 @@ def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> li
         asyncio.create_task(dispatcher["gallery"].warm_up()),
         asyncio.create_task(dispatcher["models"].warm_up()),
     ]
+    studio = dispatcher["studio"]
+    # Whether billing is on or not: holds placed while it was on are settled after it is switched off.
+    sweep = HoldSweep(bot, redis, studio.ledger, studio.jobs, studio.feeder, studio.book, i18n, dispatcher["languages"], settings.queue.job_timeout_s)
+    tasks.append(asyncio.create_task(run_forever(sweep, "hold sweep")))
     if settings.billing.enabled:  # credits the payments whose successful_payment a killed bot never handled
         tasks.append(asyncio.create_task(run_forever(StarsSync(bot, dispatcher["studio"].ledger, i18n, dispatcher["languages"]), "stars sync")))
     return tasks

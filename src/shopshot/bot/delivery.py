@@ -18,7 +18,7 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
-from shopshot.billing.ledger import Ledger, Release
+from shopshot.billing.ledger import Ledger, Release, together
 from shopshot.bot import credits, keyboards, texts
 from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
@@ -226,16 +226,21 @@ class Delivery:
                 try:
                     await self._send_batch(results)
                     await self._let_go(list(results.events.values()))
+                    await self._capture_batch(results)
                 except Forgotten:
                     await self._delete_images(list(results.events.values()))
-                    await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
+                    release = await self._release_batch(results, results.jobs, "forgotten")
+                    await self.board.close(batch_id, results.chat_id, results.status_message_id, credits.with_given_back(_("❌ Not done."), release))
                 except (LookupError, TelegramBadRequest, TelegramEntityTooLarge) as error:
                     log.warning("batch %s cannot be delivered: %s", batch_id, error)
                     await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
                     code = JobFailed.code if isinstance(error, LookupError) else ResultsRefused.code
-                    await self._part(batch_id, "failure", lambda: self.bot.send_message(results.chat_id, texts.error(code, {})))
+                    release = await self._release_batch(results, results.jobs, code)
+                    text = credits.with_given_back(texts.error(code, {}), release)
+                    await self._part(batch_id, "failure", lambda: self.bot.send_message(results.chat_id, text))
                 except TelegramForbiddenError:
                     log.warning("chat of batch %s is closed to the bot; dropping its results", batch_id)
+                    await self._release_batch(results, results.jobs, "undeliverable")
                 await self.redis.set(DELIVERED_KEY + batch_id, "done", ex=DELIVERED_TTL_S)
             await self.redis.delete(PARTS_KEY + batch_id)
         await self.book.delete(batch_id)
@@ -254,7 +259,24 @@ class Delivery:
         text = texts.batch_done(len(made), len(parcel.images)) if made else _("❌ No photo of this batch could be made.")
         if failures := _failures(results):
             text += "\n\n" + texts.batch_failures(failures)
+        # One line for the whole batch: what the photos not made gave back (a cancelled photo's, released at its cancel, again).
+        unmade = [job_id for job_id, event in results.events.items() if event.kind != "done"]
+        text = credits.with_given_back(text, await self._release_batch(results, unmade, "failed"))
         await self._part(batch_id, "summary", lambda: self.bot.send_message(chat_id, text))
+
+    async def _release_batch(self, results: BatchResults, job_ids, reason: str) -> Release | None:
+        """Give back the holds of these photos of a batch, once each; what came back, together (the same again when asked twice)."""
+        if self.ledger is None:
+            return None
+        failed = {job_id: event.error for job_id, event in results.events.items() if event.kind not in ("done", CANCELLED)}
+        return together([await self.ledger.release(results.user_id, job_id, failed.get(job_id) or reason) for job_id in job_ids])
+
+    async def _capture_batch(self, results: BatchResults) -> None:
+        """The batch is delivered: each photo made spends its hold, once (a delivery resumed after a restart captures nothing more)."""
+        if self.ledger is not None:
+            for job_id, event in results.events.items():
+                if event.kind == "done":
+                    await self.ledger.capture(results.user_id, job_id)
 
     async def _delete_images(self, events: list[JobEvent]) -> None:
         """Delete the stored results of these events (none was sent, or all were)."""

@@ -11,7 +11,8 @@ fits beside thirty photos in flight, nor in the minute they were started.
 
 A job that costs credits is held in that same transaction (`hold`, the ledger's HoldStep): its
 balance is watched and checked with the limits, and its hold script runs inside MULTI, so a job is
-admitted with its credits held or not at all.
+admitted with its credits held or not at all. A batch holds one charge per photo in the same way:
+all of them with all the slots, or none.
 
 Each replica also lists the tickets it holds. A ticket outlives its handler only when the bot process
 dies before queueing the job; the same replica, restarted, gives those back (with their one-shot
@@ -62,7 +63,7 @@ class Ticket:
     member: str
     once: str | None = None
     count: int = 1
-    job_id: str | None = None  # the job whose credits were held with the slot, if any
+    job_ids: tuple[str, ...] = ()  # the jobs whose credits were held with the slots (one, or a batch's photos), if any
 
     @property
     def members(self) -> list[str]:
@@ -104,7 +105,7 @@ class JobLimits:
         """Take slots for one job (or a batch of `count` photos), holding its credits, or raise a LimitReached
         (NotEnoughCredits); None when `once` was already used (a replay)."""
         in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
-        ticket = Ticket(user_id, TICKET + secrets.token_hex(8), once, count, hold.charge.job_id if hold else None)
+        ticket = Ticket(user_id, TICKET + secrets.token_hex(8), once, count, hold.job_ids if hold else ())
         slots = {member: 0.0 for member in ticket.members}
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
@@ -127,7 +128,7 @@ class JobLimits:
                     pipe.zadd(starts, slots).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
-                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count, ticket.job_id])).expire(self.held, LEDGER_TTL_S)
+                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count, list(ticket.job_ids)])).expire(self.held, LEDGER_TTL_S)
                     if hold:
                         await hold.stage(pipe)
                     await pipe.execute()
@@ -179,8 +180,10 @@ class JobLimits:
         (`on_release` is told of each, to give back its held credits); return how many."""
         released = 0
         for member, entry in (await self.redis.hgetall(self.held)).items():
-            user_id, once, *rest = json.loads(entry)  # written without a count (before batches) or a job id (before billing)
-            ticket = Ticket(user_id, member.decode(), once, *rest)
+            # Written without a count (before batches), without job ids (before billing) or with one job id (before batches were charged).
+            fields = json.loads(entry)
+            user_id, once, count, job_ids = [*fields, *[1, None][len(fields) - 2:]][:4]
+            ticket = Ticket(user_id, member.decode(), once, count, (job_ids,) if isinstance(job_ids, str) else tuple(job_ids or ()))
             # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
             if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.members[0]) is not None:
                 await self.release(ticket)

@@ -67,7 +67,7 @@ class StarsSync:
         except ValueError:
             return 0  # not an invoice of this bot's packs
         credited, balance = await self.ledger.purchase(source.user.id, transaction.id, pack_credits, transaction.amount, key)
-        if credited:
+        if credited and await self.ledger.thank_once(transaction.id):  # a handler that credited it first thanked already
             locale = await self.languages.get_locale(transaction, {"event_from_user": source.user})
             with self.i18n.context(), self.i18n.use_locale(locale):
                 await self.bot.send_message(source.user.id, credits.thanks(pack_credits, balance))

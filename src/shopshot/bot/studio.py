@@ -5,6 +5,7 @@ import logging
 import secrets
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ from redis.exceptions import WatchError
 from rq.job import Job, JobStatus
 
 from shopshot import logs
-from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release
+from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release, together
 from shopshot.billing.prices import Charge, mode_of, price_per_image
 from shopshot.bot.batch import CANCELLED, BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
@@ -188,18 +189,21 @@ class Studio:
         if not await asyncio.to_thread(self.blobs.stored, key):
             raise InputExpired()
 
-    def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str) -> Charge | None:
-        """What a job will hold, `images` at its price; None when billing is off."""
+    def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str, batch_id: str = "") -> Charge | None:
+        """What a job (or one photo of batch `batch_id`) will hold, `images` at its price; None when billing is off."""
         if not self.settings.billing.enabled:
             return None
         mode = mode_of(backend, preset, self.settings.diffusion.mode)
-        return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode))
+        return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode), batch_id)
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1, charge: Charge | None = None) -> Ticket | None:
+    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1, charge: Charge | None = None,
+                    charges: Sequence[Charge] = ()) -> Ticket | None:
         """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits, holding
-        its charge in the same transaction (raises LimitReached or NotEnoughCredits); None for a used one-shot button."""
+        its charge (a batch: `charges`, one per photo) in the same transaction (raises LimitReached or
+        NotEnoughCredits for the total); None for a used one-shot button."""
         job_s = await asyncio.to_thread(self.jobs.typical_job_s, backend)
-        hold = HoldStep(self.ledger, charge) if charge is not None else None
+        held = [charge] if charge is not None else list(charges)
+        hold = HoldStep(self.ledger, *held) if held else None
         ticket = await self.limits.admit(user_id, self.jobs.queue_for(backend).key, job_s, once, count, hold)
         if ticket is None:
             log.warning("user %s replayed a used button (%s)", logs.user_tag(self.settings, user_id), once)
@@ -209,11 +213,13 @@ class Studio:
         """Give back a ticket whose job will not be queued."""
         await self.limits.release(ticket)
 
-    async def held(self, user_id: int, job_id: str) -> tuple[Hold, int] | None:
-        """What a job holds and the seller's balance now; None when it holds nothing (billing off)."""
-        if (hold := await self.ledger.held(job_id)) is None:
+    async def held(self, user_id: int, *job_ids: str) -> tuple[Hold, int] | None:
+        """What a job (or a batch's jobs, together) holds and the seller's balance now; None when it holds nothing (billing off)."""
+        holds = [hold for job_id in job_ids if (hold := await self.ledger.held(job_id)) is not None]
+        if not holds:
             return None
-        return hold, (await self.ledger.wallet(user_id)).balance
+        together = Hold(job_ids[0], sum(hold.credits for hold in holds), sum(hold.free for hold in holds), 0)
+        return together, (await self.ledger.wallet(user_id)).balance
 
     async def release_hold(self, user_id: int, job_id: str, reason: str) -> Release | None:
         """Give a job's held credits back (it will not run, or ran and failed); None when it held none."""
@@ -224,8 +230,12 @@ class Studio:
         return await self.limits.release_abandoned(self._release_abandoned_hold)
 
     async def _release_abandoned_hold(self, ticket: Ticket) -> None:
-        if ticket.job_id:  # its job never reached the queue: the credits held with the slot come back
-            await self.release_hold(ticket.user_id, ticket.job_id, "not queued")
+        for job_id in ticket.job_ids:  # its jobs never reached the queue: the credits held with the slots come back
+            await self.release_hold(ticket.user_id, job_id, "not queued")
+
+    async def release_holds(self, user_id: int, job_ids: Sequence[str], reason: str) -> Release | None:
+        """Give back the holds of jobs that will not run (a batch's); what came back, together."""
+        return together([await self.release_hold(user_id, job_id, reason) for job_id in job_ids])
 
     async def queue(self, spec: JobSpec, ticket: Ticket, job_id: str | None = None) -> str:
         """Put an admitted job on the render queue, under `job_id` if given; return its id.
@@ -256,6 +266,7 @@ class Studio:
             await asyncio.to_thread(self.feeder.hold, specs)
         except Exception:
             await self.limits.release(ticket)
+            await self.release_holds(ticket.user_id, list(specs), "not queued")
             raise
         await self.limits.bind(ticket, *specs)
         await self.limits.settle(ticket)

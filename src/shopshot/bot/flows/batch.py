@@ -17,7 +17,7 @@ from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.intake import checked_file, starting_at
 from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.limits import Ticket
-from shopshot.bot.studio import Studio, new_job_id
+from shopshot.bot.studio import Studio
 from shopshot.errors import BatchFull, InputError
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
@@ -65,15 +65,17 @@ async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> t
     return photo.key, photo_name, photo.width, photo.height
 
 
-async def queue_batch(callback: CallbackQuery, studio: Studio, ticket: Ticket, data: dict, first: JobSpec, batch_id: str) -> None:
-    """Send the batch's one status message, then record the batch and hold its jobs; a status that fails gives the slots back."""
+async def queue_batch(callback: CallbackQuery, studio: Studio, ticket: Ticket, data: dict, first: JobSpec, batch_id: str, job_ids: list[str]) -> None:
+    """Send the batch's one status message, then record the batch and hold its jobs (under `job_ids`, one per photo, as admitted);
+    a status that fails gives the slots and the credits back."""
     photos, refused = batch.numbered(data["batch"])
     try:
         status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
     except Exception:
         await studio.release(ticket)
+        await studio.release_holds(callback.from_user.id, job_ids, "not queued")
         raise
-    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, [new_job_id() for _ in photos])
+    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, job_ids)
     await studio.queue_batch(batch_id, specs, refused, ticket)
 
 

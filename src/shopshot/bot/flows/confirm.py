@@ -1,4 +1,4 @@
-"""Confirm the summary (Change and Cancel have flows of their own); Confirm queues exactly one job."""
+"""Confirm the summary (Change and Cancel have flows of their own); Confirm queues exactly one job, or one batch."""
 
 from collections.abc import Callable
 
@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import credits, keyboards, texts
+from shopshot.bot import batch, credits, keyboards, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
 from shopshot.bot.flows.batch import photo_count, queue_batch
@@ -29,16 +29,19 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: St
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.
     backend = "studio" if data.get("pack") else await studio.backend_for(Task(data.get("task", Task.BACKDROP)))
     job_id = data.get("job_id") or new_job_id()  # planned with the summary; one shown by an older bot has none
-    # A batch's photos are queued by job ids of their own, fed in later: not charged yet (README, Billing).
-    charge = None if data.get("batch") else studio.charge_for(callback.from_user.id, job_id, data.get("task", "backdrop"), data["preset"], _images(data), backend)
-    # A limit (or too few credits) raises here, before anything changes: the summary and its Confirm stay for a later try.
+    # A batch's photos are jobs of their own, each holding its photo's images: the planned id names the batch.
+    job_ids = [new_job_id() for _ in batch.numbered(data["batch"])[0]] if data.get("batch") else [job_id]
+    batch_id = job_id if data.get("batch") else ""
+    task = data.get("task", "backdrop")
+    charges = [charge for one in job_ids if (charge := studio.charge_for(callback.from_user.id, one, task, data["preset"], _images(data), backend, batch_id))]
+    # A limit (or too few credits for them all) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data), charge=charge)
-    if ticket is not None and data.get("batch"):  # the planned id names the batch: its jobs get ids of their own
-        await queue_batch(callback, studio, ticket, data, _spec(callback, data, backend, 0), job_id)
+    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=photo_count(data), charges=charges)
+    if ticket is not None and data.get("batch"):
+        await queue_batch(callback, studio, ticket, data, _spec(callback, data, backend, 0), job_id, job_ids)
     elif ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, data, backend, status_id), job_id)
-    held = await studio.held(callback.from_user.id, job_id) if ticket is not None else None
+    held = await studio.held(callback.from_user.id, *job_ids) if ticket is not None else None
     if held is None:
         await clear_buttons(callback.message)
     else:  # the summary says what the job holds, and the balance left, instead of its buttons

@@ -54,11 +54,13 @@ async def pre_checkout(query: PreCheckoutQuery, settings: Settings) -> None:
 async def payment_received(message: Message, studio: Studio) -> None:
     payment = message.successful_payment
     key, pack_credits, _stars = read_payload(payment.invoice_payload)
-    # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its offset was confirmed) credits nothing more, and thanks again.
+    # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its
+    # offset was confirmed), or a payment the Stars sync credited first, credits nothing more; the seller is thanked once, by either.
     credited, balance = await studio.ledger.purchase(message.from_user.id, payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key)
     if not credited:
-        log.info("payment %s was credited before; thanked again", payment.telegram_payment_charge_id)
-    await message.answer(credits.thanks(pack_credits, balance))
+        log.info("payment %s was credited before", payment.telegram_payment_charge_id)
+    if await studio.ledger.thank_once(payment.telegram_payment_charge_id):
+        await message.answer(credits.thanks(pack_credits, balance))
 
 
 async def cmd_balance(message: Message, settings: Settings, studio: Studio) -> None:
