@@ -9,9 +9,11 @@ Each script runs whole or not at all, and keys its effect by what may arrive twi
 - a purchase by Telegram's `telegram_payment_charge_id` (a redelivered successful_payment credits once);
 - a hold, its capture and its release by the job id (a job is charged at most once, released at most
   once; a job whose hold was given back before it was queued, and whose Confirm is tapped again, holds anew);
+  a batch holds one job per photo, all in one transaction (`HoldStep`);
 - an admin's grant by the update it came in.
 A hold takes the month's free images first, then credits; its capture (results delivered) spends
-them, its release (the job failed, was cancelled or forgotten) gives both back.
+them, its release (the job failed, was cancelled or forgotten) gives both back. The holds not settled
+yet are indexed by when they were placed (OPEN_KEY), for the sweep of abandoned holds (bot/holds.py).
 """
 
 import time
@@ -347,7 +349,7 @@ class Ledger:
 
     async def thank_once(self, charge_id: str) -> bool:
         """True the first time a credited payment's seller is to be thanked, whichever update or sync asks."""
-        return bool(await self.redis.hsetnx(PAYMENT_KEY + charge_id, "thanked", 1))
+        return bool(await self.redis.hsetnx(PAYMENT_KEY + charge_id, "thanked", "1"))
 
     async def purchase(self, user_id: int, charge_id: str, credits: int, stars: int, pack: str) -> tuple[bool, int]:
         """Credit a paid pack once per Telegram charge id; return (credited now, balance)."""

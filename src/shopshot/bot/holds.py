@@ -88,7 +88,8 @@ class HoldSweep:
     async def _tell(self, user_id: int, release: Release | None) -> None:
         if release is None or not (release.credits or release.free):
             return
-        locale = await self.languages.get_locale(None, {"event_from_user": User(id=user_id, is_bot=False, first_name="")})
+        seller = User(id=user_id, is_bot=False, first_name="")  # no update to read it from: their chosen language, else the default
+        locale = await self.languages.get_locale(seller, {"event_from_user": seller})
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = credits.with_given_back(_("⌛ A job of yours never finished, so what it held is given back."), release)
         try:
