@@ -15,8 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import batch, keyboards, texts
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.intake import checked_file, starting_at
-from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.limits import Ticket
+from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio, new_job_id
 from shopshot.errors import BatchFull, InputError
 from shopshot.pipeline.tasks import Task
@@ -29,7 +29,8 @@ async def in_a_batch(message: Message, state: FSMContext) -> bool:
     return message.media_group_id is not None or batch.joins(collecting, None, message.date.timestamp())
 
 
-async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     data = await state.get_data()
     sent_at, group = message.date.timestamp(), message.media_group_id
     fresh = not batch.joins(data.get("batch"), group, sent_at)

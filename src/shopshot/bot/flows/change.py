@@ -13,7 +13,7 @@ from shopshot.bot.flows.choose_options import ask_detail, offers_detail, show_op
 from shopshot.bot.flows.choose_product import show_candidates
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
-from shopshot.bot.gallery import Gallery, ProductGallery
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 
 
@@ -35,7 +35,8 @@ async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, gallery: ProductGallery, models: Gallery) -> None:
+async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, services: Services) -> None:
+    gallery, models = services.gallery, services.models
     data = await state.get_data()
     part = callback_data.part
     if part not in changeable(data):  # forged, or offered by an older bot

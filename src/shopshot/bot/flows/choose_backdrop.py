@@ -11,6 +11,7 @@ from shopshot.bot.flows.choose_options import show_options, show_summary
 from shopshot.bot.flows.pressed import clear_buttons, replace_photo, shows
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.looks import offered_looks
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
 
@@ -49,7 +50,8 @@ async def turn_page(
     gallery.remember(page, shown.photo[-1].file_id, image_key)
 
 
-async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, gallery: Gallery) -> None:
+async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, services: Services) -> None:
+    gallery = services.gallery
     await callback.answer()
     page = callback_data.page % gallery.pages
     data = await state.get_data()

@@ -11,6 +11,7 @@ from shopshot.bot.flows.choose_backdrop import send_page, show_gallery, turn_pag
 from shopshot.bot.flows.choose_options import show_summary
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.pipeline.people import model_preset
 
@@ -25,13 +26,15 @@ def _markup(models: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
     return keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, data.get("model"))
 
 
-async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: FSMContext, models: Gallery) -> None:
+async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: FSMContext, services: Services) -> None:
+    models = services.models
     await callback.answer()
     page = callback_data.page % models.pages
     await turn_page(callback.message, models, page, _("Choose a model by their number:"), _markup(models, page, await state.get_data()))
 
 
-async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, gallery: Gallery) -> None:
+async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, services: Services) -> None:
+    gallery = services.gallery
     chosen = model_preset(callback_data.key)
     data = await state.update_data(model=chosen.key)
     await clear_buttons(callback.message)

@@ -7,8 +7,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessible
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, PackPicked, Step, ratio_from_data
 from shopshot.bot.flows.pressed import clear_buttons, replace_text, shows
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import check_detail, new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
 from shopshot.pipeline.packs import pack, packs, precheck
@@ -97,7 +97,8 @@ async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) 
     await message.answer(texts.detail_prompt())
 
 
-async def detail_written(message: Message, state: FSMContext, studio: StudioService) -> None:
+async def detail_written(message: Message, state: FSMContext, services: Services) -> None:
+    studio = services.studio
     detail = check_detail(message.text)
     check_detail_content(detail, studio.settings.policy)
     data = await state.update_data(prompt_extra=detail)

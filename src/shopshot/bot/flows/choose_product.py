@@ -11,6 +11,7 @@ from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, shows
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import kept_boxes, toggled
@@ -27,7 +28,8 @@ def _markup(data: dict) -> InlineKeyboardMarkup:
     return keyboards.candidates(len(data["candidates"]), data.get("chosen", []))
 
 
-async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, gallery: ProductGallery) -> None:
+async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, services: Services) -> None:
+    gallery = services.gallery
     data = await state.get_data()
     if not 1 <= callback_data.number <= len(data["candidates"]):  # forged
         await stale_button(callback)
@@ -41,12 +43,14 @@ async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicke
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
-async def all_chosen(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
+async def all_chosen(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     every = list(range(1, len((await state.get_data())["candidates"]) + 1))
     await _go_on(callback, state, studio, gallery, every)
 
 
-async def candidates_done(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
+async def candidates_done(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     chosen = (await state.get_data()).get("chosen", [])
     if not chosen:
         await callback.answer(texts.choose_a_candidate(), show_alert=True)

@@ -14,8 +14,8 @@ from shopshot.bot.flows.choose_model import show_models
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.looks import Look, offer_looks, offered_looks
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
 from shopshot.pipeline.tasks import Task
 
 
@@ -34,7 +34,8 @@ async def show_tasks(message: MaybeInaccessibleMessageUnion, state: FSMContext) 
     await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks(offered_looks(await state.get_data())))
 
 
-async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, studio: StudioService, gallery: Gallery, models: Gallery) -> None:
+async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, services: Services) -> None:
+    studio, gallery, models = services.studio, services.gallery, services.models
     task = await studio.check_task(callback_data.task)
     await state.update_data(task=task, model=None, prompt_extra="")
     await clear_buttons(callback.message)

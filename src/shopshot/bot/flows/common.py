@@ -4,7 +4,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter, invert_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
@@ -17,7 +16,8 @@ from shopshot.bot.flows.choose_task import show_tasks
 from shopshot.bot.flows.intake import from_before_the_conversation
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
-from shopshot.bot.languages import SellerI18nMiddleware, native_name
+from shopshot.bot.languages import native_name
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 
 
@@ -37,18 +37,18 @@ async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def cmd_language(message: Message, i18n: I18n) -> None:
+async def cmd_language(message: Message, services: Services) -> None:
+    i18n = services.i18n
     codes = sorted(i18n.available_locales)
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(codes, i18n.current_locale))
 
 
-async def language_chosen(
-    callback: CallbackQuery, callback_data: LanguagePicked, state: FSMContext, gallery: Gallery, models: Gallery, i18n_middleware: SellerI18nMiddleware
-) -> None:
-    if callback_data.code not in i18n_middleware.i18n.available_locales:
+async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked, state: FSMContext, services: Services) -> None:
+    gallery, models, languages = services.gallery, services.models, services.languages
+    if callback_data.code not in languages.i18n.available_locales:
         await callback.answer()
         return
-    await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
+    await languages.set_locale(callback.from_user.id, callback_data.code)
     await callback.answer()
     await replace_text(callback.message, _("Language: {language}").format(language=native_name(callback_data.code)))
     await show_step(callback.message, state, gallery, models)

@@ -15,6 +15,7 @@ from shopshot.bot.flows.batch import photo_count, queue_batch
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons, replace_text
 from shopshot.bot.limits import Ticket
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id, new_seed, pressed_key
@@ -23,7 +24,8 @@ from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 
-async def confirm_pressed(callback: CallbackQuery, state: FSMContext, studio: StudioService) -> None:
+async def confirm_pressed(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
+    studio = services.studio
     data = await state.get_data()
     await studio.ensure_stored(data["image_key"])
     # Packs are painted by the studio at their marketplaces' sizes, whatever else is up.

@@ -13,6 +13,7 @@ from shopshot.bot.flows.choose_product import show_candidates
 from shopshot.bot.flows.choose_task import show_first_step
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
 from shopshot.pipeline.tasks import Task
@@ -33,13 +34,15 @@ async def not_a_photo(message: Message) -> None:
     raise NOT_PHOTOS[message.content_type]()
 
 
-async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+async def photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     if await studio.first_time(message.from_user.id, "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
     await _accept(message, state, bot, studio, gallery)
 
 
-async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+async def document_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     await _accept(message, state, bot, studio, gallery)
 
 

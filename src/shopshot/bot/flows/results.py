@@ -11,14 +11,15 @@ from shopshot.bot.flows.confirm import queue_job
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.intake import starting_at
 from shopshot.bot.flows.pressed import clear_buttons
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio, new_job_id, pressed_key, variations_seed
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.spec import JobSpec
 
 
 
-async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
+async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
     width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
@@ -35,7 +36,8 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
     await callback.answer()
 
 
-async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
+async def run_again(callback: CallbackQuery, callback_data: ResultAction, services: Services) -> None:
+    studio = services.studio
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
     if callback_data.action == "variations" and not offers_variants(spec.preset, spec.task):

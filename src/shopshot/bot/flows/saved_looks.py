@@ -11,13 +11,14 @@ from shopshot.bot.flows.choose_options import show_summary
 from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.flows.pressed import clear_buttons
 from shopshot.bot.looks import look_of, offered_look
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
 from shopshot.pipeline.packs import pack, precheck
 from shopshot.pipeline.tasks import Task
 
 
-async def look_saved(callback: CallbackQuery, callback_data: ResultAction, studio: StudioService) -> None:
+async def look_saved(callback: CallbackQuery, callback_data: ResultAction, services: Services) -> None:
+    studio = services.studio
     spec = await studio.owned_job(callback_data.job_id, callback.from_user.id)
     if spec is None or spec.task != Task.BACKDROP:  # gone, someone else's, or never offered (a model task's)
         await stale_button(callback)
