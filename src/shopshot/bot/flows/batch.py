@@ -9,18 +9,15 @@ asked once for all of them; a photo that cannot be used is answered under it and
 from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyParameters
+from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import batch, keyboards, texts
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.intake import checked_file, starting_at
-from shopshot.bot.limits import Ticket
+from shopshot.bot import batch, texts
+from shopshot.bot.screens import checked_file, show_first_step, starting_at
 from shopshot.bot.services import Services
-from shopshot.bot.studio import Studio, new_job_id
+from shopshot.bot.studio import Studio
 from shopshot.errors import BatchFull, InputError
 from shopshot.pipeline.tasks import Task
-from shopshot.queue.spec import JobSpec
 
 
 async def in_a_batch(message: Message, state: FSMContext) -> bool:
@@ -64,23 +61,6 @@ async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> t
     data = await bot.download(file.file_id)
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
     return photo.key, photo_name, photo.width, photo.height
-
-
-async def queue_batch(callback: CallbackQuery, studio: Studio, ticket: Ticket, data: dict, first: JobSpec, batch_id: str) -> None:
-    """Send the batch's one status message, then record the batch and hold its jobs; a status that fails gives the slots back."""
-    photos, refused = batch.numbered(data["batch"])
-    try:
-        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
-    except Exception:
-        await studio.release(ticket)
-        raise
-    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, [new_job_id() for _ in photos])
-    await studio.queue_batch(batch_id, specs, refused, ticket)
-
-
-def photo_count(data: dict) -> int:
-    """How many photos a conversation's Confirm queues: those of its batch, else one."""
-    return len(data["batch"]["photos"]) if data.get("batch") else 1
 
 
 def build_router() -> Router:

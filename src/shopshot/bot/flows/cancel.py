@@ -9,8 +9,8 @@ from aiogram.utils.i18n import ngettext
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import JobChoice
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import replace_text
+from shopshot.bot.pressed import replace_text
+from shopshot.bot.screens import stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio

@@ -7,12 +7,8 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import ChangePicked, Step
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.choose_model import show_models
-from shopshot.bot.flows.choose_options import ask_detail, offers_detail, show_options
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.pressed import clear_buttons, replace_text
+from shopshot.bot.screens import ask_detail, offers_detail, show_candidates, show_gallery, show_models, show_options, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 

@@ -2,30 +2,17 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, Message
 
-from shopshot.bot import keyboards, texts
+from shopshot.bot import texts
 from shopshot.bot.callbacks import ProductPicked
-from shopshot.bot.flows.choose_options import show_summary
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons, shows
+from shopshot.bot.pressed import clear_buttons, shows
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.screens import candidates_markup, show_candidates, show_first_step, show_summary, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import kept_boxes, toggled
-
-
-async def show_candidates(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: ProductGallery) -> None:
-    """Send the numbered picture of the photo's products with a toggle each, and enter the choice."""
-    await state.set_state(Studio.choosing_product)
-    data = await state.get_data()
-    await message.answer_photo(await gallery.candidates(data["image_key"]), caption=texts.candidates_prompt(), reply_markup=_markup(data))
-
-
-def _markup(data: dict) -> InlineKeyboardMarkup:
-    return keyboards.candidates(len(data["candidates"]), data.get("chosen", []))
 
 
 async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, services: Services) -> None:
@@ -36,7 +23,7 @@ async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicke
         return
     data = await state.update_data(chosen=toggled(data.get("chosen", []), callback_data.number))
     await callback.answer()
-    markup = _markup(data)
+    markup = candidates_markup(data)
     if not isinstance(callback.message, Message):
         await show_candidates(callback.message, state, gallery)  # ticked in a new message, as the old one is out of reach
     elif not shows(callback.message, markup):

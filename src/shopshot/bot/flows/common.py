@@ -8,15 +8,10 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.choose_model import show_models
-from shopshot.bot.flows.choose_options import show_options
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.choose_task import show_tasks
-from shopshot.bot.flows.intake import from_before_the_conversation
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import native_name
+from shopshot.bot.screens import from_before_the_conversation, show_candidates, show_gallery, show_models, show_options, show_tasks
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 

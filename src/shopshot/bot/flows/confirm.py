@@ -1,23 +1,18 @@
 """Confirm the summary (Change and Cancel have flows of their own); Confirm queues exactly one job."""
 
-from collections.abc import Callable
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import credits, keyboards, texts
+from shopshot.bot import credits, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.file_names import PLAIN_PHOTO
-from shopshot.bot.flows.batch import photo_count, queue_batch
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
-from shopshot.bot.limits import Ticket
+from shopshot.bot.pressed import clear_buttons, replace_text
+from shopshot.bot.screens import photo_count, queue_batch, queue_job, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id, new_seed, pressed_key
 from shopshot.pipeline.packs import pack
 from shopshot.pipeline.tasks import Task
@@ -79,18 +74,6 @@ def _spec(callback: CallbackQuery, data: dict, backend: str, status_message_id: 
 def _images(data: dict) -> int:
     """How many images the summary's job makes: a marketplace pack's shots, else the variants chosen."""
     return len(pack(data["pack"]).shots) if data.get("pack") else data["variants"]
-
-
-async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
-    """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
-    job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
-    try:
-        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
-    except Exception:
-        await studio.release(ticket)
-        await studio.release_hold(callback.from_user.id, job_id, "not queued")
-        raise
-    await studio.queue(spec_for(status.message_id), ticket, job_id)
 
 
 def build_router() -> Router:

@@ -8,8 +8,8 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import ForgetChoice
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import replace_text
+from shopshot.bot.pressed import replace_text
+from shopshot.bot.screens import stale_button
 from shopshot.bot.services import Services
 
 

@@ -3,16 +3,12 @@
 from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Document, Message, PhotoSize
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import texts
-from shopshot.bot.callbacks import ResultAction
-from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.fallback import stale_button
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.screens import checked_file, from_before_the_conversation, show_candidates, show_first_step, stale_button, starting_at
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
@@ -46,17 +42,6 @@ async def document_received(message: Message, state: FSMContext, bot: Bot, servi
     await _accept(message, state, bot, studio, gallery)
 
 
-def checked_file(message: Message, studio: Studio) -> tuple[PhotoSize | Document, str]:
-    """The largest size of a photo, or the file, checked by its declared size and type before download; and its file stem."""
-    if message.document:
-        file = message.document
-        studio.check_upload(file.file_size, file.mime_type, file.file_name)
-        return file, photo_stem(file.file_name)
-    file = message.photo[-1]
-    studio.check_upload(file.file_size)
-    return file, PLAIN_PHOTO
-
-
 async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     file, photo_name = checked_file(message, studio)
     data = await bot.download(file.file_id)
@@ -79,18 +64,6 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
         await show_candidates(message, state, gallery)
     else:
         await show_first_step(message, state, gallery, backend, await studio.looks.of(message.from_user.id))
-
-
-def starting_at(message_id: int) -> dict:
-    """The conversation data that makes the buttons under messages older than `message_id` stale."""
-    return {"since_message_id": message_id}
-
-
-async def from_before_the_conversation(callback: CallbackQuery, state: FSMContext) -> bool:
-    """A conversation button under a message older than the one the current conversation started at."""
-    since = (await state.get_data()).get("since_message_id")
-    about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
-    return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
 
 
 def build_router() -> Router:

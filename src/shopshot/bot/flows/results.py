@@ -6,11 +6,8 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.confirm import queue_job
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.intake import starting_at
-from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.screens import queue_job, show_gallery, stale_button, starting_at
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio, new_job_id, pressed_key, variations_seed
 from shopshot.pipeline.presets import offers_variants

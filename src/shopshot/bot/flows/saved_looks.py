@@ -7,10 +7,9 @@ from aiogram.types import CallbackQuery
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import LookPicked, ResultAction
-from shopshot.bot.flows.choose_options import show_summary
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons
 from shopshot.bot.looks import look_of, offered_look
+from shopshot.bot.screens import show_summary, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.pipeline.packs import pack, precheck
