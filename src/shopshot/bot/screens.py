@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import batch, keyboards, texts
 from shopshot.bot.callbacks import BackdropPicked, GalleryPage, ModelPage, ModelPicked, ResultAction
+from shopshot.bot.draft import Draft
 from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
 from shopshot.bot.gallery import Gallery, ProductGallery
 from shopshot.bot.limits import Ticket
@@ -23,7 +24,6 @@ from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id
 from shopshot.pipeline.layout import VARIANT_CHOICES
 from shopshot.pipeline.presets import offers_variants
-from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
 
@@ -43,14 +43,9 @@ def checked_file(message: Message, studio: StudioService) -> tuple[PhotoSize | D
     return file, PLAIN_PHOTO
 
 
-def starting_at(message_id: int) -> dict:
-    """The conversation data that makes the buttons under messages older than `message_id` stale."""
-    return {"since_message_id": message_id}
-
-
 async def from_before_the_conversation(callback: CallbackQuery, state: FSMContext) -> bool:
     """A conversation button under a message older than the one the current conversation started at."""
-    since = (await state.get_data()).get("since_message_id")
+    since = (await Draft.load(state)).since_message_id
     about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
     return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
 
@@ -67,31 +62,31 @@ async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMCont
 async def show_tasks(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
     """Ask what to make; every task on offer can run now; the saved looks offered with the photo first."""
     await state.set_state(Studio.choosing_task)
-    await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks(offered_looks(await state.get_data())))
+    await message.answer(_("What should I make from this photo?"), reply_markup=keyboards.tasks(offered_looks(await Draft.load(state))))
 
 
 async def show_candidates(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: ProductGallery) -> None:
     """Send the numbered picture of the photo's products with a toggle each, and enter the choice."""
     await state.set_state(Studio.choosing_product)
-    data = await state.get_data()
-    await message.answer_photo(await gallery.candidates(data["image_key"]), caption=texts.candidates_prompt(), reply_markup=candidates_markup(data))
+    draft = await Draft.load(state)
+    await message.answer_photo(await gallery.candidates(draft.photo_key), caption=texts.candidates_prompt(), reply_markup=candidates_markup(draft))
 
 
-def candidates_markup(data: dict) -> InlineKeyboardMarkup:
-    return keyboards.candidates(len(data["candidates"]), data.get("chosen", []))
+def candidates_markup(draft: Draft) -> InlineKeyboardMarkup:
+    return keyboards.candidates(len(draft.candidates), draft.chosen)
 
 
 async def show_gallery(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, page: int) -> Message:
     """Send one backdrop gallery page with its numbered buttons and enter the backdrop choice; return the page sent."""
     await state.set_state(Studio.choosing_backdrop)
-    data = await state.get_data()
-    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), backdrop_markup(gallery, page, data), data.get("image_key"))
+    draft = await Draft.load(state)
+    return await send_page(message, gallery, page, _("Choose a backdrop by its number:"), backdrop_markup(gallery, page, draft), draft.image_key)
 
 
-def backdrop_markup(gallery: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
+def backdrop_markup(gallery: Gallery, page: int, draft: Draft) -> InlineKeyboardMarkup:
     # The backdrop already used (shown again from a result) or chosen (changed from the summary) is ticked; the saved
     # looks offered with the photo come first, on every page.
-    return keyboards.gallery(gallery.items(page), page, gallery.pages, BackdropPicked, GalleryPage, data.get("preset"), offered_looks(data))
+    return keyboards.gallery(gallery.items(page), page, gallery.pages, BackdropPicked, GalleryPage, draft.preset, offered_looks(draft))
 
 
 async def send_page(
@@ -116,35 +111,35 @@ async def turn_page(
 async def show_models(message: MaybeInaccessibleMessageUnion, state: FSMContext, models: Gallery, page: int) -> None:
     """Send one page of the model gallery and enter the model choice."""
     await state.set_state(Studio.choosing_model)
-    await send_page(message, models, page, _("Choose a model by their number:"), models_markup(models, page, await state.get_data()))
+    await send_page(message, models, page, _("Choose a model by their number:"), models_markup(models, page, await Draft.load(state)))
 
 
-def models_markup(models: Gallery, page: int, data: dict) -> InlineKeyboardMarkup:
-    return keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, data.get("model"))
+def models_markup(models: Gallery, page: int, draft: Draft) -> InlineKeyboardMarkup:
+    return keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, draft.model)
 
 
-async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
+async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, draft: Draft) -> None:
     """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
     await state.set_state(Studio.choosing_options)
-    if data["variants"] not in variant_counts(data):
-        data = await state.update_data(variants=variant_counts(data)[0])
-    await message.answer(texts.options_prompt(data["preset"]), reply_markup=options_markup(data))
+    if draft.variants not in variant_counts(draft):
+        draft = (await Draft.load(state)).with_changes(variants=variant_counts(draft)[0])  # what is stored, the count on offer
+        await draft.save(state)
+    await message.answer(texts.options_prompt(draft.preset_key), reply_markup=options_markup(draft))
 
 
-def options_markup(data: dict) -> InlineKeyboardMarkup:
-    backdrop_task = data.get("task", Task.BACKDROP) == Task.BACKDROP
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data),
-                             packs=backdrop_task, chosen_pack=data.get("pack"))
+def options_markup(draft: Draft) -> InlineKeyboardMarkup:
+    return keyboards.options(draft.ratio, draft.variants, ratios=draft.makes_backdrop, detail=offers_detail(draft), counts=variant_counts(draft),
+                             packs=draft.makes_backdrop, chosen_pack=draft.pack)
 
 
-def variant_counts(data: dict) -> tuple[int, ...]:
+def variant_counts(draft: Draft) -> tuple[int, ...]:
     """The image counts on offer: one only, where every image would be the same (a pure white backdrop)."""
-    return VARIANT_CHOICES if offers_variants(data["preset"], Task(data.get("task", Task.BACKDROP))) else (1,)
+    return VARIANT_CHOICES if offers_variants(draft.preset_key, draft.task) else (1,)
 
 
-def offers_detail(data: dict) -> bool:
+def offers_detail(draft: Draft) -> bool:
     """The optional detail line is for backdrops the diffusion backend makes, and only then on the keyboard."""
-    return data.get("task", Task.BACKDROP) == Task.BACKDROP and data.get("backend") == "diffusion"
+    return draft.makes_backdrop and draft.backend == "diffusion"
 
 
 async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
@@ -155,12 +150,13 @@ async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) 
 
 async def show_summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, edit: bool = False) -> None:
     """Show what will be made with Confirm, in a new message or (`edit`) in the pressed one; any change of a choice is over."""
-    data = await state.update_data(job_id=new_job_id(), changing=False)  # the job this summary's Confirm queues, once
+    draft = (await Draft.load(state)).with_changes(job_id=new_job_id(), changing=False)  # the job this summary's Confirm queues, once
+    await draft.save(state)
     await state.set_state(Studio.confirming)
     if edit:
-        await replace_text(message, texts.summary_of(data), keyboards.confirm())
+        await replace_text(message, texts.summary_of(draft), keyboards.confirm())
     else:
-        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
+        await message.answer(texts.summary_of(draft), reply_markup=keyboards.confirm())
 
 
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
@@ -175,9 +171,9 @@ async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Tick
     await studio.queue(spec_for(status.message_id), ticket, job_id)
 
 
-async def queue_batch(callback: CallbackQuery, studio: StudioService, ticket: Ticket, data: dict, first: JobSpec, batch_id: str) -> None:
-    """Send the batch's one status message, then record the batch and hold its jobs; a status that fails gives the slots back."""
-    photos, refused = batch.numbered(data["batch"])
+async def queue_batch(callback: CallbackQuery, studio: StudioService, ticket: Ticket, collected: dict, first: JobSpec, batch_id: str) -> None:
+    """Send the batch's one status message, then record the `collected` batch and hold its jobs; a status that fails gives the slots back."""
+    photos, refused = batch.numbered(collected)
     try:
         status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
     except Exception:
@@ -185,8 +181,3 @@ async def queue_batch(callback: CallbackQuery, studio: StudioService, ticket: Ti
         raise
     specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, [new_job_id() for _ in photos])
     await studio.queue_batch(batch_id, specs, refused, ticket)
-
-
-def photo_count(data: dict) -> int:
-    """How many photos a conversation's Confirm queues: those of its batch, else one."""
-    return len(data["batch"]["photos"]) if data.get("batch") else 1

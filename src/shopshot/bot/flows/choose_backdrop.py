@@ -6,32 +6,31 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import BackdropPicked, GalleryPage
+from shopshot.bot.draft import DEFAULT_RATIO, DEFAULT_VARIANTS, Draft
 from shopshot.bot.pressed import clear_buttons
 from shopshot.bot.screens import backdrop_markup, show_options, show_summary, turn_page
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
 
-DEFAULT_RATIO, DEFAULT_VARIANTS = "1:1", 2
-
 
 async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, services: Services) -> None:
     gallery = services.gallery
     await callback.answer()
     page = callback_data.page % gallery.pages
-    data = await state.get_data()
-    await turn_page(callback.message, gallery, page, _("Choose a backdrop by its number:"), backdrop_markup(gallery, page, data), data.get("image_key"))
+    draft = await Draft.load(state)
+    await turn_page(callback.message, gallery, page, _("Choose a backdrop by its number:"), backdrop_markup(gallery, page, draft), draft.image_key)
 
 
 async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:
     chosen = backdrop(callback_data.key)
     await clear_buttons(callback.message)
-    if (await state.get_data()).get("changing"):  # changed from the summary: the other choices stay
-        await state.update_data(preset=chosen.key)
+    if (await Draft.load(state)).changing:  # changed from the summary: the other choices stay
+        await Draft.update(state, preset=chosen.key)
         await show_summary(callback.message, state)
     else:
-        data = await state.update_data(preset=chosen.key, ratio=DEFAULT_RATIO, variants=DEFAULT_VARIANTS)
-        await show_options(callback.message, state, data)
+        draft = await Draft.update(state, preset=chosen.key, ratio=DEFAULT_RATIO, variants=DEFAULT_VARIANTS)
+        await show_options(callback.message, state, draft)
     await callback.answer()
 
 

@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery, Message
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import ProductPicked
+from shopshot.bot.draft import Draft
 from shopshot.bot.pressed import clear_buttons, shows
 from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.screens import candidates_markup, show_candidates, show_first_step, show_summary, stale_button
@@ -17,13 +18,13 @@ from shopshot.bot.studio import kept_boxes, toggled
 
 async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, services: Services) -> None:
     gallery = services.gallery
-    data = await state.get_data()
-    if not 1 <= callback_data.number <= len(data["candidates"]):  # forged
+    draft = await Draft.load(state)
+    if not 1 <= callback_data.number <= len(draft.candidates):  # forged
         await stale_button(callback)
         return
-    data = await state.update_data(chosen=toggled(data.get("chosen", []), callback_data.number))
+    draft = await Draft.update(state, chosen=toggled(draft.chosen, callback_data.number))
     await callback.answer()
-    markup = candidates_markup(data)
+    markup = candidates_markup(draft)
     if not isinstance(callback.message, Message):
         await show_candidates(callback.message, state, gallery)  # ticked in a new message, as the old one is out of reach
     elif not shows(callback.message, markup):
@@ -32,13 +33,13 @@ async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicke
 
 async def all_chosen(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
     studio, gallery = services.studio, services.gallery
-    every = list(range(1, len((await state.get_data())["candidates"]) + 1))
+    every = list(range(1, len((await Draft.load(state)).candidates) + 1))
     await _go_on(callback, state, studio, gallery, every)
 
 
 async def candidates_done(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
     studio, gallery = services.studio, services.gallery
-    chosen = (await state.get_data()).get("chosen", [])
+    chosen = (await Draft.load(state)).chosen
     if not chosen:
         await callback.answer(texts.choose_a_candidate(), show_alert=True)
         return
@@ -47,16 +48,16 @@ async def candidates_done(callback: CallbackQuery, state: FSMContext, services: 
 
 async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery, chosen: list[int]) -> None:
     """Keep the chosen products: their cut-out shown, the gallery rendered with them alone, then the first step (or the summary)."""
-    data = await state.get_data()
-    keep = kept_boxes(data["candidates"], chosen)
-    product = await studio.kept_product(data["image_key"], keep)
+    draft = await Draft.load(state)
+    keep = kept_boxes(draft.candidates, chosen)
+    product = await studio.kept_product(draft.photo_key, keep)
     await clear_buttons(callback.message)
-    await state.update_data(chosen=chosen, keep=keep)
-    await callback.message.answer_photo(await gallery.take(data["image_key"], callback.from_user.id, product), caption=texts.kept())
-    if data.get("changing"):  # changed from the summary: the other choices stay
+    await Draft.update(state, chosen=chosen, keep=keep)
+    await callback.message.answer_photo(await gallery.take(draft.photo_key, callback.from_user.id, product), caption=texts.kept())
+    if draft.changing:  # changed from the summary: the other choices stay
         await show_summary(callback.message, state)
     else:
-        await show_first_step(callback.message, state, gallery, data["backend"], await studio.looks.of(callback.from_user.id))
+        await show_first_step(callback.message, state, gallery, draft.photo_backend, await studio.looks.of(callback.from_user.id))
     await callback.answer()
 
 

@@ -6,6 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 from shopshot.bot.callbacks import TaskPicked
+from shopshot.bot.draft import Draft
 from shopshot.bot.pressed import clear_buttons
 from shopshot.bot.screens import show_gallery, show_models
 from shopshot.bot.services import Services
@@ -16,7 +17,7 @@ from shopshot.pipeline.tasks import Task
 async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, services: Services) -> None:
     studio, gallery, models = services.studio, services.gallery, services.models
     task = await studio.check_task(callback_data.task)
-    await state.update_data(task=task, model=None, prompt_extra="")
+    await Draft.update(state, task=task, model=None, prompt_extra="")
     await clear_buttons(callback.message)
     if task == Task.BACKDROP:
         await show_gallery(callback.message, state, gallery, page=0)

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
+from shopshot.bot.draft import Draft
 from shopshot.bot.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
 from shopshot.bot.languages import native_name
@@ -51,7 +52,7 @@ async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked
 
 async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
     """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
-    step, data = await state.get_state(), await state.get_data()
+    step, draft = await state.get_state(), await Draft.load(state)
     if step == Studio.choosing_product.state:
         await show_candidates(message, state, gallery)
     elif step == Studio.choosing_task.state:
@@ -61,11 +62,11 @@ async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, g
     elif step == Studio.choosing_backdrop.state:
         await show_gallery(message, state, gallery, page=0)
     elif step == Studio.choosing_options.state:
-        await show_options(message, state, data)
+        await show_options(message, state, draft)
     elif step == Studio.writing_detail.state:
         await message.answer(texts.detail_prompt())
     elif step == Studio.confirming.state:
-        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
+        await message.answer(texts.summary_of(draft), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

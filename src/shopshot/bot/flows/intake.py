@@ -7,8 +7,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import texts
+from shopshot.bot.draft import Draft
 from shopshot.bot.gallery import ProductGallery
-from shopshot.bot.screens import checked_file, from_before_the_conversation, show_candidates, show_first_step, stale_button, starting_at
+from shopshot.bot.screens import checked_file, from_before_the_conversation, show_candidates, show_first_step, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
@@ -47,7 +48,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     data = await bot.download(file.file_id)
     backend = await studio.backend_for(Task.BACKDROP)
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
-    replaces = (await state.get_data()).get("image_key")  # dropped once this one is taken, unless a job uses it
+    replaces = (await Draft.load(state)).image_key  # dropped once this one is taken, unless a job uses it
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
     if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
@@ -55,11 +56,10 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
         await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
     elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
-    await state.set_data({
-        "image_key": photo.key, "width": photo.width, "height": photo.height, "task": Task.BACKDROP, "backend": backend,
-        "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
-        **starting_at(message.message_id),
-    })
+    await Draft(
+        image_key=photo.key, width=photo.width, height=photo.height, task=Task.BACKDROP, backend=backend, photo_name=photo_name,
+        candidates=[list(candidate.box) for candidate in photo.candidates], since_message_id=message.message_id,
+    ).save(state)
     if photo.to_choose:
         await show_candidates(message, state, gallery)
     else:

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import LookPicked, ResultAction
+from shopshot.bot.draft import Draft
 from shopshot.bot.pressed import clear_buttons
 from shopshot.bot.looks import look_of, offered_look
 from shopshot.bot.screens import show_summary, stale_button
@@ -27,18 +28,18 @@ async def look_saved(callback: CallbackQuery, callback_data: ResultAction, servi
 
 
 async def look_chosen(callback: CallbackQuery, callback_data: LookPicked, state: FSMContext) -> None:
-    data = await state.get_data()
-    look = offered_look(data, callback_data.id)
+    draft = await Draft.load(state)
+    look = offered_look(draft, callback_data.id)
     if look is None:
         await stale_button(callback)
         return
     await callback.answer()
-    refusals = precheck((data["width"], data["height"]), pack(look.pack)) if look.pack else []
+    refusals = precheck((draft.width, draft.height), pack(look.pack)) if look.pack else []
     if refusals:  # this photo is too small for the look's pack: said now, and the first step stays for another choice
         await callback.message.answer(texts.pack_refused(pack(look.pack), refusals))
         return
     await clear_buttons(callback.message)
-    await state.update_data(look.choices())
+    await Draft.update(state, **look.choices())
     await show_summary(callback.message, state)
 
 
