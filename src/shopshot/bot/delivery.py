@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -264,7 +264,7 @@ class Delivery:
         text = credits.with_given_back(text, await self._release_batch(results, unmade, "failed"))
         await self._part(batch_id, "summary", lambda: self.bot.send_message(chat_id, text))
 
-    async def _release_batch(self, results: BatchResults, job_ids, reason: str) -> Release | None:
+    async def _release_batch(self, results: BatchResults, job_ids: Iterable[str], reason: str) -> Release | None:
         """Give back the holds of these photos of a batch, once each; what came back, together (the same again when asked twice)."""
         if self.ledger is None:
             return None
