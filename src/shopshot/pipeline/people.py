@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from shopshot.errors import InvalidOption, N_
 
 Colour = tuple[int, int, int]
-HAIR_STYLES = ("cropped", "short", "bob", "long", "curly", "bun", "wavy")
 
 
 @dataclass(frozen=True)
