@@ -141,7 +141,7 @@ class DiffusionSettings(BaseModel):
     # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
     # task, 9.8 GB of weights in bf16, ≈ 12 GB peak (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps,
     # every task (no depth ControlNet), 16.2 GB of weights, ≈ 18–20 GB peak (a 24 GB card, or
-    # cpu_offload). Weights computed on the meta device (pipeline/diffusion/footprint.py), peaks
+    # cpu_offload). Weights computed on the meta device (fixtures/diffusion/footprint.py), peaks
     # estimated; neither measured on a GPU. `shopshot models pull` fetches only the chosen stack's models.
     stack: Literal["sdxl", "klein"] = "sdxl"
 
