@@ -59,15 +59,15 @@ system:
 	@test -x /usr/bin/chromium $(foreach lang,$(SCRIPTS),&& fc-list :lang=$(lang) | grep -q .) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES)) || echo "note: chromium or its fonts unavailable; the browser tests will be skipped or fail"
 
 bench: install catalogs
-	$(PY) bench/studio.py
-	$(PY) bench/cutouts.py
+	PYTHONPATH=. $(PY) bench/studio.py
+	PYTHONPATH=. $(PY) bench/cutouts.py
 	PYTHONPATH=. $(PY) bench/see_through.py
 	$(PY) bench/service.py
 	$(PY) bench/batch.py
 	$(PY) bench/memory.py
 	$(PY) bench/budget.py
-	$(PY) bench/matte.py
-	$(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
+	PYTHONPATH=. $(PY) bench/matte.py
+	PYTHONPATH=. $(PY) bench/gpu.py $$($(PY) -c "import torch; print('' if torch.cuda.is_available() else '--tiny')")
 
 # The wheels bench/device/run.sh installs on a GPU machine without network (bench/device/README.md):
 # for its Python (3.12) and x86-64 Linux, whatever this machine runs; pip here must reach PyPI.

@@ -37,7 +37,7 @@ from PIL import Image  # noqa: E402
 from shopshot.errors import InputError  # noqa: E402
 from shopshot.pipeline.matte import product_cutout  # noqa: E402
 # The synthetic set's shape and surface drawers: the same bottle, box and mug, shading and labels.
-from shopshot.pipeline.synthetic import _DRAW, _product_colours, _shadow  # noqa: E402
+from fixtures.synthetic import _DRAW, _product_colours, _shadow  # noqa: E402
 
 ITEMS = 48
 PORTRAIT, LANDSCAPE = (768, 1024), (1024, 768)

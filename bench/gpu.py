@@ -45,8 +45,8 @@ from PIL import Image
 
 from shopshot.config import DiffusionSettings
 from shopshot.pipeline.devices import resolve_device, resolve_dtype
-from shopshot.pipeline.diffusion import architectures as arch
-from shopshot.pipeline.diffusion import klein_architecture as ka
+from fixtures.diffusion import architectures as arch
+from fixtures.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.klein import KleinModels
 from shopshot.pipeline.diffusion.klein import place as place_klein
@@ -57,7 +57,7 @@ from shopshot.pipeline.diffusion.safety import SafetyChecker
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderRequest
-from shopshot.pipeline.synthetic import synthetic_person
+from fixtures.synthetic import synthetic_person
 from shopshot.pipeline.tasks import Task
 
 TASKS = tuple(Task)

@@ -25,7 +25,7 @@ from transformers import Sam2Config, Sam2Model, VitMatteImageProcessorPil  # noq
 
 from shopshot.pipeline.gallery import sample_product  # noqa: E402
 from shopshot.pipeline.matte import product_cutout  # noqa: E402
-from shopshot.pipeline.matting import architectures as arch  # noqa: E402
+from fixtures.matting import architectures as arch  # noqa: E402
 from shopshot.pipeline.matting.neural import NeuralMatte, at_side  # noqa: E402
 
 RUNS = 5

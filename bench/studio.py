@@ -24,7 +24,7 @@ from shopshot.pipeline.cutout import WORK_SIDE, cut_out  # noqa: E402
 from shopshot.pipeline.gallery import sample_product  # noqa: E402
 from shopshot.pipeline.presets import BACKDROPS  # noqa: E402
 from shopshot.pipeline.studio import RenderRequest, StudioBackend  # noqa: E402
-from shopshot.pipeline.synthetic import synthetic_photo  # noqa: E402
+from fixtures.synthetic import synthetic_photo  # noqa: E402
 
 SPEED_RUNS = 5
 PHOTOS = 48

@@ -89,3 +89,28 @@ def test_no_flow_imports_another_flow():
 def test_the_flow_check_finds_a_flow_that_imports_another():
     graph = {FLOWS: {f"{FLOWS}.a", f"{FLOWS}.b"}, f"{FLOWS}.a": {f"{FLOWS}.b", "shopshot.bot.screens"}, f"{FLOWS}.b": set()}
     assert _flow_imports(graph) == {f"{FLOWS}.a": {f"{FLOWS}.b"}}
+
+
+FIXTURES = ROOT.parents[1] / "fixtures"
+
+
+def _fixture_imports(root: Path) -> dict[str, set[str]]:
+    """Each file under `root` (by its path there) that imports the test fixtures, and which of them."""
+    fixtures = {"fixtures"} | {"fixtures." + _module_name_in(path, FIXTURES) for path in FIXTURES.rglob("*.py")} - {"fixtures."}
+    found = {str(path.relative_to(root)): _imports(ast.parse(path.read_text()), fixtures) for path in root.rglob("*.py")}
+    return {name: imported for name, imported in found.items() if imported}
+
+
+def _module_name_in(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_the_runtime_package_imports_no_test_fixture():
+    # The random-weight model builds and synthetic photos ship outside the package: a deployed image has no fixtures/.
+    assert _fixture_imports(ROOT) == {}
+
+
+def test_the_fixture_check_finds_a_module_that_imports_one(tmp_path):
+    (tmp_path / "leaky.py").write_text("def build():\n    from fixtures.diffusion import architectures\n")
+    assert _fixture_imports(tmp_path) == {"leaky.py": {"fixtures.diffusion", "fixtures.diffusion.architectures"}}

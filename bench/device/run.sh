@@ -20,7 +20,7 @@ esac
 ls "$wheels"/*.whl >/dev/null || { echo "no wheels in $wheels: run 'make device-wheels' where pip reaches PyPI" >&2; exit 2; }
 # --no-deps: the set is complete with what the image has (README.md); --target keeps the image's own packages intact.
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl
-export PYTHONPATH="$site:$PWD/src" PYTHONUNBUFFERED=1
+export PYTHONPATH="$site:$PWD/src:$PWD" PYTHONUNBUFFERED=1  # $PWD: bench/gpu.py builds its models with fixtures/
 python3 - <<'PY'
 import diffusers, huggingface_hub, pydantic_settings, torch, transformers
 from shopshot.pipeline.diffusion import backend, detail, face, generation, klein, loading  # noqa: F401  (what bench/gpu.py runs)

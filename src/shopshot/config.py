@@ -2,13 +2,23 @@
 
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Any well-formed token works against the local stand-in; aiogram checks the shape only.
 STAND_IN_TOKEN = "1234567:shopshot-local-stand-in"
+
+# The choices a setting takes from a fixed set: a typo stops the process at start-up, named by pydantic.
+# ("auto" dtypes: bfloat16 on GPUs that have it, else float16; float32 on cpu.) Devices stay free text:
+# any torch device name ("cuda:1") is one.
+Dtype = Literal["auto", "float32", "float16", "bfloat16"]
+DiffusionMode = Literal["fast", "quality"]  # the keys of pipeline/diffusion/modes.py's MODES
+# Read in any case, as logging takes it ("debug" and "DEBUG" alike).
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(lambda value: str(value).upper())]
+# A shipped backend, or an operator's own named by its class (pipeline/backends.py).
+BACKEND_PATTERN = r"^(studio|diffusion|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$"
 
 
 class QueueSettings(BaseModel):
@@ -120,8 +130,8 @@ class DiffusionSettings(BaseModel):
 
     cache_dir: Path | None = None  # the Hugging Face cache; None = its default (HF_HOME / HF_HUB_CACHE)
     device: str = "auto"  # "auto": cuda, then mps, then cpu
-    dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, else float16; float32 on cpu
-    mode: str = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
+    dtype: Dtype = "auto"  # "auto": bfloat16 on GPUs that have it, else float16; float32 on cpu
+    mode: DiffusionMode = "fast"  # "fast" (few steps) or "quality"; a preset or a request may choose otherwise
     compile: bool = False  # torch.compile the UNet and ControlNet (slow first job, faster after); not with cpu_offload
     cpu_offload: bool = False  # keep only the running model on the GPU, for cards under ~16 GB
     warmup: bool = False  # one one-step generation per snapped generation size at setup; always on with compile
@@ -131,7 +141,7 @@ class DiffusionSettings(BaseModel):
     # Which model stack runs the tasks. "sdxl" (the default): SDXL inpainting + depth ControlNet, every
     # task, 9.8 GB of weights in bf16, ≈ 12 GB peak (a 16 GB card). "klein": FLUX.2 [klein] 4B, 4 steps,
     # every task (no depth ControlNet), 16.2 GB of weights, ≈ 18–20 GB peak (a 24 GB card, or
-    # cpu_offload). Weights computed on the meta device (pipeline/diffusion/footprint.py), peaks
+    # cpu_offload). Weights computed on the meta device (fixtures/diffusion/footprint.py), peaks
     # estimated; neither measured on a GPU. `shopshot models pull` fetches only the chosen stack's models.
     stack: Literal["sdxl", "klein"] = "sdxl"
 
@@ -148,7 +158,7 @@ class MatteSettings(BaseModel):
 
     neural: Literal["auto", "off"] = "auto"  # "auto": used when its weights are pulled, else the classical cut-out
     device: str = "auto"  # "auto": cuda, then mps, then cpu
-    dtype: str = "auto"  # "auto": bfloat16 on GPUs that have it, float32 on cpu
+    dtype: Dtype = "auto"  # "auto": bfloat16 on GPUs that have it, float32 on cpu
     edge_side: int = Field(default=512, ge=64, le=2048)  # ViTMatte's working long side on the product's crop
     # SAM 2.1's input side; None: the checkpoint's own (1024, what it was trained at); 512 costs a quarter
     segment_side: int | None = Field(default=None, ge=256, le=1024, multiple_of=32)
@@ -204,9 +214,9 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = Path("data")
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     default_language: str = "en"
-    backend: str = "studio"
+    backend: str = Field(default="studio", pattern=BACKEND_PATTERN)  # "studio", "diffusion" or "package.module:ClassName"
     playground_port: int = 8080
     # Names this bot replica in the result stream's consumer group: stable across its restarts, so a
     # restarted replica resumes its own pending deliveries at once; unique among replicas.

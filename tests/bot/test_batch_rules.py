@@ -8,7 +8,7 @@ from shopshot.bot.limits import JobLimits, check, Usage
 from shopshot.config import LimitSettings
 from shopshot.errors import TooManyJobs, TooManyPerMinute
 from shopshot.queue.enqueue import JobState
-from shopshot.queue.events import JobEvent
+from shopshot.queue.events import EventKind, JobEvent
 from shopshot.queue.spec import JobSpec
 
 SPEC = JobSpec(chat_id=5, user_id=5, status_message_id=40, image_key="k0", preset="studio", ratio="4:5", variants=2, seed=120, language="en")
@@ -55,7 +55,7 @@ async def test_the_record_completes_when_every_job_has_its_event(redis_url):
         assert not first.complete and first.refused == {2: ("no_product_found", {})}
         await book.record(JobEvent("done", "j3", specs["j3"]))  # redelivered: kept once
         await book.record(JobEvent("failed", "j1", specs["j1"], error="input_expired"))
-        last = await book.record(JobEvent(batch.CANCELLED, "j4", specs["j4"]))
+        last = await book.record(JobEvent(EventKind.CANCELLED, "j4", specs["j4"]))
         assert last.complete and [(number, event.kind) for number, event in last.in_order()] == [(1, "failed"), (3, "done"), (4, "cancelled")]
         await book.delete("b1")
         assert await book.record(JobEvent("done", "j3", specs["j3"])) is None  # gone with the delivery, or a /forget

@@ -7,13 +7,13 @@ import pytest
 from PIL import Image
 
 from shopshot.config import DiffusionSettings
-from shopshot.pipeline.diffusion import architectures as arch
-from shopshot.pipeline.diffusion import klein_architecture as ka
+from fixtures.diffusion import architectures as arch
+from fixtures.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER, load_registry
 from shopshot.pipeline.gallery import sample_product
-from shopshot.pipeline.synthetic import synthetic_person
+from fixtures.synthetic import synthetic_person
 from tests.hf_cache import write_cache
 from tests.matting.tiny import save_matting, save_segmenter
 

@@ -1,4 +1,5 @@
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from diffusers import UNet2DConditionModel
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from shopshot.pipeline.diffusion import architectures as arch
+from fixtures.diffusion import architectures as arch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +21,10 @@ def _cells(row: str) -> list[str]:
 
 
 def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
+    # The repository root on the path, as `make bench` puts it: the benchmark builds its models with fixtures/.
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu.py"), "--tiny"], capture_output=True,
-                            text=True, timeout=600, cwd=ROOT)
+                            text=True, timeout=600, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(line.startswith("targets: klein backdrop ≤ 0.5 s") for line in result.stdout.splitlines())
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]

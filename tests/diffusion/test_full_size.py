@@ -6,8 +6,8 @@ import pytest
 import torch
 from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
-from shopshot.pipeline.diffusion import architectures as arch
-from shopshot.pipeline.diffusion.footprint import weight_bytes
+from fixtures.diffusion import architectures as arch
+from fixtures.diffusion.footprint import weight_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 

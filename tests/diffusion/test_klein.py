@@ -15,8 +15,8 @@ from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
 from shopshot.config import DiffusionSettings, Settings
 from shopshot.errors import ModelsMissing
 from shopshot.launcher import worker_process
-from shopshot.pipeline.diffusion import architectures as arch
-from shopshot.pipeline.diffusion import klein_architecture as ka
+from fixtures.diffusion import architectures as arch
+from fixtures.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.fashion import GARMENT, plan_person
@@ -30,7 +30,7 @@ from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.layout import RATIOS
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from shopshot.pipeline.synthetic import synthetic_person
+from fixtures.synthetic import synthetic_person
 from shopshot.playground.scripted import newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from tests.diffusion.conftest import LABEL, klein_settings

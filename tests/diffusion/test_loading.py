@@ -10,7 +10,7 @@ from transformers import SegformerConfig, SegformerForSemanticSegmentation
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
 from shopshot.pipeline.devices import resolve_dtype
-from shopshot.pipeline.diffusion import architectures as arch
+from fixtures.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.loading import load_models
 from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.registry import CLOTHES, load_registry

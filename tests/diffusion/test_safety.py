@@ -12,7 +12,7 @@ from transformers import ViTForImageClassification, ViTImageProcessorPil
 from shopshot.bot import texts
 from shopshot.config import DiffusionSettings, PolicySettings
 from shopshot.errors import JobFailed, UnsafeOutput
-from shopshot.pipeline.diffusion import architectures as arch
+from fixtures.diffusion import architectures as arch
 from shopshot.pipeline.diffusion import generation
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.loading import load_safety

@@ -14,10 +14,10 @@ from shopshot.launcher import worker_process
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.studio import RenderRequest
-from shopshot.pipeline.diffusion.architectures import CLOTHES_LABELS
+from fixtures.diffusion.architectures import CLOTHES_LABELS
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.people import MODEL_PRESETS
-from shopshot.pipeline.synthetic import synthetic_person
+from fixtures.synthetic import synthetic_person
 from shopshot.playground.scripted import buttons, newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from tests.pipeline.conftest import assert_product_kept

@@ -6,9 +6,9 @@ import pytest
 
 from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
-from shopshot.pipeline.diffusion import architectures as diffusion_arch
+from fixtures.diffusion import architectures as diffusion_arch
 from shopshot.pipeline.matting.loading import load_matte
-from shopshot.pipeline.synthetic import synthetic_person
+from fixtures.synthetic import synthetic_person
 
 REACH = 3
 SETTINGS = MatteSettings(device="cpu", dtype="float32", edge_side=64)

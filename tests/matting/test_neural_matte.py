@@ -12,7 +12,7 @@ from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.matte import product_candidates, product_cutout
-from shopshot.pipeline.matting import architectures as arch
+from fixtures.matting import architectures as arch
 from shopshot.pipeline.matting.loading import load_matte
 from shopshot.pipeline.matting.neural import NeuralMatte, at_side
 from shopshot.pipeline.studio import RenderRequest, StudioBackend

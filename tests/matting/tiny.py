@@ -4,7 +4,7 @@ from pathlib import Path
 
 from transformers import Sam2VideoModel, VitMatteImageProcessorPil
 
-from shopshot.pipeline.matting import architectures as arch
+from fixtures.matting import architectures as arch
 
 
 def save_segmenter(folder: Path, whole_frame: bool = False) -> None:

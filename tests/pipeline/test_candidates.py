@@ -7,7 +7,7 @@ import skimage.data
 from PIL import Image
 
 from shopshot.pipeline.matte import product_candidates, product_cutout
-from shopshot.pipeline.synthetic import synthetic_photo
+from fixtures.synthetic import synthetic_photo
 
 # Synthetic photo 5 is a pair of round items side by side on a plain backdrop.
 PAIR = 5

@@ -11,7 +11,7 @@ from shopshot.pipeline import cutout
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from shopshot.pipeline.synthetic import synthetic_photo
+from fixtures.synthetic import synthetic_photo
 from tests.pipeline.conftest import assert_product_kept, encode
 
 

@@ -7,7 +7,7 @@ from shopshot.pipeline.gallery import _prepared_sample, badge_box, prepare_produ
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import render_variant
-from shopshot.pipeline.synthetic import synthetic_photo
+from fixtures.synthetic import synthetic_photo
 
 _KEYS = [item.key for item in BACKDROPS[:6]]
 

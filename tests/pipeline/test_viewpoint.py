@@ -13,7 +13,7 @@ from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product, render_variant
-from shopshot.pipeline.synthetic import synthetic_flat_lay, synthetic_photo
+from fixtures.synthetic import synthetic_flat_lay, synthetic_photo
 from shopshot.pipeline.viewpoint import seen_from_above
 from tests.pipeline.conftest import assert_product_kept
 

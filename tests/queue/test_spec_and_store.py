@@ -1,7 +1,11 @@
 import json
 
+import pytest
+from rq.job import JobStatus
+
 from shopshot.errors import JobFailed
-from shopshot.queue.events import JobEvent, ResultImage, publish
+from shopshot.queue.enqueue import Status
+from shopshot.queue.events import EventKind, JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 
 SPEC = JobSpec(chat_id=1, user_id=2, status_message_id=3, image_key="k", preset="white", ratio="3:4", variants=4, seed=5, language="zh_Hans")
@@ -23,6 +27,22 @@ def test_the_kept_products_round_trip_as_tuples():
 def test_event_round_trips_through_stream_fields():
     event = JobEvent("done", "job-1", SPEC, images=[ResultImage("p", "f", 5, 30, 40)], seconds=1.5)
     assert JobEvent.from_fields({key.encode(): value.encode() for key, value in event.to_fields().items()}) == event
+
+
+def test_an_event_read_back_from_the_stream_has_its_kind_as_the_enum():
+    fields = JobEvent(EventKind.CANCELLED, "job-1", SPEC).to_fields()
+    assert json.loads(fields["event"])["kind"] == "cancelled"  # the stream keeps the plain value
+    assert JobEvent.from_fields(fields).kind is EventKind.CANCELLED
+
+
+def test_an_event_of_an_unknown_kind_fails_on_reading_and_names_the_kind():
+    body = json.loads(JobEvent(EventKind.DONE, "job-1", SPEC).to_fields()["event"]) | {"kind": "exploded"}
+    with pytest.raises(ValueError, match="'exploded' is not a valid EventKind"):
+        JobEvent.from_fields({"event": json.dumps(body)})
+
+
+def test_every_status_rq_reports_is_a_job_status():
+    assert {status.value for status in JobStatus} | {"gone"} == {status.value for status in Status}
 
 
 def test_a_job_publishes_one_final_event_however_often_it_tries(redis):

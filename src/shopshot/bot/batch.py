@@ -22,7 +22,6 @@ from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 
 BATCH_KEY = "shopshot:batch:"
-CANCELLED = "cancelled"  # the kind of the event the bot publishes for a batch job taken off the queue
 # Telegram has no "album finished" signal and sends an album of more than ten as several messages
 # (10 + 2, or 10 + a lone 11th): photos this soon after the batch's latest are the rest of that send.
 BATCH_WINDOW_S = 10

@@ -2,9 +2,11 @@
 
 from aiogram.filters.callback_data import CallbackData
 
+from shopshot.pipeline.tasks import Task
+
 
 class TaskPicked(CallbackData, prefix="tk"):
-    task: str    # "backdrop", "model" or "mannequin"
+    task: Task
 
 
 class BackdropPicked(CallbackData, prefix="bd"):

@@ -20,14 +20,14 @@ from redis.exceptions import LockError, RedisError, ResponseError
 from shopshot import metrics
 from shopshot.billing.ledger import Ledger, Release, together
 from shopshot.bot import credits, keyboards, texts
-from shopshot.bot.batch import CANCELLED, BatchBook, BatchResults
+from shopshot.bot.batch import BatchBook, BatchResults
 from shopshot.bot.file_names import result_name
 from shopshot.bot.status_board import StatusBoard
 from shopshot.config import QueueSettings
 from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.pipeline.tasks import Task
-from shopshot.queue.events import JobEvent, ResultImage
+from shopshot.queue.events import EventKind, JobEvent, ResultImage
 from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -249,7 +249,7 @@ class Delivery:
         """The batch's images as albums of up to ten with their files, then one summary naming each photo not made."""
         batch_id, chat_id, status_id = results.batch_id, results.chat_id, results.status_message_id
         await self._check_wanted(batch_id)
-        made = [event for _, event in results.in_order() if event.kind == "done"]
+        made = [event for _, event in results.in_order() if event.kind == EventKind.DONE]
         parcel = Parcel(batch_id, chat_id, [image for event in made for image in event.images],
                         [(event.spec, number) for event in made for number in range(1, len(event.images) + 1)])
         if parcel.images:
@@ -313,7 +313,7 @@ class Delivery:
 
     async def _deliver_failed(self, event: JobEvent, error: str) -> None:
         try:
-            await self.deliver(replace(event, kind="failed", error=error, images=[]))
+            await self.deliver(replace(event, kind=EventKind.FAILED, error=error, images=[]))
         except (TelegramBadRequest, TelegramForbiddenError) as error:
             log.warning("chat of job %s takes no message (%s); dropping its results", event.job_id, error)
 
@@ -321,7 +321,7 @@ class Delivery:
         """Send a finished album with its files, or the failure message with a retry button; each part once."""
         chat_id, job_id = event.spec.chat_id, event.job_id
         await self._check_wanted(job_id)
-        if event.kind == "done":
+        if event.kind == EventKind.DONE:
             # A part, unlike the other status edits: repeated after a restart it would undo the fallback text below.
             await self._part(job_id, "sending", lambda: self._status(event, _("📤 Sending your images…")))
             await self._send_parcel(parcel_of(event))
@@ -434,9 +434,9 @@ def _failures(results: BatchResults) -> dict[int, str]:
     """Why each photo of a batch that was not made was not: refused at intake, failed, or cancelled before it started."""
     failures = {number: texts.error(error, params) for number, (error, params) in results.refused.items()}
     for number, event in results.in_order():
-        if event.kind == CANCELLED:
+        if event.kind == EventKind.CANCELLED:
             failures[number] = _("Cancelled before it started.")
-        elif event.kind != "done":
+        elif event.kind != EventKind.DONE:
             failures[number] = texts.error(event.error, event.error_params)
     return failures
 

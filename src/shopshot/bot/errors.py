@@ -14,8 +14,15 @@ from shopshot.pipeline.gallery import sample_photo
 log = logging.getLogger(__name__)
 
 
+def _domain_error(event: ErrorEvent) -> ShopshotError:
+    # These handlers are registered for ShopshotError (and subclasses) only: anything else is re-raised unanswered.
+    if not isinstance(event.exception, ShopshotError):
+        raise event.exception
+    return event.exception
+
+
 async def shopshot_error(event: ErrorEvent) -> None:
-    error = event.exception
+    error = _domain_error(event)
     log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
     await _reply(event.update, texts.describe(type(error), error.params))
 
@@ -24,14 +31,17 @@ async def unknown_choice(event: ErrorEvent) -> None:
     # Only a forged (or long outdated) button names a choice the bot does not have: refuse it like a
     # stale one, and never show the value, which whoever forged the button wrote, back to the seller.
     log.info("update %s: a button with an unknown choice", event.update.update_id)
-    await stale_button(event.update.callback_query)
+    if event.update.callback_query is not None:  # always: the handler's filter asks for one
+        await stale_button(event.update.callback_query)
 
 
 async def no_product(event: ErrorEvent) -> None:
     # A photo refused as it arrives (no product, or ProductUnclear): the advice comes with a picture of a photo that works.
-    error = event.exception
+    error = _domain_error(event)
     log.info("update %s answered with %s", event.update.update_id, type(error).__name__)
     example = BufferedInputFile(sample_photo(), filename="good-photo.jpg")
+    if event.update.message is None:  # never: the handler's filter asks for a message
+        return
     await event.update.message.answer_photo(example, caption=texts.describe(type(error), error.params))
 
 
@@ -43,7 +53,8 @@ async def unexpected_error(event: ErrorEvent) -> None:
 async def _reply(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer()
-        await update.callback_query.message.answer(text)
+        if update.callback_query.message is not None:  # None under a message of an inline query, which the bot sends none of
+            await update.callback_query.message.answer(text)
     elif update.message:
         await update.message.answer(text)
 

@@ -32,6 +32,7 @@ from shopshot.config import CreditPack
 from shopshot.pipeline.layout import RATIOS, VARIANT_CHOICES
 from shopshot.pipeline.packs import Pack, pack
 from shopshot.pipeline.presets import backdrop
+from shopshot.pipeline.tasks import Task
 
 CHECK = "✓ "
 CANDIDATES_A_ROW = 4
@@ -45,9 +46,9 @@ def tasks(looks: Sequence[Look] = ()) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for look in looks:
         builder.button(text=look_label(look), callback_data=LookPicked(id=look.id))
-    builder.button(text=_("🖼 New backdrop"), callback_data=TaskPicked(task="backdrop"))
-    builder.button(text=_("🧍 New model"), callback_data=TaskPicked(task="model"))
-    builder.button(text=_("👗 Mannequin → model"), callback_data=TaskPicked(task="mannequin"))
+    builder.button(text=_("🖼 New backdrop"), callback_data=TaskPicked(task=Task.BACKDROP))
+    builder.button(text=_("🧍 New model"), callback_data=TaskPicked(task=Task.MODEL))
+    builder.button(text=_("👗 Mannequin → model"), callback_data=TaskPicked(task=Task.MANNEQUIN))
     builder.button(text=_("Cancel"), callback_data=Step(action="cancel"))
     builder.adjust(1)
     return builder.as_markup()

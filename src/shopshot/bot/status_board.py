@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from shopshot.bot import keyboards, texts
 from shopshot.bot.budget import OverBudget, best_effort
 from shopshot.bot.middlewares import no_retries
-from shopshot.queue.enqueue import JobQueue, JobState
+from shopshot.queue.enqueue import JobQueue, JobState, Status
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
 
@@ -62,15 +62,15 @@ class StatusBoard:
             if spec.batch_id:  # shown together, below
                 batches.setdefault(spec.batch_id, {})[job_id] = (spec, state)
                 continue
-            if state.status == "queued" and spec.backend not in workers:
+            if state.status == Status.QUEUED and spec.backend not in workers:
                 workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
-            if state.status in ("queued", "started"):
+            if state.status in (Status.QUEUED, Status.STARTED):
                 if spec.backend not in typical:
                     typical[spec.backend] = await asyncio.to_thread(self.jobs.typical_job_s, spec.backend)
                 with self.i18n.context(), self.i18n.use_locale(spec.language):
                     text = texts.status(state, typical[spec.backend], workers.get(spec.backend, 1))
                     # An edit without the keyboard removes it: Cancel stays while the job waits, and goes as it starts.
-                    markup = keyboards.queued(job_id) if state.status == "queued" else None
+                    markup = keyboards.queued(job_id) if state.status == Status.QUEUED else None
                     await self._show(job_id, spec.chat_id, spec.status_message_id, text, markup)
         for batch_id, members in batches.items():
             await self._show_batch(batch_id, members, typical, workers)
@@ -85,7 +85,7 @@ class StatusBoard:
         if spec.backend not in workers:
             workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
         states = [state for _, state in members.values()]
-        waiting = any(state.status in ("queued", "gone") for state in states)  # "gone": held by the feeder, not queued yet
+        waiting = any(state.status in (Status.QUEUED, Status.GONE) for state in states)  # GONE: held by the feeder, not queued yet
         with self.i18n.context(), self.i18n.use_locale(spec.language):
             text = texts.batch_status(spec.batch_size, states, typical[spec.backend], workers[spec.backend])
             markup = keyboards.queued(batch_id) if waiting else None

@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from shopshot import logs
 from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release, together
 from shopshot.billing.prices import Charge, mode_of, price_per_image
-from shopshot.bot.batch import CANCELLED, BatchBook
+from shopshot.bot.batch import BatchBook
 from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
 from shopshot.bot.languages import LANGUAGE_KEY
 from shopshot.bot.limits import JobLimits, Ticket
@@ -33,7 +33,7 @@ from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY, JobEvent, publish, withdraw
+from shopshot.queue.events import PUBLISHED_KEY, EventKind, JobEvent, publish, withdraw
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -344,7 +344,7 @@ class Studio:
         stream = self.settings.queue.events_stream
         for job_id, spec in dequeued.items():
             if spec.batch_id:
-                await asyncio.to_thread(publish, self.jobs.redis, stream, JobEvent(CANCELLED, job_id, spec))
+                await asyncio.to_thread(publish, self.jobs.redis, stream, JobEvent(EventKind.CANCELLED, job_id, spec))
 
     async def discard(self, job_id: str) -> bool:
         """Have a job's results deleted instead of sent, as /forget does for all; False when they were delivered already."""

@@ -23,7 +23,7 @@ from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
 from shopshot.pipeline.packs import Pack, Refusal, Verdict, pack, rule_title, with_preset, words
 from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.presets import backdrop
-from shopshot.queue.enqueue import JobState
+from shopshot.queue.enqueue import JobState, Status
 
 BAR_CELLS = 10
 # Unicode isolates (RLI, LRI … PDI) keep a run of neutral characters and digits in one direction whatever
@@ -187,12 +187,12 @@ def detail_prompt() -> str:
 
 def status(state: JobState, typical_job_s: float, workers: int = 1) -> str:
     """The status message of a queued or running job; `workers` serve its queue, so share the wait."""
-    if state.status == "queued" and state.position:
+    if state.status == Status.QUEUED and state.position:
         if workers < 1:
             return _("⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.").format(position=state.position)
         wait = duration(math.ceil(state.position / workers) * typical_job_s)
         return _("⏳ In the queue: position {position}. Starting in about {wait}.").format(position=state.position, wait=wait)
-    if state.status == "started":
+    if state.status == Status.STARTED:
         left = _remaining(state, typical_job_s)
         return _("🎨 Working on it… {progress}\nAbout {left} left.").format(progress=gauge(state.progress), left=left)
     return _("⏳ Getting ready…")
@@ -200,7 +200,7 @@ def status(state: JobState, typical_job_s: float, workers: int = 1) -> str:
 
 def batch_status(total: int, left: list[JobState], typical_job_s: float, workers: int = 1) -> str:
     """The status message of a batch of `total` photos, `left` the states of those not done yet; `workers` share the rest."""
-    running = sum(state.progress for state in left if state.status == "started")
+    running = sum(state.progress for state in left if state.status == Status.STARTED)
     done = total - len(left)
     seconds = (len(left) - running) * typical_job_s / max(1, min(workers, len(left)))
     return ngettext(

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from shopshot.errors import InvalidOption, N_
 
 Colour = tuple[int, int, int]
-HAIR_STYLES = ("cropped", "short", "bob", "long", "curly", "bun", "wavy")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ _BY_KEY = {item.key: item for item in MODEL_PRESETS}
 
 def model_preset(key: str | None) -> ModelPreset:
     """Return the model preset with this key, or raise InvalidOption."""
-    try:
-        return _BY_KEY[key]
-    except KeyError:
-        raise InvalidOption(value=key) from None
+    preset = None if key is None else _BY_KEY.get(key)
+    if preset is None:
+        raise InvalidOption(value=key)
+    return preset

@@ -12,7 +12,7 @@ A photo reads as a flat lay when all three hold:
    darkens the floor at and beside its base, not the wall behind its top; one lying flat casts its
    shadow all round it.
 The thresholds separate, with a margin of more than 1 L* either side, the bundled sample and the
-synthetic photos (`synthetic_photo`: upright with a contact shadow) from the synthetic flat lays
+synthetic photos (`fixtures/synthetic.py`: `synthetic_photo`: upright with a contact shadow) from the synthetic flat lays
 (`synthetic_flat_lay`: a drop shadow all round, or none).
 An upright product shot on a uniform backdrop with no shadow at all passes all three: with nothing
 in the photo to tell, it is laid flat, which reads as a product lying down rather than floating.

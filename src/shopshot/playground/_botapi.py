@@ -136,12 +136,10 @@ async def always_true(state: State, params: Params) -> bool:
 
 
 async def send_chat_action(state: State, params: Params) -> bool:
-    """sendChatAction: remembered per chat, shown nowhere."""
-    chat = state.chat(params.chat_id())
-    action = params.text("action")
-    if action not in _CHAT_ACTIONS:
+    """sendChatAction: checked, then dropped (the chat shows no typing indicator)."""
+    state.chat(params.chat_id())  # an unknown chat is refused as Telegram does
+    if params.text("action") not in _CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
-    chat.last_action = action
     return True
 
 

@@ -82,7 +82,6 @@ class Chat:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     last_message_id: int = 0
     chat_instance: str = field(default_factory=lambda: str(secrets.randbits(63)))
-    last_action: str | None = None
 
     @property
     def id(self) -> int:

@@ -2,6 +2,7 @@
 
 import statistics
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from redis import Redis
@@ -34,9 +35,26 @@ GPU_TASKS = frozenset(Task)
 Matte = Literal["neural", "classical"]
 
 
+class Status(StrEnum):
+    """Where a job stands: RQ's statuses (`rq.job.JobStatus`, the same values), and GONE once RQ keeps no record of it."""
+
+    CREATED = "created"
+    QUEUED = "queued"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STARTED = "started"
+    DEFERRED = "deferred"
+    SCHEDULED = "scheduled"
+    STOPPED = "stopped"
+    CANCELED = "canceled"
+    RATE_LIMITED = "rate_limited"
+    READY_TO_ENQUEUE = "ready_to_enqueue"
+    GONE = "gone"  # also a batch job the feeder holds back, not queued yet
+
+
 @dataclass(frozen=True)
 class JobState:
-    status: str                  # queued, started, finished, failed, gone
+    status: Status
     position: int | None         # 1-based place in the queue while queued
     progress: float              # 0..1 while started
     elapsed_s: float
@@ -124,12 +142,12 @@ class JobQueue:
         """Where a job stands now."""
         job = self._fetch(job_id)
         if job is None:
-            return JobState("gone", None, 0.0, 0.0)
+            return JobState(Status.GONE, None, 0.0, 0.0)
         status = job.get_status(refresh=False)
         position = job.get_position() if status == JobStatus.QUEUED else None
         elapsed = (job.ended_at or now()) - job.started_at if job.started_at else None
         return JobState(
-            status=str(status.value if status else "gone"),
+            status=Status(status.value) if status else Status.GONE,
             position=None if position is None else position + 1,
             progress=float(job.meta.get("progress", 0.0)),
             elapsed_s=elapsed.total_seconds() if elapsed else 0.0,

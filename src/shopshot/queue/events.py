@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from redis import Redis
 
@@ -22,9 +23,17 @@ class ResultImage:
     verdict: dict = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
 
 
+class EventKind(StrEnum):
+    """How a job ended. A StrEnum: the stream keeps the plain values, and an entry of a kind this code does not know fails on reading."""
+
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # published by the bot for a batch job taken off the queue before it started
+
+
 @dataclass(frozen=True)
 class JobEvent:
-    kind: str                       # "done" or "failed"
+    kind: EventKind
     job_id: str
     spec: JobSpec
     images: list[ResultImage] = field(default_factory=list)
@@ -42,6 +51,8 @@ class JobEvent:
         """Decode a stream entry written by `to_fields`."""
         raw = fields.get(b"event", fields.get("event"))
         body = json.loads(raw)
+        # An unknown kind raises ValueError here: delivery logs the entry and leaves it pending, as for any entry it cannot read.
+        body["kind"] = EventKind(body["kind"])
         body["spec"] = JobSpec.from_json(body["spec"])
         body["images"] = [ResultImage(**image) for image in body["images"]]
         return cls(**body)

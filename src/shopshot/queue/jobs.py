@@ -22,7 +22,7 @@ from shopshot.pipeline.packs import PackImage, pack, render_pack, suffix
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
 from shopshot.queue.album import album_photo
 from shopshot.queue.enqueue import DURATIONS_KEY
-from shopshot.queue.events import JobEvent, ResultImage, publish, published
+from shopshot.queue.events import EventKind, JobEvent, ResultImage, publish, published
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 from shopshot.storage import Blobs, open_blobs
@@ -68,14 +68,14 @@ def render(spec_json: str) -> dict:
     seconds = time.monotonic() - started
     job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
     job.connection.ltrim(DURATIONS_KEY, 0, 49)
-    _publish(job, JobEvent("done", job.id, spec, images=images, seconds=seconds))
+    _publish(job, JobEvent(EventKind.DONE, job.id, spec, images=images, seconds=seconds))
     return {"images": len(images), "seconds": seconds}
 
 
 def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
     level = logging.INFO if isinstance(error, InputError) else logging.WARNING
     log.log(level, "job %s failed, not retried: %s", job.id, type(error).__name__)
-    _publish(job, JobEvent("failed", job.id, spec, error=error.code, error_params=error.params))
+    _publish(job, JobEvent(EventKind.FAILED, job.id, spec, error=error.code, error_params=error.params))
     return {"error": error.code}
 
 
@@ -160,7 +160,7 @@ def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
         return
     spec = JobSpec.from_json(job.args[0])
     error = OutOfMemory if out_of_memory(exc) else JobFailed
-    _publish(job, JobEvent("failed", job.id, spec, error=error.code))
+    _publish(job, JobEvent(EventKind.FAILED, job.id, spec, error=error.code))
 
 
 def out_of_memory(error: BaseException | None) -> bool:

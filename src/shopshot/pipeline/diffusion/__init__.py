@@ -3,6 +3,7 @@
 Modules by concern: `registry` (models.toml: checkpoints, licences), `pull` (download them),
 `loading` (from the local cache, once), `perception` (clothes parsing, depth), `safety` (the output
 check), `masks`, `prompts`, `modes`, `generation` (one denoising run), `backdrop` and `fashion` (the
-tasks' recipes), `backend` (the worker contract), `architectures` (model configs and random-weight
-builds for tests and the benchmark). Only `loading`, `perception`, `safety`, `generation` and `architectures` import torch.
+tasks' recipes), `backend` (the worker contract). The model configs and random-weight builds for the
+tests and the benchmark live outside the package, in `fixtures/diffusion`. Only `loading`,
+`perception`, `safety` and `generation` import torch.
 """

@@ -3,7 +3,7 @@
 This module imports no torch: the bot can import it; `setup()` loads torch, diffusers and weights.
 
 GPU memory on a bf16 GPU (docs/performance.md): the weights are 9.8 GB, computed on the meta device
-(`footprint.py`): UNet 5.13 GB, ControlNet 2.50, text encoders 1.64, VAE 0.17, perception and the
+(`fixtures/diffusion/footprint.py`): UNet 5.13 GB, ControlNet 2.50, text encoders 1.64, VAE 0.17, perception and the
 safety classifier 0.33. Peak with activations and the VAE decode, estimated, not measured: ≈ 12 GB
 (a 16 GB card, or 24 GB with torch.compile's workspace); with `cpu_offload` only the running module
 is on the GPU (≈ 8 GB peak, several seconds slower per image).

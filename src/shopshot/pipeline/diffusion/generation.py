@@ -27,7 +27,7 @@ class Inputs:
     control_guidance_end: float = 1.0
 
 
-def fresh_scheduler(config: dict, mode: Mode) -> DPMSolverMultistepScheduler:
+def fresh_scheduler(config: dict) -> DPMSolverMultistepScheduler:
     """A new scheduler per job (schedulers keep state and are not thread-safe)."""
     return DPMSolverMultistepScheduler.from_config(
         config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True)
@@ -43,7 +43,7 @@ def step_reporter(on_step: Callable[[float], None]) -> Callable:
 
 def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
     """Run the pipeline once; return float32 RGB 0..255 at generation size."""
-    pipe.scheduler = fresh_scheduler(pipe.scheduler.config, mode)
+    pipe.scheduler = fresh_scheduler(pipe.scheduler.config)
     # A CPU generator gives the same starting noise on every device; the image is the same only on the
     # same GPU model, dtype and library versions (kernels round differently elsewhere).
     generator = torch.Generator("cpu").manual_seed(seed)

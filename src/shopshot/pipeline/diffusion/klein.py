@@ -12,13 +12,13 @@ Generation sizes snap to the same aspects as SDXL's (`masks.ASPECTS`, at most 10
 photo fitted unstretched and the margin generated, then cut away; the detail pass, the face pass and
 the warm-up run here too (`KleinPainter`), their low-strength passes the tail of the 4-step schedule.
 
-GPU memory (bf16, computed on the meta device by `footprint.py`; not measured, no GPU was available):
+GPU memory (bf16, computed on the meta device by `fixtures/diffusion/footprint.py`; not measured, no GPU was available):
 transformer 3.876 B parameters = 7.75 GB, Qwen3-4B text encoder 4.022 B = 8.04 GB, VAE 84 M = 0.17 GB;
 with the clothes parser (fp32) and the safety classifier, 16.2 GB of weights. Peak, estimated:
 ≈ 18–20 GB at 1024² with the reference tokens and the VAE decode — a 24 GB card. With `cpu_offload` only the running model is on
 the GPU (the text encoder, then the transformer: ≈ 8 GB each + activations), so a 16 GB card may do.
 
-Compute (counted on the meta device, `klein_architecture.step_flops`): one transformer step at 1024²
+Compute (counted on the meta device, `fixtures/diffusion/klein_architecture.step_flops`): one transformer step at 1024²
 is 34.8 TFLOP without a reference and 76.7 TFLOP with a reference as large as the canvas (products
 fill less: ≈ 50 TFLOP at 40 %); 4 steps are 140–310 TFLOP an image, ≈ 0.17–0.38 s at 800 TFLOP/s.
 """

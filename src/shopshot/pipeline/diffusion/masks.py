@@ -20,7 +20,6 @@ from PIL import Image
 ASPECTS = (1.0, 3 / 4, 4 / 3, 4 / 5, 5 / 4, 9 / 16, 16 / 9, 2 / 3)
 # The share of the image's long side that the generated ring reaches into the kept region.
 RING_SHARE = 0.006
-PROTECT_SHRINK = 2
 
 
 def disk(radius: int) -> np.ndarray:
