@@ -260,7 +260,7 @@ class Delivery:
         if failures := _failures(results):
             text += "\n\n" + texts.batch_failures(failures)
         # One line for the whole batch: what the photos not made gave back (a cancelled photo's, released at its cancel, again).
-        unmade = [job_id for job_id, event in results.events.items() if event.kind != "done"]
+        unmade = [job_id for job_id, event in results.events.items() if event.kind != EventKind.DONE]
         text = credits.with_given_back(text, await self._release_batch(results, unmade, "failed"))
         await self._part(batch_id, "summary", lambda: self.bot.send_message(chat_id, text))
 
@@ -268,14 +268,14 @@ class Delivery:
         """Give back the holds of these photos of a batch, once each; what came back, together (the same again when asked twice)."""
         if self.ledger is None:
             return None
-        failed = {job_id: event.error for job_id, event in results.events.items() if event.kind not in ("done", CANCELLED)}
+        failed = {job_id: event.error for job_id, event in results.events.items() if event.kind not in (EventKind.DONE, EventKind.CANCELLED)}
         return together([await self.ledger.release(results.user_id, job_id, failed.get(job_id) or reason) for job_id in job_ids])
 
     async def _capture_batch(self, results: BatchResults) -> None:
         """The batch is delivered: each photo made spends its hold, once (a delivery resumed after a restart captures nothing more)."""
         if self.ledger is not None:
             for job_id, event in results.events.items():
-                if event.kind == "done":
+                if event.kind == EventKind.DONE:
                     await self.ledger.capture(results.user_id, job_id)
 
     async def _delete_images(self, events: list[JobEvent]) -> None:
