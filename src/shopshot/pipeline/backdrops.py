@@ -94,12 +94,13 @@ def _smoothstep(low: float, high: float, values: np.ndarray) -> np.ndarray:
 
 
 def _colour(colour: Colour) -> np.ndarray:
-    return np.float32(colour)
+    return np.array(colour, np.float32)
 
 
 def _paler(colour: Colour, amount: float) -> np.ndarray:
     """A colour moved toward white by `amount` (negative: deeper, away from white)."""
-    return np.clip(255 - (255 - np.float32(colour)) * (1 - amount), 0, 255)
+    paler: np.ndarray = np.clip(255 - (255 - np.array(colour, np.float32)) * (1 - amount), 0, 255)
+    return paler
 
 
 def _coarse(stage: Stage, field: Callable[[np.ndarray, np.ndarray], np.ndarray], step: int = 16) -> np.ndarray:
@@ -107,7 +108,7 @@ def _coarse(stage: Stage, field: Callable[[np.ndarray, np.ndarray], np.ndarray],
     width, height = stage.size
     ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float32)
     coarse = field(xs, ys).astype(np.float32)
-    matrix = np.float32([[1 / step, 0, 0], [0, 1 / step, 0]])
+    matrix = np.array([[1 / step, 0, 0], [0, 1 / step, 0]], np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(coarse, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
@@ -121,7 +122,7 @@ def _spotlight(stage: Stage, strength: float, spread: float = 0.75) -> np.ndarra
     # Measured against the canvas's mean side, so tall story frames do not go grey at the ends.
     reach = spread * float(np.sqrt(stage.size[0] * stage.size[1]))
 
-    def field(xs, ys):
+    def field(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         radius = ((xs - cx) ** 2 + (ys - cy) ** 2) / reach**2
         return 1 - strength * (1 - np.exp(-radius))
 
@@ -142,7 +143,8 @@ def _rows(stage: Stage, top: np.ndarray, bottom: np.ndarray, seam: float, softne
     """A vertical blend from `top` to `bottom` around row `seam`, as (height, 1, 3)."""
     rows = np.arange(stage.size[1], dtype=np.float32)
     t = _smoothstep(seam - softness, seam + softness, rows)[:, None]
-    return (top * (1 - t) + bottom * t)[:, None, :]
+    blend: np.ndarray = (top * (1 - t) + bottom * t)[:, None, :]
+    return blend
 
 
 def _horizon(stage: Stage, scale: float = 1.0) -> float:
@@ -152,7 +154,8 @@ def _horizon(stage: Stage, scale: float = 1.0) -> float:
 
 def _flat(stage: Stage, colour: np.ndarray, light: np.ndarray) -> np.ndarray:
     """A plain surface seen from above under a light map: no seam, no horizon."""
-    return np.broadcast_to(colour, (*stage.size[::-1], 3)) * light[..., None]
+    flat: np.ndarray = np.broadcast_to(colour, (*stage.size[::-1], 3)) * light[..., None]
+    return flat
 
 
 def _sweep(stage: Stage, rng: np.random.Generator, wall: np.ndarray, floor: np.ndarray, vignette: float) -> np.ndarray:
@@ -217,7 +220,7 @@ def _window_light(stage: Stage, strength: float) -> np.ndarray:
     """Light falling off away from the key light's side, with a gentle vignette."""
     width, height = stage.size
 
-    def field(xs, ys):
+    def field(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         side = (xs / width - 0.5) * stage.light
         corner = ((xs / width - 0.5) ** 2 + (ys / height - 0.45) ** 2)
         return 1 + strength * side - 0.35 * strength * corner
@@ -228,7 +231,7 @@ def _window_light(stage: Stage, strength: float) -> np.ndarray:
 def _wall(stage: Stage, rng: np.random.Generator) -> np.ndarray:
     wall = _colour(WALL_COLOURS[stage.look.pick])
     mix = FLOOR_MIX[stage.look.shade]
-    floor = np.clip(wall * (1 - mix) + np.float32([238, 232, 222]) * mix, 0, 255)
+    floor = np.clip(wall * (1 - mix) + np.array([238, 232, 222], np.float32) * mix, 0, 255)
     if stage.overhead:
         pixels = _flat(stage, floor, np.ones(stage.size[::-1], np.float32))
     else:
@@ -322,10 +325,11 @@ def _draw_disc(pixels: np.ndarray, stage: Stage, colour: np.ndarray) -> None:
     _blend(window, np.clip(colour * lit[..., None], 0, 255), _edge(radius - distance))
 
 
-def _ellipse_distance(xs, ys, cx, cy, rx, ry) -> np.ndarray:
+def _ellipse_distance(xs: np.ndarray, ys: np.ndarray, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
     """Approximate signed distance in pixels to an ellipse's edge (positive inside)."""
     radius = np.sqrt(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2)
-    return (1 - radius) * min(rx, ry)
+    distance: np.ndarray = (1 - radius) * min(rx, ry)
+    return distance
 
 
 def _edge(distance: np.ndarray) -> np.ndarray:
@@ -337,7 +341,9 @@ def _blend(pixels: np.ndarray, colour: np.ndarray, coverage: np.ndarray) -> None
     pixels += (colour - pixels) * coverage[..., None]
 
 
-def _floor_shadow(pixels, xs, ys, centre, half, depth) -> None:
+def _floor_shadow(
+    pixels: np.ndarray, xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], half: float, depth: float
+) -> None:
     radius = np.sqrt(((xs - centre[0]) / (half * 1.15)) ** 2 + ((ys - centre[1]) / (depth * 1.6)) ** 2)
     pixels *= (1 - 0.35 * np.exp(-(radius**2) * 2.2))[..., None]
 
@@ -362,7 +368,7 @@ def _glow(stage: Stage) -> np.ndarray:
     x0, y0, x1, y1 = stage.box
     cx, cy = (x0 + x1) / 2 + stage.light * 0.3 * stage.unit, y0 + 0.4 * (y1 - y0)
 
-    def field(xs, ys):
+    def field(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * (0.33 * stage.unit) ** 2))
 
     return _coarse(stage, field)
@@ -392,7 +398,8 @@ def _weave(stage: Stage, rng: np.random.Generator) -> np.ndarray:
     over_under = np.where((across + down) % 2 == 0, 1.0, -1.0)
     fibre = rng.normal(0, 1, (rows, cols))
     grid = 1 + 0.022 * weft + 0.018 * warp + 0.012 * over_under + 0.012 * fibre
-    return cv2.resize(grid.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    weave: np.ndarray = cv2.resize(grid.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return weave
 
 
 def _patches(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -463,7 +470,8 @@ def _planks(stage: Stage) -> np.ndarray:
     tone = 1 + 0.05 * np.sin(np.floor(across) * 12.9898 + phase[0])
     gap = np.minimum(across % 1, 1 - across % 1) * 0.16 * stage.unit
     seams = 1 - 0.28 * np.exp(-((gap / 1.2) ** 2))
-    return (0.95 + 0.05 * grain) * tone * seams
+    shading: np.ndarray = (0.95 + 0.05 * grain) * tone * seams
+    return shading
 
 
 STYLES: dict[str, Style] = {

@@ -65,6 +65,7 @@ def _by_class(path: str) -> Callable[[Settings | None], Backend]:
     module_name, _, class_name = path.partition(":")
     module = importlib.import_module(module_name)  # an ImportError names what is missing better than we could
     try:
-        return getattr(module, class_name)
+        factory: Callable[[Settings | None], Backend] = getattr(module, class_name)
     except AttributeError:
         raise InvalidOption(value=path) from None
+    return factory

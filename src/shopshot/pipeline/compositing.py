@@ -62,13 +62,15 @@ def _drop(small: np.ndarray, stage: Stage, scale: float) -> np.ndarray:
     soft shadow pushed a little away from the light (from the key light's side and the top)."""
     reach = max(0.5, 0.015 * stage.unit * scale)
     tight = cv2.GaussianBlur(small, (0, 0), reach)
-    shift = np.float32([[1, 0, -stage.light * reach], [0, 1, 1.2 * reach]])
+    shift = np.array([[1, 0, -stage.light * reach], [0, 1, 1.2 * reach]], np.float32)
     moved = cv2.warpAffine(small, shift, small.shape[::-1], flags=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(moved, (0, 0), 3 * reach)
     return 1 - (1 - 0.5 * tight) * (1 - 0.6 * soft)
 
 
-def _soft_ellipse(shape: tuple[int, int], centre, axes, opacity: float, blur: float) -> np.ndarray:
+def _soft_ellipse(
+    shape: tuple[int, int], centre: tuple[float, float], axes: tuple[float, float], opacity: float, blur: float
+) -> np.ndarray:
     layer = np.zeros(shape, np.uint8)
     cv2.ellipse(layer, (round(centre[0] * 16), round(centre[1] * 16)),
                 (max(1, round(axes[0] * 16)), max(1, round(axes[1] * 16))), 0, 0, 360, 255, -1, cv2.LINE_AA, 4)
@@ -85,7 +87,8 @@ def _contact(shape: tuple[int, int], stage: Stage, scale: tuple[float, float]) -
     tight = _soft_ellipse(shape, (foot_centre, base - tight_height * 0.8), (foot_half * 1.02, tight_height), 0.8, tight_height)
     pool_half = max(foot_half * 1.25, box_half * 0.85)
     pool = _soft_ellipse(shape, (foot_centre, base), (pool_half, 0.12 * pool_half), 0.5, 0.1 * pool_half)
-    return 1 - (1 - tight) * (1 - pool)
+    shadow: np.ndarray = 1 - (1 - tight) * (1 - pool)
+    return shadow
 
 
 def _cast(small: np.ndarray, stage: Stage, sy: float) -> np.ndarray:
@@ -93,7 +96,7 @@ def _cast(small: np.ndarray, stage: Stage, sy: float) -> np.ndarray:
     base = stage.base * sy
     shear = -0.5 * stage.light
     # Maps (x, y) to (x + shear·(base − y), base − 0.22·(base − y)): squashed toward the base.
-    matrix = np.float32([[1, -shear, shear * base], [0, 0.22, 0.78 * base]])
+    matrix = np.array([[1, -shear, shear * base], [0, 0.22, 0.78 * base]], np.float32)
     cast = cv2.warpAffine(small, matrix, small.shape[::-1], flags=cv2.INTER_LINEAR)
     return cv2.GaussianBlur(cast, (0, 0), max(0.5, 0.04 * stage.product_height * sy))
 

@@ -100,7 +100,8 @@ class BackgroundModel:
 
     def rgb(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Background colour (float32, N×3) at normalised coordinates."""
-        return _basis(u, v) @ self.coefficients
+        colours: np.ndarray = _basis(u, v) @ self.coefficients
+        return colours
 
     def distance(self, colours: np.ndarray, u: np.ndarray, v: np.ndarray, darkening: float = _SHADOW_WEIGHT) -> np.ndarray:
         """Shadow-tolerant Lab distance of N×3 RGB colours to the background at those points."""
@@ -109,7 +110,7 @@ class BackgroundModel:
     def over(self, box: tuple[int, int, int, int], size: tuple[int, int]) -> "BackgroundModel":
         """The same surface in the -1..1 coordinates of `box` of a frame of `size` (for a crop resampled on its own)."""
         (width, height), (x0, y0, x1, y1) = size, box
-        u, v = (axis.ravel() for axis in np.meshgrid(np.float32([-1, 0, 1]), np.float32([-1, 0, 1])))
+        u, v = (axis.ravel() for axis in np.meshgrid(np.array([-1, 0, 1], np.float32), np.array([-1, 0, 1], np.float32)))
         frame_u = (x0 + (u + 1) / 2 * (x1 - x0)) / width * 2 - 1
         frame_v = (y0 + (v + 1) / 2 * (y1 - y0)) / height * 2 - 1
         # Nine points fix a quadratic surface exactly.
@@ -175,13 +176,15 @@ def _basis(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def _to_lab(colours: np.ndarray) -> np.ndarray:
     rgb = np.clip(colours, 0, 255).astype(np.float32).reshape(-1, 1, 3) / 255
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    lab: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    return lab
 
 
 def _lab_distance(colours: np.ndarray, reference: np.ndarray, darkening: float = _SHADOW_WEIGHT) -> np.ndarray:
     delta = _to_lab(colours) - _to_lab(reference)
     lightness = np.where(delta[:, 0] < 0, darkening, 1.0) * delta[:, 0]
-    return np.sqrt(lightness**2 + delta[:, 1] ** 2 + delta[:, 2] ** 2)
+    distance: np.ndarray = np.sqrt(lightness**2 + delta[:, 1] ** 2 + delta[:, 2] ** 2)
+    return distance
 
 
 def fit_background(smooth: np.ndarray) -> BackgroundModel:
@@ -285,7 +288,8 @@ def _run_grabcut(small: np.ndarray, seeds: np.ndarray, box: tuple[int, int, int,
         cv2.setRNGSeed(0)
         models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         image = np.ascontiguousarray(small[y0:y1, x0:x1])
-        cv2.grabCut(image, region, None, *models, iterations, cv2.GC_INIT_WITH_MASK)
+        # The stubs want a rect; OpenCV takes None for it when the mask seeds the cut.
+        cv2.grabCut(image, region, None, *models, iterations, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]
     mask = np.zeros(seeds.shape, bool)
     mask[y0:y1, x0:x1] = np.isin(region, (cv2.GC_FGD, cv2.GC_PR_FGD))
     return mask
@@ -310,7 +314,8 @@ def _fill_holes(mask: np.ndarray, distance: np.ndarray, low: float) -> np.ndarra
     open_hole = (areas >= 0.004 * max(mask.sum(), 1)) & (mean_distance < low)
     open_hole[edge] = True
     open_hole[0] = False  # label 0 is the mask itself
-    return ~open_hole[labels]
+    kept: np.ndarray = ~open_hole[labels]
+    return kept
 
 
 def _tidy(mask: np.ndarray) -> np.ndarray:
@@ -367,14 +372,16 @@ def _border_contrast(smooth: np.ndarray, margin: int) -> np.ndarray:
     ring = _ring(smooth.shape[:2], margin).ravel()
     cv2.setRNGSeed(0)  # k-means draws its first centres from OpenCV's global RNG
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    _, _, centres = cv2.kmeans(lab[ring], _BORDER_COLOURS, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    # The stubs want a bestLabels array; OpenCV takes None for it and allocates the labels itself.
+    _, _, centres = cv2.kmeans(lab[ring], _BORDER_COLOURS, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     distances = np.linalg.norm(lab[:, None, :] - centres[None], axis=2).min(axis=1)
-    return distances.reshape(smooth.shape[:2])
+    far: np.ndarray = distances.reshape(smooth.shape[:2])
+    return far
 
 
 def _mostly_kept(found: np.ndarray, mask: np.ndarray) -> bool:
     """Whether the cleaning that gave `mask` kept most of GrabCut's answer `found`, rather than dropping it as specks."""
-    return (found & mask).sum() >= _MIN_KEPT * found.sum()
+    return bool((found & mask).sum() >= _MIN_KEPT * found.sum())
 
 
 def _parts(mask: np.ndarray) -> int:
@@ -398,7 +405,7 @@ def _agrees(small: np.ndarray, found: np.ndarray) -> bool:
     wide = round(_CHECK_MARGIN * min(small.shape[:2]))
     again = _prior_grabcut(small, wide)
     within = found & ~_ring(found.shape, wide)
-    return (within & again).sum() >= _MIN_AGREEMENT * (within | again).sum()
+    return bool((within & again).sum() >= _MIN_AGREEMENT * (within | again).sum())
 
 
 def _sides_cut(mask: np.ndarray, margin: int) -> int:
@@ -439,7 +446,7 @@ def _scaled_up(cutout: Cutout, size: tuple[int, int]) -> Cutout:
     x0, y0 = int(bx0 / sx), int(by0 / sy)
     x1, y1 = min(width, int(np.ceil(bx1 / sx))), min(height, int(np.ceil(by1 / sy)))
     # Full-size pixel centres, mapped into the small cut-out's box.
-    matrix = np.float32([[sx, 0, (x0 + 0.5) * sx - 0.5 - bx0], [0, sy, (y0 + 0.5) * sy - 0.5 - by0]])
+    matrix = np.array([[sx, 0, (x0 + 0.5) * sx - 0.5 - bx0], [0, sy, (y0 + 0.5) * sy - 0.5 - by0]], np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 
     def warp(values: np.ndarray) -> np.ndarray:
@@ -474,7 +481,7 @@ def _upsample(mask: np.ndarray, scale: tuple[float, float], box: tuple[int, int,
     """The working mask, smoothed and sampled at the full-size pixels of `box`."""
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)
     (sx, sy), (x0, y0, x1, y1) = scale, box
-    matrix = np.float32([[sx, 0, (x0 + 0.5) * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]])
+    matrix = np.array([[sx, 0, (x0 + 0.5) * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]], np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(soft, matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
@@ -490,7 +497,8 @@ def _guided_filter(crop: np.ndarray, soft: np.ndarray, radius: int, eps: float =
     mean_guide, mean_soft = mean(guide), mean(soft)
     slope = (mean(guide * soft) - mean_guide * mean_soft) / (mean(guide * guide) - mean_guide**2 + eps)
     offset = mean_soft - slope * mean_guide
-    return np.clip(mean(slope) * guide + mean(offset), 0, 1)
+    alpha: np.ndarray = np.clip(mean(slope) * guide + mean(offset), 0, 1)
+    return alpha
 
 
 def _product_colour(crop: np.ndarray, sure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -69,6 +69,7 @@ def check_declared(size: int | None, mime_type: str | None, file_name: str | Non
     if family == "audio":
         raise AudioNotPhoto()
     if family not in ("", "image") and mime_type != "application/octet-stream":
+        assert mime_type is not None  # a family other than "" came from it
         raise UnsupportedFormat(kind=_declared_kind(mime_type, file_name))
 
 

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any, TypeVar
 from importlib.resources import files
 
 import numpy as np
@@ -101,7 +102,10 @@ class Rule:
         return any(figure is not None for figure in figures)
 
 
-def _same(text: str) -> str:
+_T = TypeVar("_T")
+
+
+def _same(text: _T) -> _T:
     return text
 
 
@@ -138,7 +142,7 @@ class Finding:
 
     ok: bool | None
     code: str  # a key of MESSAGES
-    params: dict = field(default_factory=dict)  # JSON-safe: numbers and strings
+    params: dict[str, Any] = field(default_factory=dict)  # JSON-safe: numbers and strings
 
     @property
     def text(self) -> str:
@@ -177,13 +181,13 @@ class Verdict:
             texts.append(_size_text(self.size))  # the size, measured even where no size rule is published
         return translate(LINE).format(title=named, findings=", ".join(texts), mark="✓" if self.ok else "✗")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe values, as a worker's result event carries them."""
         findings = [[finding.ok, finding.code, finding.params] for finding in self.findings]
         return {"marketplace": self.rule.marketplace, "image": self.rule.image, "size": list(self.size), "findings": findings}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Verdict":
+    def from_dict(cls, values: dict[str, Any]) -> "Verdict":
         """A verdict written by `to_dict`, with its rule as this version's data file has it; InvalidOption for a rule
         or a finding this version does not know (dropped, a broken rule could read as ✓)."""
         unknown = [code for _, code, _ in values["findings"] if code not in MESSAGES]
@@ -206,13 +210,14 @@ class PackImage:
 
 
 @cache
-def _data() -> dict:
+def _data() -> dict[str, Any]:
     return tomllib.loads(files("shopshot.pipeline").joinpath("marketplaces.toml").read_text(encoding="utf-8"))
 
 
-def raw_rules() -> list[dict]:
+def raw_rules() -> list[dict[str, Any]]:
     """The rules as the data file writes them, for listing their sources."""
-    return _data()["rule"]
+    rules: list[dict[str, Any]] = _data()["rule"]
+    return rules
 
 
 @cache
@@ -240,13 +245,13 @@ def pack(key: str) -> Pack:
         raise InvalidOption(value=key) from None
 
 
-def _pack(key: str, item: dict, rules: dict) -> Pack:
+def _pack(key: str, item: dict[str, Any], rules: dict[tuple[str, str], dict[str, Any]]) -> Pack:
     shots = tuple(Shot(_rule(item["name"], rules[key, shot["rule"]]), shot["preset"]) for shot in item["images"])
     return Pack(key, item["name"], item["ratio"], item["ratio_is"], shots)
 
 
-def _rule(name: str, item: dict) -> Rule:
-    def figure(field: str):
+def _rule(name: str, item: dict[str, Any]) -> Rule:
+    def figure(field: str) -> Any:
         value = item[field]
         return None if value == NOT_PUBLISHED else value
 
@@ -380,7 +385,7 @@ def _fits(data: bytes, rule: Rule) -> bool:
     return rule.max_file_mb is None or len(data) <= rule.max_file_mb * 1_000_000
 
 
-def _saved(image: Image.Image, kind: str, **options) -> bytes:
+def _saved(image: Image.Image, kind: str, **options: Any) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, kind, **options)
     return buffer.getvalue()
@@ -418,8 +423,12 @@ def check(source: bytes | Image.Image, rule: Rule, mask: Image.Image | None = No
     Product fill comes from `mask` (the studio's protect mask) where given, else the image's alpha,
     else, on a white rule, every pixel that is not RGB 255 (so a shadow counts as product).
     """
-    data = source if isinstance(source, bytes) else None
-    image = Image.open(io.BytesIO(data)) if data is not None else source
+    data: bytes | None
+    image: Image.Image
+    if isinstance(source, bytes):
+        data, image = source, Image.open(io.BytesIO(source))
+    else:
+        data, image = None, source
     pixels = np.asarray(image.convert("RGB"))
     measured = (
         _size(image.size, rule), _aspect(image.size, rule), _background(pixels, rule), _fill(image, pixels, rule, mask),

@@ -89,7 +89,8 @@ def _pixel_transmission(colours: np.ndarray, back: np.ndarray, region: np.ndarra
     partly opaque; a pixel brighter than its lens keeps t (the excess is a reflection, in F)."""
     ratio = (colours / back).mean(axis=1)
     rim, lens = region[:, 0], region[:, 1]
-    return lens * np.clip((ratio - rim) / (lens - rim), 0, 1)
+    transmission: np.ndarray = lens * np.clip((ratio - rim) / (lens - rim), 0, 1)
+    return transmission
 
 
 def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +122,7 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
             total += stats[label, cv2.CC_STAT_AREA]
     if total == 0 or total > _MAX_TOTAL * product_area:
         return nothing
-    return _full_size(kept, cutout, scale), np.float32(values)
+    return _full_size(kept, cutout, scale), np.array(values, np.float32)
 
 
 def _candidates(ratio: np.ndarray, solid: np.ndarray) -> np.ndarray:
@@ -193,7 +194,8 @@ def _filled(region: np.ndarray) -> np.ndarray:
     right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
     enclosed = (left > 0) & (top > 0) & (right < cols) & (bottom < rows)
     enclosed[0] = False  # label 0 is the region itself
-    return region | enclosed[labels]
+    filled: np.ndarray = region | enclosed[labels]
+    return filled
 
 
 def _background(cutout: Cutout, size: tuple[int, int]) -> np.ndarray:

@@ -84,7 +84,8 @@ def _darkening(small: np.ndarray, cutout: Cutout) -> np.ndarray:
     u, v = (xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1
     model = cutout.background.rgb(u.ravel().astype(np.float32), v.ravel().astype(np.float32))
     darker = _lightness(model) - _lightness(small.reshape(-1, 3))
-    return np.maximum(darker, 0).reshape(height, width)
+    darkening: np.ndarray = np.maximum(darker, 0).reshape(height, width)
+    return darkening
 
 
 def _dark(values: np.ndarray) -> float:
@@ -94,4 +95,5 @@ def _dark(values: np.ndarray) -> float:
 
 def _lightness(colours: np.ndarray) -> np.ndarray:
     rgb = np.clip(colours, 0, 255).astype(np.float32).reshape(-1, 1, 3) / 255
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[:, 0, 0]
+    lightness: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[:, 0, 0]
+    return lightness

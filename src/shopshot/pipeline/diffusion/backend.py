@@ -47,7 +47,7 @@ class DiffusionBackend:
     """Backdrops, model swaps and mannequin-to-model shots, with the product's pixels kept exactly."""
 
     name = "diffusion"
-    tasks = frozenset(Task)
+    tasks: frozenset[str] = frozenset(Task)  # as the Backend protocol has it
     # Not measured yet: two images in fast mode at about 2 s each on an A100, estimated from published
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0

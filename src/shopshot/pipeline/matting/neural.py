@@ -15,13 +15,23 @@ garment): SAM, prompted with its parts' boxes, may move its outline only within 
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from transformers import AutoImageProcessor, Sam2Config, Sam2Model, VitMatteForImageMatting, VitMatteImageProcessorPil
+from transformers import (
+    AutoImageProcessor,
+    Sam2Config,
+    Sam2HieraDetConfig,
+    Sam2Model,
+    Sam2PromptEncoderConfig,
+    Sam2VisionConfig,
+    VitMatteForImageMatting,
+    VitMatteImageProcessorPil,
+)
 
 from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
@@ -40,8 +50,8 @@ _PROTECT_SHRINK = 2
 # A part of a rough mask under this share of its largest part is a speck: not worth a prompt.
 _SPECK = 0.01
 # SAM's own normalisation (Sam2ImageProcessor: ImageNet mean and std).
-_MEAN = np.float32([0.485, 0.456, 0.406])
-_STD = np.float32([0.229, 0.224, 0.225])
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+_STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 @dataclass
@@ -56,7 +66,10 @@ class NeuralMatte:
     @property
     def side(self) -> int:
         """SAM's input side in pixels (its cost grows with its square)."""
-        return self.segmenter.config.prompt_encoder_config.image_size
+        prompt = self.segmenter.config.prompt_encoder_config
+        assert isinstance(prompt, Sam2PromptEncoderConfig)  # Sam2Config builds its parts from dicts
+        assert isinstance(prompt.image_size, int)  # the prompt encoder's side is one number (at_side sets it so)
+        return prompt.image_size
 
     @property
     def device(self) -> torch.device:
@@ -118,11 +131,13 @@ class NeuralMatte:
 
     def alpha(self, crop: np.ndarray, trimap: np.ndarray) -> np.ndarray:
         """ViTMatte's alpha (float32, crop's size) for an RGB crop and its trimap (0 background, 128 unknown, 255 product)."""
-        inputs = self.processor(images=crop, trimaps=trimap, return_tensors="pt")
+        # BaseImageProcessor.__call__ is typed without the keywords it passes on to preprocess.
+        inputs = self.processor(images=crop, trimaps=trimap, return_tensors="pt")  # type: ignore[call-arg]
         parameter = next(self.matting.parameters())
         with torch.inference_mode():
             alphas = self.matting(pixel_values=inputs.pixel_values.to(parameter.device, parameter.dtype)).alphas
-        return alphas[0, 0, :crop.shape[0], :crop.shape[1]].float().cpu().numpy()
+        alpha: np.ndarray = alphas[0, 0, :crop.shape[0], :crop.shape[1]].float().cpu().numpy()
+        return alpha
 
     def _cutout(self, pixels: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> Cutout:
         """Matte the crop's edge at the working side and assemble the full-size Cutout."""
@@ -148,8 +163,9 @@ def build_matte(segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: Ma
     config = Sam2Config.from_pretrained(**_source(segmenter_spec, cache_dir))
     if settings.segment_side is not None:
         config = at_side(config, settings.segment_side)
-    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), config=config, dtype=dtype).to(device).eval()
-    matting = VitMatteForImageMatting.from_pretrained(**_source(matting_spec, cache_dir), dtype=dtype).to(device).eval()
+    # PreTrainedModel.to's decorator hides its signature from mypy (it reads the device as `self`).
+    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), config=config, dtype=dtype).to(device).eval()  # type: ignore[arg-type]
+    matting = VitMatteForImageMatting.from_pretrained(**_source(matting_spec, cache_dir), dtype=dtype).to(device).eval()  # type: ignore[arg-type]
     # The PIL processor on every machine: the torchvision one is not installed on every worker.
     processor = AutoImageProcessor.from_pretrained(**_source(matting_spec, cache_dir), backend="pil")
     return NeuralMatte(segmenter, matting, processor, settings.edge_side)
@@ -158,13 +174,16 @@ def build_matte(segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: Ma
 def at_side(config: Sam2Config, side: int) -> Sam2Config:
     """SAM's config for a `side` × `side` input: the same weights (Hiera interpolates its position
     embedding, the prompt encoder's is in normalised coordinates), feature maps at strides 4, 8, 16."""
-    config.vision_config.backbone_config.image_size = [side, side]
-    config.vision_config.backbone_feature_sizes = [[side // stride] * 2 for stride in (4, 8, 16)]
-    config.prompt_encoder_config.image_size = side
+    vision, prompt = config.vision_config, config.prompt_encoder_config
+    assert isinstance(vision, Sam2VisionConfig) and isinstance(prompt, Sam2PromptEncoderConfig)  # built from dicts
+    assert isinstance(vision.backbone_config, Sam2HieraDetConfig)
+    vision.backbone_config.image_size = [side, side]
+    vision.backbone_feature_sizes = [[side // stride] * 2 for stride in (4, 8, 16)]
+    prompt.image_size = side
     return config
 
 
-def _source(spec: ModelSpec, cache_dir: Path | None) -> dict:
+def _source(spec: ModelSpec, cache_dir: Path | None) -> dict[str, Any]:
     return {"pretrained_model_name_or_path": spec.repo_id, "revision": spec.revision, "cache_dir": cache_dir,
             "local_files_only": True}
 
