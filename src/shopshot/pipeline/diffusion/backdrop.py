@@ -35,7 +35,7 @@ LIGHT_WRAP = 0.25
 WRAP_REACH = 5
 
 
-def plan_backdrop(request: RenderRequest, models, neural: NeuralStage | None = None) -> Plan:
+def plan_backdrop(request: RenderRequest, models: object, neural: NeuralStage | None = None) -> Plan:
     """Lay the product out on the canvas (cut out by the neural matte when one is loaded) and describe the scene to generate around it."""
     preset = backdrop(request.preset)
     style = style_for(preset.key, request.white_shadow)

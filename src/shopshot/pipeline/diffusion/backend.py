@@ -22,6 +22,7 @@ person tasks the face pass (`face.py`, `DIFFUSION__FACE_PASS`) then repaints the
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import numpy as np
 from PIL import Image
@@ -40,7 +41,29 @@ from shopshot.pipeline.people import model_preset
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, check_request
 from shopshot.pipeline.tasks import Task
 
+if TYPE_CHECKING:
+    from shopshot.pipeline.diffusion.klein import KleinModels
+    from shopshot.pipeline.diffusion.loading import Models
+    from shopshot.pipeline.matting.neural import NeuralMatte
+
 log = logging.getLogger(__name__)
+
+_Inputs = TypeVar("_Inputs")
+
+
+class Painter(Protocol[_Inputs]):
+    """A stack's passes over a plan (`generation.SdxlPainter`, `klein.KleinPainter`), each with its own inputs."""
+
+    def frame(self, size: tuple[int, int]) -> tuple[int, int]: ...
+
+    def first_inputs(self, plan: Plan) -> tuple[_Inputs, tuple[int, int, int, int]]: ...
+
+    def paint(self, inputs: _Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray: ...
+
+    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
+                seed: int) -> np.ndarray: ...
+
+    def warm_up(self) -> None: ...
 
 
 class DiffusionBackend:
@@ -58,8 +81,8 @@ class DiffusionBackend:
         self.modes = modes if modes is not None else (KLEIN_MODES if settings.stack == "klein" else MODES)
         self.policy = policy if policy is not None else PolicySettings()
         self.matte = matte  # None: the classical cut-out only
-        self.models = None
-        self.neural = None
+        self.models: Models | KleinModels | None = None
+        self.neural: NeuralMatte | None = None
 
     def setup(self) -> None:
         """Load every model once (weights, dtype, device); raises ModelsMissing if any is not pulled."""
@@ -100,6 +123,7 @@ class DiffusionBackend:
 
     def _check_safe(self, result: RenderedImage) -> None:
         """Raise UnsafeOutput when the safety classifier scores the finished image at or above the policy's threshold."""
+        assert self.models is not None  # run() checked
         if self.models.safety is None:
             return
         [score] = self.models.safety.scores([result.image])
@@ -115,19 +139,21 @@ class DiffusionBackend:
         return resolve_mode(request.mode, preset.mode, self.settings.mode, self.modes)
 
     def _plan(self, request: RenderRequest) -> Plan:
+        assert self.models is not None  # run() checked
         if request.task == Task.BACKDROP:
             return plan_backdrop(request, self.models, self.neural)
         return plan_person(request, self.models, self.neural)
 
-    def _painter(self):
+    def _painter(self) -> Painter[Any]:
         """The configured stack's passes (`generation.SdxlPainter`, `klein.KleinPainter`) over the loaded models."""
+        # setup() loaded the models of the configured stack.
         if self.settings.stack == "klein":
             from shopshot.pipeline.diffusion.klein import KleinPainter
 
-            return KleinPainter(self.models)
+            return KleinPainter(cast("KleinModels", self.models))
         from shopshot.pipeline.diffusion.generation import SdxlPainter
 
-        return SdxlPainter(self.models)
+        return SdxlPainter(cast("Models", self.models))
 
     def _renderer(self, plan: Plan, mode: Mode) -> Callable[[int, Callable[[float], None]], np.ndarray]:
         """The plan's image as a function of (seed, on_step): float RGB at the plan's full size, every pass run."""
@@ -152,8 +178,9 @@ class DiffusionBackend:
             return full
         return render
 
-    def _detail(self, painter, pixels: np.ndarray, plan: Plan, mask: Image.Image, box: tuple[int, int, int, int],
-                mode: Mode, seed: int, on_tile: Callable[[float], None]):
+    def _detail(self, painter: Painter[Any], pixels: np.ndarray, plan: Plan, mask: Image.Image,
+                box: tuple[int, int, int, int], mode: Mode, seed: int,
+                on_tile: Callable[[float], None]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         """The detail pass over a first-pass result: the enlarged pixels, and where the plan's image lies in them."""
         tile_mode = detail_mode(mode)
 
@@ -166,8 +193,11 @@ class DiffusionBackend:
         x0, y0, x1, y1 = box
         return refined, (round(x0 * scale_x), round(y0 * scale_y), round(x1 * scale_x), round(y1 * scale_y))
 
-    def _face(self, painter, pixels: np.ndarray, plan: Plan, mode: Mode, seed: int, generated_scale: float) -> np.ndarray:
+    def _face(self, painter: Painter[Any], pixels: np.ndarray, plan: Plan, mode: Mode, seed: int,
+              generated_scale: float) -> np.ndarray:
         """The face pass over the full-size result (`face.py`); the pixels unchanged where no face needs it."""
+        assert self.models is not None and plan.face_prompt is not None  # run() checked; _renderer asks only then
+        face_prompt = plan.face_prompt
         face = find_face(self.models.clothes, pixels, plan.generate)
         box = face_box(face)
         if box is None:
@@ -179,7 +209,7 @@ class DiffusionBackend:
 
         def run(image: Image.Image, mask: Image.Image) -> np.ndarray:
             # A seed of its own, apart from the first pass's (seed) and the detail tiles' (16 seed + 1..4).
-            return painter.repaint(plan.face_prompt, plan.negative_prompt, image, mask, face_mode, 16 * seed + 8)
+            return painter.repaint(face_prompt, plan.negative_prompt, image, mask, face_mode, 16 * seed + 8)
 
         return retouch(pixels, face, plan.generate, box, frame, run)
 

@@ -80,6 +80,7 @@ def _ramp(frame: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     def axis(tile: int, whole: int) -> np.ndarray:
         overlap = max(1, 2 * tile - whole)
         position = np.arange(tile, dtype=np.float32) + 0.5
-        return np.minimum(1.0, np.minimum(position, tile - position) / overlap)
+        weights: np.ndarray = np.minimum(1.0, np.minimum(position, tile - position) / overlap)
+        return weights
 
     return np.outer(axis(frame[1], size[1]), axis(frame[0], size[0]))

@@ -12,11 +12,15 @@ found, or a crop enlarged less than FACE_FROM times (a close-up already generate
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from shopshot.pipeline.diffusion.masks import feather, grow, mask_at, resized, shrink
+
+if TYPE_CHECKING:
+    from shopshot.pipeline.diffusion.perception import ClothesParser
 
 FACE = ("Face",)
 # Low enough to keep the first pass's face (the person the seller chose), high enough to redraw eyes and skin.
@@ -33,10 +37,11 @@ MIN_FACE = 16
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the full-size image
 
 
-def find_face(clothes, pixels: np.ndarray, generate: np.ndarray) -> np.ndarray:
+def find_face(clothes: "ClothesParser", pixels: np.ndarray, generate: np.ndarray) -> np.ndarray:
     """Where the clothes parser sees a face in the generated full-size `pixels` (float RGB), within the repainted area."""
     labels = clothes(Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8)))
-    return clothes.mask(labels, FACE) & generate
+    face: np.ndarray = clothes.mask(labels, FACE) & generate
+    return face
 
 
 def face_box(face: np.ndarray) -> Box | None:

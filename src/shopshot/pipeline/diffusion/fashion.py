@@ -30,6 +30,9 @@ from shopshot.pipeline.studio import RenderedImage, RenderRequest
 from shopshot.pipeline.tasks import Task
 
 if TYPE_CHECKING:
+    from shopshot.pipeline.diffusion.klein import KleinModels
+    from shopshot.pipeline.diffusion.loading import Models
+    from shopshot.pipeline.diffusion.perception import ClothesParser
     from shopshot.pipeline.matting.neural import NeuralMatte
 
 GARMENT = ("Upper-clothes", "Skirt", "Pants", "Dress", "Belt", "Scarf")
@@ -44,7 +47,7 @@ HEAD_ROOM = 0.04
 DEPTH = {Task.MODEL: (0.55, 0.8), Task.MANNEQUIN: (0.8, 0.6)}  # (conditioning scale, share of steps)
 
 
-def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = None) -> Plan:
+def plan_person(request: RenderRequest, models: "Models | KleinModels", neural: "NeuralMatte | None" = None) -> Plan:
     """Find the garment (refined by the neural matte when one is loaded) and the body, and describe the person to generate around it."""
     person = model_preset(request.model)
     labels = models.clothes(request.image)
@@ -76,12 +79,13 @@ def plan_person(request: RenderRequest, models, neural: "NeuralMatte | None" = N
                 face_prompt=face_prompt(person, request.prompt_extra))
 
 
-def _repaint_area(clothes, labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
+def _repaint_area(clothes: "ClothesParser", labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:
     """Model swap: the head (with room for new hair) and the skin; mannequin: everything."""
     if task == Task.MANNEQUIN:
         return np.ones(labels.shape, bool)
     head = grow(clothes.mask(labels, HEAD), max(1, round(HEAD_ROOM * max(size))))
-    return head | grow(clothes.mask(labels, LIMBS), ring_width(size))
+    area: np.ndarray = head | grow(clothes.mask(labels, LIMBS), ring_width(size))
+    return area
 
 
 def _largest_parts(mask: np.ndarray) -> np.ndarray:

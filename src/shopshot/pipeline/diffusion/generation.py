@@ -1,8 +1,9 @@
 """One denoising run on SDXL: a fresh scheduler and generator, progress per step, pixels back as float;
 and the SDXL painter, what the backend calls for every pass of a job (first pass, detail tiles, face)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -12,6 +13,18 @@ from PIL import Image
 from shopshot.pipeline.diffusion.masks import framed, generation_size, generation_sizes, pad
 from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.scene import Plan
+
+if TYPE_CHECKING:
+    from diffusers.pipelines.controlnet.pipeline_controlnet_inpaint_sd_xl import StableDiffusionXLControlNetInpaintPipeline
+    from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+    from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import (
+        StableDiffusionXLInpaintPipeline,
+    )
+
+    from shopshot.pipeline.diffusion.loading import Models
+
+# What diffusers calls back at the end of each denoising step: (pipeline, step, timestep, tensors) -> tensors.
+StepEnd = Callable[["DiffusionPipeline", int, Any, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -27,27 +40,29 @@ class Inputs:
     control_guidance_end: float = 1.0
 
 
-def fresh_scheduler(config: dict) -> DPMSolverMultistepScheduler:
+def fresh_scheduler(config: dict[str, Any]) -> DPMSolverMultistepScheduler:
     """A new scheduler per job (schedulers keep state and are not thread-safe)."""
-    return DPMSolverMultistepScheduler.from_config(
+    scheduler: DPMSolverMultistepScheduler = DPMSolverMultistepScheduler.from_config(
         config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True)
+    return scheduler
 
 
-def step_reporter(on_step: Callable[[float], None]) -> Callable:
+def step_reporter(on_step: Callable[[float], None]) -> StepEnd:
     """A diffusers `callback_on_step_end` that reports the share of the denoising steps done."""
-    def step_end(pipeline, step: int, timestep, tensors: dict) -> dict:
+    def step_end(pipeline: "DiffusionPipeline", step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         on_step((step + 1) / pipeline.num_timesteps)
         return tensors
     return step_end
 
 
-def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
+def generate(pipe: "StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline", inputs: Inputs,
+             mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
     """Run the pipeline once; return float32 RGB 0..255 at generation size."""
     pipe.scheduler = fresh_scheduler(pipe.scheduler.config)
     # A CPU generator gives the same starting noise on every device; the image is the same only on the
     # same GPU model, dtype and library versions (kernels round differently elsewhere).
     generator = torch.Generator("cpu").manual_seed(seed)
-    control = {}
+    control: dict[str, Any] = {}
     if inputs.control_image is not None:
         control = {"control_image": inputs.control_image,
                    "controlnet_conditioning_scale": inputs.controlnet_conditioning_scale,
@@ -58,10 +73,11 @@ def generate(pipe, inputs: Inputs, mode: Mode, seed: int, on_step: Callable[[flo
                   mask_image=inputs.mask_image, width=width, height=height, strength=mode.strength,
                   num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
                   generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step), **control)
-    return (result.images[0] * 255).astype(np.float32)
+    pixels: np.ndarray = (result.images[0] * 255).astype(np.float32)
+    return pixels
 
 
-def warm_up(models, sizes) -> None:
+def warm_up(models: "Models", sizes: Iterable[tuple[int, int]]) -> None:
     """One one-step run per size and pipeline: torch.compile builds its graphs at setup, not in the first jobs."""
     # Guidance above 1 keeps the doubled (classifier-free guidance) batch that every job runs.
     mode = Mode("warmup", steps=1, guidance_scale=2.0, strength=1.0)
@@ -75,7 +91,7 @@ def warm_up(models, sizes) -> None:
 class SdxlPainter:
     """The SDXL stack's passes over a plan: sizes from the snapped set, depth guidance on the first pass only."""
 
-    def __init__(self, models) -> None:
+    def __init__(self, models: "Models") -> None:
         self.models = models
 
     def frame(self, size: tuple[int, int]) -> tuple[int, int]:

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler
+# From its module, not the package: mypy reads the package's names as its no-torch placeholders.
+from diffusers.pipelines.flux2.pipeline_flux2_klein_inpaint import Flux2KleinInpaintPipeline
 from PIL import Image
 from transformers import SegformerForSemanticSegmentation
 
@@ -171,7 +173,8 @@ def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: M
                   image_reference=inputs.reference, width=width, height=height, strength=mode.strength,
                   num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
                   generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step))
-    return (result.images[0] * 255).astype(np.float32)
+    pixels: np.ndarray = (result.images[0] * 255).astype(np.float32)
+    return pixels
 
 
 class KleinPainter:

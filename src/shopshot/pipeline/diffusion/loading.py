@@ -8,9 +8,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
-from diffusers import ControlNetModel, StableDiffusionXLControlNetInpaintPipeline, StableDiffusionXLInpaintPipeline
+from diffusers import ControlNetModel
+# From their modules, not the package: mypy reads the package's names as its no-torch placeholders.
+from diffusers.pipelines.controlnet.pipeline_controlnet_inpaint_sd_xl import StableDiffusionXLControlNetInpaintPipeline
+from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import StableDiffusionXLInpaintPipeline
 from huggingface_hub import try_to_load_from_cache
 from safetensors import SafetensorError
 from transformers import (AutoImageProcessor, AutoModelForImageClassification, DepthAnythingForDepthEstimation,
@@ -42,7 +47,7 @@ class Models:
     safety: SafetyChecker | None = None  # None while the policy does not check outputs
     _offloaded: object = None
 
-    def pipeline(self, controlled: bool):
+    def pipeline(self, controlled: bool) -> StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline:
         """The pipeline for a job; with CPU offload, its hooks are set for the pipeline about to run."""
         pipe = self.controlled if controlled else self.inpaint
         if self.cpu_offload and self._offloaded is not pipe:
@@ -52,7 +57,7 @@ class Models:
         return pipe
 
 
-def check_cached(specs: tuple[ModelSpec, ...], cache_dir) -> None:
+def check_cached(specs: tuple[ModelSpec, ...], cache_dir: Path | None) -> None:
     """Raise ModelsMissing naming every checkpoint that is not in the cache."""
     missing = [spec for spec in specs
                if not isinstance(try_to_load_from_cache(spec.repo_id, spec.index_file, cache_dir, spec.revision), str)]
@@ -70,7 +75,7 @@ def _reported_as_missing(spec: ModelSpec) -> Iterator[None]:
         raise ModelsMissing(models=f"{spec.key} ({spec.repo_id})") from error
 
 
-def _source(spec: ModelSpec, settings: DiffusionSettings) -> dict:
+def _source(spec: ModelSpec, settings: DiffusionSettings) -> dict[str, Any]:
     return {"pretrained_model_name_or_path": spec.repo_id, "revision": spec.revision,
             "cache_dir": settings.cache_dir, "local_files_only": True}
 
@@ -92,7 +97,9 @@ def load_models(settings: DiffusionSettings, check_outputs: bool = True) -> Mode
     return place(models, settings)
 
 
-def _load_pipelines(inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: DiffusionSettings, dtype):
+def _load_pipelines(
+    inpaint_spec: ModelSpec, control_spec: ModelSpec, settings: DiffusionSettings, dtype: torch.dtype
+) -> tuple[StableDiffusionXLInpaintPipeline, StableDiffusionXLControlNetInpaintPipeline]:
     with _reported_as_missing(inpaint_spec):
         inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
             **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant)
@@ -109,10 +116,14 @@ def with_controlnet(inpaint: StableDiffusionXLInpaintPipeline, controlnet: Contr
         # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
         inpaint.vae.register_to_config(force_upcast=False)
     # from_pipe casts the new pipeline, and so every module it shares with `inpaint`, to float32 unless told.
-    return StableDiffusionXLControlNetInpaintPipeline.from_pipe(inpaint, controlnet=controlnet, dtype=dtype)
+    controlled: StableDiffusionXLControlNetInpaintPipeline = StableDiffusionXLControlNetInpaintPipeline.from_pipe(
+        inpaint, controlnet=controlnet, dtype=dtype)
+    return controlled
 
 
-def _load_perception(depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype):
+def _load_perception(
+    depth_spec: ModelSpec, clothes_spec: ModelSpec, settings: DiffusionSettings, dtype: torch.dtype
+) -> tuple[DepthEstimator, ClothesParser]:
     with _reported_as_missing(depth_spec):
         depth = DepthAnythingForDepthEstimation.from_pretrained(**_source(depth_spec, settings), dtype=dtype)
     with _reported_as_missing(clothes_spec):
@@ -136,8 +147,8 @@ def _native(pipe: StableDiffusionXLInpaintPipeline) -> tuple[int, int]:
 
 def place(models: Models, settings: DiffusionSettings) -> Models:
     """Move the models to the device (or set up CPU offload), SDPA attention, optional torch.compile."""
-    for pipe in (models.inpaint, models.controlled):
-        pipe.set_progress_bar_config(disable=True)
+    models.inpaint.set_progress_bar_config(disable=True)
+    models.controlled.set_progress_bar_config(disable=True)
     models.depth.model.to(models.device)
     models.clothes.model.to(models.device)
     if models.safety is not None:

@@ -111,4 +111,5 @@ def feather(mask: np.ndarray, sigma: float) -> np.ndarray:
 def blend_generated(original: np.ndarray, generated: np.ndarray, generate: np.ndarray) -> np.ndarray:
     """The generated region blended into the original (float32): the scene the kept region is pasted onto."""
     repaint = feather(generate, max(1.0, 0.5 * ring_width(original.shape[1::-1])))[..., None]
-    return original * (1 - repaint) + generated * repaint
+    blended: np.ndarray = original * (1 - repaint) + generated * repaint
+    return blended

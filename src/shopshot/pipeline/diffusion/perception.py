@@ -5,11 +5,15 @@ transformers image processors, whose default (fast) versions need torchvision.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -31,8 +35,9 @@ def _pixels(image: Image.Image, size: tuple[int, int], model: torch.nn.Module) -
 class ClothesParser:
     """Per-pixel clothes and body-part labels (the model's `id2label`) for a photo."""
 
-    def __init__(self, model: torch.nn.Module, needed: tuple[str, ...] = ()) -> None:
+    def __init__(self, model: "PreTrainedModel", needed: tuple[str, ...] = ()) -> None:
         self.model = model.eval()
+        assert model.config.id2label is not None  # a segmenter's config always names its labels
         self.labels = {name: int(index) for index, name in model.config.id2label.items()}
         missing = [name for name in needed if name not in self.labels]
         if missing:  # a parser from another label set: those parts would silently never be found
@@ -56,7 +61,7 @@ class ClothesParser:
 class DepthEstimator:
     """Relative depth (near is bright) as an RGB image, the form depth ControlNets were trained on."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: "PreTrainedModel") -> None:
         self.model = model.eval()
         self.patch = int(model.config.patch_size)
 
@@ -64,7 +69,10 @@ class DepthEstimator:
     def __call__(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
         """Depth of `image`, returned at `size` (width, height)."""
         scale = _DEPTH_SIDE / max(image.size)
-        side = lambda length: max(self.patch, round(length * scale / self.patch) * self.patch)  # noqa: E731
+
+        def side(length: int) -> int:
+            return max(self.patch, round(length * scale / self.patch) * self.patch)
+
         pixels = _pixels(image, (side(image.width), side(image.height)), self.model)
         depth = self.model(pixel_values=pixels).predicted_depth.float().unsqueeze(1)
         depth = F.interpolate(depth, size=(size[1], size[0]), mode="bicubic", align_corners=False)[0, 0]

@@ -4,6 +4,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 # The registry keys the backend loads, by role.
 INPAINT, CONTROLNET, DEPTH, CLOTHES = "sdxl-inpaint", "controlnet-depth", "depth", "clothes"
@@ -41,7 +42,7 @@ def load_registry(path: Path | None = None) -> tuple[ModelSpec, ...]:
     return tuple(_spec(entry) for entry in tomllib.loads(text)["model"])
 
 
-def _spec(entry: dict) -> ModelSpec:
+def _spec(entry: dict[str, Any]) -> ModelSpec:
     fields = dict(entry, tasks=frozenset(entry["tasks"]), allow_patterns=tuple(entry["allow_patterns"]))
     if "stacks" in entry:
         fields["stacks"] = frozenset(entry["stacks"])

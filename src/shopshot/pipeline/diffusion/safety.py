@@ -1,7 +1,12 @@
 """The output safety check: an image classifier's probability that a generated image is explicit."""
 
+from typing import TYPE_CHECKING
+
 import torch
 from PIL import Image
+
+if TYPE_CHECKING:
+    from transformers import BaseImageProcessor, PreTrainedModel
 
 UNSAFE_LABEL = "nsfw"
 
@@ -9,9 +14,10 @@ UNSAFE_LABEL = "nsfw"
 class SafetyChecker:
     """Scores images with an image-classification model and its own image processor."""
 
-    def __init__(self, model: torch.nn.Module, processor) -> None:
+    def __init__(self, model: "PreTrainedModel", processor: "BaseImageProcessor") -> None:
         self.model = model.eval()
         self.processor = processor
+        assert model.config.id2label is not None  # a classifier's config always names its labels
         labels = {str(name).lower(): int(index) for index, name in model.config.id2label.items()}
         if UNSAFE_LABEL not in labels:
             raise ValueError(f"the safety classifier has no {UNSAFE_LABEL!r} label: {sorted(labels)}")
@@ -23,4 +29,5 @@ class SafetyChecker:
         parameter = next(self.model.parameters())
         pixels = self.processor(images=[image.convert("RGB") for image in images], return_tensors="pt")["pixel_values"]
         logits = self.model(pixel_values=pixels.to(parameter.device, parameter.dtype)).logits
-        return logits.float().softmax(-1)[:, self.unsafe].tolist()
+        scores: list[float] = logits.float().softmax(-1)[:, self.unsafe].tolist()
+        return scores
