@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from shopshot.errors import N_, InvalidOption
+from shopshot.pipeline.backends import Backend
 from shopshot.pipeline.layout import KEEP_PIXELS_UP_TO, MAX_FILL, MAX_PIXELS, Ratio, ratio
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 
@@ -308,7 +309,7 @@ def summary(rule: Rule) -> str:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: StudioBackend | None = None, preset: str | None = None) -> Iterator[PackImage]:
+def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: Backend | None = None, preset: str | None = None) -> Iterator[PackImage]:
     """Render and check each image of a pack, one at a time (the studio backend, set up, unless given); with
     `preset`, the images whose rule sets no background are painted on it (the seller's own look)."""
     if backend is None:

@@ -15,7 +15,9 @@ from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.scene import Plan
 
 if TYPE_CHECKING:
-    from diffusers.pipelines.controlnet.pipeline_controlnet_inpaint_sd_xl import StableDiffusionXLControlNetInpaintPipeline
+    from diffusers.pipelines.controlnet.pipeline_controlnet_inpaint_sd_xl import (
+        StableDiffusionXLControlNetInpaintPipeline,
+    )
     from diffusers.pipelines.pipeline_utils import DiffusionPipeline
     from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import (
         StableDiffusionXLInpaintPipeline,
