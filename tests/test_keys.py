@@ -7,8 +7,8 @@ from pathlib import Path
 import shopshot
 
 ROOT = Path(shopshot.__file__).parent
-# A key is "shopshot:" and a name; "shopshot: " with a space starts a message to a person.
-KEY = re.compile(r"shopshot:\S")
+# A key starts "shopshot:" (an f-string's first part may end there); "shopshot: " with a space starts a message to a person.
+KEY = re.compile(r"shopshot:(?!\s)")
 KEY_NAME = re.compile(r"^[A-Z_]*(_KEY|PREFIX)$")
 
 
