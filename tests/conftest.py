@@ -91,6 +91,14 @@ SLOW_PATHS = (
 TESTS = Path(__file__).parent
 
 
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """The fast tier does not even import the slow folders and files: torch and diffusers took seconds in each worker."""
+    if config.getoption("markexpr") != "not slow" or not collection_path.is_relative_to(TESTS):
+        return None
+    where = collection_path.relative_to(TESTS).as_posix() + ("/" if collection_path.is_dir() else "")
+    return True if where.startswith(SLOW_PATHS) else None
+
+
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         where = item.path.relative_to(TESTS).as_posix()

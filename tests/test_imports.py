@@ -70,3 +70,22 @@ def test_the_cycle_check_finds_one_where_there_is_one():
 
 def test_the_metrics_instruments_are_a_leaf_of_the_package():
     assert import_graph()["shopshot.metrics"] <= {"shopshot.config"}
+
+
+FLOWS = "shopshot.bot.flows"
+
+
+def _flow_imports(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Each flow module's imports of other flow modules; the package's __init__, which assembles the routers, is left out."""
+    flows = {name for name in graph if name.startswith(FLOWS + ".")}
+    return {name: graph[name] & flows for name in flows if graph[name] & flows}
+
+
+def test_no_flow_imports_another_flow():
+    # What two flows share lives in bot/screens.py (or another module outside flows), not in one of them.
+    assert _flow_imports(import_graph()) == {}
+
+
+def test_the_flow_check_finds_a_flow_that_imports_another():
+    graph = {FLOWS: {f"{FLOWS}.a", f"{FLOWS}.b"}, f"{FLOWS}.a": {f"{FLOWS}.b", "shopshot.bot.screens"}, f"{FLOWS}.b": set()}
+    assert _flow_imports(graph) == {f"{FLOWS}.a": {f"{FLOWS}.b"}}

@@ -1,6 +1,5 @@
 """Tiny random models saved as the registry's repositories, in a Hugging Face cache layout."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,14 +8,13 @@ from PIL import Image
 
 from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion import architectures as arch
+from shopshot.pipeline.diffusion import klein_architecture as ka
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion import klein_architecture as ka
-from shopshot.pipeline.diffusion.registry import (CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER,
-                                                 load_registry)
+from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER, load_registry
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.synthetic import synthetic_person
-from tests.diffusion.hub_stub import commit_of
+from tests.hf_cache import write_cache
 from tests.matting.tiny import save_matting, save_segmenter
 
 STEPS = 2
@@ -53,16 +51,6 @@ def repos(tmp_path_factory) -> dict[str, Path]:
         build(folder)
         folders[specs[key].repo_id] = folder
     return folders
-
-
-def write_cache(cache_dir: Path, repos: dict[str, Path]) -> Path:
-    """Lay the folders out as a Hugging Face cache: models--org--name/refs/main and snapshots/<commit>/."""
-    for repo_id, folder in repos.items():
-        storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
-        (storage / "refs").mkdir(parents=True)
-        (storage / "refs" / "main").write_text(commit_of(repo_id))
-        shutil.copytree(folder, storage / "snapshots" / commit_of(repo_id))
-    return cache_dir
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from shopshot.pipeline.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.loading import load_models
 from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.registry import CLOTHES, load_registry
-from tests.diffusion.conftest import write_cache
+from tests.hf_cache import write_cache
 
 
 def test_every_module_of_both_pipelines_loads_in_the_asked_dtype(model_cache):

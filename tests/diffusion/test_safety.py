@@ -27,7 +27,8 @@ from shopshot.queue.jobs import WorkerContext
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
-from tests.diffusion.conftest import TEST_MODES, UNSAFE_BIAS, save_safety, write_cache
+from tests.diffusion.conftest import TEST_MODES, UNSAFE_BIAS, save_safety
+from tests.hf_cache import write_cache
 from tests.languages import DOMAIN, LANGUAGES
 
 SPEC = next(spec for spec in load_registry() if spec.key == SAFETY)

@@ -11,7 +11,8 @@ from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.masks import ASPECTS, generation_sizes
 from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_registry
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from tests.diffusion.conftest import klein_settings, write_cache
+from tests.diffusion.conftest import klein_settings
+from tests.hf_cache import write_cache
 
 
 def test_importing_the_backends_loads_no_torch():

@@ -1,5 +1,6 @@
 """Fixtures of the fault tests: a redis-server process that can be killed, and the bot as a real process."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopshot.config import STAND_IN_TOKEN
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary
+
+STARTUP_S = 180
 
 
 async def reach_confirm(api, user: int) -> dict:
@@ -93,6 +96,23 @@ class BotProcess:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "shopshot", "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def started(self, api) -> float:
+        """Start the bot and wait until it is up: its deleteWebhook, made just before it polls; return that moment (monotonic).
+
+        A test's own deadlines then count from there: starting the process (imports, the gallery) takes
+        seconds on a quiet machine and can take a minute on a loaded one.
+        """
+        begun = time.monotonic()
+        self.start()
+        deadline = begun + STARTUP_S
+        while not (up := [call["time"] for call in await api.calls("deleteWebhook") if call["time"] > begun]):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bot exited with {self.process.returncode} at start:\n{self.log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot was not up within {STARTUP_S} s:\n{self.log_path.read_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+        return up[0]
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -43,17 +43,6 @@ async def _press_and_kill_inside(api, bot_process, summary: dict, method: str) -
     bot_process.kill()
 
 
-async def _restart(api, bot_process) -> None:
-    """Start the bot again and wait until it is back: its deleteWebhook, made just before it polls."""
-    restarted = time.monotonic()
-    bot_process.start()
-
-    async def back() -> bool:
-        return any(call["time"] > restarted for call in await api.calls("deleteWebhook"))
-
-    await _eventually(back, "the bot back")
-
-
 async def _seconds_to_answer_help(api) -> float:
     count = len(await api.messages(USER))
     sent = time.monotonic()
@@ -64,12 +53,12 @@ async def _seconds_to_answer_help(api) -> float:
 
 
 async def test_a_bot_killed_inside_confirm_answers_when_back_and_keeps_the_tap(bot_process, worker, api, redis, figures):
-    bot_process.start()
+    await bot_process.started(api)
     summary = await reach_confirm(api, USER)
     # Killed with the slot taken and the status message on its way: before the job is queued.
     await _press_and_kill_inside(api, bot_process, summary, "sendMessage")
     assert _tickets(redis) and not redis.exists(JOBS_OF_KEY + str(USER))
-    await _restart(api, bot_process)
+    await bot_process.started(api)
     wait = await _seconds_to_answer_help(api)
     figures.set("bot killed in a tap: its seller's next message answered after the restart (s)", round(wait, 1))
     assert not _tickets(redis)  # the restarted bot gave the dead tap's slot back
@@ -77,7 +66,7 @@ async def test_a_bot_killed_inside_confirm_answers_when_back_and_keeps_the_tap(b
     # the buttons are taken off, before the step is left.
     await _press_and_kill_inside(api, bot_process, summary, "editMessageReplyMarkup")
     [job_id] = redis.smembers(JOBS_OF_KEY + str(USER))
-    await _restart(api, bot_process)
+    await bot_process.started(api)
     # A third tap finds the summary's job queued: "no longer active", and no second job.
     query_id = await api.press(USER, summary["message_id"], data=CONFIRM)
 

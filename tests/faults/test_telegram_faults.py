@@ -55,10 +55,13 @@ async def test_every_message_arrives_once_through_telegram_faults(kind, impatien
     messages = await api.messages(USER)
     assert album_counts(messages) == (2, 2, 1)
     calls = await api.calls()
+    # Those that met an injected fault; on a loaded machine more calls can outlast the 2 s timeout (499), and must be recovered too.
+    injected = [call for call in calls if call["injected"]]
+    assert len(injected) == sum(count for _, _, count in FAULTS[kind])  # every injected fault was hit
     failed = [call for call in calls if call["error_code"] and call["error_code"] != 409]  # 409: a getUpdates ended by the next
-    assert len(failed) == sum(count for _, _, count in FAULTS[kind])  # every injected fault was hit
-    figures.add(f"Telegram {kind} injected", len(failed))
-    figures.add(f"Telegram {kind} recovered", sum(_recovered(calls, call) for call in failed))
+    assert all(not call["ok"] for call in injected)
+    figures.add(f"Telegram {kind} injected", len(injected))
+    figures.add(f"Telegram {kind} recovered", sum(_recovered(calls, call) for call in injected))
     assert all(_recovered(calls, call) for call in failed)
     await impatient_bot.stop()
 

@@ -6,12 +6,13 @@ import pytest
 
 from shopshot.config import MatteSettings
 from shopshot.pipeline.diffusion.registry import MATTING, SEGMENTER, load_registry
-from tests.diffusion.conftest import write_cache
-from tests.matting.tiny import save_matting, save_segmenter
+from tests.hf_cache import write_cache
 
 
 def matte_cache(root: Path, whole_frame: bool) -> Path:
     """A cache holding both matte checkpoints (models--org--name/refs/main, snapshots/<commit>/)."""
+    from tests.matting.tiny import save_matting, save_segmenter  # torch: only for the tests that use the cache, not to collect the folder
+
     specs = {spec.key: spec for spec in load_registry()}
     save_segmenter(root / "segmenter", whole_frame)
     save_matting(root / "matting")

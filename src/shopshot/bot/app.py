@@ -14,27 +14,21 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot import health, logs
 from shopshot.bot import errors
 from shopshot.bot.access import AccessMiddleware
 from shopshot.bot.budget import BudgetMiddleware, TelegramBudget
-from shopshot.bot.delivery import Delivery, run_forever
+from shopshot.bot.delivery import run_forever
 from shopshot.bot.flows import build_routers
-from shopshot.bot.gallery import backdrop_gallery, model_gallery
 from shopshot.bot.instruments import count_api_errors, count_update
 from shopshot.bot.isolation import RenewedEventIsolation
-from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.middlewares import RetryMiddleware
+from shopshot.bot.services import Services, create_services
 from shopshot.bot.stars import StarsSync
-from shopshot.bot.status_board import StatusBoard
-from shopshot.bot.studio import Studio
 from shopshot.bot.webhook import serve_webhook
 from shopshot.config import STAND_IN_TOKEN, Settings
-from shopshot.queue.enqueue import JobQueue
-from shopshot.queue.store import open_store
 
 log = logging.getLogger(__name__)
 STATE_TTL_S = 7 * 24 * 3600
@@ -55,50 +49,30 @@ def create_bot(settings: Settings, api_url: str | None = None) -> Bot:
     return Bot(token, session=session)
 
 
-def create_dispatcher(settings: Settings, redis_url: str) -> Dispatcher:
-    """The Dispatcher with FSM in Redis, per-user isolation, i18n, the flows and their services."""
-    redis = AsyncRedis.from_url(redis_url)
-    sync_redis = Redis.from_url(redis_url)
+def create_dispatcher(services: Services, redis_url: str) -> Dispatcher:
+    """The Dispatcher with FSM in Redis, per-user isolation, i18n, the flows, and `services` for every handler."""
     # aiogram closes the storage's client when polling stops; delivery still needs its own until then.
     fsm_redis = AsyncRedis.from_url(redis_url)
     storage = RedisStorage(fsm_redis, state_ttl=STATE_TTL_S, data_ttl=STATE_TTL_S)
-    dispatcher = Dispatcher(storage=storage, events_isolation=RenewedEventIsolation(fsm_redis))
+    dispatcher = Dispatcher(storage=storage, events_isolation=RenewedEventIsolation(fsm_redis), services=services)
     dispatcher.update.outer_middleware(count_update)
-    i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
-    languages = SellerI18nMiddleware(i18n, redis)
-    languages.setup(dispatcher)
-    dispatcher["languages"] = languages  # the Stars sync thanks a seller in their language outside any update
-    AccessMiddleware(settings.access).setup(dispatcher)
+    services.languages.setup(dispatcher)
+    AccessMiddleware(services.settings.access).setup(dispatcher)
     dispatcher.include_routers(*build_routers(), errors.build_router())
-    jobs = JobQueue(sync_redis, settings.queue)
-    blobs = open_store(sync_redis, settings)
-    dispatcher["studio"] = Studio(settings, blobs, jobs, redis)
-    dispatcher["gallery"] = backdrop_gallery(blobs)
-    dispatcher["models"] = model_gallery()
-    dispatcher["jobs"] = jobs
-    dispatcher["redis"] = redis
-    dispatcher["sync_redis"] = sync_redis
-    dispatcher["i18n"] = i18n
     return dispatcher
 
 
-def start_background(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> list[asyncio.Task]:
+def start_background(services: Services, bot: Bot) -> list[asyncio.Task]:
     """Start result delivery, the status board and (billing on) the Stars sync beside polling."""
-    # One name per replica that survives restarts, so a restarted bot resumes its own pending entries
-    # at once; replicas run on hosts (or containers) of their own, hence the host name.
-    consumer = settings.instance_name
-    i18n, redis = dispatcher["i18n"], dispatcher["redis"]
-    board = StatusBoard(bot, dispatcher["jobs"], i18n)
-    dispatcher["board"] = board  # /forget closes the status of the jobs it takes off the queue
-    delivery = Delivery(bot, redis, settings.queue, i18n, consumer, board, dispatcher["studio"].blobs, dispatcher["studio"].ledger)
     tasks = [
-        asyncio.create_task(run_forever(delivery, "delivery")),
-        asyncio.create_task(run_forever(board, "status board")),
-        asyncio.create_task(dispatcher["gallery"].warm_up()),
-        asyncio.create_task(dispatcher["models"].warm_up()),
+        asyncio.create_task(run_forever(services.delivery, "delivery")),
+        asyncio.create_task(run_forever(services.board, "status board")),
+        asyncio.create_task(services.gallery.warm_up()),
+        asyncio.create_task(services.models.warm_up()),
     ]
-    if settings.billing.enabled:  # credits the payments whose successful_payment a killed bot never handled
-        tasks.append(asyncio.create_task(run_forever(StarsSync(bot, dispatcher["studio"].ledger, i18n, dispatcher["languages"]), "stars sync")))
+    if services.settings.billing.enabled:  # credits the payments whose successful_payment a killed bot never handled
+        sync = StarsSync(bot, services.studio.ledger, services.i18n, services.languages)
+        tasks.append(asyncio.create_task(run_forever(sync, "stars sync")))
     return tasks
 
 
@@ -141,23 +115,25 @@ async def _set_admin_commands(bot: Bot, commands: list[BotCommand], admin_id: in
 async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None) -> None:
     """Serve updates until stopped: from a webhook when `webhook.url` is set, else by long polling."""
     bot = create_bot(settings, api_url)
-    dispatcher = create_dispatcher(settings, redis_url)
+    i18n = I18n(path=locales_dir(), default_locale=settings.default_language, domain="shopshot")
+    services = create_services(settings, redis_url, bot, i18n)
+    dispatcher = create_dispatcher(services, redis_url)
     # Innermost, after the retries: every attempt that reaches Telegram counts against the budget.
-    bot.session.middleware(BudgetMiddleware(TelegramBudget(dispatcher["redis"], settings.budget)))
+    bot.session.middleware(BudgetMiddleware(TelegramBudget(services.redis, settings.budget)))
     log.info("bot on Redis %s", redis_url)  # the password is redacted by the log formatter
     beat = health.LoopBeat()
-    server = health.serve_bot(dispatcher["sync_redis"], settings, beat)
-    background = [asyncio.create_task(beat.run()), *start_background(dispatcher, bot, settings)]
+    server = health.serve_bot(services.sync_redis, settings, beat)
+    background = [asyncio.create_task(beat.run()), *start_background(services, bot)]
     try:
         # Before any update: the slots and one-shot buttons of taps this replica died in are free again.
-        if released := await dispatcher["studio"].release_abandoned():
+        if released := await services.studio.release_abandoned():
             log.info("gave back %s job slots taken before the bot last stopped for jobs that never came", released)
-        await _set_commands(bot, dispatcher["i18n"], settings.access.admin_ids, settings.billing.enabled)
+        await _set_commands(bot, services.i18n, settings.access.admin_ids, settings.billing.enabled)
         if settings.webhook.url:
             await serve_webhook(dispatcher, bot, settings)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            await _poll(dispatcher, bot, settings)
+            await _poll(dispatcher, bot)
     finally:
         if server:
             await asyncio.to_thread(server.shutdown)
@@ -166,12 +142,12 @@ async def run_bot(settings: Settings, redis_url: str, api_url: str | None = None
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
-        await dispatcher["redis"].aclose()
+        await services.redis.aclose()
 
 
-async def _poll(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> None:
+async def _poll(dispatcher: Dispatcher, bot: Bot) -> None:
     # Cancelling start_polling itself leaves aiogram's polling tasks running; stop it the graceful way.
-    polling = asyncio.create_task(dispatcher.start_polling(bot, settings=settings, handle_signals=False, close_bot_session=False))
+    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
     try:
         await asyncio.wait({polling})
         polling.result()

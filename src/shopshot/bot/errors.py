@@ -7,7 +7,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import BufferedInputFile, ErrorEvent, Update
 
 from shopshot.bot import texts
-from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.screens import stale_button
 from shopshot.errors import InvalidOption, JobFailed, NoProductFound, ShopshotError
 from shopshot.pipeline.gallery import sample_photo
 

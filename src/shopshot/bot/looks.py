@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from aiogram.fsm.context import FSMContext
 from redis.asyncio import Redis
 
+from shopshot.bot.draft import Draft
 from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.packs import pack
@@ -93,16 +94,16 @@ class SavedLooks:
 
 async def offer_looks(state: FSMContext, looks: Sequence[Look]) -> None:
     """Keep the looks offered with a new photo in its conversation, so every page of its first step shows the same ones."""
-    await state.update_data(looks=[look.to_json() for look in looks])
+    await (await Draft.load(state)).with_changes(looks=[look.to_json() for look in looks]).save(state)
 
 
-def offered_looks(data: dict) -> list[Look]:
+def offered_looks(draft: Draft) -> list[Look]:
     """The saved looks a conversation's first step offers: until a backdrop (or another task) is chosen."""
-    if data.get("preset") or data.get("task", Task.BACKDROP) != Task.BACKDROP:
+    if draft.preset or not draft.makes_backdrop:
         return []
-    return [Look.from_json(value) for value in data.get("looks", ())]
+    return [Look.from_json(value) for value in draft.looks]
 
 
-def offered_look(data: dict, look_id: str) -> Look | None:
+def offered_look(draft: Draft, look_id: str) -> Look | None:
     """The offered look with this id; None for one no longer offered (or forged)."""
-    return next((look for look in offered_looks(data) if look.id == look_id), None)
+    return next((look for look in offered_looks(draft) if look.id == look_id), None)

@@ -16,6 +16,7 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from shopshot import errors
+from shopshot.bot.draft import Draft
 from shopshot.bot.keyboards import pack_name
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.layout import Fit, Ratio, expected_fit, ratio
@@ -119,16 +120,15 @@ def _small_photo(shape: Ratio, framing: Fit, photo_size: tuple[int, int]) -> str
     ).format(width=width, height=height, target_width=target_width, target_height=target_height)
 
 
-def summary_of(data: dict) -> str:
-    """The summary of the choices a conversation keeps in its FSM data (the photo's size from intake); a batch says how many photos it makes so."""
-    if data.get("pack"):
-        text = pack_summary(pack(data["pack"]), data["preset"], data.get("prompt_extra", ""))
+def summary_of(draft: Draft) -> str:
+    """The summary of a conversation's choices (the photo's size from intake); a batch says how many photos it makes so."""
+    if draft.pack:
+        text = pack_summary(pack(draft.pack), draft.preset_key, draft.prompt_extra)
     else:
-        photo_size = (data["width"], data["height"])
-        text = summary(data["preset"], data["ratio"], data["variants"], photo_size, data.get("model"), data.get("prompt_extra", ""))
-    if not data.get("batch"):
+        text = summary(draft.preset_key, draft.ratio, draft.variants, (draft.width, draft.height), draft.model, draft.prompt_extra)
+    if not draft.batch:
         return text
-    photos = len(data["batch"]["photos"])
+    photos = draft.photo_count
     return ngettext("📚 A batch of {count} photo, every one made like this:", "📚 A batch of {count} photos, every one made like this:", photos).format(count=photos) + "\n" + text
 
 

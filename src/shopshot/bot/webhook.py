@@ -17,8 +17,8 @@ def webhook_app(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> web.App
     app = web.Application()
     # Settings refuse a webhook URL without a secret, so every post is checked.
     secret = settings.webhook.secret.get_secret_value()
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret, settings=settings).register(app, path=settings.webhook.path)
-    setup_application(app, dispatcher, bot=bot, settings=settings)
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=settings.webhook.path)
+    setup_application(app, dispatcher, bot=bot)  # the handlers' services are the dispatcher's workflow data
     return app
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from shopshot.playground import _editing, _payments, _sending
 from shopshot.playground._params import Params, read_params
-from shopshot.playground._state import BotApiError, CallRecord, State, bad_request
+from shopshot.playground._state import BotApiError, CallRecord, Fault, State, bad_request
 from shopshot.playground._updates import delete_webhook, get_updates, get_webhook_info, set_webhook
 
 STATE = web.AppKey("state", State)
@@ -34,22 +34,24 @@ async def bot_api(request: web.Request) -> web.Response:
     method = request.match_info["method"]
     received = time.monotonic()
     params = Params()
+    fault = None
     try:
         if request.match_info["token"] != state.token:
             raise BotApiError(401, "Unauthorized")
         # Before reading the body, which awaits: calls are counted in the order, and at the time, they arrived.
         _within_rate_limit(state, method, received)
         params = await read_params(request)
-        await _injected_fault(state, method)
+        fault = _next_fault(state, method)
+        await _meet(fault)
         result = await _handler(method)(state, params)
     except BotApiError as error:
-        state.calls.append(CallRecord(method, received, _chat_id(params), False, error.code))
+        state.calls.append(CallRecord(method, received, _chat_id(params), False, error.code, fault is not None))
         return _error_response(error)
     except asyncio.CancelledError:
         # The bot gave up (its request timeout) and hung up, so nothing was done: logged as nginx's 499.
-        state.calls.append(CallRecord(method, received, _chat_id(params), False, CLIENT_CLOSED))
+        state.calls.append(CallRecord(method, received, _chat_id(params), False, CLIENT_CLOSED, fault is not None))
         raise
-    state.calls.append(CallRecord(method, received, _chat_id(params), True, None))
+    state.calls.append(CallRecord(method, received, _chat_id(params), True, None, fault is not None))
     return web.json_response({"ok": True, "result": result})
 
 
@@ -79,11 +81,16 @@ def _within_rate_limit(state: State, method: str, received: float) -> None:
         raise BotApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
 
-async def _injected_fault(state: State, method: str) -> None:
+def _next_fault(state: State, method: str) -> Fault | None:
+    """The fault injected for this call of `method`, taken off the pending ones; None when there is none."""
     pending = state.faults.get(method.lower())
-    if not pending:
+    return pending.pop(0) if pending else None
+
+
+async def _meet(fault: Fault | None) -> None:
+    """Wait out a fault's delay, then fail the call with its status (one below 400 only delays it)."""
+    if fault is None:
         return
-    fault = pending.pop(0)
     await asyncio.sleep(fault.delay_s)
     if fault.status < 400:
         return

@@ -144,10 +144,11 @@ class CallRecord:
     chat_id: int | str | None
     ok: bool
     error_code: int | None
+    injected: bool = False  # it met a fault of POST /_control/faults (an error or a delay), not only the bot's doing
 
     def as_dict(self) -> dict:
         return {"method": self.method, "time": self.time, "chat_id": self.chat_id, "ok": self.ok,
-                "error_code": self.error_code}
+                "error_code": self.error_code, "injected": self.injected}
 
 
 @dataclass

@@ -65,8 +65,9 @@ malformed request, 404 when the message, button, chat or file does not exist):
                                              message_id, data, text, show_alert, url, cache_time}
     GET  /_control/files/<file_id>           the stored bytes
     GET  /_control/calls?method=<name>       log of Bot API calls {method, time (monotonic, on arrival),
-                                             chat_id, ok, error_code}; error_code 499 when the bot
-                                             hung up first (a timeout): the call did nothing
+                                             chat_id, ok, error_code, injected}; error_code 499 when
+                                             the bot hung up first (a timeout): the call did nothing;
+                                             injected when the call met a fault of /_control/faults
     POST /_control/faults                    JSON {method, status, retry_after?, count?, delay_s?,
                                              description?}: the next `count` calls of `method` wait
                                              delay_s, then fail with `status` (a status below 400

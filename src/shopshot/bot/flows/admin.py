@@ -9,22 +9,21 @@ from aiogram.types import Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
-from redis import Redis
 
 from shopshot.billing.ledger import Ledger
 from shopshot.bot import texts
 from shopshot.bot.access import is_admin
-from shopshot.bot.studio import Studio
-from shopshot.config import Settings
+from shopshot.bot.services import Services
 from shopshot.queue.statistics import QueueStats, read_stats
 
 
-def from_admin(message: Message, settings: Settings) -> bool:
+def from_admin(message: Message, services: Services) -> bool:
     """Filter: the sender is one of the configured admins."""
-    return message.from_user is not None and is_admin(settings, message.from_user.id)
+    return message.from_user is not None and is_admin(services.settings, message.from_user.id)
 
 
-async def cmd_stats(message: Message, settings: Settings, sync_redis: Redis, studio: Studio) -> None:
+async def cmd_stats(message: Message, services: Services) -> None:
+    settings, sync_redis, studio = services.settings, services.sync_redis, services.studio
     stats = await asyncio.to_thread(read_stats, sync_redis, settings.queue)
     money = "\n" + billing_text(await studio.ledger.totals()) if settings.billing.enabled else ""  # a free studio sells nothing
     await message.answer(stats_text(stats) + money)
@@ -39,7 +38,8 @@ def billing_text(totals: dict[str, int]) -> str:
     ])
 
 
-async def cmd_grant(message: Message, command: CommandObject, studio: Studio) -> None:
+async def cmd_grant(message: Message, command: CommandObject, services: Services) -> None:
+    studio = services.studio
     try:
         user_id, amount, *reason = (command.args or "").split()
         user_id, amount = int(user_id), int(amount)
@@ -53,7 +53,8 @@ async def cmd_grant(message: Message, command: CommandObject, studio: Studio) ->
     await message.answer(_("Granted to {user_id} — credits: {credits}. Their balance: {balance}.").format(credits=number(amount), user_id=user_id, balance=number(balance)))
 
 
-async def cmd_refund(message: Message, command: CommandObject, studio: Studio, bot: Bot) -> None:
+async def cmd_refund(message: Message, command: CommandObject, bot: Bot, services: Services) -> None:
+    studio = services.studio
     try:
         user_id, charge_id = (command.args or "").split()
         user_id = int(user_id)

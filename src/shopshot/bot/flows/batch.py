@@ -9,52 +9,51 @@ asked once for all of them; a photo that cannot be used is answered under it and
 from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyParameters
+from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.bot import batch, keyboards, texts
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.intake import checked_file, starting_at
-from shopshot.bot.gallery import ProductGallery
-from shopshot.bot.limits import Ticket
-from shopshot.bot.studio import Studio, new_job_id
+from shopshot.bot import batch, texts
+from shopshot.bot.draft import Draft
+from shopshot.bot.screens import checked_file, show_first_step
+from shopshot.bot.services import Services
+from shopshot.bot.studio import Studio
 from shopshot.errors import BatchFull, InputError
 from shopshot.pipeline.tasks import Task
-from shopshot.queue.spec import JobSpec
 
 
 async def in_a_batch(message: Message, state: FSMContext) -> bool:
     """A photo or file of an album, or one sent within the window of the batch being collected."""
-    collecting = (await state.get_data()).get("batch")
+    collecting = (await Draft.load(state)).batch
     return message.media_group_id is not None or batch.joins(collecting, None, message.date.timestamp())
 
 
-async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
-    data = await state.get_data()
+async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
+    draft = await Draft.load(state)
     sent_at, group = message.date.timestamp(), message.media_group_id
-    fresh = not batch.joins(data.get("batch"), group, sent_at)
-    collecting = batch.new_collection(group, sent_at) if fresh else data["batch"]
+    fresh = not batch.joins(draft.batch, group, sent_at)
+    collecting = batch.new_collection(group, sent_at) if fresh else draft.collected
     if fresh:  # a new conversation: the photos of this send, whatever was going on before
         await message.answer(_("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way."))
         await state.set_state(None)  # no step until a photo of the batch can be used
-        data = {"task": Task.BACKDROP, "backend": await studio.backend_for(Task.BACKDROP), **starting_at(message.message_id)}
-        await state.set_data(data)
+        draft = Draft(task=Task.BACKDROP, backend=await studio.backend_for(Task.BACKDROP), since_message_id=message.message_id)
+        await draft.save(state)
     try:
         if len(collecting["photos"]) >= studio.settings.limits.batch_photos:
             raise BatchFull(count=studio.settings.limits.batch_photos)
-        photo = await _stored(message, bot, studio, data["backend"])
+        photo = await _stored(message, bot, studio, draft.photo_backend)
     except InputError as error:
         await message.answer(
             _("Left out of the batch: {reason}").format(reason=texts.describe(type(error), error.params)),
             reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
         )
-        await state.update_data(batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params))
+        await Draft.update(state, batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params))
         return
-    data = await state.update_data(batch=batch.with_photo(collecting, message.message_id, group, sent_at, photo))
-    if "image_key" not in data:  # the batch's first photo that can be used: it stands for all in the steps' previews
+    draft = await Draft.update(state, batch=batch.with_photo(collecting, message.message_id, group, sent_at, photo))
+    if draft.image_key is None:  # the batch's first photo that can be used: it stands for all in the steps' previews
         key, name, width, height = photo
-        await state.update_data(image_key=key, width=width, height=height, photo_name=name, candidates=[])
-        await show_first_step(message, state, gallery, data["backend"], await studio.looks.of(message.from_user.id))
+        await Draft.update(state, image_key=key, width=width, height=height, photo_name=name, candidates=[])
+        await show_first_step(message, state, gallery, draft.photo_backend, await studio.looks.of(message.from_user.id))
 
 
 async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> tuple[str, str, int, int]:
@@ -63,23 +62,6 @@ async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> t
     data = await bot.download(file.file_id)
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
     return photo.key, photo_name, photo.width, photo.height
-
-
-async def queue_batch(callback: CallbackQuery, studio: Studio, ticket: Ticket, data: dict, first: JobSpec, batch_id: str) -> None:
-    """Send the batch's one status message, then record the batch and hold its jobs; a status that fails gives the slots back."""
-    photos, refused = batch.numbered(data["batch"])
-    try:
-        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
-    except Exception:
-        await studio.release(ticket)
-        raise
-    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, [new_job_id() for _ in photos])
-    await studio.queue_batch(batch_id, specs, refused, ticket)
-
-
-def photo_count(data: dict) -> int:
-    """How many photos a conversation's Confirm queues: those of its batch, else one."""
-    return len(data["batch"]["photos"]) if data.get("batch") else 1
 
 
 def build_router() -> Router:

@@ -9,14 +9,16 @@ from aiogram.utils.i18n import ngettext
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import JobChoice
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import replace_text
+from shopshot.bot.pressed import replace_text
+from shopshot.bot.screens import stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio
 from shopshot.queue.spec import JobSpec
 
 
-async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board: StatusBoard) -> None:
+async def cmd_cancel(message: Message, state: FSMContext, services: Services) -> None:
+    studio, board = services.studio, services.board
     if await state.get_state() is not None:
         await state.clear()
         await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
@@ -24,8 +26,9 @@ async def cmd_cancel(message: Message, state: FSMContext, studio: Studio, board:
     await report(message, board, studio, *await studio.cancel(message.from_user.id))
 
 
-async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio, board: StatusBoard) -> None:
+async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, services: Services) -> None:
     """Cancel under a queued job's status: the same as /cancel, for that job alone (or for a batch's photos not started)."""
+    studio, board = services.studio, services.board
     if (dequeued := await studio.cancel_batch(callback.from_user.id, callback_data.job_id)) is not None:
         await report(callback.message, board, studio, dequeued, {})
         await callback.answer()
@@ -65,7 +68,8 @@ async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, stu
         await message.answer(_("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
 
 
-async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio) -> None:
+async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, services: Services) -> None:
+    studio = services.studio
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
@@ -73,7 +77,8 @@ async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, studio
     await callback.answer()
 
 
-async def discard_pressed(callback: CallbackQuery, callback_data: JobChoice, studio: Studio) -> None:
+async def discard_pressed(callback: CallbackQuery, callback_data: JobChoice, services: Services) -> None:
+    studio = services.studio
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return

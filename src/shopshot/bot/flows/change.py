@@ -7,58 +7,56 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import ChangePicked, Step
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.choose_model import show_models
-from shopshot.bot.flows.choose_options import ask_detail, offers_detail, show_options
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
-from shopshot.bot.gallery import Gallery, ProductGallery
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons, replace_text
+from shopshot.bot.screens import ask_detail, offers_detail, show_candidates, show_gallery, show_models, show_options, stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 
 
-def changeable(data: dict) -> list[str]:
+def changeable(draft: Draft) -> list[str]:
     """The choices a summary can change: the products kept (of a photo with several), the backdrop (the scene of a model
     task), format and number, and the detail line and model where they apply."""
-    parts = ["product"] if len(data.get("candidates", ())) > 1 else []
+    parts = ["product"] if len(draft.candidates) > 1 else []
     parts += ["backdrop", "options"]
-    if offers_detail(data):
+    if offers_detail(draft):
         parts.append("detail")
-    if data.get("model"):
+    if draft.model:
         parts.append("model")
     return parts
 
 
 async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
-    await replace_text(callback.message, _("What would you like to change?"), keyboards.changes(changeable(data), bool(data.get("model"))))
+    draft = await Draft.load(state)
+    await replace_text(callback.message, _("What would you like to change?"), keyboards.changes(changeable(draft), bool(draft.model)))
     await callback.answer()
 
 
-async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, gallery: ProductGallery, models: Gallery) -> None:
-    data = await state.get_data()
+async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, services: Services) -> None:
+    gallery, models = services.gallery, services.models
+    draft = await Draft.load(state)
     part = callback_data.part
-    if part not in changeable(data):  # forged, or offered by an older bot
+    if part not in changeable(draft):  # forged, or offered by an older bot
         await stale_button(callback)
         return
     await clear_buttons(callback.message)
     # Those steps would otherwise go on down the whole path; the options step ends at the summary anyway.
-    await state.update_data(changing=part != "options")
+    await Draft.update(state, changing=part != "options")
     if part == "product":
         await show_candidates(callback.message, state, gallery)
     elif part == "backdrop":
-        await show_gallery(callback.message, state, gallery, gallery.page_of(data["preset"]))
+        await show_gallery(callback.message, state, gallery, gallery.page_of(draft.preset_key))
     elif part == "options":
-        await show_options(callback.message, state, data)
+        await show_options(callback.message, state, draft)
     elif part == "detail":
         await ask_detail(callback.message, state)
     else:
-        await show_models(callback.message, state, models, models.page_of(data["model"]))
+        await show_models(callback.message, state, models, models.page_of(draft.model_key))
     await callback.answer()
 
 
 async def change_dropped(callback: CallbackQuery, state: FSMContext) -> None:
-    await replace_text(callback.message, texts.summary_of(await state.get_data()), keyboards.confirm())
+    await replace_text(callback.message, texts.summary_of(await Draft.load(state)), keyboards.confirm())
     await callback.answer()
 
 

@@ -2,87 +2,63 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, Message
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, PackPicked, Step, ratio_from_data
-from shopshot.bot.flows.pressed import clear_buttons, replace_text, shows
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons, replace_text, shows
+from shopshot.bot.screens import ask_detail, offers_detail, options_markup, show_options, show_summary, variant_counts
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
-from shopshot.bot.studio import check_detail, new_job_id
-from shopshot.pipeline.layout import VARIANT_CHOICES, ratio
+from shopshot.bot.studio import check_detail
+from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.packs import pack, packs, precheck
-from shopshot.pipeline.presets import offers_variants
-from shopshot.pipeline.tasks import Task
 from shopshot.policy import check_detail_content
-
-
-async def show_options(message: MaybeInaccessibleMessageUnion, state: FSMContext, data: dict) -> None:
-    """Ask for the format and the number of variants (and, for diffusion backdrops, an optional detail)."""
-    await state.set_state(Studio.choosing_options)
-    if data["variants"] not in variant_counts(data):
-        data = await state.update_data(variants=variant_counts(data)[0])
-    await message.answer(texts.options_prompt(data["preset"]), reply_markup=_markup(data))
-
-
-def _markup(data: dict) -> InlineKeyboardMarkup:
-    backdrop_task = data.get("task", Task.BACKDROP) == Task.BACKDROP
-    return keyboards.options(data["ratio"], data["variants"], ratios=backdrop_task, detail=offers_detail(data), counts=variant_counts(data),
-                             packs=backdrop_task, chosen_pack=data.get("pack"))
-
-
-def variant_counts(data: dict) -> tuple[int, ...]:
-    """The image counts on offer: one only, where every image would be the same (a pure white backdrop)."""
-    return VARIANT_CHOICES if offers_variants(data["preset"], Task(data.get("task", Task.BACKDROP))) else (1,)
-
-
-def offers_detail(data: dict) -> bool:
-    """The optional detail line is for backdrops the diffusion backend makes, and only then on the keyboard."""
-    return data.get("task", Task.BACKDROP) == Task.BACKDROP and data.get("backend") == "diffusion"
 
 
 async def detail_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
     """A Detail press the options keyboard offered; a forged one falls through to the stale-button answer."""
-    return offers_detail(await state.get_data())
+    return offers_detail(await Draft.load(state))
 
 
 async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, state: FSMContext) -> None:
     # A format or a count is a single format's: any pack chosen before is dropped.
-    data = await state.update_data(**_option(callback_data, variant_counts(await state.get_data())), pack=None)
+    draft = await Draft.update(state, **_option(callback_data, variant_counts(await Draft.load(state))), pack=None)
     await callback.answer()
-    markup = _markup(data)
+    markup = options_markup(draft)
     if not isinstance(callback.message, Message):
-        await show_options(callback.message, state, data)  # ticked in a new message, as the old one is out of reach
+        await show_options(callback.message, state, draft)  # ticked in a new message, as the old one is out of reach
     elif not shows(callback.message, markup):
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
 async def packs_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await replace_text(callback.message, texts.packs_prompt(), keyboards.packs(list(packs().values()), (await state.get_data()).get("pack")))
+    await replace_text(callback.message, texts.packs_prompt(), keyboards.packs(list(packs().values()), (await Draft.load(state)).pack))
     await callback.answer()
 
 
 async def formats_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
-    await replace_text(callback.message, texts.options_prompt(data["preset"]), _markup(data))
+    draft = await Draft.load(state)
+    await replace_text(callback.message, texts.options_prompt(draft.preset_key), options_markup(draft))
     await callback.answer()
 
 
 async def pack_picked(callback: CallbackQuery, callback_data: PackPicked, state: FSMContext) -> None:
     chosen = pack(callback_data.key)
-    data = await state.get_data()
-    refusals = precheck((data["width"], data["height"]), chosen)
+    draft = await Draft.load(state)
+    refusals = precheck((draft.width, draft.height), chosen)
     await callback.answer()
     if refusals:  # said now, not after Confirm; the packs stay above for another choice
         await callback.message.answer(texts.pack_refused(chosen, refusals))
         return
-    await state.update_data(pack=chosen.key, ratio=chosen.ratio)
+    await Draft.update(state, pack=chosen.key, ratio=chosen.ratio)
     await show_summary(callback.message, state, edit=True)
 
 
 async def packs_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
     """A pack press the options keyboard offered (a backdrop task's); a forged one falls through to the stale-button answer."""
-    return (await state.get_data()).get("task", Task.BACKDROP) == Task.BACKDROP
+    return (await Draft.load(state)).makes_backdrop
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
@@ -91,20 +67,15 @@ async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def ask_detail(message: MaybeInaccessibleMessageUnion, state: FSMContext) -> None:
-    """Ask for the optional detail line and wait for it."""
-    await state.set_state(Studio.writing_detail)
-    await message.answer(texts.detail_prompt())
-
-
-async def detail_written(message: Message, state: FSMContext, studio: StudioService) -> None:
+async def detail_written(message: Message, state: FSMContext, services: Services) -> None:
+    studio = services.studio
     detail = check_detail(message.text)
     check_detail_content(detail, studio.settings.policy)
-    data = await state.update_data(prompt_extra=detail)
-    if data.get("changing"):  # changed from the summary: back to it, the other choices kept
+    draft = await Draft.update(state, prompt_extra=detail)
+    if draft.changing:  # changed from the summary: back to it, the other choices kept
         await show_summary(message, state)
     else:
-        await show_options(message, state, data)
+        await show_options(message, state, draft)
 
 
 def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
@@ -117,16 +88,6 @@ def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
     await show_summary(callback.message, state, edit=True)
     await callback.answer()
-
-
-async def show_summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, edit: bool = False) -> None:
-    """Show what will be made with Confirm, in a new message or (`edit`) in the pressed one; any change of a choice is over."""
-    data = await state.update_data(job_id=new_job_id(), changing=False)  # the job this summary's Confirm queues, once
-    await state.set_state(Studio.confirming)
-    if edit:
-        await replace_text(message, texts.summary_of(data), keyboards.confirm())
-    else:
-        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

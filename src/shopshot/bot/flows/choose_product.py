@@ -2,52 +2,44 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, Message
 
-from shopshot.bot import keyboards, texts
+from shopshot.bot import texts
 from shopshot.bot.callbacks import ProductPicked
-from shopshot.bot.flows.choose_options import show_summary
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons, shows
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons, shows
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.screens import candidates_markup, show_candidates, show_first_step, show_summary, stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import kept_boxes, toggled
 
 
-async def show_candidates(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: ProductGallery) -> None:
-    """Send the numbered picture of the photo's products with a toggle each, and enter the choice."""
-    await state.set_state(Studio.choosing_product)
-    data = await state.get_data()
-    await message.answer_photo(await gallery.candidates(data["image_key"]), caption=texts.candidates_prompt(), reply_markup=_markup(data))
-
-
-def _markup(data: dict) -> InlineKeyboardMarkup:
-    return keyboards.candidates(len(data["candidates"]), data.get("chosen", []))
-
-
-async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, gallery: ProductGallery) -> None:
-    data = await state.get_data()
-    if not 1 <= callback_data.number <= len(data["candidates"]):  # forged
+async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicked, state: FSMContext, services: Services) -> None:
+    gallery = services.gallery
+    draft = await Draft.load(state)
+    if not 1 <= callback_data.number <= len(draft.candidates):  # forged
         await stale_button(callback)
         return
-    data = await state.update_data(chosen=toggled(data.get("chosen", []), callback_data.number))
+    draft = await Draft.update(state, chosen=toggled(draft.chosen, callback_data.number))
     await callback.answer()
-    markup = _markup(data)
+    markup = candidates_markup(draft)
     if not isinstance(callback.message, Message):
         await show_candidates(callback.message, state, gallery)  # ticked in a new message, as the old one is out of reach
     elif not shows(callback.message, markup):
         await callback.message.edit_reply_markup(reply_markup=markup)
 
 
-async def all_chosen(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
-    every = list(range(1, len((await state.get_data())["candidates"]) + 1))
+async def all_chosen(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
+    every = list(range(1, len((await Draft.load(state)).candidates) + 1))
     await _go_on(callback, state, studio, gallery, every)
 
 
-async def candidates_done(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery) -> None:
-    chosen = (await state.get_data()).get("chosen", [])
+async def candidates_done(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
+    chosen = (await Draft.load(state)).chosen
     if not chosen:
         await callback.answer(texts.choose_a_candidate(), show_alert=True)
         return
@@ -56,16 +48,16 @@ async def candidates_done(callback: CallbackQuery, state: FSMContext, studio: St
 
 async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioService, gallery: ProductGallery, chosen: list[int]) -> None:
     """Keep the chosen products: their cut-out shown, the gallery rendered with them alone, then the first step (or the summary)."""
-    data = await state.get_data()
-    keep = kept_boxes(data["candidates"], chosen)
-    product = await studio.kept_product(data["image_key"], keep)
+    draft = await Draft.load(state)
+    keep = kept_boxes(draft.candidates, chosen)
+    product = await studio.kept_product(draft.photo_key, keep)
     await clear_buttons(callback.message)
-    await state.update_data(chosen=chosen, keep=keep)
-    await callback.message.answer_photo(await gallery.take(data["image_key"], callback.from_user.id, product), caption=texts.kept())
-    if data.get("changing"):  # changed from the summary: the other choices stay
+    await Draft.update(state, chosen=chosen, keep=keep)
+    await callback.message.answer_photo(await gallery.take(draft.photo_key, callback.from_user.id, product), caption=texts.kept())
+    if draft.changing:  # changed from the summary: the other choices stay
         await show_summary(callback.message, state)
     else:
-        await show_first_step(callback.message, state, gallery, data["backend"], await studio.looks.of(callback.from_user.id))
+        await show_first_step(callback.message, state, gallery, draft.photo_backend, await studio.looks.of(callback.from_user.id))
     await callback.answer()
 
 

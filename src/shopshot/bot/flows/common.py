@@ -4,20 +4,16 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter, invert_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.choose_model import show_models
-from shopshot.bot.flows.choose_options import show_options
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.choose_task import show_tasks
-from shopshot.bot.flows.intake import from_before_the_conversation
-from shopshot.bot.flows.pressed import clear_buttons, replace_text
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons, replace_text
 from shopshot.bot.gallery import Gallery
-from shopshot.bot.languages import SellerI18nMiddleware, native_name
+from shopshot.bot.languages import native_name
+from shopshot.bot.screens import from_before_the_conversation, show_candidates, show_gallery, show_models, show_options, show_tasks
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 
 
@@ -37,18 +33,18 @@ async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
 
 
-async def cmd_language(message: Message, i18n: I18n) -> None:
+async def cmd_language(message: Message, services: Services) -> None:
+    i18n = services.i18n
     codes = sorted(i18n.available_locales)
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(codes, i18n.current_locale))
 
 
-async def language_chosen(
-    callback: CallbackQuery, callback_data: LanguagePicked, state: FSMContext, gallery: Gallery, models: Gallery, i18n_middleware: SellerI18nMiddleware
-) -> None:
-    if callback_data.code not in i18n_middleware.i18n.available_locales:
+async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked, state: FSMContext, services: Services) -> None:
+    gallery, models, languages = services.gallery, services.models, services.languages
+    if callback_data.code not in languages.i18n.available_locales:
         await callback.answer()
         return
-    await i18n_middleware.set_locale(callback.from_user.id, callback_data.code)
+    await languages.set_locale(callback.from_user.id, callback_data.code)
     await callback.answer()
     await replace_text(callback.message, _("Language: {language}").format(language=native_name(callback_data.code)))
     await show_step(callback.message, state, gallery, models)
@@ -56,7 +52,7 @@ async def language_chosen(
 
 async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
     """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
-    step, data = await state.get_state(), await state.get_data()
+    step, draft = await state.get_state(), await Draft.load(state)
     if step == Studio.choosing_product.state:
         await show_candidates(message, state, gallery)
     elif step == Studio.choosing_task.state:
@@ -66,11 +62,11 @@ async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, g
     elif step == Studio.choosing_backdrop.state:
         await show_gallery(message, state, gallery, page=0)
     elif step == Studio.choosing_options.state:
-        await show_options(message, state, data)
+        await show_options(message, state, draft)
     elif step == Studio.writing_detail.state:
         await message.answer(texts.detail_prompt())
     elif step == Studio.confirming.state:
-        await message.answer(texts.summary_of(data), reply_markup=keyboards.confirm())
+        await message.answer(texts.summary_of(draft), reply_markup=keyboards.confirm())
 
 
 def build_router() -> Router:

@@ -2,8 +2,10 @@
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+
+from shopshot.bot.screens import stale_button
 
 
 
@@ -12,10 +14,6 @@ async def unexpected_message(message: Message, state: FSMContext) -> None:
         await message.answer(_("Please send a photo of your product (JPEG, PNG, WebP or HEIC)."))
     else:
         await message.answer(_("Please use the buttons above, send a new photo to start over, or /cancel."))
-
-
-async def stale_button(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is no longer active."), show_alert=False)
 
 
 def build_router() -> Router:

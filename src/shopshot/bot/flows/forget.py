@@ -8,13 +8,13 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import ForgetChoice
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import replace_text
-from shopshot.bot.status_board import StatusBoard
-from shopshot.bot.studio import Studio
+from shopshot.bot.pressed import replace_text
+from shopshot.bot.screens import stale_button
+from shopshot.bot.services import Services
 
 
-async def cmd_forget(message: Message, studio: Studio) -> None:
+async def cmd_forget(message: Message, services: Services) -> None:
+    studio = services.studio
     token = await studio.ask_forget(message.from_user.id)
     await message.answer(
         _("Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
@@ -22,8 +22,8 @@ async def cmd_forget(message: Message, studio: Studio) -> None:
     )
 
 
-async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, studio: Studio, board: StatusBoard) -> None:
-    # The presser's own latest question, recent: an older, used, or forged button deletes nothing.
+async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, services: Services) -> None:
+    studio, board = services.studio, services.board
     if not await studio.answer_forget(callback.from_user.id, callback_data.token):
         await stale_button(callback)
         return
@@ -35,7 +35,8 @@ async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice,
     await callback.answer()
 
 
-async def forget_declined(callback: CallbackQuery, callback_data: ForgetChoice, studio: Studio) -> None:
+async def forget_declined(callback: CallbackQuery, callback_data: ForgetChoice, services: Services) -> None:
+    studio = services.studio
     if not await studio.answer_forget(callback.from_user.id, callback_data.token):
         await stale_button(callback)
         return

@@ -3,16 +3,14 @@
 from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Document, Message, PhotoSize
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import texts
-from shopshot.bot.callbacks import ResultAction
-from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
-from shopshot.bot.flows.choose_product import show_candidates
-from shopshot.bot.flows.choose_task import show_first_step
-from shopshot.bot.flows.fallback import stale_button
+from shopshot.bot.draft import Draft
 from shopshot.bot.gallery import ProductGallery
+from shopshot.bot.screens import checked_file, from_before_the_conversation, show_candidates, show_first_step, stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
 from shopshot.pipeline.tasks import Task
@@ -33,25 +31,16 @@ async def not_a_photo(message: Message) -> None:
     raise NOT_PHOTOS[message.content_type]()
 
 
-async def photo_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+async def photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     if await studio.first_time(message.from_user.id, "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
     await _accept(message, state, bot, studio, gallery)
 
 
-async def document_received(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
+async def document_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     await _accept(message, state, bot, studio, gallery)
-
-
-def checked_file(message: Message, studio: Studio) -> tuple[PhotoSize | Document, str]:
-    """The largest size of a photo, or the file, checked by its declared size and type before download; and its file stem."""
-    if message.document:
-        file = message.document
-        studio.check_upload(file.file_size, file.mime_type, file.file_name)
-        return file, photo_stem(file.file_name)
-    file = message.photo[-1]
-    studio.check_upload(file.file_size)
-    return file, PLAIN_PHOTO
 
 
 async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
@@ -59,7 +48,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     data = await bot.download(file.file_id)
     backend = await studio.backend_for(Task.BACKDROP)
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
-    replaces = (await state.get_data()).get("image_key")  # dropped once this one is taken, unless a job uses it
+    replaces = (await Draft.load(state)).image_key  # dropped once this one is taken, unless a job uses it
     photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
     if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
@@ -67,27 +56,14 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
         await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
     elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
-    await state.set_data({
-        "image_key": photo.key, "width": photo.width, "height": photo.height, "task": Task.BACKDROP, "backend": backend,
-        "photo_name": photo_name, "candidates": [list(candidate.box) for candidate in photo.candidates],
-        **starting_at(message.message_id),
-    })
+    await Draft(
+        image_key=photo.key, width=photo.width, height=photo.height, task=Task.BACKDROP, backend=backend, photo_name=photo_name,
+        candidates=[list(candidate.box) for candidate in photo.candidates], since_message_id=message.message_id,
+    ).save(state)
     if photo.to_choose:
         await show_candidates(message, state, gallery)
     else:
         await show_first_step(message, state, gallery, backend, await studio.looks.of(message.from_user.id))
-
-
-def starting_at(message_id: int) -> dict:
-    """The conversation data that makes the buttons under messages older than `message_id` stale."""
-    return {"since_message_id": message_id}
-
-
-async def from_before_the_conversation(callback: CallbackQuery, state: FSMContext) -> bool:
-    """A conversation button under a message older than the one the current conversation started at."""
-    since = (await state.get_data()).get("since_message_id")
-    about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
-    return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
 
 
 def build_router() -> Router:

@@ -18,14 +18,14 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, credit_pack, read_payload
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import CreditPackPicked
-from shopshot.bot.studio import Studio
-from shopshot.config import Settings
+from shopshot.bot.services import Services
 
 log = logging.getLogger(__name__)
 LATEST_MOVES = 5
 
 
-async def cmd_buy(message: Message, settings: Settings, studio: Studio) -> None:
+async def cmd_buy(message: Message, services: Services) -> None:
+    settings, studio = services.settings, services.studio
     if not settings.billing.enabled:
         await message.answer(credits.free_studio())
         return
@@ -33,7 +33,8 @@ async def cmd_buy(message: Message, settings: Settings, studio: Studio) -> None:
     await message.answer(credits.buy_prompt(wallet), reply_markup=keyboards.credit_packs(settings.billing.packs))
 
 
-async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, settings: Settings) -> None:
+async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, services: Services) -> None:
+    settings = services.settings
     pack = credit_pack(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
     await callback.message.answer_invoice(
         title=credits.invoice_title(pack), description=credits.invoice_description(), payload=invoice_payload(pack),
@@ -42,8 +43,8 @@ async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, 
     await callback.answer()
 
 
-async def pre_checkout(query: PreCheckoutQuery, settings: Settings) -> None:
-    # Only what can be checked in an instant: Telegram cancels the payment after 10 s without an answer.
+async def pre_checkout(query: PreCheckoutQuery, services: Services) -> None:
+    settings = services.settings
     if checkout_ok(settings.billing, query.invoice_payload, query.currency, query.total_amount):
         await query.answer(ok=True)
     else:
@@ -51,7 +52,8 @@ async def pre_checkout(query: PreCheckoutQuery, settings: Settings) -> None:
         await query.answer(ok=False, error_message=_("This offer has changed. Please choose a pack again with /buy."))
 
 
-async def payment_received(message: Message, studio: Studio) -> None:
+async def payment_received(message: Message, services: Services) -> None:
+    studio = services.studio
     payment = message.successful_payment
     key, pack_credits, _stars = read_payload(payment.invoice_payload)
     # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its offset was confirmed) credits nothing more, and thanks again.
@@ -61,7 +63,8 @@ async def payment_received(message: Message, studio: Studio) -> None:
     await message.answer(credits.thanks(pack_credits, balance))
 
 
-async def cmd_balance(message: Message, settings: Settings, studio: Studio) -> None:
+async def cmd_balance(message: Message, services: Services) -> None:
+    settings, studio = services.settings, services.studio
     if not settings.billing.enabled:
         await message.answer(credits.free_studio())
         return
@@ -73,13 +76,14 @@ async def cmd_terms(message: Message) -> None:
     await message.answer(credits.terms())
 
 
-async def cmd_paysupport(message: Message, settings: Settings) -> None:
+async def cmd_paysupport(message: Message, services: Services) -> None:
+    settings = services.settings
     contact = settings.billing.support or ", ".join(f"tg://user?id={admin_id}" for admin_id in settings.access.admin_ids) or _("the owner of this bot")
     await message.answer(credits.pay_support(contact))
 
 
-async def payment_refunded(message: Message, studio: Studio) -> None:
-    # Telegram says a payment was refunded; after /refund its credits were taken back already, and nothing moves.
+async def payment_refunded(message: Message, services: Services) -> None:
+    studio = services.studio
     refunded = message.refunded_payment
     if await studio.ledger.settle_refund(message.from_user.id, refunded.telegram_payment_charge_id) == "spent":
         log.warning("payment %s refunded by Telegram after its credits were spent", refunded.telegram_payment_charge_id)

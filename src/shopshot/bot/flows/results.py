@@ -6,36 +6,36 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
-from shopshot.bot.flows.choose_backdrop import show_gallery
-from shopshot.bot.flows.confirm import queue_job
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.intake import starting_at
-from shopshot.bot.flows.pressed import clear_buttons
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.screens import queue_job, show_gallery, stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio, new_job_id, pressed_key, variations_seed
 from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.spec import JobSpec
 
 
 
-async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, studio: Studio, gallery: Gallery) -> None:
+async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, services: Services) -> None:
+    studio, gallery = services.studio, services.gallery
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
     width, height = await studio.photo_size(spec.image_key)  # for the summary, as intake keeps it
     backend = await studio.backend_for(spec.task)
     # The backdrop used stays in the data, so the gallery ticks it; the products kept stay kept (the
     # photo's gallery pages were rendered with them alone).
-    await state.set_data({
-        "image_key": spec.image_key, "width": width, "height": height, "task": spec.task, "model": spec.model,
-        "backend": backend, "preset": spec.preset, "photo_name": spec.photo_name, "keep": spec.keep,
-    })
+    await Draft(
+        image_key=spec.image_key, width=width, height=height, task=spec.task, model=spec.model, backend=backend, preset=spec.preset,
+        photo_name=spec.photo_name, keep=[list(box) for box in spec.keep],
+    ).save(state)
     sent = await show_gallery(callback.message, state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
-    await state.update_data(starting_at(sent.message_id))
+    await Draft.update(state, since_message_id=sent.message_id)
     await callback.answer()
 
 
-async def run_again(callback: CallbackQuery, callback_data: ResultAction, studio: Studio) -> None:
+async def run_again(callback: CallbackQuery, callback_data: ResultAction, services: Services) -> None:
+    studio = services.studio
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
     if callback_data.action == "variations" and not offers_variants(spec.preset, spec.task):

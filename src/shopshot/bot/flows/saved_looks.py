@@ -7,17 +7,18 @@ from aiogram.types import CallbackQuery
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import LookPicked, ResultAction
-from shopshot.bot.flows.choose_options import show_summary
-from shopshot.bot.flows.fallback import stale_button
-from shopshot.bot.flows.pressed import clear_buttons
+from shopshot.bot.draft import Draft
+from shopshot.bot.pressed import clear_buttons
 from shopshot.bot.looks import look_of, offered_look
+from shopshot.bot.screens import show_summary, stale_button
+from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
-from shopshot.bot.studio import Studio as StudioService
 from shopshot.pipeline.packs import pack, precheck
 from shopshot.pipeline.tasks import Task
 
 
-async def look_saved(callback: CallbackQuery, callback_data: ResultAction, studio: StudioService) -> None:
+async def look_saved(callback: CallbackQuery, callback_data: ResultAction, services: Services) -> None:
+    studio = services.studio
     spec = await studio.owned_job(callback_data.job_id, callback.from_user.id)
     if spec is None or spec.task != Task.BACKDROP:  # gone, someone else's, or never offered (a model task's)
         await stale_button(callback)
@@ -27,18 +28,18 @@ async def look_saved(callback: CallbackQuery, callback_data: ResultAction, studi
 
 
 async def look_chosen(callback: CallbackQuery, callback_data: LookPicked, state: FSMContext) -> None:
-    data = await state.get_data()
-    look = offered_look(data, callback_data.id)
+    draft = await Draft.load(state)
+    look = offered_look(draft, callback_data.id)
     if look is None:
         await stale_button(callback)
         return
     await callback.answer()
-    refusals = precheck((data["width"], data["height"]), pack(look.pack)) if look.pack else []
+    refusals = precheck((draft.width, draft.height), pack(look.pack)) if look.pack else []
     if refusals:  # this photo is too small for the look's pack: said now, and the first step stays for another choice
         await callback.message.answer(texts.pack_refused(pack(look.pack), refusals))
         return
     await clear_buttons(callback.message)
-    await state.update_data(look.choices())
+    await Draft.update(state, **look.choices())
     await show_summary(callback.message, state)
 
 
