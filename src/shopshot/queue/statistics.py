@@ -11,7 +11,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from shopshot.config import QueueSettings
-from shopshot.queue.enqueue import DURATIONS_KEY, live_workers
+from shopshot.queue.enqueue import live_workers, recent_durations
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class QueueStats:
 def read_stats(redis: Redis, settings: QueueSettings) -> QueueStats:
     """Queue depth, workers and recent jobs, from RQ's own keys (synchronous: call via to_thread)."""
     queues = _queues(redis, settings)
-    durations = [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
+    durations = recent_durations(redis)
     return QueueStats(
         depth=read_depth(redis, settings),
         workers=live_workers(redis),
