@@ -3,10 +3,14 @@
 import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any, cast
 
 from redis import Redis
 
 from shopshot.queue.spec import JobSpec
+
+# redis-py types each command once for its sync and asyncio clients (`Awaitable[T] | T`), and as text where a
+# client without decode_responses, as every one here, answers bytes: the casts name what the sync client returns.
 
 PUBLISHED_KEY = "shopshot:published:"
 PUBLISHED_TTL_S = 7 * 24 * 3600
@@ -20,7 +24,7 @@ class ResultImage:
     width: int
     height: int
     suffix: str = "png"  # the full-resolution file's: a marketplace pack's may be a JPEG
-    verdict: dict = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
+    verdict: dict[str, Any] = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
 
 
 class EventKind(StrEnum):
@@ -38,7 +42,7 @@ class JobEvent:
     spec: JobSpec
     images: list[ResultImage] = field(default_factory=list)
     error: str = ""                 # a ShopshotError's code, for the bot to word
-    error_params: dict = field(default_factory=dict)
+    error_params: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_fields(self) -> dict[str, str]:
@@ -47,9 +51,9 @@ class JobEvent:
         return {"event": json.dumps(body)}
 
     @classmethod
-    def from_fields(cls, fields: dict) -> "JobEvent":
-        """Decode a stream entry written by `to_fields`."""
-        raw = fields.get(b"event", fields.get("event"))
+    def from_fields(cls, fields: dict[Any, Any]) -> "JobEvent":
+        """Decode a stream entry written by `to_fields` (bytes keys from a stream, str from the bot's batch hash)."""
+        raw: Any = fields.get(b"event", fields.get("event"))
         body = json.loads(raw)
         # An unknown kind raises ValueError here: delivery logs the entry and leaves it pending, as for any entry it cannot read.
         body["kind"] = EventKind(body["kind"])
@@ -101,7 +105,7 @@ return entry_id
 def publish(redis: Redis, stream: str, event: JobEvent, kept: int = 10_000) -> str | None:
     """Append a job's one final event to the stream (trimmed past `kept` entries, never of an undelivered one); return its entry id, or None if the job had published already."""
     keys = [stream, PUBLISHED_KEY + event.job_id]
-    entry_id = redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, kept, event.to_fields()["event"])
+    entry_id = cast(bytes | None, redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, kept, event.to_fields()["event"]))
     return entry_id.decode() if entry_id else None
 
 
@@ -109,10 +113,10 @@ def withdraw(redis: Redis, stream: str, job_ids: list[str]) -> int:
     """Delete the stream entries of these jobs' events (a seller's /forget); return how many were there."""
     if not job_ids:
         return 0
-    marks = redis.mget([PUBLISHED_KEY + job_id for job_id in job_ids])
+    marks = cast(list[bytes | None], redis.mget([PUBLISHED_KEY + job_id for job_id in job_ids]))
     # Marks set before they held the entry id hold the event's kind ("done"): nothing to delete by.
     entry_ids = [mark for mark in marks if mark and b"-" in mark]
-    return redis.xdel(stream, *entry_ids) if entry_ids else 0
+    return cast(int, redis.xdel(stream, *entry_ids)) if entry_ids else 0
 
 
 def keys_for(job_id: str) -> list[str]:

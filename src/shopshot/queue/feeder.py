@@ -12,11 +12,16 @@ through `asyncio.to_thread` from async code.
 """
 
 import json
+from typing import cast
 
+from redis.lock import Lock
 from rq.job import Job, JobStatus
 
 from shopshot.queue.enqueue import JobQueue, mark_active, retire
 from shopshot.queue.spec import JobSpec
+
+# redis-py types each command once for its sync and asyncio clients (`Awaitable[T] | T`), and as text where a
+# client without decode_responses, as every one here, answers bytes: the casts name what the sync client returns.
 
 BACKLOG_KEY = "shopshot:backlog:"          # a list per seller: [job id, spec JSON] not fed yet, in order
 SELLERS_KEY = "shopshot:backlog-sellers"   # the sellers with a backlog
@@ -54,9 +59,10 @@ class Feeder:
         with self._feeding():
             key = BACKLOG_KEY + str(user_id)
             taken = {}
-            for entry in self.redis.lrange(key, 0, -1):
+            for entry in cast(list[bytes], self.redis.lrange(key, 0, -1)):
                 job_id, spec = json.loads(entry)
-                if job_id in job_ids and self.redis.lrem(key, 1, entry):
+                # redis-py types the value as str; it sends bytes as they are.
+                if job_id in job_ids and self.redis.lrem(key, 1, entry):  # type: ignore[arg-type]
                     taken[job_id] = JobSpec.from_json(spec)
             if taken:
                 retire(self.redis, *taken)
@@ -69,16 +75,16 @@ class Feeder:
 
     def waiting_in_backlog(self, user_id: int) -> dict[str, JobSpec]:
         """A seller's jobs not fed yet, in order."""
-        entries = (json.loads(entry) for entry in self.redis.lrange(BACKLOG_KEY + str(user_id), 0, -1))
+        entries = (json.loads(entry) for entry in cast(list[bytes], self.redis.lrange(BACKLOG_KEY + str(user_id), 0, -1)))
         return {job_id: JobSpec.from_json(spec) for job_id, spec in entries}
 
     def _top_up(self) -> int:
         fed = 0
-        for member in self.redis.smembers(SELLERS_KEY):
+        for member in cast(set[bytes], self.redis.smembers(SELLERS_KEY)):
             user_id = member.decode()
             waiting = self._waiting(user_id)
             while waiting < self.per_seller:
-                entry = self.redis.lpop(BACKLOG_KEY + user_id)
+                entry = cast(bytes | None, self.redis.lpop(BACKLOG_KEY + user_id))
                 if entry is None:
                     self.redis.srem(SELLERS_KEY, user_id)  # under the lock: no hold() pushes in between
                     break
@@ -92,13 +98,14 @@ class Feeder:
     def _waiting(self, user_id: str) -> int:
         """How many of the seller's fed jobs still wait in the RQ queue; those taken (or withdrawn) leave the set."""
         key = FED_KEY + user_id
-        fed = [job_id.decode() for job_id in self.redis.smembers(key)]
+        fed = [job_id.decode() for job_id in cast(set[bytes], self.redis.smembers(key))]
         jobs = Job.fetch_many(fed, connection=self.redis) if fed else []
         gone = [job_id for job_id, job in zip(fed, jobs) if job is None or job.get_status(refresh=False) != JobStatus.QUEUED]
         if gone:
             self.redis.srem(key, *gone)
         return len(fed) - len(gone)
 
-    def _feeding(self):
+    def _feeding(self) -> Lock:
         # Blocking: a top-up asked for while another runs must still run after it, on what changed since.
-        return self.redis.lock(FEEDING_KEY, timeout=FEEDING_S, blocking_timeout=FEEDING_S * 2)
+        lock: Lock = self.redis.lock(FEEDING_KEY, timeout=FEEDING_S, blocking_timeout=FEEDING_S * 2)
+        return lock

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from shopshot.pipeline.tasks import Task
 
@@ -44,6 +45,6 @@ class JobSpec:
         fields["task"] = Task(fields.get("task", Task.BACKDROP))  # an unknown task fails here, not in a backend
         return cls(**fields)
 
-    def with_changes(self, **changes: object) -> "JobSpec":
+    def with_changes(self, **changes: Any) -> "JobSpec":
         """Return a copy with some fields replaced."""
         return replace(self, **changes)

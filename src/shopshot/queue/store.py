@@ -9,12 +9,16 @@ enter Redis, whichever back end holds them.
 
 import secrets
 from pathlib import Path
+from typing import cast
 
 from redis import Redis
 
 from shopshot.config import Settings, StorageSettings
 from shopshot.errors import InputExpired, StorageFull, TooManyUploads
 from shopshot.storage import BlobMissing, Blobs, open_blobs
+
+# redis-py types each command once for its sync and asyncio clients (`Awaitable[T] | T`), and as text where a
+# client without decode_responses, as every one here, answers bytes: the casts name what the sync client returns.
 
 PREFIX = "shopshot:blob:"
 OWNED_KEY = "shopshot:blobs-of:"
@@ -123,7 +127,7 @@ class BlobStore:
 
     def size(self, key: str) -> int | None:
         """The stored size of a blob in bytes; None once it is gone."""
-        size = self.redis.hget(key, "size") if key.startswith(PREFIX) else None
+        size = cast(bytes | None, self.redis.hget(key, "size")) if key.startswith(PREFIX) else None
         return None if size is None else int(size)
 
     def stored(self, key: str) -> bool:
@@ -144,7 +148,7 @@ class BlobStore:
 
     def replace(self, key: str) -> bool:
         """Drop a seller's photo that a new upload replaced, with what was made from it, unless a job uses it; True if dropped."""
-        used, owner = self.redis.hmget(key, ["used", "owner"])
+        used, owner = cast(list[bytes | None], self.redis.hmget(key, ["used", "owner"]))
         if used is not None or owner is None:
             return False
         beside = [member.decode() for member in self.redis.sscan_iter(OWNED_KEY + owner.decode(), match=f"{key}:*")]
@@ -162,7 +166,7 @@ class BlobStore:
     def forget(self, owner: int) -> int:
         """Delete every image stored for a seller; return how many were still there."""
         index = OWNED_KEY + str(owner)
-        keys = [key.decode() for key in self.redis.smembers(index)]
+        keys = [key.decode() for key in cast(set[bytes], self.redis.smembers(index))]
         alive = sum(found is not None for found in self._owners(keys))
         self._drop([(str(owner), key) for key in keys])
         # The minute's uploads stay, as the minute's job starts do: a /forget must not reset the rate.
@@ -171,7 +175,7 @@ class BlobStore:
 
     def stored_bytes(self, owner: int) -> int:
         """What a seller's uploads take now, as the quota counts them."""
-        keys = [key.decode() for key in self.redis.smembers(OWNED_KEY + str(owner))]
+        keys = [key.decode() for key in cast(set[bytes], self.redis.smembers(OWNED_KEY + str(owner)))]
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(key, ["size", "upload"])
@@ -181,10 +185,11 @@ class BlobStore:
         """Delete the bytes of expired blobs, at most once per `sweep_s` fleet-wide unless forced; return how many."""
         if not force and not self.redis.set(SWEEP_KEY, 1, nx=True, ex=self.settings.sweep_s):
             return 0
-        seconds, micros = self.redis.time()
+        seconds, micros = cast(tuple[int, int], self.redis.time())
         swept = 0
-        while members := self.redis.zrangebyscore(EXPIRY_KEY, "-inf", seconds + micros / 1e6, start=0, num=SWEEP_BATCH):
-            entries = [tuple(member.decode().split("|", 1)) for member in members]
+        while members := cast(list[bytes], self.redis.zrangebyscore(EXPIRY_KEY, "-inf", seconds + micros / 1e6, start=0,
+                                                                    num=SWEEP_BATCH)):
+            entries = [(owner, key) for owner, key in (member.decode().split("|", 1) for member in members)]
             # Still there: renewed after that score was read, or its TTL ends a moment after the score; left for later.
             gone = [entry for entry, owner in zip(entries, self._owners([key for _, key in entries])) if owner is None]
             self._drop(gone)
@@ -217,7 +222,8 @@ class BlobStore:
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hget(key, "owner")
-        return pipe.execute()
+        owners: list[bytes | None] = pipe.execute()
+        return owners
 
     def _drop(self, entries: list[tuple[str, str]]) -> None:
         """Delete blobs' metadata, index entries and bytes, given as (owner, key)."""
@@ -225,7 +231,8 @@ class BlobStore:
             return
         pipe = self.redis.pipeline(transaction=False)
         for owner, key in entries:
-            pipe.delete(key).zrem(EXPIRY_KEY, f"{owner}|{key}")
+            pipe.delete(key)
+            pipe.zrem(EXPIRY_KEY, f"{owner}|{key}")
             if owner:
                 pipe.srem(OWNED_KEY + owner, key)
         pipe.execute()
