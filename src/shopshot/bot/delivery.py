@@ -68,6 +68,11 @@ async def delivered(redis: Redis, job_id: str) -> bool:
     return bool(await redis.exists(DELIVERED_KEY + job_id))
 
 
+async def being_delivered(redis: Redis, job_id: str) -> bool:
+    """True while a replica holds the job's delivery lock."""
+    return bool(await redis.exists(DELIVERING_KEY + job_id))
+
+
 async def forget_job(redis: Redis, job_id: str, mark: str | int, ttl_s: int) -> None:
     """Have a job's results deleted instead of sent; `mark` is DISCARDED for a job discarded alone, else the seller's id."""
     await redis.set(FORGOTTEN_KEY + job_id, mark, ex=ttl_s)

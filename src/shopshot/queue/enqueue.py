@@ -2,6 +2,7 @@
 
 import statistics
 from dataclasses import dataclass
+from datetime import timezone
 from enum import StrEnum
 from typing import Literal
 
@@ -174,6 +175,15 @@ class JobQueue:
             return Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return None
+
+    def waiting_or_just_ended(self, job_id: str, grace_s: float, at: float) -> bool:
+        """Whether RQ holds the job queued, running, deferred or scheduled, or ended less than `grace_s` before `at` (epoch s)."""
+        job = self._fetch(job_id)
+        if job is None:
+            return False
+        if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            return True
+        return job.ended_at is not None and job.ended_at.replace(tzinfo=timezone.utc).timestamp() > at - grace_s
 
     def spec(self, job_id: str) -> JobSpec | None:
         """The spec a job was queued with, while RQ still keeps it."""
