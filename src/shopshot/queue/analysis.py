@@ -10,6 +10,7 @@ keeps. No answer in time, or a failed job: the bot cuts out classically.
 """
 
 import io
+from typing import Any, cast
 
 import numpy as np
 from rq import Queue, get_current_job
@@ -32,13 +33,15 @@ ANSWER_TTL_S = 10
 REFUSALS = {error.code: error for error in (NoProductFound, ProductUnclear)}
 
 
-def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict:
+def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict[str, object]:
     """Cut the product out of a stored photo's preview (at most `side` pixels long) with this worker's matte, as plain data."""
-    context = CONTEXT.get()
-    store = context.store(get_current_job().connection)
+    context, job = CONTEXT.get(), get_current_job()
+    assert job is not None  # RQ runs this as a job
+    store = context.store(job.connection)
     preview, _ = load_preview(store.get(image_key), context.settings.limits, side)
     try:
-        cutout = product_cutout(preview, tuple(tuple(box) for box in keep), neural_matte(context.backend))
+        boxes = cast(tuple[NormBox, ...], tuple(tuple(box) for box in keep))  # enqueue_analysis sent NormBoxes as lists
+        cutout = product_cutout(preview, boxes, neural_matte(context.backend))
     except NoProductFound as refusal:
         return {"refused": refusal.code}
     return {"cutout": cutout_bytes(cutout), "candidates": [(list(c.box), c.share) for c in candidates_of(cutout)]}
@@ -67,7 +70,7 @@ def answer_of(job: Job) -> tuple[Cutout, tuple[Candidate, ...]] | None:
     job.delete()  # read once: the answer holds the product's colours, which /forget must not miss
     if result.type != Result.Type.SUCCESSFUL:
         raise AnalysisFailed(result.exc_string)
-    answer = result.return_value
+    answer = cast(dict[str, Any], result.return_value)  # what analyse_photo returned
     if "refused" in answer:
         raise REFUSALS[answer["refused"]]()
     candidates = tuple(Candidate(tuple(box), share) for box, share in answer["candidates"])
@@ -83,23 +86,26 @@ def withdraw_analysis(queue: Queue, job: Job) -> None:
 def cutout_bytes(cutout: Cutout) -> bytes:
     """A cut-out as compressed arrays (numpy's .npz), exact to the last bit."""
     arrays = {
-        "box": np.int64(cutout.box), "alpha": cutout.alpha, "protect": cutout.protect,
+        "box": np.array(cutout.box, np.int64), "alpha": cutout.alpha, "protect": cutout.protect,
         "coefficients": cutout.background.coefficients, "sigma": np.float64(cutout.background.sigma),
-        "image_size": np.int64(cutout.image_size),
+        "image_size": np.array(cutout.image_size, np.int64),
     }
     if cutout.foreground is not None:
         arrays["foreground"] = cutout.foreground
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    # numpy's stubs read **arrays as possibly its allow_pickle flag; no key here is that.
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
 def cutout_from_bytes(data: bytes) -> Cutout:
     """The cut-out `cutout_bytes` wrote."""
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        x0, y0, x1, y1 = (int(value) for value in arrays["box"])
+        width, height = (int(value) for value in arrays["image_size"])
         return Cutout(
-            tuple(int(value) for value in arrays["box"]), arrays["alpha"], arrays["protect"],
+            (x0, y0, x1, y1), arrays["alpha"], arrays["protect"],
             BackgroundModel(arrays["coefficients"], float(arrays["sigma"])),
-            tuple(int(value) for value in arrays["image_size"]),
+            (width, height),
             arrays["foreground"] if "foreground" in arrays else None,
         )

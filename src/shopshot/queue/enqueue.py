@@ -4,9 +4,11 @@ import statistics
 from dataclasses import dataclass
 from datetime import timezone
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
 
 from redis import Redis
+from redis.commands.core import HashCommands
+from redis.typing import ResponseT
 from rq import Queue, Retry, Worker
 from rq.callbacks import Callback
 from rq.exceptions import NoSuchJobError
@@ -17,6 +19,9 @@ from shopshot import metrics
 from shopshot.config import QueueSettings
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
+
+# redis-py types each command once for its sync and asyncio clients (`Awaitable[T] | T`), and as text where a
+# client without decode_responses, as every one here, answers bytes: the casts name what the sync client returns.
 
 ACTIVE_KEY = "shopshot:active"
 # Set by each worker on every beat with a `lease_s` expiry: it lapses with the worker, wherever its clock says.
@@ -66,17 +71,17 @@ class JobState:
 # transaction's pipeline share them: with redis.asyncio each returns what to await.
 
 
-def mark_active(redis, job_id: str, spec_json: str):
+def mark_active(redis: HashCommands, job_id: str, spec_json: str) -> ResponseT:
     """Count a job as active (queued, held or running) until its result is taken for delivery."""
     return redis.hset(ACTIVE_KEY, job_id, spec_json)
 
 
-def retire(redis, *job_ids: str):
+def retire(redis: HashCommands, *job_ids: str) -> ResponseT:
     """The jobs are not active any more; the reply counts those that were."""
     return redis.hdel(ACTIVE_KEY, *job_ids)
 
 
-def active_specs_in(redis, job_ids: list[str]):
+def active_specs_in(redis: HashCommands, job_ids: list[str]) -> ResponseT:
     """The active specs (JSON) of these jobs, None for each one not active; also inside another's WATCH."""
     return redis.hmget(ACTIVE_KEY, job_ids)
 
@@ -89,7 +94,7 @@ def record_duration(redis: Redis, seconds: float) -> None:
 
 def recent_durations(redis: Redis) -> list[float]:
     """The durations of the last jobs, newest first."""
-    return [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
+    return [float(value) for value in cast(list[bytes], redis.lrange(DURATIONS_KEY, 0, -1))]
 
 
 class JobQueue:
@@ -164,7 +169,8 @@ class JobQueue:
 
     def active(self) -> dict[str, JobSpec]:
         """Jobs queued or running whose results have not been delivered yet."""
-        return {key.decode(): JobSpec.from_json(value) for key, value in self.redis.hgetall(ACTIVE_KEY).items()}
+        active = cast(dict[bytes, bytes], self.redis.hgetall(ACTIVE_KEY))
+        return {key.decode(): JobSpec.from_json(value) for key, value in active.items()}
 
     def is_active(self, job_id: str) -> bool:
         """True until the job's result or failure has been taken for delivery."""
@@ -210,13 +216,13 @@ class JobQueue:
         recent = recent_durations(self.redis)
         if recent:
             return statistics.median(recent)
-        stated = self.redis.hget(STATED_KEY, self.queue_for(backend).name)
+        stated = cast(bytes | None, self.redis.hget(STATED_KEY, self.queue_for(backend).name))
         return UNSTATED_JOB_S if stated is None else float(stated)
 
 
 def state_typical_job_s(redis: Redis, queue: Queue, seconds: float) -> None:
     """Record what a starting worker's backend says one job of its queue takes (see JobQueue.typical_job_s)."""
-    redis.hset(STATED_KEY, queue.name, seconds)
+    redis.hset(STATED_KEY, queue.name, seconds)  # type: ignore[arg-type]  # redis-py types values as str; it sends a float's text
 
 
 def announce_alive(redis: Redis, name: str, lease_s: int, matte: Matte) -> None:

@@ -8,8 +8,10 @@ import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import TracebackType
 
 from PIL import Image
+from redis import Redis
 from rq import get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
@@ -38,7 +40,7 @@ class WorkerContext:
     backend: Backend
     blobs: Blobs | None = None  # where images live; opened at the first job when not given
 
-    def store(self, redis) -> BlobStore:
+    def store(self, redis: Redis) -> BlobStore:
         """The blob store on this job's Redis, over the one back end this worker opened."""
         if self.blobs is None:
             self.blobs = open_blobs(self.settings.storage, self.settings.data_dir)
@@ -49,9 +51,10 @@ class WorkerContext:
 CONTEXT: ContextVar[WorkerContext] = ContextVar("shopshot_worker_context")
 
 
-def render(spec_json: str) -> dict:
+def render(spec_json: str) -> dict[str, object]:
     """Render one spec, store the images and publish a `done` (or `failed`) event."""
     context, job = CONTEXT.get(), get_current_job()
+    assert job is not None  # RQ runs this as a job
     if published(job.connection, job.id):  # its worker died after publishing, before RQ saw the job end
         log.info("job %s already published; not rendered again", job.id)
         return {"published": True}
@@ -71,7 +74,7 @@ def render(spec_json: str) -> dict:
     return {"images": len(images), "seconds": seconds}
 
 
-def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict:
+def _fail(job: Job, spec: JobSpec, error: ShopshotError) -> dict[str, object]:
     level = logging.INFO if isinstance(error, InputError) else logging.WARNING
     log.log(level, "job %s failed, not retried: %s", job.id, type(error).__name__)
     _publish(job, JobEvent(EventKind.FAILED, job.id, spec, error=error.code, error_params=error.params))
@@ -102,6 +105,7 @@ def _render(context: WorkerContext, image: Image.Image, spec: JobSpec, job: Job)
 
 def _render_pack(context: WorkerContext, image: Image.Image, spec: JobSpec, job: Job) -> Iterable[PackImage]:
     """A pack's images, each checked, on the seller's backdrop where its rule leaves the background free."""
+    assert spec.pack is not None  # _results renders a pack only for a spec that names one
     chosen = pack(spec.pack)
     for number, output in enumerate(render_pack(image, chosen, spec.seed, context.backend, preset=spec.preset), start=1):
         yield output
@@ -152,7 +156,8 @@ def full_resolution(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def on_failure(job: Job, connection, exc_type, exc, traceback) -> None:
+def on_failure(job: Job, connection: Redis, exc_type: type[BaseException], exc: BaseException,
+               traceback: TracebackType | None) -> None:
     """RQ failure callback, also for a job whose worker died: tell the seller once the last attempt has failed."""
     log.warning("job %s failed (%s retries left): %s: %s", job.id, job.retries_left, exc_type.__name__, exc)
     if job.retries_left:

@@ -12,11 +12,12 @@ import contextlib
 import logging
 import threading
 import time
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import SimpleWorker, worker_registration
+from rq import Queue, SimpleWorker, worker_registration
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
@@ -26,7 +27,7 @@ from rq.utils import now
 from shopshot import health, logs, metrics
 from shopshot.config import Settings
 from shopshot.pipeline.backends import load_backend, neural_matte
-from shopshot.queue.enqueue import RENDER, JobQueue, announce_alive, announce_gone, state_typical_job_s
+from shopshot.queue.enqueue import RENDER, JobQueue, Matte, announce_alive, announce_gone, state_typical_job_s
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.jobs import CONTEXT, WorkerContext, free_memory
 
@@ -38,14 +39,14 @@ RESTART_S = 2.0
 class StudioWorker(SimpleWorker):
     """Runs jobs in this process (no fork: CUDA and loaded weights survive) with the shared context."""
 
-    def __init__(self, *args, context: WorkerContext, **kwargs) -> None:
+    def __init__(self, *args: Any, context: WorkerContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.context = context
         self.settings = context.settings.queue
         self.running: tuple[Job, Execution] | None = None
         self.feeder = Feeder(JobQueue(self.connection, self.settings), self.settings.feed_per_seller)
 
-    def work(self, *args, **kwargs) -> bool:
+    def work(self, *args: Any, **kwargs: Any) -> bool:
         # RQ calls job functions and failure callbacks (a swept job's too) with their arguments only.
         token = CONTEXT.set(self.context)
         stop = threading.Event()
@@ -58,22 +59,22 @@ class StudioWorker(SimpleWorker):
             upkeep.join()
             CONTEXT.reset(token)
 
-    def register_birth(self, *args, **kwargs) -> None:
-        super().register_birth(*args, **kwargs)
+    def register_birth(self, *args: Any, **kwargs: Any) -> None:
+        super().register_birth(*args, **kwargs)  # type: ignore[no-untyped-call]  # RQ's, untyped
         self.beat()
         for queue in self.queues:
             state_typical_job_s(self.connection, queue, self.context.backend.typical_job_s)
 
-    def register_death(self, *args, **kwargs) -> None:
-        super().register_death(*args, **kwargs)
+    def register_death(self, *args: Any, **kwargs: Any) -> None:
+        super().register_death(*args, **kwargs)  # type: ignore[no-untyped-call]  # RQ's, untyped
         announce_gone(self.connection, self.name)
 
     def beat(self) -> None:
         """Say this worker is alive for one more lease, and which matte it runs (see enqueue.live_workers)."""
-        matte = "neural" if neural_matte(self.context.backend) is not None else "classical"
+        matte: Matte = "neural" if neural_matte(self.context.backend) is not None else "classical"
         announce_alive(self.connection, self.name, self.settings.lease_s, matte)
 
-    def _work_through_lost_redis(self, *args, **kwargs) -> bool:
+    def _work_through_lost_redis(self, *args: Any, **kwargs: Any) -> bool:
         # RQ waits out a lost Redis in its dequeue loop, but not while it starts (registering,
         # subscribing) or between jobs' bookkeeping: there it quits. Start again once Redis is back; a
         # job that was running is re-queued when its lease lapses.
@@ -88,17 +89,18 @@ class StudioWorker(SimpleWorker):
     def _clear_registration(self) -> None:
         # RQ refuses to register a worker whose key it still holds without a death date.
         with contextlib.suppress(RedisError):
-            self.unsubscribe()
+            self.unsubscribe()  # type: ignore[no-untyped-call]  # RQ's, untyped
         with contextlib.suppress(RedisError):
             self.connection.delete(self.key)
 
-    def execute_job(self, job: Job, queue) -> None:
+    def execute_job(self, job: Job, queue: Queue) -> None:
         if job.func_name != RENDER:  # an intake analysis (queue.analysis): no seller's render to name or time
-            return super().execute_job(job, queue)
+            super().execute_job(job, queue)
+            return
         with logs.about_job(job), metrics.job_timer(job, self.context.settings):
             super().execute_job(job, queue)
 
-    def prepare_job_execution(self, job: Job, *args, **kwargs) -> None:
+    def prepare_job_execution(self, job: Job, *args: Any, **kwargs: Any) -> None:
         super().prepare_job_execution(job, *args, **kwargs)
         if job.func_name == RENDER:  # started now, so no longer waiting: its seller's next batch job may go in
             try:
@@ -106,7 +108,7 @@ class StudioWorker(SimpleWorker):
             except RedisError as error:  # the bot tops up too, within a second: the job itself goes on
                 log.warning("worker %s did not feed the next batch job: %s", self.name, error)
 
-    def perform_job(self, job: Job, queue, execution: Execution) -> bool:
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         self.running = (job, execution)
         try:
             done = super().perform_job(job, queue, execution)
@@ -123,7 +125,7 @@ class StudioWorker(SimpleWorker):
     def clean_registries(self) -> None:
         """RQ's occasional full cleaning, on a sweep's turn: two cleanings at once would re-queue a dead job twice."""
         if self._sweep_turn():
-            super().clean_registries()
+            super().clean_registries()  # type: ignore[no-untyped-call]  # RQ's, untyped
 
     def sweep(self) -> None:
         """Re-queue (or fail) the jobs of this worker's queues whose lease lapsed: their worker died."""
