@@ -27,8 +27,8 @@ from shopshot.config import QueueSettings
 from shopshot.errors import InputExpired, JobFailed, ResultsRefused
 from shopshot.pipeline.presets import offers_variants
 from shopshot.pipeline.tasks import Task
+from shopshot.queue.enqueue import retire
 from shopshot.queue.events import EventKind, JobEvent, ResultImage
-from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
 
@@ -56,6 +56,31 @@ MAX_ALBUM = 10
 # The album's JPEG goes as a photo, the full-resolution PNG as a document.
 Upload = Literal["photo", "document"]
 _SUFFIX: dict[Upload, str] = {"photo": "jpg", "document": "png"}
+
+
+def keys_for(job_id: str) -> list[str]:
+    """The keys a job's delivery leaves behind (its delivery lock lapses by itself), for /forget to delete."""
+    return [PARTS_KEY + job_id, DELIVERED_KEY + job_id, SENT_FILES_KEY + job_id]
+
+
+async def delivered(redis: Redis, job_id: str) -> bool:
+    """True once a job's results (or its failure) reached its seller."""
+    return bool(await redis.exists(DELIVERED_KEY + job_id))
+
+
+async def being_delivered(redis: Redis, job_id: str) -> bool:
+    """True while a replica holds the job's delivery lock."""
+    return bool(await redis.exists(DELIVERING_KEY + job_id))
+
+
+async def forget_job(redis: Redis, job_id: str, mark: str | int, ttl_s: int) -> None:
+    """Have a job's results deleted instead of sent; `mark` is DISCARDED for a job discarded alone, else the seller's id."""
+    await redis.set(FORGOTTEN_KEY + job_id, mark, ex=ttl_s)
+
+
+def ended_in(pipe, job_id: str) -> None:
+    """Queue on a pipeline whether a job was delivered or forgotten: its reply counts the two (0 while neither)."""
+    pipe.exists(DELIVERED_KEY + job_id, FORGOTTEN_KEY + job_id)
 
 
 class Forgotten(Exception):
@@ -169,7 +194,7 @@ class Delivery:
             return
         event = JobEvent.from_fields(fields)
         # Not active any more: the status board stops editing the status message we are about to finish.
-        await self.redis.hdel(ACTIVE_KEY, event.job_id)
+        await retire(self.redis, event.job_id)
         if event.spec.batch_id:
             await self._handle_in_batch(entry_id, event, wait_s)
             return

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from datetime import timezone
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -22,12 +21,11 @@ from aiogram.types import User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
-from rq.job import Job, JobStatus
 
 from shopshot.billing.ledger import Ledger, OpenHold, Release, together
 from shopshot.bot import credits
 from shopshot.bot.batch import BatchBook
-from shopshot.bot.delivery import DELIVERING_KEY
+from shopshot.bot.delivery import being_delivered
 from shopshot.bot.languages import SellerI18nMiddleware
 from shopshot.bot.limits import RESERVATION_S
 from shopshot.queue.enqueue import JobQueue
@@ -38,7 +36,6 @@ SWEEP_EVERY_S = 600.0
 # A job that ended this long ago without being delivered lost its event: a live replica claims a
 # pending event within half a minute (delivery.CLAIM_IDLE_MS).
 EVENT_GRACE_S = 600.0
-WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class HoldSweep:
@@ -74,16 +71,11 @@ class HoldSweep:
 
     async def _live(self, hold: OpenHold, now: float) -> bool:
         """Whether something will still settle the hold: its job waits, runs, was just done, is being delivered, or waits in its batch."""
-        if await self.redis.exists(DELIVERING_KEY + hold.job_id) or (hold.batch_id and await self.book.results(hold.batch_id) is not None):
+        if await being_delivered(self.redis, hold.job_id) or (hold.batch_id and await self.book.results(hold.batch_id) is not None):
             return True
         if hold.job_id in await asyncio.to_thread(self.feeder.waiting_in_backlog, hold.user_id):
             return True
-        job = (await asyncio.to_thread(Job.fetch_many, [hold.job_id], connection=self.jobs.redis))[0]
-        if job is None:
-            return False
-        if job.get_status() in WAITING:
-            return True
-        return job.ended_at is not None and job.ended_at.replace(tzinfo=timezone.utc).timestamp() > now - EVENT_GRACE_S
+        return await asyncio.to_thread(self.jobs.waiting_or_just_ended, hold.job_id, EVENT_GRACE_S, now)
 
     async def _tell(self, user_id: int, release: Release | None) -> None:
         if release is None or not (release.credits or release.free):

@@ -13,6 +13,11 @@ LANGUAGE_KEY = "shopshot:language:"
 LANGUAGE_TTL_S = 180 * 24 * 3600
 
 
+def keys_for(user_id: int) -> list[str]:
+    """The seller's keys kept here (their /language choice), for /forget to delete."""
+    return [LANGUAGE_KEY + str(user_id)]
+
+
 def negotiate(language_code: str | None, available: Collection[str], default: str = "en") -> str:
     """Map a Telegram language code (`pt-br`, `zh-hant`, `zh-cn` …) to one of our catalogs."""
     if not language_code:

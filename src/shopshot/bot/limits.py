@@ -32,7 +32,7 @@ from redis.exceptions import WatchError
 from shopshot.billing.ledger import HoldStep
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
-from shopshot.queue.enqueue import ACTIVE_KEY
+from shopshot.queue.enqueue import active_specs_in
 
 WINDOW_S = 60
 # A slot taken for a job that never reached the queue (the bot died in between) frees itself, should
@@ -140,7 +140,7 @@ class JobLimits:
         entries = [(member.decode(), score) for member, score in await pipe.zrange(in_flight, 0, -1, withscores=True)]
         if not entries:
             return []
-        active = await pipe.hmget(ACTIVE_KEY, [member for member, _ in entries])
+        active = await active_specs_in(pipe, [member for member, _ in entries])
         return [member for (member, admitted), job in zip(entries, active) if is_stale(member, admitted, job is not None, now)]
 
     async def bind(self, ticket: Ticket, *job_ids: str) -> None:

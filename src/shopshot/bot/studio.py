@@ -10,17 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import WatchError
-from rq.job import Job, JobStatus
 
 from shopshot import logs
 from shopshot.billing.ledger import Hold, HoldStep, Ledger, Release, together
 from shopshot.billing.prices import Charge, mode_of, price_per_image
+from shopshot.bot import delivery, languages
 from shopshot.bot.batch import BatchBook
-from shopshot.bot.delivery import DELIVERED_KEY, DISCARDED, FORGOTTEN_KEY, PARTS_KEY, SENT_FILES_KEY
-from shopshot.bot.languages import LANGUAGE_KEY
+from shopshot.bot.delivery import DISCARDED
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.bot.looks import SavedLooks
 from shopshot.config import Settings
@@ -32,8 +30,9 @@ from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
-from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
-from shopshot.queue.events import PUBLISHED_KEY, EventKind, JobEvent, publish, withdraw
+from shopshot.queue import events
+from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.events import EventKind, JobEvent, publish, withdraw
 from shopshot.queue.feeder import Feeder
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -295,11 +294,11 @@ class Studio:
         messages of the jobs taken off the queue are the caller's to close.
         """
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
-        undelivered = [job_id for job_id in job_ids if not await self.redis.exists(DELIVERED_KEY + job_id)]
+        undelivered = [job_id for job_id in job_ids if not await delivery.delivered(self.redis, job_id)]
         for job_id in undelivered:
-            await self.redis.set(FORGOTTEN_KEY + job_id, user_id, ex=self.settings.queue.failure_ttl_s)
+            await delivery.forget_job(self.redis, job_id, user_id, self.settings.queue.failure_ttl_s)
         dequeued = await asyncio.to_thread(self.feeder.drop, user_id)  # before any is fed
-        dequeued |= await asyncio.to_thread(_delete_jobs, self.jobs.redis, job_ids)
+        dequeued |= await asyncio.to_thread(self.jobs.delete_jobs, job_ids)
         # The ledger stays: it is the record of what was paid and spent. Held credits of jobs that
         # will not run come back now; those of running jobs when delivery discards their results.
         for job_id in dequeued:
@@ -309,7 +308,7 @@ class Studio:
         await asyncio.to_thread(self.blobs.forget, user_id)
         await self.looks.forget(user_id)
         per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))]
-        await self.redis.delete(JOBS_OF_KEY + str(user_id), LANGUAGE_KEY + str(user_id), ONCE_KEY + str(user_id), *per_job)
+        await self.redis.delete(JOBS_OF_KEY + str(user_id), *languages.keys_for(user_id), ONCE_KEY + str(user_id), *per_job)
         return dequeued
 
     async def cancel(self, user_id: int, job_ids: list[str] | None = None) -> tuple[dict[str, JobSpec], dict[str, JobSpec]]:
@@ -348,9 +347,9 @@ class Studio:
 
     async def discard(self, job_id: str) -> bool:
         """Have a job's results deleted instead of sent, as /forget does for all; False when they were delivered already."""
-        if await self.redis.exists(DELIVERED_KEY + job_id):
+        if await delivery.delivered(self.redis, job_id):
             return False
-        await self.redis.set(FORGOTTEN_KEY + job_id, DISCARDED, ex=self.settings.queue.failure_ttl_s)
+        await delivery.forget_job(self.redis, job_id, DISCARDED, self.settings.queue.failure_ttl_s)
         return True
 
     async def _undelivered(self, user_id: int) -> list[str]:
@@ -358,7 +357,7 @@ class Studio:
         job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
-            pipe.exists(DELIVERED_KEY + job_id, FORGOTTEN_KEY + job_id)
+            delivery.ended_in(pipe, job_id)
         return [job_id for job_id, ended in zip(job_ids, await pipe.execute()) if not ended]
 
     async def ask_forget(self, user_id: int) -> str:
@@ -467,20 +466,8 @@ def pressed_key(job_id: str, action: str) -> str | None:
 
 
 def _delivery_keys(job_id: str) -> list[str]:
-    return [PUBLISHED_KEY + job_id, PARTS_KEY + job_id, DELIVERED_KEY + job_id, SENT_FILES_KEY + job_id]
+    return [*events.keys_for(job_id), *delivery.keys_for(job_id)]
 
 
 def _pressed_keys(job_id: str) -> list[str]:
     return [pressed_key(job_id, action) for action in ONE_SHOT_ACTIONS]
-
-
-def _delete_jobs(redis: Redis, job_ids: list[str]) -> dict[str, JobSpec]:
-    """Delete the jobs that no worker holds (running ones their workers finish); return those whose status was still shown."""
-    dequeued = {}
-    for job in Job.fetch_many(job_ids, connection=redis):
-        if job is None or job.get_status() == JobStatus.STARTED:
-            continue
-        job.delete(remove_from_queue=True)
-        if redis.hdel(ACTIVE_KEY, job.id):
-            dequeued[job.id] = JobSpec.from_json(job.args[0])
-    return dequeued

@@ -2,6 +2,7 @@
 
 import statistics
 from dataclasses import dataclass
+from datetime import timezone
 from enum import StrEnum
 from typing import Literal
 
@@ -60,6 +61,37 @@ class JobState:
     elapsed_s: float
 
 
+# The active jobs and the recent durations are this module's keys, used elsewhere only through these.
+# The active jobs' operations take any client, so the bot's asyncio client, the feeder's and a
+# transaction's pipeline share them: with redis.asyncio each returns what to await.
+
+
+def mark_active(redis, job_id: str, spec_json: str):
+    """Count a job as active (queued, held or running) until its result is taken for delivery."""
+    return redis.hset(ACTIVE_KEY, job_id, spec_json)
+
+
+def retire(redis, *job_ids: str):
+    """The jobs are not active any more; the reply counts those that were."""
+    return redis.hdel(ACTIVE_KEY, *job_ids)
+
+
+def active_specs_in(redis, job_ids: list[str]):
+    """The active specs (JSON) of these jobs, None for each one not active; also inside another's WATCH."""
+    return redis.hmget(ACTIVE_KEY, job_ids)
+
+
+def record_duration(redis: Redis, seconds: float) -> None:
+    """Keep a finished job's duration among the last 50, for ETAs and /stats."""
+    redis.lpush(DURATIONS_KEY, f"{seconds:.3f}")
+    redis.ltrim(DURATIONS_KEY, 0, 49)
+
+
+def recent_durations(redis: Redis) -> list[float]:
+    """The durations of the last jobs, newest first."""
+    return [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
+
+
 class JobQueue:
     """The render queue as the bot sees it."""
 
@@ -102,7 +134,7 @@ class JobQueue:
             result_ttl=self.settings.result_ttl_s,
             on_failure=Callback(ON_FAILURE),
         )
-        self.redis.hset(ACTIVE_KEY, job.id, spec.to_json())
+        mark_active(self.redis, job.id, spec.to_json())
         metrics.JOBS_QUEUED.labels(spec.task).inc()
         return job.id
 
@@ -116,8 +148,19 @@ class JobQueue:
         if not self.queue_for(spec.backend).remove(job_id):
             return None
         job.delete()
-        self.redis.hdel(ACTIVE_KEY, job_id)
+        retire(self.redis, job_id)
         return spec
+
+    def delete_jobs(self, job_ids: list[str]) -> dict[str, JobSpec]:
+        """Delete the jobs that no worker holds (running ones their workers finish); return those whose status was still shown."""
+        dequeued = {}
+        for job in Job.fetch_many(job_ids, connection=self.redis):
+            if job is None or job.get_status() == JobStatus.STARTED:
+                continue
+            job.delete(remove_from_queue=True)
+            if retire(self.redis, job.id):
+                dequeued[job.id] = JobSpec.from_json(job.args[0])
+        return dequeued
 
     def active(self) -> dict[str, JobSpec]:
         """Jobs queued or running whose results have not been delivered yet."""
@@ -132,6 +175,15 @@ class JobQueue:
             return Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return None
+
+    def waiting_or_just_ended(self, job_id: str, grace_s: float, at: float) -> bool:
+        """Whether RQ holds the job queued, running, deferred or scheduled, or ended less than `grace_s` before `at` (epoch s)."""
+        job = self._fetch(job_id)
+        if job is None:
+            return False
+        if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            return True
+        return job.ended_at is not None and job.ended_at.replace(tzinfo=timezone.utc).timestamp() > at - grace_s
 
     def spec(self, job_id: str) -> JobSpec | None:
         """The spec a job was queued with, while RQ still keeps it."""
@@ -155,7 +207,7 @@ class JobQueue:
 
     def typical_job_s(self, backend: str) -> float:
         """Median duration of recent jobs, for queue ETAs; before any has run, what the backend's workers state."""
-        recent = [float(value) for value in self.redis.lrange(DURATIONS_KEY, 0, -1)]
+        recent = recent_durations(self.redis)
         if recent:
             return statistics.median(recent)
         stated = self.redis.hget(STATED_KEY, self.queue_for(backend).name)

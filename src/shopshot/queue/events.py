@@ -115,6 +115,11 @@ def withdraw(redis: Redis, stream: str, job_ids: list[str]) -> int:
     return redis.xdel(stream, *entry_ids) if entry_ids else 0
 
 
+def keys_for(job_id: str) -> list[str]:
+    """A job's mark that its event was published (its stream entry goes by `withdraw`), for /forget to delete."""
+    return [PUBLISHED_KEY + job_id]
+
+
 def published(redis: Redis, job_id: str) -> bool:
     """True once a job's result or final failure is on the stream."""
     return bool(redis.exists(PUBLISHED_KEY + job_id))

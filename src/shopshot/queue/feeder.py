@@ -15,7 +15,7 @@ import json
 
 from rq.job import Job, JobStatus
 
-from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
+from shopshot.queue.enqueue import JobQueue, mark_active, retire
 from shopshot.queue.spec import JobSpec
 
 BACKLOG_KEY = "shopshot:backlog:"          # a list per seller: [job id, spec JSON] not fed yet, in order
@@ -39,7 +39,7 @@ class Feeder:
             pipe = self.redis.pipeline(transaction=True)
             for job_id, spec in held.items():
                 pipe.rpush(BACKLOG_KEY + str(spec.user_id), json.dumps([job_id, spec.to_json()]))
-                pipe.hset(ACTIVE_KEY, job_id, spec.to_json())
+                mark_active(pipe, job_id, spec.to_json())
                 pipe.sadd(SELLERS_KEY, spec.user_id)
             pipe.execute()
             self._top_up()
@@ -59,7 +59,7 @@ class Feeder:
                 if job_id in job_ids and self.redis.lrem(key, 1, entry):
                     taken[job_id] = JobSpec.from_json(spec)
             if taken:
-                self.redis.hdel(ACTIVE_KEY, *taken)
+                retire(self.redis, *taken)
             return taken
 
     def drop(self, user_id: int) -> dict[str, JobSpec]:

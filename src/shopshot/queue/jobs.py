@@ -21,7 +21,7 @@ from shopshot.pipeline.intake import load_image
 from shopshot.pipeline.packs import PackImage, pack, render_pack, suffix
 from shopshot.pipeline.studio import RenderedImage, RenderRequest
 from shopshot.queue.album import album_photo
-from shopshot.queue.enqueue import DURATIONS_KEY
+from shopshot.queue.enqueue import record_duration
 from shopshot.queue.events import EventKind, JobEvent, ResultImage, publish, published
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import BlobStore
@@ -66,8 +66,7 @@ def render(spec_json: str) -> dict:
     except ShopshotError as error:  # the seller's input, not a passing fault: no retry
         return _fail(job, spec, error)
     seconds = time.monotonic() - started
-    job.connection.lpush(DURATIONS_KEY, f"{seconds:.3f}")
-    job.connection.ltrim(DURATIONS_KEY, 0, 49)
+    record_duration(job.connection, seconds)
     _publish(job, JobEvent(EventKind.DONE, job.id, spec, images=images, seconds=seconds))
     return {"images": len(images), "seconds": seconds}
 

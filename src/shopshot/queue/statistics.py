@@ -2,16 +2,18 @@
 
 import statistics
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.registry import FailedJobRegistry, FinishedJobRegistry
+from rq.registry import BaseRegistry, FailedJobRegistry, FinishedJobRegistry
 
 from shopshot.config import QueueSettings
-from shopshot.queue.enqueue import DURATIONS_KEY, live_workers
+from shopshot.queue.enqueue import live_workers, recent_durations
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class QueueStats:
 def read_stats(redis: Redis, settings: QueueSettings) -> QueueStats:
     """Queue depth, workers and recent jobs, from RQ's own keys (synchronous: call via to_thread)."""
     queues = _queues(redis, settings)
-    durations = [float(value) for value in redis.lrange(DURATIONS_KEY, 0, -1)]
+    durations = recent_durations(redis)
     return QueueStats(
         depth=read_depth(redis, settings),
         workers=live_workers(redis),
@@ -45,9 +47,10 @@ def _queues(redis: Redis, settings: QueueSettings) -> list[Queue]:
     return [Queue(name, connection=redis) for name in (settings.name, settings.gpu_name)]
 
 
-def _ended_within(registry, ttl_s: int, window_s: int = 3600) -> int:
+def _ended_within(registry: BaseRegistry, ttl_s: int, window_s: int = 3600) -> int:
     # RQ scores these registries by expiry (end + ttl), and every shopshot job has the same ttl.
-    return registry.connection.zcount(registry.key, time.time() + ttl_s - window_s, "+inf")
+    # (redis-py types its sync replies as `Awaitable[T] | T`.)
+    return cast(int, registry.connection.zcount(registry.key, time.time() + ttl_s - window_s, "+inf"))
 
 
 class QueueCollector:
@@ -57,7 +60,7 @@ class QueueCollector:
         self.redis = redis
         self.settings = settings
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily("shopshot_queue_depth", "Jobs waiting in a queue", labels=["queue"])
         workers = GaugeMetricFamily("shopshot_workers_alive", "Workers that beat within their lease")
         try:
