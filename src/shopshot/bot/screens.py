@@ -112,7 +112,7 @@ async def send_page(
 ) -> Message:
     """One gallery page, for the seller's photo at `image_key`, as a photo with numbered buttons; a shared page's file id is kept for the next seller."""
     sent = await message.answer_photo(await gallery.photo(page, image_key), caption=caption, reply_markup=markup)
-    gallery.remember(page, sent.photo[-1].file_id, image_key)
+    gallery.remember(page, _photo_file_id(sent), image_key)
     return sent
 
 
@@ -123,7 +123,12 @@ async def turn_page(
     if shows(message, markup):
         return  # the page shown (its number, between the arrows, was pressed): an edit would change nothing
     shown = await replace_photo(message, await gallery.photo(page, image_key), caption, markup)
-    gallery.remember(page, shown.photo[-1].file_id, image_key)
+    gallery.remember(page, _photo_file_id(shown), image_key)
+
+
+def _photo_file_id(sent: Message) -> str:
+    assert sent.photo, "a photo message Telegram answered with carries its sizes"
+    return sent.photo[-1].file_id
 
 
 async def show_models(message: MaybeInaccessibleMessageUnion, state: FSMContext, models: Gallery, page: int) -> None:

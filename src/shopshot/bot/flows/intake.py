@@ -53,6 +53,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
     if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
+        assert photo.product is not None  # the cut-out finds its candidates with the product
         await gallery.offer(photo.key, sender_id(message), photo.product, photo.candidates)
     elif photo.product is not None:
         await message.answer_photo(await gallery.take(photo.key, sender_id(message), photo.product), caption=texts.kept())
