@@ -1,8 +1,10 @@
 """Fixtures shared by every test folder: settings, a real embedded Redis, the whole running stack."""
 
 import asyncio
+import inspect
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,15 +19,33 @@ from shopshot.playground.standin import StandIn
 from tests.languages import compile_catalogs
 
 
-async def until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None):
-    """Poll a synchronous predicate off the event loop until it returns something truthy; return that."""
+async def until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None,
+                explain: Callable[[], str] | None = None):
+    """Poll a predicate until it returns something truthy; return that. A coroutine function is awaited, a plain one runs off the event loop."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
+        value = await predicate() if inspect.iscoroutinefunction(predicate) else await asyncio.to_thread(predicate)
         if value:
             return value
         await asyncio.sleep(interval_s)
-    raise TimeoutError(f"{what or predicate.__name__} not met within {timeout_s} s")
+    raise _not_met(predicate, timeout_s, what, explain)
+
+
+def until_sync(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None,
+               explain: Callable[[], str] | None = None):
+    """`until` for synchronous code (fixtures, sync tests): poll a plain predicate in this thread."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(interval_s)
+    raise _not_met(predicate, timeout_s, what, explain)
+
+
+def _not_met(predicate, timeout_s: float, what: str | None, explain: Callable[[], str] | None) -> TimeoutError:
+    # `explain` is read only on failure: a log, or the last thing seen, is worth reading then and not before.
+    message = f"{what or predicate.__name__} not met within {timeout_s} s"
+    return TimeoutError(f"{message}\n{explain()}" if explain else message)
 
 
 def free_port() -> int:

@@ -8,6 +8,8 @@ import time
 
 import psutil
 
+from tests.conftest import until_sync
+
 
 def test_the_bot_process_never_imports_torch_or_diffusers():
     code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
@@ -29,24 +31,14 @@ def _redis_servers_in(directory) -> list[psutil.Process]:
     return found
 
 
-def _wait_for(predicate, timeout_s: float = 20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError
-
-
 def test_embedded_redis_stops_with_the_process(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"DATA_DIR": str(data)}
     for stop in (signal.SIGTERM, signal.SIGINT):
         worker = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        [server] = _wait_for(lambda: _redis_servers_in(data.resolve()))
+        [server] = until_sync(lambda: _redis_servers_in(data.resolve()), 20, what="the embedded redis-server")
         time.sleep(1.0)  # let the worker reach its loop
         worker.send_signal(stop)
         worker.wait(30)  # raises TimeoutExpired if the worker outlives the signal
-        _wait_for(lambda: not server.is_running(), 10)
+        until_sync(lambda: not server.is_running(), 10, what="the embedded redis-server stopping")
         assert not _redis_servers_in(data.resolve())

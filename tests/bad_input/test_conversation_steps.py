@@ -6,7 +6,6 @@ something did NOT happen, it waits for the bot to answer a later message (and a 
 
 import asyncio
 import json
-import time
 
 import numpy as np
 import pytest
@@ -33,12 +32,14 @@ ALBUM_COLOURS = [(20 * n + 10, 200 - 15 * n, 90) for n in range(11)]
 
 async def callback_answers(api, user: int, count: int, timeout: float = 30.0) -> list[dict]:
     """The bot's answers to `user`'s button presses, once there are `count` of them."""
-    deadline = time.monotonic() + timeout
-    while len(answers := await api.callback_answers(user)) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(answers)} of {count} callback answers: {answers}")
-        await asyncio.sleep(0.05)
-    return answers
+    seen: list[dict] = []
+
+    async def enough() -> list[dict] | None:
+        seen[:] = await api.callback_answers(user)
+        return list(seen) if len(seen) >= count else None
+
+    return await until(enough, timeout, 0.05, what=f"{count} callback answers",
+                       explain=lambda: f"{len(seen)} came: {seen}")
 
 
 async def settled(api, user: int) -> list[dict]:
@@ -205,11 +206,8 @@ async def test_an_old_cancel_is_inactive_and_the_current_one_cancels(stack):
 
 async def queued_job(stack, user: int) -> str:
     """The id of `user`'s job waiting in the queue, once it is there."""
-    deadline = time.monotonic() + 30
-    while not (jobs := [job_id.decode() for job_id, spec in stack.redis.hgetall(ACTIVE_KEY).items() if JobSpec.from_json(spec).user_id == user]):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no job of {user} queued")
-        await asyncio.sleep(0.05)
+    jobs = await until(lambda: [job_id.decode() for job_id, spec in stack.redis.hgetall(ACTIVE_KEY).items()
+                                if JobSpec.from_json(spec).user_id == user], 30, 0.05, what=f"a job of {user} queued")
     return jobs[0]
 
 

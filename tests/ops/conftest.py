@@ -1,11 +1,9 @@
 """Fixtures of the operations tests: bot processes, a password on the embedded Redis, free ports, scrapes."""
 
-import asyncio
 import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
 from shopshot.launcher import stop_process
+from tests.conftest import until
 
 TOKEN = "7777777:AAH-ops-test-token-Zq81xQ"
 REDIS_PASSWORD = "ops-redis-pw-81fa02c3"
@@ -57,10 +56,12 @@ async def get(url: str) -> tuple[int, str]:
 
 async def wait_until_healthy(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 60.0) -> None:
     """Wait for a process's /healthz to answer 200; fail with its log if it dies or takes too long."""
-    deadline = time.monotonic() + timeout
-    while (await get(f"http://127.0.0.1:{port}/healthz"))[0] != 200:
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        await asyncio.sleep(0.2)
+
+    async def healthy() -> bool:
+        assert process.poll() is None, log_path.read_text()
+        return (await get(f"http://127.0.0.1:{port}/healthz"))[0] == 200
+
+    await until(healthy, timeout, 0.2, what=f"/healthz on port {port}", explain=log_path.read_text)
 
 
 async def scrape(port: int) -> dict[tuple[str, tuple], float]:

@@ -4,7 +4,6 @@ and no raw user id, through a conversation and a job that fails."""
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +19,7 @@ from shopshot.playground.scripted import Choices, newer_than, play_conversation
 from shopshot.playground.standin import StandIn
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.spec import JobSpec
-from tests.conftest import free_port
+from tests.conftest import free_port, until
 from tests.ops.conftest import REDIS_PASSWORD, TOKEN, get, scrape, shopshot_process, wait_until_healthy
 
 USER = 987654321
@@ -117,7 +116,9 @@ async def _fail_a_job(stack: Stack) -> None:
     replies = await stack.api.wait_for(USER, newer_than(count), timeout=60)
     assert replies[-1]["text"] == JobFailed.message
     assert replies[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("rs:retry:")
-    deadline = time.monotonic() + 10
-    while _value(await scrape(stack.worker_port), "shopshot_jobs_failed_total") < 3 and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
+
+    async def three_failures_counted() -> bool:
+        return _value(await scrape(stack.worker_port), "shopshot_jobs_failed_total") >= 3
+
+    await until(three_failures_counted, 10, 0.2)
     assert _value(await scrape(stack.worker_port), "shopshot_jobs_failed_total", task="backdrop") == 3  # 2 retries

@@ -1,7 +1,6 @@
 """/stats: the figures for admins, from RQ's registries and the recent durations; others get the fallback."""
 
 import asyncio
-import time
 
 import pytest
 
@@ -9,6 +8,7 @@ from shopshot.config import AccessSettings
 from shopshot.playground.scripted import newer_than
 from shopshot.queue.enqueue import DURATIONS_KEY, JobQueue
 from shopshot.queue.spec import JobSpec
+from tests.conftest import until
 
 ADMIN, SELLER = 801, 802
 
@@ -23,10 +23,7 @@ async def _finish_a_job(redis, settings) -> None:
     spec = JobSpec(chat_id=SELLER, user_id=SELLER, status_message_id=1, image_key="gone", preset="white",
                    ratio="1:1", variants=1, seed=1, language="en")
     await asyncio.to_thread(JobQueue(redis, settings.queue).enqueue, spec)
-    deadline = time.monotonic() + 30
-    while not redis.zcard(f"rq:finished:{settings.queue.name}"):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+    await until(lambda: redis.zcard(f"rq:finished:{settings.queue.name}"), 30, what="a job in RQ's finished registry")
 
 
 async def test_admins_get_the_figures_and_others_the_usual_answer(bot, worker, api, redis, settings):

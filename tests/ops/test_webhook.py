@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import aiohttp
 import pytest
@@ -91,15 +90,14 @@ async def replicas(settings, redis_url, worker, tmp_path):
 
 async def _wait_for_webhook(api_url: str, ports: list[int], tmp_path, timeout: float = 60.0) -> None:
     # Both replicas listening and at least one has set the webhook (each sets it on start).
-    deadline = time.monotonic() + timeout
-    while True:
+    async def webhook_set_and_both_listening() -> bool:
         # The replicas' start-up calls can fill the stand-in's 30 calls a second: a 429 here means "not yet".
         answer = (await _post_json(f"{api_url}/bot{TOKEN}/getWebhookInfo", {}))[1]
         listening = [await _listening(port) for port in ports]
-        if answer.get("ok") and answer["result"]["url"] and all(listening):
-            return
-        assert time.monotonic() < deadline, "\n".join(p.read_text() for p in tmp_path.glob("bot-*.log"))
-        await asyncio.sleep(0.2)
+        return bool(answer.get("ok") and answer["result"]["url"] and all(listening))
+
+    await until(webhook_set_and_both_listening, timeout, 0.2,
+                explain=lambda: "\n".join(p.read_text() for p in tmp_path.glob("bot-*.log")))
 
 
 async def _listening(port: int) -> bool:
@@ -176,10 +174,7 @@ async def test_the_stand_in_retries_a_failed_post_and_reports_the_error():
         assert (await _post_json(method + "setWebhook", {"url": "http://x/hook", "secret_token": "bad token!"}))[0] == 400
         async with StandInClient(api_url) as api:
             await api.send_text(42, "hello")
-        deadline = time.monotonic() + 20
-        while len(received) < 3:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.1)
+        await until(lambda: len(received) >= 3, 20, what="three deliveries to the webhook", explain=lambda: str(received))
         await asyncio.sleep(0.3)
         info = (await _post_json(method + "getWebhookInfo", {}))[1]["result"]
         assert received == [("s_1", received[0][1])] * 3  # the same update, retried until taken

@@ -9,12 +9,11 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, until_sync
 
 
 @pytest.fixture(scope="session")
@@ -25,20 +24,26 @@ def s3_endpoint(tmp_path_factory):
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"AWS_DEFAULT_REGION": "us-east-1"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"moto's S3 server did not start; see {log.name}") from None
-            time.sleep(0.2)
+    try:
+        until_sync(lambda: _answers(url, server), 60, 0.2, what="moto's S3 server answering",
+                   explain=lambda: f"see {log.name}")
+    except (RuntimeError, TimeoutError):
+        server.kill()
+        raise
     yield url
     server.terminate()
     server.wait(timeout=10)
     log.close()
+
+
+def _answers(url: str, server: subprocess.Popen) -> bool:
+    if server.poll() is not None:
+        raise RuntimeError(f"moto's S3 server exited at start with {server.returncode}")
+    try:
+        urllib.request.urlopen(url + "/moto-api/", timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 def use_s3(patch: pytest.MonkeyPatch, endpoint: str) -> str:
