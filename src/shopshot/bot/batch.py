@@ -15,8 +15,8 @@ line, backdrop variant) and the same layout rule: each product fills the same sh
 
 import json
 from collections.abc import Awaitable
-from typing import cast
 from dataclasses import dataclass, field
+from typing import cast
 
 from redis.asyncio import Redis
 

@@ -6,8 +6,8 @@ One list per seller in Redis, newest first, at most MAX_LOOKS; this module alone
 import hashlib
 import json
 from collections.abc import Awaitable, Sequence
-from typing import cast
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from aiogram.fsm.context import FSMContext
 from redis.asyncio import Redis
