@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from socketserver import ThreadingMixIn
+from typing import cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, make_wsgi_app
@@ -56,7 +57,8 @@ def redis_health(redis: Redis) -> str | None:
 def worker_health(redis: Redis, worker_key: str, max_age_s: float) -> str | None:
     """None while Redis answers and this worker's heartbeat is younger than `max_age_s`, else why not."""
     try:
-        beat = redis.hget(worker_key, "last_heartbeat")
+        # The client answers bytes (no decode_responses); redis-py's stubs say Awaitable[T] | T and str.
+        beat = cast(bytes | None, redis.hget(worker_key, "last_heartbeat"))
     except RedisError as error:
         return f"redis unreachable: {type(error).__name__}"
     if beat is None:

@@ -96,10 +96,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
-        if JOB_ID.get():
-            entry["job_id"] = JOB_ID.get()
-        if USER_ID.get() is not None:
-            entry["user"] = hash_id(USER_ID.get(), self.salt)
+        if job_id := JOB_ID.get():
+            entry["job_id"] = job_id
+        if (user_id := USER_ID.get()) is not None:
+            entry["user"] = hash_id(user_id, self.salt)
         if record.exc_info:
             trace = record.exc_text or self.formatException(record.exc_info)  # exc_text: the redacted one
             entry["error"] = _ID_IN_TEXT.sub(lambda m: m.group(1) + "…", trace)
@@ -109,12 +109,12 @@ class JsonFormatter(logging.Formatter):
 @contextmanager
 def about(job_id: str | None = None, user_id: int | None = None) -> Iterator[None]:
     """Name this job and user in every line logged inside the block."""
-    tokens = [JOB_ID.set(job_id), USER_ID.set(user_id)]
+    job_token, user_token = JOB_ID.set(job_id), USER_ID.set(user_id)
     try:
         yield
     finally:
-        USER_ID.reset(tokens[1])
-        JOB_ID.reset(tokens[0])
+        USER_ID.reset(user_token)
+        JOB_ID.reset(job_token)
 
 
 def about_job(job) -> AbstractContextManager[None]:

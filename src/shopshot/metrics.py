@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from prometheus_client import Counter, Gauge, Histogram
 from rq.job import JobStatus
@@ -37,7 +38,7 @@ def watch_gpu_memory() -> None:
         return
     gauge = Gauge("shopshot_gpu_memory_bytes", "GPU memory allocated by torch", ["device"])
     for index in range(torch.cuda.device_count()):
-        gauge.labels(str(index)).set_function(lambda index=index: torch.cuda.memory_allocated(index))
+        gauge.labels(str(index)).set_function(partial(torch.cuda.memory_allocated, index))
 
 
 @contextmanager

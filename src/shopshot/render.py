@@ -36,7 +36,8 @@ def render_files(photos: list[Path], preset: str, ratio: str, variants: int, see
     with tqdm(total=len(photos) * variants, unit="image", file=sys.stderr) as bar:
         for photo in photos:
             try:
-                written = _render_one(backend, photo, RenderRequest(None, preset, ratio, variants, seed), out, settings, bar)
+                request = RenderRequest(load_image(photo.read_bytes(), settings.limits), preset, ratio, variants, seed)
+                written = _render_one(backend, photo, request, out, settings, bar)
             except (ShopshotError, OSError) as error:
                 failures += 1
                 tqdm.write(f"shopshot render: {photo}: {error}", file=sys.stderr)
@@ -47,7 +48,6 @@ def render_files(photos: list[Path], preset: str, ratio: str, variants: int, see
 
 
 def _render_one(backend, photo: Path, request: RenderRequest, out: Path, settings: Settings, bar: tqdm) -> list[Path]:
-    request.image = load_image(photo.read_bytes(), settings.limits)
     done = 0
 
     def progress(fraction: float) -> None:

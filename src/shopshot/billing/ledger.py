@@ -17,7 +17,9 @@ yet are indexed by when they were placed (OPEN_KEY), for the sweep of abandoned 
 """
 
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -264,9 +266,9 @@ class HoldStep:
         """Raise NotEnoughCredits now, while the keys are watched, rather than fail inside MULTI."""
         credits_key, free_key, *hold_keys = self.keys
         # A replayed Confirm: the script takes nothing more for a job held already.
-        pending = [charge for charge, key in zip(self.charges, hold_keys) if await pipe.hget(key, "state") != b"held"]
+        pending = [charge for charge, key in zip(self.charges, hold_keys) if await _state(pipe, key) != b"held"]
         balance = int(await pipe.get(credits_key) or 0)
-        used = int(await pipe.hget(free_key, month_of(self.at)) or 0)
+        used = int(await cast(Awaitable[bytes | None], pipe.hget(free_key, month_of(self.at))) or 0)
         self.ledger.refuse_short(pending, balance, used)
 
     async def stage(self, pipe: Pipeline) -> None:
@@ -291,7 +293,10 @@ class Ledger:
 
     async def wallet(self, user_id: int) -> Wallet:
         """The seller's balance and free images left this month."""
-        balance, used = await self.redis.pipeline(transaction=True).get(CREDITS_KEY + str(user_id)).hget(FREE_KEY + str(user_id), month_of()).execute()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.get(CREDITS_KEY + str(user_id))
+        pipe.hget(FREE_KEY + str(user_id), month_of())
+        balance, used = await pipe.execute()
         return Wallet(int(balance or 0), max(self.free_images - int(used or 0), 0))
 
     def refuse_short(self, charges: list[Charge], balance: int, free_used: int) -> None:
@@ -310,7 +315,7 @@ class Ledger:
     async def run_hold(self, charge: Charge, at: float, client: Redis | Pipeline | None = None):
         """Run the hold script now, or queue it in a transaction's pipeline (`client`); its answer is [status, credits, free, balance]."""
         keys = [CREDITS_KEY + str(charge.user_id), FREE_KEY + str(charge.user_id), HOLD_KEY + charge.job_id, MOVES_KEY + str(charge.user_id), OPEN_KEY]
-        args = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S, charge.batch_id]
+        args: list[str | int | float] = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S, charge.batch_id]
         return await self._hold(keys, args, client=client)
 
     def _held(self, charge: Charge, answer: list[int]) -> Hold:
@@ -321,7 +326,7 @@ class Ledger:
 
     async def held(self, job_id: str) -> Hold | None:
         """A job's hold as it was placed (its `balance` not read: 0), None when it has none (billing was off, or it was settled long ago)."""
-        fields = await self.redis.hgetall(HOLD_KEY + job_id)
+        fields = await _fields(self.redis, HOLD_KEY + job_id)
         if not fields:
             return None
         return Hold(job_id, int(fields[b"credits"]), int(fields[b"free"]), 0, placed=fields[b"state"] == b"held")
@@ -341,7 +346,7 @@ class Ledger:
         """The holds not settled yet that were placed before `placed_before` (epoch seconds), oldest first."""
         holds = []
         for job_id in await self.redis.zrangebyscore(OPEN_KEY, 0, placed_before):
-            fields = await self.redis.hgetall(HOLD_KEY + job_id.decode())
+            fields = await _fields(self.redis, HOLD_KEY + job_id.decode())
             if fields.get(b"state") != b"held":  # settled meanwhile (the index is tidied by the scripts)
                 continue
             holds.append(OpenHold(job_id.decode(), int(fields[b"user"]), fields.get(b"batch", b"").decode(), float(fields[b"at"])))
@@ -349,7 +354,7 @@ class Ledger:
 
     async def thank_once(self, charge_id: str) -> bool:
         """True the first time a credited payment's seller is to be thanked, whichever update or sync asks."""
-        return bool(await self.redis.hsetnx(PAYMENT_KEY + charge_id, "thanked", "1"))
+        return bool(await cast(Awaitable[int], self.redis.hsetnx(PAYMENT_KEY + charge_id, "thanked", "1")))
 
     async def purchase(self, user_id: int, charge_id: str, credits: int, stars: int, pack: str) -> tuple[bool, int]:
         """Credit a paid pack once per Telegram charge id; return (credited now, balance)."""
@@ -367,7 +372,7 @@ class Ledger:
 
     async def payment(self, charge_id: str) -> dict[str, str] | None:
         """A credited payment's record (user, credits, stars, pack, state), None for a charge id never credited."""
-        fields = await self.redis.hgetall(PAYMENT_KEY + charge_id)
+        fields = await _fields(self.redis, PAYMENT_KEY + charge_id)
         return {key.decode(): value.decode() for key, value in fields.items()} or None
 
     async def begin_refund(self, user_id: int, charge_id: str) -> RefundStart:
@@ -403,7 +408,7 @@ class Ledger:
 
     async def totals(self) -> dict[str, int]:
         """All sellers together: stars_paid, stars_refunded, credits_sold, credits_granted, credits_spent, free_images_spent."""
-        return {key.decode(): int(value) for key, value in (await self.redis.hgetall(TOTALS_KEY)).items()}
+        return {key.decode(): int(value) for key, value in (await _fields(self.redis, TOTALS_KEY)).items()}
 
     async def audit(self, user_id: int) -> Audit:
         """Check a seller's ledger against their balance, open holds and free allowance."""
@@ -419,9 +424,9 @@ class Ledger:
                 free_sum[entry.month] = free_sum.get(entry.month, 0) + entry.free
         holds_open = 0
         for job_id in open_refs:
-            fields = await self.redis.hgetall(HOLD_KEY + job_id)
+            fields = await _fields(self.redis, HOLD_KEY + job_id)
             holds_open += int(fields[b"credits"]) if fields.get(b"state") == b"held" else 0
-        used = {month.decode(): int(count) for month, count in (await self.redis.hgetall(FREE_KEY + str(user_id))).items()}
+        used = {month.decode(): int(count) for month, count in (await _fields(self.redis, FREE_KEY + str(user_id))).items()}
         return Audit(
             balance=int(await self.redis.get(CREDITS_KEY + str(user_id)) or 0),
             ledger_sum=sum(entry.amount for entry in entries),
@@ -438,3 +443,13 @@ def _move(fields: dict[bytes, bytes]) -> Move:
         kind=text["kind"], amount=int(text["amount"]), free=int(text.get("free", 0)), ref=text.get("ref", ""), at=float(text["at"]),
         reason=text.get("reason", ""), stars=int(text.get("stars", 0)), spent=int(text.get("spent", 0)), month=text.get("month", ""),
     )
+
+
+# The client answers bytes (no decode_responses); redis-py's stubs give Awaitable[T] | T and str for
+# bytes, so these casts name what the asyncio client returns.
+async def _fields(redis: Redis, key: str) -> dict[bytes, bytes]:
+    return await cast(Awaitable[dict[bytes, bytes]], redis.hgetall(key))
+
+
+async def _state(pipe: Pipeline, key: str) -> bytes | None:
+    return await cast(Awaitable[bytes | None], pipe.hget(key, "state"))

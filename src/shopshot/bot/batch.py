@@ -14,7 +14,9 @@ line, backdrop variant) and the same layout rule: each product fills the same sh
 """
 
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -122,19 +124,22 @@ class BatchBook:
             "language": first.language, "jobs": {job_id: spec.batch_number for job_id, spec in specs.items()},
             "refused": {str(number): list(refusal) for number, refusal in refused.items()},
         }
-        await self.redis.pipeline(transaction=True).hset(BATCH_KEY + batch_id, "meta", json.dumps(meta)).expire(BATCH_KEY + batch_id, self.ttl_s).execute()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(BATCH_KEY + batch_id, "meta", json.dumps(meta))
+        pipe.expire(BATCH_KEY + batch_id, self.ttl_s)
+        await pipe.execute()
 
     async def record(self, event: JobEvent) -> BatchResults | None:
         """Keep a batch job's final event (again, harmlessly, when redelivered); return the batch as it stands, None when it has no record."""
         key = BATCH_KEY + event.spec.batch_id
-        if not await self.redis.hexists(key, "meta"):
+        if not await cast(Awaitable[bool], self.redis.hexists(key, "meta")):
             return None
-        await self.redis.hset(key, "job:" + event.job_id, event.to_fields()["event"])
+        await cast(Awaitable[int], self.redis.hset(key, "job:" + event.job_id, event.to_fields()["event"]))
         return await self.results(event.spec.batch_id)
 
     async def results(self, batch_id: str) -> BatchResults | None:
         """The batch's record, None once it is gone."""
-        fields = {name.decode(): value for name, value in (await self.redis.hgetall(BATCH_KEY + batch_id)).items()}
+        fields = {name.decode(): value for name, value in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(BATCH_KEY + batch_id))).items()}
         if "meta" not in fields:
             return None
         meta = json.loads(fields.pop("meta"))

@@ -5,7 +5,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from functools import partial
+from typing import Literal, cast
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramEntityTooLarge, TelegramForbiddenError
@@ -376,12 +377,12 @@ class Delivery:
     async def _part(self, job_id: str, name: str, send: Callable[[], Awaitable[object]]) -> None:
         """Send one part of a delivery unless an interrupted earlier delivery already got it accepted."""
         key = PARTS_KEY + job_id
-        if await self.redis.sismember(key, name):
+        if await cast(Awaitable[int], self.redis.sismember(key, name)):
             return
         await self._check_wanted(job_id)
         await send()
         # A kill between Telegram's answer and this line repeats this one part: the window left.
-        await self.redis.sadd(key, name)
+        await cast(Awaitable[int], self.redis.sadd(key, name))
         await self.redis.expire(key, DELIVERED_TTL_S)
 
     async def _check_wanted(self, job_id: str) -> None:
@@ -403,7 +404,7 @@ class Delivery:
         sizes = [await self._size(_key(image, kind)) for image in parcel.images]
         groups, left_out = upload_groups(sizes, MAX_UPLOAD_BYTES - ENVELOPE_BYTES)
         for number, group in enumerate(groups, start=1):
-            await self._part(parcel.key, f"{kind}s:{number}", lambda group=group: self._send_group(parcel, kind, group))
+            await self._part(parcel.key, f"{kind}s:{number}", partial(self._send_group, parcel, kind, group))
         return left_out
 
     async def _send_group(self, parcel: Parcel, kind: Upload, indices: list[int]) -> None:
@@ -421,12 +422,14 @@ class Delivery:
         file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
         if file_ids:
             # As long as the job's result buttons work (RQ keeps its spec that long), not a week: ~500 bytes a job.
-            await self.redis.pipeline(transaction=False).hset(SENT_FILES_KEY + parcel.key, mapping=file_ids) \
-                .expire(SENT_FILES_KEY + parcel.key, self.result_ttl_s).execute()
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(SENT_FILES_KEY + parcel.key, mapping=file_ids)
+            pipe.expire(SENT_FILES_KEY + parcel.key, self.result_ttl_s)
+            await pipe.execute()
 
     async def file_ids(self, job_id: str) -> dict[str, str]:
         """The Telegram file ids of a delivered job's (or batch's) images, by "photo:<index>" and "document:<index>"."""
-        return {name.decode(): value.decode() for name, value in (await self.redis.hgetall(SENT_FILES_KEY + job_id)).items()}
+        return {name.decode(): value.decode() for name, value in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(SENT_FILES_KEY + job_id))).items()}
 
     async def _size(self, key: str) -> int:
         size = await asyncio.to_thread(self.blobs.size, key)
@@ -500,7 +503,9 @@ async def run_forever(component, name: str) -> None:
             await component.run()
         except Exception as error:
             # redis-py can turn a cancellation into a ConnectionError; a task being cancelled must end.
-            if asyncio.current_task().cancelling():
+            task = asyncio.current_task()
+            assert task is not None  # run as a task
+            if task.cancelling():
                 raise
             if isinstance(error, RedisConnectionError):  # Redis restarting: expected, no traceback each second
                 log.warning("%s lost Redis (%s); reconnecting in 1 s", name, error)

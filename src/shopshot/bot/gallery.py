@@ -23,8 +23,11 @@ CANDIDATES = "candidates"  # the name, beside a photo, of the picture its produc
 
 
 class Preset(Protocol):
-    key: str
-    title: str
+    # Read-only, as the presets are frozen dataclasses.
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
 
 
 class Gallery:

@@ -1,5 +1,6 @@
 """The bot's metrics and log context: an update middleware and a Bot API request middleware."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -17,7 +18,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import Response, TelegramMethod
-from aiogram.types import Update
+from aiogram.types import TelegramObject, Update
 
 from shopshot import logs, metrics
 
@@ -31,8 +32,9 @@ _ERROR_CODES = (
 )
 
 
-async def count_update(handler, update: Update, data: dict[str, Any]) -> Any:
+async def count_update(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject, data: dict[str, Any]) -> Any:
     """Outer update middleware: count the update and name its user in the log lines it causes."""
+    assert isinstance(update, Update)  # registered on dispatcher.update
     metrics.UPDATES.labels(update.event_type).inc()
     user = data.get("event_from_user")
     with logs.about(user_id=user.id if user else None):

@@ -2,7 +2,6 @@
 
 from collections.abc import Collection, Sequence
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -18,6 +17,8 @@ from shopshot.bot.callbacks import (
     JobChoice,
     LanguagePicked,
     LookPicked,
+    ModelPage,
+    ModelPicked,
     OptionPicked,
     PackPicked,
     ProductPicked,
@@ -55,7 +56,7 @@ def tasks(looks: Sequence[Look] = ()) -> InlineKeyboardMarkup:
 
 
 def gallery(
-    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[CallbackData] = BackdropPicked, paging: type[CallbackData] = GalleryPage,
+    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[BackdropPicked | ModelPicked] = BackdropPicked, paging: type[GalleryPage | ModelPage] = GalleryPage,
     chosen: str | None = None, looks: Sequence[Look] = (),
 ) -> InlineKeyboardMarkup:
     """The seller's saved looks, one a row; numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
@@ -87,7 +88,7 @@ def candidates(count: int, chosen: Collection[int]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _pager(page: int, pages: int, paging: type[CallbackData]) -> list[InlineKeyboardButton]:
+def _pager(page: int, pages: int, paging: type[GalleryPage | ModelPage]) -> list[InlineKeyboardButton]:
     previous, following = (page - 1) % pages, (page + 1) % pages
     return [
         InlineKeyboardButton(text="◀", callback_data=paging(page=previous).pack()),

@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
@@ -115,20 +116,24 @@ class JobLimits:
                         return None
                     now = time.time()
                     stale = await self._stale(pipe, in_flight, now)
-                    held = await pipe.zcard(in_flight) - len(stale)
+                    held = await cast(Awaitable[int], pipe.zcard(in_flight)) - len(stale)
                     recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
-                    check(self.limits, Usage(held, tuple(score for _, score in recent), await pipe.llen(queue_key), job_s), now, count)
+                    check(self.limits, Usage(held, tuple(score for _, score in recent), await cast(Awaitable[int], pipe.llen(queue_key)), job_s), now, count)
                     if hold:
                         await hold.check(pipe)
                     pipe.multi()
                     if stale:
                         pipe.zrem(in_flight, *stale)
                     slots = dict.fromkeys(slots, now)
-                    pipe.zadd(in_flight, slots).expire(in_flight, LEDGER_TTL_S)
-                    pipe.zadd(starts, slots).zremrangebyscore(starts, 0, now - WINDOW_S).expire(starts, WINDOW_S)
+                    pipe.zadd(in_flight, slots)
+                    pipe.expire(in_flight, LEDGER_TTL_S)
+                    pipe.zadd(starts, slots)
+                    pipe.zremrangebyscore(starts, 0, now - WINDOW_S)
+                    pipe.expire(starts, WINDOW_S)
                     if once:
                         pipe.set(once, 1, ex=LEDGER_TTL_S)
-                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count, list(ticket.job_ids)])).expire(self.held, LEDGER_TTL_S)
+                    pipe.hset(self.held, ticket.member, json.dumps([user_id, once, count, list(ticket.job_ids)]))
+                    pipe.expire(self.held, LEDGER_TTL_S)
                     if hold:
                         await hold.stage(pipe)
                     await pipe.execute()
@@ -147,17 +152,21 @@ class JobLimits:
         """The ticket's jobs are queued (one per image): each holds its slot until its result has been taken for delivery."""
         key = IN_FLIGHT_KEY + str(ticket.user_id)
         # Removing the ticket may empty the set, and Redis then deletes it: the ZADD makes a new key, without a TTL.
-        pipe = self.redis.pipeline(transaction=True).zrem(key, *ticket.members).zadd(key, dict.fromkeys(job_ids, time.time()))
-        await pipe.expire(key, LEDGER_TTL_S).execute()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(key, *ticket.members)
+        pipe.zadd(key, dict.fromkeys(job_ids, time.time()))
+        pipe.expire(key, LEDGER_TTL_S)
+        await pipe.execute()
 
     async def settle(self, ticket: Ticket) -> None:
         """The ticket is bound to its job: this replica no longer holds it."""
-        await self.redis.hdel(self.held, ticket.member)
+        await cast(Awaitable[int], self.redis.hdel(self.held, ticket.member))
 
     async def release(self, ticket: Ticket) -> None:
         """No job will come of the ticket (queueing failed, or its bot died): give the slot, the minute's start and a one-shot button back."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), *ticket.members).zrem(STARTS_KEY + str(ticket.user_id), *ticket.members)
+        pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), *ticket.members)
+        pipe.zrem(STARTS_KEY + str(ticket.user_id), *ticket.members)
         if ticket.once:
             pipe.delete(ticket.once)
         pipe.hdel(self.held, ticket.member)
@@ -179,7 +188,7 @@ class JobLimits:
         """At start-up: give back the tickets this replica took before it died, where no job came of them
         (`on_release` is told of each, to give back its held credits); return how many."""
         released = 0
-        for member, entry in (await self.redis.hgetall(self.held)).items():
+        for member, entry in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(self.held))).items():
             # Written without a count (before batches), without job ids (before billing) or with one job id (before batches were charged).
             fields = json.loads(entry)
             user_id, once, count, job_ids = [*fields, *[1, None][len(fields) - 2:]][:4]

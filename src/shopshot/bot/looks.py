@@ -5,8 +5,9 @@ One list per seller in Redis, newest first, at most MAX_LOOKS; this module alone
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from aiogram.fsm.context import FSMContext
 from redis.asyncio import Redis
@@ -74,13 +75,17 @@ class SavedLooks:
     async def save(self, user_id: int, look: Look) -> None:
         """Keep a look first; one saved before moves to the front, the oldest past MAX_LOOKS goes."""
         key, value = LOOKS_KEY + str(user_id), look.to_json()
-        pipe = self.redis.pipeline(transaction=True).lrem(key, 0, value).lpush(key, value)
-        await pipe.ltrim(key, 0, MAX_LOOKS - 1).expire(key, LOOKS_TTL_S).execute()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.lrem(key, 0, value)
+        pipe.lpush(key, value)
+        pipe.ltrim(key, 0, MAX_LOOKS - 1)
+        pipe.expire(key, LOOKS_TTL_S)
+        await pipe.execute()
 
     async def of(self, user_id: int) -> list[Look]:
         """A seller's saved looks, newest first; one this version cannot make any more is left out."""
         looks = []
-        for value in await self.redis.lrange(LOOKS_KEY + str(user_id), 0, MAX_LOOKS - 1):
+        for value in await cast(Awaitable[list[bytes]], self.redis.lrange(LOOKS_KEY + str(user_id), 0, MAX_LOOKS - 1)):
             try:
                 looks.append(Look.from_json(value))
             except (InvalidOption, TypeError, ValueError):

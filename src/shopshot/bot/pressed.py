@@ -4,7 +4,16 @@ Telegram hands a callback query an `InaccessibleMessage` (date 0, no text, no bu
 methods) for a message the bot may no longer see; the step must still go on, in a new message.
 """
 
-from aiogram.types import InlineKeyboardMarkup, InputFile, InputMediaPhoto, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputFile, InputMediaPhoto, MaybeInaccessibleMessageUnion, Message
+
+
+def pressed_message(callback: CallbackQuery) -> MaybeInaccessibleMessageUnion:
+    """The message under the pressed button, seen or out of sight.
+
+    Only a button under an inline-mode message comes without one, and the bot sends none.
+    """
+    assert callback.message is not None, "a button pressed under an inline-mode message"
+    return callback.message
 
 
 def shows(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup) -> bool:
@@ -30,6 +39,8 @@ async def replace_text(message: MaybeInaccessibleMessageUnion, text: str, reply_
 async def replace_photo(message: MaybeInaccessibleMessageUnion, photo: InputFile | str, caption: str, reply_markup: InlineKeyboardMarkup) -> Message:
     """Turn the pressed message into another photo; out of the bot's sight, send the photo as a new message instead."""
     if isinstance(message, Message):
-        return await message.edit_media(InputMediaPhoto(media=photo, caption=caption), reply_markup=reply_markup)
+        edited = await message.edit_media(InputMediaPhoto(media=photo, caption=caption), reply_markup=reply_markup)
+        assert isinstance(edited, Message)  # Telegram answers True only for an inline-mode message
+        return edited
     return await message.answer_photo(photo, caption=caption, reply_markup=reply_markup)
 

@@ -6,7 +6,9 @@ screen from here, so no flow needs another to say what comes next.
 """
 
 from collections.abc import Callable, Sequence
+from io import BytesIO
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Document, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message, PhotoSize
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +20,7 @@ from shopshot.bot.file_names import PLAIN_PHOTO, photo_stem
 from shopshot.bot.gallery import Gallery, ProductGallery
 from shopshot.bot.limits import Ticket
 from shopshot.bot.looks import Look, offer_looks, offered_looks
-from shopshot.bot.pressed import replace_photo, replace_text, shows
+from shopshot.bot.pressed import pressed_message, replace_photo, replace_text, shows
 from shopshot.bot.states import Studio
 from shopshot.bot.studio import Studio as StudioService
 from shopshot.bot.studio import new_job_id
@@ -32,22 +34,38 @@ async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active."), show_alert=False)
 
 
+def sender_id(message: Message) -> int:
+    """The seller who sent the message; in a private chat with the bot every message has one."""
+    assert message.from_user is not None, "a message from a channel, which the bot is in none of"
+    return message.from_user.id
+
+
 def checked_file(message: Message, studio: StudioService) -> tuple[PhotoSize | Document, str]:
     """The largest size of a photo, or the file, checked by its declared size and type before download; and its file stem."""
     if message.document:
-        file = message.document
-        studio.check_upload(file.file_size, file.mime_type, file.file_name)
-        return file, photo_stem(file.file_name)
+        document = message.document
+        studio.check_upload(document.file_size, document.mime_type, document.file_name)
+        return document, photo_stem(document.file_name)
+    assert message.photo, "the intake handlers take photos and files only"
     file = message.photo[-1]
     studio.check_upload(file.file_size)
     return file, PLAIN_PHOTO
+
+
+async def downloaded(bot: Bot, file: PhotoSize | Document) -> bytes:
+    """The file's bytes, read into memory."""
+    data = await bot.download(file.file_id)
+    assert isinstance(data, BytesIO)  # no destination given: aiogram answers a BytesIO
+    return data.getvalue()
 
 
 async def from_before_the_conversation(callback: CallbackQuery, state: FSMContext) -> bool:
     """A conversation button under a message older than the one the current conversation started at."""
     since = (await Draft.load(state)).since_message_id
     about_a_job = (callback.data or "").startswith(f"{ResultAction.__prefix__}:")  # bound to its job, not the step
-    return bool(since) and not about_a_job and callback.message is not None and callback.message.message_id < since
+    if not since or about_a_job or callback.message is None:
+        return False
+    return callback.message.message_id < since
 
 
 async def show_first_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, backend: str, looks: Sequence[Look] = ()) -> None:
@@ -94,7 +112,7 @@ async def send_page(
 ) -> Message:
     """One gallery page, for the seller's photo at `image_key`, as a photo with numbered buttons; a shared page's file id is kept for the next seller."""
     sent = await message.answer_photo(await gallery.photo(page, image_key), caption=caption, reply_markup=markup)
-    gallery.remember(page, sent.photo[-1].file_id, image_key)
+    gallery.remember(page, _photo_file_id(sent), image_key)
     return sent
 
 
@@ -105,7 +123,12 @@ async def turn_page(
     if shows(message, markup):
         return  # the page shown (its number, between the arrows, was pressed): an edit would change nothing
     shown = await replace_photo(message, await gallery.photo(page, image_key), caption, markup)
-    gallery.remember(page, shown.photo[-1].file_id, image_key)
+    gallery.remember(page, _photo_file_id(shown), image_key)
+
+
+def _photo_file_id(sent: Message) -> str:
+    assert sent.photo, "a photo message Telegram answered with carries its sizes"
+    return sent.photo[-1].file_id
 
 
 async def show_models(message: MaybeInaccessibleMessageUnion, state: FSMContext, models: Gallery, page: int) -> None:
@@ -163,7 +186,7 @@ async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Tick
     """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
     job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
     try:
-        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
+        status = await pressed_message(callback).answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
     except Exception:
         await studio.release(ticket)
         await studio.release_hold(callback.from_user.id, job_id, "not queued")
@@ -177,7 +200,7 @@ async def queue_batch(callback: CallbackQuery, studio: StudioService, ticket: Ti
     as admitted); a status that fails gives the slots and the credits back."""
     photos, refused = batch.numbered(collected)
     try:
-        status = await callback.message.answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
+        status = await pressed_message(callback).answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
     except Exception:
         await studio.release(ticket)
         await studio.release_holds(callback.from_user.id, job_ids, "not queued")

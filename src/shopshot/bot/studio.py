@@ -5,8 +5,9 @@ import logging
 import secrets
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -139,7 +140,7 @@ class Studio:
         data = await asyncio.to_thread(self.blobs.get, key)
         async with self.decodes:
             preview, _ = await asyncio.to_thread(load_preview, data, self.settings.limits, PREVIEW_SIDE)
-        product, _ = await self._cut_out(key, preview, tuple(tuple(box) for box in keep))
+        product, _ = await self._cut_out(key, preview, tuple((x0, y0, x1, y1) for x0, y0, x1, y1 in keep))
         return product
 
     async def _cut_out(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...] = ()) -> tuple[Product, tuple[Candidate, ...]]:
@@ -274,7 +275,10 @@ class Studio:
 
     async def _remember(self, user_id: int, *job_ids: str) -> None:
         history = JOBS_OF_KEY + str(user_id)
-        await self.redis.pipeline().sadd(history, *job_ids).expire(history, self.settings.queue.failure_ttl_s).execute()
+        pipe = self.redis.pipeline()
+        pipe.sadd(history, *job_ids)
+        pipe.expire(history, self.settings.queue.failure_ttl_s)
+        await pipe.execute()
 
     async def owned_job(self, job_id: str, user_id: int) -> JobSpec | None:
         """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
@@ -293,7 +297,7 @@ class Studio:
         they expire within the minute, and a /forget must not reset the jobs-a-minute limit. The status
         messages of the jobs taken off the queue are the caller's to close.
         """
-        job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
+        job_ids = [job_id.decode() for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))]
         undelivered = [job_id for job_id in job_ids if not await delivery.delivered(self.redis, job_id)]
         for job_id in undelivered:
             await delivery.forget_job(self.redis, job_id, user_id, self.settings.queue.failure_ttl_s)
@@ -324,7 +328,7 @@ class Studio:
             await self.limits.free(user_id, list(dequeued))
             for job_id in dequeued:
                 await self.release_hold(user_id, job_id, "cancelled")
-            await self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)  # nothing of theirs is left to deliver or delete
+            await cast(Awaitable[int], self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued))  # nothing of theirs is left to deliver or delete
         await self._end_in_batches(dequeued)
         # A batch's running photos are not asked about: they finish, and come with the rest of their batch.
         started = [job_id for job_id in pending if job_id not in dequeued]
@@ -354,7 +358,7 @@ class Studio:
 
     async def _undelivered(self, user_id: int) -> list[str]:
         """The seller's jobs whose results were neither delivered nor discarded."""
-        job_ids = [job_id.decode() for job_id in await self.redis.smembers(JOBS_OF_KEY + str(user_id))]
+        job_ids = [job_id.decode() for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))]
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             delivery.ended_in(pipe, job_id)
@@ -404,7 +408,10 @@ class Studio:
     async def first_time(self, user_id: int, topic: str) -> bool:
         """True the first time a seller reaches a one-off hint."""
         key = ONCE_KEY + str(user_id)
-        first, _ = await self.redis.pipeline(transaction=True).hsetnx(key, topic, 1).expire(key, ONCE_TTL_S).execute()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hsetnx(key, topic, "1")
+        pipe.expire(key, ONCE_TTL_S)
+        first, _ = await pipe.execute()
         return bool(first)
 
 
@@ -470,4 +477,4 @@ def _delivery_keys(job_id: str) -> list[str]:
 
 
 def _pressed_keys(job_id: str) -> list[str]:
-    return [pressed_key(job_id, action) for action in ONE_SHOT_ACTIONS]
+    return [key for action in ONE_SHOT_ACTIONS if (key := pressed_key(job_id, action)) is not None]

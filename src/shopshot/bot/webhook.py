@@ -15,9 +15,7 @@ log = logging.getLogger(__name__)
 def webhook_app(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> web.Application:
     """The aiohttp app that feeds posted updates to the dispatcher; a wrong or missing secret gets 401."""
     app = web.Application()
-    # Settings refuse a webhook URL without a secret, so every post is checked.
-    secret = settings.webhook.secret.get_secret_value()
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=settings.webhook.path)
+    SimpleRequestHandler(dispatcher, bot, secret_token=_secret(settings)).register(app, path=settings.webhook.path)
     setup_application(app, dispatcher, bot=bot)  # the handlers' services are the dispatcher's workflow data
     return app
 
@@ -28,9 +26,10 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings) ->
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
+        assert settings.webhook.url, "webhook mode is served only with a webhook URL"
         await bot.set_webhook(
             settings.webhook.url,
-            secret_token=settings.webhook.secret.get_secret_value(),
+            secret_token=_secret(settings),
             allowed_updates=dispatcher.resolve_used_update_types(),
             max_connections=settings.webhook.max_connections,
         )
@@ -39,3 +38,9 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings) ->
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+
+
+def _secret(settings: Settings) -> str:
+    # Settings refuse a webhook URL without a secret, so every post is checked.
+    assert settings.webhook.secret is not None
+    return settings.webhook.secret.get_secret_value()

@@ -61,7 +61,8 @@ async def send_document(request: web.Request) -> web.Response:
     """A user sends a file: kept byte for byte."""
     form = await request.post()
     upload = _part(form, "document")
-    mime_type = form.get("mime_type") or None
+    declared = form.get("mime_type")
+    mime_type = declared if isinstance(declared, str) and declared else None
     stored = _media.store_document(request.app[STATE], upload.file.read(), upload.filename, mime_type)
     content = {"document": stored.as_api(), **_user_caption(form.get("caption"))}
     message = await _from_user(request, form, "document", content, file_id=stored.file_id)
@@ -214,7 +215,7 @@ async def _callback(request: web.Request, chat: Chat, message_id: int, data: str
     message = chat.live(message_id)
     # A query about a message the bot can no longer see carries an InaccessibleMessage (date 0).
     visible = message is not None and not body.get("inaccessible")
-    shown = as_api(state, chat, message) if visible else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
+    shown = as_api(state, chat, message) if message is not None and visible else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
     payload = {"id": record.id, "from": dict(chat.user), "message": shown, "chat_instance": chat.chat_instance,
                "data": data}
     await push_update(state, "callback_query", payload)
@@ -272,7 +273,7 @@ def _visible(request: web.Request) -> list[StoredMessage]:
 
 
 def _answer_row(record: CallbackRecord) -> dict:
-    return {"callback_query_id": record.id, "message_id": record.message_id, "data": record.data, **record.answer}
+    return {"callback_query_id": record.id, "message_id": record.message_id, "data": record.data, **(record.answer or {})}
 
 
 def _part(form: Any, name: str) -> web.FileField:

@@ -68,9 +68,10 @@ async def delete_message(state: State, params: Params) -> bool:
     """deleteMessage: the bot may delete its own messages and the user's in a private chat."""
     if params.text("chat_id") is None:
         raise bad_request("chat identifier is not specified")
-    if not params.integer("message_id"):
+    message_id = params.integer("message_id")
+    if not message_id:
         raise bad_request("message identifier is not specified")
-    message = state.chat(params.chat_id()).live(params.integer("message_id"))
+    message = state.chat(params.chat_id()).live(message_id)
     if message is None:
         raise bad_request("message to delete not found")
     message.deleted = True

@@ -107,7 +107,9 @@ class _Parser:
             if close < 0:
                 raise _error(f"Unclosed start tag at byte offset {self._bytes(begin)}")
             return _decode(text[index + 1 : close]), close + 1
-        end = _TOKEN.match(text, index).end()
+        token = _TOKEN.match(text, index)
+        assert token is not None  # the pattern matches the empty string, so it matches at any index
+        end = token.end()
         if end >= len(text) or not (text[end].isspace() or text[end] == ">"):
             raise _error(f"Unexpected end of name token at byte offset {self._bytes(end)}")
         return text[index:end].lower(), end

@@ -3,7 +3,7 @@ multipart forms (non-string values JSON-encoded) or a JSON body, with uploads na
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -32,6 +32,10 @@ class Params:
             return value
         return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
 
+    @overload
+    def integer(self, name: str, default: int) -> int: ...
+    @overload
+    def integer(self, name: str, default: None = None) -> int | None: ...
     def integer(self, name: str, default: int | None = None) -> int | None:
         """An integer argument; like Telegram, text that is not a number reads as 0."""
         value = self.values.get(name)

@@ -75,13 +75,14 @@ async def create_invoice_link(state: State, params: Params) -> str:
 
 async def answer_pre_checkout_query(state: State, params: Params) -> bool:
     """answerPreCheckoutQuery: once per query, while the user waits; error_message required to refuse."""
-    checkout = state.payments.checkouts.pop(params.text("pre_checkout_query_id") or "", None)
+    query_id = params.text("pre_checkout_query_id") or ""
+    checkout = state.payments.checkouts.pop(query_id, None)
     if checkout is None or checkout.answer.done():
         raise bad_request(QUERY_INVALID)
     ok = params.flag("ok")
     error_message = params.text("error_message")
     if not ok and not error_message:
-        state.payments.checkouts[params.text("pre_checkout_query_id")] = checkout  # not answered: it may be answered again
+        state.payments.checkouts[query_id] = checkout  # not answered: it may be answered again
         raise bad_request("ERROR_MESSAGE_EMPTY")
     checkout.answer.set_result(None if ok else error_message)
     return True

@@ -2,6 +2,7 @@
 
 import asyncio
 import secrets
+from typing import Any
 
 from shopshot.playground import _format, _media
 from shopshot.playground._markup import inline_markup
@@ -84,7 +85,7 @@ def _reply_to(chat: Chat, params: Params) -> int | None:
     raise bad_request("message to be replied not found")
 
 
-def _as_int(value: object) -> int:
+def _as_int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -163,6 +164,7 @@ def _album_kind(item: object) -> str:
 async def input_media(state: State, params: Params, item: object) -> dict:
     """The fields of a message made from one InputMedia object (a photo or a document), as editMessageMedia takes it."""
     _album_kind(item)
+    assert isinstance(item, dict)  # _album_kind refused anything else
     return await _album_item(state, params, item)
 
 
@@ -171,6 +173,7 @@ async def _album_item(state: State, params: Params, item: dict) -> dict:
     parse_mode = item.get("parse_mode") or params.text("parse_mode")
     formatted = _format.caption(item.get("caption"), parse_mode, item.get("caption_entities"))
     reference = str(item["media"])
+    content: dict[str, Any]
     if item["type"] == "photo":
         sizes = await _photo(state, params, reference, "")
         content, file_id = {"photo": sizes}, sizes[-1]["file_id"]

@@ -142,8 +142,8 @@ async def _post_updates(state: State) -> None:
     # rest back, as Telegram's pending_update_count shows. Ends when the webhook is deleted.
     retry_s = RETRY_FIRST_S
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)) as session:
-        while await _next_update(state):
-            webhook, update = state.webhook, state.updates[0]
+        while (webhook := await _next_update(state)) is not None:
+            update = state.updates[0]
             error = await _post(session, webhook, update)
             if error is None:
                 state.updates[:] = [u for u in state.updates if u["update_id"] != update["update_id"]]
@@ -154,10 +154,11 @@ async def _post_updates(state: State) -> None:
             retry_s = min(retry_s * 2, RETRY_MAX_S)
 
 
-async def _next_update(state: State) -> bool:
+async def _next_update(state: State) -> Webhook | None:
+    # The webhook to post the oldest update to once there is one; None when closing or deleted.
     async with state.wakeup:
         await state.wakeup.wait_for(lambda: state.closing or state.webhook is None or bool(state.updates))
-    return not state.closing and state.webhook is not None
+    return None if state.closing else state.webhook
 
 
 async def _post(session: aiohttp.ClientSession, webhook: Webhook, update: dict) -> str | None:

@@ -75,7 +75,8 @@ class ChatView:
         current = self._current()
         events: list[tuple[str, Any]] = [("delete", {"id": gone}) for gone in self.shown.keys() - current.keys()]
         events += [("upsert", view) for key, view in current.items() if self.shown.get(key) != view]
-        events += [("answer", _answer(record)) for record in self._new_answers() if record.answer.get("text")]
+        events += [("answer", _answer(record.message_id, answer))
+                   for record in self._new_answers() if (answer := record.answer) and answer.get("text")]
         commands = commands_for(self.state, self.user_id, self.language_code)
         if commands != self.commands:
             events.append(("commands", commands))
@@ -95,5 +96,5 @@ class ChatView:
         return [record for record in answered[start:] if record.user_id == self.user_id]
 
 
-def _answer(record: CallbackRecord) -> dict:
-    return {"message_id": record.message_id, "text": record.answer["text"], "show_alert": record.answer["show_alert"]}
+def _answer(message_id: int, answer: dict) -> dict:
+    return {"message_id": message_id, "text": answer["text"], "show_alert": answer["show_alert"]}

@@ -155,10 +155,11 @@ async def send_documents(request: web.Request) -> web.Response:
     """A user sends several files at once: one document update per file, sharing a media_group_id."""
     form = await request.post()
     parts = form.getall("document", [])
-    if not 2 <= len(parts) <= 10 or not all(isinstance(part, web.FileField) for part in parts):
+    files = [part for part in parts if isinstance(part, web.FileField)]
+    if not 2 <= len(parts) <= 10 or len(files) != len(parts):
         raise _control.ControlError(400, "an album has 2-10 file parts named 'document'")
     state, group_id = request.app[STATE], str(secrets.randbits(62))
-    stored = [_media.store_document(state, part.file.read(), part.filename, _declared_type(part)) for part in parts]
+    stored = [_media.store_document(state, part.file.read(), part.filename, _declared_type(part)) for part in files]
     ids = []
     for file in stored:
         message = await _control._from_user(request, form, "document", {"document": file.as_api()},

@@ -41,8 +41,8 @@ def billing_text(totals: dict[str, int]) -> str:
 async def cmd_grant(message: Message, command: CommandObject, services: Services) -> None:
     studio = services.studio
     try:
-        user_id, amount, *reason = (command.args or "").split()
-        user_id, amount = int(user_id), int(amount)
+        user_text, amount_text, *reason = (command.args or "").split()
+        user_id, amount = int(user_text), int(amount_text)
         if amount <= 0:
             raise ValueError(amount)
     except ValueError:
@@ -56,8 +56,8 @@ async def cmd_grant(message: Message, command: CommandObject, services: Services
 async def cmd_refund(message: Message, command: CommandObject, bot: Bot, services: Services) -> None:
     studio = services.studio
     try:
-        user_id, charge_id = (command.args or "").split()
-        user_id = int(user_id)
+        user_text, charge_id = (command.args or "").split()
+        user_id = int(user_text)
     except ValueError:
         await message.answer(_("Usage: /refund <user id> <telegram payment charge id>"))
         return

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import batch, texts
 from shopshot.bot.draft import Draft
-from shopshot.bot.screens import checked_file, show_first_step
+from shopshot.bot.screens import checked_file, downloaded, sender_id, show_first_step
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import BatchFull, InputError
@@ -53,14 +53,14 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, se
     if draft.image_key is None:  # the batch's first photo that can be used: it stands for all in the steps' previews
         key, name, width, height = photo
         await Draft.update(state, image_key=key, width=width, height=height, photo_name=name, candidates=[])
-        await show_first_step(message, state, gallery, draft.photo_backend, await studio.looks.of(message.from_user.id))
+        await show_first_step(message, state, gallery, draft.photo_backend, await studio.looks.of(sender_id(message)))
 
 
 async def _stored(message: Message, bot: Bot, studio: Studio, backend: str) -> tuple[str, str, int, int]:
     """Check, download, store and cut out one photo of a batch; its key, file stem and size. Raises InputError subclasses."""
     file, photo_name = checked_file(message, studio)
-    data = await bot.download(file.file_id)
-    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio")
+    data = await downloaded(bot, file)
+    photo = await studio.accept_photo(data, sender_id(message), product_required=backend == "studio")
     return photo.key, photo_name, photo.width, photo.height
 
 

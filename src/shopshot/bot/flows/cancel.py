@@ -9,8 +9,8 @@ from aiogram.utils.i18n import ngettext
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import JobChoice
-from shopshot.bot.pressed import replace_text
-from shopshot.bot.screens import stale_button
+from shopshot.bot.pressed import pressed_message, replace_text
+from shopshot.bot.screens import sender_id, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.status_board import StatusBoard
 from shopshot.bot.studio import Studio
@@ -23,20 +23,20 @@ async def cmd_cancel(message: Message, state: FSMContext, services: Services) ->
         await state.clear()
         await message.answer(_("Cancelled. Send a new photo whenever you're ready."))
         return
-    await report(message, board, studio, *await studio.cancel(message.from_user.id))
+    await report(message, board, studio, *await studio.cancel(sender_id(message)))
 
 
 async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, services: Services) -> None:
     """Cancel under a queued job's status: the same as /cancel, for that job alone (or for a batch's photos not started)."""
     studio, board = services.studio, services.board
     if (dequeued := await studio.cancel_batch(callback.from_user.id, callback_data.job_id)) is not None:
-        await report(callback.message, board, studio, dequeued, {})
+        await report(pressed_message(callback), board, studio, dequeued, {})
         await callback.answer()
         return
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
-    await report(callback.message, board, studio, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
+    await report(pressed_message(callback), board, studio, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
     await callback.answer()
 
 
@@ -73,7 +73,7 @@ async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, servic
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
-    await replace_text(callback.message, _("Kept: the images come as usual."))
+    await replace_text(pressed_message(callback), _("Kept: the images come as usual."))
     await callback.answer()
 
 
@@ -83,9 +83,9 @@ async def discard_pressed(callback: CallbackQuery, callback_data: JobChoice, ser
         await stale_button(callback)
         return
     if await studio.discard(callback_data.job_id):
-        await replace_text(callback.message, _("Discarded: nothing more of this job will be sent, and its images are deleted."))
+        await replace_text(pressed_message(callback), _("Discarded: nothing more of this job will be sent, and its images are deleted."))
     else:
-        await replace_text(callback.message, _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
+        await replace_text(pressed_message(callback), _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
     await callback.answer()
 
 

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import ChangePicked, Step
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, replace_text
+from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text
 from shopshot.bot.screens import ask_detail, offers_detail, show_candidates, show_gallery, show_models, show_options, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -28,7 +28,7 @@ def changeable(draft: Draft) -> list[str]:
 
 async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     draft = await Draft.load(state)
-    await replace_text(callback.message, _("What would you like to change?"), keyboards.changes(changeable(draft), bool(draft.model)))
+    await replace_text(pressed_message(callback), _("What would you like to change?"), keyboards.changes(changeable(draft), bool(draft.model)))
     await callback.answer()
 
 
@@ -39,24 +39,24 @@ async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, st
     if part not in changeable(draft):  # forged, or offered by an older bot
         await stale_button(callback)
         return
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     # Those steps would otherwise go on down the whole path; the options step ends at the summary anyway.
     await Draft.update(state, changing=part != "options")
     if part == "product":
-        await show_candidates(callback.message, state, gallery)
+        await show_candidates(pressed_message(callback), state, gallery)
     elif part == "backdrop":
-        await show_gallery(callback.message, state, gallery, gallery.page_of(draft.preset_key))
+        await show_gallery(pressed_message(callback), state, gallery, gallery.page_of(draft.preset_key))
     elif part == "options":
-        await show_options(callback.message, state, draft)
+        await show_options(pressed_message(callback), state, draft)
     elif part == "detail":
-        await ask_detail(callback.message, state)
+        await ask_detail(pressed_message(callback), state)
     else:
-        await show_models(callback.message, state, models, models.page_of(draft.model_key))
+        await show_models(pressed_message(callback), state, models, models.page_of(draft.model_key))
     await callback.answer()
 
 
 async def change_dropped(callback: CallbackQuery, state: FSMContext) -> None:
-    await replace_text(callback.message, texts.summary_of(await Draft.load(state)), keyboards.confirm())
+    await replace_text(pressed_message(callback), texts.summary_of(await Draft.load(state)), keyboards.confirm())
     await callback.answer()
 
 

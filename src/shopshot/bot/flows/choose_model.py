@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ModelPage, ModelPicked
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.screens import models_markup, show_gallery, show_summary, turn_page
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -18,18 +18,18 @@ async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: 
     models = services.models
     await callback.answer()
     page = callback_data.page % models.pages
-    await turn_page(callback.message, models, page, _("Choose a model by their number:"), models_markup(models, page, await Draft.load(state)))
+    await turn_page(pressed_message(callback), models, page, _("Choose a model by their number:"), models_markup(models, page, await Draft.load(state)))
 
 
 async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, services: Services) -> None:
     gallery = services.gallery
     chosen = model_preset(callback_data.key)
     draft = await Draft.update(state, model=chosen.key)
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     if draft.changing:  # changed from the summary: the scene and the rest stay
-        await show_summary(callback.message, state)
+        await show_summary(pressed_message(callback), state)
     else:
-        await show_gallery(callback.message, state, gallery, page=0)  # the scene behind the model
+        await show_gallery(pressed_message(callback), state, gallery, page=0)  # the scene behind the model
     await callback.answer()
 
 

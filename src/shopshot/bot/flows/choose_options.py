@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, PackPicked, Step, ratio_from_data
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, replace_text, shows
+from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text, shows
 from shopshot.bot.screens import ask_detail, offers_detail, options_markup, show_options, show_summary, variant_counts
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -27,20 +27,21 @@ async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, st
     draft = await Draft.update(state, **_option(callback_data, variant_counts(await Draft.load(state))), pack=None)
     await callback.answer()
     markup = options_markup(draft)
-    if not isinstance(callback.message, Message):
-        await show_options(callback.message, state, draft)  # ticked in a new message, as the old one is out of reach
-    elif not shows(callback.message, markup):
-        await callback.message.edit_reply_markup(reply_markup=markup)
+    message = pressed_message(callback)
+    if not isinstance(message, Message):
+        await show_options(message, state, draft)  # ticked in a new message, as the old one is out of reach
+    elif not shows(message, markup):
+        await message.edit_reply_markup(reply_markup=markup)
 
 
 async def packs_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await replace_text(callback.message, texts.packs_prompt(), keyboards.packs(list(packs().values()), (await Draft.load(state)).pack))
+    await replace_text(pressed_message(callback), texts.packs_prompt(), keyboards.packs(list(packs().values()), (await Draft.load(state)).pack))
     await callback.answer()
 
 
 async def formats_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     draft = await Draft.load(state)
-    await replace_text(callback.message, texts.options_prompt(draft.preset_key), options_markup(draft))
+    await replace_text(pressed_message(callback), texts.options_prompt(draft.preset_key), options_markup(draft))
     await callback.answer()
 
 
@@ -50,10 +51,10 @@ async def pack_picked(callback: CallbackQuery, callback_data: PackPicked, state:
     refusals = precheck((draft.width, draft.height), chosen)
     await callback.answer()
     if refusals:  # said now, not after Confirm; the packs stay above for another choice
-        await callback.message.answer(texts.pack_refused(chosen, refusals))
+        await pressed_message(callback).answer(texts.pack_refused(chosen, refusals))
         return
     await Draft.update(state, pack=chosen.key, ratio=chosen.ratio)
-    await show_summary(callback.message, state, edit=True)
+    await show_summary(pressed_message(callback), state, edit=True)
 
 
 async def packs_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
@@ -62,8 +63,8 @@ async def packs_on_offer(callback: CallbackQuery, state: FSMContext) -> bool:
 
 
 async def detail_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await clear_buttons(callback.message)
-    await ask_detail(callback.message, state)
+    await clear_buttons(pressed_message(callback))
+    await ask_detail(pressed_message(callback), state)
     await callback.answer()
 
 
@@ -86,7 +87,7 @@ def _option(picked: OptionPicked, counts: tuple[int, ...]) -> dict:
 
 
 async def options_done(callback: CallbackQuery, state: FSMContext) -> None:
-    await show_summary(callback.message, state, edit=True)
+    await show_summary(pressed_message(callback), state, edit=True)
     await callback.answer()
 
 

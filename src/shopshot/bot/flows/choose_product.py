@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from shopshot.bot import texts
 from shopshot.bot.callbacks import ProductPicked
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, shows
+from shopshot.bot.pressed import clear_buttons, pressed_message, shows
 from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.screens import candidates_markup, show_candidates, show_first_step, show_summary, stale_button
 from shopshot.bot.services import Services
@@ -25,10 +25,11 @@ async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicke
     draft = await Draft.update(state, chosen=toggled(draft.chosen, callback_data.number))
     await callback.answer()
     markup = candidates_markup(draft)
-    if not isinstance(callback.message, Message):
-        await show_candidates(callback.message, state, gallery)  # ticked in a new message, as the old one is out of reach
-    elif not shows(callback.message, markup):
-        await callback.message.edit_reply_markup(reply_markup=markup)
+    message = pressed_message(callback)
+    if not isinstance(message, Message):
+        await show_candidates(message, state, gallery)  # ticked in a new message, as the old one is out of reach
+    elif not shows(message, markup):
+        await message.edit_reply_markup(reply_markup=markup)
 
 
 async def all_chosen(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
@@ -51,13 +52,13 @@ async def _go_on(callback: CallbackQuery, state: FSMContext, studio: StudioServi
     draft = await Draft.load(state)
     keep = kept_boxes(draft.candidates, chosen)
     product = await studio.kept_product(draft.photo_key, keep)
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     await Draft.update(state, chosen=chosen, keep=keep)
-    await callback.message.answer_photo(await gallery.take(draft.photo_key, callback.from_user.id, product), caption=texts.kept())
+    await pressed_message(callback).answer_photo(await gallery.take(draft.photo_key, callback.from_user.id, product), caption=texts.kept())
     if draft.changing:  # changed from the summary: the other choices stay
-        await show_summary(callback.message, state)
+        await show_summary(pressed_message(callback), state)
     else:
-        await show_first_step(callback.message, state, gallery, draft.photo_backend, await studio.looks.of(callback.from_user.id))
+        await show_first_step(pressed_message(callback), state, gallery, draft.photo_backend, await studio.looks.of(callback.from_user.id))
     await callback.answer()
 
 

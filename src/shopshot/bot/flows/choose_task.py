@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery
 
 from shopshot.bot.callbacks import TaskPicked
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.screens import show_gallery, show_models
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -18,11 +18,11 @@ async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state:
     studio, gallery, models = services.studio, services.gallery, services.models
     task = await studio.check_task(callback_data.task)
     await Draft.update(state, task=task, model=None, prompt_extra="")
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     if task == Task.BACKDROP:
-        await show_gallery(callback.message, state, gallery, page=0)
+        await show_gallery(pressed_message(callback), state, gallery, page=0)
     else:
-        await show_models(callback.message, state, models, page=0)
+        await show_models(pressed_message(callback), state, models, page=0)
     await callback.answer()
 
 

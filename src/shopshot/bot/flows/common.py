@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import LanguagePicked, Step
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, replace_text
-from shopshot.bot.gallery import Gallery
+from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text
+from shopshot.bot.gallery import Gallery, ProductGallery
 from shopshot.bot.languages import native_name
 from shopshot.bot.screens import from_before_the_conversation, show_candidates, show_gallery, show_models, show_options, show_tasks
 from shopshot.bot.services import Services
@@ -28,8 +28,8 @@ async def cmd_help(message: Message) -> None:
 
 async def cancel_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await clear_buttons(callback.message)
-    await callback.message.answer(_("Cancelled. Send a new photo whenever you're ready."))
+    await clear_buttons(pressed_message(callback))
+    await pressed_message(callback).answer(_("Cancelled. Send a new photo whenever you're ready."))
     await callback.answer()
 
 
@@ -46,11 +46,11 @@ async def language_chosen(callback: CallbackQuery, callback_data: LanguagePicked
         return
     await languages.set_locale(callback.from_user.id, callback_data.code)
     await callback.answer()
-    await replace_text(callback.message, _("Language: {language}").format(language=native_name(callback_data.code)))
-    await show_step(callback.message, state, gallery, models)
+    await replace_text(pressed_message(callback), _("Language: {language}").format(language=native_name(callback_data.code)))
+    await show_step(pressed_message(callback), state, gallery, models)
 
 
-async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: Gallery, models: Gallery) -> None:
+async def show_step(message: MaybeInaccessibleMessageUnion, state: FSMContext, gallery: ProductGallery, models: Gallery) -> None:
     """Send the prompt of the seller's current step again, worded in the current language; nothing when idle."""
     step, draft = await state.get_state(), await Draft.load(state)
     if step == Studio.choosing_product.state:

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import batch, credits, texts
 from shopshot.bot.callbacks import Step
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, replace_text
+from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text
 from shopshot.bot.screens import queue_batch, queue_job, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -37,9 +37,9 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, services: 
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, draft, backend, status_id), job_id)
     held = await studio.held(callback.from_user.id, *job_ids) if ticket is not None else None
     if held is None:
-        await clear_buttons(callback.message)
+        await clear_buttons(pressed_message(callback))
     else:  # the summary says what the job holds, and the balance left, instead of its buttons
-        await replace_text(callback.message, texts.summary_of(draft) + "\n\n" + credits.held(*held))
+        await replace_text(pressed_message(callback), texts.summary_of(draft) + "\n\n" + credits.held(*held))
     # Left only now, so a bot that dies before queueing leaves the Confirm working; a second tap
     # (updates of one user are serialised) finds the step gone. A photo sent next starts a new batch.
     await state.set_state(None)
@@ -51,7 +51,7 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, services: 
 
 
 def _spec(callback: CallbackQuery, draft: Draft, backend: str, status_message_id: int) -> JobSpec:
-    return draft.to_spec(callback.message.chat.id, callback.from_user.id, status_message_id, backend, get_i18n().current_locale, new_seed())
+    return draft.to_spec(pressed_message(callback).chat.id, callback.from_user.id, status_message_id, backend, get_i18n().current_locale, new_seed())
 
 
 def build_router() -> Router:

@@ -8,14 +8,14 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import ForgetChoice
-from shopshot.bot.pressed import replace_text
-from shopshot.bot.screens import stale_button
+from shopshot.bot.pressed import pressed_message, replace_text
+from shopshot.bot.screens import sender_id, stale_button
 from shopshot.bot.services import Services
 
 
 async def cmd_forget(message: Message, services: Services) -> None:
     studio = services.studio
-    token = await studio.ask_forget(message.from_user.id)
+    token = await studio.ask_forget(sender_id(message))
     await message.answer(
         _("Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
         reply_markup=keyboards.forget(token),
@@ -31,7 +31,7 @@ async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice,
         given_back = await studio.release_hold(spec.user_id, job_id, "forgotten")  # released by forget: its numbers again
         await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("❌ Not done."), given_back))
     await state.clear()
-    await replace_text(callback.message, _("Done: I deleted your photos, results, choices, saved looks and language setting."))
+    await replace_text(pressed_message(callback), _("Done: I deleted your photos, results, choices, saved looks and language setting."))
     await callback.answer()
 
 
@@ -40,7 +40,7 @@ async def forget_declined(callback: CallbackQuery, callback_data: ForgetChoice, 
     if not await studio.answer_forget(callback.from_user.id, callback_data.token):
         await stale_button(callback)
         return
-    await replace_text(callback.message, _("Nothing was deleted."))
+    await replace_text(pressed_message(callback), _("Nothing was deleted."))
     await callback.answer()
 
 

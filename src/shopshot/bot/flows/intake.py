@@ -9,15 +9,15 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import texts
 from shopshot.bot.draft import Draft
 from shopshot.bot.gallery import ProductGallery
-from shopshot.bot.screens import checked_file, from_before_the_conversation, show_candidates, show_first_step, stale_button
+from shopshot.bot.screens import checked_file, downloaded, from_before_the_conversation, sender_id, show_candidates, show_first_step, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
-from shopshot.errors import AnimatedImage, AudioNotPhoto, StickerNotPhoto, VideoNotPhoto
+from shopshot.errors import AnimatedImage, AudioNotPhoto, InputError, StickerNotPhoto, VideoNotPhoto
 from shopshot.pipeline.tasks import Task
 
 # Media that are not product photos, each answered with what it is. Telegram turns GIFs into
 # animations (which carry a `document` too, so they must be caught before documents).
-NOT_PHOTOS = {
+NOT_PHOTOS: dict[str, type[InputError]] = {
     ContentType.STICKER: StickerNotPhoto,
     ContentType.VOICE: AudioNotPhoto,
     ContentType.AUDIO: AudioNotPhoto,
@@ -33,7 +33,7 @@ async def not_a_photo(message: Message) -> None:
 
 async def photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
     studio, gallery = services.studio, services.gallery
-    if await studio.first_time(message.from_user.id, "file-tip"):
+    if await studio.first_time(sender_id(message), "file-tip"):
         await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
     await _accept(message, state, bot, studio, gallery)
 
@@ -45,17 +45,18 @@ async def document_received(message: Message, state: FSMContext, bot: Bot, servi
 
 async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio, gallery: ProductGallery) -> None:
     file, photo_name = checked_file(message, studio)
-    data = await bot.download(file.file_id)
+    data = await downloaded(bot, file)
     backend = await studio.backend_for(Task.BACKDROP)
     # Checked now, not after Confirm: the studio backend only makes backdrops, which need a cut-out.
     replaces = (await Draft.load(state)).image_key  # dropped once this one is taken, unless a job uses it
-    photo = await studio.accept_photo(data.getvalue(), message.from_user.id, product_required=backend == "studio", replaces=replaces)
+    photo = await studio.accept_photo(data, sender_id(message), product_required=backend == "studio", replaces=replaces)
     if await state.get_state() is not None:
         await message.answer(_("Got a new photo: starting over with this one."))
     if photo.to_choose:  # before anything is shown with the products, the seller says which to keep
-        await gallery.offer(photo.key, message.from_user.id, photo.product, photo.candidates)
+        assert photo.product is not None  # the cut-out finds its candidates with the product
+        await gallery.offer(photo.key, sender_id(message), photo.product, photo.candidates)
     elif photo.product is not None:
-        await message.answer_photo(await gallery.take(photo.key, message.from_user.id, photo.product), caption=texts.kept())
+        await message.answer_photo(await gallery.take(photo.key, sender_id(message), photo.product), caption=texts.kept())
     await Draft(
         image_key=photo.key, width=photo.width, height=photo.height, task=Task.BACKDROP, backend=backend, photo_name=photo_name,
         candidates=[list(candidate.box) for candidate in photo.candidates], since_message_id=message.message_id,
@@ -63,7 +64,7 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
     if photo.to_choose:
         await show_candidates(message, state, gallery)
     else:
-        await show_first_step(message, state, gallery, backend, await studio.looks.of(message.from_user.id))
+        await show_first_step(message, state, gallery, backend, await studio.looks.of(sender_id(message)))
 
 
 def build_router() -> Router:

@@ -12,12 +12,14 @@ import logging
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery, RefundedPayment, SuccessfulPayment
 from aiogram.utils.i18n import gettext as _
 
 from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, credit_pack, read_payload
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import CreditPackPicked
+from shopshot.bot.pressed import pressed_message
+from shopshot.bot.screens import sender_id
 from shopshot.bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,14 +31,14 @@ async def cmd_buy(message: Message, services: Services) -> None:
     if not settings.billing.enabled:
         await message.answer(credits.free_studio())
         return
-    wallet = await studio.ledger.wallet(message.from_user.id)
+    wallet = await studio.ledger.wallet(sender_id(message))
     await message.answer(credits.buy_prompt(wallet), reply_markup=keyboards.credit_packs(settings.billing.packs))
 
 
 async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, services: Services) -> None:
     settings = services.settings
     pack = credit_pack(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
-    await callback.message.answer_invoice(
+    await pressed_message(callback).answer_invoice(
         title=credits.invoice_title(pack), description=credits.invoice_description(), payload=invoice_payload(pack),
         currency=STARS, prices=[LabeledPrice(label=credits.invoice_title(pack), amount=pack.stars)],
     )
@@ -52,13 +54,12 @@ async def pre_checkout(query: PreCheckoutQuery, services: Services) -> None:
         await query.answer(ok=False, error_message=_("This offer has changed. Please choose a pack again with /buy."))
 
 
-async def payment_received(message: Message, services: Services) -> None:
+async def payment_received(message: Message, payment: SuccessfulPayment, services: Services) -> None:
     studio = services.studio
-    payment = message.successful_payment
     key, pack_credits, _stars = read_payload(payment.invoice_payload)
     # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its
     # offset was confirmed), or a payment the Stars sync credited first, credits nothing more; the seller is thanked once, by either.
-    credited, balance = await studio.ledger.purchase(message.from_user.id, payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key)
+    credited, balance = await studio.ledger.purchase(sender_id(message), payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key)
     if not credited:
         log.info("payment %s was credited before", payment.telegram_payment_charge_id)
     if await studio.ledger.thank_once(payment.telegram_payment_charge_id):
@@ -70,8 +71,8 @@ async def cmd_balance(message: Message, services: Services) -> None:
     if not settings.billing.enabled:
         await message.answer(credits.free_studio())
         return
-    wallet = await studio.ledger.wallet(message.from_user.id)
-    await message.answer(credits.balance(wallet, await studio.ledger.moves(message.from_user.id, LATEST_MOVES)))
+    wallet = await studio.ledger.wallet(sender_id(message))
+    await message.answer(credits.balance(wallet, await studio.ledger.moves(sender_id(message), LATEST_MOVES)))
 
 
 async def cmd_terms(message: Message) -> None:
@@ -84,10 +85,9 @@ async def cmd_paysupport(message: Message, services: Services) -> None:
     await message.answer(credits.pay_support(contact))
 
 
-async def payment_refunded(message: Message, services: Services) -> None:
+async def payment_refunded(message: Message, refunded: RefundedPayment, services: Services) -> None:
     studio = services.studio
-    refunded = message.refunded_payment
-    if await studio.ledger.settle_refund(message.from_user.id, refunded.telegram_payment_charge_id) == "spent":
+    if await studio.ledger.settle_refund(sender_id(message), refunded.telegram_payment_charge_id) == "spent":
         log.warning("payment %s refunded by Telegram after its credits were spent", refunded.telegram_payment_charge_id)
 
 
@@ -100,6 +100,6 @@ def build_router() -> Router:
     router.message.register(cmd_paysupport, Command("paysupport"))
     router.callback_query.register(pack_picked, CreditPackPicked.filter())
     router.pre_checkout_query.register(pre_checkout)
-    router.message.register(payment_received, F.successful_payment)
-    router.message.register(payment_refunded, F.refunded_payment)
+    router.message.register(payment_received, F.successful_payment.as_("payment"))
+    router.message.register(payment_refunded, F.refunded_payment.as_("refunded"))
     return router

@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from shopshot.bot.callbacks import ResultAction
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.screens import queue_job, show_gallery, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio, new_job_id, pressed_key, variations_seed
@@ -28,7 +28,7 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
         image_key=spec.image_key, width=width, height=height, task=spec.task, model=spec.model, backend=backend, preset=spec.preset,
         photo_name=spec.photo_name, keep=[list(box) for box in spec.keep],
     ).save(state)
-    sent = await show_gallery(callback.message, state, gallery, page=0)
+    sent = await show_gallery(pressed_message(callback), state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
     await Draft.update(state, since_message_id=sent.message_id)
     await callback.answer()
@@ -52,7 +52,7 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, servic
         return
     seed = variations_seed(spec) if callback_data.action == "variations" else spec.seed
     await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend), job_id)
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     await callback.answer(_("Queued!"))
 
 
@@ -66,7 +66,7 @@ async def _owned_spec(callback: CallbackQuery, callback_data: ResultAction, stud
 
 async def new_photo(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await callback.message.answer(_("Send me the next product photo."))
+    await pressed_message(callback).answer(_("Send me the next product photo."))
     await callback.answer()
 
 

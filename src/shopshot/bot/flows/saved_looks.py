@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery
 from shopshot.bot import texts
 from shopshot.bot.callbacks import LookPicked, ResultAction
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons
+from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.looks import look_of, offered_look
 from shopshot.bot.screens import show_summary, stale_button
 from shopshot.bot.services import Services
@@ -34,13 +34,14 @@ async def look_chosen(callback: CallbackQuery, callback_data: LookPicked, state:
         await stale_button(callback)
         return
     await callback.answer()
-    refusals = precheck((draft.width, draft.height), pack(look.pack)) if look.pack else []
-    if refusals:  # this photo is too small for the look's pack: said now, and the first step stays for another choice
-        await callback.message.answer(texts.pack_refused(pack(look.pack), refusals))
+    chosen = pack(look.pack) if look.pack else None
+    if chosen is not None and (refusals := precheck((draft.width, draft.height), chosen)):
+        # this photo is too small for the look's pack: said now, and the first step stays for another choice
+        await pressed_message(callback).answer(texts.pack_refused(chosen, refusals))
         return
-    await clear_buttons(callback.message)
+    await clear_buttons(pressed_message(callback))
     await Draft.update(state, **look.choices())
-    await show_summary(callback.message, state)
+    await show_summary(pressed_message(callback), state)
 
 
 def build_router() -> Router:
