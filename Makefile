@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run check test soak scale bench device-wheels install system catalogs extract language clean
+.PHONY: run check test types soak scale bench device-wheels install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -28,8 +28,12 @@ run: install catalogs
 # The suite waits on processes more than it computes: two pytest-xdist workers, a test file each at a time.
 TEST_WORKERS ?= 2
 
-test: install system catalogs $(DOCKER_CHECKS)
+test: install system catalogs $(DOCKER_CHECKS) types
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# mypy over src/shopshot ([tool.mypy] in pyproject.toml: strict for the queue, the pipeline and the settings).
+types: install
+	PYTHONPATH=src $(PY) -m mypy
 
 # The fast tier while working: unit tests and the quick integration ones (no bot, worker, browser or
 # model started; tests/conftest.py says which are slow). `make test` runs these and the rest.
