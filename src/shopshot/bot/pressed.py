@@ -4,6 +4,8 @@ Telegram hands a callback query an `InaccessibleMessage` (date 0, no text, no bu
 methods) for a message the bot may no longer see; the step must still go on, in a new message.
 """
 
+from collections.abc import Awaitable, Callable
+
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputFile, InputMediaPhoto, MaybeInaccessibleMessageUnion, Message
 
 
@@ -20,6 +22,14 @@ def shows(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup) 
     """The pressed message has this keyboard already, so an edit to it would change nothing."""
     # Compared as plain data: the markup of an update carries its bot, so `==` never holds.
     return isinstance(message, Message) and message.reply_markup is not None and message.reply_markup.model_dump() == markup.model_dump()
+
+
+async def retick(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup, show_anew: Callable[[], Awaitable[object]]) -> None:
+    """Show a step's keyboard with its new ticks in the pressed message, or through `show_anew` in a new one when the old is out of reach."""
+    if not isinstance(message, Message):
+        await show_anew()
+    elif not shows(message, markup):
+        await message.edit_reply_markup(reply_markup=markup)
 
 
 async def clear_buttons(message: MaybeInaccessibleMessageUnion) -> None:

@@ -185,12 +185,7 @@ async def show_summary(message: MaybeInaccessibleMessageUnion, state: FSMContext
 async def queue_job(callback: CallbackQuery, studio: StudioService, ticket: Ticket, spec_for: Callable[[int], JobSpec], job_id: str | None = None) -> None:
     """Send the job's status message, then queue the job; a status message that fails gives the ticket back."""
     job_id = job_id or new_job_id()  # known before the status message, whose Cancel names it
-    try:
-        status = await pressed_message(callback).answer(_("⏳ Queued…"), reply_markup=keyboards.queued(job_id))
-    except Exception:
-        await studio.release(ticket)
-        await studio.release_hold(callback.from_user.id, job_id, "not queued")
-        raise
+    status = await _queued_status(callback, studio, ticket, job_id, [job_id])
     await studio.queue(spec_for(status.message_id), ticket, job_id)
 
 
@@ -199,11 +194,16 @@ async def queue_batch(callback: CallbackQuery, studio: StudioService, ticket: Ti
     """Send the batch's one status message, then record the `collected` batch and hold its jobs (under `job_ids`, one per photo,
     as admitted); a status that fails gives the slots and the credits back."""
     photos, refused = batch.numbered(collected)
+    status = await _queued_status(callback, studio, ticket, batch_id, job_ids)
+    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, job_ids)
+    await studio.queue_batch(batch_id, specs, refused, ticket)
+
+
+async def _queued_status(callback: CallbackQuery, studio: StudioService, ticket: Ticket, cancel_id: str, job_ids: list[str]) -> Message:
+    """The status message whose Cancel names `cancel_id`; one that fails gives the ticket's slots and the jobs' held credits back."""
     try:
-        status = await pressed_message(callback).answer(_("⏳ Queued…"), reply_markup=keyboards.queued(batch_id))
+        return await pressed_message(callback).answer(_("⏳ Queued…"), reply_markup=keyboards.queued(cancel_id))
     except Exception:
         await studio.release(ticket)
         await studio.release_holds(callback.from_user.id, job_ids, "not queued")
         raise
-    specs = batch.batch_specs(first.with_changes(status_message_id=status.message_id), photos, batch_id, job_ids)
-    await studio.queue_batch(batch_id, specs, refused, ticket)

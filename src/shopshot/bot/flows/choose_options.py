@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import OptionPicked, PackPicked, Step, ratio_from_data
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text, shows
+from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text, retick
 from shopshot.bot.screens import ask_detail, offers_detail, options_markup, show_options, show_summary, variant_counts
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -26,12 +26,8 @@ async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, st
     # A format or a count is a single format's: any pack chosen before is dropped.
     draft = await Draft.update(state, **_option(callback_data, variant_counts(await Draft.load(state))), pack=None)
     await callback.answer()
-    markup = options_markup(draft)
     message = pressed_message(callback)
-    if not isinstance(message, Message):
-        await show_options(message, state, draft)  # ticked in a new message, as the old one is out of reach
-    elif not shows(message, markup):
-        await message.edit_reply_markup(reply_markup=markup)
+    await retick(message, options_markup(draft), lambda: show_options(message, state, draft))
 
 
 async def packs_pressed(callback: CallbackQuery, state: FSMContext) -> None:

@@ -2,12 +2,12 @@
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from shopshot.bot import texts
 from shopshot.bot.callbacks import ProductPicked
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, pressed_message, shows
+from shopshot.bot.pressed import clear_buttons, pressed_message, retick
 from shopshot.bot.gallery import ProductGallery
 from shopshot.bot.screens import candidates_markup, show_candidates, show_first_step, show_summary, stale_button
 from shopshot.bot.services import Services
@@ -24,12 +24,8 @@ async def candidate_toggled(callback: CallbackQuery, callback_data: ProductPicke
         return
     draft = await Draft.update(state, chosen=toggled(draft.chosen, callback_data.number))
     await callback.answer()
-    markup = candidates_markup(draft)
     message = pressed_message(callback)
-    if not isinstance(message, Message):
-        await show_candidates(message, state, gallery)  # ticked in a new message, as the old one is out of reach
-    elif not shows(message, markup):
-        await message.edit_reply_markup(reply_markup=markup)
+    await retick(message, candidates_markup(draft), lambda: show_candidates(message, state, gallery))
 
 
 async def all_chosen(callback: CallbackQuery, state: FSMContext, services: Services) -> None:
