@@ -20,7 +20,7 @@ ifeq ($(shell uname -sm),Linux x86_64)
 DOCKER_CHECKS += $(VENV)/bin/docker-compose
 endif
 
-.PHONY: run check test types soak scale bench device-wheels install system catalogs extract language clean
+.PHONY: run check test lint types soak scale bench device-wheels install system catalogs extract language clean
 
 run: install catalogs
 	$(PY) -m shopshot run
@@ -28,8 +28,13 @@ run: install catalogs
 # The suite waits on processes more than it computes: two pytest-xdist workers, a test file each at a time.
 TEST_WORKERS ?= 2
 
-test: install system catalogs $(DOCKER_CHECKS) types
+test: install system catalogs $(DOCKER_CHECKS) lint types
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# ruff over the whole tree, then its formatter's check ([tool.ruff] in pyproject.toml); `ruff format .` applies it.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # mypy over src/shopshot ([tool.mypy] in pyproject.toml: strict for the queue, the pipeline and the settings).
 types: install
@@ -37,7 +42,7 @@ types: install
 
 # The fast tier while working: unit tests and the quick integration ones (no bot, worker, browser or
 # model started; tests/conftest.py says which are slow). `make test` runs these and the rest.
-check: install catalogs
+check: install catalogs lint
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" -q
 
 # The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases;

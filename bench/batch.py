@@ -35,7 +35,7 @@ from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import Choices, reach_summary, with_button
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from service import stand_in_process  # noqa: E402  (a sibling script, not a package)
+from service import stand_in_process
 
 PHOTOS = 12
 CHOICES = Choices(preset="studio", ratio="4:5", variants=1)
@@ -50,13 +50,17 @@ async def singles(api: StandInClient) -> float:
     started = time.perf_counter()
     for user, summary in enumerate(summaries, start=1):
         await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
-    await asyncio.gather(*(api.wait_for(user, with_button(f"{ResultAction.__prefix__}:"), timeout=600) for user in range(1, PHOTOS + 1)))
+    await asyncio.gather(
+        *(api.wait_for(user, with_button(f"{ResultAction.__prefix__}:"), timeout=600) for user in range(1, PHOTOS + 1))
+    )
     return time.perf_counter() - started
 
 
 def collected(redis: Redis, user: int) -> int:
     """How many photos of the send the seller's batch holds."""
-    key = DefaultKeyBuilder().build(StorageKey(bot_id=int(STAND_IN_TOKEN.split(":")[0]), chat_id=user, user_id=user), "data")
+    key = DefaultKeyBuilder().build(
+        StorageKey(bot_id=int(STAND_IN_TOKEN.split(":")[0]), chat_id=user, user_id=user), "data"
+    )
     batch = json.loads(redis.get(key) or "{}").get("batch") or {"photos": []}
     return len(batch["photos"])
 
@@ -92,7 +96,11 @@ def rate(seconds: float) -> str:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp, embedded_redis(Path(tmp) / "redis") as redis_url, stand_in_process() as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        embedded_redis(Path(tmp) / "redis") as redis_url,
+        stand_in_process() as url,
+    ):
         settings = Settings(_env_file=None, data_dir=Path(tmp) / "data")
         bot = asyncio.create_task(run_bot(settings, redis_url, url))
         try:
@@ -103,14 +111,22 @@ async def main() -> None:
                     single_s = await singles(api)
                     single_ids = job_ids(redis)
                     batch_s = await one_batch(api, redis, PHOTOS + 1)
-                    single_work, batch_work = worker_span(redis, single_ids), worker_span(redis, job_ids(redis) - single_ids)
+                    single_work, batch_work = (
+                        worker_span(redis, single_ids),
+                        worker_span(redis, job_ids(redis) - single_ids),
+                    )
         finally:
             bot.cancel()
             await asyncio.gather(bot, return_exceptions=True)
-    print(f"| photos per minute, one CPU worker ({PHOTOS} photos, studio grey 4:5, one image each) | batch | one by one | ratio |")
+    print(
+        f"| photos per minute, one CPU worker ({PHOTOS} photos, studio grey 4:5, one image each) | batch | one by one | ratio |"
+    )
     print("| --- | --- | --- | --- |")
     print(f"| Confirm → results delivered | {rate(batch_s)} | {rate(single_s)} | {single_s / batch_s:.2f} |")
-    print(f"| the worker alone, first job's start → last job's end | {rate(batch_work)} | {rate(single_work)} | {single_work / batch_work:.2f} |")
+    print(
+        f"| the worker alone, first job's start → last job's end | {rate(batch_work)} | {rate(single_work)} | "
+        f"{single_work / batch_work:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -34,10 +34,10 @@ TICK_S = 0.25  # how often every job's progress moves by a percent: its text is 
 
 @dataclass(frozen=True)
 class Flood:
-    edits_peak: int             # editMessageText calls accepted in the busiest second
-    calls_peak: int             # calls accepted in the busiest second (getUpdates aside)
-    refused: int                # calls answered 429
-    edits_per_job: list[int]    # progress edits accepted, per job
+    edits_peak: int  # editMessageText calls accepted in the busiest second
+    calls_peak: int  # calls accepted in the busiest second (getUpdates aside)
+    refused: int  # calls answered 429
+    edits_per_job: list[int]  # progress edits accepted, per job
 
 
 def busiest_second(times: list[float]) -> int:
@@ -50,7 +50,9 @@ def busiest_second(times: list[float]) -> int:
     return most
 
 
-async def flood(settings: Settings, redis_url: str, api: StandInClient, jobs: int, seconds: float, limit: int | None) -> Flood:
+async def flood(
+    settings: Settings, redis_url: str, api: StandInClient, jobs: int, seconds: float, limit: int | None
+) -> Flood:
     """Run the real bot over `jobs` running jobs for `seconds`, the stand-in limited to `limit` calls a second."""
     await api.set_rate_limit(None)  # the setup's own calls go unhindered
     redis = Redis.from_url(redis_url)
@@ -95,8 +97,20 @@ async def _status_messages(settings: Settings, api: StandInClient, jobs: int) ->
         statuses = [await bot.send_message(seller, "⏳") for seller in sellers]
     finally:
         await bot.session.close()
-    return [JobSpec(chat_id=seller, user_id=seller, status_message_id=status.message_id, image_key="k", preset="white",
-                    ratio="1:1", variants=1, seed=1, language="en") for seller, status in zip(sellers, statuses)]
+    return [
+        JobSpec(
+            chat_id=seller,
+            user_id=seller,
+            status_message_id=status.message_id,
+            image_key="k",
+            preset="white",
+            ratio="1:1",
+            variants=1,
+            seed=1,
+            language="en",
+        )
+        for seller, status in zip(sellers, statuses)
+    ]
 
 
 def _progress(redis: Redis, job_ids: list[str], progress: float) -> None:
@@ -117,7 +131,9 @@ async def main(jobs: int, seconds: float, unbudgeted: bool) -> None:
         await stand_in.stop()
     budget = "no budget, no limit" if unbudgeted else f"budget {settings.budget.calls_per_s:g}/s, stand-in limit 30/s"
     print(f"{jobs} jobs for {seconds:g} s ({budget}):")
-    print(f"  busiest second: {result.edits_peak} status edits, {result.calls_peak} calls in all; {result.refused} answered 429")
+    print(
+        f"  busiest second: {result.edits_peak} status edits, {result.calls_peak} calls in all; {result.refused} answered 429"
+    )
     print(f"  progress edits per job: {min(result.edits_per_job)} to {max(result.edits_per_job)}")
 
 

@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from shopshot.errors import InputError  # noqa: E402
-from shopshot.pipeline.matte import product_cutout  # noqa: E402
 # The synthetic set's shape and surface drawers: the same bottle, box and mug, shading and labels.
 from fixtures.synthetic import _DRAW, _product_colours, _shadow  # noqa: E402
+from shopshot.errors import InputError  # noqa: E402
+from shopshot.pipeline.matte import product_cutout  # noqa: E402
 
 ITEMS = 48
 PORTRAIT, LANDSCAPE = (768, 1024), (1024, 768)
@@ -74,15 +74,25 @@ BACKGROUNDS = {
     "astronaut: studio backdrop": Background("astronaut", (0.2, 0, 0.32, 0.15), plain=True),
     "rocket: launch pad at dusk": Background("rocket", (0, 0, 1, 1)),  # SpaceX, public domain
     "rocket: evening sky": Background("rocket", (0.3, 0, 0.62, 0.35), plain=True),
-    "camera: sky over rooftops": Background("camera", (0.45, 0, 0.85, 0.25), (1.0, 0.99, 0.97), plain=True),  # CC0, Lav Varshney
+    "camera: sky over rooftops": Background(
+        "camera", (0.45, 0, 0.85, 0.25), (1.0, 0.99, 0.97), plain=True
+    ),  # CC0, Lav Varshney
     "camera: lawn and a tripod leg": Background("camera", (0.5, 0.75, 1, 1), (0.85, 1.0, 0.75)),
     "brick wall": Background("brick", (0, 0, 1, 1), (1.0, 0.72, 0.6)),  # CC0 Textures
     "gravel": Background("gravel", (0, 0, 1, 1), (1.0, 0.96, 0.9)),  # CC0 Textures
     "grass": Background("grass", (0, 0, 1, 1), (0.7, 1.0, 0.55)),  # DeviantArt linolafett, CC0
 }
 
-KINDS = {"bottle": "opaque", "box": "opaque", "mug": "holed", "ring": "holed", "scissors": "holed",
-         "glass bottle": "see-through", "tumbler": "see-through", "sunglasses": "see-through"}
+KINDS = {
+    "bottle": "opaque",
+    "box": "opaque",
+    "mug": "holed",
+    "ring": "holed",
+    "scissors": "holed",
+    "glass bottle": "see-through",
+    "tumbler": "see-through",
+    "sunglasses": "see-through",
+}
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,7 @@ def _background(background: Background, size: tuple[int, int]) -> np.ndarray:
     aspect = size[0] / size[1]
     crop_w, crop_h = min(x1 - x0, (y1 - y0) * aspect), min(y1 - y0, (x1 - x0) / aspect)
     left, top = x0 + ((x1 - x0) - crop_w) / 2, y0 + ((y1 - y0) - crop_h) / 2
-    crop = photo[round(top):round(top + crop_h), round(left):round(left + crop_w)]
+    crop = photo[round(top) : round(top + crop_h), round(left) : round(left + crop_w)]
     resized = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC if crop.shape[1] < size[0] else cv2.INTER_AREA)
     return resized.astype(np.float32) * np.float32(background.tint)
 
@@ -221,13 +231,20 @@ def _sunglasses(side, centre, big, rng) -> list[Layer]:
         eye = centre + (sign * big * 0.68, 0)
         cv2.ellipse(lenses, _point(eye), _point(axes), 0, 0, 360, 255, -1)
         cv2.ellipse(frame, _point(eye), _point(axes), 0, 0, 360, 255, thickness)
-    cv2.ellipse(frame, _point(centre - (0, axes[1] * 0.35)), _point((big * 0.16, big * 0.1)), 0, 180, 360, 255, thickness)
+    cv2.ellipse(
+        frame, _point(centre - (0, axes[1] * 0.35)), _point((big * 0.16, big * 0.1)), 0, 180, 360, 255, thickness
+    )
     tint = _colour(rng, saturation=(30, 200), value=(30, 110))
     return [(lenses, rng.uniform(0.4, 0.6), tint), (frame, 1.0, _colour(rng, value=(10, 80)))]
 
 
-_DRAWN_HERE = {"ring": _ring, "scissors": _scissors, "glass bottle": _glass_bottle, "tumbler": _tumbler,
-               "sunglasses": _sunglasses}
+_DRAWN_HERE = {
+    "ring": _ring,
+    "scissors": _scissors,
+    "glass bottle": _glass_bottle,
+    "tumbler": _tumbler,
+    "sunglasses": _sunglasses,
+}
 
 
 def _surface(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -236,7 +253,7 @@ def _surface(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _point(xy) -> tuple[int, int]:
-    return int(round(xy[0])), int(round(xy[1]))
+    return round(xy[0]), round(xy[1])
 
 
 def _colour(rng: np.random.Generator, saturation=(20, 255), value=(50, 235)) -> np.ndarray:
@@ -274,6 +291,7 @@ def _jpeg(pixels: np.ndarray, quality: int) -> Image.Image:
 
 # Metrics ------------------------------------------------------------------------------------------
 
+
 def iou(found: np.ndarray, truth: np.ndarray) -> float:
     """Intersection over union of two boolean masks (1 when both are empty)."""
     union = (found | truth).sum()
@@ -309,6 +327,7 @@ def sad(found: np.ndarray, truth: np.ndarray) -> float:
 
 # Methods: each maps a photo (and, for the baseline, its true alpha) to an alpha over the frame ----
 
+
 def classical(item: BenchItem) -> np.ndarray:
     """The studio's cut-out, as every caller gets it."""
     return _frame_alpha(product_cutout(item.image), item.image.size)
@@ -331,8 +350,15 @@ def rectangle_grabcut(item: BenchItem) -> np.ndarray:
     right, bottom = min(small.shape[1], int(np.ceil(x1 + pad_x))), min(small.shape[0], int(np.ceil(y1 + pad_y)))
     mask = np.zeros(small.shape[:2], np.uint8)
     cv2.setRNGSeed(0)
-    cv2.grabCut(small[..., ::-1].copy(), mask, (left, top, right - left, bottom - top), np.zeros((1, 65)),
-                np.zeros((1, 65)), 5, cv2.GC_INIT_WITH_RECT)
+    cv2.grabCut(
+        small[..., ::-1].copy(),
+        mask,
+        (left, top, right - left, bottom - top),
+        np.zeros((1, 65)),
+        np.zeros((1, 65)),
+        5,
+        cv2.GC_INIT_WITH_RECT,
+    )
     found = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
     return cv2.resize(found, item.image.size, interpolation=cv2.INTER_LINEAR)
 
@@ -355,6 +381,7 @@ def load_neural_stage() -> object | None:
 
 
 # The table ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Score:
@@ -383,23 +410,30 @@ def score(method: Callable[[BenchItem], np.ndarray], item: BenchItem) -> Score:
     return Score(iou(found, truth), whole, boundary_f(found, truth), sad(alpha, item.alpha), False, seconds)
 
 
-HEADER = ("| cut-out | mean IoU | worst IoU | mean IoU: opaque / holed / see-through | mean IoU: plain-ish / busy "
-          "backgrounds | mean boundary F (2 px) | see-through items: mean IoU of the whole object (α > 0.1) | "
-          "see-through items: mean alpha SAD (thousands) | refused | median ms / photo |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+HEADER = (
+    "| cut-out | mean IoU | worst IoU | mean IoU: opaque / holed / see-through | mean IoU: plain-ish / busy "
+    "backgrounds | mean boundary F (2 px) | see-through items: mean IoU of the whole object (α > 0.1) | "
+    "see-through items: mean alpha SAD (thousands) | refused | median ms / photo |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
 
 
 def row(name: str, scores: list[Score], items: list[BenchItem]) -> str:
     """One Markdown row: every metric of one method over the set."""
-    by_kind = [_mean([s.iou for s, item in zip(scores, items) if item.kind == kind]) for kind in ("opaque", "holed", "see-through")]
+    by_kind = [
+        _mean([s.iou for s, item in zip(scores, items) if item.kind == kind])
+        for kind in ("opaque", "holed", "see-through")
+    ]
     by_background = [_mean([s.iou for s, item in zip(scores, items) if item.plain == plain]) for plain in (True, False)]
     see_through = [s for s, item in zip(scores, items) if item.kind == "see-through"]
     refused = sum(s.refused for s in scores)
-    return (f"| {name} | {statistics.mean(s.iou for s in scores):.3f} | {min(s.iou for s in scores):.3f} | "
-            f"{' / '.join(by_kind)} | {' / '.join(by_background)} | {statistics.mean(s.boundary for s in scores):.3f} | "
-            f"{_mean([s.whole for s in see_through])} | {_mean([s.sad for s in see_through], '.1f')} | "
-            f"{refused} of {len(items)} | "
-            f"{1000 * statistics.median(s.seconds for s in scores):.0f} |")
+    return (
+        f"| {name} | {statistics.mean(s.iou for s in scores):.3f} | {min(s.iou for s in scores):.3f} | "
+        f"{' / '.join(by_kind)} | {' / '.join(by_background)} | {statistics.mean(s.boundary for s in scores):.3f} | "
+        f"{_mean([s.whole for s in see_through])} | {_mean([s.sad for s in see_through], '.1f')} | "
+        f"{refused} of {len(items)} | "
+        f"{1000 * statistics.median(s.seconds for s in scores):.0f} |"
+    )
 
 
 def _mean(values: list[float], style: str = ".3f") -> str:
@@ -409,20 +443,27 @@ def _mean(values: list[float], style: str = ".3f") -> str:
 
 def per_photo(name: str, scores: list[Score], items: list[BenchItem]) -> list[str]:
     """One Markdown row per photo for one method."""
-    return [f"| {name} | {item.index} | {item.product} | {item.background} | "
-            + ("refused | | | |" if s.refused else f"{s.iou:.3f} | {s.whole:.3f} | {s.boundary:.3f} | {s.sad:.1f} |")
-            for s, item in zip(scores, items)]
+    return [
+        f"| {name} | {item.index} | {item.product} | {item.background} | "
+        + ("refused | | | |" if s.refused else f"{s.iou:.3f} | {s.whole:.3f} | {s.boundary:.3f} | {s.sad:.1f} |")
+        for s, item in zip(scores, items)
+    ]
 
 
 def table(items: list[BenchItem]) -> tuple[str, list[str], str]:
     """The Markdown table, a line per row saying whether it ran, and the per-photo table."""
-    methods = [("classical (`product_cutout`)", classical), ("OpenCV GrabCut told the true box + 5 %", rectangle_grabcut)]
+    methods = [
+        ("classical (`product_cutout`)", classical),
+        ("OpenCV GrabCut told the true box + 5 %", rectangle_grabcut),
+    ]
     stage = load_neural_stage()
     if stage is not None:
         methods.append(("neural stage", neural(stage)))
     rows, ran = [HEADER], [f"{name}: ran" for name, _ in methods]
-    details = ["| cut-out | photo | product | background | IoU | whole-object IoU | boundary F | SAD (thousands) |",
-               "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+    details = [
+        "| cut-out | photo | product | background | IoU | whole-object IoU | boundary F | SAD (thousands) |",
+        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, method in methods:
         scores = [score(method, item) for item in items]
         rows.append(row(name, scores, items))
@@ -446,7 +487,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md between its markers")
     parser.add_argument("--each", action="store_true", help="also print every photo's figures for every row")
-    parser.add_argument("--split", choices=tuple(SPLITS), help="only one half of the set: even items (tuning) or odd ones (held out)")
+    parser.add_argument(
+        "--split", choices=tuple(SPLITS), help="only one half of the set: even items (tuning) or odd ones (held out)"
+    )
     arguments = parser.parse_args()
     if arguments.split and arguments.write:
         parser.error("--write puts the whole set's table in the docs: no --split")

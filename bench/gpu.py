@@ -43,10 +43,11 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinInpaintPipeline
 from PIL import Image
 
-from shopshot.config import DiffusionSettings
-from shopshot.pipeline.devices import resolve_device, resolve_dtype
 from fixtures.diffusion import architectures as arch
 from fixtures.diffusion import klein_architecture as ka
+from fixtures.synthetic import synthetic_person
+from shopshot.config import DiffusionSettings
+from shopshot.pipeline.devices import resolve_device, resolve_dtype
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.klein import KleinModels
 from shopshot.pipeline.diffusion.klein import place as place_klein
@@ -57,7 +58,6 @@ from shopshot.pipeline.diffusion.safety import SafetyChecker
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderRequest
-from fixtures.synthetic import synthetic_person
 from shopshot.pipeline.tasks import Task
 
 TASKS = tuple(Task)
@@ -94,8 +94,17 @@ def build_models(tiny: bool, settings: DiffusionSettings) -> Models:
         safety = arch.safety_classifier(scale, unsafe_bias=-10.0).to(dtype=dtype)
     controlled = with_controlnet(inpaint, controlnet, dtype)  # as loading builds it: dtype kept, VAE not upcast
     native, align = inpaint.unet.config.sample_size * inpaint.vae_scale_factor, inpaint.vae_scale_factor * 8
-    models = Models(inpaint, controlled, DepthEstimator(depth), ClothesParser(clothes), native, align, device,
-                    settings.cpu_offload, SafetyChecker(safety, arch.safety_processor(scale)))
+    models = Models(
+        inpaint,
+        controlled,
+        DepthEstimator(depth),
+        ClothesParser(clothes),
+        native,
+        align,
+        device,
+        settings.cpu_offload,
+        SafetyChecker(safety, arch.safety_processor(scale)),
+    )
     return place(models, settings)
 
 
@@ -109,13 +118,22 @@ def build_klein(tiny: bool, settings: DiffusionSettings) -> KleinModels:
     with torch.device(device):  # initialise on the GPU: 8 B parameters are slow to fill on a CPU
         # The full vocabulary at full size, so the embedding's memory is real; the tiny one matches its tokenizer.
         pipe = Flux2KleinInpaintPipeline(
-            scheduler=FlowMatchEulerDiscreteScheduler(), vae=ka.vae(scale).to(dtype=dtype), tokenizer=tokenizer,
+            scheduler=FlowMatchEulerDiscreteScheduler(),
+            vae=ka.vae(scale).to(dtype=dtype),
+            tokenizer=tokenizer,
             text_encoder=ka.text_encoder(scale, len(tokenizer) if tiny else None).to(dtype=dtype),
-            transformer=ka.transformer(scale).to(dtype=dtype), is_distilled=True)
+            transformer=ka.transformer(scale).to(dtype=dtype),
+            is_distilled=True,
+        )
         clothes = arch.clothes_parser(perception)  # float32, as load_klein keeps it
         safety = arch.safety_classifier(perception, unsafe_bias=-10.0).to(dtype=dtype)
-    models = KleinModels(pipe, ClothesParser(clothes), pipe.vae.config.sample_size, pipe.vae_scale_factor * 2,
-                         SafetyChecker(safety, arch.safety_processor(perception)))
+    models = KleinModels(
+        pipe,
+        ClothesParser(clothes),
+        pipe.vae.config.sample_size,
+        pipe.vae_scale_factor * 2,
+        SafetyChecker(safety, arch.safety_processor(perception)),
+    )
     return place_klein(models, settings, device)
 
 
@@ -135,8 +153,11 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, side: int) -> float:
 def step_flops(scale: arch.Architecture, controlled: bool) -> float:
     """FLOPs of one denoising step at native size, counted on the meta device (never on a compiled module)."""
     factor = 2 ** (len(scale.vae["block_out_channels"]) - 1)
-    return sum(arch.step_flops(scale.unet, scale.controlnet if controlled else None, scale.unet["sample_size"] * factor,
-                               factor).values())
+    return sum(
+        arch.step_flops(
+            scale.unet, scale.controlnet if controlled else None, scale.unet["sample_size"] * factor, factor
+        ).values()
+    )
 
 
 class PassTimer:
@@ -165,6 +186,7 @@ class PassTimer:
             self.decode += time.perf_counter() - start
             self.passes += 1
             return decoded
+
         vae.decode = timed_decode  # the pipelines call `self.vae.decode`: an instance attribute shadows the method
 
     def _denoiser_called(self, module, args) -> None:
@@ -186,7 +208,11 @@ class TokenCounter:
 
     def _record(self, module, args, kwargs) -> None:
         reference = int((kwargs["img_ids"][0, :, 0] != 0).sum())
-        self.tokens = (kwargs["hidden_states"].shape[1] - reference, reference, kwargs["encoder_hidden_states"].shape[1])
+        self.tokens = (
+            kwargs["hidden_states"].shape[1] - reference,
+            reference,
+            kwargs["encoder_hidden_states"].shape[1],
+        )
 
 
 @dataclass(frozen=True)
@@ -208,9 +234,10 @@ def jobs(tiny: bool, stack: str) -> list[Job]:
     rows = [Job("backdrop", RenderRequest(product, "podium", "1:1", 1, 0), None, modes)]
     if stack == "sdxl":
         rows.append(Job("backdrop (white)", RenderRequest(product, "white", "1:1", 1, 0), None, (TARGET_MODE,)))
-    return rows + [Job("model", RenderRequest(figure, "studio", "3:4", 1, 0, task="model", model="amara"), labels, modes),
-                   Job("mannequin", RenderRequest(figure, "studio", "3:4", 1, 0, task="mannequin", model="kwame"), labels,
-                       modes)]
+    return rows + [
+        Job("model", RenderRequest(figure, "studio", "3:4", 1, 0, task="model", model="amara"), labels, modes),
+        Job("mannequin", RenderRequest(figure, "studio", "3:4", 1, 0, task="mannequin", model="kwame"), labels, modes),
+    ]
 
 
 def targets(stack: str, job: Job, mode: str, generation_s: float, utilisation: float) -> str:
@@ -224,8 +251,9 @@ def targets(stack: str, job: Job, mode: str, generation_s: float, utilisation: f
     return "; ".join(f"{label}: {'met' if met else 'not met'}" for label, met in wanted)
 
 
-def seconds_per_image(backend: DiffusionBackend, timer: PassTimer, request: RenderRequest, mode: str,
-                      runs: int) -> tuple[float, float, float, int]:
+def seconds_per_image(
+    backend: DiffusionBackend, timer: PassTimer, request: RenderRequest, mode: str, runs: int
+) -> tuple[float, float, float, int]:
     """Medians over `runs` runs after a warm-up run: seconds per image, its denoising loop, its VAE decode; the output's long side."""
     request.mode = mode
     [result] = backend.run(request)  # warm-up: lazy init, cuDNN autotune, compilation
@@ -262,19 +290,31 @@ def _si(value: float) -> str:
 def _settings(tiny: bool, compiled: bool, stack: str) -> DiffusionSettings:
     # The rows time the first pass, as the targets do: the detail pass (up to four tiles at 30% of the
     # steps, on canvases over 1.25× the generation) and the person tasks' face pass are off here.
-    return DiffusionSettings(device="cpu" if tiny else "auto", dtype="float32" if tiny else "auto", compile=compiled,
-                             stack=stack, detail=False, face_pass=False)
+    return DiffusionSettings(
+        device="cpu" if tiny else "auto",
+        dtype="float32" if tiny else "auto",
+        compile=compiled,
+        stack=stack,
+        detail=False,
+        face_pass=False,
+    )
 
 
-def bench(tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float, flops: dict[bool, float]) -> list[str]:
+def bench(
+    tiny: bool, compiled: bool, modes: dict[str, Mode], runs: int, rate: float, flops: dict[bool, float]
+) -> list[str]:
     """SDXL's table rows for every job and mode with one backend build (eager or compiled); `flops` per step, by ControlNet use."""
     backend = DiffusionBackend(_settings(tiny, compiled, "sdxl"), modes=modes)
     backend.models = build_models(tiny, backend.settings)
-    timer = PassTimer(backend.models.device, (backend.models.inpaint.unet, backend.models.controlled.controlnet),
-                      backend.models.inpaint.vae)
+    timer = PassTimer(
+        backend.models.device,
+        (backend.models.inpaint.unet, backend.models.controlled.controlnet),
+        backend.models.inpaint.vae,
+    )
 
     def step(request: RenderRequest) -> tuple[float, str]:
         return flops[request.task != "backdrop" or backdrop(request.preset).depth > 0], "-"
+
     return task_rows("sdxl", backend, timer, tiny, compiled, runs, rate, step)
 
 
@@ -289,11 +329,20 @@ def bench_klein(tiny: bool, compiled: bool, runs: int, rate: float, meta: torch.
     def step(request: RenderRequest) -> tuple[float, str]:
         canvas, reference, text = counter.tokens
         return ka.step_flops(meta, canvas + reference, text), f"{canvas} + {reference} ref"
+
     return task_rows("klein", backend, timer, tiny, compiled, runs, rate, step)
 
 
-def task_rows(stack: str, backend: DiffusionBackend, timer: PassTimer, tiny: bool, compiled: bool, runs: int,
-              rate: float, step: Callable[[RenderRequest], tuple[float, str]]) -> list[str]:
+def task_rows(
+    stack: str,
+    backend: DiffusionBackend,
+    timer: PassTimer,
+    tiny: bool,
+    compiled: bool,
+    runs: int,
+    rate: float,
+    step: Callable[[RenderRequest], tuple[float, str]],
+) -> list[str]:
     """Time every job in each of its modes; `step` gives the FLOPs per step and image tokens of the last run."""
     rows = []
     for job in jobs(tiny, stack):
@@ -308,15 +357,18 @@ def task_rows(stack: str, backend: DiffusionBackend, timer: PassTimer, tiny: boo
             peak = _peak(timer.device)  # the first pass's, before the second passes run
             utilisation = flops * mode.steps / loop / rate  # the denoisers' share of the matmul rate while they run
             production = _with_second_passes(backend, timer, job.request, key, runs) if key == PRODUCTION_MODE else None
-            rows.append(f"| {stack} | {job.label} | {key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
-                        f"{seconds:.3g} | {loop:.3g} | {decode:.3g} | {_or_dash(production)} | "
-                        f"{3600 / (production[0] if production else seconds):.0f} | {peak} | {_si(flops)}FLOP | {tokens} | {utilisation:.0%} | "
-                        f"{side} | {targets(stack, job, key, loop + decode, utilisation)} |")
+            rows.append(
+                f"| {stack} | {job.label} | {key} ({mode.steps} steps) | {'compile' if compiled else 'eager'} | "
+                f"{seconds:.3g} | {loop:.3g} | {decode:.3g} | {_or_dash(production)} | "
+                f"{3600 / (production[0] if production else seconds):.0f} | {peak} | {_si(flops)}FLOP | {tokens} | {utilisation:.0%} | "
+                f"{side} | {targets(stack, job, key, loop + decode, utilisation)} |"
+            )
     return rows
 
 
-def _with_second_passes(backend: DiffusionBackend, timer: PassTimer, request: RenderRequest, mode: str,
-                        runs: int) -> tuple[float, int]:
+def _with_second_passes(
+    backend: DiffusionBackend, timer: PassTimer, request: RenderRequest, mode: str, runs: int
+) -> tuple[float, int]:
     """Seconds per image as production runs the job (the detail and face passes on where they apply), and its generations."""
     first_only = backend.settings
     backend.settings = first_only.model_copy(update={"detail": True, "face_pass": True})
@@ -341,25 +393,41 @@ def main() -> None:
     """Print the benchmark as a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="tiny models on the CPU (a smoke test)")
-    parser.add_argument("--runs", type=int, default=None, help="timed runs per row after a warm-up run (default 5, tiny 1)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="timed runs per row after a warm-up run (default 5, tiny 1)"
+    )
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
-    parser.add_argument("--compile-only", action="store_true", help="only the torch.compile rows (with --tiny: on the CPU)")
-    parser.add_argument("--stack", choices=(*STACKS, "both"), default="both", help="which model stack to time (default both)")
+    parser.add_argument(
+        "--compile-only", action="store_true", help="only the torch.compile rows (with --tiny: on the CPU)"
+    )
+    parser.add_argument(
+        "--stack", choices=(*STACKS, "both"), default="both", help="which model stack to time (default both)"
+    )
     args = parser.parse_args()
     if not args.tiny and not torch.cuda.is_available():
         parser.error("no CUDA device: run with --tiny for the CPU smoke test")
-    modes = {key: Mode(key, steps=2, guidance_scale=mode.guidance_scale) for key, mode in MODES.items()} if args.tiny else MODES
+    modes = (
+        {key: Mode(key, steps=2, guidance_scale=mode.guidance_scale) for key, mode in MODES.items()}
+        if args.tiny
+        else MODES
+    )
     # diffusers' published SDXL figure is 30 steps with classifier-free guidance; the tiny run keeps 2.
     modes = modes | {TARGET_MODE: Mode(TARGET_MODE, steps=2 if args.tiny else 30, guidance_scale=5.0)}
     device = torch.device("cpu" if args.tiny else "cuda")
     rate = matmul_rate(device, torch.float32 if args.tiny else torch.bfloat16, 512 if args.tiny else 8192)
-    print(f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}; "
-          f"measured matmul rate {_si(rate)}FLOP/s ({'fp32' if args.tiny else 'bf16'})")
-    print("targets: klein backdrop ≤ 0.5 s per 1024² image; SDXL 30 steps ≤ 2.4 s (diffusers' 2.43 s on an A100 with every "
-          "optimisation); UNet / transformer ≥ 40 % of the measured bf16 matmul rate. The seconds targets are judged on "
-          "denoising + VAE decode (generating the image); s/image is the whole job per image.")
-    print("| stack | task | mode | build | s/image | denoising s | VAE decode s | with second passes s | images/hour | "
-          "peak GiB | FLOP/step | image tokens | of matmul rate | output side | targets |")
+    print(
+        f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}; "
+        f"measured matmul rate {_si(rate)}FLOP/s ({'fp32' if args.tiny else 'bf16'})"
+    )
+    print(
+        "targets: klein backdrop ≤ 0.5 s per 1024² image; SDXL 30 steps ≤ 2.4 s (diffusers' 2.43 s on an A100 with every "
+        "optimisation); UNet / transformer ≥ 40 % of the measured bf16 matmul rate. The seconds targets are judged on "
+        "denoising + VAE decode (generating the image); s/image is the whole job per image."
+    )
+    print(
+        "| stack | task | mode | build | s/image | denoising s | VAE decode s | with second passes s | images/hour | "
+        "peak GiB | FLOP/step | image tokens | of matmul rate | output side | targets |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     runs = args.runs or (1 if args.tiny else 5)
     if args.stack in ("sdxl", "both"):

@@ -45,7 +45,9 @@ def backdrop(xs: np.ndarray, ys: np.ndarray, mug: "Mug") -> np.ndarray:
     light = 0.94 + 0.07 * (v + 0.5) - 0.10 * (u**2 + (v - 0.1) ** 2)
     pixels = BACKDROP * light[..., None]
     contact = ((xs - mug.cx) / (mug.half * 1.05)) ** 2 + ((ys - mug.bottom) / (mug.half * 0.09)) ** 2
-    cast = ((xs - mug.cx - mug.half * 0.35) / (mug.half * 1.5)) ** 2 + ((ys - mug.bottom + mug.half * 0.05) / (mug.half * 0.22)) ** 2
+    cast = ((xs - mug.cx - mug.half * 0.35) / (mug.half * 1.5)) ** 2 + (
+        (ys - mug.bottom + mug.half * 0.05) / (mug.half * 0.22)
+    ) ** 2
     shade = 1 - 0.5 * np.exp(-contact * 1.5) - 0.2 * np.exp(-cast * 1.2)
     return pixels * shade[..., None]
 
@@ -62,7 +64,11 @@ class Mug:
         pixels = self._handle(pixels, xs, ys)
         across = np.clip((xs - self.cx) / self.half, -1, 1)
         front = np.sqrt(1 - across**2)
-        body = coverage(self.half - np.abs(xs - self.cx)) * coverage(ys - self.top) * coverage(self.bottom + self.depth * front - ys)
+        body = (
+            coverage(self.half - np.abs(xs - self.cx))
+            * coverage(ys - self.top)
+            * coverage(self.bottom + self.depth * front - ys)
+        )
         surface = self._glaze(across, front, ys, rng)
         surface = self._mark(surface, across, ys)
         pixels = pixels + (surface - pixels) * body[..., None]
@@ -86,10 +92,26 @@ class Mug:
         middle_y = (self.top + self.bottom) / 2
         draw.text((width / 2, middle_y + self.half * 0.22), "NORD", font=font, fill=255, anchor="mm")
         radius = self.half * 0.26
-        draw.ellipse((width / 2 - radius, middle_y - radius * 1.6, width / 2 + radius, middle_y - radius * 0.6 + radius), outline=255, width=int(radius * 0.14))
-        draw.line((width / 2 - radius * 0.7, middle_y - radius * 0.2, width / 2 - radius * 0.1, middle_y - radius * 0.9,
-                   width / 2 + radius * 0.25, middle_y - radius * 0.45, width / 2 + radius * 0.7, middle_y - radius * 0.2),
-                  fill=255, width=int(radius * 0.12), joint="curve")
+        draw.ellipse(
+            (width / 2 - radius, middle_y - radius * 1.6, width / 2 + radius, middle_y - radius * 0.6 + radius),
+            outline=255,
+            width=int(radius * 0.14),
+        )
+        draw.line(
+            (
+                width / 2 - radius * 0.7,
+                middle_y - radius * 0.2,
+                width / 2 - radius * 0.1,
+                middle_y - radius * 0.9,
+                width / 2 + radius * 0.25,
+                middle_y - radius * 0.45,
+                width / 2 + radius * 0.7,
+                middle_y - radius * 0.2,
+            ),
+            fill=255,
+            width=int(radius * 0.12),
+            joint="curve",
+        )
         # Arc length on the cylinder to flat x: the print stretches as the surface turns away.
         map_x = (width / 2 + np.arcsin(across) * self.half).astype(np.float32)
         ink = cv2.remap(np.asarray(flat, np.float32) / 255, map_x, ys, cv2.INTER_LINEAR)
@@ -118,7 +140,9 @@ class Mug:
         ring *= coverage(xs - centre_x + outer_x * 0.1)
         across = np.clip((radius - (1 - thickness / 2)) / (thickness / 2), -1, 1)
         light = np.clip(np.sqrt(1 - across**2) * 0.8 - across * 0.3 - (ys - centre_y) / outer_y * 0.15, 0, 1)
-        colour = GLAZE * (0.4 + 0.7 * light)[..., None] + 160 * np.exp(-(((across + 0.35) / 0.15) ** 2))[..., None] * 0.5
+        colour = (
+            GLAZE * (0.4 + 0.7 * light)[..., None] + 160 * np.exp(-(((across + 0.35) / 0.15) ** 2))[..., None] * 0.5
+        )
         return pixels + (colour - pixels) * ring[..., None]
 
 

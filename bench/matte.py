@@ -23,9 +23,9 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from transformers import Sam2Config, Sam2Model, VitMatteImageProcessorPil  # noqa: E402
 
+from fixtures.matting import architectures as arch  # noqa: E402
 from shopshot.pipeline.gallery import sample_product  # noqa: E402
 from shopshot.pipeline.matte import product_cutout  # noqa: E402
-from fixtures.matting import architectures as arch  # noqa: E402
 from shopshot.pipeline.matting.neural import NeuralMatte, at_side  # noqa: E402
 
 RUNS = 5
@@ -39,10 +39,16 @@ def main() -> None:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     photo = sample_product()
-    photo = photo.resize((round(photo.width * 1024 / max(photo.size)), round(photo.height * 1024 / max(photo.size))),
-                         Image.Resampling.LANCZOS)
-    print(f"photo {photo.width}×{photo.height}, median of {RUNS} runs; {_reference():.1f} GFLOP/s on a 1024² float32 matmul on this core now")
-    print("| device | dtype | SAM side | ViTMatte side | SAM 2.1 (ms) | ViTMatte (ms) | whole stage (ms) | whole stage, fastest run (ms) |")
+    photo = photo.resize(
+        (round(photo.width * 1024 / max(photo.size)), round(photo.height * 1024 / max(photo.size))),
+        Image.Resampling.LANCZOS,
+    )
+    print(
+        f"photo {photo.width}×{photo.height}, median of {RUNS} runs; {_reference():.1f} GFLOP/s on a 1024² float32 matmul on this core now"
+    )
+    print(
+        "| device | dtype | SAM side | ViTMatte side | SAM 2.1 (ms) | ViTMatte (ms) | whole stage (ms) | whole stage, fastest run (ms) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     devices = [("cpu", torch.float32)] + ([("cuda", torch.bfloat16)] if torch.cuda.is_available() else [])
     for device, dtype in devices:
@@ -68,7 +74,10 @@ def _row(matte: NeuralMatte, photo: Image.Image, device: str, dtype: torch.dtype
     vitmatte = statistics.median(_times(lambda: matte.alpha(crop, trimap), device))
     whole = _times(lambda: product_cutout(photo, neural=matte), device)  # prompted by the classical candidates
     segment_side = matte.segmenter.config.prompt_encoder_config.image_size
-    return f"| {device} | {str(dtype).removeprefix('torch.')} | {segment_side} | {side} | {sam:.0f} | {vitmatte:.0f} | {statistics.median(whole):.0f} | {min(whole):.0f} |"
+    return (
+        f"| {device} | {str(dtype).removeprefix('torch.')} | {segment_side} | {side} | {sam:.0f} | {vitmatte:.0f} | "
+        f"{statistics.median(whole):.0f} | {min(whole):.0f} |"
+    )
 
 
 def _crop_at(photo: Image.Image, side: int) -> np.ndarray:
@@ -83,8 +92,8 @@ def _crop_at(photo: Image.Image, side: int) -> np.ndarray:
 def _trimap(shape: tuple[int, int]) -> np.ndarray:
     """Known product in the middle, an unknown band around it, background at the rim (ViTMatte's cost does not depend on which)."""
     trimap = np.zeros(shape, np.uint8)
-    trimap[shape[0] // 12:-shape[0] // 12, shape[1] // 12:-shape[1] // 12] = 128
-    trimap[shape[0] // 8:-shape[0] // 8, shape[1] // 8:-shape[1] // 8] = 255
+    trimap[shape[0] // 12 : -shape[0] // 12, shape[1] // 12 : -shape[1] // 12] = 128
+    trimap[shape[0] // 8 : -shape[0] // 8, shape[1] // 8 : -shape[1] // 8] = 255
     return trimap
 
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import cv2
 import numpy as np
@@ -27,6 +28,7 @@ import psutil
 from PIL import Image
 from redis import Redis
 from rq.job import Job
+from service import stand_in_process  # bench/service.py: bench/ is on the path when run as a script
 
 from shopshot.config import STAND_IN_TOKEN, Settings
 from shopshot.embedded import embedded_redis
@@ -37,7 +39,6 @@ from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import open_store
-from service import stand_in_process  # bench/service.py: bench/ is on the path when run as a script
 
 SELLERS = 6
 SIZES_MP = (12, 39.9)  # the pixel limit is 40 MP
@@ -48,7 +49,9 @@ def drawn_product_png(megapixels: float) -> bytes:
     width = round((megapixels * 1e6 * 4 / 5) ** 0.5)
     height = round(megapixels * 1e6 / width)
     pixels = np.full((height, width, 3), (238, 234, 227), np.uint8)
-    cv2.ellipse(pixels, (width // 2, height // 2), (round(0.42 * width), round(0.45 * height)), 0, 0, 360, (28, 104, 116), -1)
+    cv2.ellipse(
+        pixels, (width // 2, height // 2), (round(0.42 * width), round(0.45 * height)), 0, 0, 360, (28, 104, 116), -1
+    )
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "PNG")
     return buffer.getvalue()
@@ -68,7 +71,7 @@ class PeakRss:
                 self.last = self.process.memory_info().rss / 2**20
                 self.peak = max(self.peak, self.last)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -80,11 +83,17 @@ class PeakRss:
 @contextlib.contextmanager
 def bot_process(api_url: str, redis_url: str, data_dir: Path) -> Iterator[subprocess.Popen]:
     """`python -m shopshot bot` against the stand-in, as tests/faults runs it."""
-    env = os.environ | {"TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN, "TELEGRAM_API_URL": api_url, "REDIS_URL": redis_url,
-                        "DATA_DIR": str(data_dir)}
+    env = os.environ | {
+        "TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(data_dir),
+    }
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / "bot.log").open("ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shopshot", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shopshot", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         yield process
     finally:
@@ -101,7 +110,9 @@ async def bot_intake(redis_url: str, tmp: Path, png: bytes, first_user: int) -> 
             await asyncio.sleep(2)
             with PeakRss(process.pid) as rss:
                 idle = rss.process.memory_info().rss / 2**20
-                await asyncio.gather(*(api.send_document(user, png, "product.png", mime_type="image/png") for user in users))
+                await asyncio.gather(
+                    *(api.send_document(user, png, "product.png", mime_type="image/png") for user in users)
+                )
                 answers = await asyncio.gather(*(api.wait_for(user, _any_answer, timeout=600) for user in users))
                 await asyncio.sleep(1)
     if not all(with_button("bd:")(messages) for messages in answers):
@@ -118,8 +129,17 @@ def worker_job(redis_url: str, tmp: Path, png: bytes, seed: int) -> tuple[float,
     settings = Settings(_env_file=None, data_dir=tmp / "data", redis_url=redis_url)
     redis = Redis.from_url(redis_url)
     key = open_store(redis, settings).put(png, owner=seed)
-    spec = JobSpec(chat_id=seed, user_id=seed, status_message_id=0, image_key=key, preset="studio", ratio="9:16",
-                   variants=4, seed=seed, language="en")
+    spec = JobSpec(
+        chat_id=seed,
+        user_id=seed,
+        status_message_id=0,
+        image_key=key,
+        preset="studio",
+        ratio="9:16",
+        variants=4,
+        seed=seed,
+        language="en",
+    )
     with worker_process(redis_url, tmp / f"worker-{seed}.log") as process:
         time.sleep(5)  # imported and registered, waiting on the queue
         with PeakRss(process.pid) as rss:
@@ -148,12 +168,18 @@ async def main() -> None:
         for number, mp in enumerate(SIZES_MP):
             idle, peak, after = await bot_intake(redis_url, Path(tmp), pngs[mp], 100 * (number + 1))
             size = Image.open(io.BytesIO(pngs[mp])).size
-            print(f"| bot | {SELLERS} × {mp:g}-MP PNG ({size[0]}×{size[1]}, {len(pngs[mp]) // 1000} kB) at once "
-                  f"| {idle:.0f} | {peak:.0f} | {after:.0f} |", flush=True)
+            print(
+                f"| bot | {SELLERS} × {mp:g}-MP PNG ({size[0]}×{size[1]}, {len(pngs[mp]) // 1000} kB) at once "
+                f"| {idle:.0f} | {peak:.0f} | {after:.0f} |",
+                flush=True,
+            )
         for mp in SIZES_MP:
             idle, peak, output = worker_job(redis_url, Path(tmp), pngs[mp], seed=round(mp))
-            print(f"| worker | one {mp:g}-MP job, studio 9:16 × 4 (outputs {output[0]}×{output[1]}) "
-                  f"| {idle:.0f} | {peak:.0f} | |", flush=True)
+            print(
+                f"| worker | one {mp:g}-MP job, studio 9:16 × 4 (outputs {output[0]}×{output[1]}) "
+                f"| {idle:.0f} | {peak:.0f} | |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,13 @@ class Instant(StudioBackend):
 
 def _environment(url: str, api_url: str, data_dir: Path) -> dict[str, str]:
     return os.environ | {
-        "REDIS_URL": url, "TELEGRAM_API_URL": api_url, "DATA_DIR": str(data_dir), "PYTHONPATH": f"{REPO / 'src'}:{REPO}",
-        "BUDGET__CALLS_PER_S": "100000", "BUDGET__RESERVE": "1", "LOG_LEVEL": "WARNING",
+        "REDIS_URL": url,
+        "TELEGRAM_API_URL": api_url,
+        "DATA_DIR": str(data_dir),
+        "PYTHONPATH": f"{REPO / 'src'}:{REPO}",
+        "BUDGET__CALLS_PER_S": "100000",
+        "BUDGET__RESERVE": "1",
+        "LOG_LEVEL": "WARNING",
         # A token, so that `shopshot bot` talks to TELEGRAM_API_URL (this stand-in) instead of starting a playground of its own.
         "TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN,
     }
@@ -64,10 +69,17 @@ def _environment(url: str, api_url: str, data_dir: Path) -> dict[str, str]:
 
 def _bot(env: dict[str, str], number: int, log: Path) -> subprocess.Popen:
     port = 18_400 + number
-    replica = env | {"INSTANCE_NAME": f"bot-{number}", "WEBHOOK__URL": f"http://127.0.0.1:{port}/telegram",
-                     "WEBHOOK__SECRET": "bench-secret", "WEBHOOK__HOST": "127.0.0.1", "WEBHOOK__PORT": str(port)}
+    replica = env | {
+        "INSTANCE_NAME": f"bot-{number}",
+        "WEBHOOK__URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK__SECRET": "bench-secret",
+        "WEBHOOK__HOST": "127.0.0.1",
+        "WEBHOOK__PORT": str(port),
+    }
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "shopshot", "bot"], env=replica, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "shopshot", "bot"], env=replica, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _memory(redis: Redis) -> int:
@@ -92,8 +104,12 @@ def _all_handled(redis: Redis, stream: str, jobs: int) -> bool:
 def _counters(redis: Redis) -> tuple[float, ...]:
     """Commands, network bytes in and out, and CPU seconds of the Redis server so far."""
     stats, cpu = redis.info("stats"), redis.info("cpu")
-    return (stats["total_commands_processed"], stats["total_net_input_bytes"], stats["total_net_output_bytes"],
-            cpu["used_cpu_user"] + cpu["used_cpu_sys"])
+    return (
+        stats["total_commands_processed"],
+        stats["total_net_input_bytes"],
+        stats["total_net_output_bytes"],
+        cpu["used_cpu_user"] + cpu["used_cpu_sys"],
+    )
 
 
 def _breakdown(redis: Redis) -> dict[str, int]:
@@ -101,7 +117,9 @@ def _breakdown(redis: Redis) -> dict[str, int]:
     kinds: collections.Counter = collections.Counter()
     for name in redis.scan_iter(count=1000):
         parts = name.decode().split(":")
-        kinds[":".join(parts[:2] if len(parts) > 1 and not parts[1].isdigit() else parts[:1])] += redis.memory_usage(name) or 0
+        kinds[":".join(parts[:2] if len(parts) > 1 and not parts[1].isdigit() else parts[:1])] += (
+            redis.memory_usage(name) or 0
+        )
     return dict(kinds.most_common(10))
 
 
@@ -114,8 +132,11 @@ def _percentiles(values: list[float]) -> str:
 
 def _latencies(redis: Redis, job_ids: list[str]) -> tuple[list[float], list[float]]:
     """Enqueue→start from RQ's own times; result→album from the stream entry's id and the delivered mark's remaining TTL."""
-    starts = [(job.started_at - job.enqueued_at).total_seconds() for job in Job.fetch_many(job_ids, connection=redis)
-              if job and job.started_at and job.enqueued_at]
+    starts = [
+        (job.started_at - job.enqueued_at).total_seconds()
+        for job in Job.fetch_many(job_ids, connection=redis)
+        if job and job.started_at and job.enqueued_at
+    ]
     seconds, micros = redis.time()
     now_ms = seconds * 1000 + micros // 1000
     pipe = redis.pipeline(transaction=False)
@@ -148,7 +169,9 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             for replica in replicas:
                 stack.callback(stop_process, replica)
             for number in range(workers):
-                stack.enter_context(worker_process(url, root / f"worker-{number}.log", {**env, "BACKEND": "bench.scale:Instant"}))
+                stack.enter_context(
+                    worker_process(url, root / f"worker-{number}.log", {**env, "BACKEND": "bench.scale:Instant"})
+                )
             chats = [SELLER_BASE + number for number in range(sellers)]
             for chat in chats:  # a chat exists once its seller has written (the webhook replica answers)
                 await api.send_text(chat, "/start")
@@ -171,8 +194,17 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             last_sample = 0.0
             for number in range(jobs):
                 chat = chats[number % sellers]
-                spec = JobSpec(chat_id=chat, user_id=chat, status_message_id=welcome.get(chat, 1), image_key=photos[chat],
-                               preset="white", ratio="1:1", variants=1, seed=number, language="en")
+                spec = JobSpec(
+                    chat_id=chat,
+                    user_id=chat,
+                    status_message_id=welcome.get(chat, 1),
+                    image_key=photos[chat],
+                    preset="white",
+                    ratio="1:1",
+                    variants=1,
+                    seed=number,
+                    language="en",
+                )
                 job_ids.append(await asyncio.to_thread(queue.enqueue, spec))
                 if rate:  # sellers arriving at a steady pace rather than all at once
                     await asyncio.sleep(max(0.0, started + (number + 1) / rate - time.monotonic()))
@@ -194,32 +226,53 @@ async def bench(jobs: int, workers: int, bots: int, sellers: int, timeout_s: flo
             delivered = _delivered(redis, job_ids)
             starts, album_waits = _latencies(redis, job_ids)
             calls = await api.calls()
-            photos_sent = collections.Counter(call["chat_id"] for call in calls if call["method"] == "sendPhoto" and call["ok"])
+            photos_sent = collections.Counter(
+                call["chat_id"] for call in calls if call["method"] == "sendPhoto" and call["ok"]
+            )
             by_method = collections.Counter(call["method"] for call in calls if call["ok"])
             expected = collections.Counter(chats[number % sellers] for number in range(jobs))
             duplicated = sum(max(0, photos_sent[chat] - expected[chat]) for chat in chats)
             albums = sum(min(photos_sent[chat], expected[chat]) for chat in chats)  # each job's album is one photo
             commands, net_in, net_out, cpu_s = (end - start for end, start in zip(after, before))
             return {
-                "jobs": jobs, "rate": rate or "all at once", "workers": workers, "bots": bots, "sellers": sellers,
-                "enqueue_s": round(enqueued_s, 1), "elapsed_s": round(elapsed, 1), "jobs_per_s": round(delivered / elapsed, 1),
-                "redis_baseline_mb": round(baseline / 2**20, 2), "redis_peak_mb": round(peak / 2**20, 2), "redis_rest_mb": round(rest / 2**20, 2),
+                "jobs": jobs,
+                "rate": rate or "all at once",
+                "workers": workers,
+                "bots": bots,
+                "sellers": sellers,
+                "enqueue_s": round(enqueued_s, 1),
+                "elapsed_s": round(elapsed, 1),
+                "jobs_per_s": round(delivered / elapsed, 1),
+                "redis_baseline_mb": round(baseline / 2**20, 2),
+                "redis_peak_mb": round(peak / 2**20, 2),
+                "redis_rest_mb": round(rest / 2**20, 2),
                 # At the peak: the jobs in flight, and the others finished (each holding what a finished job holds).
-                "bytes_per_job_in_flight": round((peak - baseline - (jobs - peak_in_flight) * (rest - baseline) / jobs) / peak_in_flight)
-                if peak_in_flight else None,
+                "bytes_per_job_in_flight": round(
+                    (peak - baseline - (jobs - peak_in_flight) * (rest - baseline) / jobs) / peak_in_flight
+                )
+                if peak_in_flight
+                else None,
                 "peak_in_flight": peak_in_flight,
                 "bytes_per_finished_job": round((rest - baseline) / max(1, delivered)),
-                "enqueue_to_start": _percentiles(starts), "result_to_album": _percentiles(album_waits),
+                "enqueue_to_start": _percentiles(starts),
+                "result_to_album": _percentiles(album_waits),
                 "redis_commands_per_job": round(commands / jobs, 1),
-                "redis_bytes_in_per_job": round(net_in / jobs), "redis_bytes_out_per_job": round(net_out / jobs),
+                "redis_bytes_in_per_job": round(net_in / jobs),
+                "redis_bytes_out_per_job": round(net_out / jobs),
                 # One Redis runs commands on one core: this many jobs a second would keep it busy all the time.
-                "redis_cpu_ms_per_job": round(1000 * cpu_s / jobs, 2), "redis_saturates_at_jobs_per_s": round(jobs / cpu_s) if cpu_s else None,
+                "redis_cpu_ms_per_job": round(1000 * cpu_s / jobs, 2),
+                "redis_saturates_at_jobs_per_s": round(jobs / cpu_s) if cpu_s else None,
                 "bot_api_calls_per_job": {method: round(count / jobs, 2) for method, count in by_method.most_common(6)},
-                "delivered_marks": delivered, "albums_received": albums, "bots_still_running": sum(replica.poll() is None for replica in replicas),
-                "lost": jobs - albums, "duplicated": duplicated,
+                "delivered_marks": delivered,
+                "albums_received": albums,
+                "bots_still_running": sum(replica.poll() is None for replica in replicas),
+                "lost": jobs - albums,
+                "duplicated": duplicated,
                 "stream_entries_left": redis.xlen(settings.queue.events_stream),
                 "redis_at_rest_by_key": _breakdown(redis),
-                "blob_bytes_in_redis": 0 if max(redis.memory_usage(key) for key in redis.scan_iter(match="shopshot:blob:*")) < 1024 else "found",
+                "blob_bytes_in_redis": 0
+                if max(redis.memory_usage(key) for key in redis.scan_iter(match="shopshot:blob:*")) < 1024
+                else "found",
             }
         finally:
             await api.__aexit__(None, None, None)
@@ -236,7 +289,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0, help="jobs queued a second (0: all at once, a backlog)")
     arguments = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the bots, workers and Redis are stopped
-    figures = asyncio.run(bench(arguments.jobs, arguments.workers, arguments.bots, arguments.sellers, arguments.timeout_s, arguments.rate))
+    figures = asyncio.run(
+        bench(arguments.jobs, arguments.workers, arguments.bots, arguments.sellers, arguments.timeout_s, arguments.rate)
+    )
     print(json.dumps(figures, indent=2))
 
 

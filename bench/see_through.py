@@ -15,8 +15,11 @@ from shopshot.pipeline.matte import product_cutout
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from tests.pipeline.see_through_photos import Pastes, bottle, lens_on_canvas, see_through_share, sunglasses
 
-CASES = (("sunglasses 600×400", sunglasses((600, 400)), 0.45), ("sunglasses 1000×640", sunglasses((1000, 640)), 0.45),
-         ("bottle 400×600", bottle(), 0.8))
+CASES = (
+    ("sunglasses 600×400", sunglasses((600, 400)), 0.45),
+    ("sunglasses 1000×640", sunglasses((1000, 640)), 0.45),
+    ("bottle 400×600", bottle(), 0.8),
+)
 
 
 def _row(label: str, stage: str, photo, lens: np.ndarray, transmission: float, pastes: Pastes) -> str:
@@ -27,12 +30,16 @@ def _row(label: str, stage: str, photo, lens: np.ndarray, transmission: float, p
     output = np.asarray(result.image, np.float32)
     rows, cols = cutout.alpha.shape
     old = np.zeros_like(output)
-    old[origin[1] : origin[1] + rows, origin[0] : origin[0] + cols] = pixels[cutout.box[1] : cutout.box[3], cutout.box[0] : cutout.box[2]]
+    old[origin[1] : origin[1] + rows, origin[0] : origin[0] + cols] = pixels[
+        cutout.box[1] : cutout.box[3], cutout.box[0] : cutout.box[2]
+    ]
     expected = transmission * backdrop[inside]
     error = np.abs(output[inside] - expected).mean(axis=-1)
     share = see_through_share(output[inside], backdrop[inside], old[inside], transmission)
-    return (f"| {label} | {stage} | {output[inside].mean():.1f} | {expected.mean():.1f} | {error.mean():.1f} "
-            f"| {np.median(error):.1f} | {100 * share:.1f}% |")
+    return (
+        f"| {label} | {stage} | {output[inside].mean():.1f} | {expected.mean():.1f} | {error.mean():.1f} "
+        f"| {np.median(error):.1f} | {100 * share:.1f}% |"
+    )
 
 
 def main() -> None:
@@ -46,6 +53,7 @@ def main() -> None:
             patch.setattr(matte, "see_through", function)
             print(_row(label, stage, photo, lens, transmission, pastes))
     patch.undo()
+
 
 if __name__ == "__main__":
     main()

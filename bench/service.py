@@ -27,8 +27,8 @@ from shopshot.bot.callbacks import Step
 from shopshot.config import STAND_IN_TOKEN, BudgetSettings, Settings
 from shopshot.embedded import embedded_redis
 from shopshot.launcher import worker_process
-from shopshot.playground.client import StandInClient
 from shopshot.pipeline.gallery import sample_photo, sample_product
+from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
 from shopshot.playground.standin import StandIn
 
@@ -57,7 +57,9 @@ async def bare_bot(api_url: str) -> None:
 def _serve_stand_in(connection) -> None:
     async def serve() -> None:
         server = StandIn()
-        server.state.rate_limit.calls_per_s = None  # the bots' own work is measured here; Telegram's limit in bench/budget.py
+        server.state.rate_limit.calls_per_s = (
+            None  # the bots' own work is measured here; Telegram's limit in bench/budget.py
+        )
         connection.send(await server.start())
         await asyncio.Event().wait()
 
@@ -105,7 +107,11 @@ async def gallery_latency(start_bot, photo: bytes, as_file: bool) -> list[float]
                 await asyncio.sleep(2)
                 for user in range(1, ONE_AT_A_TIME + 1):
                     sent = time.monotonic()  # the stand-in logs time.monotonic() too, the same clock in every process
-                    await (api.send_document(user, photo, "product.jpg", mime_type="image/jpeg") if as_file else api.send_photo(user, photo))
+                    await (
+                        api.send_document(user, photo, "product.jpg", mime_type="image/jpeg")
+                        if as_file
+                        else api.send_photo(user, photo)
+                    )
                     await api.wait_for(user, with_button("bd:"), timeout=60)
                     gallery = [call for call in await api.calls("sendPhoto") if call["chat_id"] == user][-1]
                     seconds.append(gallery["time"] - sent)
@@ -145,7 +151,11 @@ async def queue_latency(settings: Settings, redis_url: str) -> tuple[list[float]
             for user in range(1, JOBS + 1):
                 job = Job.fetch(await one_job(api, user), connection=redis)
                 to_start.append((job.started_at - job.enqueued_at).total_seconds() * 1000)
-                sends = [c for c in await api.calls() if c["chat_id"] == user and c["method"] in ("sendPhoto", "sendMediaGroup")]
+                sends = [
+                    c
+                    for c in await api.calls()
+                    if c["chat_id"] == user and c["method"] in ("sendPhoto", "sendMediaGroup")
+                ]
                 published = _published_at(redis, settings, job.id)
                 to_album.append((sends[-2 if len(sends) > 1 else -1]["time"] + clock - published) * 1000)
     finally:
@@ -169,15 +179,24 @@ async def main() -> None:
         ours = await intake_rate(lambda url: run_bot(unmetered, redis_url, url), with_button("bd:"))
         bare = await intake_rate(bare_bot, newer_than(0))
         as_photo = await gallery_latency(lambda url: run_bot(unmetered, redis_url, url), sample_photo(), as_file=False)
-        as_file = await gallery_latency(lambda url: run_bot(unmetered, redis_url, url), twelve_megapixels(), as_file=True)
+        as_file = await gallery_latency(
+            lambda url: run_bot(unmetered, redis_url, url), twelve_megapixels(), as_file=True
+        )
         with worker_process(redis_url, Path(tmp) / "worker.log"):
             await asyncio.sleep(2)
             to_start, to_album = await queue_latency(settings, redis_url)
     print("| figure | shopshot | baseline | ratio |")
     print("| --- | --- | --- | --- |")
-    print(f"| photos/s, intake to gallery ({SELLERS} sellers at once) | {ours:.1f} | {bare:.1f} (bare aiogram bot) | {ours / bare:.2f} |")
-    print(f"| photo → gallery, median s (the sample as a photo, {ONE_AT_A_TIME} sellers one at a time) | {statistics.median(as_photo):.2f} (max {max(as_photo):.2f}) | — | — |")
-    print(f"| photo → gallery, median s (12 MP sent as a file) | {statistics.median(as_file):.2f} (max {max(as_file):.2f}) | — | — |")
+    print(
+        f"| photos/s, intake to gallery ({SELLERS} sellers at once) | {ours:.1f} | {bare:.1f} (bare aiogram bot) | {ours / bare:.2f} |"
+    )
+    print(
+        f"| photo → gallery, median s (the sample as a photo, {ONE_AT_A_TIME} sellers one at a time) | "
+        f"{statistics.median(as_photo):.2f} (max {max(as_photo):.2f}) | — | — |"
+    )
+    print(
+        f"| photo → gallery, median s (12 MP sent as a file) | {statistics.median(as_file):.2f} (max {max(as_file):.2f}) | — | — |"
+    )
     print(f"| enqueue → job start, median ms ({JOBS} jobs) | {statistics.median(to_start):.0f} | — | — |")
     print(f"| result event → album sent, median ms ({JOBS} jobs) | {statistics.median(to_album):.0f} | — | — |")
     sys.stdout.flush()

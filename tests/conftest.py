@@ -19,9 +19,15 @@ from shopshot.playground.standin import StandIn
 from tests.languages import compile_catalogs
 
 
-async def until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None,
-                explain: Callable[[], str] | None = None):
-    """Poll a predicate until it returns something truthy; return that. A coroutine function is awaited, a plain one runs off the event loop."""
+async def until(
+    predicate,
+    timeout_s: float = 30.0,
+    interval_s: float = 0.1,
+    what: str | None = None,
+    explain: Callable[[], str] | None = None,
+):
+    """Poll a predicate until it returns something truthy; return that. A coroutine function is awaited, a plain one runs off
+    the event loop."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = await predicate() if inspect.iscoroutinefunction(predicate) else await asyncio.to_thread(predicate)
@@ -31,8 +37,13 @@ async def until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, wha
     raise _not_met(predicate, timeout_s, what, explain)
 
 
-def until_sync(predicate, timeout_s: float = 30.0, interval_s: float = 0.1, what: str | None = None,
-               explain: Callable[[], str] | None = None):
+def until_sync(
+    predicate,
+    timeout_s: float = 30.0,
+    interval_s: float = 0.1,
+    what: str | None = None,
+    explain: Callable[[], str] | None = None,
+):
     """`until` for synchronous code (fixtures, sync tests): poll a plain predicate in this thread."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -97,16 +108,54 @@ def figures() -> Figures:
 # model (the fixtures that do so), and the folders and files whose tests each took over a second in
 # a full run (`pytest --durations=0`): whole-canvas renders, fault and kill rounds, every language's
 # conversation. diffusers marks its `@slow` tests by hand; here one list says it.
-SLOW_FIXTURES = frozenset({"worker", "bot", "stack", "browser", "open_chat", "redis_process", "bot_process",
-                           "model_cache", "backend", "matte_repos", "random_cache", "whole_frame_cache", "s3_endpoint"})
+SLOW_FIXTURES = frozenset(
+    {
+        "worker",
+        "bot",
+        "stack",
+        "browser",
+        "open_chat",
+        "redis_process",
+        "bot_process",
+        "model_cache",
+        "backend",
+        "matte_repos",
+        "random_cache",
+        "whole_frame_cache",
+        "s3_endpoint",
+    }
+)
 SLOW_PATHS = (
-    "browser/", "faults/", "diffusion/", "ops/", "docker/test_commands.py", "test_cli.py", "test_processes.py",
-    "bad_input/test_fuzz_intake.py", "matting/test_neural_matte.py", "security/test_limits.py",
-    "bot/test_every_language.py", "bot/test_delivery.py", "bot/test_status_board.py", "bot/test_intake_analysis.py",
-    "bot/test_budget.py", "queue/test_jobs.py", "queue/test_analysis.py", "queue/test_worker_kills.py", "queue/test_fleet.py",
-    "queue/test_feeder.py", "storage/test_uploads.py", "storage/test_stack.py",
-    "pipeline/test_studio.py", "pipeline/test_looks.py", "pipeline/test_viewpoint.py", "pipeline/test_packs.py",
-    "pipeline/test_cutout.py", "pipeline/test_candidates.py", "pipeline/test_transparency.py", "pipeline/test_cutout_bench.py",
+    "browser/",
+    "faults/",
+    "diffusion/",
+    "ops/",
+    "docker/test_commands.py",
+    "test_cli.py",
+    "test_processes.py",
+    "bad_input/test_fuzz_intake.py",
+    "matting/test_neural_matte.py",
+    "security/test_limits.py",
+    "bot/test_every_language.py",
+    "bot/test_delivery.py",
+    "bot/test_status_board.py",
+    "bot/test_intake_analysis.py",
+    "bot/test_budget.py",
+    "queue/test_jobs.py",
+    "queue/test_analysis.py",
+    "queue/test_worker_kills.py",
+    "queue/test_fleet.py",
+    "queue/test_feeder.py",
+    "storage/test_uploads.py",
+    "storage/test_stack.py",
+    "pipeline/test_studio.py",
+    "pipeline/test_looks.py",
+    "pipeline/test_viewpoint.py",
+    "pipeline/test_packs.py",
+    "pipeline/test_cutout.py",
+    "pipeline/test_candidates.py",
+    "pipeline/test_transparency.py",
+    "pipeline/test_cutout_bench.py",
 )
 TESTS = Path(__file__).parent
 

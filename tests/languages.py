@@ -24,9 +24,22 @@ LANGUAGES = tuple(sorted(path.parents[1].name for path in LOCALES.glob(f"*/LC_ME
 
 # What Telegram sends as `language_code` for a seller of each catalog (IETF tags, lower case).
 TELEGRAM_CODES = {
-    "en": "en", "zh_Hans": "zh-hans", "zh_Hant": "zh-hant", "es": "es", "pt_BR": "pt-br", "ru": "ru",
-    "ar": "ar", "id": "id", "vi": "vi", "th": "th", "tr": "tr", "ja": "ja", "ko": "ko", "fr": "fr",
-    "de": "de", "hi": "hi",
+    "en": "en",
+    "zh_Hans": "zh-hans",
+    "zh_Hant": "zh-hant",
+    "es": "es",
+    "pt_BR": "pt-br",
+    "ru": "ru",
+    "ar": "ar",
+    "id": "id",
+    "vi": "vi",
+    "th": "th",
+    "tr": "tr",
+    "ja": "ja",
+    "ko": "ko",
+    "fr": "fr",
+    "de": "de",
+    "hi": "hi",
 }
 
 
@@ -60,15 +73,32 @@ SAMPLE_LOOKS = (Look("oak", "4:5", 2, 0), Look("wall", "1:1", 3, 40, pack="amazo
 def every_keyboard() -> list[InlineKeyboardMarkup]:
     """Each keyboard the bot shows, with every choice ticked once."""
     backdrops, models = Gallery(BACKDROPS, render_gallery), model_gallery()
-    markups = [keyboards.gallery(backdrops.items(page), page, backdrops.pages, chosen=item.key) for page in range(backdrops.pages) for _, item in backdrops.items(page)]
-    markups += [keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, item.key) for page in range(models.pages) for _, item in models.items(page)]
+    markups = [
+        keyboards.gallery(backdrops.items(page), page, backdrops.pages, chosen=item.key)
+        for page in range(backdrops.pages)
+        for _, item in backdrops.items(page)
+    ]
+    markups += [
+        keyboards.gallery(models.items(page), page, models.pages, ModelPicked, ModelPage, item.key)
+        for page in range(models.pages)
+        for _, item in models.items(page)
+    ]
     markups += [keyboards.options(item.key, count, detail=True) for item in RATIOS for count in VARIANT_CHOICES]
     markups += [keyboards.options("1:1", count, ratios=False) for count in VARIANT_CHOICES]
-    markups += [keyboards.candidates(count, chosen) for count in (2, 5, 12) for chosen in ([], list(range(1, count + 1)))]
+    markups += [
+        keyboards.candidates(count, chosen) for count in (2, 5, 12) for chosen in ([], list(range(1, count + 1)))
+    ]
     markups += [keyboards.tasks(), keyboards.confirm(), keyboards.results("job"), keyboards.retry("job")]
     markups += [keyboards.options("1:1", 2, packs=True, chosen_pack=chosen) for chosen in (None, "amazon")]
     markups += [keyboards.packs(list(packs().values()), chosen) for chosen in (None, "ozon")]
-    markups += [keyboards.results("job", save=True), keyboards.tasks(SAMPLE_LOOKS), keyboards.gallery(backdrops.items(0), 0, backdrops.pages, looks=SAMPLE_LOOKS)]
-    markups += [keyboards.changes(["product", "backdrop", "options", "detail", "model"], model_task) for model_task in (False, True)]
+    markups += [
+        keyboards.results("job", save=True),
+        keyboards.tasks(SAMPLE_LOOKS),
+        keyboards.gallery(backdrops.items(0), 0, backdrops.pages, looks=SAMPLE_LOOKS),
+    ]
+    markups += [
+        keyboards.changes(["product", "backdrop", "options", "detail", "model"], model_task)
+        for model_task in (False, True)
+    ]
     markups += [keyboards.queued("job"), keyboards.started("job"), keyboards.forget("token")]
     return markups + [keyboards.languages(list(LANGUAGES), current) for current in LANGUAGES]

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from tests.languages import DOMAIN, LANGUAGES, TELEGRAM_CODES, compile_catalogs, extract_template, po_path
 
 # Integers the plural checks look at: enough for every CLDR rule of our languages to show all its forms.
-COUNTS = range(0, 1000)
+COUNTS = range(1000)
 # Unicode isolate openers (LRI, RLI, FSI) and their closer (PDI).
 ISOLATES, PDI = "\u2066\u2067\u2068", "\u2069"
 
@@ -55,8 +55,13 @@ def translated_forms(catalog: Catalog) -> list[tuple[str, str, bool]]:
     for message in catalog:
         if not message.id:
             continue
-        single = [len(counts_of_form(catalog, form)) == 1 if message.pluralizable else False for form in range(len(forms(message)))]
-        triples += [(source, text, one) for source, text, one in zip(sources(catalog, message), forms(message), single) if text]
+        single = [
+            len(counts_of_form(catalog, form)) == 1 if message.pluralizable else False
+            for form in range(len(forms(message)))
+        ]
+        triples += [
+            (source, text, one) for source, text, one in zip(sources(catalog, message), forms(message), single) if text
+        ]
     return triples
 
 
@@ -72,7 +77,9 @@ def keepsakes(text: str) -> set[str]:
     """What a translation must carry over: emoji and other symbols, /commands, and arrows (which may
     point the other way in right-to-left text, so any arrow stands for any other)."""
     arrows = {"→" for char in text if "ARROW" in unicodedata.name(char, "")}
-    symbols = {char for char in text if unicodedata.category(char) == "So" and "ARROW" not in unicodedata.name(char, "")}
+    symbols = {
+        char for char in text if unicodedata.category(char) == "So" and "ARROW" not in unicodedata.name(char, "")
+    }
     return symbols | arrows | set(re.findall(r"/[a-z_]+", text))
 
 
@@ -128,7 +135,8 @@ def test_translations_keep_the_source_placeholders(catalog):
     problems = [
         (source, text)
         for source, text, one_number in translated_forms(catalog)
-        if placeholders(text) != placeholders(source) and not (one_number and placeholders(text) <= placeholders(source))
+        if placeholders(text) != placeholders(source)
+        and not (one_number and placeholders(text) <= placeholders(source))
     ]
     assert problems == []
 
@@ -177,7 +185,10 @@ def test_compiled_catalogs_serve_every_language_through_aiogram(tmp_path):
     assert i18n.gettext("{count} image", "{count} images", 4, locale="zh_Hans") == "{count} 张"
     assert i18n.gettext("{count} image", "{count} images", 4, locale="en") == "{count} images"
     assert [i18n.gettext("{count} image", "{count} images", n, locale="ru") for n in (1, 3, 5, 21)] == [
-        "{count} снимок", "{count} снимка", "{count} снимков", "{count} снимок"
+        "{count} снимок",
+        "{count} снимка",
+        "{count} снимков",
+        "{count} снимок",
     ]
     assert i18n.gettext("{count} image", "{count} images", 2, locale="ar") == "صورتان"
 
@@ -196,13 +207,42 @@ def test_gnu_msgfmt_accepts_catalog(language):
 # Arabic and Thai have no such pair in these texts; English has none at all.
 OTHER_REGISTER_WORDS = {
     # Pronouns, and verb forms no first or third person shares ("je peux", "ich sende", "usted elige" are fine).
-    "es": {"tú", "tu", "tus", "te", "ti", "contigo", "puedes", "podrás", "quieres", "tienes", "envíala", "envíame",
-           "inténtalo"},
+    "es": {
+        "tú",
+        "tu",
+        "tus",
+        "te",
+        "ti",
+        "contigo",
+        "puedes",
+        "podrás",
+        "quieres",
+        "tienes",
+        "envíala",
+        "envíame",
+        "inténtalo",
+    },
     "fr": {"tu", "toi", "te", "ta", "tes", "tien", "tienne"},
     "de": {"du", "dich", "dir", "dein", "deine", "deinen", "deinem", "deiner", "deines", "kannst", "willst", "schreib"},
     "pt_BR": {"tu", "ti", "teu", "tua", "teus", "tuas", "contigo"},
-    "ru": {"ты", "тебя", "тебе", "тобой", "твой", "твоя", "твоё", "твое", "твои", "твоего", "твоих", "отправь",
-           "попробуй", "выбери", "напиши", "подожди"},
+    "ru": {
+        "ты",
+        "тебя",
+        "тебе",
+        "тобой",
+        "твой",
+        "твоя",
+        "твоё",
+        "твое",
+        "твои",
+        "твоего",
+        "твоих",
+        "отправь",
+        "попробуй",
+        "выбери",
+        "напиши",
+        "подожди",
+    },
     "tr": {"sen", "seni", "sana", "senin", "sende", "senden"},
     "id": {"kamu", "kau", "engkau", "aku"},
     "vi": {"mình", "cậu", "mày", "tao"},

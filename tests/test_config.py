@@ -16,6 +16,7 @@ def start_up(tmp_path, monkeypatch, capsys):
             monkeypatch.setenv(name, value)
         status = cli.main(["bot"])
         return status, capsys.readouterr().err.splitlines()
+
     return run
 
 

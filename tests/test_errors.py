@@ -12,7 +12,11 @@ def _tree_names() -> list[str]:
 
 
 def test_the_classes_follow_the_docstring_tree_and_all_of_them_are_exported():
-    defined = [name for name, value in vars(errors).items() if isinstance(value, type) and issubclass(value, errors.ShopshotError)]
+    defined = [
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.ShopshotError)
+    ]
     assert defined == ["ShopshotError", *_tree_names()]
     assert set(defined) <= set(errors.__all__)
 

@@ -33,7 +33,10 @@ def _imports(tree: ast.Module, modules: set[str]) -> set[str]:
 
 def import_graph() -> dict[str, set[str]]:
     files = {_module_name(path): path for path in ROOT.rglob("*.py")}
-    return {name: _imports(ast.parse(path.read_text()), set(files)) - {name} - _packages_above(name) for name, path in files.items()}
+    return {
+        name: _imports(ast.parse(path.read_text()), set(files)) - {name} - _packages_above(name)
+        for name, path in files.items()
+    }
 
 
 def _packages_above(name: str) -> set[str]:
@@ -47,7 +50,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(name: str, path: list[str]) -> list[str] | None:
         if name in path:
-            return path[path.index(name):] + [name]
+            return path[path.index(name) :] + [name]
         if name in done:
             return None
         for target in sorted(graph[name]):
@@ -87,7 +90,11 @@ def test_no_flow_imports_another_flow():
 
 
 def test_the_flow_check_finds_a_flow_that_imports_another():
-    graph = {FLOWS: {f"{FLOWS}.a", f"{FLOWS}.b"}, f"{FLOWS}.a": {f"{FLOWS}.b", "shopshot.bot.screens"}, f"{FLOWS}.b": set()}
+    graph = {
+        FLOWS: {f"{FLOWS}.a", f"{FLOWS}.b"},
+        f"{FLOWS}.a": {f"{FLOWS}.b", "shopshot.bot.screens"},
+        f"{FLOWS}.b": set(),
+    }
     assert _flow_imports(graph) == {f"{FLOWS}.a": {f"{FLOWS}.b"}}
 
 
@@ -96,8 +103,12 @@ FIXTURES = ROOT.parents[1] / "fixtures"
 
 def _fixture_imports(root: Path) -> dict[str, set[str]]:
     """Each file under `root` (by its path there) that imports the test fixtures, and which of them."""
-    fixtures = {"fixtures"} | {"fixtures." + _module_name_in(path, FIXTURES) for path in FIXTURES.rglob("*.py")} - {"fixtures."}
-    found = {str(path.relative_to(root)): _imports(ast.parse(path.read_text()), fixtures) for path in root.rglob("*.py")}
+    fixtures = {"fixtures"} | {"fixtures." + _module_name_in(path, FIXTURES) for path in FIXTURES.rglob("*.py")} - {
+        "fixtures."
+    }
+    found = {
+        str(path.relative_to(root)): _imports(ast.parse(path.read_text()), fixtures) for path in root.rglob("*.py")
+    }
     return {name: imported for name, imported in found.items() if imported}
 
 

@@ -29,7 +29,11 @@ def _defined_keys(tree: ast.Module) -> dict[str, str]:
 
 def _key_literals(tree: ast.Module) -> list[str]:
     """Every string in a file that names a key, whether or not it is a key constant's value."""
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value)]
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value)
+    ]
 
 
 def test_every_key_is_named_by_one_module_and_only_as_a_key_constant():
@@ -40,7 +44,9 @@ def test_every_key_is_named_by_one_module_and_only_as_a_key_constant():
         for value in named:
             owners.setdefault(value, []).append(path)
         # config.py's events_stream default is the one key a setting names: the stream's name may change per deployment.
-        loose += [f"{path}: {value}" for value in _key_literals(tree) if value not in named and path != "shopshot/config.py"]
+        loose += [
+            f"{path}: {value}" for value in _key_literals(tree) if value not in named and path != "shopshot/config.py"
+        ]
     assert not {value: paths for value, paths in owners.items() if len(paths) > 1}
     assert not loose
 
@@ -50,7 +56,9 @@ def test_no_module_imports_or_reads_another_modules_key_constants():
     for path, tree in _sources().items():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                reaches += [f"{path} imports {node.module}.{alias.name}" for alias in node.names if KEY_NAME.match(alias.name)]
+                reaches += [
+                    f"{path} imports {node.module}.{alias.name}" for alias in node.names if KEY_NAME.match(alias.name)
+                ]
             elif isinstance(node, ast.Attribute) and KEY_NAME.match(node.attr):
                 reaches += [f"{path} reads {ast.unparse(node)}"]
     assert not reaches

@@ -17,8 +17,21 @@ def test_wheel_contains_a_compiled_catalog_for_every_language(tmp_path):
     shutil.copytree(ROOT / "src", source / "src", ignore=SKIP)
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(source)]
-    subprocess.run(command, check=True, capture_output=True, env=os.environ | {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}, timeout=240)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        str(tmp_path / "dist"),
+        str(source),
+    ]
+    subprocess.run(
+        command, check=True, capture_output=True, env=os.environ | {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}, timeout=240
+    )
     [wheel] = (tmp_path / "dist").glob("shopshot-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     compiled = {name.split("/")[2] for name in names if name.endswith(f"/LC_MESSAGES/{DOMAIN}.mo")}

@@ -10,35 +10,40 @@ import psutil
 
 from tests.conftest import until_sync
 
+# What `shopshot bot` imports before it runs.
+BOT_IMPORTS = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app"
+
 
 def test_the_bot_process_never_imports_torch_or_diffusers():
-    code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
+    code = f"{BOT_IMPORTS}; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_a_bot_with_a_real_token_never_imports_the_playground():
-    code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print(sorted(m for m in sys.modules if m.startswith('shopshot.playground')))"
+    code = f"{BOT_IMPORTS}; print(sorted(m for m in sys.modules if m.startswith('shopshot.playground')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def _redis_servers_in(directory) -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["name", "cwd"]):
-        if process.info["name"] == "redis-server" and process.info["cwd"] == str(directory):
-            found.append(process)
-    return found
+    return [
+        process
+        for process in psutil.process_iter(["name", "cwd"])
+        if process.info["name"] == "redis-server" and process.info["cwd"] == str(directory)
+    ]
 
 
 def test_embedded_redis_stops_with_the_process(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"DATA_DIR": str(data)}
     for stop in (signal.SIGTERM, signal.SIGINT):
-        worker = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "shopshot", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         [server] = until_sync(lambda: _redis_servers_in(data.resolve()), 20, what="the embedded redis-server")
         time.sleep(1.0)  # let the worker reach its loop
         worker.send_signal(stop)
         worker.wait(30)  # raises TimeoutExpired if the worker outlives the signal
-        until_sync(lambda: not server.is_running(), 10, what="the embedded redis-server stopping")
+        until_sync(lambda: not server.is_running(), 10, what="the embedded redis-server stopping")  # noqa: B023 (waited for here)
         assert not _redis_servers_in(data.resolve())

@@ -70,8 +70,12 @@ def _add_render(commands) -> None:
     render.add_argument("--ratio", default="1:1", help="aspect ratio: 1:1, 3:4, 4:5 or 9:16")
     render.add_argument("--variants", type=int, default=1, help="1, 2 or 4")
     render.add_argument("--seed", type=int, default=0)
-    render.add_argument("--pack", action="append", metavar="MARKETPLACE",
-                        help="render a marketplace pack instead of --preset/--ratio/--variants (repeatable; see `shopshot packs`): one folder per pack")
+    render.add_argument(
+        "--pack",
+        action="append",
+        metavar="MARKETPLACE",
+        help="render a marketplace pack instead of --preset/--ratio/--variants (repeatable; see `shopshot packs`): one folder per pack",
+    )
     render.add_argument("-o", "--out", type=Path, default=Path("out"))
     render.set_defaults(handler=_render)
     packs = commands.add_parser("packs", help="list the marketplace packs, their images and the sources of their rules")

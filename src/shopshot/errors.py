@@ -43,48 +43,47 @@ crosses a process boundary (a job's failure event, an intake analysis' refusal):
 class is renamed or moved, and `from_code` finds the class again.
 """
 
-
 from typing import ClassVar
 
 __all__ = [
     "N_",
-    "from_code",
-    "ShopshotError",
-    "InputError",
-    "UnreadableImage",
-    "UnsupportedFormat",
     "AnimatedImage",
-    "VideoNotPhoto",
+    "AudioNotPhoto",
+    "BatchFull",
+    "DetailInvisible",
+    "DetailNotPlain",
+    "DetailRefused",
+    "DetailStackedMarks",
+    "DetailTooLong",
     "FileTooLarge",
     "ImageTooLarge",
     "ImageTooSmall",
-    "NoProductFound",
-    "ProductUnclear",
-    "InvalidOption",
-    "DetailTooLong",
-    "DetailNotPlain",
-    "DetailRefused",
-    "DetailInvisible",
-    "DetailStackedMarks",
-    "StickerNotPhoto",
-    "AudioNotPhoto",
-    "BatchFull",
-    "TaskUnavailable",
+    "InputError",
     "InputExpired",
+    "InvalidOption",
     "JobFailed",
-    "ResultsRefused",
-    "ModelsMissing",
+    "JobTimedOut",
     "LimitReached",
-    "TooManyJobs",
-    "TooManyPerMinute",
-    "QueueFull",
-    "TooManyUploads",
-    "StorageFull",
+    "ModelsMissing",
+    "NoProductFound",
     "NotAllowed",
     "NotEnoughCredits",
-    "JobTimedOut",
-    "UnsafeOutput",
     "OutOfMemory",
+    "ProductUnclear",
+    "QueueFull",
+    "ResultsRefused",
+    "ShopshotError",
+    "StickerNotPhoto",
+    "StorageFull",
+    "TaskUnavailable",
+    "TooManyJobs",
+    "TooManyPerMinute",
+    "TooManyUploads",
+    "UnreadableImage",
+    "UnsafeOutput",
+    "UnsupportedFormat",
+    "VideoNotPhoto",
+    "from_code",
 ]
 
 _BY_CODE: dict[str, type["ShopshotError"]] = {}
@@ -147,15 +146,23 @@ class ImageTooLarge(InputError, code="image_too_large"):
 
 
 class ImageTooSmall(InputError, code="image_too_small"):
-    message = N_("That image is too small ({width}×{height} pixels). Please send one at least {min_side} pixels on each side.")
+    message = N_(
+        "That image is too small ({width}×{height} pixels). Please send one at least {min_side} pixels on each side."
+    )
 
 
 class NoProductFound(InputError, code="no_product_found"):
-    message = N_("I couldn't find a product in this photo. Send one item on a plain background: it may fill most of the frame, with a little background showing all around it.")
+    message = N_(
+        "I couldn't find a product in this photo. Send one item on a plain background: it may fill most of the "
+        "frame, with a little background showing all around it."
+    )
 
 
 class ProductUnclear(NoProductFound, code="product_unclear"):
-    message = N_("I'm not sure which part of this photo is the product. Try a photo with the product alone on a plainer background, filling about half the frame.")
+    message = N_(
+        "I'm not sure which part of this photo is the product. Try a photo with the product alone on a plainer "
+        "background, filling about half the frame."
+    )
 
 
 class InvalidOption(InputError, code="invalid_option"):
@@ -171,7 +178,9 @@ class DetailNotPlain(InputError, code="detail_not_plain"):
 
 
 class DetailRefused(InputError, code="detail_refused"):
-    message = N_("I can't use that detail: nudity and sexual content aren't allowed. Please describe the scene around your product instead.")
+    message = N_(
+        "I can't use that detail: nudity and sexual content aren't allowed. Please describe the scene around your product instead."
+    )
 
 
 class DetailInvisible(InputError, code="detail_invisible"):
@@ -191,7 +200,9 @@ class AudioNotPhoto(InputError, code="audio_not_photo"):
 
 
 class BatchFull(InputError, code="batch_full"):
-    message = N_("A batch takes at most {count} photos, so this one is left out. Send it again once this batch is done.")
+    message = N_(
+        "A batch takes at most {count} photos, so this one is left out. Send it again once this batch is done."
+    )
 
 
 class TaskUnavailable(ShopshotError, code="task_unavailable"):
@@ -207,7 +218,10 @@ class JobFailed(ShopshotError, code="job_failed"):
 
 
 class ResultsRefused(ShopshotError, code="results_refused"):
-    message = N_("Your images were made, but Telegram would not accept them, so I couldn't send them. Please try again with another format or fewer variants.")
+    message = N_(
+        "Your images were made, but Telegram would not accept them, so I couldn't send them. Please try again "
+        "with another format or fewer variants."
+    )
 
 
 class ModelsMissing(ShopshotError, code="models_missing"):
@@ -219,7 +233,9 @@ class LimitReached(ShopshotError, code="limit_reached"):
 
 
 class TooManyJobs(LimitReached, code="too_many_jobs"):
-    message = N_("Jobs in progress: {count}, the most you can have at once. You can start another as soon as one is finished.")
+    message = N_(
+        "Jobs in progress: {count}, the most you can have at once. You can start another as soon as one is finished."
+    )
 
 
 class TooManyPerMinute(LimitReached, code="too_many_per_minute"):
@@ -254,7 +270,9 @@ class JobTimedOut(ShopshotError, code="job_timed_out"):
 
 
 class UnsafeOutput(ShopshotError, code="unsafe_output"):
-    message = N_("The safety check flagged an image as possibly explicit, so I didn't send any. Please try again with another backdrop or detail.")
+    message = N_(
+        "The safety check flagged an image as possibly explicit, so I didn't send any. Please try again with another backdrop or detail."
+    )
 
 
 class OutOfMemory(ShopshotError, code="out_of_memory"):

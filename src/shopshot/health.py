@@ -5,7 +5,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from typing import cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -63,7 +63,7 @@ def worker_health(redis: Redis, worker_key: str, max_age_s: float) -> str | None
         return f"redis unreachable: {type(error).__name__}"
     if beat is None:
         return "worker not registered"
-    age = (datetime.now(timezone.utc) - datetime.fromisoformat(beat.decode().replace("Z", "+00:00"))).total_seconds()
+    age = (datetime.now(UTC) - datetime.fromisoformat(beat.decode())).total_seconds()
     return f"heartbeat {age:.0f} s old" if age > max_age_s else None
 
 

@@ -28,7 +28,9 @@ def worker_process(url: str, log_path: Path, env: dict[str, str] | None = None) 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = os.environ | (env or {}) | {"REDIS_URL": url}
     with log_path.open("ab") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "shopshot", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shopshot", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     try:
         yield process
     finally:
@@ -47,9 +49,8 @@ def stop_process(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
 
 def serve_bot(settings: Settings, with_worker: bool = False, open_page: bool = False) -> int:
     """Run the bot (and optionally a worker) until Ctrl+C; with no token, on the stand-in and its chat page."""
-    with redis_url(settings) as url, _maybe_worker(with_worker, url, settings):
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, url, open_page))
+    with redis_url(settings) as url, _maybe_worker(with_worker, url, settings), contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings, url, open_page))
     return 0
 
 
@@ -94,8 +95,7 @@ async def _start_page(stand_in: "StandIn", port: int) -> str:
 
 
 async def _announce(page: str, open_page: bool) -> None:
-    print(f"No TELEGRAM_BOT_TOKEN: chat with the bot at {page}/ (each tab is another user; Ctrl+C stops)",
-          flush=True)
+    print(f"No TELEGRAM_BOT_TOKEN: chat with the bot at {page}/ (each tab is another user; Ctrl+C stops)", flush=True)
     # Only where a desktop can show it: on a server, webbrowser would start a text-mode browser.
     if open_page and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         await asyncio.to_thread(webbrowser.open, f"{page}/")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote, urlsplit
 
 from shopshot.config import Settings
@@ -89,9 +89,11 @@ class JsonFormatter(logging.Formatter):
         self.salt = salt
 
     def format(self, record: logging.LogRecord) -> str:
-        message = _ID_IN_TEXT.sub(lambda m: m.group(1) + '"' + hash_id(int(m.group(2)), self.salt) + '"', record.getMessage())
+        message = _ID_IN_TEXT.sub(
+            lambda m: m.group(1) + '"' + hash_id(int(m.group(2)), self.salt) + '"', record.getMessage()
+        )
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": message,
@@ -134,7 +136,9 @@ def setup(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the stand-in's per-request lines
     # Python prints an uncaught exception itself, past every handler: send it through logging instead.
-    sys.excepthook = lambda kind, error, trace: root.critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))
+    sys.excepthook = lambda kind, error, trace: root.critical(
+        "uncaught %s", kind.__name__, exc_info=(kind, error, trace)
+    )
 
 
 def user_tag(settings: Settings, user_id: int) -> str:

@@ -19,13 +19,18 @@ UPDATES = Counter("shopshot_updates_handled_total", "Telegram updates the bot ha
 JOBS_QUEUED = Counter("shopshot_jobs_queued_total", "Render jobs put on a queue", ["task"])
 JOBS_STARTED = Counter("shopshot_jobs_started_total", "Render jobs a worker started", ["task"])
 JOBS_FINISHED = Counter("shopshot_jobs_finished_total", "Render jobs that ended without an exception", ["task"])
-JOBS_FAILED = Counter("shopshot_jobs_failed_total", "Render job attempts that raised (retries count each time)", ["task"])
+JOBS_FAILED = Counter(
+    "shopshot_jobs_failed_total", "Render job attempts that raised (retries count each time)", ["task"]
+)
 JOB_SECONDS = Histogram(
-    "shopshot_job_duration_seconds", "Time a worker spent on one render job", ["task", "mode"],
+    "shopshot_job_duration_seconds",
+    "Time a worker spent on one render job",
+    ["task", "mode"],
     buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
 )
 DELIVERY_SECONDS = Histogram(
-    "shopshot_delivery_latency_seconds", "From a job's result event to the album sent to Telegram",
+    "shopshot_delivery_latency_seconds",
+    "From a job's result event to the album sent to Telegram",
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
 API_ERRORS = Counter("shopshot_telegram_api_errors_total", "Failed Bot API calls by Telegram's error code", ["code"])

@@ -47,7 +47,7 @@ class WordList:
                     return token
                 if hit := next((fragment for fragment in self.fragments if fragment in token), None):
                     return hit
-                if hit := next((" ".join(p) for p in self.phrases if tuple(tokens[index:index + len(p)]) == p), None):
+                if hit := next((" ".join(p) for p in self.phrases if tuple(tokens[index : index + len(p)]) == p), None):
                     return hit
         return None
 
@@ -117,7 +117,9 @@ def readings(text: str, strip_accents: bool = True) -> Iterator[list[str]]:
     """The ways of reading a line as words: separators inside a word dropped ("n.u.d.e") or splitting words
     ("nude-woman"), and each word that mixes Latin and Cyrillic read in both scripts."""
     normal = normalise(text, strip_accents)
-    split = " ".join("".join(char if _is_letter(char) or char.isdigit() else " " for char in chunk) for chunk in normal.split())
+    split = " ".join(
+        "".join(char if _is_letter(char) or char.isdigit() else " " for char in chunk) for chunk in normal.split()
+    )
     for reading in (tokens(text, strip_accents), tokens(split, strip_accents)):
         yield reading
         if any(_mixed(token) for token in reading):

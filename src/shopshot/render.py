@@ -26,7 +26,9 @@ def photo_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
-def render_files(photos: list[Path], preset: str, ratio: str, variants: int, seed: int, out: Path, settings: Settings) -> int:
+def render_files(
+    photos: list[Path], preset: str, ratio: str, variants: int, seed: int, out: Path, settings: Settings
+) -> int:
     """Render every photo; print one line per failure and return non-zero if any failed."""
     photos = photo_paths(photos)
     backend = load_backend(settings.backend, settings)

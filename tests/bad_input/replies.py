@@ -20,11 +20,15 @@ def gallery_caption() -> str:
 
 
 def kept() -> str:
-    return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
+    return _(
+        "This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background."
+    )
 
 
 def batch_notice() -> str:
-    return _("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way.")
+    return _(
+        "📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way."
+    )
 
 
 def started_over() -> str:

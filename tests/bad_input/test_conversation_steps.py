@@ -19,7 +19,16 @@ from shopshot.queue.enqueue import ACTIVE_KEY
 from shopshot.queue.spec import JobSpec
 from tests.bad_input import corpus
 from tests.bad_input.conftest import BOT_ID
-from tests.bad_input.replies import batch_notice, cancelled, forgotten, gallery_caption, kept, stale, started_over, still_prompt
+from tests.bad_input.replies import (
+    batch_notice,
+    cancelled,
+    forgotten,
+    gallery_caption,
+    kept,
+    stale,
+    started_over,
+    still_prompt,
+)
 from tests.conftest import until
 from tests.pipeline.conftest import encode
 from tests.security.conftest import ask_forget, forget_button
@@ -38,8 +47,9 @@ async def callback_answers(api, user: int, count: int, timeout: float = 30.0) ->
         seen[:] = await api.callback_answers(user)
         return list(seen) if len(seen) >= count else None
 
-    return await until(enough, timeout, 0.05, what=f"{count} callback answers",
-                       explain=lambda: f"{len(seen)} came: {seen}")
+    return await until(
+        enough, timeout, 0.05, what=f"{count} callback answers", explain=lambda: f"{len(seen)} came: {seen}"
+    )
 
 
 async def settled(api, user: int) -> list[dict]:
@@ -173,8 +183,10 @@ async def test_another_backdrop_leaves_every_earlier_gallery_inactive(stack):
     # The handler records the conversation's start once Telegram has answered with the gallery's id:
     # press only once it has, as a seller's thumb always would.
     data_key = stack.fsm.key_builder.build(StorageKey(bot_id=BOT_ID, chat_id=user, user_id=user), "data")
-    await until(lambda: json.loads(stack.redis.get(data_key) or "{}").get("since_message_id") == current["message_id"],
-                what="the newest gallery's conversation")
+    await until(
+        lambda: json.loads(stack.redis.get(data_key) or "{}").get("since_message_id") == current["message_id"],
+        what="the newest gallery's conversation",
+    )
     count = len(await api.messages(user))
     wall = BackdropPicked(key="wall").pack()
     for pick in (api.press(user, newer["message_id"], data=wall), api.forge_callback(user, first["message_id"], wall)):
@@ -199,15 +211,25 @@ async def test_an_old_cancel_is_inactive_and_the_current_one_cancels(stack):
     await api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", cancelled))
     count = len(await api.messages(user))
     # The same Cancel again (the client still showed it), with no conversation left to cancel.
-    assert await answer_to(api, user, api.forge_callback(user, gallery["message_id"], cancel)) == stack.speak("en", stale)
+    assert await answer_to(api, user, api.forge_callback(user, gallery["message_id"], cancel)) == stack.speak(
+        "en", stale
+    )
     assert len(await api.messages(user)) == count
     stack.assert_no_worker_time()
 
 
 async def queued_job(stack, user: int) -> str:
     """The id of `user`'s job waiting in the queue, once it is there."""
-    jobs = await until(lambda: [job_id.decode() for job_id, spec in stack.redis.hgetall(ACTIVE_KEY).items()
-                                if JobSpec.from_json(spec).user_id == user], 30, 0.05, what=f"a job of {user} queued")
+    jobs = await until(
+        lambda: [
+            job_id.decode()
+            for job_id, spec in stack.redis.hgetall(ACTIVE_KEY).items()
+            if JobSpec.from_json(spec).user_id == user
+        ],
+        30,
+        0.05,
+        what=f"a job of {user} queued",
+    )
     return jobs[0]
 
 
@@ -218,7 +240,9 @@ async def forget(stack, user: int) -> None:
     await stack.api.wait_for(user, lambda messages: messages[-1]["text"] == stack.speak("en", forgotten))
 
 
-@pytest.mark.parametrize("last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"])
+@pytest.mark.parametrize(
+    "last_in_a_group", [True, False], ids=["album-of-11-as-10-and-1", "album-of-10-then-a-lone-11th"]
+)
 async def test_album_of_eleven_is_one_batch_asked_about_once(stack, last_in_a_group):
     api, user = stack.api, 8010 + last_in_a_group
     photos = [product_photo(colour) for colour in ALBUM_COLOURS]
@@ -247,6 +271,8 @@ async def test_a_photo_after_the_batch_window_is_a_new_conversation(stack, monke
     await asyncio.sleep(1.1)  # Telegram dates messages in whole seconds
     later = await gallery_after(api, user, product_photo(ALBUM_COLOURS[5]))
     assert later["message_id"] > gallery["message_id"]
-    assert texts_of(await api.messages(user))[-3:] == [stack.speak("en", make) for make in (started_over, kept, gallery_caption)]
+    assert texts_of(await api.messages(user))[-3:] == [
+        stack.speak("en", make) for make in (started_over, kept, gallery_caption)
+    ]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert np.abs(colour_of(image) - ALBUM_COLOURS[5]).max() < 12

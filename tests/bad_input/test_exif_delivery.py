@@ -26,7 +26,11 @@ async def test_delivered_images_carry_no_exif_from_the_upload(bot, worker, api):
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(USER, with_button(f"{ResultAction.__prefix__}:"), timeout=120)
     # What came after the summary: the album's photo and its full-resolution file (captioned with its seed).
-    delivered = [m for m in await api.messages(USER) if m["kind"] in ("photo", "document") and m["message_id"] > summary["message_id"]]
+    delivered = [
+        m
+        for m in await api.messages(USER)
+        if m["kind"] in ("photo", "document") and m["message_id"] > summary["message_id"]
+    ]
     assert {m["kind"] for m in delivered} == {"photo", "document"}
     for message in delivered:
         data = await api.download(message["file_id"])

@@ -67,42 +67,112 @@ class Refusal:
 
 
 ANIMATION = {"file_id": "gif-as-mp4", "file_unique_id": "gif1", "file_name": "spin.gif.mp4", "mime_type": "video/mp4"}
-STICKER = {"sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}}
+STICKER = {
+    "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
+}
 VOICE = {"voice": {"duration": 3, "mime_type": "audio/ogg"}}
 
 REFUSALS = [
     Refusal("truncated-jpeg", as_file(corpus.truncated_jpeg, "photo.jpg", "image/jpeg"), refused(UnreadableImage)),
-    Refusal("zero-bytes", as_message({"document": {"file_id": "empty", "file_unique_id": "empty", "file_size": 0, "file_name": "photo.jpg", "mime_type": "image/jpeg"}}), refused(UnreadableImage)),
-    Refusal("random-bytes-named-jpg", as_file(corpus.random_bytes, "photo.jpg", "image/jpeg"), refused(UnreadableImage)),
-    Refusal("decompression-bomb-png", as_file(lambda: corpus.png_header_only(100_000, 100_000), "bomb.png", "image/png"), refused(ImageTooLarge, width=100_000, height=100_000, limit_mp=40)),
-    Refusal("decompression-bomb-jpeg", as_file(lambda: corpus.jpeg_header_claiming(65_535, 65_535), "bomb.jpg", "image/jpeg"), refused(ImageTooLarge, width=65_535, height=65_535, limit_mp=40)),
-    Refusal("gif-frame-bomb", as_file(lambda: corpus.gif_frame_claiming(65_535, 65_535), "frame.gif", "image/gif"), refused(UnreadableImage)),
-    Refusal("50000x10-png", as_file(lambda: corpus.grey_png(50_000, 10), "banner.png", "image/png"), refused(ImageTooSmall, width=50_000, height=10, min_side=256)),
+    Refusal(
+        "zero-bytes",
+        as_message(
+            {
+                "document": {
+                    "file_id": "empty",
+                    "file_unique_id": "empty",
+                    "file_size": 0,
+                    "file_name": "photo.jpg",
+                    "mime_type": "image/jpeg",
+                }
+            }
+        ),
+        refused(UnreadableImage),
+    ),
+    Refusal(
+        "random-bytes-named-jpg", as_file(corpus.random_bytes, "photo.jpg", "image/jpeg"), refused(UnreadableImage)
+    ),
+    Refusal(
+        "decompression-bomb-png",
+        as_file(lambda: corpus.png_header_only(100_000, 100_000), "bomb.png", "image/png"),
+        refused(ImageTooLarge, width=100_000, height=100_000, limit_mp=40),
+    ),
+    Refusal(
+        "decompression-bomb-jpeg",
+        as_file(lambda: corpus.jpeg_header_claiming(65_535, 65_535), "bomb.jpg", "image/jpeg"),
+        refused(ImageTooLarge, width=65_535, height=65_535, limit_mp=40),
+    ),
+    Refusal(
+        "gif-frame-bomb",
+        as_file(lambda: corpus.gif_frame_claiming(65_535, 65_535), "frame.gif", "image/gif"),
+        refused(UnreadableImage),
+    ),
+    Refusal(
+        "50000x10-png",
+        as_file(lambda: corpus.grey_png(50_000, 10), "banner.png", "image/png"),
+        refused(ImageTooSmall, width=50_000, height=10, min_side=256),
+    ),
     Refusal("10x10-photo", as_photo(corpus.tiny_jpeg), refused(ImageTooSmall, width=10, height=10, min_side=256)),
-    Refusal("animated-gif-file", as_file(lambda: corpus.animated("GIF"), "spin.gif", "image/gif"), refused(AnimatedImage)),
-    Refusal("gif-as-telegram-animation", as_message({"animation": {**ANIMATION, "width": 300, "height": 300, "duration": 1}, "document": ANIMATION}), refused(AnimatedImage)),
-    Refusal("animated-webp", as_file(lambda: corpus.animated("WEBP"), "spin.webp", "image/webp"), refused(AnimatedImage)),
+    Refusal(
+        "animated-gif-file", as_file(lambda: corpus.animated("GIF"), "spin.gif", "image/gif"), refused(AnimatedImage)
+    ),
+    Refusal(
+        "gif-as-telegram-animation",
+        as_message({"animation": {**ANIMATION, "width": 300, "height": 300, "duration": 1}, "document": ANIMATION}),
+        refused(AnimatedImage),
+    ),
+    Refusal(
+        "animated-webp", as_file(lambda: corpus.animated("WEBP"), "spin.webp", "image/webp"), refused(AnimatedImage)
+    ),
     Refusal("animated-png", as_file(lambda: corpus.animated("PNG"), "spin.png", "image/png"), refused(AnimatedImage)),
     Refusal("still-gif", as_file(corpus.still_gif, "still.gif", "image/gif"), refused(UnsupportedFormat, kind="GIF")),
     Refusal("svg", as_file(lambda: corpus.SVG, "logo.svg", "image/svg+xml"), refused(UnsupportedFormat, kind="SVG")),
-    Refusal("pdf", as_file(lambda: corpus.PDF, "catalog.pdf", "application/pdf"), refused(UnsupportedFormat, kind="PDF")),
-    Refusal("pdf-named-jpg", as_file(lambda: corpus.PDF, "photo.jpg", "image/jpeg"), refused(UnsupportedFormat, kind="PDF")),
-    Refusal("word-document", as_file(lambda: corpus.DOCX, "specs.docx", DOCX_TYPE), refused(UnsupportedFormat, kind="DOCX")),
-    Refusal("video", as_message({"video": {"width": 640, "height": 360, "duration": 5, "mime_type": "video/mp4"}}), refused(VideoNotPhoto)),
+    Refusal(
+        "pdf", as_file(lambda: corpus.PDF, "catalog.pdf", "application/pdf"), refused(UnsupportedFormat, kind="PDF")
+    ),
+    Refusal(
+        "pdf-named-jpg", as_file(lambda: corpus.PDF, "photo.jpg", "image/jpeg"), refused(UnsupportedFormat, kind="PDF")
+    ),
+    Refusal(
+        "word-document", as_file(lambda: corpus.DOCX, "specs.docx", DOCX_TYPE), refused(UnsupportedFormat, kind="DOCX")
+    ),
+    Refusal(
+        "video",
+        as_message({"video": {"width": 640, "height": 360, "duration": 5, "mime_type": "video/mp4"}}),
+        refused(VideoNotPhoto),
+    ),
     Refusal("video-file", as_file(lambda: corpus.MP4, "clip.mp4", "video/mp4"), refused(VideoNotPhoto)),
     Refusal("video-named-jpg", as_file(lambda: corpus.MP4, "photo.jpg", None), refused(VideoNotPhoto)),
     Refusal("video-note", as_message({"video_note": {"length": 240, "duration": 3}}), refused(VideoNotPhoto)),
     Refusal("sticker", as_message(STICKER), refused(StickerNotPhoto)),
     Refusal("voice", as_message(VOICE), refused(AudioNotPhoto)),
-    Refusal("audio-file", as_message({"audio": {"duration": 30, "mime_type": "audio/mpeg", "title": "Jingle"}}), refused(AudioNotPhoto)),
-    Refusal("over-the-size-limit", as_file(lambda: corpus.over_the_limit(20), "huge.jpg", "image/jpeg"), refused(FileTooLarge, size_mb=21.0, limit_mb=20)),
+    Refusal(
+        "audio-file",
+        as_message({"audio": {"duration": 30, "mime_type": "audio/mpeg", "title": "Jingle"}}),
+        refused(AudioNotPhoto),
+    ),
+    Refusal(
+        "over-the-size-limit",
+        as_file(lambda: corpus.over_the_limit(20), "huge.jpg", "image/jpeg"),
+        refused(FileTooLarge, size_mb=21.0, limit_mb=20),
+    ),
     Refusal("location", as_message({"location": {"latitude": 55.75, "longitude": 37.62}}), photo_prompt),
     Refusal("text-where-a-photo-is-expected", as_text("hello, here is my product"), photo_prompt),
     # The same answers in other languages (numbers too): read from the catalogs the bot uses.
     Refusal("sticker-de", as_message(STICKER), refused(StickerNotPhoto), "de"),
     Refusal("voice-ar", as_message(VOICE), refused(AudioNotPhoto), "ar"),
-    Refusal("animated-webp-ar", as_file(lambda: corpus.animated("WEBP"), "spin.webp", "image/webp"), refused(AnimatedImage), "ar"),
-    Refusal("decompression-bomb-png-de", as_file(lambda: corpus.png_header_only(100_000, 100_000), "bomb.png", "image/png"), refused(ImageTooLarge, width=100_000, height=100_000, limit_mp=40), "de"),
+    Refusal(
+        "animated-webp-ar",
+        as_file(lambda: corpus.animated("WEBP"), "spin.webp", "image/webp"),
+        refused(AnimatedImage),
+        "ar",
+    ),
+    Refusal(
+        "decompression-bomb-png-de",
+        as_file(lambda: corpus.png_header_only(100_000, 100_000), "bomb.png", "image/png"),
+        refused(ImageTooLarge, width=100_000, height=100_000, limit_mp=40),
+        "de",
+    ),
     Refusal("text-where-a-photo-is-expected-ar", as_text("مرحبا"), photo_prompt, "ar"),
 ]
 
@@ -155,10 +225,18 @@ class Taken:
 TAKEN = [
     Taken("cmyk-jpeg", as_file(corpus.cmyk_jpeg, "print.jpg", "image/jpeg"), is_red),
     Taken("16-bit-png", as_file(corpus.png_16_bit, "scan.png", "image/png"), is_mid_grey),
-    Taken("palette-png-with-transparency", as_file(corpus.palette_png_with_transparency, "logo.png", "image/png"), is_red_on_white),
+    Taken(
+        "palette-png-with-transparency",
+        as_file(corpus.palette_png_with_transparency, "logo.png", "image/png"),
+        is_red_on_white,
+    ),
     Taken("iphone-heic", as_file(corpus.iphone_heic, "IMG_0042.HEIC", "image/heic"), is_upright_quadrants),
     *[
-        Taken(f"exif-orientation-{n}", as_file(lambda n=n: corpus.oriented_jpeg(n), f"IMG_{n}.jpg", "image/jpeg"), is_upright_quadrants)
+        Taken(
+            f"exif-orientation-{n}",
+            as_file(lambda n=n: corpus.oriented_jpeg(n), f"IMG_{n}.jpg", "image/jpeg"),
+            is_upright_quadrants,
+        )
         for n in corpus.STORED_AS
     ],
 ]
@@ -169,7 +247,9 @@ async def test_odd_but_usable_image_is_taken_as_it_looks(stack, case):
     api, user = stack.api, 7000 + TAKEN.index(case)
     await case.send(api, user, "en")
     await api.wait_for(user, with_button("bd:"))
-    assert [m["text"] or m["caption"] for m in await api.messages(user)] == [stack.speak("en", make) for make in (kept, gallery_caption)]
+    assert [m["text"] or m["caption"] for m in await api.messages(user)] == [
+        stack.speak("en", make) for make in (kept, gallery_caption)
+    ]
     image = load_image(await stack.image_bytes(user), stack.settings.limits)
     assert image.mode == "RGB"
     case.check(image)

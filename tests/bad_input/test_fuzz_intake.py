@@ -22,7 +22,10 @@ LIMITS = LimitSettings(min_side=16)
 SLOWEST_S = 10.0  # far above the slowest case seen (a 40-megapixel decode); a hang is far above it
 SEEDS = corpus.mutation_seeds()
 # Pillow warns about what it skips in broken files; the property is about what load_image returns or raises.
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning"),
+]
 
 
 @st.composite
@@ -52,7 +55,12 @@ class Run:
     slowest = 0.0
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.one_of(mutated_images(), st.binary(max_size=4096)))
 def test_load_image_returns_a_usable_image_or_an_input_error(data, figures):
     started = time.monotonic()
@@ -69,4 +77,3 @@ def test_load_image_returns_a_usable_image_or_an_input_error(data, figures):
         assert image.mode == "RGB" and len(image.tobytes()) == width * height * 3
         assert min(width, height) >= LIMITS.min_side and width * height <= LIMITS.max_megapixels * 1_000_000
     assert Run.slowest < SLOWEST_S
-

@@ -5,6 +5,7 @@ from redis.asyncio import Redis
 
 from shopshot.billing.ledger import Ledger
 from shopshot.config import BillingSettings, PriceSettings
+from tests.bot.test_translation_audit import pseudo, pseudo_locales  # noqa: F401 (the pseudo-locale, for test_texts.py)
 
 FREE_IMAGES = 2
 ADMIN = 900

@@ -33,19 +33,26 @@ async def _admit(redis_url: str, holder: str, job_id: str, images: int = 2):
 
 async def test_two_replicas_confirming_the_last_credits_at_once_admit_one_job(redis_url, ledger, figures):
     await ledger.grant(USER, 2, "test", once="grant")
-    answers = await asyncio.gather(*(_admit(redis_url, f"replica-{n}", f"job-{n}") for n in range(2)), return_exceptions=True)
+    answers = await asyncio.gather(
+        *(_admit(redis_url, f"replica-{n}", f"job-{n}") for n in range(2)), return_exceptions=True
+    )
     admitted = [answer for answer in answers if not isinstance(answer, BaseException)]
     refused = [answer for answer in answers if isinstance(answer, NotEnoughCredits)]
     assert (len(admitted), len(refused)) == (1, 1), answers
     # The refused Confirm took no slot: only the admitted job's ticket is in flight.
     assert await ledger.redis.zcard(IN_FLIGHT_KEY + str(USER)) == 1
     await assert_ledger_sums(ledger, USER, balance=0, held=2)
-    figures.set("billing: replicas confirming the last credits at once, admitted/refused/overdrawn", f"{len(admitted)}/{len(refused)}/0")
+    figures.set(
+        "billing: replicas confirming the last credits at once, admitted/refused/overdrawn",
+        f"{len(admitted)}/{len(refused)}/0",
+    )
 
 
 async def test_many_confirms_racing_never_overdraw(redis_url, ledger):
     await ledger.grant(USER, 7, "test", once="grant")
-    answers = await asyncio.gather(*(_admit(redis_url, f"replica-{n % 2}", f"job-{n}") for n in range(8)), return_exceptions=True)
+    answers = await asyncio.gather(
+        *(_admit(redis_url, f"replica-{n % 2}", f"job-{n}") for n in range(8)), return_exceptions=True
+    )
     assert sum(1 for answer in answers if not isinstance(answer, BaseException)) == 3
     assert all(isinstance(answer, NotEnoughCredits) for answer in answers if isinstance(answer, BaseException))
     await assert_ledger_sums(ledger, USER, balance=1, held=6)
@@ -65,10 +72,13 @@ async def test_a_limit_reached_holds_nothing(redis_url, ledger):
     await assert_ledger_sums(ledger, USER, balance=9, held=1)
 
 
-async def test_a_hold_whose_job_never_reached_the_queue_comes_back_when_its_replica_restarts(redis_url, redis, settings, ledger):
+async def test_a_hold_whose_job_never_reached_the_queue_comes_back_when_its_replica_restarts(
+    redis_url, redis, settings, ledger
+):
     await ledger.grant(USER, 5, "test", once="grant")
     client = Redis.from_url(redis_url)
     try:
+
         def studio() -> Studio:
             return Studio(settings, open_store(redis, settings), JobQueue(redis, settings.queue), client)
 

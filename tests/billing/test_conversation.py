@@ -9,8 +9,8 @@ from PIL import Image
 from shopshot.billing.prices import Charge
 from shopshot.bot.callbacks import CreditPackPicked, Step
 from shopshot.pipeline.gallery import sample_photo
-from shopshot.queue.store import blob_name, open_store
 from shopshot.playground.scripted import Choices, newer_than, reach_summary, with_button
+from shopshot.queue.store import blob_name, open_store
 from tests.billing.conftest import ADMIN
 from tests.billing.invariant import assert_ledger_sums, captured
 
@@ -21,6 +21,7 @@ CONFIRM = Step(action="confirm").pack()
 def _text_with(fragment: str):
     def find(messages: list[dict]) -> dict | None:
         return next((m for m in reversed(messages) if fragment in (m["text"] or m["caption"] or "")), None)
+
     return find
 
 
@@ -48,7 +49,10 @@ async def test_free_images_then_a_pack_bought_with_stars_then_spent(bot, worker,
     first = await _summary(api, variants=2)
     await api.press(USER, first["message_id"], data=CONFIRM)
     await api.wait_for(USER, _text_with("Here are your 2 images."), timeout=90)
-    assert "Held for this job — credits: 0, free images: 2. Balance: 0." in (await api.wait_for(USER, _text_with("Held for this job")))["text"]
+    assert (
+        "Held for this job — credits: 0, free images: 2. Balance: 0."
+        in (await api.wait_for(USER, _text_with("Held for this job")))["text"]
+    )
     await captured(ledger, USER, 1)
     await assert_ledger_sums(ledger, USER, balance=0, held=0)
 
@@ -58,9 +62,14 @@ async def test_free_images_then_a_pack_bought_with_stars_then_spent(bot, worker,
 
     pack = settings.billing.packs[0]
     await _buy_first_pack(api, settings)
-    assert f"Credits added: {pack.credits}. Balance: {pack.credits}." in (await api.wait_for(USER, _text_with("Credits added")))["text"]
+    assert (
+        f"Credits added: {pack.credits}. Balance: {pack.credits}."
+        in (await api.wait_for(USER, _text_with("Credits added")))["text"]
+    )
     await api.press(USER, second["message_id"], data=CONFIRM)  # the summary kept its Confirm
-    await api.wait_for(USER, lambda messages: sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 2, timeout=90)
+    await api.wait_for(
+        USER, lambda messages: sum("Here are your 2 images." in (m["text"] or "") for m in messages) == 2, timeout=90
+    )
     await captured(ledger, USER, 2)
     await assert_ledger_sums(ledger, USER, balance=pack.credits - 2, held=0)
 

@@ -98,7 +98,9 @@ async def test_holds_racing_for_the_last_credits_never_take_the_balance_below_ze
     clients = [Redis.from_url(redis_url) for _ in range(6)]
     try:
         ledgers = [Ledger(client, free_images=0) for client in clients]
-        answers = await asyncio.gather(*(other.hold(Charge(USER, f"job-{n}", 1, 2)) for n, other in enumerate(ledgers)), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(other.hold(Charge(USER, f"job-{n}", 1, 2)) for n, other in enumerate(ledgers)), return_exceptions=True
+        )
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     assert sum(1 for answer in answers if isinstance(answer, NotEnoughCredits)) == 4

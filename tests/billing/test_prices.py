@@ -2,7 +2,7 @@
 
 import pytest
 
-from shopshot.billing.prices import mode_of, credit_pack, price_per_image, split_cost
+from shopshot.billing.prices import credit_pack, mode_of, price_per_image, split_cost
 from shopshot.config import BillingSettings, CreditPack
 from shopshot.errors import InvalidOption
 from shopshot.launcher import playground_settings

@@ -15,7 +15,9 @@ from tests.queue.fleet import Fleet
 USER = 611
 
 
-async def test_a_worker_killed_mid_job_after_the_hold_charges_the_job_once(bot, api, ledger, redis_url, tmp_path, figures):
+async def test_a_worker_killed_mid_job_after_the_hold_charges_the_job_once(
+    bot, api, ledger, redis_url, tmp_path, figures
+):
     await ledger.grant(USER, 10, "test", once="grant")
     redis = Redis.from_url(redis_url)
     with Fleet(redis, redis_url, tmp_path, "tests.queue.backends:Slow", {"SLOW_BACKEND_S": "6"}) as fleet:

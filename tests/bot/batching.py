@@ -10,7 +10,9 @@ from shopshot.playground.scripted import Choices
 from tests.pipeline.conftest import encode
 
 BOT_ID = int(STAND_IN_TOKEN.split(":")[0])
-CHOICES = Choices(preset="studio", ratio="4:5", variants=1)  # the smallest target, one image a photo: the batch stays quick
+CHOICES = Choices(
+    preset="studio", ratio="4:5", variants=1
+)  # the smallest target, one image a photo: the batch stays quick
 
 
 def product_photo(number: int) -> bytes:

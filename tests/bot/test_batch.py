@@ -11,11 +11,11 @@ import io
 
 from PIL import Image
 
+from shopshot.bot.batch import BATCH_KEY
 from shopshot.bot.callbacks import JobChoice, Step
 from shopshot.playground.scripted import newer_than, reach_summary
-from shopshot.bot.batch import BATCH_KEY
-from shopshot.queue.feeder import BACKLOG_KEY, Feeder
 from shopshot.queue.enqueue import JobQueue
+from shopshot.queue.feeder import BACKLOG_KEY, Feeder
 from tests.bot.batching import CHOICES, blank_photo, collected, product_photo
 from tests.conftest import until
 from tests.security.conftest import forget
@@ -24,7 +24,9 @@ from tests.security.conftest import forget
 async def send_batch(api, redis, user: int, albums: list[list[bytes]]) -> dict:
     """Send the albums one after the other, wait until the bot holds every photo, and go to the summary."""
     await api.send_text(user, "/start")
-    await api.wait_for(user, newer_than(0))  # answered first: a /start handled after a photo would begin again without it
+    await api.wait_for(
+        user, newer_than(0)
+    )  # answered first: a /start handled after a photo would begin again without it
     sent = [message_id for photos in albums for message_id in await api.send_album(user, photos)]
     await until(lambda: collected(redis, user) == len(sent), timeout_s=90, what="every photo in the batch")
     return await reach_summary(api, user, CHOICES) | {"sent": sent}
@@ -37,7 +39,11 @@ def results_of(messages: list[dict], after: int) -> tuple[list[list[dict]], list
     for message in later:
         if message["kind"] == "photo":
             groups.setdefault(message["media_group_id"] or str(message["message_id"]), []).append(message)
-    return list(groups.values()), [m for m in later if m["kind"] == "document"], [m for m in later if m["kind"] == "text"]
+    return (
+        list(groups.values()),
+        [m for m in later if m["kind"] == "document"],
+        [m for m in later if m["kind"] == "text"],
+    )
 
 
 async def test_an_album_of_ten_is_one_batch_end_to_end(bot, worker, api, redis):
@@ -46,16 +52,26 @@ async def test_an_album_of_ten_is_one_batch_end_to_end(bot, worker, api, redis):
     assert summary["text"].startswith("📚 A batch of 10 photos, every one made like this:")
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
     # One status message for the whole batch, counting the photos done as they come (deleted at the end).
-    counting = await api.wait_for(user, lambda ms: [m for m in ms if " of 10 photos done" in (m["text"] or "")], timeout=120)
-    statuses = [m for m in await api.messages(user) if m["message_id"] > summary["message_id"] and (m["text"] or "").startswith(("⏳", "📚"))]
+    counting = await api.wait_for(
+        user, lambda ms: [m for m in ms if " of 10 photos done" in (m["text"] or "")], timeout=120
+    )
+    statuses = [
+        m
+        for m in await api.messages(user)
+        if m["message_id"] > summary["message_id"] and (m["text"] or "").startswith(("⏳", "📚"))
+    ]
     assert len(counting) == 1 and statuses == counting and "About " in counting[0]["text"]
-    final = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=240)
+    final = await api.wait_for(
+        user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=240
+    )
 
     albums, files, _ = results_of(await api.history(user), summary["message_id"])
     assert [len(album) for album in albums] == [10] and len({m["media_group_id"] for m in albums[0]}) == 1
     assert [m["file_name"] for m in files] == [f"{n:02d}-photo-studio-4x5-1.png" for n in range(1, 11)]
     assert final["text"] == "✅ Your batch is ready: 10 photos, 10 images. Full-resolution files are above."
-    assert len([call for call in await api.calls("deleteMessage") if call["chat_id"] == user]) == 1  # the status, once done
+    assert (
+        len([call for call in await api.calls("deleteMessage") if call["chat_id"] == user]) == 1
+    )  # the status, once done
     # One look for all: every image has the same seed, and the same backdrop far from the product.
     seeds = {m["caption"] for m in files}
     assert len(seeds) == 1
@@ -63,7 +79,9 @@ async def test_an_album_of_ten_is_one_batch_end_to_end(bot, worker, api, redis):
     assert len(corners) == 1
 
 
-async def test_a_send_of_twelve_split_ten_and_two_is_one_batch_and_a_failing_photo_is_named(bot, worker, api, redis, settings):
+async def test_a_send_of_twelve_split_ten_and_two_is_one_batch_and_a_failing_photo_is_named(
+    bot, worker, api, redis, settings
+):
     user = 9102
     photos = [product_photo(n) for n in range(12)]
     photos[2] = blank_photo()  # photo 3: no product, refused as it arrives
@@ -77,7 +95,9 @@ async def test_a_send_of_twelve_split_ten_and_two_is_one_batch_and_a_failing_pho
     held = await until(lambda: feeder.waiting_in_backlog(user), what="the batch in the backlog")
     seventh = next(spec for spec in held.values() if spec.batch_number == 7)
     redis.delete(seventh.image_key)
-    final = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=240)
+    final = await api.wait_for(
+        user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=240
+    )
 
     albums, files, _ = results_of(await api.history(user), summary["message_id"])
     assert [len(album) for album in albums] == [10]  # ten photos made, one album
@@ -93,14 +113,22 @@ async def test_cancel_under_the_batch_status_cancels_the_photos_not_started(bot,
     user = 9103
     summary = await send_batch(api, redis, user, [[product_photo(n) for n in range(6)]])
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
-    status = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None))
+    status = await api.wait_for(
+        user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None)
+    )
     batch_id = status["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[-1]
     await api.press(user, status["message_id"], data=JobChoice(action="cancel", job_id=batch_id).pack())
-    final = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith(("✅ Your batch", "❌"))), None), timeout=120)
+    final = await api.wait_for(
+        user,
+        lambda ms: next((m for m in ms if (m["text"] or "").startswith(("✅ Your batch", "❌"))), None),
+        timeout=120,
+    )
     cancelled = next(m for m in await api.messages(user) if (m["text"] or "").startswith("Cancelled "))
     count = int(cancelled["text"].split()[1])
     assert 1 <= count <= 5  # the first photo had started, or was about to, by the press
-    numbers = ", ".join(str(number) for number in range(7 - count, 7))  # one worker takes them in order: the last ones wait
+    numbers = ", ".join(
+        str(number) for number in range(7 - count, 7)
+    )  # one worker takes them in order: the last ones wait
     assert f"{'Photo' if count == 1 else 'Photos'} {numbers}: Cancelled before it started." in final["text"]
 
 
@@ -110,7 +138,11 @@ async def test_forget_during_a_batch_stops_it_and_leaves_nothing_of_it(bot, work
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None))
     await forget(api, user)
-    await until(lambda: not redis.exists(f"{BACKLOG_KEY}{user}") and not redis.llen("rq:queue:studio"), timeout_s=60, what="the batch's jobs gone")
+    await until(
+        lambda: not redis.exists(f"{BACKLOG_KEY}{user}") and not redis.llen("rq:queue:studio"),
+        timeout_s=60,
+        what="the batch's jobs gone",
+    )
     await asyncio.sleep(3)  # a job running at the /forget ends meanwhile: its images must not come
     messages = await api.messages(user)
     assert not [m for m in messages if m["message_id"] > summary["message_id"] and m["kind"] in ("photo", "document")]

@@ -4,14 +4,24 @@ import pytest
 from redis.asyncio import Redis as AsyncRedis
 
 from shopshot.bot import batch, texts
-from shopshot.bot.limits import JobLimits, check, Usage
+from shopshot.bot.limits import JobLimits, Usage, check
 from shopshot.config import LimitSettings
 from shopshot.errors import TooManyJobs, TooManyPerMinute
 from shopshot.queue.enqueue import JobState
 from shopshot.queue.events import EventKind, JobEvent
 from shopshot.queue.spec import JobSpec
 
-SPEC = JobSpec(chat_id=5, user_id=5, status_message_id=40, image_key="k0", preset="studio", ratio="4:5", variants=2, seed=120, language="en")
+SPEC = JobSpec(
+    chat_id=5,
+    user_id=5,
+    status_message_id=40,
+    image_key="k0",
+    preset="studio",
+    ratio="4:5",
+    variants=2,
+    seed=120,
+    language="en",
+)
 NOW = 1_000_000.0
 
 
@@ -28,7 +38,9 @@ def test_photos_join_by_album_or_within_the_window_of_the_latest():
     collecting = _collected()
     assert collecting["groups"] == ["g1", "g2"] and collecting["at"] == NOW + 3
     assert batch.joins(collecting, "g1", NOW + 600)  # a late update of one of its albums
-    assert batch.joins(collecting, None, NOW + 3 + batch.BATCH_WINDOW_S)  # a lone photo right after (the 11th of a send)
+    assert batch.joins(
+        collecting, None, NOW + 3 + batch.BATCH_WINDOW_S
+    )  # a lone photo right after (the 11th of a send)
     assert not batch.joins(collecting, "g3", NOW + 3 + batch.BATCH_WINDOW_S + 1)
     assert not batch.joins(None, "g1", NOW)  # no batch being collected (none, or confirmed)
 
@@ -38,9 +50,13 @@ def test_photos_are_numbered_in_the_order_sent_and_share_one_look():
     assert [(photo.number, photo.image_key) for photo in photos] == [(1, "k10"), (3, "k12"), (4, "k20")]
     assert refused == {2: ("no_product_found", {})}
     specs = batch.batch_specs(SPEC, photos, "b1", ["j1", "j3", "j4"])
-    assert {(spec.preset, spec.ratio, spec.variants, spec.seed) for spec in specs.values()} == {("studio", "4:5", 2, 120)}
+    assert {(spec.preset, spec.ratio, spec.variants, spec.seed) for spec in specs.values()} == {
+        ("studio", "4:5", 2, 120)
+    }
     assert [(spec.image_key, spec.photo_name, spec.batch_number, spec.batch_size) for spec in specs.values()] == [
-        ("k10", "01-mug", 1, 3), ("k12", "03-photo", 3, 3), ("k20", "04-photo", 4, 3)
+        ("k10", "01-mug", 1, 3),
+        ("k12", "03-photo", 3, 3),
+        ("k20", "04-photo", 4, 3),
     ]
 
 
@@ -56,7 +72,11 @@ async def test_the_record_completes_when_every_job_has_its_event(redis_url):
         await book.record(JobEvent("done", "j3", specs["j3"]))  # redelivered: kept once
         await book.record(JobEvent("failed", "j1", specs["j1"], error="input_expired"))
         last = await book.record(JobEvent(EventKind.CANCELLED, "j4", specs["j4"]))
-        assert last.complete and [(number, event.kind) for number, event in last.in_order()] == [(1, "failed"), (3, "done"), (4, "cancelled")]
+        assert last.complete and [(number, event.kind) for number, event in last.in_order()] == [
+            (1, "failed"),
+            (3, "done"),
+            (4, "cancelled"),
+        ]
         await book.delete("b1")
         assert await book.record(JobEvent("done", "j3", specs["j3"])) is None  # gone with the delivery, or a /forget
     finally:
@@ -73,7 +93,10 @@ def test_a_batch_counts_its_images_against_the_batch_limits():
         check(limits, Usage(30, (), 0, 5.0), NOW)
     with pytest.raises(TooManyPerMinute) as error:
         check(limits, Usage(0, (NOW - 50, NOW - 10, NOW - 5), 0, 5.0), NOW, count=29)
-    assert error.value.params == {"count": 3, "seconds": 50}  # the two oldest starts must leave: the one 10 s ago in 50 s
+    assert error.value.params == {
+        "count": 3,
+        "seconds": 50,
+    }  # the two oldest starts must leave: the one 10 s ago in 50 s
 
 
 async def test_a_batch_takes_its_slots_at_once_and_binds_them_to_its_jobs(redis_url):
@@ -85,7 +108,9 @@ async def test_a_batch_takes_its_slots_at_once_and_binds_them_to_its_jobs(redis_
         with pytest.raises(TooManyJobs):
             await limits.admit(7, "rq:queue:studio", 5.0)
         await limits.bind(ticket, *(f"job-{n}" for n in range(5)))
-        assert sorted(member.decode() for member in await client.zrange("shopshot:in-flight:7", 0, -1)) == [f"job-{n}" for n in range(5)]
+        assert sorted(member.decode() for member in await client.zrange("shopshot:in-flight:7", 0, -1)) == [
+            f"job-{n}" for n in range(5)
+        ]
         assert await limits.release_abandoned() == 0
     finally:
         await client.aclose()

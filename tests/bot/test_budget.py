@@ -49,7 +49,9 @@ async def test_status_edits_of_many_jobs_stay_within_telegrams_limit(settings, r
     # a budget of 12 calls a second, 3 of them kept for replies: without the budget, 429s.
     budgeted = settings.model_copy(update={"budget": BudgetSettings(calls_per_s=12, reserve=3)})
     result = await flood(budgeted, redis_url, api, jobs=24, seconds=6, limit=20)
-    figures.set("budget: busiest second of 24 jobs' status edits, limit 20/s (edits/all calls/429s)",
-                f"{result.edits_peak}/{result.calls_peak}/{result.refused}")
+    figures.set(
+        "budget: busiest second of 24 jobs' status edits, limit 20/s (edits/all calls/429s)",
+        f"{result.edits_peak}/{result.calls_peak}/{result.refused}",
+    )
     assert result.refused == 0
     assert min(result.edits_per_job) >= 1  # coalesced, not starved: every job's status moved

@@ -27,7 +27,9 @@ async def _send_cancel(api) -> dict:
     """/cancel; returns the bot's first new message."""
     shown = {message["message_id"] for message in await api.messages(SELLER)}
     await api.send_text(SELLER, "/cancel")
-    return await api.wait_for(SELLER, lambda messages: next((m for m in messages if m["message_id"] not in shown), None))
+    return await api.wait_for(
+        SELLER, lambda messages: next((m for m in messages if m["message_id"] not in shown), None)
+    )
 
 
 def _text_of(message_id: int, text: str):
@@ -41,7 +43,9 @@ async def _confirm(api, redis, shown: bool = True) -> tuple[str, dict | None]:
     before = set(redis.smembers(JOBS_OF_KEY + str(SELLER)))
     summary = await at_summary(api, SELLER)
     await api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())
-    [job_id] = await until(lambda: [key.decode() for key in set(redis.smembers(JOBS_OF_KEY + str(SELLER))) - before], what="the job queued")
+    [job_id] = await until(
+        lambda: [key.decode() for key in set(redis.smembers(JOBS_OF_KEY + str(SELLER))) - before], what="the job queued"
+    )
     if not shown:
         return job_id, None
     status = await api.wait_for(SELLER, with_button(JobChoice(action="cancel", job_id=job_id).pack()))
@@ -55,23 +59,41 @@ def _files(messages: list[dict]) -> int:
 
 def _off_the_queue(redis, job_id: str) -> bool:
     """Gone from the queue, from RQ, from the active jobs and from the seller's slots."""
-    return (job_id not in waiting_jobs(redis) and not redis.exists(f"rq:job:{job_id}") and not redis.hexists(ACTIVE_KEY, job_id)
-            and redis.zscore(IN_FLIGHT_KEY + str(SELLER), job_id) is None)
+    return (
+        job_id not in waiting_jobs(redis)
+        and not redis.exists(f"rq:job:{job_id}")
+        and not redis.hexists(ACTIVE_KEY, job_id)
+        and redis.zscore(IN_FLIGHT_KEY + str(SELLER), job_id) is None
+    )
 
 
 async def test_cancel_at_the_summary_ends_the_conversation_and_a_second_finds_nothing_to_cancel(bot, api, redis):
     summary = await at_summary(api, SELLER)
     assert (await _send_cancel(api))["text"] == CANCELLED
     # The summary's Confirm, still shown on the seller's phone, queues nothing now.
-    assert await answer_to(api, SELLER, api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack())) == INACTIVE
+    assert (
+        await answer_to(api, SELLER, api.press(SELLER, summary["message_id"], data=Step(action="confirm").pack()))
+        == INACTIVE
+    )
     assert (await _send_cancel(api))["text"] == NOTHING
     assert not waiting_jobs(redis) and not redis.exists(JOBS_OF_KEY + str(SELLER))
 
 
-async def test_cancel_while_queued_takes_the_job_off_the_queue_and_it_is_never_delivered(bot, api, redis, redis_url, tmp_path):
+async def test_cancel_while_queued_takes_the_job_off_the_queue_and_it_is_never_delivered(
+    bot, api, redis, redis_url, tmp_path
+):
     job_id, status = await _confirm(api, redis)  # no worker runs: the job waits in the queue
-    waiting = await api.wait_for(SELLER, lambda messages: next(
-        (m for m in messages if m["message_id"] == status["message_id"] and m["text"].startswith("⏳ In the queue: position 1")), None))
+    waiting = await api.wait_for(
+        SELLER,
+        lambda messages: next(
+            (
+                m
+                for m in messages
+                if m["message_id"] == status["message_id"] and m["text"].startswith("⏳ In the queue: position 1")
+            ),
+            None,
+        ),
+    )
     assert buttons(waiting) == buttons(status)  # the board's edits keep the Cancel while the job waits
     assert waiting_jobs(redis) == [job_id] and redis.zscore(IN_FLIGHT_KEY + str(SELLER), job_id) is not None
     assert (await _send_cancel(api))["text"] == OFF_THE_QUEUE
@@ -99,16 +121,27 @@ async def test_the_cancel_button_under_a_queued_status_takes_that_job_off_the_qu
 
 
 @pytest.mark.parametrize("choice", ["keep", "discard"])
-async def test_cancel_while_running_lets_the_seller_keep_or_discard_the_job(choice, bot, api, redis, redis_url, settings, tmp_path):
+async def test_cancel_while_running_lets_the_seller_keep_or_discard_the_job(
+    choice, bot, api, redis, redis_url, settings, tmp_path
+):
     # The job runs until the test lets it finish, however slow the machine.
     with worker_process(redis_url, tmp_path / "worker.log", GATED):
         job_id, status = await _confirm(api, redis)
-        await until(lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED, 60, what="the job to start")
+        await until(
+            lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED, 60, what="the job to start"
+        )
         question = await _send_cancel(api)
         assert question["text"].startswith("This job has already started.")
-        assert [button["callback_data"] for button in buttons(question)] == [JobChoice(action=action, job_id=job_id).pack() for action in ("keep", "discard")]
+        assert [button["callback_data"] for button in buttons(question)] == [
+            JobChoice(action=action, job_id=job_id).pack() for action in ("keep", "discard")
+        ]
         await api.press(SELLER, question["message_id"], data=JobChoice(action=choice, job_id=job_id).pack())
-        answered = await api.wait_for(SELLER, lambda messages: next((m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None))
+        answered = await api.wait_for(
+            SELLER,
+            lambda messages: next(
+                (m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None
+            ),
+        )
         redis.set(GATE_KEY, 1)
         if choice == "keep":
             assert answered["text"] == "Kept: the images come as usual."
@@ -117,7 +150,10 @@ async def test_cancel_while_running_lets_the_seller_keep_or_discard_the_job(choi
         else:
             assert answered["text"] == "Discarded: nothing more of this job will be sent, and its images are deleted."
             await api.wait_for(SELLER, _text_of(status["message_id"], "🚫 Cancelled."), timeout=60)
-            assert redis.exists(FORGOTTEN_KEY + job_id) and Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED
+            assert (
+                redis.exists(FORGOTTEN_KEY + job_id)
+                and Job.fetch(job_id, connection=redis).get_status() == JobStatus.FINISHED
+            )
             messages = await api.messages(SELLER)
             assert _files(messages) == 0 and not with_button("rs:")(messages)
             # Its results are deleted: of the seller's stored images, only the photo they sent is left, with its gallery pages beside it.

@@ -49,7 +49,11 @@ async def _send_two_products(api) -> dict:
 
 
 def _kept_after(messages: list[dict], after: dict) -> dict:
-    return next(m for m in messages if m["message_id"] > after["message_id"] and (m["caption"] or "").startswith("This is what I'll keep"))
+    return next(
+        m
+        for m in messages
+        if m["message_id"] > after["message_id"] and (m["caption"] or "").startswith("This is what I'll keep")
+    )
 
 
 async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, worker, api):
@@ -59,7 +63,9 @@ async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, 
     sheet = await _picture(api, offer)
     assert share_of(sheet, COLOURS[0], 10) > 0.005 and share_of(sheet, COLOURS[1], 10) > 0.005  # two outlines
     assert share_of(sheet, COLOURS[2], 10) == 0  # and no third
-    assert not [m for m in await api.messages(USER) if m["kind"] == "photo" and m["message_id"] != offer["message_id"]]  # no gallery yet
+    assert not [
+        m for m in await api.messages(USER) if m["kind"] == "photo" and m["message_id"] != offer["message_id"]
+    ]  # no gallery yet
     await api.press(USER, offer["message_id"], data=ProductPicked(action="continue").pack())  # nothing chosen yet
     [alert] = await _wait_answers(api, 1, USER)
     assert alert["show_alert"] and alert["text"] == "Tap the number of at least one product first."
@@ -75,9 +81,13 @@ async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, 
     await api.press(USER, summary["message_id"], data=Step(action="change").pack())
     change = await api.wait_for(USER, with_button(f"{ChangePicked.__prefix__}:"))
     await api.press(USER, change["message_id"], data=ChangePicked(part="backdrop").pack())
-    again = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > change["message_id"] and with_button("bd:")(ms[-1:]) else None)
+    again = await api.wait_for(
+        USER, lambda ms: ms[-1] if ms[-1]["message_id"] > change["message_id"] and with_button("bd:")(ms[-1:]) else None
+    )
     await api.press(USER, again["message_id"], data="bd:wall")
-    summary = await api.wait_for(USER, lambda ms: ms[-1] if with_button("st:confirm")(ms[-1:]) and "Wall" in ms[-1]["text"] else None)
+    summary = await api.wait_for(
+        USER, lambda ms: ms[-1] if with_button("st:confirm")(ms[-1:]) and "Wall" in ms[-1]["text"] else None
+    )
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     final = await api.wait_for(USER, with_button("rs:"), timeout=60)
     [document] = [m for m in await api.messages(USER) if m["kind"] == "document"]
@@ -100,8 +110,13 @@ async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, 
 async def test_all_together_keeps_both_then_the_summary_changes_the_products_kept(bot, api, redis):
     offer = await _send_two_products(api)
     await api.press(USER, offer["message_id"], data=ProductPicked(action="toggle", number=1).pack(), inaccessible=True)
-    ticked = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > offer["message_id"] and buttons(m)), None))
-    assert ticked["kind"] == "photo" and [b["text"] for b in buttons(ticked)][:2] == ["✓ 1", "2"]  # out of sight: a new picture
+    ticked = await api.wait_for(
+        USER, lambda ms: next((m for m in ms if m["message_id"] > offer["message_id"] and buttons(m)), None)
+    )
+    assert ticked["kind"] == "photo" and [b["text"] for b in buttons(ticked)][:2] == [
+        "✓ 1",
+        "2",
+    ]  # out of sight: a new picture
     await api.press(USER, ticked["message_id"], data=ProductPicked(action="all").pack())
     await api.wait_for(USER, with_button("bd:"))
     kept = await _picture(api, _kept_after(await api.messages(USER), ticked))
@@ -109,13 +124,26 @@ async def test_all_together_keeps_both_then_the_summary_changes_the_products_kep
     summary = await reach_summary(api, USER, Choices(preset="wall", ratio="1:1", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="change").pack())
     change = await api.wait_for(USER, with_button(f"{ChangePicked.__prefix__}:"))
-    assert [ChangePicked.unpack(b["callback_data"]).part for b in buttons(change)] == ["product", "backdrop", "options", "back"]
+    assert [ChangePicked.unpack(b["callback_data"]).part for b in buttons(change)] == [
+        "product",
+        "backdrop",
+        "options",
+        "back",
+    ]
     await api.press(USER, change["message_id"], data=ChangePicked(part="product").pack())
-    again = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > change["message_id"] and with_button("pr:")([m])), None))
+    again = await api.wait_for(
+        USER,
+        lambda ms: next((m for m in ms if m["message_id"] > change["message_id"] and with_button("pr:")([m])), None),
+    )
     assert [b["text"] for b in buttons(again)][:2] == ["✓ 1", "✓ 2"]  # all together, as chosen
     await _tick(api, again, 1)
     await api.press(USER, again["message_id"], data=ProductPicked(action="continue").pack())
-    summary = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > again["message_id"] and with_button("st:confirm")(ms[-1:]) else None)
+    summary = await api.wait_for(
+        USER,
+        lambda ms: (
+            ms[-1] if ms[-1]["message_id"] > again["message_id"] and with_button("st:confirm")(ms[-1:]) else None
+        ),
+    )
     assert "Wall and floor" in summary["text"] and "1:1" in summary["text"]  # back to the summary, the rest kept
     kept = await _picture(api, _kept_after(await api.messages(USER), again))
     assert share_of(kept, BLUE) > 0.02 and share_of(kept, RED) == 0
@@ -132,9 +160,14 @@ async def test_switching_language_during_the_choice_shows_the_picture_again_with
     await api.send_text(USER, "/language")
     menu = await api.wait_for(USER, with_button(f"{LanguagePicked.__prefix__}:"))
     await api.press(USER, menu["message_id"], data=LanguagePicked(code="de").pack())
-    again = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] > menu["message_id"] and with_button("pr:")([m])), None))
+    again = await api.wait_for(
+        USER, lambda ms: next((m for m in ms if m["message_id"] > menu["message_id"] and with_button("pr:")([m])), None)
+    )
     with catalogs.context(), catalogs.use_locale("de"):
-        expected = texts.candidates_prompt(), [button.text for row in keyboards.candidates(2, [2]).inline_keyboard for button in row]
+        expected = (
+            texts.candidates_prompt(),
+            [button.text for row in keyboards.candidates(2, [2]).inline_keyboard for button in row],
+        )
     assert again["kind"] == "photo" and (again["caption"], [b["text"] for b in buttons(again)]) == expected
 
 

@@ -9,12 +9,20 @@ from PIL import Image
 
 from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, OptionPicked, ResultAction, Step
 from shopshot.config import Settings
+from shopshot.pipeline.gallery import sample_photo
 from shopshot.pipeline.intake import load_image, stored_copy
-from shopshot.queue.store import blob_name, open_store
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from shopshot.pipeline.gallery import sample_photo
-from shopshot.playground.scripted import Choices, buttons, choose_options, newer_than, play_conversation, reach_summary, with_button
+from shopshot.playground.scripted import (
+    Choices,
+    buttons,
+    choose_options,
+    newer_than,
+    play_conversation,
+    reach_summary,
+    with_button,
+)
+from shopshot.queue.store import blob_name, open_store
 from tests.pipeline.conftest import assert_product_kept
 
 USER = 501
@@ -32,7 +40,9 @@ async def _start_and_send_photo(api, user: int = USER) -> dict:
 
 
 async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path):
-    transcript = await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="3:4", variants=2))
+    transcript = await play_conversation(
+        api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="3:4", variants=2)
+    )
     messages = await api.messages(USER)
     welcome, (kept, gallery) = messages[0], [m for m in messages if m["kind"] == "photo"][:2]
     assert "shopshot" in welcome["text"] and "/language" in welcome["text"]
@@ -51,14 +61,18 @@ async def test_whole_conversation_delivers_the_album(bot, worker, api, tmp_path)
 
 
 async def test_a_finished_job_ends_in_one_done_message_which_carries_the_result_buttons(bot, worker, api, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
+    await play_conversation(
+        api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2)
+    )
     messages = await api.messages(USER)
     summary = next(index for index, m in enumerate(messages) if (m["text"] or "").startswith("Ready to make"))
     # After the summary: the album and its files, then one message saying it is done, with the buttons.
-    said = [m for m in messages[summary + 1:] if m["kind"] == "text"]
+    said = [m for m in messages[summary + 1 :] if m["kind"] == "text"]
     assert len(said) == 1 and said[0] is messages[-1] and "Here are your 2 images." in said[0]["text"]
     assert {b["callback_data"].split(":")[1] for b in buttons(said[0])} == {"backdrop", "variations", "new", "save"}
-    assert len(messages[summary + 1:-1]) == 4 and all(m["kind"] in ("photo", "document") for m in messages[summary + 1:-1])
+    assert len(messages[summary + 1 : -1]) == 4 and all(
+        m["kind"] in ("photo", "document") for m in messages[summary + 1 : -1]
+    )
 
 
 def _sample_jpeg(long_side: int) -> bytes:
@@ -80,8 +94,12 @@ async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_se
     summary = await reach_summary(api, USER, Choices(preset="white", ratio="4:5", variants=1))
     await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
     await api.wait_for(USER, with_button("rs:"), timeout=60)
-    sent_by_seller = next(m for m in await api.history(USER) if not m["from_bot"] and m["kind"] in ("photo", "document"))
-    received = await api.download(sent_by_seller["file_id"])  # what the bot got: Telegram's compressed photo, or the file
+    sent_by_seller = next(
+        m for m in await api.history(USER) if not m["from_bot"] and m["kind"] in ("photo", "document")
+    )
+    received = await api.download(
+        sent_by_seller["file_id"]
+    )  # what the bot got: Telegram's compressed photo, or the file
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = Image.open(io.BytesIO(await api.download(document["file_id"])))
     seed = int(document["caption"].removeprefix("Seed: "))  # the file's details: the seed that makes it again
@@ -89,7 +107,9 @@ async def test_delivered_files_keep_the_product_pixels_and_reproduce_from_the_se
     image = load_image(stored_copy(received, Settings().limits), Settings().limits)
     [local] = StudioBackend().run(RenderRequest(image=image, preset="white", ratio="4:5", variants=1, seed=seed))
     assert np.array_equal(np.asarray(delivered.convert("RGB")), np.asarray(local.image))
-    assert abs(delivered.width / delivered.height - 4 / 5) < 0.005 and delivered.width >= 1080 and delivered.height >= 1350
+    assert (
+        abs(delivered.width / delivered.height - 4 / 5) < 0.005 and delivered.width >= 1080 and delivered.height >= 1350
+    )
     assert (local.scale == 1) == as_file
     assert_product_kept(local, image)
 
@@ -121,7 +141,20 @@ async def test_text_and_stickers_where_a_photo_is_expected_get_a_hint(bot, api):
     await api.send_text(USER, "hello")
     reply = await api.wait_for(USER, newer_than(0))
     assert "send a photo" in reply[-1]["text"]
-    await api.send_message_fields(USER, {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}})
+    await api.send_message_fields(
+        USER,
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+    )
     reply = await api.wait_for(USER, newer_than(1))
     assert "send a photo" in reply[-1]["text"]
 
@@ -186,11 +219,15 @@ async def test_bot_restart_between_choosing_and_confirming_resumes(bot, worker, 
 
 
 async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refused(bot, worker, api, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+    await play_conversation(
+        api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1)
+    )
     final = (await api.messages(USER))[-1]
     job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
     await api.press(USER, final["message_id"], data=ResultAction(action="backdrop", job_id=job_id).pack())
-    gallery = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["kind"] == "photo" and with_button("bd:")(ms[-1:]) else None)
+    gallery = await api.wait_for(
+        USER, lambda ms: ms[-1] if ms[-1]["kind"] == "photo" and with_button("bd:")(ms[-1:]) else None
+    )
     assert gallery["message_id"] > final["message_id"]
     assert [b["text"] for b in buttons(gallery) if b["text"].startswith("✓")] == ["✓ 1 Pure white"]  # the one used
     stranger = USER + 1
@@ -199,8 +236,13 @@ async def test_another_backdrop_reuses_the_photo_and_someone_elses_job_is_refuse
     await api.forge_callback(stranger, welcome["message_id"], ResultAction(action="variations", job_id=job_id).pack())
     answers = await _wait_answers(api, 1, stranger)
     assert "no longer active" in answers[-1]["text"] and await api.messages(stranger) == [welcome]
-    summary = await reach_summary(api, USER, Choices(preset="mint", ratio="1:1", variants=1))  # the same photo's size, again
-    assert "• Format: 1:1 (marketplace, 2000×2000 px)" in summary["text"] and "⚠️ Your photo is only 1024×1280 px" in summary["text"]
+    summary = await reach_summary(
+        api, USER, Choices(preset="mint", ratio="1:1", variants=1)
+    )  # the same photo's size, again
+    assert (
+        "• Format: 1:1 (marketplace, 2000×2000 px)" in summary["text"]
+        and "⚠️ Your photo is only 1024×1280 px" in summary["text"]
+    )
 
 
 def _seeds(messages: list[dict]) -> list[int]:
@@ -213,7 +255,9 @@ async def test_pure_white_offers_one_image_and_no_variations(bot, worker, api):
     await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
     options = await api.wait_for(USER, with_button("op:"))
     counts = [b for b in buttons(options) if b["callback_data"].startswith("op:variants:")]
-    assert [(b["text"], b["callback_data"]) for b in counts] == [("✓ 1 image", OptionPicked(name="variants", value="1").pack())]
+    assert [(b["text"], b["callback_data"]) for b in counts] == [
+        ("✓ 1 image", OptionPicked(name="variants", value="1").pack())
+    ]
     # Four of the same white image, asked for by a modified client, are one.
     await api.forge_callback(USER, options["message_id"], OptionPicked(name="variants", value="4").pack())
     await api.press(USER, options["message_id"], data=Step(action="continue").pack())
@@ -231,14 +275,18 @@ async def test_pure_white_offers_one_image_and_no_variations(bot, worker, api):
 
 
 async def test_variations_go_on_past_the_looks_already_sent(bot, worker, api, tmp_path):
-    await play_conversation(api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2))
+    await play_conversation(
+        api.base_url, USER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=2)
+    )
     first = await api.messages(USER)
     seeds = _seeds(first)
     assert len(seeds) == 2 and seeds[0] % LOOK_CYCLE == 0 and seeds[1] == seeds[0] + 1  # the gallery's look first
     final = first[-1]
     job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
     await api.press(USER, final["message_id"], data=ResultAction(action="variations", job_id=job_id).pack())
-    await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > len(first) and with_button("rs:")(ms[-1:]) else None, timeout=60)
+    await api.wait_for(
+        USER, lambda ms: ms[-1] if len(ms) > len(first) and with_button("rs:")(ms[-1:]) else None, timeout=60
+    )
     assert _seeds((await api.messages(USER))[len(first) :]) == [seeds[0] + 2, seeds[0] + 3]
 
 
@@ -272,10 +320,19 @@ async def test_change_format_keeps_the_backdrop_and_returns_to_the_summary(bot, 
     await api.press(USER, options["message_id"], data=OptionPicked(name="variants", value="1").pack())  # ticked already
     await _wait_answers(api, answered + 1)
     await choose_options(api, USER, Choices(ratio="4:5", variants=1), "en")
-    again = await api.wait_for(USER, lambda ms: ms[-1] if (ms[-1]["text"] or "").startswith("Ready to make") and with_button("st:confirm")(ms[-1:]) else None)
+    again = await api.wait_for(
+        USER,
+        lambda ms: (
+            ms[-1]
+            if (ms[-1]["text"] or "").startswith("Ready to make") and with_button("st:confirm")(ms[-1:])
+            else None
+        ),
+    )
     assert "Wall and floor" in again["text"] and "4:5" in again["text"] and "1 image" in again["text"]
     assert not [call for call in await api.calls() if not call["ok"]]  # the tap on the ticked option edited nothing
-    assert not any(m["kind"] == "photo" and m["message_id"] > summary["message_id"] for m in await api.messages(USER))  # no gallery again
+    assert not any(
+        m["kind"] == "photo" and m["message_id"] > summary["message_id"] for m in await api.messages(USER)
+    )  # no gallery again
 
 
 async def test_change_backdrop_shows_the_chosen_one_ticked_and_keeps_the_format(bot, api):
@@ -287,23 +344,34 @@ async def test_change_backdrop_shows_the_chosen_one_ticked_and_keeps_the_format(
     await api.press(USER, summary["message_id"], data=Step(action="change").pack())
     choice = await api.wait_for(USER, with_button("cg:"))
     await api.press(USER, choice["message_id"], data=ChangePicked(part="backdrop").pack())
-    gallery = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] > choice["message_id"] and with_button("bd:")(ms[-1:]) else None)
+    gallery = await api.wait_for(
+        USER, lambda ms: ms[-1] if ms[-1]["message_id"] > choice["message_id"] and with_button("bd:")(ms[-1:]) else None
+    )
     assert [b["text"] for b in buttons(gallery) if b["text"].startswith("✓")] == ["✓ 7 Podium"]  # opened at its page
     await api.press(USER, gallery["message_id"], data=BackdropPicked(key="linen").pack())
     again = await api.wait_for(USER, with_button("st:confirm"))
     assert again["message_id"] > gallery["message_id"]
     assert "Linen" in again["text"] and "4:5" in again["text"] and "4 images" in again["text"]
     await api.press(USER, again["message_id"], data=Step(action="change").pack())
-    await api.wait_for(USER, lambda ms: ms if with_button("cg:")([m for m in ms if m["message_id"] == again["message_id"]]) else None)
+    await api.wait_for(
+        USER, lambda ms: ms if with_button("cg:")([m for m in ms if m["message_id"] == again["message_id"]]) else None
+    )
     await api.press(USER, again["message_id"], data=ChangePicked(part="back").pack())
-    back = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] == again["message_id"] and with_button("st:confirm")([m])), None))
+    back = await api.wait_for(
+        USER,
+        lambda ms: next(
+            (m for m in ms if m["message_id"] == again["message_id"] and with_button("st:confirm")([m])), None
+        ),
+    )
     assert back["text"] == again["text"]
 
 
 async def test_gallery_pages_are_turned_in_place(bot, api):
     gallery = await _start_and_send_photo(api)
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
-    turned = await api.wait_for(USER, lambda ms: next((m for m in ms if m["message_id"] == gallery["message_id"] and m["edits"] == 1), None))
+    turned = await api.wait_for(
+        USER, lambda ms: next((m for m in ms if m["message_id"] == gallery["message_id"] and m["edits"] == 1), None)
+    )
     assert turned["caption"] == gallery["caption"] and turned["file_id"] != gallery["file_id"]
     assert [b["text"].split(" · ")[0] for b in buttons(turned)][:4] == ["7", "8", "9", "10"]
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())  # "2/2", the page shown
@@ -322,4 +390,7 @@ async def test_gallery_pages_are_turned_in_place(bot, api):
 async def test_help_gives_photo_advice(bot, api):
     await api.send_text(USER, "/help")
     [reply] = await api.wait_for(USER, newer_than(0))
-    assert all(advice in reply["text"] for advice in ("one product", "plain background", "good light", "most of the frame", "as a file"))
+    assert all(
+        advice in reply["text"]
+        for advice in ("one product", "plain background", "good light", "most of the frame", "as a file")
+    )

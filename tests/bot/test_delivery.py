@@ -5,8 +5,8 @@ import io
 from dataclasses import replace
 
 import pytest
-from PIL import Image
 from aiogram.utils.i18n import I18n
+from PIL import Image
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
@@ -17,8 +17,8 @@ from shopshot.errors import NoProductFound
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import JobEvent, ResultImage, publish
-from shopshot.queue.spec import JobSpec
 from shopshot.queue.jobs import WorkerContext
+from shopshot.queue.spec import JobSpec
 from shopshot.queue.store import open_store
 from shopshot.queue.worker import StudioWorker
 from tests.queue.backends import Fast
@@ -49,9 +49,21 @@ def _done_event(redis, settings, job_id: str, files: list[bytes] | None = None) 
     blobs = open_store(redis, settings)
     photo = blobs.put(sample_photo())
     file_keys = [blobs.put(data) for data in files] if files else [photo, photo]
-    images = [ResultImage(photo_key=photo, file_key=key, seed=seed, width=1200, height=1500) for seed, key in enumerate(file_keys, start=3)]
-    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=photo, preset="white", ratio="1:1",
-                   variants=len(images), seed=3, language="en")
+    images = [
+        ResultImage(photo_key=photo, file_key=key, seed=seed, width=1200, height=1500)
+        for seed, key in enumerate(file_keys, start=3)
+    ]
+    spec = JobSpec(
+        chat_id=CHAT,
+        user_id=CHAT,
+        status_message_id=1,
+        image_key=photo,
+        preset="white",
+        ratio="1:1",
+        variants=len(images),
+        seed=3,
+        language="en",
+    )
     return JobEvent("done", job_id, spec, images=images)
 
 
@@ -69,7 +81,11 @@ def _pending(redis, settings) -> int:
 
 
 async def _refused_uploads(api) -> list[dict]:
-    return [call for call in await api.calls() if call["method"] in ("sendMediaGroup", "sendDocument", "sendPhoto") and not call["ok"]]
+    return [
+        call
+        for call in await api.calls()
+        if call["method"] in ("sendMediaGroup", "sendDocument", "sendPhoto") and not call["ok"]
+    ]
 
 
 async def _albums(api) -> int:
@@ -143,7 +159,9 @@ async def test_a_delivery_cut_off_after_the_album_resumes_with_the_files(deliver
     assert not redis.exists(PARTS_KEY + "job-5")
 
 
-async def test_results_telegram_refuses_for_good_become_a_failure_message_and_are_acknowledged(deliveries, redis, settings, api):
+async def test_results_telegram_refuses_for_good_become_a_failure_message_and_are_acknowledged(
+    deliveries, redis, settings, api
+):
     delivery = deliveries("bot-a")
     await delivery.ensure_group()
     publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-6"))
@@ -165,7 +183,9 @@ async def test_an_entry_the_bot_cannot_read_stays_pending_without_holding_up_the
     assert _pending(redis, settings) == 1
 
 
-async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_send_one_album(deliveries, redis, settings, api):
+async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_send_one_album(
+    deliveries, redis, settings, api
+):
     first = deliveries("bot-host")
     await first.ensure_group()
     publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-8"))
@@ -177,7 +197,9 @@ async def test_two_replicas_sharing_a_name_resume_the_same_pending_entry_and_sen
     assert _pending(redis, settings) == 0
 
 
-async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_to_that_delivery(deliveries, redis, settings, api):
+async def test_an_entry_claimed_while_a_slow_delivery_of_it_still_runs_is_left_to_that_delivery(
+    deliveries, redis, settings, api
+):
     slow, other = deliveries("bot-a"), deliveries("bot-b")
     await slow.ensure_group()
     publish(redis, settings.queue.events_stream, _done_event(redis, settings, "job-9"))
@@ -255,8 +277,17 @@ async def test_every_album_arrives_after_the_bot_was_down_past_the_streams_cap(d
     await before.ensure_group()
     blobs = open_store(redis, settings)
     jobs = JobQueue(redis, settings.queue)
-    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=1, image_key=blobs.put(sample_photo()), preset="white",
-                   ratio="1:1", variants=1, seed=3, language="en")
+    spec = JobSpec(
+        chat_id=CHAT,
+        user_id=CHAT,
+        status_message_id=1,
+        image_key=blobs.put(sample_photo()),
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=3,
+        language="en",
+    )
     job_ids = [jobs.enqueue(spec) for _ in range(2)]
     _work(redis, settings)  # in this thread: RQ sets signal handlers; nothing on the loop needs it meanwhile
     await before.redis.xreadgroup(before.group, before.consumer, {before.stream: ">"}, count=1)  # then killed
@@ -293,6 +324,9 @@ async def test_delivered_results_leave_storage_and_their_file_ids_stay(deliverie
 
 
 def _work(redis, settings) -> None:
-    worker = StudioWorker([JobQueue(redis, settings.queue).queue], connection=redis,
-                          context=WorkerContext(settings=settings, backend=Fast()))
+    worker = StudioWorker(
+        [JobQueue(redis, settings.queue).queue],
+        connection=redis,
+        context=WorkerContext(settings=settings, backend=Fast()),
+    )
     worker.work(burst=True)

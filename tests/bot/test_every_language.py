@@ -15,8 +15,8 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.app import run_bot
 from shopshot.bot.callbacks import ProductPicked, ResultAction
 from shopshot.launcher import worker_process
-from shopshot.playground.client import StandInClient
 from shopshot.pipeline.gallery import sample_photo
+from shopshot.playground.client import StandInClient
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
 from shopshot.playground.standin import StandIn
 from tests.bot.test_choose_product import two_products
@@ -94,8 +94,11 @@ async def test_the_choice_of_product_speaks_the_sellers_language(stack_api, cata
     await stack_api.press(user, offer["message_id"], data=ProductPicked(action="continue").pack(), language_code=code)
     [alert] = await _wait_answers(stack_api, 1, user)
     with catalogs.context(), catalogs.use_locale(language):
-        expected = [texts.candidates_prompt(), [button.text for row in keyboards.candidates(2, []).inline_keyboard for button in row], texts.choose_a_candidate()]
+        expected = [
+            texts.candidates_prompt(),
+            [button.text for row in keyboards.candidates(2, []).inline_keyboard for button in row],
+            texts.choose_a_candidate(),
+        ]
     with catalogs.context(), catalogs.use_locale("en"):
         assert language == "en" or expected[0] != texts.candidates_prompt()
     assert [offer["caption"], [button["text"] for button in buttons(offer)], alert["text"]] == expected
-

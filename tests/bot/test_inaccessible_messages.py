@@ -1,7 +1,15 @@
 """Buttons under messages Telegram no longer shows the bot (an InaccessibleMessage, date 0): every step
 goes on in a new message, Confirm and the result buttons still queue their job, and nothing fails."""
 
-from shopshot.bot.callbacks import BackdropPicked, ChangePicked, GalleryPage, LanguagePicked, OptionPicked, ResultAction, Step
+from shopshot.bot.callbacks import (
+    BackdropPicked,
+    ChangePicked,
+    GalleryPage,
+    LanguagePicked,
+    OptionPicked,
+    ResultAction,
+    Step,
+)
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, reach_summary, with_button
 from tests.conftest import until
@@ -31,7 +39,9 @@ async def test_a_conversation_pressed_out_of_sight_queues_its_jobs(bot, api, red
     gallery = await api.wait_for(USER, with_button(f"{BackdropPicked.__prefix__}:"))
     await _press_out_of_sight(api, USER, gallery, GalleryPage(page=1).pack())
     page = await api.wait_for(USER, _new_with_button(f"{BackdropPicked.__prefix__}:", gallery))
-    pick = next(b["callback_data"] for b in buttons(page) if b["callback_data"].startswith(f"{BackdropPicked.__prefix__}:"))
+    pick = next(
+        b["callback_data"] for b in buttons(page) if b["callback_data"].startswith(f"{BackdropPicked.__prefix__}:")
+    )
     await _press_out_of_sight(api, USER, page, pick)
     options = await api.wait_for(USER, _new_with_button(f"{OptionPicked.__prefix__}:", page))
     one = OptionPicked(name="variants", value="1").pack()
@@ -43,7 +53,9 @@ async def test_a_conversation_pressed_out_of_sight_queues_its_jobs(bot, api, red
     assert "1 image" in summary["text"]
     await _press_out_of_sight(api, USER, summary, Step(action="confirm").pack())
     await api.wait_for(USER, _new_saying("⏳ Queued…", summary))
-    [job_id] = await until(lambda: [job.decode() for job in redis.lrange("rq:queue:studio", 0, -1)], what="the queued job")
+    [job_id] = await until(
+        lambda: [job.decode() for job in redis.lrange("rq:queue:studio", 0, -1)], what="the queued job"
+    )
     # The result's buttons, on a message gone from the bot's sight.
     await api.forge_callback(USER, GONE, ResultAction(action="variations", job_id=job_id).pack())
     await until(lambda: redis.llen("rq:queue:studio") == 2, what="the variations job")

@@ -42,13 +42,17 @@ def _same_cutout(product, expected_cutout) -> bool:
     return product.cutout.box == expected_cutout.box and np.array_equal(product.cutout.alpha, expected_cutout.alpha)
 
 
-async def test_a_photo_the_classical_cut_out_refuses_is_cut_out_by_a_neural_worker(studio, settings, redis_url, tmp_path, figures):
+async def test_a_photo_the_classical_cut_out_refuses_is_cut_out_by_a_neural_worker(
+    studio, settings, redis_url, tmp_path, figures
+):
     photo_data = chelsea()
     # The bot previews the copy it stores (re-encoded), as the worker reads it.
     preview, _ = load_preview(stored_copy(photo_data, settings.limits), settings.limits, PREVIEW_SIDE)
     settings.limits.intake_analysis_s = 30  # ample on a loaded machine: this test is about the answer, not the bound
     with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:CentreMatte"}):
-        with pytest.raises(ProductUnclear):  # what the bot alone answers for this photo (checked while the worker starts)
+        with pytest.raises(
+            ProductUnclear
+        ):  # what the bot alone answers for this photo (checked while the worker starts)
             prepare_product(preview)
         await until(studio.jobs.neural_queue, what="the worker announcing the neural matte")
         started = time.monotonic()
@@ -75,7 +79,9 @@ async def test_without_a_neural_worker_the_bot_cuts_out_classically(studio, sett
 async def test_a_neural_worker_that_does_not_answer_in_time_leaves_the_classical_cut_out(studio, settings, redis):
     backend = CentreMatte()
     backend.setup()
-    silent = StudioWorker([studio.jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
+    silent = StudioWorker(
+        [studio.jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)
+    )
     silent.register_birth()  # announced, but never takes a job
     settings.limits.intake_analysis_s = 0.5
     preview, _ = load_preview(stored_copy(sample_photo(), settings.limits), settings.limits, PREVIEW_SIDE)

@@ -32,7 +32,7 @@ def magenta_blobs(image: np.ndarray) -> int:
     """How many sizeable patches of the product's magenta a picture holds (one per thumbnail it is on)."""
     red, green, blue = (image[..., channel].astype(np.int16) for channel in range(3))
     magenta = (red > 160) & (green < 90) & (blue > 130)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(magenta.astype(np.uint8), connectivity=8)
+    _count, _, stats, _ = cv2.connectedComponentsWithStats(magenta.astype(np.uint8), connectivity=8)
     return int((stats[1:, cv2.CC_STAT_AREA] >= 400).sum())
 
 
@@ -52,7 +52,11 @@ async def _start(api) -> None:
 
 def _shown(messages: list[dict]) -> list[str]:
     """What the bot said after /start's welcome, less the one-off tip on sending files."""
-    return [message["text"] or message["caption"] for message in messages[1:] if not (message["text"] or "").startswith("Tip:")]
+    return [
+        message["text"] or message["caption"]
+        for message in messages[1:]
+        if not (message["text"] or "").startswith("Tip:")
+    ]
 
 
 async def test_a_photo_with_no_product_is_refused_at_once_with_an_example_and_nothing_kept(bot, api, redis, catalogs):
@@ -66,7 +70,11 @@ async def test_a_photo_with_no_product_is_refused_at_once_with_an_example_and_no
     # The next photo is taken: nothing between the refusal and its answer, no gallery for the first.
     await api.send_photo(USER, magenta_product())
     await api.wait_for(USER, with_button(f"{BackdropPicked.__prefix__}:"))
-    assert _shown(await api.messages(USER)) == [refusal["caption"], _english(catalogs, texts.kept), "Choose a backdrop by its number:"]
+    assert _shown(await api.messages(USER)) == [
+        refusal["caption"],
+        _english(catalogs, texts.kept),
+        "Choose a backdrop by its number:",
+    ]
 
 
 async def test_a_photo_with_no_clear_product_is_refused_with_advice_and_an_example(bot, api, redis, catalogs):
@@ -94,7 +102,13 @@ async def test_a_good_photo_shows_what_is_kept_then_its_own_product_on_every_bac
     assert magenta_blobs(await _picture(api, gallery)) == len(presets) == 6
     # The second page too, whether it comes as a new message or as the first one edited.
     await api.press(USER, gallery["message_id"], data=GalleryPage(page=1).pack())
-    second = await api.wait_for(USER, lambda ms: next((m for m in reversed(ms) if buttons(m) and m["kind"] == "photo" and m["file_id"] != gallery["file_id"]), None))
+    second = await api.wait_for(
+        USER,
+        lambda ms: next(
+            (m for m in reversed(ms) if buttons(m) and m["kind"] == "photo" and m["file_id"] != gallery["file_id"]),
+            None,
+        ),
+    )
     presets = [b for b in buttons(second) if b["callback_data"].startswith(f"{BackdropPicked.__prefix__}:")]
     assert magenta_blobs(await _picture(api, second)) == len(presets) == 4
 

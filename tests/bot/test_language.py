@@ -21,11 +21,25 @@ def _has_chinese(text: str) -> bool:
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("pt-br", "pt_BR"), ("pt", "pt_BR"), ("pt-pt", "pt_BR"),
-        ("zh-hans", "zh_Hans"), ("zh-cn", "zh_Hans"), ("zh-sg", "zh_Hans"), ("zh", "zh_Hans"),
-        ("zh-hant", "zh_Hant"), ("zh-tw", "zh_Hant"), ("zh-hk", "zh_Hant"),
-        ("en-gb", "en"), ("es-419", "es"), ("fr-ca", "fr"), ("de-at", "de"), ("ar-eg", "ar"),
-        ("uk", "en"), ("xx", "en"), ("", "en"), (None, "en"),
+        ("pt-br", "pt_BR"),
+        ("pt", "pt_BR"),
+        ("pt-pt", "pt_BR"),
+        ("zh-hans", "zh_Hans"),
+        ("zh-cn", "zh_Hans"),
+        ("zh-sg", "zh_Hans"),
+        ("zh", "zh_Hans"),
+        ("zh-hant", "zh_Hant"),
+        ("zh-tw", "zh_Hant"),
+        ("zh-hk", "zh_Hant"),
+        ("en-gb", "en"),
+        ("es-419", "es"),
+        ("fr-ca", "fr"),
+        ("de-at", "de"),
+        ("ar-eg", "ar"),
+        ("uk", "en"),
+        ("xx", "en"),
+        ("", "en"),
+        (None, "en"),
     ],
 )
 def test_telegram_language_codes_find_their_catalog(code, expected):
@@ -33,7 +47,9 @@ def test_telegram_language_codes_find_their_catalog(code, expected):
 
 
 def test_every_catalog_is_reached_from_its_telegram_code():
-    assert {language: negotiate(code, LANGUAGES) for language, code in TELEGRAM_CODES.items()} == {language: language for language in TELEGRAM_CODES}
+    assert {language: negotiate(code, LANGUAGES) for language, code in TELEGRAM_CODES.items()} == {
+        language: language for language in TELEGRAM_CODES
+    }
 
 
 def test_the_only_catalog_of_a_language_serves_all_its_varieties():
@@ -100,22 +116,34 @@ async def test_switching_language_shows_the_current_step_again_in_the_new_langua
     await api.wait_for(USER, with_button("bd:"))
 
     count = await _switch(api, "de")
-    gallery = await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > count and with_button("bd:")(ms[count:]) else None)
+    gallery = await api.wait_for(
+        USER, lambda ms: ms[-1] if len(ms) > count and with_button("bd:")(ms[count:]) else None
+    )
     assert gallery["caption"] == catalogs.gettext("Choose a backdrop by its number:", locale="de")
     assert catalogs.gettext("Cancel", locale="de") in [button["text"] for button in buttons(gallery)]
 
     await api.press(USER, gallery["message_id"], data=BackdropPicked(key="white").pack())
     await api.wait_for(USER, with_button("op:"))
     count = await _switch(api, "fr")
-    options = await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > count and with_button("op:")(ms[count:]) else None)
-    assert options["text"].startswith(catalogs.gettext("Backdrop: {backdrop}. Now choose the format and how many variants:", locale="fr").split("{")[0])
+    options = await api.wait_for(
+        USER, lambda ms: ms[-1] if len(ms) > count and with_button("op:")(ms[count:]) else None
+    )
+    assert options["text"].startswith(
+        catalogs.gettext("Backdrop: {backdrop}. Now choose the format and how many variants:", locale="fr").split("{")[
+            0
+        ]
+    )
     assert catalogs.gettext("Pure white", locale="fr") in options["text"]
 
     await api.press(USER, options["message_id"], data=Step(action="continue").pack())
     await api.wait_for(USER, with_button(Step(action="confirm").pack()))
     count = await _switch(api, "ja")
-    summary = await api.wait_for(USER, lambda ms: ms[-1] if len(ms) > count and with_button(Step(action="confirm").pack())(ms[count:]) else None)
-    assert summary["text"].startswith("作成内容：") and catalogs.gettext("✅ Confirm", locale="ja") in [b["text"] for b in buttons(summary)]
+    summary = await api.wait_for(
+        USER, lambda ms: ms[-1] if len(ms) > count and with_button(Step(action="confirm").pack())(ms[count:]) else None
+    )
+    assert summary["text"].startswith("作成内容：") and catalogs.gettext("✅ Confirm", locale="ja") in [
+        b["text"] for b in buttons(summary)
+    ]
 
 
 async def test_switching_language_when_idle_only_confirms(bot, api):

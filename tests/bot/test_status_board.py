@@ -33,7 +33,18 @@ async def board_and_bot(settings, stand_in, redis, api):
 
 async def _queue(bot, jobs: JobQueue, language: str = "en", backend: str = "studio") -> tuple[str, int]:
     status = await bot.send_message(CHAT, "⏳")
-    spec = JobSpec(chat_id=CHAT, user_id=CHAT, status_message_id=status.message_id, image_key="k", preset="white", ratio="1:1", variants=1, seed=1, language=language, backend=backend)
+    spec = JobSpec(
+        chat_id=CHAT,
+        user_id=CHAT,
+        status_message_id=status.message_id,
+        image_key="k",
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=1,
+        language=language,
+        backend=backend,
+    )
     return jobs.enqueue(spec), status.message_id
 
 
@@ -48,7 +59,7 @@ def _start(jobs: JobQueue, job_id: str, progress: float, elapsed_s: float) -> No
 async def test_queue_position_then_progress_and_eta(board_and_bot, api):
     board, bot, jobs = board_and_bot
     first, first_message = await _queue(bot, jobs)
-    second, second_message = await _queue(bot, jobs)
+    _second, second_message = await _queue(bot, jobs)
     await board.refresh()
     texts = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}
     assert "position 1" in texts[first_message] and "position 2" in texts[second_message]
@@ -58,13 +69,19 @@ async def test_queue_position_then_progress_and_eta(board_and_bot, api):
     assert "▓▓▓▓▓░░░░░ 50%" in text and "About 4 seconds left." in text
 
 
-async def test_a_job_waiting_with_no_live_worker_says_the_studio_is_offline_until_one_beats(board_and_bot, api, redis, settings):
+async def test_a_job_waiting_with_no_live_worker_says_the_studio_is_offline_until_one_beats(
+    board_and_bot, api, redis, settings
+):
     board, bot, jobs = board_and_bot
     _, message_id = await _queue(bot, jobs)
     await board.refresh()
     text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
-    assert text == "⏳ In the queue: position 1. The studio is offline right now; your job starts as soon as it is back."
-    worker = StudioWorker([jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend()))
+    assert (
+        text == "⏳ In the queue: position 1. The studio is offline right now; your job starts as soon as it is back."
+    )
+    worker = StudioWorker(
+        [jobs.queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend())
+    )
     worker.register_birth()  # registers and beats, as a worker process does on start
     await board.refresh()
     text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}[message_id]
@@ -74,14 +91,19 @@ async def test_a_job_waiting_with_no_live_worker_says_the_studio_is_offline_unti
 async def test_before_any_job_has_run_the_wait_is_what_each_queues_backend_states(board_and_bot, api, redis, settings):
     board, bot, jobs = board_and_bot
     for queue, backend in ((jobs.queue, StudioBackend()), (jobs.gpu_queue, DiffusionBackend(settings.diffusion))):
-        StudioWorker([queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)).register_birth()
+        StudioWorker(
+            [queue], connection=redis, context=WorkerContext(settings=settings, backend=backend)
+        ).register_birth()
     studio_ids = [(await _queue(bot, jobs))[1] for _ in range(3)]
     _, diffusion_id = await _queue(bot, jobs, backend="diffusion")
     await board.refresh()
     text = {m["message_id"]: m["text"] for m in await api.messages(CHAT)}
     studio_wait = round(3 * StudioBackend.typical_job_s)  # position 3, one worker
     assert text[studio_ids[2]] == f"⏳ In the queue: position 3. Starting in about {studio_wait} seconds."
-    assert text[diffusion_id] == f"⏳ In the queue: position 1. Starting in about {round(DiffusionBackend.typical_job_s)} seconds."
+    assert (
+        text[diffusion_id]
+        == f"⏳ In the queue: position 1. Starting in about {round(DiffusionBackend.typical_job_s)} seconds."
+    )
 
 
 async def test_status_speaks_the_jobs_language(board_and_bot, api):

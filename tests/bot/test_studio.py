@@ -30,7 +30,9 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
         return "preview", (640, 480)
 
     monkeypatch.setattr("shopshot.bot.studio.load_preview", decode)
-    monkeypatch.setattr("shopshot.bot.studio.stored_copy", lambda data, limits: data)  # re-encoded in the same turn as the decode
+    monkeypatch.setattr(
+        "shopshot.bot.studio.stored_copy", lambda data, limits: data
+    )  # re-encoded in the same turn as the decode
     monkeypatch.setattr("shopshot.bot.studio.prepare_product", lambda preview, keep: "product of " + preview)
     monkeypatch.setattr("shopshot.bot.studio.product_candidates", lambda preview: ())
     async_redis = AsyncRedis.from_url(redis_url)
@@ -40,7 +42,9 @@ async def test_a_burst_of_uploads_is_decoded_a_few_at_a_time(settings, redis, re
     finally:
         await async_redis.aclose()
     assert most <= DECODES_AT_ONCE
-    assert [(photo.width, photo.height, photo.product) for photo in accepted] == [(640, 480, "product of preview")] * SENDERS
+    assert [(photo.width, photo.height, photo.product) for photo in accepted] == [
+        (640, 480, "product of preview")
+    ] * SENDERS
 
 
 def test_the_kept_boxes_are_the_chosen_ones_and_all_chosen_is_the_automatic_cut_out():

@@ -30,7 +30,9 @@ def test_status_shows_position_and_a_duration_in_the_language(speak, catalogs, l
     queued = speak(language, lambda: texts.status(JobState("queued", 3, 0.0, 0.0), typical_job_s=20))
     started = speak(language, lambda: texts.status(JobState("started", None, 0.5, 10.0), typical_job_s=20))
     template = catalogs.gettext("⏳ In the queue: position {position}. Starting in about {wait}.", locale=language)
-    assert queued == template.format(position=3, wait=format_timedelta(timedelta(seconds=60), locale=language, threshold=1.1))
+    assert queued == template.format(
+        position=3, wait=format_timedelta(timedelta(seconds=60), locale=language, threshold=1.1)
+    )
     assert texts.bar(0.5) in started and "50" in started
     assert format_timedelta(timedelta(seconds=10), locale=language, threshold=1.1) in started
 
@@ -39,9 +41,16 @@ def test_status_shows_position_and_a_duration_in_the_language(speak, catalogs, l
 def test_the_wait_is_shared_by_the_live_workers_and_an_offline_studio_is_said(speak, catalogs, language):
     queued = JobState("queued", 3, 0.0, 0.0)
     template = catalogs.gettext("⏳ In the queue: position {position}. Starting in about {wait}.", locale=language)
-    two_workers = speak(language, lambda: texts.status(queued, typical_job_s=20, workers=2))  # jobs 1-2 start now, 3 next
-    assert two_workers == template.format(position=3, wait=format_timedelta(timedelta(seconds=40), locale=language, threshold=1.1))
-    offline = catalogs.gettext("⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.", locale=language)
+    two_workers = speak(
+        language, lambda: texts.status(queued, typical_job_s=20, workers=2)
+    )  # jobs 1-2 start now, 3 next
+    assert two_workers == template.format(
+        position=3, wait=format_timedelta(timedelta(seconds=40), locale=language, threshold=1.1)
+    )
+    offline = catalogs.gettext(
+        "⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.",
+        locale=language,
+    )
     assert speak(language, lambda: texts.status(queued, typical_job_s=20, workers=0)) == offline.format(position=3)
 
 
@@ -51,9 +60,9 @@ def test_durations_are_worded_in_the_language(speak, language):
 
 
 def test_counts_take_each_languages_plural_forms(speak):
-    assert [speak("ru", lambda n=n: texts.summary("white", "1:1", n, (2400, 3000))).split("\n")[3] for n in (1, 2, 5)] == [
-        "• Количество: 1 снимок", "• Количество: 2 снимка", "• Количество: 5 снимков"
-    ]
+    assert [
+        speak("ru", lambda n=n: texts.summary("white", "1:1", n, (2400, 3000))).split("\n")[3] for n in (1, 2, 5)
+    ] == ["• Количество: 1 снимок", "• Количество: 2 снимка", "• Количество: 5 снимков"]
     assert speak("ar", lambda: texts.done(2)).startswith("✅ صورتاك جاهزتان.")
     assert speak("ar", lambda: texts.done(3)).startswith("✅ 3 صور جاهزة.")
     assert speak("fr", lambda: texts.done(1)).startswith("✅ 1 image prête.")
@@ -63,7 +72,9 @@ def test_numbers_in_error_messages_follow_the_locale(speak):
     too_big = {"size_mb": 24.5, "limit_mb": 20}
     assert "24,5 MB" in speak("de", lambda: texts.describe(errors.FileTooLarge, too_big))
     assert "24.5 MB" in speak("en", lambda: texts.describe(errors.FileTooLarge, too_big))
-    assert "8\u00a0000×6\u00a0000" in speak("ru", lambda: texts.describe(errors.ImageTooLarge, {"width": 8000, "height": 6000, "limit_mp": 40}))
+    assert "8\u00a0000×6\u00a0000" in speak(
+        "ru", lambda: texts.describe(errors.ImageTooLarge, {"width": 8000, "height": 6000, "limit_mp": 40})
+    )
     assert "GIF" in speak("es", lambda: texts.describe(errors.UnsupportedFormat, {"kind": "GIF"}))
 
 
@@ -110,4 +121,8 @@ async def test_the_command_menu_offers_forget_in_every_language(catalogs):
     await app._set_commands(recorder, catalogs)
     english = recorder.menus.pop(None)["forget"]
     assert len(recorder.menus) >= 14
-    assert {code: menu.get("forget", english) for code, menu in recorder.menus.items() if menu.get("forget", english) == english} == {}
+    assert {
+        code: menu.get("forget", english)
+        for code, menu in recorder.menus.items()
+        if menu.get("forget", english) == english
+    } == {}

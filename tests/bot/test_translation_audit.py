@@ -108,11 +108,30 @@ def every_error() -> list[type[errors.ShopshotError]]:
 
 def rendered_directly() -> list[str]:
     """Every text function, keyboard label and error message, rendered in the current locale."""
-    shown = [texts.welcome(), texts.help_text(), texts.detail_prompt(), texts.candidates_prompt(), texts.choose_a_candidate(), texts.done(1), texts.done(2), texts.seed_caption(11)]
+    shown = [
+        texts.welcome(),
+        texts.help_text(),
+        texts.detail_prompt(),
+        texts.candidates_prompt(),
+        texts.choose_a_candidate(),
+        texts.done(1),
+        texts.done(2),
+        texts.seed_caption(11),
+    ]
     shown += [texts.options_prompt(item.key) for item in BACKDROPS]
     sizes = [(640, 800), (2400, 3000)]  # a photo enlarged (with the warning) and a file that keeps its pixels
-    shown += [texts.summary(item.key, ratio.key, count, size) for item in BACKDROPS for ratio in RATIOS for count in VARIANT_CHOICES for size in sizes]
-    shown += [texts.summary(item.key, "1:1", 2, (2400, 3000), model=person.key) for item in BACKDROPS for person in MODEL_PRESETS]
+    shown += [
+        texts.summary(item.key, ratio.key, count, size)
+        for item in BACKDROPS
+        for ratio in RATIOS
+        for count in VARIANT_CHOICES
+        for size in sizes
+    ]
+    shown += [
+        texts.summary(item.key, "1:1", 2, (2400, 3000), model=person.key)
+        for item in BACKDROPS
+        for person in MODEL_PRESETS
+    ]
     states = [JobState("queued", 2, 0.0, 0.0), JobState("started", None, 0.4, 3.0), JobState("queued", None, 0.0, 0.0)]
     shown += [texts.status(state, typical_job_s=30) for state in states]
     shown += [texts.describe(kind, dict.fromkeys(_fields(kind.message), 7)) for kind in every_error()]
@@ -128,7 +147,10 @@ def pack_texts() -> list[str]:
         shown += [texts.pack_summary(item, "oak"), texts.pack_summary(item, "white")]
         shown += [texts.pack_refused(item, refusals) for refusals in [precheck((300, 200), item)] if refusals]
     every_finding = tuple(Finding(None, code, dict.fromkeys(_fields(message), 7)) for code, message in MESSAGES.items())
-    for verdict in (Verdict(pack("amazon").shots[0].rule, (2000, 2000), every_finding), Verdict(pack("shopee").shots[0].rule, (900, 900), ())):
+    for verdict in (
+        Verdict(pack("amazon").shots[0].rule, (2000, 2000), every_finding),
+        Verdict(pack("shopee").shots[0].rule, (900, 900), ()),
+    ):
         shown += [texts.verdict_line(verdict.to_dict()), texts.file_caption(5, verdict.to_dict())]
     shown.append(texts.done(3, [Verdict(pack("amazon").shots[0].rule, (2000, 2000), every_finding[:2]).to_dict()]))
     return shown
@@ -180,7 +202,12 @@ async def test_every_reply_of_a_whole_conversation_is_marked(bot, api, redis, se
     await api.send_text(USER, "/forget")
     question = await api.wait_for(USER, with_button(f"{ForgetChoice.__prefix__}:"))
     await api.press(USER, question["message_id"], data=buttons(question)[-1]["callback_data"])  # Keep
-    await api.wait_for(USER, lambda messages: next((m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None))
+    await api.wait_for(
+        USER,
+        lambda messages: next(
+            (m for m in messages if m["message_id"] == question["message_id"] and not buttons(m)), None
+        ),
+    )
     shown = [message.get("text") or message.get("caption") or "" for message in await api.messages(USER)]
     shown += [button["text"] for message in await api.messages(USER) for button in buttons(message)]
     shown += [answer["text"] for answer in await api.callback_answers(USER) if answer["text"]]
@@ -238,7 +265,9 @@ async def _choose(api, gallery: dict, preset: str) -> None:
     options = await api.wait_for(USER, _newer_with_button("op:", gallery["message_id"]))
     edits = options["edits"]
     await api.press(USER, options["message_id"], data=OptionPicked(name="ratio", value=ratio_to_data("9:16")).pack())
-    await api.wait_for(USER, lambda ms: any(m["message_id"] == options["message_id"] and m["edits"] > edits for m in ms))
+    await api.wait_for(
+        USER, lambda ms: any(m["message_id"] == options["message_id"] and m["edits"] > edits for m in ms)
+    )
     await api.press(USER, options["message_id"], data=Step(action="continue").pack())
 
 

@@ -22,8 +22,14 @@ from shopshot.config import STAND_IN_TOKEN
 CHROMIUM = Path("/usr/bin/chromium")
 # Offline and quiet: no sandbox (root in CI), no GPU, no calls home, no first-run UI.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -123,7 +129,9 @@ async def browser(request, tmp_path):
     """Chromium from Debian, launched fresh for each test; parametrized with font folders, it sees only those."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; `make test` installs it)")
-    async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
+    async_api = pytest.importorskip(
+        "playwright.async_api", reason="playwright is not installed (pip install playwright)"
+    )
     env = _seeing_only(request.param, tmp_path) if hasattr(request, "param") else None
     async with async_api.async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)

@@ -69,7 +69,9 @@ async def test_a_seller_goes_from_photo_to_album_in_the_browser(bot, worker, api
 
     final = await api.wait_for(SELLER, with_button(f"{ResultAction.__prefix__}:"), timeout=60)
     await page.locator(f'.keyboard[data-message-id="{final["message_id"]}"]').wait_for()
-    await page.wait_for_function("[...document.querySelectorAll('.grid img')].every((img) => img.complete && img.naturalWidth > 0)")
+    await page.wait_for_function(
+        "[...document.querySelectorAll('.grid img')].every((img) => img.complete && img.naturalWidth > 0)"
+    )
     await toast.wait_for(state="hidden")  # toasts go away by themselves
     messages = await api.messages(SELLER)
     # The status message (the next message after the summary) changed in place, one row with several

@@ -45,8 +45,12 @@ async def test_the_bot_s_messages_edits_deletions_answers_and_commands_show_live
     await chat.page.locator("#menu").wait_for()
 
     keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Tap me", callback_data="tap")]])
-    sent = await as_bot.send_message(USER, '<b>Bold</b> and <a href="https://example.com/">a link</a>, try /help',
-                                     parse_mode="HTML", reply_markup=keyboard)
+    sent = await as_bot.send_message(
+        USER,
+        '<b>Bold</b> and <a href="https://example.com/">a link</a>, try /help',
+        parse_mode="HTML",
+        reply_markup=keyboard,
+    )
     bubble = chat.page.locator(f'.bubble[data-message-id="{sent.message_id}"]')
     await bubble.wait_for()
     assert await bubble.locator("b").text_content() == "Bold"

@@ -26,7 +26,14 @@ def run_env(tmp_path) -> dict:
 
 async def test_make_run_serves_the_chat_page_until_ctrl_c(run_env, tmp_path):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", RUN, env=run_env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-c",
+        RUN,
+        env=run_env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
         url = f"http://127.0.0.1:{run_env['PLAYGROUND_PORT']}"
@@ -47,12 +54,15 @@ async def test_make_run_serves_the_chat_page_until_ctrl_c(run_env, tmp_path):
         await asyncio.open_connection("127.0.0.1", int(run_env["PLAYGROUND_PORT"]))
 
 
-@pytest.mark.parametrize(("argv", "token", "expected"), [
-    (["run"], None, "serve_playground"),
-    (["run", "--scripted"], None, "play_locally"),
-    (["run", "--scripted"], "1:token", "play_locally"),
-    (["run"], "1:token", "serve_bot"),
-])
+@pytest.mark.parametrize(
+    ("argv", "token", "expected"),
+    [
+        (["run"], None, "serve_playground"),
+        (["run", "--scripted"], None, "play_locally"),
+        (["run", "--scripted"], "1:token", "play_locally"),
+        (["run"], "1:token", "serve_bot"),
+    ],
+)
 def test_run_picks_the_playground_the_script_or_telegram(monkeypatch, tmp_path, argv, token, expected):
     called = []
     monkeypatch.chdir(tmp_path)  # no developer's .env

@@ -7,7 +7,9 @@ from shopshot.playground.scripted import with_button
 SELLER = 7101
 
 
-async def test_a_seller_taps_a_pack_gets_its_verdict_and_saves_the_look_in_the_browser(bot, worker, api, open_chat, shots, tmp_path):
+async def test_a_seller_taps_a_pack_gets_its_verdict_and_saves_the_look_in_the_browser(
+    bot, worker, api, open_chat, shots, tmp_path
+):
     chat = await open_chat(SELLER)
     page = chat.page
     photo = tmp_path / "mug.jpg"

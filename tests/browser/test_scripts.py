@@ -8,13 +8,21 @@ import pytest
 from tests.browser.conftest import PHONE
 
 SELLER = 7401
-SCRIPTS = {"ar": re.compile(r"[\u0600-\u06ff]"), "hi": re.compile(r"[\u0900-\u097f]"), "th": re.compile(r"[\u0e00-\u0e7f]")}
+SCRIPTS = {
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "hi": re.compile(r"[\u0900-\u097f]"),
+    "th": re.compile(r"[\u0e00-\u0e7f]"),
+}
 # Latin, Greek, Cyrillic and Arabic, but neither Devanagari nor Thai.
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 # Whether a command's slash is drawn left of its name, as it is typed, wherever the command stands.
 SLASH_LEFT_OF_NAME = """(node) => {
   const range = document.createRange();
-  const left = (i) => { range.setStart(node.firstChild, i); range.setEnd(node.firstChild, i + 1); return range.getBoundingClientRect().left; };
+  const left = (i) => {
+    range.setStart(node.firstChild, i);
+    range.setEnd(node.firstChild, i + 1);
+    return range.getBoundingClientRect().left;
+  };
   return left(0) < left(1);
 }"""
 # Which edge of the bubble each line's text sits against.

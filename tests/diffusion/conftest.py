@@ -6,19 +6,32 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shopshot.config import DiffusionSettings
 from fixtures.diffusion import architectures as arch
 from fixtures.diffusion import klein_architecture as ka
+from fixtures.synthetic import synthetic_person
+from shopshot.config import DiffusionSettings
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.modes import Mode
-from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER, load_registry
+from shopshot.pipeline.diffusion.registry import (
+    CLOTHES,
+    CONTROLNET,
+    DEPTH,
+    INPAINT,
+    KLEIN,
+    MATTING,
+    SAFETY,
+    SEGMENTER,
+    load_registry,
+)
 from shopshot.pipeline.gallery import sample_product
-from fixtures.synthetic import synthetic_person
 from tests.hf_cache import write_cache
 from tests.matting.tiny import save_matting, save_segmenter
 
 STEPS = 2
-TEST_MODES = {"fast": Mode("fast", steps=STEPS, guidance_scale=5.0), "quality": Mode("quality", steps=STEPS + 1, guidance_scale=6.0)}
+TEST_MODES = {
+    "fast": Mode("fast", steps=STEPS, guidance_scale=5.0),
+    "quality": Mode("quality", steps=STEPS + 1, guidance_scale=6.0),
+}
 LABEL = {name: index for index, name in enumerate(arch.CLOTHES_LABELS)}
 # The tiny safety classifier's head leans this far to "normal" (negative) or "nsfw" (positive): random
 # weights alone would score the tests' images anywhere around 0.5.
@@ -104,8 +117,9 @@ def tiny_klein(tmp_path_factory):
     ka.klein_pipeline(ka.TINY, ka.tiny_qwen_tokenizer(root / "tokenizer-source")).save_pretrained(root / KLEIN)
     arch.clothes_parser(arch.TINY).save_pretrained(root / CLOTHES)
     save_safety(root / SAFETY, SAFE_BIAS)
-    cache = write_cache(tmp_path_factory.mktemp("klein-cache"),
-                        {specs[key].repo_id: root / key for key in (KLEIN, CLOTHES, SAFETY)})
+    cache = write_cache(
+        tmp_path_factory.mktemp("klein-cache"), {specs[key].repo_id: root / key for key in (KLEIN, CLOTHES, SAFETY)}
+    )
     return root / KLEIN, cache
 
 

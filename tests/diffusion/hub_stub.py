@@ -49,7 +49,9 @@ class HubStub:
 
     async def info(self, request: web.Request) -> web.Response:
         repo_id, _, files = self._files(request)
-        return web.json_response({"id": repo_id, "sha": commit_of(repo_id), "siblings": [{"rfilename": name} for name in files]})
+        return web.json_response(
+            {"id": repo_id, "sha": commit_of(repo_id), "siblings": [{"rfilename": name} for name in files]}
+        )
 
     async def tree(self, request: web.Request) -> web.Response:
         _, folder, files = self._files(request)

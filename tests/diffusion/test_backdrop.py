@@ -65,8 +65,17 @@ def test_prompt_extra_changes_the_scene_not_the_product(backend, product):
     _assert_protected(extra, product)
 
 
-@pytest.mark.parametrize("changes", [{"task": "tryon"}, {"mode": "turbo"}, {"preset": "moon"}, {"variants": 3},
-                                     {"task": "model", "model": "nobody"}, {"task": "mannequin", "model": None}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"task": "tryon"},
+        {"mode": "turbo"},
+        {"preset": "moon"},
+        {"variants": 3},
+        {"task": "model", "model": "nobody"},
+        {"task": "mannequin", "model": None},
+    ],
+)
 def test_bad_options_are_rejected_before_any_work(backend, product, changes):
     with pytest.raises(InvalidOption):
         backend.run(_request(product, **changes))

@@ -23,8 +23,14 @@ def _cells(row: str) -> list[str]:
 def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
     # The repository root on the path, as `make bench` puts it: the benchmark builds its models with fixtures/.
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu.py"), "--tiny"], capture_output=True,
-                            text=True, timeout=600, cwd=ROOT, env=env)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu.py"), "--tiny"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(line.startswith("targets: klein backdrop ≤ 0.5 s") for line in result.stdout.splitlines())
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
@@ -32,19 +38,29 @@ def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
     assert header[4:9] == ["s/image", "denoising s", "VAE decode s", "with second passes s", "images/hour"]
     assert header[-1] == "targets"
     # SDXL: every task in both modes, and the white backdrop at the 30-step target; klein: every task once.
-    sdxl = [("backdrop", "fast"), ("backdrop", "quality"), ("backdrop (white)", "30-step"), ("model", "fast"),
-            ("model", "quality"), ("mannequin", "fast"), ("mannequin", "quality")]
+    sdxl = [
+        ("backdrop", "fast"),
+        ("backdrop", "quality"),
+        ("backdrop (white)", "30-step"),
+        ("model", "fast"),
+        ("model", "quality"),
+        ("mannequin", "fast"),
+        ("mannequin", "quality"),
+    ]
     assert [(cells[0], cells[1], cells[2].split()[0]) for cells in table] == [("sdxl", *row) for row in sdxl] + [
-        ("klein", task, "fast") for task in gpu_bench.TASKS]
+        ("klein", task, "fast") for task in gpu_bench.TASKS
+    ]
     for cells in table:
         total, loop, decode = (float(cell) for cell in cells[4:7])
         # The loop and the decode are timed apart, inside the job's time.
-        assert 0 < loop and 0 < decode and loop + decode <= total
+        assert loop > 0 and decode > 0 and loop + decode <= total
         # The default mode's rows again with the second passes (the backdrop's canvas is large enough for the detail
         # pass's tiles, the person tasks run the face pass), images per hour from that figure; the other rows have none.
         if cells[2].startswith("fast"):
             seconds, passes = cells[7].removesuffix(" passes)").split(" (")
-            assert int(passes) >= 2 and int(cells[8]) == pytest.approx(3600 / float(seconds), rel=0.01)  # 3 digits shown
+            assert int(passes) >= 2 and int(cells[8]) == pytest.approx(
+                3600 / float(seconds), rel=0.01
+            )  # 3 digits shown
         else:
             assert cells[7] == "-" and int(cells[8]) == pytest.approx(3600 / total, rel=0.01)
         assert cells[10].endswith("FLOP") and int(cells[13]) > 64 and "≥ 40 % of rate: " in cells[14]
@@ -57,6 +73,7 @@ def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
 
 def test_the_pass_timer_parts_the_loop_from_the_decode(gpu_bench):
     """A run that sleeps 0.05 s per denoiser call (two calls) and 0.02 s in the decode."""
+
     class Sleeper(torch.nn.Module):
         def forward(self, seconds: float) -> None:
             time.sleep(seconds)
@@ -73,7 +90,7 @@ def test_the_pass_timer_parts_the_loop_from_the_decode(gpu_bench):
         denoiser(0.05)
         denoiser(0.05)
         assert vae.decode(0.02) == "pixels"
-        assert 0.1 <= timer.loop and 0.02 <= timer.decode and timer.started is None
+        assert timer.loop >= 0.1 and timer.decode >= 0.02 and timer.started is None
         assert timer.passes == 1
     vae.decode(0.0)  # a decode with no denoising before it (a VAE round trip) adds nothing to the loop
     assert timer.loop < 0.1 + timer.decode and timer.passes == 2
@@ -105,8 +122,12 @@ def test_flops_counted_on_the_meta_device_are_the_eager_model_s(gpu_bench):
 def test_flops_are_counted_before_any_build_and_each_build_is_freed_after(gpu_bench, monkeypatch):
     events = []
     monkeypatch.setattr(gpu_bench, "step_flops", lambda scale, controlled: events.append("flops") or 1.0)
-    monkeypatch.setattr(gpu_bench, "bench", lambda tiny, compiled, *rest: events.append(f"build compiled={compiled}") or [])
-    monkeypatch.setattr(gpu_bench, "bench_klein", lambda tiny, compiled, *rest: events.append(f"klein compiled={compiled}") or [])
+    monkeypatch.setattr(
+        gpu_bench, "bench", lambda tiny, compiled, *rest: events.append(f"build compiled={compiled}") or []
+    )
+    monkeypatch.setattr(
+        gpu_bench, "bench_klein", lambda tiny, compiled, *rest: events.append(f"klein compiled={compiled}") or []
+    )
     monkeypatch.setattr(gpu_bench, "free", lambda device: events.append("free"))
     monkeypatch.setattr(sys, "argv", ["gpu.py", "--tiny", "--compile-only"])
     gpu_bench.main()

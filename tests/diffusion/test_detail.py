@@ -99,8 +99,9 @@ def test_model_swap_detail_pass_keeps_the_garment_exactly(detailed, backend, per
     assert protect.sum() > 0.5 * garment.sum() and np.array_equal(output[protect], source[protect])
 
 
-def test_klein_backdrop_detail_pass_repaints_tiles_without_a_reference_and_keeps_the_product(klein_models, tiny_klein,
-                                                                                          product, monkeypatch):
+def test_klein_backdrop_detail_pass_repaints_tiles_without_a_reference_and_keeps_the_product(
+    klein_models, tiny_klein, product, monkeypatch
+):
     backend = DiffusionBackend(klein_settings(tiny_klein[1], face_pass=False))  # the production modes, detail on
     backend.models = klein_models
     calls = []

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from shopshot.pipeline.diffusion import generation, klein
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
@@ -57,7 +56,9 @@ def _assert_the_pass_ran_on_the_face(image, label_map, with_pass, without_pass, 
     the pass only in that box; the garment kept exactly."""
     drawn_face = label_map == LABEL["Face"]
     x0, y0, x1, y1 = face_box(drawn_face)
-    first_scale = first["size"][0] / image.width  # the photo fills the first pass's frame across (the margin is above and below)
+    first_scale = (
+        first["size"][0] / image.width
+    )  # the photo fills the first pass's frame across (the margin is above and below)
     assert face["strength"] == FACE_STRENGTH and face["size"][0] == face["size"][1]
     assert face["size"][0] / (x1 - x0) > 2 * first_scale  # the face regenerated at more than twice the resolution
     output, plain, source = (np.asarray(item).astype(int) for item in (with_pass.image, without_pass.image, image))
@@ -77,8 +78,14 @@ def sdxl_calls(monkeypatch):
     real = generation.generate
 
     def recorded(pipe, inputs, mode, seed, on_step):
-        seen.append({"size": inputs.image.size, "strength": mode.strength, "control": inputs.control_image is not None,
-                     "masked": (np.asarray(inputs.mask_image) > 0).sum()})
+        seen.append(
+            {
+                "size": inputs.image.size,
+                "strength": mode.strength,
+                "control": inputs.control_image is not None,
+                "masked": (np.asarray(inputs.mask_image) > 0).sum(),
+            }
+        )
         return real(pipe, inputs, mode, seed, on_step)
 
     monkeypatch.setattr(generation, "generate", recorded)
@@ -86,7 +93,9 @@ def sdxl_calls(monkeypatch):
 
 
 @pytest.mark.parametrize("task", ["model", "mannequin"])
-def test_sdxl_person_tasks_repaint_the_face_enlarged_and_keep_the_garment(backend, person, sdxl_calls, monkeypatch, task):
+def test_sdxl_person_tasks_repaint_the_face_enlarged_and_keep_the_garment(
+    backend, person, sdxl_calls, monkeypatch, task
+):
     image, label_map = person
     monkeypatch.setattr(backend.models, "clothes", DrawnParser(backend.models.clothes, label_map))
     faced = DiffusionBackend(backend.settings.model_copy(update={"face_pass": True}), modes=TEST_MODES)
@@ -127,8 +136,15 @@ def test_klein_person_tasks_repaint_the_face_enlarged_and_keep_the_garment(klein
     real = klein.generate_klein
 
     def recorded(pipe, inputs, mode, seed, on_step):
-        seen.append({"size": inputs.image.size, "strength": mode.strength, "reference": inputs.reference is not None,
-                     "steps": mode.steps, "asked": mode.num_inference_steps})
+        seen.append(
+            {
+                "size": inputs.image.size,
+                "strength": mode.strength,
+                "reference": inputs.reference is not None,
+                "steps": mode.steps,
+                "asked": mode.num_inference_steps,
+            }
+        )
         return real(pipe, inputs, mode, seed, on_step)
 
     monkeypatch.setattr(klein, "generate_klein", recorded)

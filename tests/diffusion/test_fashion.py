@@ -87,7 +87,7 @@ def test_the_garment_is_kept_exactly_and_the_rest_regenerated(backend, drawn, ta
 
 
 def test_model_swap_keeps_the_background_and_mannequin_repaints_it(backend, drawn):
-    image, label_map = drawn
+    image, _label_map = drawn
     corner = np.s_[-12:, :12]  # background, away from the figure
     [swapped] = backend.run(_request(image, "model"))
     [dressed] = backend.run(_request(image, "mannequin"))
@@ -170,7 +170,9 @@ def swallowing_matte(tmp_path_factory):
     return load_matte(MatteSettings(device="cpu", dtype="float32", edge_side=64), cache)
 
 
-def test_the_neural_matte_refines_the_garment_within_a_band_of_the_parser_s(backend, drawn, swallowing_matte, monkeypatch):
+def test_the_neural_matte_refines_the_garment_within_a_band_of_the_parser_s(
+    backend, drawn, swallowing_matte, monkeypatch
+):
     # Mannequin: the scene under the whole edge is generated (the same refinement serves the model swap).
     image, label_map = drawn
     monkeypatch.setattr(backend, "neural", swallowing_matte)
@@ -184,4 +186,6 @@ def test_the_neural_matte_refines_the_garment_within_a_band_of_the_parser_s(back
     near = cv2.dilate(garment, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
     x0, y0, x1, y1 = cutout.box
     assert not (cutout.alpha > 0)[~near[y0:y1, x0:x1]].any()
-    assert (cutout.alpha > 0)[~garment[y0:y1, x0:x1].astype(bool)].any()  # it did refine: SAM's mask ran past the parser's
+    assert (cutout.alpha > 0)[
+        ~garment[y0:y1, x0:x1].astype(bool)
+    ].any()  # it did refine: SAM's mask ran past the parser's

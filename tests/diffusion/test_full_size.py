@@ -12,7 +12,11 @@ from fixtures.diffusion.footprint import weight_bytes
 ROOT = Path(__file__).resolve().parents[2]
 
 # Published sizes: SDXL inpainting UNet 2.567 B, SDXL depth ControlNet 1.251 B, SDXL VAE 83.7 M parameters.
-PUBLISHED = {"unet": (UNet2DConditionModel, 2.567e9), "controlnet": (ControlNetModel, 1.251e9), "vae": (AutoencoderKL, 83.7e6)}
+PUBLISHED = {
+    "unet": (UNet2DConditionModel, 2.567e9),
+    "controlnet": (ControlNetModel, 1.251e9),
+    "vae": (AutoencoderKL, 83.7e6),
+}
 
 
 @pytest.mark.parametrize("role", PUBLISHED)
@@ -48,4 +52,3 @@ def test_the_weights_each_stack_holds_in_bf16_are_the_figures_the_docs_state():
         total = sum(sizes.values())
         assert f"| `{stack}`" in stated and f"{total / 1e9:.1f} GB ({total / 2**30:.1f} GiB)" in stated
     assert (sum(sdxl.values()) / 2**30, sum(klein.values()) / 2**30) == pytest.approx((9.1, 15.1), abs=0.05)
-

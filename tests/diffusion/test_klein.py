@@ -11,17 +11,25 @@ from diffusers import Flux2KleinInpaintPipeline
 from PIL import Image
 from redis import Redis
 
-from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
-from shopshot.config import DiffusionSettings, Settings
-from shopshot.errors import ModelsMissing
-from shopshot.launcher import worker_process
 from fixtures.diffusion import architectures as arch
 from fixtures.diffusion import klein_architecture as ka
+from fixtures.synthetic import synthetic_person
+from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
+from shopshot.config import Settings
+from shopshot.errors import ModelsMissing
+from shopshot.launcher import worker_process
 from shopshot.pipeline.diffusion.backdrop import plan_backdrop
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.fashion import GARMENT, plan_person
-from shopshot.pipeline.diffusion.klein import (generate_klein, klein_frame, klein_inputs, klein_size, klein_sizes, load_klein,
-                                              reference_crop)
+from shopshot.pipeline.diffusion.klein import (
+    generate_klein,
+    klein_frame,
+    klein_inputs,
+    klein_size,
+    klein_sizes,
+    load_klein,
+    reference_crop,
+)
 from shopshot.pipeline.diffusion.modes import KLEIN_MODES
 from shopshot.pipeline.diffusion.pull import pull_models
 from shopshot.pipeline.diffusion.registry import CLOTHES, KLEIN, SAFETY, load_registry
@@ -30,7 +38,6 @@ from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.layout import RATIOS
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from fixtures.synthetic import synthetic_person
 from shopshot.playground.scripted import newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from tests.diffusion.conftest import LABEL, klein_settings
@@ -41,7 +48,9 @@ from tests.pipeline.conftest import assert_product_kept
 SEED = 7
 
 
-async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(tiny_klein, matte_repos, tmp_path):
+async def test_pull_takes_what_the_loader_needs_and_leaves_the_single_file_checkpoint(
+    tiny_klein, matte_repos, tmp_path
+):
     """`models pull` on the klein stack fetches klein, the clothes parser, the safety classifier and the neural
     matte only, and the loader runs on what it fetched."""
     specs = {spec.key: spec for spec in load_registry()}
@@ -113,13 +122,22 @@ def _person(image, task: str) -> RenderRequest:
 def test_oracle_the_task_call_is_diffusers_own_call(klein_backend, tiny_klein, product, drawn, task):
     """Same pixels as diffusers' pipeline loaded and called as its docs do, on the same repository, with klein's recipe."""
     models = klein_backend.models
-    plan = plan_backdrop(_request(product), models) if task == "backdrop" else plan_person(_person(drawn[0], task), models)
+    plan = (
+        plan_backdrop(_request(product), models) if task == "backdrop" else plan_person(_person(drawn[0], task), models)
+    )
     inputs, _ = klein_inputs(plan, models)
     ours = generate_klein(models.pipe, inputs, KLEIN_MODES["fast"], SEED, _no_progress)
     reference = Flux2KleinInpaintPipeline.from_pretrained(tiny_klein[0], dtype=torch.float32)
     reference.set_progress_bar_config(disable=True)
-    call = {"prompt": inputs.prompt, "image": inputs.image, "mask_image": inputs.mask_image, "strength": 1.0,
-            "num_inference_steps": 4, "guidance_scale": 1.0, "output_type": "np"}
+    call = {
+        "prompt": inputs.prompt,
+        "image": inputs.image,
+        "mask_image": inputs.mask_image,
+        "strength": 1.0,
+        "num_inference_steps": 4,
+        "guidance_scale": 1.0,
+        "output_type": "np",
+    }
     direct = reference(**call, image_reference=inputs.reference, generator=torch.Generator("cpu").manual_seed(SEED))
     assert ours.shape == (*inputs.image.size[::-1], 3)
     assert np.array_equal(ours, (direct.images[0] * 255).astype(np.float32))
@@ -159,7 +177,7 @@ def test_the_reference_is_the_garment_not_the_old_person(klein_backend, drawn):
     image, label_map = drawn
     models = klein_backend.models
     inputs, _ = klein_inputs(plan_person(_person(image, "model"), models), models)
-    ys, xs = np.nonzero(np.isin(label_map, [LABEL[name] for name in GARMENT]))
+    ys, _xs = np.nonzero(np.isin(label_map, [LABEL[name] for name in GARMENT]))
     scale = inputs.image.height / image.height
     assert inputs.reference.height <= (ys.max() - ys.min() + 1) * scale + 2 < inputs.image.height
 
@@ -194,8 +212,10 @@ def test_a_thin_product_still_gets_a_reference_of_one_latent_patch():
 def test_full_size_klein_on_the_meta_device_matches_the_published_sizes():
     """Parameter counts of the vendored configs; bf16 bytes against the repository's published file sizes."""
     with torch.device("meta"):
-        counts = {name: sum(p.numel() for p in build(ka.FULL).parameters())
-                  for name, build in (("transformer", ka.transformer), ("text", ka.text_encoder), ("vae", ka.vae))}
+        counts = {
+            name: sum(p.numel() for p in build(ka.FULL).parameters())
+            for name, build in (("transformer", ka.transformer), ("text", ka.text_encoder), ("vae", ka.vae))
+        }
     # "4B": the single-file transformer flux-2-klein-4b.safetensors is 7.75 GB in bf16.
     assert counts["transformer"] == 3_875_544_576 and round(2 * counts["transformer"] / 1e9, 2) == 7.75
     # Qwen3-4B: "4.0B, 3.6B non-embedding" on its card; text_encoder/ holds two bf16 shards of 4.97 + 3.08 GB.
@@ -211,14 +231,21 @@ def test_full_size_klein_flops_per_step_at_1024():
     plain, referenced = ka.step_flops(model, 64 * 64), ka.step_flops(model, 2 * 64 * 64)
     tokens = 64 * 64 + 512
     assert 0.9 < plain / (2 * 3_875_544_576 * tokens) < 1.05  # 34.8 TFLOP
-    assert 2.1 < referenced / plain < 2.3  # a reference as large as the canvas: 76.7 TFLOP, attention grows quadratically
+    assert (
+        2.1 < referenced / plain < 2.3
+    )  # a reference as large as the canvas: 76.7 TFLOP, attention grows quadratically
 
 
 @pytest.fixture
 async def klein_worker(tiny_klein, redis_url, settings, monkeypatch, tmp_path):
     """A `shopshot worker` with BACKEND=diffusion on the klein stack's tiny models, registered before the test starts."""
-    env = {"BACKEND": "diffusion", "DIFFUSION__STACK": "klein", "DIFFUSION__CACHE_DIR": str(tiny_klein[1]),
-           "DIFFUSION__DEVICE": "cpu", "DIFFUSION__DTYPE": "float32"}
+    env = {
+        "BACKEND": "diffusion",
+        "DIFFUSION__STACK": "klein",
+        "DIFFUSION__CACHE_DIR": str(tiny_klein[1]),
+        "DIFFUSION__DEVICE": "cpu",
+        "DIFFUSION__DTYPE": "float32",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     jobs = JobQueue(Redis.from_url(redis_url), settings.queue)

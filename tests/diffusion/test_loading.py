@@ -7,10 +7,10 @@ import torch
 from pydantic import ValidationError
 from transformers import SegformerConfig, SegformerForSemanticSegmentation
 
+from fixtures.diffusion import architectures as arch
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
 from shopshot.pipeline.devices import resolve_dtype
-from fixtures.diffusion import architectures as arch
 from shopshot.pipeline.diffusion.loading import load_models
 from shopshot.pipeline.diffusion.masks import generation_sizes
 from shopshot.pipeline.diffusion.registry import CLOTHES, load_registry
@@ -49,8 +49,9 @@ def test_compile_is_refused_together_with_cpu_offload():
     assert DiffusionSettings(compile=True).compile and DiffusionSettings(cpu_offload=True).cpu_offload
 
 
-@pytest.mark.parametrize("folder", ["models--diffusers--stable-diffusion-xl*/snapshots/*/unet",
-                                    "models--mattmdjaga--segformer*/snapshots/*"])
+@pytest.mark.parametrize(
+    "folder", ["models--diffusers--stable-diffusion-xl*/snapshots/*/unet", "models--mattmdjaga--segformer*/snapshots/*"]
+)
 def test_a_truncated_weights_file_is_reported_as_missing(repos, tmp_path, folder):
     cache = write_cache(tmp_path, repos)
     [weights] = cache.glob(f"{folder}/*.safetensors")
@@ -63,9 +64,14 @@ def test_a_truncated_weights_file_is_reported_as_missing(repos, tmp_path, folder
 def test_label_names_the_clothes_parser_lacks_are_reported_at_setup(repos, tmp_path, caplog):
     labels = tuple(name for name in arch.CLOTHES_LABELS if name not in ("Scarf", "Left-arm"))
     parser = tmp_path / "parser"
-    SegformerForSemanticSegmentation(SegformerConfig(
-        num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={name: index for index, name in enumerate(labels)},
-        **arch.TINY.segformer)).save_pretrained(parser)
+    SegformerForSemanticSegmentation(
+        SegformerConfig(
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: index for index, name in enumerate(labels)},
+            **arch.TINY.segformer,
+        )
+    ).save_pretrained(parser)
     clothes = next(spec for spec in load_registry() if spec.key == CLOTHES)
     cache = write_cache(tmp_path / "cache", {**repos, clothes.repo_id: parser})
     with caplog.at_level(logging.WARNING, logger="shopshot.pipeline.diffusion.perception"):
@@ -76,6 +82,8 @@ def test_label_names_the_clothes_parser_lacks_are_reported_at_setup(repos, tmp_p
 
 def test_compiling_allows_a_graph_for_every_generation_size(model_cache, monkeypatch):
     monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 8)  # torch's default; restored after the test
-    models = load_models(DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", compile=True), check_outputs=False)
+    models = load_models(
+        DiffusionSettings(cache_dir=model_cache, device="cpu", dtype="float32", compile=True), check_outputs=False
+    )
     assert torch._dynamo.config.recompile_limit >= 2 * len(generation_sizes(models.native, models.align))
     assert isinstance(models.inpaint.unet, torch._dynamo.eval_frame.OptimizedModule)

@@ -11,8 +11,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from diffusers import (ControlNetModel, DPMSolverMultistepScheduler, StableDiffusionXLControlNetInpaintPipeline,
-                       StableDiffusionXLInpaintPipeline)
+from diffusers import (
+    ControlNetModel,
+    DPMSolverMultistepScheduler,
+    StableDiffusionXLControlNetInpaintPipeline,
+    StableDiffusionXLInpaintPipeline,
+)
 from huggingface_hub import snapshot_download
 
 from shopshot.pipeline.diffusion import generation
@@ -52,13 +56,19 @@ def reference(model_cache):
     specs = {spec.key: spec for spec in load_registry()}
 
     def snapshot(key: str) -> str:
-        return snapshot_download(specs[key].repo_id, revision=specs[key].revision, cache_dir=model_cache, local_files_only=True)
+        return snapshot_download(
+            specs[key].repo_id, revision=specs[key].revision, cache_dir=model_cache, local_files_only=True
+        )
 
     inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
-        snapshot(INPAINT), variant="fp16", dtype=torch.float32, local_files_only=True)
-    controlnet = ControlNetModel.from_pretrained(snapshot(CONTROLNET), variant="fp16", dtype=torch.float32, local_files_only=True)
+        snapshot(INPAINT), variant="fp16", dtype=torch.float32, local_files_only=True
+    )
+    controlnet = ControlNetModel.from_pretrained(
+        snapshot(CONTROLNET), variant="fp16", dtype=torch.float32, local_files_only=True
+    )
     controlled = StableDiffusionXLControlNetInpaintPipeline.from_pretrained(
-        snapshot(INPAINT), controlnet=controlnet, variant="fp16", dtype=torch.float32, local_files_only=True)
+        snapshot(INPAINT), controlnet=controlnet, variant="fp16", dtype=torch.float32, local_files_only=True
+    )
     for pipe in (inpaint, controlled):
         pipe.set_progress_bar_config(disable=True)
     return {False: inpaint, True: controlled}
@@ -83,13 +93,16 @@ def captured(backend, person, monkeypatch):
         seen = []
         backend.run(request, progress=seen.append)
         return runs, seen
+
     return run
 
 
 def _request(task: str, preset: str, product, person) -> RenderRequest:
     if task == "backdrop":
         return RenderRequest(product, preset=preset, ratio="4:5", variants=1, seed=SEED, mode="fast")
-    return RenderRequest(person[0], preset=preset, ratio="3:4", variants=1, seed=SEED, mode="fast", task=task, model="amara")
+    return RenderRequest(
+        person[0], preset=preset, ratio="3:4", variants=1, seed=SEED, mode="fast", task=task, model="amara"
+    )
 
 
 def _declared(task: str, preset: str):
@@ -110,19 +123,33 @@ def test_oracle_the_task_call_is_diffusers_own_call(captured, reference, product
     assert len(seen) == STEPS and seen[-1] == pytest.approx(1.0)  # the mode's steps are the steps that ran
     assert (inputs.control_image is not None) == (control is not None)
     assert type(run["pipe"]) is type(reference[control is not None])
-    declared = {"num_inference_steps": mode.num_inference_steps, "strength": mode.strength, "guidance_scale": mode.guidance_scale}
+    declared = {
+        "num_inference_steps": mode.num_inference_steps,
+        "strength": mode.strength,
+        "guidance_scale": mode.guidance_scale,
+    }
     if control is not None:
         declared |= {"controlnet_conditioning_scale": control[0], "control_guidance_end": control[1]}
     assert {key: call[key] for key in declared} == declared
 
     pipe = reference[control is not None]
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(
-        pipe.scheduler.config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True)
+        pipe.scheduler.config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True
+    )
     width, height = inputs.image.size
     extra = {} if control is None else {"control_image": inputs.control_image}
-    direct = pipe(prompt=inputs.prompt, negative_prompt=inputs.negative_prompt, image=inputs.image,
-                  mask_image=inputs.mask_image, width=width, height=height, generator=torch.Generator("cpu").manual_seed(SEED),
-                  output_type="np", **declared, **extra)
+    direct = pipe(
+        prompt=inputs.prompt,
+        negative_prompt=inputs.negative_prompt,
+        image=inputs.image,
+        mask_image=inputs.mask_image,
+        width=width,
+        height=height,
+        generator=torch.Generator("cpu").manual_seed(SEED),
+        output_type="np",
+        **declared,
+        **extra,
+    )
     ours = run["pixels"]
     assert ours.shape == (height, width, 3)
     assert np.array_equal(ours, (direct.images[0] * 255).astype(np.float32))

@@ -4,8 +4,17 @@ import pytest
 from shopshot.errors import InvalidOption
 from shopshot.pipeline import compositing
 from shopshot.pipeline.diffusion.garment import garment_cutout
-from shopshot.pipeline.diffusion.masks import (ASPECTS, blend_generated, fit_box, generation_size, generation_sizes, grow, mask_at,
-                                               ring_width, shrink)
+from shopshot.pipeline.diffusion.masks import (
+    ASPECTS,
+    blend_generated,
+    fit_box,
+    generation_size,
+    generation_sizes,
+    grow,
+    mask_at,
+    ring_width,
+    shrink,
+)
 from shopshot.pipeline.diffusion.modes import MODES, Mode, resolve_mode
 from shopshot.pipeline.diffusion.prompts import EXTRA_LIMIT, backdrop_prompts, person_prompts, sanitise_extra
 from shopshot.pipeline.gallery import badge_box, render_model_gallery
@@ -28,9 +37,15 @@ def test_prompts_carry_the_preset_and_the_sellers_words():
     assert model_preset("mei").prompt in prompt and "nudity" in negative
 
 
-@pytest.mark.parametrize(("size", "native", "align", "expected"), [
-    ((3000, 3000), 1024, 64, (1024, 1024)), ((900, 1200), 1024, 64, (896, 1152)),
-    ((1080, 1920), 1024, 64, (768, 1344)), ((400, 500), 64, 16, (64, 64))])
+@pytest.mark.parametrize(
+    ("size", "native", "align", "expected"),
+    [
+        ((3000, 3000), 1024, 64, (1024, 1024)),
+        ((900, 1200), 1024, 64, (896, 1152)),
+        ((1080, 1920), 1024, 64, (768, 1344)),
+        ((400, 500), 64, 16, (64, 64)),
+    ],
+)
 def test_generation_keeps_the_native_pixel_count_and_aspect(size, native, align, expected):
     assert generation_size(size, native, align) == expected
 
@@ -111,7 +126,11 @@ def test_model_gallery_has_a_numbered_portrait_per_preset():
     sheet = np.asarray(render_model_gallery(keys, first_number=1, thumb=160, columns=3))
     gap = 160 // 20
     assert sheet.shape == (2 * (160 + gap) + gap, 3 * (160 + gap) + gap, 3)
-    tiles = [sheet[gap + row * (160 + gap):][:160, gap + col * (160 + gap):][:, :160] for row in range(2) for col in range(3)]
+    tiles = [
+        sheet[gap + row * (160 + gap) :][:160, gap + col * (160 + gap) :][:, :160]
+        for row in range(2)
+        for col in range(3)
+    ]
     for tile, preset in zip(tiles, MODEL_PRESETS[:6]):
         x0, y0, x1, y1 = badge_box(160)
         assert (tile[y0 + 6 : y1 - 6, x0 + 6 : x1 - 6].max(axis=2) < 60).mean() > 0.4  # the badge
@@ -120,4 +139,6 @@ def test_model_gallery_has_a_numbered_portrait_per_preset():
     first = np.asarray(render_model_gallery(keys[:1], first_number=1, thumb=160, columns=1))
     ninth = np.asarray(render_model_gallery(keys[:1], first_number=9, thumb=160, columns=1))
     badge = np.s_[gap + y0 : gap + y1, gap + x0 : gap + x1]
-    assert not np.array_equal(first[badge], ninth[badge]) and np.array_equal(first[gap + y1 + 2 :], ninth[gap + y1 + 2 :])
+    assert not np.array_equal(first[badge], ninth[badge]) and np.array_equal(
+        first[gap + y1 + 2 :], ninth[gap + y1 + 2 :]
+    )

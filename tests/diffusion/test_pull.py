@@ -1,6 +1,5 @@
 import asyncio
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,12 +11,15 @@ from shopshot.pipeline.studio import RenderRequest, StudioBackend
 from tests.diffusion.conftest import TEST_MODES
 from tests.diffusion.hub_stub import HubStub
 
-
 # Files the real repositories hold beside what the pipelines load (fp32 and pickle weights, ONNX,
 # processor configs): pull must leave them behind, and the loader must not ask for them.
 UNUSED = {
-    "diffusers/stable-diffusion-xl-1.0-inpainting-0.1": ["README.md", "unet/diffusion_pytorch_model.safetensors",
-                                                         "text_encoder/model.safetensors", "vae/diffusion_pytorch_model.safetensors"],
+    "diffusers/stable-diffusion-xl-1.0-inpainting-0.1": [
+        "README.md",
+        "unet/diffusion_pytorch_model.safetensors",
+        "text_encoder/model.safetensors",
+        "vae/diffusion_pytorch_model.safetensors",
+    ],
     "diffusers/controlnet-depth-sdxl-1.0": ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.bin"],
     "depth-anything/Depth-Anything-V2-Small-hf": ["README.md", "preprocessor_config.json"],
     "mattmdjaga/segformer_b2_clothes": ["onnx/model.onnx", "preprocessor_config.json"],
@@ -66,13 +68,15 @@ async def test_pull_downloads_the_default_set_into_the_cache(hub, tmp_path, prod
 
 
 async def test_pull_cpu_fetches_only_what_a_cpu_worker_loads(hub, tmp_path):
-    stub, url = hub
+    _stub, url = hub
     settings = Settings(_env_file=None, diffusion=DiffusionSettings(cache_dir=tmp_path / "cache"))
     lines = []
     folders = await asyncio.to_thread(pull_models, settings, url, lines.append, True)
     assert [line.split(":")[0] for line in lines[::2]] == [f"pulling {SEGMENTER}", f"pulling {MATTING}"]
     assert {path.name for path in (tmp_path / "cache").iterdir() if path.name.startswith("models--")} == {
-        "models--facebook--sam2.1-hiera-tiny", "models--hustvl--vitmatte-small-composition-1k"}
+        "models--facebook--sam2.1-hiera-tiny",
+        "models--hustvl--vitmatte-small-composition-1k",
+    }
     assert len(folders) == 2
     backend = StudioBackend(MatteSettings(device="cpu", dtype="float32"), tmp_path / "cache")
     await asyncio.to_thread(backend.setup)  # the pulled cache is what the CPU worker's loader reads

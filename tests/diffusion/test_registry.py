@@ -1,14 +1,41 @@
 import pytest
 
-from shopshot.pipeline.diffusion.registry import (CLOTHES, CONTROLNET, DEPTH, INPAINT, KLEIN, MATTING, SAFETY, SEGMENTER,
-                                                  allowed_models, load_registry)
+from shopshot.pipeline.diffusion.registry import (
+    CLOTHES,
+    CONTROLNET,
+    DEPTH,
+    INPAINT,
+    KLEIN,
+    MATTING,
+    SAFETY,
+    SEGMENTER,
+    allowed_models,
+    load_registry,
+)
 
 # Licences that allow commercial use of the weights (FIELD-NOTES.md, checked on each model card).
 COMMERCIAL_LICENCES = {"openrail++", "apache-2.0", "mit"}
 # Families whose weights need a separate licence for commercial use. Of FLUX, only FLUX.2 [klein] 4B
 # is Apache-2.0: FLUX.1 (dev and its variants), FLUX.2 [dev] and klein 9B are not.
-FORBIDDEN = ("flux.1", "flux.2-dev", "klein-9b", "klein-base-9b", "rmbg", "dmd2", "sdxl-turbo", "idm-vton", "ootdiffusion", "catvton", "openpose", "insightface",
-             "depth-anything-v2-base", "depth-anything-v2-large", "instantid", "pulid", "faceid")
+FORBIDDEN = (
+    "flux.1",
+    "flux.2-dev",
+    "klein-9b",
+    "klein-base-9b",
+    "rmbg",
+    "dmd2",
+    "sdxl-turbo",
+    "idm-vton",
+    "ootdiffusion",
+    "catvton",
+    "openpose",
+    "insightface",
+    "depth-anything-v2-base",
+    "depth-anything-v2-large",
+    "instantid",
+    "pulid",
+    "faceid",
+)
 
 
 def test_every_backend_role_is_in_the_default_set():
@@ -18,14 +45,22 @@ def test_every_backend_role_is_in_the_default_set():
 
 def test_each_stack_pulls_its_own_models_and_both_the_neural_matte():
     matte = {SEGMENTER, MATTING}
-    assert {spec.key for spec in allowed_models(False, stack="sdxl")} == {INPAINT, CONTROLNET, DEPTH, CLOTHES, SAFETY} | matte
+    assert {spec.key for spec in allowed_models(False, stack="sdxl")} == {
+        INPAINT,
+        CONTROLNET,
+        DEPTH,
+        CLOTHES,
+        SAFETY,
+    } | matte
     assert {spec.key for spec in allowed_models(False, stack="klein")} == {KLEIN, CLOTHES, SAFETY} | matte
 
 
 def test_the_only_flux_entry_is_klein_4b_without_its_single_file_checkpoint():
     [klein] = [spec for spec in load_registry() if "flux" in spec.repo_id.lower()]
     assert klein.repo_id == "black-forest-labs/FLUX.2-klein-4B" and klein.licence == "apache-2.0" and klein.commercial
-    assert all("/" in pattern for pattern in klein.allow_patterns if pattern != "model_index.json")  # not the root's 7.75 GB file
+    assert all(
+        "/" in pattern for pattern in klein.allow_patterns if pattern != "model_index.json"
+    )  # not the root's 7.75 GB file
 
 
 def test_the_default_set_is_commercially_clean():
@@ -71,7 +106,9 @@ allow_patterns = ["config.json"]
 
 def test_a_commercial_flag_is_required(tmp_path):
     path = tmp_path / "models.toml"
-    path.write_text('[[model]]\nkey = "x"\nrepo_id = "o/x"\nrevision = "main"\nlicence = "mit"\n'
-                    'licence_url = "u"\ntasks = []\nallow_patterns = []\n')
+    path.write_text(
+        '[[model]]\nkey = "x"\nrepo_id = "o/x"\nrevision = "main"\nlicence = "mit"\n'
+        'licence_url = "u"\ntasks = []\nallow_patterns = []\n'
+    )
     with pytest.raises(TypeError):
         load_registry(path)

@@ -9,10 +9,10 @@ from aiogram.utils.i18n import I18n
 from PIL import Image
 from transformers import ViTForImageClassification, ViTImageProcessorPil
 
+from fixtures.diffusion import architectures as arch
 from shopshot.bot import texts
 from shopshot.config import DiffusionSettings, PolicySettings
 from shopshot.errors import JobFailed, UnsafeOutput
-from fixtures.diffusion import architectures as arch
 from shopshot.pipeline.diffusion import generation
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
 from shopshot.pipeline.diffusion.loading import load_safety
@@ -89,7 +89,9 @@ def unsafe_cache(repos, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def unsafe_backend(unsafe_cache):
-    backend = DiffusionBackend(DiffusionSettings(cache_dir=unsafe_cache, device="cpu", dtype="float32", detail=False), modes=TEST_MODES)
+    backend = DiffusionBackend(
+        DiffusionSettings(cache_dir=unsafe_cache, device="cpu", dtype="float32", detail=False), modes=TEST_MODES
+    )
     backend.setup()
     return backend
 
@@ -118,21 +120,38 @@ def test_the_threshold_is_the_operators(unsafe_backend, product):
 
 def test_with_the_output_check_off_no_classifier_is_needed(repos, tmp_path, product):
     cache = write_cache(tmp_path, {repo: folder for repo, folder in repos.items() if repo != SPEC.repo_id})
-    backend = DiffusionBackend(DiffusionSettings(cache_dir=cache, device="cpu", dtype="float32", detail=False), TEST_MODES,
-                               PolicySettings(check_outputs=False))
+    backend = DiffusionBackend(
+        DiffusionSettings(cache_dir=cache, device="cpu", dtype="float32", detail=False),
+        TEST_MODES,
+        PolicySettings(check_outputs=False),
+    )
     backend.setup()
     assert backend.models.safety is None and len(backend.run(_request(product, variants=1))) == 1
 
 
-def test_an_unsafe_output_fails_the_job_with_the_localized_refusal(unsafe_backend, product, redis, settings, compiled_locales):
+def test_an_unsafe_output_fails_the_job_with_the_localized_refusal(
+    unsafe_backend, product, redis, settings, compiled_locales
+):
     blobs = open_store(redis, settings)
     photo = io.BytesIO()
     product.resize((256, 320)).save(photo, "PNG")  # the smallest photo the limits take: the cut-out runs at its size
-    spec = JobSpec(chat_id=1, user_id=1, status_message_id=2, image_key=blobs.put(photo.getvalue()), preset="white",
-                   ratio="1:1", variants=2, seed=7, language="de", backend="diffusion")
+    spec = JobSpec(
+        chat_id=1,
+        user_id=1,
+        status_message_id=2,
+        image_key=blobs.put(photo.getvalue()),
+        preset="white",
+        ratio="1:1",
+        variants=2,
+        seed=7,
+        language="de",
+        backend="diffusion",
+    )
     jobs = JobQueue(redis, settings.queue)
     jobs.enqueue(spec)
-    worker = StudioWorker([jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=unsafe_backend))
+    worker = StudioWorker(
+        [jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=unsafe_backend)
+    )
     worker.work(burst=True)
     [event] = [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)]
     assert event.kind == "failed" and event.error == UnsafeOutput.code and not event.images

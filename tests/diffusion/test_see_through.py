@@ -14,7 +14,9 @@ def test_the_generated_scene_shows_through_the_lenses(backend, monkeypatch):
     plan = plan_backdrop(request, backend.models)
     pastes = Pastes(monkeypatch)
     [result] = backend.run(request)
-    backdrop, pixels, cutout, origin = pastes.calls[-1]  # the finish's paste, onto the generated scene (the layout's came first)
+    backdrop, pixels, cutout, origin = pastes.calls[
+        -1
+    ]  # the finish's paste, onto the generated scene (the layout's came first)
     inside = lens_on_canvas(lens, product_cutout(photo).box, cutout, origin, backdrop.shape[:2])
     assert inside.sum() > 10_000 and plan.generate[inside].all()  # the scene is generated behind the lenses
     output = np.asarray(result.image)

@@ -91,8 +91,9 @@ def test_setup_warms_up_every_generation_size_on_both_pipelines(backend, monkeyp
 
 
 @pytest.mark.parametrize("switch", [{"warmup": True}, {"compile": True}, {}])
-def test_klein_setup_warms_up_every_generation_size_with_and_without_a_reference(klein_models, tiny_klein, monkeypatch,
-                                                                                switch):
+def test_klein_setup_warms_up_every_generation_size_with_and_without_a_reference(
+    klein_models, tiny_klein, monkeypatch, switch
+):
     from shopshot.pipeline.diffusion import klein
 
     calls = []

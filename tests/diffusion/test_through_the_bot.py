@@ -8,16 +8,16 @@ import pytest
 from PIL import Image
 from redis import Redis
 
+from fixtures.diffusion.architectures import CLOTHES_LABELS
+from fixtures.synthetic import synthetic_person
 from shopshot.bot.callbacks import BackdropPicked, ModelPicked, Step, TaskPicked
 from shopshot.config import Settings
 from shopshot.launcher import worker_process
 from shopshot.pipeline.diffusion.backend import DiffusionBackend
-from shopshot.pipeline.intake import load_image, stored_copy
-from shopshot.pipeline.studio import RenderRequest
-from fixtures.diffusion.architectures import CLOTHES_LABELS
 from shopshot.pipeline.gallery import sample_photo
+from shopshot.pipeline.intake import load_image, stored_copy
 from shopshot.pipeline.people import MODEL_PRESETS
-from fixtures.synthetic import synthetic_person
+from shopshot.pipeline.studio import RenderRequest
 from shopshot.playground.scripted import buttons, newer_than, with_button
 from shopshot.queue.enqueue import JobQueue
 from tests.pipeline.conftest import assert_product_kept
@@ -30,8 +30,13 @@ async def gpu_worker(model_cache, redis_url, settings, monkeypatch, tmp_path):
     """A `shopshot worker` with BACKEND=diffusion on the tiny models, registered before the test starts."""
     # The detail pass off, as the session's tiny backend runs it (it has its own tests, in test_detail.py); the face
     # pass on, as by default, so the person tasks run it through the worker (the session's backend leaves it off).
-    environment = {"BACKEND": "diffusion", "DIFFUSION__CACHE_DIR": str(model_cache), "DIFFUSION__DEVICE": "cpu",
-                   "DIFFUSION__DTYPE": "float32", "DIFFUSION__DETAIL": "false"}
+    environment = {
+        "BACKEND": "diffusion",
+        "DIFFUSION__CACHE_DIR": str(model_cache),
+        "DIFFUSION__DEVICE": "cpu",
+        "DIFFUSION__DTYPE": "float32",
+        "DIFFUSION__DETAIL": "false",
+    }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     jobs = JobQueue(Redis.from_url(redis_url), settings.queue)
@@ -49,7 +54,9 @@ async def _choose_task(api, task: str, photo: bytes) -> None:
     await api.wait_for(USER, newer_than(0))
     await api.send_document(USER, photo, "photo.png", mime_type="image/png")
     tasks = await api.wait_for(USER, with_button("tk:"))
-    assert {b["callback_data"] for b in buttons(tasks)} >= {TaskPicked(task=t).pack() for t in ("backdrop", "model", "mannequin")}
+    assert {b["callback_data"] for b in buttons(tasks)} >= {
+        TaskPicked(task=t).pack() for t in ("backdrop", "model", "mannequin")
+    }
     await api.press(USER, tasks["message_id"], data=TaskPicked(task=task).pack())
 
 
@@ -68,7 +75,10 @@ async def test_a_diffusion_backdrop_with_a_written_detail(gpu_worker, bot, api, 
     await api.press(USER, options["message_id"], data=Step(action="detail").pack())
     await api.wait_for(USER, lambda ms: ms if "Write one short line" in (ms[-1]["text"] or "") else None)
     await api.send_text(USER, "on a  marble table")
-    options = await api.wait_for(USER, lambda ms: ms[-1] if ms[-1]["message_id"] != options["message_id"] and with_button("op:")(ms[-1:]) else None)
+    options = await api.wait_for(
+        USER,
+        lambda ms: ms[-1] if ms[-1]["message_id"] != options["message_id"] and with_button("op:")(ms[-1:]) else None,
+    )
     await api.press(USER, options["message_id"], data=Step(action="continue").pack())
     summary = await _confirm_and_wait(api)
     assert summary["text"].startswith("✏️ on a marble table\nReady to make:")
@@ -81,10 +91,14 @@ async def _assert_delivered_file_is_the_backends_with_the_product_intact(api, di
     document = next(m for m in await api.messages(USER) if m["kind"] == "document")
     delivered = np.asarray(Image.open(io.BytesIO(await api.download(document["file_id"]))).convert("RGB"))
     seed = int(document["caption"].removeprefix("Seed: "))
-    image = load_image(stored_copy(sample_photo(), Settings().limits), Settings().limits)  # the copy the bot stored of the file
+    image = load_image(
+        stored_copy(sample_photo(), Settings().limits), Settings().limits
+    )  # the copy the bot stored of the file
     backend = DiffusionBackend(diffusion_settings.model_copy(update={"mode": "fast"}))
     backend.setup()
-    request = RenderRequest(image=image, preset="studio", ratio="1:1", variants=1, seed=seed, prompt_extra="on a marble table")
+    request = RenderRequest(
+        image=image, preset="studio", ratio="1:1", variants=1, seed=seed, prompt_extra="on a marble table"
+    )
     [local] = backend.run(request)
     assert np.array_equal(delivered, np.asarray(local.image))  # same inputs and seed, same image
     assert_product_kept(local, image)

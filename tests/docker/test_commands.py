@@ -53,7 +53,12 @@ def test_every_shopshot_image_is_run_by_some_service():
     services = load_compose("compose.yaml")["services"].values()
     dockerfiles = {service.get("build", {}).get("dockerfile") for service in services}
     assert {"docker/bot.Dockerfile", "docker/worker.Dockerfile", "docker/dashboard.Dockerfile"} <= dockerfiles
-    assert {label.partition(":")[2] for label, _ in _container_commands()} >= {"bot", "worker-gpu0", "worker-cpu", "models"}
+    assert {label.partition(":")[2] for label, _ in _container_commands()} >= {
+        "bot",
+        "worker-gpu0",
+        "worker-cpu",
+        "models",
+    }
 
 
 @pytest.mark.parametrize("argv", _params())
@@ -92,8 +97,12 @@ async def test_the_bot_healthcheck_passes_while_the_bot_runs_on_a_reachable_redi
     port = free_port()
     assert _healthcheck("bot.Dockerfile", port).returncode != 0  # nothing serves it yet
     stand_in = StandIn(token=TOKEN)
-    env = {"REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await stand_in.start(),
-           "OBSERVABILITY__METRICS_PORT": str(port)}
+    env = {
+        "REDIS_URL": redis_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": await stand_in.start(),
+        "OBSERVABILITY__METRICS_PORT": str(port),
+    }
     try:
         with shopshot_process("bot", env, tmp_path / "bot.log") as bot:
             await wait_until_healthy(port, bot, tmp_path / "bot.log")
@@ -110,8 +119,13 @@ def test_the_worker_healthcheck_passes_once_its_worker_serves_health(redis_url, 
     assert _healthcheck("worker.Dockerfile", port).returncode == 1
     monkeypatch.setenv("OBSERVABILITY__METRICS_PORT", str(port))
     with worker_process(redis_url, tmp_path / "worker.log"):
-        until_sync(lambda: _healthcheck("worker.Dockerfile", port).returncode == 0, 30, 0.2,
-                   what="the worker's healthcheck passing", explain=(tmp_path / "worker.log").read_text)
+        until_sync(
+            lambda: _healthcheck("worker.Dockerfile", port).returncode == 0,
+            30,
+            0.2,
+            what="the worker's healthcheck passing",
+            explain=(tmp_path / "worker.log").read_text,
+        )
     assert _healthcheck("worker.Dockerfile", port).returncode != 0
 
 

@@ -1,5 +1,6 @@
 """The compose files: the Compose Specification's schema, then what this deployment needs of them."""
 
+import itertools
 import json
 import re
 import subprocess
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (make test installs it)")
-
 from tests.docker.conftest import COMPOSE_FILES, DOCKER, INTERPOLATION, REPO, last, load_compose, stages, tool
+
+yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (make test installs it)")
 
 # The Compose Specification's JSON schema, vendored: see README.md beside this file.
 SCHEMA = json.loads((Path(__file__).parent / "compose-spec.schema.json").read_text(encoding="utf-8"))
@@ -26,13 +27,19 @@ def _validator():
 @pytest.mark.parametrize("compose_file", COMPOSE_FILES, ids=lambda path: path.name)
 def test_compose_files_follow_the_compose_specification(compose_file):
     document = load_compose(compose_file.name)
-    errors = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in _validator().iter_errors(document)]
+    errors = [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in _validator().iter_errors(document)
+    ]
     assert errors == []
 
 
 def test_the_schema_rejects_what_compose_would():
-    wrong = {"services": {"bot": {"imagee": "shopshot-bot"},
-                          "redis": {"depends_on": {"bot": {"condition": "service_ready"}}}}}
+    wrong = {
+        "services": {
+            "bot": {"imagee": "shopshot-bot"},
+            "redis": {"depends_on": {"bot": {"condition": "service_ready"}}},
+        }
+    }
     assert len(list(_validator().iter_errors(wrong))) == 2
 
 
@@ -41,8 +48,11 @@ def _services(document: dict) -> list[tuple[str, dict]]:
 
 
 def _all_services() -> list[tuple[str, dict]]:
-    return [(f"{path.name}:{name}", service) for path in COMPOSE_FILES
-            for name, service in _services(load_compose(path.name))]
+    return [
+        (f"{path.name}:{name}", service)
+        for path in COMPOSE_FILES
+        for name, service in _services(load_compose(path.name))
+    ]
 
 
 def test_published_ports_stay_on_the_loopback_unless_an_operator_says_otherwise():
@@ -67,7 +77,7 @@ def test_no_secret_is_written_in_a_compose_file():
             for password in re.findall(r"://[^/@:]*:([^@]*)@", str(value)):
                 assert INTERPOLATION.fullmatch(password), f"{label}: {name} carries a password"
         command = service.get("command", [])
-        for flag, value in zip(command, command[1:]):
+        for flag, value in itertools.pairwise(command):
             if flag == "--requirepass":
                 assert INTERPOLATION.fullmatch(value), f"{label}: the Redis password is written out"
 
@@ -93,7 +103,7 @@ def test_one_gpu_worker_per_gpu(compose_file):
     cache_dir = _environment_values(document["services"]["models"])["DIFFUSION__CACHE_DIR"]
     assert len(workers) >= 2
     reserved = []
-    for name, worker in workers.items():
+    for worker in workers.values():
         (device,) = worker["deploy"]["resources"]["reservations"]["devices"]
         assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"] and len(device["device_ids"]) == 1
         reserved += device["device_ids"]
@@ -116,11 +126,17 @@ def test_containers_reach_the_compose_redis_with_its_password():
 
 def test_the_bot_and_workers_keep_images_in_the_compose_minio():
     minio = SERVICES["minio"]
-    assert minio["image"].startswith("minio/minio:RELEASE.") and "minio-data:/data" in minio["volumes"] and "ports" not in minio
+    assert (
+        minio["image"].startswith("minio/minio:RELEASE.")
+        and "minio-data:/data" in minio["volumes"]
+        and "ports" not in minio
+    )
     assert _environment_values(minio)["MINIO_ROOT_PASSWORD"].startswith("${MINIO_PASSWORD:?")
     for name in ("bot", "worker-gpu0", "worker-gpu1", "worker-cpu"):
         environment = _environment_values(SERVICES[name])
-        assert environment["STORAGE__BACKEND"] == "s3" and environment["STORAGE__S3__ENDPOINT_URL"] == "http://minio:9000", name
+        assert (
+            environment["STORAGE__BACKEND"] == "s3" and environment["STORAGE__S3__ENDPOINT_URL"] == "http://minio:9000"
+        ), name
         assert environment["STORAGE__S3__SECRET_ACCESS_KEY"] == minio["environment"]["MINIO_ROOT_PASSWORD"], name
         assert environment["STORAGE__S3__ACCESS_KEY_ID"] == minio["environment"]["MINIO_ROOT_USER"], name
         assert SERVICES[name]["depends_on"]["minio"]["condition"] == "service_healthy", name
@@ -145,8 +161,17 @@ def test_redis_keeps_an_append_only_file_and_asks_for_a_password():
 
 def test_optional_parts_sit_behind_their_profiles():
     profiles = {name: service.get("profiles", []) for name, service in SERVICES.items()}
-    assert profiles == {"redis": [], "minio": [], "bot": [], "worker-gpu0": [], "worker-gpu1": [], "worker-cpu": ["cpu"],
-                        "models": ["models"], "dashboard": ["dashboard"], "prometheus": ["metrics"]}
+    assert profiles == {
+        "redis": [],
+        "minio": [],
+        "bot": [],
+        "worker-gpu0": [],
+        "worker-gpu1": [],
+        "worker-cpu": ["cpu"],
+        "models": ["models"],
+        "dashboard": ["dashboard"],
+        "prometheus": ["metrics"],
+    }
     cpu = SERVICES["worker-cpu"]
     assert _environment_values(cpu)["BACKEND"] == "studio" and cpu["build"]["args"]["VARIANT"] == "cpu"
     models = SERVICES["models"]
@@ -179,7 +204,9 @@ def test_paths_the_compose_files_name_exist():
 
 def test_prometheus_scrapes_services_compose_runs():
     config = yaml.safe_load((DOCKER / "prometheus.yml").read_text(encoding="utf-8"))
-    targets = [target for job in config["scrape_configs"] for group in job["static_configs"] for target in group["targets"]]
+    targets = [
+        target for job in config["scrape_configs"] for group in job["static_configs"] for target in group["targets"]
+    ]
     ports = {host: int(port) for host, _, port in (target.partition(":") for target in targets)}
     assert set(ports) <= set(SERVICES) and ports["bot"] == 9100
     assert [port for host, port in ports.items() if host.startswith("worker")] == [9101, 9101]
@@ -205,7 +232,11 @@ COMBINATIONS = [["compose.yaml"], ["compose.yaml", "compose.tls.yaml"], ["compos
 
 @pytest.mark.parametrize("files", COMBINATIONS, ids="+".join)
 def test_docker_compose_accepts_the_files(tmp_path, files):
-    done = _compose(tmp_path, files, "REDIS_PASSWORD=hunter2\nMINIO_PASSWORD=hunter22\nREDIS_URL=rediss://:hunter2@redis.example.internal:6380/0\n")
+    done = _compose(
+        tmp_path,
+        files,
+        "REDIS_PASSWORD=hunter2\nMINIO_PASSWORD=hunter22\nREDIS_URL=rediss://:hunter2@redis.example.internal:6380/0\n",
+    )
     # Read the result, not the exit status: a pip wrapper of docker-compose is known to exit 0 on errors.
     assert done.stdout.startswith("{"), done.stderr
     services = json.loads(done.stdout)["services"]

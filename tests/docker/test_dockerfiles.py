@@ -40,10 +40,21 @@ def _copied_sources(dockerfile) -> list[str]:
 
 
 def test_the_build_context_leaves_local_state_and_secrets_out():
-    left_out = [".venv/bin/python", "data/redis.rdb", "out/conversation.md", ".git/HEAD", "test-artifacts/x.png",
-                ".env", "docker/.env", "docker/tls/redis.key", "tests/conftest.py", ".pytest_cache/README.md",
-                "src/shopshot/__pycache__/cli.cpython-311.pyc", "src/shopshot/locales/en/LC_MESSAGES/shopshot.mo",
-                "src/shopshot.egg-info/PKG-INFO"]
+    left_out = [
+        ".venv/bin/python",
+        "data/redis.rdb",
+        "out/conversation.md",
+        ".git/HEAD",
+        "test-artifacts/x.png",
+        ".env",
+        "docker/.env",
+        "docker/tls/redis.key",
+        "tests/conftest.py",
+        ".pytest_cache/README.md",
+        "src/shopshot/__pycache__/cli.cpython-311.pyc",
+        "src/shopshot/locales/en/LC_MESSAGES/shopshot.mo",
+        "src/shopshot.egg-info/PKG-INFO",
+    ]
     kept = ["pyproject.toml", "README.md", "src/shopshot/cli.py", "src/shopshot/locales/en/LC_MESSAGES/shopshot.po"]
     assert [path for path in left_out if in_build_context(path)] == []
     assert [path for path in kept if not in_build_context(path)] == []
@@ -68,8 +79,12 @@ def test_the_image_has_an_exec_form_healthcheck(dockerfile):
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
 def test_base_images_are_pinned_by_tag(dockerfile):
-    names = {instruction.arguments.split()[-1] for stage in stages(dockerfile) for instruction in stage[:1]
-             if " AS " in instruction.arguments.upper()}
+    names = {
+        instruction.arguments.split()[-1]
+        for stage in stages(dockerfile)
+        for instruction in stage[:1]
+        if " AS " in instruction.arguments.upper()
+    }
     for stage in stages(dockerfile):
         image = _resolve(stage[0].arguments.split()[0], _arg_defaults(dockerfile))
         if image in names:
@@ -116,15 +131,24 @@ def test_the_worker_keeps_the_weights_on_a_volume_not_in_the_image():
 
 
 def test_the_bot_image_installs_the_base_set_only():
-    runs = [instruction.arguments for instruction in instructions(BY_NAME["bot.Dockerfile"]) if instruction.keyword == "RUN"]
+    runs = [
+        instruction.arguments for instruction in instructions(BY_NAME["bot.Dockerfile"]) if instruction.keyword == "RUN"
+    ]
     assert any("python docker/requirements.py > requirements.txt" in run for run in runs)
     assert not any(word in run for run in runs for word in ("[gpu]", "torch", "diffusers", "$EXTRAS"))
 
 
-@pytest.mark.parametrize("dockerfile", [BY_NAME["bot.Dockerfile"], BY_NAME["worker.Dockerfile"]], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "dockerfile", [BY_NAME["bot.Dockerfile"], BY_NAME["worker.Dockerfile"]], ids=lambda path: path.name
+)
 def test_the_images_compile_every_catalog(dockerfile, tmp_path):
-    command = next(part.strip() for instruction in instructions(dockerfile) if instruction.keyword == "RUN"
-                   for part in instruction.arguments.split("&&") if part.strip().startswith("pybabel "))
+    command = next(
+        part.strip()
+        for instruction in instructions(dockerfile)
+        if instruction.keyword == "RUN"
+        for part in instruction.arguments.split("&&")
+        if part.strip().startswith("pybabel ")
+    )
     locales = tmp_path / "src/shopshot/locales"
     for po in (REPO / "src/shopshot/locales").glob("*/LC_MESSAGES/shopshot.po"):
         (locales / po.parent.relative_to(REPO / "src/shopshot/locales")).mkdir(parents=True)
@@ -134,4 +158,3 @@ def test_the_images_compile_every_catalog(dockerfile, tmp_path):
     assert done.returncode == 0, done.stderr
     po_files = sorted(path.with_suffix("") for path in locales.glob("*/LC_MESSAGES/shopshot.po"))
     assert po_files and sorted(path.with_suffix("") for path in locales.glob("*/LC_MESSAGES/shopshot.mo")) == po_files
-

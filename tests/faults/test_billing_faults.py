@@ -36,7 +36,9 @@ async def _invoice(api, user: int = USER) -> dict:
     await api.send_text(user, "/buy")
     offer = await api.wait_for(user, with_button(CreditPackPicked.__prefix__ + ":"), timeout=30)
     await api.press(user, offer["message_id"], data=CreditPackPicked(key=PACK.key).pack())
-    return await api.wait_for(user, lambda messages: next((m for m in messages if m["kind"] == "invoice"), None), timeout=30)
+    return await api.wait_for(
+        user, lambda messages: next((m for m in messages if m["kind"] == "invoice"), None), timeout=30
+    )
 
 
 async def _ledger_check(redis_url: str, user: int, balance: int, held: int = 0) -> int:
@@ -50,7 +52,9 @@ async def _ledger_check(redis_url: str, user: int, balance: int, held: int = 0) 
         await client.aclose()
 
 
-async def test_a_successful_payment_delivered_again_after_a_kill_is_credited_and_thanked_once(bot_process, api, redis_url, figures):
+async def test_a_successful_payment_delivered_again_after_a_kill_is_credited_and_thanked_once(
+    bot_process, api, redis_url, figures
+):
     bot_process.env |= BILLING_ENV
     bot_process.start()
     invoice = await _invoice(api)
@@ -65,14 +69,20 @@ async def test_a_successful_payment_delivered_again_after_a_kill_is_credited_and
     bot_process.start()  # Telegram hands it the unconfirmed successful_payment again
     # A seller's updates are handled in order: once /balance is answered, the redelivered payment was handled before it.
     await api.send_text(USER, "/balance")
-    await api.wait_for(USER, lambda messages: next((m for m in messages if (m["text"] or "").startswith("💳 Credits:")), None), timeout=60)
+    await api.wait_for(
+        USER,
+        lambda messages: next((m for m in messages if (m["text"] or "").startswith("💳 Credits:")), None),
+        timeout=60,
+    )
     assert _thanks(await api.messages(USER)) == 1  # thanked once, by its charge id, however often the update comes
     purchases = await _ledger_check(redis_url, USER, balance=PACK.credits)
     assert purchases == 1
     figures.set("billing: successful_payment delivered twice, credited", f"{purchases} time(s)")
 
 
-async def test_a_payment_the_killed_bot_never_credited_is_credited_from_the_star_transactions(bot_process, stand_in, api, redis, redis_url, figures):
+async def test_a_payment_the_killed_bot_never_credited_is_credited_from_the_star_transactions(
+    bot_process, stand_in, api, redis, redis_url, figures
+):
     bot_process.env |= BILLING_ENV
     bot_process.start()
     invoice = await _invoice(api)
@@ -95,7 +105,9 @@ async def test_a_payment_the_killed_bot_never_credited_is_credited_from_the_star
     started = time.monotonic()
     bot_process.start()
     await api.wait_for(USER, lambda messages: _thanks(messages) == 1, timeout=60)
-    figures.set("billing: payment missed by a killed bot, credited after its restart (s)", round(time.monotonic() - started, 1))
+    figures.set(
+        "billing: payment missed by a killed bot, credited after its restart (s)", round(time.monotonic() - started, 1)
+    )
     # Gone through again from the start (the cursor lost): still credited once.
     redis.delete(STARS_SEEN_KEY)
     bot_process.kill()
@@ -116,7 +128,9 @@ async def _update_with(bot: Bot, kind: str, timeout_s: float = 30):
     raise TimeoutError(f"no {kind} update")
 
 
-async def test_holds_open_across_a_redis_kill_are_kept_and_settled_once(redis_process, stand_in, api, settings, tmp_path, figures):
+async def test_holds_open_across_a_redis_kill_are_kept_and_settled_once(
+    redis_process, stand_in, api, settings, tmp_path, figures
+):
     settings.billing = BillingSettings(enabled=True, free_images=0, prices=PriceSettings(studio=1))
     redis_url = redis_process.url
     client = AsyncRedis.from_url(redis_url)
@@ -126,7 +140,9 @@ async def test_holds_open_across_a_redis_kill_are_kept_and_settled_once(redis_pr
     try:
         summary = await reach_confirm(api, USER)  # no worker yet: the job waits with its hold open
         await api.press(USER, summary["message_id"], data=Step(action="confirm").pack())
-        await api.wait_for(USER, lambda messages: any("Held for this job" in (m["text"] or "") for m in messages), timeout=60)
+        await api.wait_for(
+            USER, lambda messages: any("Held for this job" in (m["text"] or "") for m in messages), timeout=60
+        )
         await client.aclose()
         redis_process.kill()
         redis_process.start()

@@ -44,7 +44,9 @@ async def _seconds_to_answer_help(api) -> float:
     return time.monotonic() - sent
 
 
-async def test_a_bot_killed_inside_confirm_answers_when_back_and_keeps_the_tap(bot_process, worker, api, redis, figures):
+async def test_a_bot_killed_inside_confirm_answers_when_back_and_keeps_the_tap(
+    bot_process, worker, api, redis, figures
+):
     await bot_process.started(api)
     summary = await reach_confirm(api, USER)
     # Killed with the slot taken and the status message on its way: before the job is queued.

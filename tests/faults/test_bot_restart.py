@@ -16,7 +16,9 @@ def _parts_with_photos(redis) -> bool:
     return any(redis.sismember(key, "photos:1") for key in redis.scan_iter(f"{PARTS_KEY}*"))
 
 
-async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_once(bot_process, worker, api, redis, figures):
+async def test_a_bot_killed_twice_resumes_the_conversation_and_sends_each_part_once(
+    bot_process, worker, api, redis, figures
+):
     await bot_process.started(api)
     summary = await reach_confirm(api, USER)
     bot_process.kill()  # mid-conversation: the choices live only in Redis now

@@ -25,8 +25,17 @@ DOWN_S = 3.0
 def _queue_job(redis: Redis, settings, user: int, status_message_id: int) -> str:
     """What the bot's confirm step does: store the photo, queue a job."""
     image_key = open_store(redis, settings).put(sample_photo())
-    spec = JobSpec(chat_id=user, user_id=user, status_message_id=status_message_id, image_key=image_key, preset="white",
-                   ratio="1:1", variants=2, seed=user, language="en")
+    spec = JobSpec(
+        chat_id=user,
+        user_id=user,
+        status_message_id=status_message_id,
+        image_key=image_key,
+        preset="white",
+        ratio="1:1",
+        variants=2,
+        seed=user,
+        language="en",
+    )
     return JobQueue(redis, settings.queue).enqueue(spec)
 
 
@@ -35,7 +44,9 @@ async def _album_arrives(api, user: int) -> None:
     assert album_counts(await api.messages(user)) == (2, 2, 1)
 
 
-async def test_queued_jobs_survive_redis_kills_and_the_bot_and_worker_reconnect(redis_process, stand_in, api, settings, tmp_path, figures):
+async def test_queued_jobs_survive_redis_kills_and_the_bot_and_worker_reconnect(
+    redis_process, stand_in, api, settings, tmp_path, figures
+):
     redis = Redis.from_url(redis_process.url)
     bot = BotRunner(settings, redis_process.url, stand_in)
     bot.start()

@@ -17,12 +17,20 @@ TIMEOUT_S = 2.0  # the bot's request timeout in these tests; Telegram's default 
 # Each fault: (method, fault arguments, count). A timeout is a request that hangs past the bot's
 # timeout and then fails, so Telegram never accepted it (see middlewares.py for the other case).
 FAULTS = {
-    "429s": [("sendMediaGroup", {"status": 429, "retry_after": 1}, 2), ("editMessageText", {"status": 429, "retry_after": 2}, 1),
-             ("sendMessage", {"status": 429, "retry_after": 1}, 1)],
-    "5xx": [("sendMediaGroup", {"status": 502, "retry_after": None}, 1), ("editMessageText", {"status": 500, "retry_after": None}, 1),
-            ("sendMessage", {"status": 503, "retry_after": None}, 1)],
-    "timeouts": [("sendMediaGroup", {"status": 504, "retry_after": None, "delay_s": TIMEOUT_S + 1.5}, 1),
-                 ("sendMessage", {"status": 504, "retry_after": None, "delay_s": TIMEOUT_S + 1.5}, 1)],
+    "429s": [
+        ("sendMediaGroup", {"status": 429, "retry_after": 1}, 2),
+        ("editMessageText", {"status": 429, "retry_after": 2}, 1),
+        ("sendMessage", {"status": 429, "retry_after": 1}, 1),
+    ],
+    "5xx": [
+        ("sendMediaGroup", {"status": 502, "retry_after": None}, 1),
+        ("editMessageText", {"status": 500, "retry_after": None}, 1),
+        ("sendMessage", {"status": 503, "retry_after": None}, 1),
+    ],
+    "timeouts": [
+        ("sendMediaGroup", {"status": 504, "retry_after": None, "delay_s": TIMEOUT_S + 1.5}, 1),
+        ("sendMessage", {"status": 504, "retry_after": None, "delay_s": TIMEOUT_S + 1.5}, 1),
+    ],
 }
 
 
@@ -58,7 +66,9 @@ async def test_every_message_arrives_once_through_telegram_faults(kind, impatien
     # Those that met an injected fault; on a loaded machine more calls can outlast the 2 s timeout (499), and must be recovered too.
     injected = [call for call in calls if call["injected"]]
     assert len(injected) == sum(count for _, _, count in FAULTS[kind])  # every injected fault was hit
-    failed = [call for call in calls if call["error_code"] and call["error_code"] != 409]  # 409: a getUpdates ended by the next
+    failed = [
+        call for call in calls if call["error_code"] and call["error_code"] != 409
+    ]  # 409: a getUpdates ended by the next
     assert all(not call["ok"] for call in injected)
     figures.add(f"Telegram {kind} injected", len(injected))
     figures.add(f"Telegram {kind} recovered", sum(_recovered(calls, call) for call in injected))
@@ -66,7 +76,9 @@ async def test_every_message_arrives_once_through_telegram_faults(kind, impatien
     await impatient_bot.stop()
 
 
-async def test_a_12_mp_photo_rendered_at_9_16_reaches_the_seller_within_telegrams_photo_limits(bot, api, redis_url, tmp_path):
+async def test_a_12_mp_photo_rendered_at_9_16_reaches_the_seller_within_telegrams_photo_limits(
+    bot, api, redis_url, tmp_path
+):
     # 4058×7214 as a photo is over sendPhoto's width + height of 10,000: the stand-in refuses it as Telegram does.
     with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:Large"}):
         await api.send_text(USER, "/start")

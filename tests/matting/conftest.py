@@ -11,12 +11,17 @@ from tests.hf_cache import write_cache
 
 def matte_cache(root: Path, whole_frame: bool) -> Path:
     """A cache holding both matte checkpoints (models--org--name/refs/main, snapshots/<commit>/)."""
-    from tests.matting.tiny import save_matting, save_segmenter  # torch: only for the tests that use the cache, not to collect the folder
+    from tests.matting.tiny import (
+        save_matting,
+        save_segmenter,
+    )  # torch: only for the tests that use the cache, not to collect the folder
 
     specs = {spec.key: spec for spec in load_registry()}
     save_segmenter(root / "segmenter", whole_frame)
     save_matting(root / "matting")
-    return write_cache(root / "cache", {specs[SEGMENTER].repo_id: root / "segmenter", specs[MATTING].repo_id: root / "matting"})
+    return write_cache(
+        root / "cache", {specs[SEGMENTER].repo_id: root / "segmenter", specs[MATTING].repo_id: root / "matting"}
+    )
 
 
 @pytest.fixture(scope="session")

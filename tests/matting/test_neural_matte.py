@@ -8,11 +8,11 @@ import torch.nn.functional as F
 from PIL import Image
 from transformers import Sam2Config, Sam2Model, Sam2Processor, Sam2VideoModel, VitMatteImageProcessorPil
 
+from fixtures.matting import architectures as arch
 from shopshot.config import MatteSettings
 from shopshot.errors import NoProductFound
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.matte import product_candidates, product_cutout
-from fixtures.matting import architectures as arch
 from shopshot.pipeline.matting.loading import load_matte
 from shopshot.pipeline.matting.neural import NeuralMatte, at_side
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
@@ -32,7 +32,10 @@ def random_matte(random_cache) -> NeuralMatte:
 
 def test_the_loader_reads_both_checkpoints_from_the_cache(random_matte):
     assert isinstance(random_matte, NeuralMatte)
-    assert isinstance(random_matte.segmenter, Sam2Model) and random_matte.segmenter.config.prompt_encoder_config.image_size == 128
+    assert (
+        isinstance(random_matte.segmenter, Sam2Model)
+        and random_matte.segmenter.config.prompt_encoder_config.image_size == 128
+    )
     assert isinstance(random_matte.processor, VitMatteImageProcessorPil)
 
 
@@ -40,8 +43,11 @@ def test_the_loader_runs_both_networks_once_before_the_first_photo(random_cache,
     calls = []
     for name in ("logits", "alpha"):
         original = getattr(NeuralMatte, name)
-        monkeypatch.setattr(NeuralMatte, name, lambda self, *args, _name=name, _original=original: calls.append(_name)
-                            or _original(self, *args))
+        monkeypatch.setattr(
+            NeuralMatte,
+            name,
+            lambda self, *args, _name=name, _original=original: calls.append(_name) or _original(self, *args),
+        )
     load_matte(cpu_settings, random_cache)
     assert calls == ["logits", "alpha"]
 
@@ -59,12 +65,17 @@ def _sam_reference(model: Sam2Model, image: Image.Image, boxes: list) -> np.ndar
     side = model.config.prompt_encoder_config.image_size
     # Only the processor's box path runs (no images given), so any image processor stands in for its own.
     processor = Sam2Processor(image_processor=VitMatteImageProcessorPil(), target_size=side)
-    inputs = processor(input_boxes=[[list(box) for box in boxes]], original_sizes=[[image.height, image.width]], return_tensors="pt")
+    inputs = processor(
+        input_boxes=[[list(box) for box in boxes]], original_sizes=[[image.height, image.width]], return_tensors="pt"
+    )
     pixels = np.asarray(image.resize((side, side), Image.Resampling.BILINEAR), np.float32) / 255
     pixels = (pixels - np.float32([0.485, 0.456, 0.406])) / np.float32([0.229, 0.224, 0.225])
     with torch.inference_mode():
-        output = model(pixel_values=torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None],
-                       input_boxes=inputs["input_boxes"], multimask_output=False)
+        output = model(
+            pixel_values=torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None],
+            input_boxes=inputs["input_boxes"],
+            multimask_output=False,
+        )
     masks = F.interpolate(output.pred_masks[0], (image.height, image.width), mode="bilinear", align_corners=False)
     return masks[:, 0].numpy()
 
@@ -114,10 +125,17 @@ def test_the_same_segmenter_weights_run_at_a_smaller_side(random_matte, photo):
     assert not np.allclose(logits, random_matte.logits(photo, BOXES))  # it did run at 64, not at 128
 
 
-@pytest.mark.parametrize(("build", "fields", "published"), [
-    (Sam2VideoModel, arch.segmenter_checkpoint_config(arch.SEGMENTER_FULL), 38.9e6),  # SAM 2.1 README: hiera-tiny 38.9 M
-    (Sam2Model, Sam2Config(**arch.SEGMENTER_FULL), 31.4e6),  # the image path alone: no memory modules
-])
+@pytest.mark.parametrize(
+    ("build", "fields", "published"),
+    [
+        (
+            Sam2VideoModel,
+            arch.segmenter_checkpoint_config(arch.SEGMENTER_FULL),
+            38.9e6,
+        ),  # SAM 2.1 README: hiera-tiny 38.9 M
+        (Sam2Model, Sam2Config(**arch.SEGMENTER_FULL), 31.4e6),  # the image path alone: no memory modules
+    ],
+)
 def test_the_full_segmenter_has_the_published_size(build, fields, published):
     with torch.device("meta"):
         model = build(fields)

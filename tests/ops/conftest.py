@@ -37,8 +37,9 @@ def locked_redis_url(redis_url) -> Iterator[str]:
 def shopshot_process(command: str, env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
     """`shopshot <command>` in a child process with `env` on top of ours, its output in `log_path`."""
     with log_path.open("ab") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "shopshot", command], env=os.environ | env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shopshot", command], env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     try:
         yield process
     finally:
@@ -68,5 +69,8 @@ async def scrape(port: int) -> dict[tuple[str, tuple], float]:
     """A process's metrics as {(sample name, sorted labels): value}."""
     status, text = await get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200, text
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }

@@ -31,7 +31,9 @@ def test_secrets_are_redacted_from_the_message_and_the_traceback():
     try:
         raise ConnectionError(f"https://api.telegram.org/bot{TOKEN}/getUpdates failed")
     except ConnectionError as error:
-        line = formatter.format(_record("redis at %s", settings.redis_url, exc_info=(type(error), error, error.__traceback__)))
+        line = formatter.format(
+            _record("redis at %s", settings.redis_url, exc_info=(type(error), error, error.__traceback__))
+        )
     assert TOKEN not in line and "p%40ss%2Fword" not in line and PASSWORD not in line
     assert "redis://:***@redis:6379/0" in line and "bot***/getUpdates" in line
 
@@ -98,7 +100,7 @@ async def test_the_bot_is_unhealthy_while_its_event_loop_is_blocked(redis):
     answers = []
     checker = threading.Timer(1.0, lambda: answers.append(bot_health(redis, beat, max_age_s=0.5)))
     checker.start()
-    time.sleep(1.5)
+    time.sleep(1.5)  # noqa: ASYNC251 (the stall under test)
     checker.join()
     assert answers[0].startswith("event loop stalled for")
     await asyncio.sleep(0.2)

@@ -5,7 +5,7 @@ and no raw user id, through a conversation and a job that fails."""
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,13 +40,21 @@ async def stack(settings, locked_redis_url, tmp_path):
     stand_in = StandIn(token=TOKEN)
     api_url = await stand_in.start()
     bot_port, worker_port = free_port(), free_port()
-    env = {"REDIS_URL": locked_redis_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url,
-           "OBSERVABILITY__LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "REDIS_URL": locked_redis_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "OBSERVABILITY__LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
+        "DATA_DIR": str(tmp_path / "data"),
+    }
     logs = [tmp_path / "worker.log", tmp_path / "bot.log"]
     redis = Redis.from_url(locked_redis_url)
     try:
-        with shopshot_process("worker", env | {"OBSERVABILITY__METRICS_PORT": str(worker_port)}, logs[0]) as worker, \
-                shopshot_process("bot", env | {"OBSERVABILITY__METRICS_PORT": str(bot_port)}, logs[1]) as bot:
+        with (
+            shopshot_process("worker", env | {"OBSERVABILITY__METRICS_PORT": str(worker_port)}, logs[0]) as worker,
+            shopshot_process("bot", env | {"OBSERVABILITY__METRICS_PORT": str(bot_port)}, logs[1]) as bot,
+        ):
             await wait_until_healthy(worker_port, worker, logs[0])
             await wait_until_healthy(bot_port, bot, logs[1])
             async with StandInClient(api_url) as api:
@@ -57,14 +65,16 @@ async def stack(settings, locked_redis_url, tmp_path):
 
 
 def _value(samples: dict, name: str, **labels: str) -> float:
-    return sum(value for (sample, found), value in samples.items() if sample == name and labels.items() <= dict(found).items())
+    return sum(
+        value for (sample, found), value in samples.items() if sample == name and labels.items() <= dict(found).items()
+    )
 
 
 async def test_a_job_moves_the_counters_of_the_bot_and_the_worker(stack, tmp_path):
     bot_before, worker_before = await scrape(stack.bot_port), await scrape(stack.worker_port)
     await play_conversation(stack.api_url, USER, sample_photo(), tmp_path / "out", Choices(preset="white", variants=1))
     bot, worker = await scrape(stack.bot_port), await scrape(stack.worker_port)
-    moved = lambda samples, before, name, **labels: _value(samples, name, **labels) - _value(before, name, **labels)  # noqa: E731
+    moved = lambda samples, before, name, **labels: _value(samples, name, **labels) - _value(before, name, **labels)
     assert moved(bot, bot_before, "shopshot_updates_handled_total", type="message") >= 2  # /start and the photo
     assert moved(bot, bot_before, "shopshot_updates_handled_total", type="callback_query") >= 3
     assert moved(bot, bot_before, "shopshot_jobs_queued_total", task="backdrop") == 1
@@ -84,7 +94,7 @@ async def test_health_endpoints_tell_a_stale_worker_and_telegram_errors_are_coun
     assert _value(await scrape(stack.bot_port), "shopshot_telegram_api_errors_total", code="5xx") == 1
     # A heartbeat older than RQ's limit: as if the worker had hung since then.
     [key] = [key for key in stack.redis.keys("rq:worker:*") if b":" not in key.removeprefix(b"rq:worker:")]
-    stack.redis.hset(key, "last_heartbeat", (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    stack.redis.hset(key, "last_heartbeat", (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     status, reason = await get(f"http://127.0.0.1:{stack.worker_port}/healthz")
     assert status == 503 and "heartbeat" in reason
 
@@ -109,8 +119,17 @@ async def _fail_a_job(stack: Stack) -> None:
     # A stored image of the wrong Redis type makes the job raise (not a seller's error): retried, then failed.
     stack.redis.rpush("shopshot:blob:broken", "x")
     welcome = (await stack.api.messages(USER))[0]
-    spec = JobSpec(chat_id=USER, user_id=USER, status_message_id=welcome["message_id"], image_key="shopshot:blob:broken",
-                   preset="white", ratio="1:1", variants=1, seed=1, language="en")
+    spec = JobSpec(
+        chat_id=USER,
+        user_id=USER,
+        status_message_id=welcome["message_id"],
+        image_key="shopshot:blob:broken",
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=1,
+        language="en",
+    )
     count = len(await stack.api.messages(USER))
     await asyncio.to_thread(JobQueue(stack.redis, Settings().queue).enqueue, spec)
     replies = await stack.api.wait_for(USER, newer_than(count), timeout=60)

@@ -20,8 +20,17 @@ def settings(settings):
 
 async def _finish_a_job(redis, settings) -> None:
     # A spec whose photo is gone: the worker answers it at once (InputExpired), and RQ records it finished.
-    spec = JobSpec(chat_id=SELLER, user_id=SELLER, status_message_id=1, image_key="gone", preset="white",
-                   ratio="1:1", variants=1, seed=1, language="en")
+    spec = JobSpec(
+        chat_id=SELLER,
+        user_id=SELLER,
+        status_message_id=1,
+        image_key="gone",
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=1,
+        language="en",
+    )
     await asyncio.to_thread(JobQueue(redis, settings.queue).enqueue, spec)
     await until(lambda: redis.zcard(f"rq:finished:{settings.queue.name}"), 30, what="a job in RQ's finished registry")
 
@@ -33,9 +42,13 @@ async def test_admins_get_the_figures_and_others_the_usual_answer(bot, worker, a
     await api.send_text(ADMIN, "/stats")
     [reply] = await api.wait_for(ADMIN, newer_than(0))
     lines = reply["text"].splitlines()
-    assert lines[1:] == ["Waiting in studio: 0", "Waiting in gpu: 2", "Workers alive: 1", "Last hour: 1 done, 0 failed",
-                         "Median job time: 5 seconds"]
+    assert lines[1:] == [
+        "Waiting in studio: 0",
+        "Waiting in gpu: 2",
+        "Workers alive: 1",
+        "Last hour: 1 done, 0 failed",
+        "Median job time: 5 seconds",
+    ]
     await api.send_text(SELLER, "/stats")
     [answer] = await api.wait_for(SELLER, newer_than(0))
     assert answer["text"].startswith("Please send a photo of your product")
-

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from shopshot.bot.callbacks import Step
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.client import StandInClient
-from shopshot.bot.callbacks import Step
 from shopshot.playground.scripted import Choices, newer_than, play_conversation, reach_summary
 from shopshot.playground.standin import StandIn
 from tests.bot.batching import CHOICES, collected, product_photo
@@ -22,7 +22,9 @@ from tests.conftest import free_port, until
 from tests.ops.conftest import TOKEN, shopshot_process
 
 SECRET = "replicas-share-this_secret-1"
-WEBHOOK_CONFLICT = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 
 
 class RoundRobinProxy:
@@ -47,8 +49,12 @@ class RoundRobinProxy:
         index, body = next(self.turn), await request.read()
         headers = {name: value for name, value in request.headers.items() if name.lower().startswith("x-telegram")}
         try:
-            async with aiohttp.ClientSession() as session, session.post(
-                    self.backends[index], data=body, headers=headers | {"Content-Type": "application/json"}) as answer:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    self.backends[index], data=body, headers=headers | {"Content-Type": "application/json"}
+                ) as answer,
+            ):
                 if answer.status < 300:
                     self.forwarded.append((index, json.loads(body)["update_id"]))
                 return web.Response(status=answer.status, body=await answer.read())
@@ -75,11 +81,23 @@ async def replicas(settings, redis_url, worker, tmp_path):
     ports = [free_port(), free_port()]
     proxy = RoundRobinProxy([f"http://127.0.0.1:{port}/telegram" for port in ports])
     proxy_url = await proxy.start()
-    env = {"REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url,
-           "WEBHOOK__URL": proxy_url, "WEBHOOK__SECRET": SECRET, "WEBHOOK__HOST": "127.0.0.1"}
+    env = {
+        "REDIS_URL": redis_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "WEBHOOK__URL": proxy_url,
+        "WEBHOOK__SECRET": SECRET,
+        "WEBHOOK__HOST": "127.0.0.1",
+    }
     try:
-        with shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[0]), "INSTANCE_NAME": "bot-a"}, tmp_path / "bot-a.log"), \
-                shopshot_process("bot", env | {"WEBHOOK__PORT": str(ports[1]), "INSTANCE_NAME": "bot-b"}, tmp_path / "bot-b.log"):
+        with (
+            shopshot_process(
+                "bot", env | {"WEBHOOK__PORT": str(ports[0]), "INSTANCE_NAME": "bot-a"}, tmp_path / "bot-a.log"
+            ),
+            shopshot_process(
+                "bot", env | {"WEBHOOK__PORT": str(ports[1]), "INSTANCE_NAME": "bot-b"}, tmp_path / "bot-b.log"
+            ),
+        ):
             await _wait_for_webhook(api_url, ports, tmp_path)
             async with StandInClient(api_url) as api:
                 yield api, proxy, ports
@@ -96,8 +114,12 @@ async def _wait_for_webhook(api_url: str, ports: list[int], tmp_path, timeout: f
         listening = [await _listening(port) for port in ports]
         return bool(answer.get("ok") and answer["result"]["url"] and all(listening))
 
-    await until(webhook_set_and_both_listening, timeout, 0.2,
-                explain=lambda: "\n".join(p.read_text() for p in tmp_path.glob("bot-*.log")))
+    await until(
+        webhook_set_and_both_listening,
+        timeout,
+        0.2,
+        explain=lambda: "\n".join(p.read_text() for p in tmp_path.glob("bot-*.log")),
+    )
 
 
 async def _listening(port: int) -> bool:
@@ -131,9 +153,17 @@ async def test_two_replicas_handle_each_update_once_and_deliver_each_album_once(
 
 
 async def test_a_wrong_secret_is_refused_and_nothing_is_handled(replicas):
-    api, proxy, ports = replicas
-    update = {"update_id": 999_001, "message": {"message_id": 1, "date": 0, "chat": {"id": 650, "type": "private"},
-                                                "from": {"id": 650, "is_bot": False, "first_name": "X"}, "text": "/start"}}
+    api, _proxy, ports = replicas
+    update = {
+        "update_id": 999_001,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 650, "type": "private"},
+            "from": {"id": 650, "is_bot": False, "first_name": "X"},
+            "text": "/start",
+        },
+    }
     for headers in ({"X-Telegram-Bot-Api-Secret-Token": "not-the-secret"}, {}):
         status, _ = await _post_json(f"http://127.0.0.1:{ports[0]}/telegram", update, headers)
         assert status in (401, 403)
@@ -147,10 +177,16 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_handled(replicas):
 @pytest.mark.parametrize("secret", [None, ""])
 def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path, secret):
     env = {key: value for key, value in os.environ.items() if not key.startswith("WEBHOOK__")}
-    env |= {"WEBHOOK__URL": "https://bot.example.com/telegram"} | ({} if secret is None else {"WEBHOOK__SECRET": secret})
-    done = subprocess.run([sys.executable, "-m", "shopshot", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    env |= {"WEBHOOK__URL": "https://bot.example.com/telegram"} | (
+        {} if secret is None else {"WEBHOOK__SECRET": secret}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "shopshot", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
-    assert done.stderr.splitlines() == ["shopshot: WEBHOOK: WEBHOOK__SECRET must be set when WEBHOOK__URL is set (every replica the same one)"]
+    assert done.stderr.splitlines() == [
+        "shopshot: WEBHOOK: WEBHOOK__SECRET must be set when WEBHOOK__URL is set (every replica the same one)"
+    ]
 
 
 async def test_the_stand_in_retries_a_failed_post_and_reports_the_error():
@@ -170,15 +206,24 @@ async def test_the_stand_in_retries_a_failed_post_and_reports_the_error():
     await web.TCPSite(runner, "127.0.0.1", port).start()
     method = f"{api_url}/bot{TOKEN}/"
     try:
-        assert (await _post_json(method + "setWebhook", {"url": f"http://127.0.0.1:{port}/hook", "secret_token": "s_1"}))[0] == 200
-        assert (await _post_json(method + "setWebhook", {"url": "http://x/hook", "secret_token": "bad token!"}))[0] == 400
+        assert (
+            await _post_json(method + "setWebhook", {"url": f"http://127.0.0.1:{port}/hook", "secret_token": "s_1"})
+        )[0] == 200
+        assert (await _post_json(method + "setWebhook", {"url": "http://x/hook", "secret_token": "bad token!"}))[
+            0
+        ] == 400
         async with StandInClient(api_url) as api:
             await api.send_text(42, "hello")
-        await until(lambda: len(received) >= 3, 20, what="three deliveries to the webhook", explain=lambda: str(received))
+        await until(
+            lambda: len(received) >= 3, 20, what="three deliveries to the webhook", explain=lambda: str(received)
+        )
         await asyncio.sleep(0.3)
         info = (await _post_json(method + "getWebhookInfo", {}))[1]["result"]
         assert received == [("s_1", received[0][1])] * 3  # the same update, retried until taken
-        assert info["pending_update_count"] == 0 and info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
+        assert (
+            info["pending_update_count"] == 0
+            and info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
+        )
         assert (await _post_json(method + "deleteWebhook", {}))[0] == 200
         assert (await _post_json(method + "getUpdates", {}))[0] == 200
     finally:
@@ -195,10 +240,12 @@ async def test_an_album_whose_photos_reach_both_replicas_is_one_batch(replicas, 
     await api.send_album(user, [product_photo(number) for number in range(6)])
     # Round robin: the album's six updates went to both replicas, which share the batch through Redis.
     await until(lambda: collected(redis, user) == 6, timeout_s=90, what="the six photos in one batch")
-    assert {index for index, _ in proxy.forwarded[before:before + 6]} == {0, 1}
+    assert {index for index, _ in proxy.forwarded[before : before + 6]} == {0, 1}
     summary = await reach_summary(api, user, CHOICES)
     assert summary["text"].startswith("📚 A batch of 6 photos")
     await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
-    final = await api.wait_for(user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=180)
+    final = await api.wait_for(
+        user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("✅ Your batch")), None), timeout=180
+    )
     assert final["text"].startswith("✅ Your batch is ready: 6 photos, 6 images.")
     assert len([m for m in await api.messages(user) if m["kind"] == "document"]) == 6  # delivered once, by one replica

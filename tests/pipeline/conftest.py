@@ -59,7 +59,9 @@ def assert_product_kept(result, source: Image.Image) -> None:
     x0, y0, x1, y1 = cutout.box
     width, height = scaled((x1 - x0, y1 - y0), result.scale)
     assert abs(protect.sum() / (cutout.protect.sum() * result.scale**2) - 1) < 0.05  # all of the product, enlarged
-    back = Image.fromarray(output[top : top + height, left : left + width]).resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+    back = Image.fromarray(output[top : top + height, left : left + width]).resize(
+        (x1 - x0, y1 - y0), Image.Resampling.LANCZOS
+    )
     core = cv2.erode(cutout.protect.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # clear of the matted edge
     error = np.abs(np.asarray(back, np.int16) - photo[y0:y1, x0:x1])[core]
     # A Lanczos round trip of the 160×200 mug's speckles: mean 1.0, 99th percentile 12. The same

@@ -36,18 +36,34 @@ def _layer(pixels: np.ndarray, coverage: np.ndarray, colour) -> np.ndarray:
     return pixels * (1 - coverage[..., None]) + np.asarray(colour, np.float32) * coverage[..., None]
 
 
-def sunglasses(size: tuple[int, int] = (600, 400), transmission: float = 0.45, seed: int = 0) -> tuple[Image.Image, np.ndarray]:
+def sunglasses(
+    size: tuple[int, int] = (600, 400), transmission: float = 0.45, seed: int = 0
+) -> tuple[Image.Image, np.ndarray]:
     """A black frame with two neutral grey lenses that pass `transmission` of the backdrop; the lenses' coverage."""
     width, height = size
 
     def lenses(grow: int):
         def draw(canvas, s):
             for cx in (0.3 * width, 0.7 * width):
-                cv2.ellipse(canvas, (round(cx * s), round(0.5 * height * s)),
-                            (round((0.17 * width + grow) * s), round((0.2 * height + grow) * s)), 0, 0, 360, 255, -1)
+                cv2.ellipse(
+                    canvas,
+                    (round(cx * s), round(0.5 * height * s)),
+                    (round((0.17 * width + grow) * s), round((0.2 * height + grow) * s)),
+                    0,
+                    0,
+                    360,
+                    255,
+                    -1,
+                )
             if grow:  # the bridge
-                cv2.rectangle(canvas, (round(0.45 * width * s), round(0.38 * height * s)),
-                              (round(0.55 * width * s), round(0.42 * height * s)), 255, -1)
+                cv2.rectangle(
+                    canvas,
+                    (round(0.45 * width * s), round(0.38 * height * s)),
+                    (round(0.55 * width * s), round(0.42 * height * s)),
+                    255,
+                    -1,
+                )
+
         return draw
 
     frame, lens = _coverage(size, lenses(0.02 * width)), _coverage(size, lenses(0))
@@ -57,27 +73,49 @@ def sunglasses(size: tuple[int, int] = (600, 400), transmission: float = 0.45, s
     return _photo(pixels, seed), lens
 
 
-def bottle(size: tuple[int, int] = (400, 600), transmission: float = 0.8, seed: int = 1) -> tuple[Image.Image, np.ndarray]:
+def bottle(
+    size: tuple[int, int] = (400, 600), transmission: float = 0.8, seed: int = 1
+) -> tuple[Image.Image, np.ndarray]:
     """A clear glass bottle: a dark refracting rim, a red cap, a clear body with a white highlight; the body's coverage."""
     width, height = size
     left, right, top, bottom, rim = 0.3 * width, 0.7 * width, 0.25 * height, 0.85 * height, 0.02 * width
 
     def body(inset: float):
         def draw(canvas, s):
-            cv2.rectangle(canvas, (round((left + inset) * s), round((top + inset) * s)),
-                          (round((right - inset) * s), round((bottom - inset) * s)), 255, -1)
+            cv2.rectangle(
+                canvas,
+                (round((left + inset) * s), round((top + inset) * s)),
+                (round((right - inset) * s), round((bottom - inset) * s)),
+                255,
+                -1,
+            )
+
         return draw
 
     def cap(canvas, s):
-        cv2.rectangle(canvas, (round(0.43 * width * s), round(0.15 * height * s)), (round(0.57 * width * s), round(top * s)), 255, -1)
+        cv2.rectangle(
+            canvas,
+            (round(0.43 * width * s), round(0.15 * height * s)),
+            (round(0.57 * width * s), round(top * s)),
+            255,
+            -1,
+        )
 
     def highlight(canvas, s):
-        cv2.rectangle(canvas, (round(0.37 * width * s), round(0.35 * height * s)), (round(0.4 * width * s), round(0.75 * height * s)), 255, -1)
+        cv2.rectangle(
+            canvas,
+            (round(0.37 * width * s), round(0.35 * height * s)),
+            (round(0.4 * width * s), round(0.75 * height * s)),
+            255,
+            -1,
+        )
 
     outline, glass = _coverage(size, body(0)), _coverage(size, body(rim))
     behind = backdrop(size)
     pixels = _layer(_layer(behind, outline, (62, 78, 70)), _coverage(size, cap), (170, 40, 45))
-    seen = transmission * behind + 60 * _coverage(size, highlight)[..., None]  # the glass lets the backdrop through and reflects
+    seen = (
+        transmission * behind + 60 * _coverage(size, highlight)[..., None]
+    )  # the glass lets the backdrop through and reflects
     pixels = pixels * (1 - glass[..., None]) + seen * glass[..., None]
     return _photo(pixels, seed), glass
 
@@ -87,7 +125,13 @@ def grey_box(size: tuple[int, int] = (500, 500), seed: int = 2) -> Image.Image:
     width, height = size
 
     def draw(canvas, s):
-        cv2.rectangle(canvas, (round(0.3 * width * s), round(0.3 * height * s)), (round(0.7 * width * s), round(0.75 * height * s)), 255, -1)
+        cv2.rectangle(
+            canvas,
+            (round(0.3 * width * s), round(0.3 * height * s)),
+            (round(0.7 * width * s), round(0.75 * height * s)),
+            255,
+            -1,
+        )
 
     box, behind = _coverage(size, draw), backdrop(size)
     return _photo(behind * (1 - 0.4 * box[..., None]), seed)
@@ -99,8 +143,14 @@ def framed_panel(size: tuple[int, int] = (500, 500), seed: int = 3) -> tuple[Ima
 
     def frame(grow: float):
         def draw(canvas, s):
-            cv2.rectangle(canvas, (round((0.25 * width - grow) * s), round((0.2 * height - grow) * s)),
-                          (round((0.75 * width + grow) * s), round((0.8 * height + grow) * s)), 255, -1)
+            cv2.rectangle(
+                canvas,
+                (round((0.25 * width - grow) * s), round((0.2 * height - grow) * s)),
+                (round((0.75 * width + grow) * s), round((0.8 * height + grow) * s)),
+                255,
+                -1,
+            )
+
         return draw
 
     outer, panel = _coverage(size, frame(0.02 * width)), _coverage(size, frame(0))

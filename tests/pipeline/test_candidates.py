@@ -6,8 +6,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from shopshot.pipeline.matte import product_candidates, product_cutout
 from fixtures.synthetic import synthetic_photo
+from shopshot.pipeline.matte import product_candidates, product_cutout
 
 # Synthetic photo 5 is a pair of round items side by side on a plain backdrop.
 PAIR = 5

@@ -35,7 +35,9 @@ def test_each_candidate_is_outlined_in_its_colour_around_its_box_and_the_product
         # The outline surrounds the box, never crosses into it (the badge aside, at its top-left corner).
         outside = (xs < x0) | (xs >= x1) | (ys < y0) | (ys >= y1)
         assert outside.mean() > 0.9 and xs.min() < x0 and xs.max() >= x1 and ys.max() >= y1
-    assert np.array_equal(sheet[240, 180], RED) and np.array_equal(sheet[250, 465], BLUE)  # the products themselves, as they were
+    assert np.array_equal(sheet[240, 180], RED) and np.array_equal(
+        sheet[250, 465], BLUE
+    )  # the products themselves, as they were
     assert sheet[10, 320][0] < 236 * 0.6  # the rest of the photo dimmed
 
 

@@ -6,12 +6,12 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from fixtures.synthetic import synthetic_photo
 from shopshot.errors import NoProductFound, ProductUnclear
 from shopshot.pipeline import cutout
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.studio import RenderRequest, StudioBackend
-from fixtures.synthetic import synthetic_photo
 from tests.pipeline.conftest import assert_product_kept, encode
 
 
@@ -68,11 +68,15 @@ def _board(fill: float, size: tuple[int, int] = (1280, 960)) -> tuple[Image.Imag
     for _ in range(60):
         part_w, part_h = rng.integers(10, 120, 2)
         px, py = rng.integers(x0, x0 + board_w - part_w), rng.integers(y0, y0 + board_h - part_h)
-        pixels[py : py + part_h, px : px + part_w] = rng.choice([(20, 20, 22), (200, 190, 160), (180, 180, 185), (120, 60, 30)])
+        pixels[py : py + part_h, px : px + part_w] = rng.choice(
+            [(20, 20, 22), (200, 190, 160), (180, 180, 185), (120, 60, 30)]
+        )
     pixels += rng.normal(0, 2, pixels.shape)
     mask = np.zeros((height, width), bool)
     mask[y0 : y0 + board_h, x0 : x0 + board_w] = True
-    return Image.open(io.BytesIO(encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), "JPEG", quality=82))), mask
+    return Image.open(
+        io.BytesIO(encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), "JPEG", quality=82))
+    ), mask
 
 
 @pytest.mark.parametrize("fill", [0.9, 0.95])
@@ -82,7 +86,11 @@ def test_a_product_filling_most_of_the_frame_is_kept_when_the_backdrop_shows_aro
     assert _iou(_full_mask(cutout, truth.shape), truth) > 0.93
 
 
-@pytest.mark.parametrize("crop", [(500, 300, 1200, 1300), (0, 0, 1200, 850), (273, 482, 963, 1198)], ids=["left-side-cut", "bottom-cut", "touching-every-side"])
+@pytest.mark.parametrize(
+    "crop",
+    [(500, 300, 1200, 1300), (0, 0, 1200, 850), (273, 482, 963, 1198)],
+    ids=["left-side-cut", "bottom-cut", "touching-every-side"],
+)
 def test_a_product_the_frame_cuts_through_is_refused(crop):
     # The sample's mug spans (273, 482, 963, 1198): these crops cut through it, or leave no backdrop round it.
     with pytest.raises(NoProductFound):
@@ -99,12 +107,21 @@ def test_speck_is_not_a_product():
 def test_a_large_products_edge_is_solved_on_a_copy_no_larger_than_the_cap(small_sample, monkeypatch):
     solved = []
     guided_filter = cutout._guided_filter
-    monkeypatch.setattr(cutout, "_guided_filter", lambda crop, *args, **kwargs: solved.append(crop.shape[0] * crop.shape[1]) or guided_filter(crop, *args, **kwargs))
+    monkeypatch.setattr(
+        cutout,
+        "_guided_filter",
+        lambda crop, *args, **kwargs: (
+            solved.append(crop.shape[0] * crop.shape[1]) or guided_filter(crop, *args, **kwargs)
+        ),
+    )
     full = cut_out(small_sample)
     monkeypatch.setattr(cutout, "EDGE_PIXELS", 30_000)
     capped = cut_out(small_sample)
     (x0, y0, x1, y1), (cx0, cy0, cx1, cy1) = full.box, capped.box
-    assert solved[0] > 30_000 and solved[1] <= 1.1 * 30_000  # at full size, then on the copy (box plus a few pixels of margin) and capped.alpha.shape == capped.protect.shape == (cy1 - cy0, cx1 - cx0)
+    assert (
+        solved[0] > 30_000 and solved[1] <= 1.1 * 30_000
+    )  # at full size, then on the copy (box plus a few pixels of margin)
+    assert capped.alpha.shape == capped.protect.shape == (cy1 - cy0, cx1 - cx0)
     assert max(abs(a - b) for a, b in zip(full.box, capped.box)) <= 4 and capped.image_size == small_sample.size
     both = np.zeros((2, *small_sample.size[::-1]), bool)
     both[0, y0:y1, x0:x1], both[1, cy0:cy1, cx0:cx1] = full.alpha >= 0.5, capped.alpha >= 0.5
@@ -179,7 +196,9 @@ def test_a_product_that_clutter_joins_is_unclear():
     the frame takes the shelves' boxes with it, and from a narrower frame finds something else."""
     image, _ = _on_busy_photo(skimage.data.stereo_motorcycle()[0][:200, 450:741], axes=(60, 80))
     small = cutout._shrink(np.asarray(image))
-    assert not cutout._agrees(small, cutout._prior_grabcut(small, max(2, round(cutout._PRIOR_MARGIN * min(small.shape[:2])))))
+    assert not cutout._agrees(
+        small, cutout._prior_grabcut(small, max(2, round(cutout._PRIOR_MARGIN * min(small.shape[:2]))))
+    )
     with pytest.raises(ProductUnclear):
         cut_out(image)
 

@@ -81,13 +81,21 @@ def test_the_true_alpha_scores_perfectly(bench):
 
 def test_the_set_is_the_same_every_time_with_the_alpha_each_kind_promises(bench):
     first, again = bench.benchmark_set(8, scale=0.25), bench.benchmark_set(8, scale=0.25)
-    assert [item.kind for item in first] == ["opaque", "opaque", "holed", "holed", "holed",
-                                              "see-through", "see-through", "see-through"]
+    assert [item.kind for item in first] == [
+        "opaque",
+        "opaque",
+        "holed",
+        "holed",
+        "holed",
+        "see-through",
+        "see-through",
+        "see-through",
+    ]
     for item, same in zip(first, again):
         assert np.array_equal(np.asarray(item.image), np.asarray(same.image))
         assert np.array_equal(item.alpha, same.alpha)
         assert item.alpha.shape == item.image.size[::-1] and item.alpha.dtype == np.float32
-        assert 0 <= item.alpha.min() and item.alpha.max() == pytest.approx(1.0, abs=1e-3)
+        assert item.alpha.min() >= 0 and item.alpha.max() == pytest.approx(1.0, abs=1e-3)
         body = ((item.alpha > 0.25) & (item.alpha < 0.65)).sum() / (item.alpha > 0).sum()
         # See-through bodies are partial alpha; anything else is partial only along its anti-aliased edge.
         assert body > 0.5 if item.kind == "see-through" else body < 0.2

@@ -2,19 +2,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fixtures.synthetic import synthetic_photo
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.gallery import _prepared_sample, badge_box, prepare_product, render_gallery, sample_product
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import render_variant
-from fixtures.synthetic import synthetic_photo
 
 _KEYS = [item.key for item in BACKDROPS[:6]]
 
 
 def _tiles(sheet: np.ndarray, thumb: int, rows: int, columns: int) -> list[np.ndarray]:
     gap = thumb // 20
-    return [sheet[gap + row * (thumb + gap) :][:thumb, gap + col * (thumb + gap) :][:, :thumb] for row in range(rows) for col in range(columns)]
+    return [
+        sheet[gap + row * (thumb + gap) :][:thumb, gap + col * (thumb + gap) :][:, :thumb]
+        for row in range(rows)
+        for col in range(columns)
+    ]
 
 
 def _inside(box: tuple[int, int, int, int], tile: np.ndarray, inset: int) -> np.ndarray:
@@ -62,7 +66,9 @@ def test_badges_show_their_numbers():
     seventh = np.asarray(render_gallery(_KEYS[:1], first_number=7, thumb=160, columns=1))
     gap = 160 // 20
     x0, y0, x1, y1 = badge_box(160)
-    assert not np.array_equal(first[gap + y0 : gap + y1, gap + x0 : gap + x1], seventh[gap + y0 : gap + y1, gap + x0 : gap + x1])
+    assert not np.array_equal(
+        first[gap + y0 : gap + y1, gap + x0 : gap + x1], seventh[gap + y0 : gap + y1, gap + x0 : gap + x1]
+    )
     assert np.array_equal(first[gap + y1 + 2 :], seventh[gap + y1 + 2 :])
 
 

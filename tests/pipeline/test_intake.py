@@ -8,11 +8,11 @@ from PIL import ExifTags, Image
 from shopshot.config import LimitSettings
 from shopshot.errors import (
     AnimatedImage,
-    InputError,
     AudioNotPhoto,
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    InputError,
     UnreadableImage,
     UnsupportedFormat,
     VideoNotPhoto,
@@ -20,7 +20,14 @@ from shopshot.errors import (
 from shopshot.pipeline import intake
 from shopshot.pipeline.intake import check_declared, load_image, load_preview
 from tests.bad_input.corpus import (
-    animated, framed_quadrants, gif_frame_claiming, gps_jpeg, jpeg_header_claiming, mutation_seeds, oriented_jpeg, png_header_only,
+    animated,
+    framed_quadrants,
+    gif_frame_claiming,
+    gps_jpeg,
+    jpeg_header_claiming,
+    mutation_seeds,
+    oriented_jpeg,
+    png_header_only,
     truncated_jpeg,
 )
 from tests.pipeline.conftest import encode, quadrants
@@ -87,15 +94,27 @@ _SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400"><rect w
         (("\ufeff<?xml version='1.0' encoding='UTF-16'?>\n" + _SVG).encode("utf-16-le"), "SVG"),
         (("<?xml version='1.0' encoding='UTF-16'?>" + _SVG).encode("utf-16"), "SVG"),
         (b"<!-- Generator: Adobe Illustrator 27.0 -->\n" + _SVG.encode(), "SVG"),
-        (b'\n\t <?xml version="1.0"?>\n<!-- logo -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"'
-         b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n' + _SVG.encode(), "SVG"),
+        (
+            b'\n\t <?xml version="1.0"?>\n<!-- logo -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"'
+            b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n' + _SVG.encode(),
+            "SVG",
+        ),
         (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY ns "http://www.w3.org/2000/svg">]>' + _SVG.encode(), "SVG"),
         (b"\xef\xbb\xbf%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF"),
         (b"\r\n\r\n%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "PDF"),
         (b"From: scanner@example.com\n" * 30 + b"%PDF-1.5\n1 0 obj\n<<>>\nendobj\n", "PDF"),
     ],
-    ids=["svg-utf8-bom", "svg-utf16le-bom", "svg-utf16", "svg-comment", "svg-space-declaration-comment-doctype",
-         "svg-doctype-subset", "pdf-bom", "pdf-blank-lines", "pdf-after-junk"],
+    ids=[
+        "svg-utf8-bom",
+        "svg-utf16le-bom",
+        "svg-utf16",
+        "svg-comment",
+        "svg-space-declaration-comment-doctype",
+        "svg-doctype-subset",
+        "pdf-bom",
+        "pdf-blank-lines",
+        "pdf-after-junk",
+    ],
 )
 def test_non_images_with_a_preamble_are_named(data, kind, limits):
     # Readers accept these, so sellers send them: they are not "unreadable" but SVG or PDF.
@@ -131,7 +150,13 @@ def test_videos_are_named_as_videos(data, limits):
         (1000, "video/quicktime", "clip.mov", VideoNotPhoto, {}),
         (1000, "audio/ogg", None, AudioNotPhoto, {}),
         (1000, "application/pdf", "catalog.pdf", UnsupportedFormat, {"kind": "PDF"}),
-        (1000, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx", UnsupportedFormat, {"kind": "DOCX"}),
+        (
+            1000,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "a.docx",
+            UnsupportedFormat,
+            {"kind": "DOCX"},
+        ),
         (1000, "text/plain", None, UnsupportedFormat, {"kind": "TXT"}),
     ],
     ids=["empty", "too-large", "video", "audio", "pdf", "docx", "text-without-a-name"],
@@ -271,7 +296,9 @@ def test_the_bots_check_refuses_what_loading_refuses(limits):
 
 def test_the_bots_check_decodes_a_jpeg_at_the_smallest_scale_covering_the_preview(limits, monkeypatch):
     decoded = []
-    monkeypatch.setattr(intake, "_decode", lambda image, decode=intake._decode: decode(image) or decoded.append(image.size))
+    monkeypatch.setattr(
+        intake, "_decode", lambda image, decode=intake._decode: decode(image) or decoded.append(image.size)
+    )
     data = encode(quadrants((4000, 3000)), "JPEG", quality=90)
     preview, size = load_preview(data, limits, 640)
     assert size == (4000, 3000) and preview.size == (640, 480)

@@ -47,7 +47,10 @@ def test_a_job_and_its_variations_all_look_different(tiny_sample, preset, seed):
     variations = list(StudioBackend().run(RenderRequest(tiny_sample, preset, "1:1", 4, seed + 4, shape=small)))
     assert first[0].image.size == (600, 600)
     backdrops = [_backdrop_lab(result) for result in first + variations]
-    differences = [np.linalg.norm(a - b, axis=2)[keep_a & keep_b].mean() for (a, keep_a), (b, keep_b) in itertools.combinations(backdrops, 2)]
+    differences = [
+        np.linalg.norm(a - b, axis=2)[keep_a & keep_b].mean()
+        for (a, keep_a), (b, keep_b) in itertools.combinations(backdrops, 2)
+    ]
     assert min(differences) > MIN_DELTA_E
 
 

@@ -2,7 +2,18 @@ import pytest
 
 from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import (
-    FILL, KEEP_PIXELS_UP_TO, MAX_LONG_SIDE, MAX_PIXELS, RATIOS, VARIANT_CHOICES, Fit, expected_fit, fit, place_product, ratio, scaled,
+    FILL,
+    KEEP_PIXELS_UP_TO,
+    MAX_LONG_SIDE,
+    MAX_PIXELS,
+    RATIOS,
+    VARIANT_CHOICES,
+    Fit,
+    expected_fit,
+    fit,
+    place_product,
+    ratio,
+    scaled,
 )
 from shopshot.pipeline.presets import BACKDROPS, backdrop
 
@@ -31,7 +42,7 @@ def test_product_fits_with_a_floor_below(shape, box):
     placement = place_product(box, shape)
     (width, height), (x, y) = placement.size, placement.origin
     assert abs(width / height - shape.width / shape.height) < 0.02
-    assert 0 < x and x + box[0] < width and 0 < y and y + box[1] < height
+    assert x > 0 and x + box[0] < width and y > 0 and y + box[1] < height
     assert height - (y + box[1]) >= 0.1 * height or box[1] > 0.8 * height
     assert max(box[0] / width, box[1] / height) == pytest.approx(0.76, abs=0.02)
 
@@ -47,7 +58,9 @@ def test_long_side_is_clamped_but_the_product_is_never_shrunk():
 def test_every_format_has_a_target_of_its_ratio_for_marketplaces_and_feeds(shape):
     width, height = shape.target
     assert width * shape.height == height * shape.width  # exactly the ratio: no crop on upload
-    assert 1080 <= min(width, height) and 1350 <= max(width, height) <= 2000  # past Amazon's 1000-px zoom, modest for the worker
+    assert (
+        min(width, height) >= 1080 and 1350 <= max(width, height) <= 2000
+    )  # past Amazon's 1000-px zoom, modest for the worker
 
 
 @pytest.mark.parametrize("shape", RATIOS, ids=[item.key for item in RATIOS])

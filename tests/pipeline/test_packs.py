@@ -12,16 +12,53 @@ from PIL import Image
 from shopshot.errors import InvalidOption
 from shopshot.pipeline.layout import fit, ratio
 from shopshot.pipeline.packs import (
-    NOT_FOUND, NOT_PUBLISHED, Verdict, check, encode, fill_for, frame, pack, packs, precheck, raw_rules, render_pack, shot_request, with_preset,
+    NOT_FOUND,
+    NOT_PUBLISHED,
+    Verdict,
+    check,
+    encode,
+    fill_for,
+    frame,
+    pack,
+    packs,
+    precheck,
+    raw_rules,
+    render_pack,
+    shot_request,
+    with_preset,
 )
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import StudioBackend
 from tests.pipeline.conftest import encode as encoded
 
-MARKETPLACES = ("amazon", "ebay", "etsy", "shopify", "aliexpress", "temu", "tiktok-shop", "shopee", "lazada",
-                "mercado-libre", "ozon", "wildberries", "taobao", "jd")
-FIGURES = {"aspect": list, "min_long_side": int, "min_short_side": int, "max_long_side": int, "recommended": list,
-           "background": str, "min_fill": float, "formats": list, "max_file_mb": int, "colour": list}
+MARKETPLACES = (
+    "amazon",
+    "ebay",
+    "etsy",
+    "shopify",
+    "aliexpress",
+    "temu",
+    "tiktok-shop",
+    "shopee",
+    "lazada",
+    "mercado-libre",
+    "ozon",
+    "wildberries",
+    "taobao",
+    "jd",
+)
+FIGURES = {
+    "aspect": list,
+    "min_long_side": int,
+    "min_short_side": int,
+    "max_long_side": int,
+    "recommended": list,
+    "background": str,
+    "min_fill": float,
+    "formats": list,
+    "max_file_mb": int,
+    "colour": list,
+}
 
 
 def _main_rule():
@@ -53,7 +90,12 @@ def test_the_rules_file_covers_the_marketplaces_each_rule_sourced_or_said_not_fo
 
 def test_amazon_main_image_rule_is_pure_white_and_85_percent():
     rule = _main_rule()
-    assert (rule.title, rule.background, rule.min_fill, rule.min_long_side) == ("Amazon main image", "pure-white", 0.85, 1000)
+    assert (rule.title, rule.background, rule.min_fill, rule.min_long_side) == (
+        "Amazon main image",
+        "pure-white",
+        0.85,
+        1000,
+    )
     assert rule.source[0].startswith("https://sellercentral.amazon.com/")
 
 
@@ -79,14 +121,19 @@ def test_a_large_product_stays_under_the_marketplaces_largest_size():
 
 # Each image of the packs whose rules publish figures, at full size, one test each (about a second):
 # the other packs' images are painted by the same studio at the sizes the frame test above checks.
-RENDERED = [("amazon", 0, (2000, 2000)), ("amazon", 1, (2000, 2000)), ("mercado-libre", 0, (1200, 1200)),
-            ("lazada", 0, (850, 850)), ("ozon", 0, (1500, 2000))]
+RENDERED = [
+    ("amazon", 0, (2000, 2000)),
+    ("amazon", 1, (2000, 2000)),
+    ("mercado-libre", 0, (1200, 1200)),
+    ("lazada", 0, (850, 850)),
+    ("ozon", 0, (1500, 2000)),
+]
 
 
 @pytest.mark.parametrize(("key", "index", "size"), RENDERED)
 def test_every_output_of_a_pack_passes_its_own_checker(small_sample, key, index, size):
     chosen = pack(key)
-    output = list(render_pack(small_sample, replace(chosen, shots=chosen.shots[index : index + 1]), seed=index))[0]
+    output = next(iter(render_pack(small_sample, replace(chosen, shots=chosen.shots[index : index + 1]), seed=index)))
     image = Image.open(io.BytesIO(output.data))
     assert output.verdict.ok and output.verdict.line().endswith("✓"), output.verdict.line()
     assert image.size == size and image.format == output.format == "PNG" and image.mode == "RGB"
@@ -120,10 +167,18 @@ def _failure(data_or_image, rule, mask=None) -> str:
 def test_the_checker_names_each_broken_rule():
     rule = _main_rule()
     assert "background not pure white" in _failure(encoded(_product_on_white(white=250), "PNG"), rule)
-    assert "under the 1000 px minimum on the longest side" in _failure(encoded(_product_on_white((600, 600), (540, 540)), "PNG"), rule)
-    assert "over the 10000 px maximum" in _failure(Image.new("RGB", (10002, 10)), replace(rule, background=None, min_fill=None))
-    assert "product 50%, under the minimum of 85%" in _failure(encoded(_product_on_white(product=(500, 400)), "PNG"), rule)
-    assert "WEBP is not among JPEG, TIFF, PNG, GIF" in _failure(encoded(_product_on_white(), "WEBP", lossless=True), rule)
+    assert "under the 1000 px minimum on the longest side" in _failure(
+        encoded(_product_on_white((600, 600), (540, 540)), "PNG"), rule
+    )
+    assert "over the 10000 px maximum" in _failure(
+        Image.new("RGB", (10002, 10)), replace(rule, background=None, min_fill=None)
+    )
+    assert "product 50%, under the minimum of 85%" in _failure(
+        encoded(_product_on_white(product=(500, 400)), "PNG"), rule
+    )
+    assert "WEBP is not among JPEG, TIFF, PNG, GIF" in _failure(
+        encoded(_product_on_white(), "WEBP", lossless=True), rule
+    )
     assert "1000×1000 is not 3:4" in _failure(encoded(_product_on_white(), "JPEG"), pack("ozon").shots[0].rule)
     cmyk = encoded(_product_on_white().convert("CMYK"), "JPEG")
     assert "CMYK colour is not accepted (RGB only)" in _failure(cmyk, replace(rule, colour=("RGB",)))
@@ -160,7 +215,9 @@ def test_encode_keeps_every_pixel_in_a_png_unless_it_is_too_large_then_fits_a_jp
 
 def test_precheck_says_before_rendering_which_rule_a_small_photo_cannot_meet():
     [main, additional] = precheck((800, 600), pack("amazon"))
-    assert main.text.startswith("Amazon main image: the photo is 800×600, under the 1000 px minimum") and additional.text.startswith("Amazon additional")
+    assert main.text.startswith(
+        "Amazon main image: the photo is 800×600, under the 1000 px minimum"
+    ) and additional.text.startswith("Amazon additional")
     assert main.finding.params == {"size": "800×600", "minimum": 1000} and not main.finding.ok
     assert precheck((1200, 1500), pack("amazon")) == []
     assert "500 px minimum on the shortest side" in precheck((900, 400), pack("lazada"))[0].text
@@ -171,15 +228,22 @@ def test_a_verdict_travels_as_plain_values_and_reads_the_same_after():
     values = json.loads(json.dumps(verdict.to_dict()))
     assert Verdict.from_dict(values) == verdict and Verdict.from_dict(values).line() == verdict.line()
     # Every message through the translation, every number through the locale's writing, then filled.
-    shown = verdict.line(translate=lambda text: f"[{text}]", number=lambda value: f"<{value}>" if isinstance(value, float | int) else value)
-    assert shown == ("[[Amazon main image]: [background not pure white: the border is off RGB 255 at <100.0>%, down to 250,250,250], "
-                     "[1000×1000], [product <100>%], [PNG], [RGB] ✗]")  # the broken rule first
+    shown = verdict.line(
+        translate=lambda text: f"[{text}]",
+        number=lambda value: f"<{value}>" if isinstance(value, float | int) else value,
+    )
+    assert shown == (
+        "[[Amazon main image]: [background not pure white: the border is off RGB 255 at <100.0>%, down to 250,250,250], "
+        "[1000×1000], [product <100>%], [PNG], [RGB] ✗]"
+    )  # the broken rule first
 
 
 def test_a_seller_backdrop_paints_the_free_images_and_the_white_ones_stay_white():
     chosen = with_preset(pack("amazon"), "podium")
     assert [shot.preset for shot in chosen.shots] == ["white", "podium", "podium"]
-    assert [shot.preset for shot in with_preset(pack("lazada"), "podium").shots] == ["white"]  # its only rule asks for white
+    assert [shot.preset for shot in with_preset(pack("lazada"), "podium").shots] == [
+        "white"
+    ]  # its only rule asks for white
     assert with_preset(pack("amazon"), None) == pack("amazon")
 
 

@@ -14,7 +14,15 @@ from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product
 from tests.pipeline.conftest import assert_product_kept
 
 
-def _render(image: Image.Image, preset: str = "studio", ratio: str = "4:5", variants: int = 1, seed: int = 7, progress=None, **options):
+def _render(
+    image: Image.Image,
+    preset: str = "studio",
+    ratio: str = "4:5",
+    variants: int = 1,
+    seed: int = 7,
+    progress=None,
+    **options,
+):
     return list(StudioBackend().run(RenderRequest(image, preset, ratio, variants, seed, **options), progress=progress))
 
 
@@ -28,9 +36,13 @@ def feed_sample() -> Image.Image:
 def test_protected_pixels_are_the_input_exactly_at_scale_1(feed_sample, preset):
     [result] = _render(feed_sample, preset, "4:5")
     width, height = result.image.size
-    assert result.scale == 1 and width >= 1080 and height >= 1350  # the 4:5 target, or more for presets that frame tighter
+    assert (
+        result.scale == 1 and width >= 1080 and height >= 1350
+    )  # the 4:5 target, or more for presets that frame tighter
     assert result.protect.mode == "L" and result.protect.size == result.image.size
-    assert (np.asarray(result.protect) == 255).sum() > 0.5 * 1600 * 2000 * 0.2  # the mug covers about a fifth of the frame
+    assert (
+        np.asarray(result.protect) == 255
+    ).sum() > 0.5 * 1600 * 2000 * 0.2  # the mug covers about a fifth of the frame
     assert_product_kept(result, feed_sample)
 
 

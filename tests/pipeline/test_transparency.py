@@ -10,7 +10,15 @@ from shopshot.pipeline.matte import product_candidates, product_cutout
 from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product, render_variant
 from shopshot.pipeline.transparency import estimate_foreground, see_through
 from tests.pipeline.conftest import assert_product_kept
-from tests.pipeline.see_through_photos import Pastes, bottle, framed_panel, grey_box, lens_on_canvas, see_through_share, sunglasses
+from tests.pipeline.see_through_photos import (
+    Pastes,
+    bottle,
+    framed_panel,
+    grey_box,
+    lens_on_canvas,
+    see_through_share,
+    sunglasses,
+)
 
 TRANSMISSION = 0.45
 
@@ -30,10 +38,13 @@ def test_the_new_backdrop_shows_through_tinted_lenses(monkeypatch, size):
     output = np.asarray(result.image, np.float32)
     old = np.zeros_like(output)
     old[origin[1] : origin[1] + cutout.alpha.shape[0], origin[0] : origin[0] + cutout.alpha.shape[1]] = pixels[
-        cutout.box[1] : cutout.box[3], cutout.box[0] : cutout.box[2]]
+        cutout.box[1] : cutout.box[3], cutout.box[0] : cutout.box[2]
+    ]
     assert inside.sum() > 10_000
     error = np.abs(output[inside] - TRANSMISSION * backdrop[inside])
-    assert error.mean() < 2.5 and np.percentile(error, 99) < 8  # the lenses are t·N: the dark noir floor and wall through them
+    assert (
+        error.mean() < 2.5 and np.percentile(error, 99) < 8
+    )  # the lenses are t·N: the dark noir floor and wall through them
     assert np.abs(old[inside] - TRANSMISSION * backdrop[inside]).mean() > 40  # what the old grey would have been off by
     assert see_through_share(output[inside], backdrop[inside], old[inside], TRANSMISSION) > 0.95
     protect = np.asarray(result.protect) == 255
@@ -98,7 +109,7 @@ def test_the_glossy_floors_reflection_never_covers_the_product(monkeypatch):
     pixels, cutout, framing = fit_product(photo, product_cutout(photo), ratio("4:5"), style.fill)
     shown = render_variant(pixels, cutout, style, ratio("4:5"), 3, framing)
     bare = render_variant(pixels, cutout, replace(style, reflection=0.0), ratio("4:5"), 3, framing)
-    x0, y0, x1, y1 = cutout.box
+    x0, y0, _x1, _y1 = cutout.box
     left, top = shown.offset[0] + x0, shown.offset[1] + y0
     rows, cols = cutout.alpha.shape
     shown_pixels, bare_pixels = np.asarray(shown.image, np.int16), np.asarray(bare.image, np.int16)
@@ -117,7 +128,9 @@ def test_blur_fusion_recovers_a_known_foreground():
     height, width = 160, 200
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     foreground = np.stack([120 + 80 * np.sin(xs / 23), 60 + 40 * np.cos(ys / 17), 200 - 0.5 * xs], -1)
-    wood = np.stack([150 + 40 * np.sin(xs / 3 + ys / 40), 100 + 30 * np.sin(xs / 3), 60 + 10 * rng.random((height, width))], -1)
+    wood = np.stack(
+        [150 + 40 * np.sin(xs / 3 + ys / 40), 100 + 30 * np.sin(xs / 3), 60 + 10 * rng.random((height, width))], -1
+    )
     radius = np.hypot(xs - width / 2, ys - height / 2)
     alpha = np.clip((50 - radius) / 12, 0, 1).astype(np.float32)  # a wide soft edge, like hair or frosted glass
     image = np.clip(alpha[..., None] * foreground + (1 - alpha[..., None]) * wood, 0, 255).astype(np.uint8)

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fixtures.synthetic import synthetic_flat_lay, synthetic_photo
 from shopshot.pipeline.backdrops import STYLES, Stage, look_of
 from shopshot.pipeline.cutout import cut_out
 from shopshot.pipeline.gallery import sample_product
 from shopshot.pipeline.layout import ratio
 from shopshot.pipeline.presets import BACKDROPS
 from shopshot.pipeline.studio import RenderRequest, StudioBackend, fit_product, render_variant
-from fixtures.synthetic import synthetic_flat_lay, synthetic_photo
 from shopshot.pipeline.viewpoint import seen_from_above
 from tests.pipeline.conftest import assert_product_kept
 

@@ -50,8 +50,9 @@ async def test_a_wrong_token_is_unauthorized(stand_in):
 
 
 async def test_send_message_parses_html_and_keeps_the_source(bot, user_api, chat_id):
-    sent = await bot.send_message(chat_id, "<b>Studio</b> &amp; more", parse_mode="HTML",
-                                  reply_markup=keyboard(("Go", "go")))
+    sent = await bot.send_message(
+        chat_id, "<b>Studio</b> &amp; more", parse_mode="HTML", reply_markup=keyboard(("Go", "go"))
+    )
 
     assert sent.text == "Studio & more"
     assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 0, 6)]
@@ -132,8 +133,9 @@ async def test_caption_and_keyboard_edits(bot, user_api, chat_id):
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text("x", chat_id=chat_id, message_id=sent.message_id)
     captioned = await bot.edit_message_caption(chat_id=chat_id, message_id=sent.message_id, caption="after")
-    marked = await bot.edit_message_reply_markup(chat_id=chat_id, message_id=sent.message_id,
-                                                 reply_markup=keyboard(("Again", "again")))
+    marked = await bot.edit_message_reply_markup(
+        chat_id=chat_id, message_id=sent.message_id, reply_markup=keyboard(("Again", "again"))
+    )
 
     assert captioned.caption == "after" and marked.caption == "after"
     shown = (await user_api.messages(chat_id))[-1]
@@ -197,7 +199,10 @@ async def test_photos_over_10_mb_are_refused(bot, chat_id):
     with pytest.raises(TelegramBadRequest) as refused:
         await bot.send_photo(chat_id, BufferedInputFile(b"\xff" * size, "huge.jpg"))
 
-    assert refused.value.message == f"Bad Request: file of size {size} bytes is too big for a photo; the maximum size is 10485760 bytes"
+    assert (
+        refused.value.message
+        == f"Bad Request: file of size {size} bytes is too big for a photo; the maximum size is 10485760 bytes"
+    )
 
 
 async def test_an_album_with_a_photo_over_the_limits_is_refused_whole(bot, user_api, chat_id):
@@ -328,15 +333,21 @@ async def test_get_file_and_unknown_file_ids(bot, chat_id):
 async def test_edit_message_media_puts_another_photo_in_the_message(bot, user_api, chat_id):
     sent = await bot.send_photo(chat_id, photo_file(), caption="page 1", reply_markup=keyboard(("▶", "next")))
 
-    edited = await bot.edit_message_media(InputMediaPhoto(media=photo_file(800, 600), caption="page 2"),
-                                          chat_id=chat_id, message_id=sent.message_id, reply_markup=keyboard(("◀", "back")))
-    again = await bot.edit_message_media(InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"),
-                                         chat_id=chat_id, message_id=sent.message_id)
+    edited = await bot.edit_message_media(
+        InputMediaPhoto(media=photo_file(800, 600), caption="page 2"),
+        chat_id=chat_id,
+        message_id=sent.message_id,
+        reply_markup=keyboard(("◀", "back")),
+    )
+    again = await bot.edit_message_media(
+        InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"), chat_id=chat_id, message_id=sent.message_id
+    )
 
     assert edited.message_id == sent.message_id and edited.caption == "page 2" and edited.photo[-1].width == 800
     assert again.photo[-1].file_id == sent.photo[-1].file_id and again.reply_markup is None
     shown = await user_api.messages(chat_id)
     assert [(m["kind"], m["caption"], m["edits"]) for m in shown] == [("photo", "page 1", 2)]
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_media(InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"),
-                                     chat_id=chat_id, message_id=sent.message_id)
+        await bot.edit_message_media(
+            InputMediaPhoto(media=sent.photo[-1].file_id, caption="page 1"), chat_id=chat_id, message_id=sent.message_id
+        )

@@ -10,11 +10,15 @@ from aiogram.types import BufferedInputFile, InaccessibleMessage, InlineKeyboard
 from tests.playground.conftest import USER_ID
 from tests.playground.pictures import format_of, picture, size_of
 
-MENU = InlineKeyboardMarkup(inline_keyboard=[
-    [InlineKeyboardButton(text="Marble", callback_data="bg:marble"),
-     InlineKeyboardButton(text="Linen", callback_data="bg:linen")],
-    [InlineKeyboardButton(text="Help", url="https://example.com/help")],
-])
+MENU = InlineKeyboardMarkup(
+    inline_keyboard=[
+        [
+            InlineKeyboardButton(text="Marble", callback_data="bg:marble"),
+            InlineKeyboardButton(text="Linen", callback_data="bg:linen"),
+        ],
+        [InlineKeyboardButton(text="Help", url="https://example.com/help")],
+    ]
+)
 
 
 async def test_a_user_photo_arrives_recompressed_as_a_size_array(bot, user_api):
@@ -127,7 +131,9 @@ async def test_messages_and_history(bot, user_api, chat_id):
         ("photo", "<b>Done</b>", 900, photo.photo[-1].file_id)
     ]
     assert [(m["from_bot"], m["kind"], m["text"]) for m in both] == [
-        (False, "text", "/start"), (True, "photo", None), (False, "text", "thanks")
+        (False, "text", "/start"),
+        (True, "photo", None),
+        (False, "text", "thanks"),
     ]
 
 
@@ -159,15 +165,26 @@ async def test_reset_forgets_everything(bot, user_api, chat_id):
 
 
 async def _request(method: str, url: str, headers: dict) -> int:
-    async with aiohttp.ClientSession() as session, session.request(method, url, data=json.dumps({"text": "/forget"}), headers=headers) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, data=json.dumps({"text": "/forget"}), headers=headers) as response,
+    ):
         return response.status
 
 
 async def test_pages_of_other_sites_cannot_drive_or_read_the_stand_in(stand_in, user_api):
     port, text = urlsplit(stand_in.url).port, f"{stand_in.url}/_control/users/{USER_ID}/text"
-    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}  # DNS rebinding: same-origin to the browser
-    for headers in ({"Content-Type": "text/plain", "Origin": "http://evil.example"}, {"Content-Type": "text/plain", "Origin": "null"},
-                    {"Origin": f"http://localhost:{port}"}, rebound, {"Host": f"evil.example:{port}"}):
+    rebound = {
+        "Host": f"evil.example:{port}",
+        "Origin": f"http://evil.example:{port}",
+    }  # DNS rebinding: same-origin to the browser
+    for headers in (
+        {"Content-Type": "text/plain", "Origin": "http://evil.example"},
+        {"Content-Type": "text/plain", "Origin": "null"},
+        {"Origin": f"http://localhost:{port}"},
+        rebound,
+        {"Host": f"evil.example:{port}"},
+    ):
         assert await _request("POST", text, headers) == 403, headers
     assert await _request("GET", f"{stand_in.url}/_control/users/{USER_ID}/history", rebound) == 403
     assert await user_api.history(USER_ID) == []

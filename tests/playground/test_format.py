@@ -21,7 +21,9 @@ def test_nested_tags_and_pre_with_language():
 
     assert parsed.text == "abx = 1"
     assert [(e["type"], e["offset"], e["length"]) for e in parsed.entities] == [
-        ("bold", 0, 2), ("italic", 1, 1), ("pre", 2, 5),
+        ("bold", 0, 2),
+        ("italic", 1, 1),
+        ("pre", 2, 5),
     ]
     assert parsed.entities[2]["language"] == "python"
 

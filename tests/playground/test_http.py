@@ -26,7 +26,8 @@ async def test_unknown_methods_are_not_found(http):
 
 async def test_a_wrong_token_is_unauthorized(http):
     assert await call(http, "getMe", token="1:nope") == (
-        401, {"ok": False, "error_code": 401, "description": "Unauthorized"},
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
     )
 
 
@@ -57,13 +58,19 @@ async def test_urlencoded_arguments_and_bad_json_in_them(http, chat_id):
         ({"text": "x"}, "Bad Request: chat_id is empty"),
         ({"chat_id": "{chat}"}, "Bad Request: message text is empty"),
         ({"chat_id": "{chat}", "text": "   "}, "Bad Request: message must be non-empty"),
-        ({"chat_id": "{chat}", "text": "<b>x", "parse_mode": "HTML"},
-         'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        (
+            {"chat_id": "{chat}", "text": "<b>x", "parse_mode": "HTML"},
+            "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+        ),
         ({"chat_id": "{chat}", "text": "x", "parse_mode": "BBCode"}, "Bad Request: unsupported parse_mode"),
-        ({"chat_id": "{chat}", "text": "x", "reply_markup": '{"inline_keyboard": [[{"text": "plain"}]]}'},
-         "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
-        ({"chat_id": "{chat}", "text": "x", "reply_to_message_id": "99"},
-         "Bad Request: message to be replied not found"),
+        (
+            {"chat_id": "{chat}", "text": "x", "reply_markup": '{"inline_keyboard": [[{"text": "plain"}]]}'},
+            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+        ),
+        (
+            {"chat_id": "{chat}", "text": "x", "reply_to_message_id": "99"},
+            "Bad Request: message to be replied not found",
+        ),
     ],
 )
 async def test_send_message_refusals(http, chat_id, arguments, description):
@@ -120,7 +127,9 @@ async def test_an_album_of_files_over_50_mb_together_is_too_large(http, chat_id)
 
 async def test_calls_beyond_the_bots_limit_a_second_get_429_with_retry_after(http, user_api, chat_id):
     await user_api.set_rate_limit(3)
-    answers = await asyncio.gather(*(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(12)))
+    answers = await asyncio.gather(
+        *(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(12))
+    )
     await call(http, "getUpdates")  # long polling is not counted
     refused = [body for status, body in answers if status == 429]
     assert refused and all(body["parameters"]["retry_after"] >= 1 for body in refused)
@@ -130,11 +139,15 @@ async def test_calls_beyond_the_bots_limit_a_second_get_429_with_retry_after(htt
     # Whatever the machine's pace: no second holds more than 3 accepted calls, and each refusal came
     # when the second before it already held 3.
     assert all(sum(start <= t < start + 1 for t in accepted) <= 3 for start in accepted)
-    assert all(sum(row["time"] - 1 < t <= row["time"] for t in accepted) == 3 for row in log if row["error_code"] == 429)
+    assert all(
+        sum(row["time"] - 1 < t <= row["time"] for t in accepted) == 3 for row in log if row["error_code"] == 429
+    )
     assert [row["ok"] for row in log if row["method"] == "getUpdates"] == [True]
 
 
 async def test_the_rate_limit_can_be_lifted(http, user_api, chat_id):
     await user_api.set_rate_limit(None)
-    answers = await asyncio.gather(*(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(40)))
+    answers = await asyncio.gather(
+        *(call(http, "sendMessage", json={"chat_id": chat_id, "text": str(n)}) for n in range(40))
+    )
     assert {status for status, _ in answers} == {200}

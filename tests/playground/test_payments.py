@@ -11,7 +11,13 @@ STARS = [telegram.LabeledPrice("10 credits", 25)]
 
 
 async def _invoice(ptb_bot, chat_id, **changes) -> telegram.Message:
-    fields = {"title": "10 credits", "description": "Credits for photos", "payload": "pack:s:10:25", "currency": "XTR", "prices": STARS}
+    fields = {
+        "title": "10 credits",
+        "description": "Credits for photos",
+        "payload": "pack:s:10:25",
+        "currency": "XTR",
+        "prices": STARS,
+    }
     return await ptb_bot.send_invoice(chat_id, **(fields | changes))
 
 
@@ -26,12 +32,17 @@ async def _offset(ptb_bot) -> int:
     return (await ptb_bot.get_updates())[-1].update_id + 1
 
 
-async def _pay_and_answer(ptb_bot, user_api, chat_id, message_id: int, ok: bool = True, error_message: str | None = None):
+async def _pay_and_answer(
+    ptb_bot, user_api, chat_id, message_id: int, ok: bool = True, error_message: str | None = None
+):
     """The user pays while the bot answers the pre-checkout query; returns the pay answer, the query's update."""
     offset = await _offset(ptb_bot)
     paying = asyncio.create_task(user_api.pay(chat_id, message_id=message_id))
     update = await _next_update(ptb_bot, offset)
-    assert await ptb_bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=ok, error_message=error_message) is True
+    assert (
+        await ptb_bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=ok, error_message=error_message)
+        is True
+    )
     return await paying, update
 
 
@@ -43,14 +54,17 @@ async def test_an_invoice_in_stars_carries_its_price_and_a_pay_button(ptb_bot, c
     assert button.pay is True and "25" in button.text
 
 
-@pytest.mark.parametrize(("changes", "error"), [
-    ({"prices": STARS * 2}, "STARS_INVOICE_INVALID"),
-    ({"provider_token": "123:TEST"}, "PAYMENT_PROVIDER_INVALID"),
-    ({"payload": "x" * 129}, "INVOICE_PAYLOAD_INVALID"),
-    ({"title": ""}, "TITLE_INVALID"),
-    ({"prices": [telegram.LabeledPrice("nothing", 0)]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
-    ({"currency": "USD"}, "PAYMENT_PROVIDER_INVALID"),
-])
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"prices": STARS * 2}, "STARS_INVOICE_INVALID"),
+        ({"provider_token": "123:TEST"}, "PAYMENT_PROVIDER_INVALID"),
+        ({"payload": "x" * 129}, "INVOICE_PAYLOAD_INVALID"),
+        ({"title": ""}, "TITLE_INVALID"),
+        ({"prices": [telegram.LabeledPrice("nothing", 0)]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
+        ({"currency": "USD"}, "PAYMENT_PROVIDER_INVALID"),
+    ],
+)
 async def test_an_invoice_telegram_would_refuse_is_refused(ptb_bot, chat_id, changes, error):
     with pytest.raises(BadRequest, match=f"(?i){error}"):
         await _invoice(ptb_bot, chat_id, **changes)
@@ -61,17 +75,30 @@ async def test_a_payment_sends_a_pre_checkout_query_then_a_successful_payment(pt
     paid, update = await _pay_and_answer(ptb_bot, user_api, chat_id, sent.message_id)
 
     query = update.pre_checkout_query
-    assert (query.invoice_payload, query.currency, query.total_amount, query.from_user.id) == ("pack:s:10:25", "XTR", 25, chat_id)
+    assert (query.invoice_payload, query.currency, query.total_amount, query.from_user.id) == (
+        "pack:s:10:25",
+        "XTR",
+        25,
+        chat_id,
+    )
     assert paid["paid"] is True
     payment = (await _next_update(ptb_bot, update.update_id + 1)).message.successful_payment
-    assert (payment.telegram_payment_charge_id, payment.invoice_payload, payment.total_amount) == (paid["telegram_payment_charge_id"], "pack:s:10:25", 25)
+    assert (payment.telegram_payment_charge_id, payment.invoice_payload, payment.total_amount) == (
+        paid["telegram_payment_charge_id"],
+        "pack:s:10:25",
+        25,
+    )
     transactions = (await ptb_bot.get_star_transactions()).transactions
-    assert [(t.id, t.amount, t.source.user.id, t.source.invoice_payload) for t in transactions] == [(paid["telegram_payment_charge_id"], 25, chat_id, "pack:s:10:25")]
+    assert [(t.id, t.amount, t.source.user.id, t.source.invoice_payload) for t in transactions] == [
+        (paid["telegram_payment_charge_id"], 25, chat_id, "pack:s:10:25")
+    ]
 
 
 async def test_a_refused_checkout_charges_nothing_and_tells_the_user_why(ptb_bot, user_api, chat_id):
     sent = await _invoice(ptb_bot, chat_id)
-    paid, _query = await _pay_and_answer(ptb_bot, user_api, chat_id, sent.message_id, ok=False, error_message="Sold out")
+    paid, _query = await _pay_and_answer(
+        ptb_bot, user_api, chat_id, sent.message_id, ok=False, error_message="Sold out"
+    )
 
     assert paid == {"paid": False, "error_message": "Sold out"}
     assert (await ptb_bot.get_star_transactions()).transactions == ()

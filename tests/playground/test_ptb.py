@@ -98,7 +98,8 @@ async def test_commands(ptb_bot):
     await ptb_bot.set_my_commands([("start", "Begin"), ("language", "Change language")])
 
     assert [(c.command, c.description) for c in await ptb_bot.get_my_commands()] == [
-        ("start", "Begin"), ("language", "Change language"),
+        ("start", "Begin"),
+        ("language", "Change language"),
     ]
 
 

@@ -44,8 +44,10 @@ class Large(_TestBackend):
 
     def run(self, request, progress=None):
         size = (4058, 7214)
-        return [RenderedImage(Image.new("RGB", size, (230, 225, 215)), request.seed + n, Image.new("L", size), (0, 0))
-                for n in range(request.variants)]
+        return [
+            RenderedImage(Image.new("RGB", size, (230, 225, 215)), request.seed + n, Image.new("L", size), (0, 0))
+            for n in range(request.variants)
+        ]
 
 
 class EveryTask(Fast):
@@ -101,8 +103,12 @@ def centre_matte(image: Image.Image, boxes) -> Cutout:
     width, height = image.size
     x0, y0, x1, y1 = (round(share * side) for share, side in zip(boxes[0], (width, height) * 2))
     ys, xs = np.mgrid[y0:y1, x0:x1]
-    inside = ((xs + 0.5 - (x0 + x1) / 2) / ((x1 - x0) / 2)) ** 2 + ((ys + 0.5 - (y0 + y1) / 2) / ((y1 - y0) / 2)) ** 2 <= 1
-    return Cutout((x0, y0, x1, y1), inside.astype(np.float32), inside, fit_background(np.asarray(image)), (width, height))
+    inside = ((xs + 0.5 - (x0 + x1) / 2) / ((x1 - x0) / 2)) ** 2 + (
+        (ys + 0.5 - (y0 + y1) / 2) / ((y1 - y0) / 2)
+    ) ** 2 <= 1
+    return Cutout(
+        (x0, y0, x1, y1), inside.astype(np.float32), inside, fit_background(np.asarray(image)), (width, height)
+    )
 
 
 class CentreMatte(_TestBackend):

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 from redis import Redis
 from rq import Queue
@@ -25,7 +26,9 @@ def all_finished(redis: Redis, job_ids: list[str]) -> bool:
 class Fleet:
     """`shopshot worker` processes running one backend; leaving the `with` block stops those still alive."""
 
-    def __init__(self, redis: Redis, redis_url: str, log_dir: Path, backend: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, redis: Redis, redis_url: str, log_dir: Path, backend: str, env: dict[str, str] | None = None
+    ) -> None:
         self.redis = redis
         self.redis_url = redis_url
         self.log_dir = log_dir
@@ -34,7 +37,7 @@ class Fleet:
         self.started = 0
         self.stack = contextlib.ExitStack()
 
-    def __enter__(self) -> "Fleet":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -59,6 +62,7 @@ class Fleet:
 
     async def ready(self, timeout_s: float = 120.0) -> None:
         """Wait until every live worker listens."""
+
         def all_registered() -> bool:
             return len(self.registered_pids()) == len(self.alive)
 
@@ -79,6 +83,7 @@ class Fleet:
 
     async def busy(self, queue: Queue, timeout_s: float = 60.0) -> subprocess.Popen:
         """A live worker running one of the queue's jobs now."""
+
         def any_running() -> subprocess.Popen | None:
             for job_id in queue.started_job_registry.get_job_ids(cleanup=False):
                 if found := self.running_on(job_id):

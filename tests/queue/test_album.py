@@ -17,7 +17,11 @@ def _decoded(data: bytes) -> Image.Image:
 
 def _fits_a_photo(data: bytes) -> bool:
     width, height = _decoded(data).size
-    return len(data) <= MAX_PHOTO_BYTES and width + height <= 10_000 and max(width, height) <= MAX_RATIO * min(width, height)
+    return (
+        len(data) <= MAX_PHOTO_BYTES
+        and width + height <= 10_000
+        and max(width, height) <= MAX_RATIO * min(width, height)
+    )
 
 
 @pytest.mark.parametrize(("size", "expected"), [((4058, 7214), (1440, 2560)), ((1200, 1500), (1200, 1500))])

@@ -32,7 +32,11 @@ class RefusingMatte(StudioBackend):
 
 def _worker(redis, settings, backend) -> StudioWorker:
     backend.setup()
-    return StudioWorker([JobQueue(redis, settings.queue).queue], connection=redis, context=WorkerContext(settings=settings, backend=backend))
+    return StudioWorker(
+        [JobQueue(redis, settings.queue).queue],
+        connection=redis,
+        context=WorkerContext(settings=settings, backend=backend),
+    )
 
 
 def _analyse(redis, settings, backend, keep=(), image_key=None):

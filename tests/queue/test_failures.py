@@ -41,7 +41,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("backend", "error", "language", "last_line"), CASES)
-async def test_a_failed_job_is_answered_in_the_sellers_language_with_a_retry_button(short_time_limit, bot, api, redis, redis_url, settings, tmp_path, backend, error, language, last_line):
+async def test_a_failed_job_is_answered_in_the_sellers_language_with_a_retry_button(
+    short_time_limit, bot, api, redis, redis_url, settings, tmp_path, backend, error, language, last_line
+):
     log = tmp_path / "worker.log"
     with worker_process(redis_url, log, {"BACKEND": f"tests.queue.backends:{backend}"}):
         failure = await _confirm_a_job(api, language)

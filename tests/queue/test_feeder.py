@@ -31,7 +31,18 @@ def _photo() -> bytes:
 
 def _spec(redis, settings, user_id: int, **batch) -> JobSpec:
     key = open_store(redis, settings).put(_photo())
-    return JobSpec(chat_id=user_id, user_id=user_id, status_message_id=1, image_key=key, preset="studio", ratio="4:5", variants=1, seed=0, language="en", **batch)
+    return JobSpec(
+        chat_id=user_id,
+        user_id=user_id,
+        status_message_id=1,
+        image_key=key,
+        preset="studio",
+        ratio="4:5",
+        variants=1,
+        seed=0,
+        language="en",
+        **batch,
+    )
 
 
 def _batch(redis, settings, user_id: int, size: int) -> dict[str, JobSpec]:
@@ -51,7 +62,9 @@ def test_the_backlog_keeps_per_seller_jobs_in_the_queue_and_feeds_in_order(redis
     feeder.hold(first)
     feeder.hold(second)
     assert jobs.queue.get_job_ids() == ["1-1", "1-2", "2-1", "2-2"]
-    assert set(first) | set(second) <= set(jobs.active())  # held jobs count as active: the limits and the board see them
+    assert set(first) | set(second) <= set(
+        jobs.active()
+    )  # held jobs count as active: the limits and the board see them
     assert feeder.top_up() == 0  # nothing taken: nothing more goes in
     for taken in ("1-1", "2-1"):  # as a worker takes them
         jobs.queue.remove(taken)
@@ -64,7 +77,9 @@ def test_the_backlog_keeps_per_seller_jobs_in_the_queue_and_feeds_in_order(redis
     assert list(feeder.drop(2)) == [] and list(feeder.drop(1)) == ["1-4"]
 
 
-async def test_another_sellers_job_starts_within_one_job_of_the_next_free_worker(redis, redis_url, settings, tmp_path, figures):
+async def test_another_sellers_job_starts_within_one_job_of_the_next_free_worker(
+    redis, redis_url, settings, tmp_path, figures
+):
     jobs = JobQueue(redis, settings.queue)
     feeder = Feeder(jobs, settings.queue.feed_per_seller)
     batch = _batch(redis, settings, 1, BATCH)
@@ -79,7 +94,9 @@ async def test_another_sellers_job_starts_within_one_job_of_the_next_free_worker
     ours = [job for job in Job.fetch_many(list(batch), connection=redis) if job is not None and job.started_at]
     queued_at = theirs.enqueued_at
     # The next free worker: the moment the batch job running when theirs was queued ended.
-    free_at = min((job.ended_at for job in ours if job.ended_at and job.started_at <= queued_at < job.ended_at), default=queued_at)
+    free_at = min(
+        (job.ended_at for job in ours if job.ended_at and job.started_at <= queued_at < job.ended_at), default=queued_at
+    )
     ahead = [job.id for job in ours if queued_at < job.started_at < started]
     job_s = statistics.median((job.ended_at - job.started_at).total_seconds() for job in ours if job.ended_at)
     waited = (started - free_at).total_seconds()

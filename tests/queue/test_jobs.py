@@ -10,8 +10,8 @@ from PIL import Image
 from shopshot.config import Settings
 from shopshot.errors import InputExpired, InvalidOption, JobFailed, NoProductFound
 from shopshot.pipeline.backends import load_backend
-from shopshot.pipeline.studio import StudioBackend
 from shopshot.pipeline.gallery import sample_photo
+from shopshot.pipeline.studio import StudioBackend
 from shopshot.queue.enqueue import ACTIVE_KEY, JobQueue
 from shopshot.queue.events import JobEvent
 from shopshot.queue.jobs import WorkerContext, out_of_memory
@@ -64,7 +64,17 @@ class Counting:
 
 
 def _spec(blobs: BlobStore, data: bytes, **changes) -> JobSpec:
-    spec = JobSpec(chat_id=1, user_id=1, status_message_id=2, image_key=blobs.put(data), preset="white", ratio="1:1", variants=2, seed=7, language="en")
+    spec = JobSpec(
+        chat_id=1,
+        user_id=1,
+        status_message_id=2,
+        image_key=blobs.put(data),
+        preset="white",
+        ratio="1:1",
+        variants=2,
+        seed=7,
+        language="en",
+    )
     return spec.with_changes(**changes)
 
 
@@ -91,7 +101,9 @@ def test_a_job_publishes_its_images_and_progress(redis, settings, blobs):
     [event] = _events(redis, settings)
     assert event.kind == "done" and event.job_id == job_id and [i.seed for i in event.images] == [7, 8]
     png = Image.open(io.BytesIO(blobs.get(event.images[0].file_key)))
-    assert png.format == "PNG" and png.size == (event.images[0].width, event.images[0].height) and png.width == png.height
+    assert (
+        png.format == "PNG" and png.size == (event.images[0].width, event.images[0].height) and png.width == png.height
+    )
     assert jobs.state(job_id).progress == 1.0
     assert redis.hexists(ACTIVE_KEY, job_id)  # until the bot delivers it
 
@@ -185,7 +197,9 @@ def test_gpu_jobs_go_to_the_gpu_queue_which_is_offered_only_while_a_gpu_worker_l
     jobs.enqueue(_spec(blobs, sample_photo(), backend="diffusion", task="model", model="m1"))
     assert (jobs.gpu_queue.count, jobs.queue.count) == (1, 0)
     assert not jobs.gpu_available()
-    worker = StudioWorker([jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend()))
+    worker = StudioWorker(
+        [jobs.gpu_queue], connection=redis, context=WorkerContext(settings=settings, backend=StudioBackend())
+    )
     worker.register_birth()
     assert jobs.gpu_available()
     worker.register_death()
@@ -196,7 +210,9 @@ def test_out_of_memory_is_told_from_other_failures():
     import torch  # only to raise exactly what torch raises; the queue itself never imports it
 
     assert out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
-    assert out_of_memory(MemoryError()) and out_of_memory(RuntimeError("MPS backend out of memory (MPS allocated: 9 GB)"))
+    assert out_of_memory(MemoryError()) and out_of_memory(
+        RuntimeError("MPS backend out of memory (MPS allocated: 9 GB)")
+    )
     assert not out_of_memory(RuntimeError("CUDA error: an illegal memory access was encountered"))
 
 

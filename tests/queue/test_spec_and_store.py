@@ -8,7 +8,17 @@ from shopshot.queue.enqueue import Status
 from shopshot.queue.events import EventKind, JobEvent, ResultImage, publish
 from shopshot.queue.spec import JobSpec
 
-SPEC = JobSpec(chat_id=1, user_id=2, status_message_id=3, image_key="k", preset="white", ratio="3:4", variants=4, seed=5, language="zh_Hans")
+SPEC = JobSpec(
+    chat_id=1,
+    user_id=2,
+    status_message_id=3,
+    image_key="k",
+    preset="white",
+    ratio="3:4",
+    variants=4,
+    seed=5,
+    language="zh_Hans",
+)
 
 
 def test_spec_round_trips_through_json():
@@ -20,7 +30,9 @@ def test_the_kept_products_round_trip_as_tuples():
     spec = SPEC.with_changes(keep=((0.5, 0.25, 0.875, 0.75),))
     again = JobSpec.from_json(spec.to_json())
     assert again == spec and isinstance(again.keep[0], tuple)
-    older = {name: value for name, value in json.loads(SPEC.to_json()).items() if name != "keep"}  # queued before the choice existed
+    older = {
+        name: value for name, value in json.loads(SPEC.to_json()).items() if name != "keep"
+    }  # queued before the choice existed
     assert JobSpec.from_json(json.dumps(older)) == SPEC
 
 
@@ -67,4 +79,9 @@ def test_the_stream_is_trimmed_only_below_what_the_group_still_needs(redis):
     redis.xack("events", "bot", *[entry_id for entry_id, _ in read[2:]])
     publish(redis, "events", JobEvent("done", "later", SPEC), kept=3)
     # Everything up to the last read entry was acknowledged: only it (the group's mark) and the unread ones stay.
-    assert [JobEvent.from_fields(fields).job_id for _, fields in redis.xrange("events")] == ["early-3", "early-4", "late", "later"]
+    assert [JobEvent.from_fields(fields).job_id for _, fields in redis.xrange("events")] == [
+        "early-3",
+        "early-4",
+        "late",
+        "later",
+    ]

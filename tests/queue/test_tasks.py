@@ -7,8 +7,18 @@ import pytest
 from shopshot.pipeline.tasks import Task
 from shopshot.queue.spec import JobSpec
 
-SPEC = JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key="k", preset="white", ratio="1:1", variants=1, seed=7,
-               language="en", task=Task.MODEL)
+SPEC = JobSpec(
+    chat_id=1,
+    user_id=1,
+    status_message_id=1,
+    image_key="k",
+    preset="white",
+    ratio="1:1",
+    variants=1,
+    seed=7,
+    language="en",
+    task=Task.MODEL,
+)
 
 
 def test_a_spec_carries_its_task_as_a_plain_string_and_reads_it_back_as_a_task():

@@ -26,14 +26,24 @@ from tests.conftest import until
 from tests.queue.fleet import Fleet, all_finished
 
 ROUNDS = int(os.environ.get("SHOPSHOT_KILL_ROUNDS", "20"))
-AT_ONCE = 4          # kills per batch; the pool keeps one more worker than that
+AT_ONCE = 4  # kills per batch; the pool keeps one more worker than that
 FIRST_USER = 7000
 
 
 async def _seller(api, user: int, image_key: str) -> JobSpec:
     await api.send_text(user, "/start")
     [welcome] = await api.wait_for(user, lambda messages: messages[:1])
-    return JobSpec(chat_id=user, user_id=user, status_message_id=welcome["message_id"], image_key=image_key, preset="white", ratio="1:1", variants=1, seed=user, language="en")
+    return JobSpec(
+        chat_id=user,
+        user_id=user,
+        status_message_id=welcome["message_id"],
+        image_key=image_key,
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=user,
+        language="en",
+    )
 
 
 async def _kill_mid_job(redis, fleet: Fleet, job_id: str) -> tuple[float, str]:
@@ -48,6 +58,7 @@ async def _kill_mid_job(redis, fleet: Fleet, job_id: str) -> tuple[float, str]:
 
 async def _requeued_after(redis, job_id: str, killed_at: float, retries: int) -> float:
     """Seconds from the kill until a sweep re-queued the job (RQ spends one retry on it)."""
+
     def requeued() -> bool:
         return int(redis.hget(f"rq:job:{job_id}", "retries_left") or retries) < retries
 
@@ -62,7 +73,9 @@ async def _documents(api, users: list[int]) -> dict[int, int]:
     return counts
 
 
-async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered_once(bot, api, redis, redis_url, settings, tmp_path, figures):
+async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered_once(
+    bot, api, redis, redis_url, settings, tmp_path, figures
+):
     jobs = JobQueue(redis, settings.queue)
     image_key = open_store(redis, settings).put(sample_photo())
     users = list(range(FIRST_USER, FIRST_USER + ROUNDS))
@@ -71,12 +84,14 @@ async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered
         fleet.start(AT_ONCE + 1)
         await fleet.ready()
         for first in range(0, ROUNDS, AT_ONCE):
-            batch = [await _seller(api, user, image_key) for user in users[first:first + AT_ONCE]]
+            batch = [await _seller(api, user, image_key) for user in users[first : first + AT_ONCE]]
             ids = [await asyncio.to_thread(jobs.enqueue, spec) for spec in batch]
             kills = await asyncio.gather(*(_kill_mid_job(redis, fleet, job_id) for job_id in ids))
             killed_names |= {job_id: name for job_id, (_, name) in zip(ids, kills)}
             fleet.start(len(kills))
-            detections += await asyncio.gather(*(_requeued_after(redis, job_id, at, settings.queue.retries) for job_id, (at, _) in zip(ids, kills)))
+            detections += await asyncio.gather(
+                *(_requeued_after(redis, job_id, at, settings.queue.retries) for job_id, (at, _) in zip(ids, kills))
+            )
             job_ids += ids
 
         await until(lambda: all(redis.exists(DELIVERED_KEY + job_id) for job_id in job_ids), timeout_s=60 + 5 * ROUNDS)
@@ -88,7 +103,10 @@ async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered
     delivered = sum(1 for count in counts.values() if count)
     duplicated = sum(count - 1 for count in counts.values() if count > 1)
     figures.set("worker kills: jobs killed/delivered/duplicated", f"{ROUNDS}/{delivered}/{duplicated}")
-    figures.set("worker kills: seconds from kill to re-queue, median/max", f"{statistics.median(detections):.1f}/{max(detections):.1f}")
+    figures.set(
+        "worker kills: seconds from kill to re-queue, median/max",
+        f"{statistics.median(detections):.1f}/{max(detections):.1f}",
+    )
     assert (delivered, duplicated) == (ROUNDS, 0)
     assert all(name != killed_names[job_id] for job_id, name in zip(job_ids, finished_by))
     q = settings.queue
@@ -104,7 +122,10 @@ async def test_a_killed_job_with_no_retries_left_is_reported_failed_by_a_sweep(r
         await fleet.ready()
         job_id = await asyncio.to_thread(jobs.enqueue, spec)
         await _kill_mid_job(redis, fleet, job_id)
-        [event] = await until(lambda: [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)], timeout_s=60)
+        [event] = await until(
+            lambda: [JobEvent.from_fields(fields) for _, fields in redis.xrange(settings.queue.events_stream)],
+            timeout_s=60,
+        )
         logs = fleet.logs()
     assert (event.kind, event.job_id, event.error) == ("failed", job_id, JobFailed.code)
     assert f"job {job_id} failed (None retries left): AbandonedJobError" in logs
@@ -112,7 +133,17 @@ async def test_a_killed_job_with_no_retries_left_is_reported_failed_by_a_sweep(r
 
 def _spec_for_sweep(redis, settings) -> JobSpec:
     image_key = open_store(redis, settings).put(sample_photo())
-    return JobSpec(chat_id=1, user_id=1, status_message_id=1, image_key=image_key, preset="white", ratio="1:1", variants=1, seed=1, language="en")
+    return JobSpec(
+        chat_id=1,
+        user_id=1,
+        status_message_id=1,
+        image_key=image_key,
+        preset="white",
+        ratio="1:1",
+        variants=1,
+        seed=1,
+        language="en",
+    )
 
 
 def test_a_job_popped_by_a_worker_that_died_before_registering_it_is_queued_again(redis, redis_url, settings):
@@ -132,7 +163,9 @@ def test_a_job_popped_by_a_worker_that_died_before_registering_it_is_queued_agai
     assert redis.lrange(queue.intermediate_queue_key, 0, -1) == []
 
 
-async def test_a_killed_gpu_worker_stops_taking_diffusion_jobs_within_its_lease(redis, redis_url, settings, tmp_path, figures):
+async def test_a_killed_gpu_worker_stops_taking_diffusion_jobs_within_its_lease(
+    redis, redis_url, settings, tmp_path, figures
+):
     jobs = JobQueue(redis, settings.queue)
     with Fleet(redis, redis_url, tmp_path, "tests.queue.backends:EveryTask") as fleet:
         fleet.start()

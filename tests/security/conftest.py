@@ -46,26 +46,42 @@ async def ask_forget(api, user: int) -> dict:
     """Send /forget; returns the question it asks, with its buttons."""
     shown = {message["message_id"] for message in await api.messages(user)}
     await api.send_text(user, "/forget")
-    return await api.wait_for(user, lambda messages: with_button(f"{ForgetChoice.__prefix__}:")([m for m in messages if m["message_id"] not in shown]))
+    return await api.wait_for(
+        user,
+        lambda messages: with_button(f"{ForgetChoice.__prefix__}:")(
+            [m for m in messages if m["message_id"] not in shown]
+        ),
+    )
 
 
 def forget_button(question: dict, action: str = "delete") -> str:
     """The callback data of one of a /forget question's buttons."""
-    return next(button["callback_data"] for button in buttons(question) if ForgetChoice.unpack(button["callback_data"]).action == action)
+    return next(
+        button["callback_data"]
+        for button in buttons(question)
+        if ForgetChoice.unpack(button["callback_data"]).action == action
+    )
 
 
 async def forget(api, user: int) -> dict:
     """/forget, confirmed; returns the question once it says the seller's data is gone."""
     question = await ask_forget(api, user)
     await api.press(user, question["message_id"], data=forget_button(question))
-    return await api.wait_for(user, lambda messages: next((m for m in messages if m["message_id"] == question["message_id"] and m["text"] == FORGOTTEN), None))
+    return await api.wait_for(
+        user,
+        lambda messages: next(
+            (m for m in messages if m["message_id"] == question["message_id"] and m["text"] == FORGOTTEN), None
+        ),
+    )
 
 
 async def answer_to(api, user: int, pressing) -> str:
     """The text of the bot's answer to a button press, `pressing` being the not yet awaited press."""
     query_id = await pressing
     for _ in range(600):
-        found = [answer["text"] for answer in await api.callback_answers(user) if answer["callback_query_id"] == query_id]
+        found = [
+            answer["text"] for answer in await api.callback_answers(user) if answer["callback_query_id"] == query_id
+        ]
         if found:
             return found[0]
         await asyncio.sleep(0.05)

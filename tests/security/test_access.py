@@ -18,7 +18,9 @@ PRIVATE = AccessSettings(allowed_ids=[SELLER], admin_ids=[ADMIN])
 
 def refusal(locale: str) -> str:
     """The refusal in a language, with the id shown as is (not grouped "1 234 567")."""
-    return I18n(path=locales_dir(), domain="shopshot").gettext(NotAllowed.message, locale=locale).format(user_id=STRANGER)
+    return (
+        I18n(path=locales_dir(), domain="shopshot").gettext(NotAllowed.message, locale=locale).format(user_id=STRANGER)
+    )
 
 
 def test_admins_are_always_allowed_and_an_empty_list_lets_everyone_in():

@@ -7,8 +7,8 @@ import logging
 from shopshot.bot.callbacks import BackdropPicked, JobChoice, OptionPicked, ResultAction, Step
 from shopshot.bot.delivery import FORGOTTEN_KEY
 from shopshot.bot.looks import LOOKS_KEY
-from shopshot.logs import user_tag
 from shopshot.config import LimitSettings
+from shopshot.logs import user_tag
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, buttons, newer_than, play_conversation, with_button
 from tests.conftest import until
@@ -29,7 +29,9 @@ async def _answer_texts(api, user: int, saying: str, count: int) -> list[str]:
     raise TimeoutError(f"fewer than {count} callback answers saying {saying!r}: {texts}")
 
 
-async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(bot, api, redis, settings, caplog, figures):
+async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is_logged(
+    bot, api, redis, settings, caplog, figures
+):
     summary = await at_summary(api, OWNER)
     await api.press(OWNER, summary["message_id"], data=Step(action="confirm").pack())
     await until(lambda: len(waiting_jobs(redis)) == 1)
@@ -42,7 +44,9 @@ async def test_a_callback_forged_to_name_another_sellers_job_gets_nothing_and_is
     assert await _answer_texts(api, STRANGER, INACTIVE, 4) == [INACTIVE] * 4
     await asyncio.sleep(0.5)  # anything the bot still sent would be here by now
     assert await api.messages(STRANGER) == [welcome]
-    assert waiting_jobs(redis) == [job_id] and not redis.exists(LOOKS_KEY + str(STRANGER))  # no look of another's job kept
+    assert waiting_jobs(redis) == [job_id] and not redis.exists(
+        LOOKS_KEY + str(STRANGER)
+    )  # no look of another's job kept
     warnings = [record.getMessage() for record in caplog.records if "another user's job" in record.getMessage()]
     tag = user_tag(settings, STRANGER)
     assert len(warnings) == 4 and all(tag in line and str(STRANGER) not in line for line in warnings)
@@ -60,21 +64,38 @@ async def test_cancel_and_discard_forged_to_name_another_sellers_job_do_nothing(
         await api.forge_callback(STRANGER, welcome["message_id"], JobChoice(action=action, job_id=job_id).pack())
     assert await _answer_texts(api, STRANGER, INACTIVE, 3) == [INACTIVE] * 3
     assert waiting_jobs(redis) == [job_id] and not redis.exists(FORGOTTEN_KEY + job_id)
-    await api.press(OWNER, status["message_id"], data=JobChoice(action="cancel", job_id=job_id).pack())  # the owner's own works
-    await api.wait_for(OWNER, lambda messages: next((m for m in messages if m["message_id"] == status["message_id"] and m["text"] == "🚫 Cancelled."), None))
+    await api.press(
+        OWNER, status["message_id"], data=JobChoice(action="cancel", job_id=job_id).pack()
+    )  # the owner's own works
+    await api.wait_for(
+        OWNER,
+        lambda messages: next(
+            (m for m in messages if m["message_id"] == status["message_id"] and m["text"] == "🚫 Cancelled."), None
+        ),
+    )
     assert not waiting_jobs(redis) and await api.messages(STRANGER) == [welcome]
     figures.add("cancel, discard and keep buttons forged to name another seller's job, refused", 3)
 
 
-async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(start_bot, worker, api, redis, tmp_path, figures):
+async def test_a_result_button_queues_once_however_often_it_is_pressed_or_replayed(
+    start_bot, worker, api, redis, tmp_path, figures
+):
     start_bot(limits=LimitSettings(jobs_in_flight=5, jobs_per_minute=20))
-    await play_conversation(api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=1))
+    await play_conversation(
+        api.base_url, OWNER, sample_photo(), tmp_path / "out", Choices(preset="studio", ratio="1:1", variants=1)
+    )
     result = (await api.messages(OWNER))[-1]
-    variations = next(button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"])
+    variations = next(
+        button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"]
+    )
     # A double tap: both presses reach the bot before it removes the buttons.
     await api.press(OWNER, result["message_id"], data=variations)
     await api.press(OWNER, result["message_id"], data=variations)
-    await api.wait_for(OWNER, lambda messages: (found := with_button("rs:")(messages)) and found["message_id"] > result["message_id"], timeout=60)
+    await api.wait_for(
+        OWNER,
+        lambda messages: (found := with_button("rs:")(messages)) and found["message_id"] > result["message_id"],
+        timeout=60,
+    )
     await api.forge_callback(OWNER, result["message_id"], variations)  # a replay, long after
     texts = await _answer_texts(api, OWNER, INACTIVE, 2)
     await asyncio.sleep(0.5)

@@ -40,21 +40,66 @@ EXPLICIT = {
 }
 # The same requests spelled to slip past a plain word match.
 DISGUISED = [
-    "N U D E woman", "n.u.d.e w.o.m.a.n", "nud3 w0man", "ＮＵＤＥ ｗｏｍａｎ", "nude-woman", "p*o*r*n", "x x x",
-    "s3x on the beach", "NAKED", "n\u0430ked",  # a Cyrillic а inside Latin letters
+    "N U D E woman",
+    "n.u.d.e w.o.m.a.n",
+    "nud3 w0man",
+    "ＮＵＤＥ ｗｏｍａｎ",
+    "nude-woman",
+    "p*o*r*n",
+    "x x x",
+    "s3x on the beach",
+    "NAKED",
+    "n\u0430ked",  # a Cyrillic а inside Latin letters
     "п\u006fрн\u006f",  # Latin o's inside a Cyrillic word
-    "n̴̡u̷d̸e̵ w̷o̵m̸a̵n", "NACKTE Frau", "desnúda", "ÇIPLAK kadın", "ciplak kadin", "عـاريـة", "إباحي", "裸 体", "khoả thân",
+    "n̴̡u̷d̸e̵ w̷o̵m̸a̵n",
+    "NACKTE Frau",
+    "desnúda",
+    "ÇIPLAK kadın",
+    "ciplak kadin",
+    "عـاريـة",
+    "إباحي",
+    "裸 体",
+    "khoả thân",
 ]
 # Ordinary product lines, several holding a listed word inside a longer innocent one.
 ORDINARY = [
-    "on a marble table", "Scunthorpe market stall", "Sussex countryside at dawn", "Essex", "a therapist's desk",
-    "nude heels on a beige rug", "unisex hoodie on a hanger", "sextant on an old sea chart", "3 x 5 card on a desk",
-    "auf einem Marmortisch", "eine Nacktschnecke auf einem Blatt", "sobre una mesa de mármol", "sexto aniversario",
-    "sur une table en marbre", "un tapis à poil long", "une nuée d'oiseaux sur l'avenue", "sobre uma mesa de mármore",
-    "на мраморном столе", "голубой фон", "голландский сыр", "mermer masada", "seksen yıllık ahşap masa",
-    "di atas meja marmer", "loa thế hệ mới trên bàn gỗ", "trên bàn đá cẩm thạch", "على طاولة رخامية",
-    "संगमरमर की मेज़ पर", "大理石のテーブル", "ヌードルのどんぶり", "イエローの背景", "裸色高跟鞋", "大理石桌面上",
-    "เปลือกหอยบนชายหาด", "บนโต๊ะหินอ่อน", "대리석 테이블 위", "누드김밥 도시락", "하나 체크 무늬 셔츠",
+    "on a marble table",
+    "Scunthorpe market stall",
+    "Sussex countryside at dawn",
+    "Essex",
+    "a therapist's desk",
+    "nude heels on a beige rug",
+    "unisex hoodie on a hanger",
+    "sextant on an old sea chart",
+    "3 x 5 card on a desk",
+    "auf einem Marmortisch",
+    "eine Nacktschnecke auf einem Blatt",
+    "sobre una mesa de mármol",
+    "sexto aniversario",
+    "sur une table en marbre",
+    "un tapis à poil long",
+    "une nuée d'oiseaux sur l'avenue",
+    "sobre uma mesa de mármore",
+    "на мраморном столе",
+    "голубой фон",
+    "голландский сыр",
+    "mermer masada",
+    "seksen yıllık ahşap masa",
+    "di atas meja marmer",
+    "loa thế hệ mới trên bàn gỗ",
+    "trên bàn đá cẩm thạch",
+    "على طاولة رخامية",
+    "संगमरमर की मेज़ पर",
+    "大理石のテーブル",
+    "ヌードルのどんぶり",
+    "イエローの背景",
+    "裸色高跟鞋",
+    "大理石桌面上",
+    "เปลือกหอยบนชายหาด",
+    "บนโต๊ะหินอ่อน",
+    "대리석 테이블 위",
+    "누드김밥 도시락",
+    "하나 체크 무늬 셔츠",
 ]
 
 
@@ -127,7 +172,10 @@ async def test_the_bot_refuses_an_explicit_detail_in_the_sellers_language_and_ke
     assert refusal["text"].startswith("Dieses Detail kann ich nicht verwenden: Nacktheit")
     assert redis.llen("rq:queue:gpu") == 0
     await api.send_text(USER, "auf einem Marmortisch", language_code="de")
-    options = await api.wait_for(USER, lambda ms: (found := with_button("st:continue")(ms)) and found["message_id"] > refusal["message_id"] and found)
+    options = await api.wait_for(
+        USER,
+        lambda ms: (found := with_button("st:continue")(ms)) and found["message_id"] > refusal["message_id"] and found,
+    )
     await api.press(USER, options["message_id"], data=Step(action="continue").pack(), language_code="de")
     summary = await api.wait_for(USER, with_button("st:confirm"))
     assert summary["text"].startswith("✏️ auf einem Marmortisch\n") and "Strand" not in summary["text"]

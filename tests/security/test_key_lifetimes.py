@@ -35,15 +35,23 @@ async def test_no_key_of_a_seller_or_a_job_lives_forever(bot, worker, api, redis
     await play_conversation(api.base_url, SELLER, sample_photo(), tmp_path / "seller", ONE_IMAGE)
     await play_conversation(api.base_url, FORGETFUL, sample_photo(), tmp_path / "forgetful", ONE_IMAGE)
     result = (await api.messages(SELLER))[-1]
-    variations = next(button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"])
+    variations = next(
+        button["callback_data"] for button in buttons(result) if ":variations:" in button["callback_data"]
+    )
     # A double tap on a one-shot button: both presses reach the bot before it removes the buttons.
     await asyncio.gather(*(api.press(SELLER, result["message_id"], data=variations) for _ in range(2)))
-    await api.wait_for(SELLER, lambda messages: (found := with_button("rs:")(messages)) and found["message_id"] > result["message_id"], timeout=60)
+    await api.wait_for(
+        SELLER,
+        lambda messages: (found := with_button("rs:")(messages)) and found["message_id"] > result["message_id"],
+        timeout=60,
+    )
     await api.send_text(SELLER, "/language")
     menu = await api.wait_for(SELLER, with_button("lg:"))
     await api.press(SELLER, menu["message_id"], data=LanguagePicked(code="de").pack())
     await until(lambda: redis.exists(LANGUAGE_KEY + str(SELLER)), what="the language stored")
     await forget(api, FORGETFUL)
     await until(lambda: not redis.hlen(ACTIVE_KEY), what="every job delivered")
-    assert {"shopshot:language:911", "shopshot:once:911", "shopshot:in-flight:911"} <= {key.decode() for key in redis.keys()}
+    assert {"shopshot:language:911", "shopshot:once:911", "shopshot:in-flight:911"} <= {
+        key.decode() for key in redis.scan_iter()
+    }
     assert _without_ttl(redis, settings) == []

@@ -4,11 +4,20 @@ import asyncio
 
 import pytest
 from redis.asyncio import Redis as AsyncRedis
-
 from rq.job import Job
 
 from shopshot.bot.callbacks import Step
-from shopshot.bot.limits import HELD_KEY, IN_FLIGHT_KEY, RESERVATION_S, TICKET, JobLimits, Ticket, Usage, check, is_stale
+from shopshot.bot.limits import (
+    HELD_KEY,
+    IN_FLIGHT_KEY,
+    RESERVATION_S,
+    TICKET,
+    JobLimits,
+    Ticket,
+    Usage,
+    check,
+    is_stale,
+)
 from shopshot.config import LimitSettings
 from shopshot.errors import QueueFull, TooManyJobs, TooManyPerMinute
 from shopshot.queue.spec import JobSpec
@@ -45,7 +54,9 @@ async def _burst(redis_url: str, limits: LimitSettings, taps: int, user: int = 7
     clients = [AsyncRedis.from_url(redis_url) for _ in range(2)]
     try:
         replicas = [JobLimits(client, limits, f"replica-{number}") for number, client in enumerate(clients)]
-        return await asyncio.gather(*(replicas[tap % 2].admit(user, QUEUE, 5.0) for tap in range(taps)), return_exceptions=True)
+        return await asyncio.gather(
+            *(replicas[tap % 2].admit(user, QUEUE, 5.0) for tap in range(taps)), return_exceptions=True
+        )
     finally:
         for client in clients:
             await client.aclose()
@@ -69,10 +80,13 @@ async def test_a_restarted_replica_gives_back_only_its_tickets_that_never_got_a_
         await client.aclose()
 
 
-@pytest.mark.parametrize(("limits", "refusal"), [
-    (LimitSettings(jobs_in_flight=2, jobs_per_minute=100, queue_cap=100), TooManyJobs),
-    (LimitSettings(jobs_in_flight=100, jobs_per_minute=3, queue_cap=100), TooManyPerMinute),
-])
+@pytest.mark.parametrize(
+    ("limits", "refusal"),
+    [
+        (LimitSettings(jobs_in_flight=2, jobs_per_minute=100, queue_cap=100), TooManyJobs),
+        (LimitSettings(jobs_in_flight=100, jobs_per_minute=3, queue_cap=100), TooManyPerMinute),
+    ],
+)
 async def test_a_burst_of_taps_on_two_replicas_gets_exactly_the_limit(redis_url, limits, refusal, figures):
     results = await _burst(redis_url, limits, taps=40)
     admitted = [result for result in results if isinstance(result, Ticket)]
@@ -88,7 +102,12 @@ async def test_one_seller_is_held_at_the_limit_while_another_gets_through(start_
     await _confirm(api, greedy)
     await until(lambda: len(waiting_jobs(redis)) == 1)
     second = await _confirm(api, greedy)
-    refusal = await api.wait_for(greedy, _last_saying("Jobs in progress: 1, the most you can have at once. You can start another as soon as one is finished."))
+    refusal = await api.wait_for(
+        greedy,
+        _last_saying(
+            "Jobs in progress: 1, the most you can have at once. You can start another as soon as one is finished."
+        ),
+    )
     assert refusal["message_id"] > second["message_id"]
     # Refused before anything changed: the summary keeps its Confirm for a later try.
     assert _current(await api.messages(greedy), second)["reply_markup"] == second["reply_markup"]

@@ -21,12 +21,17 @@ def s3_endpoint(tmp_path_factory):
     """The URL of a moto S3 server in a process of its own, for the whole session."""
     port = free_port()
     log = (tmp_path_factory.mktemp("s3") / "moto.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"AWS_DEFAULT_REGION": "us-east-1"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ | {"AWS_DEFAULT_REGION": "us-east-1"},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        until_sync(lambda: _answers(url, server), 60, 0.2, what="moto's S3 server answering",
-                   explain=lambda: f"see {log.name}")
+        until_sync(
+            lambda: _answers(url, server), 60, 0.2, what="moto's S3 server answering", explain=lambda: f"see {log.name}"
+        )
     except (RuntimeError, TimeoutError):
         server.kill()
         raise
@@ -49,9 +54,14 @@ def _answers(url: str, server: subprocess.Popen) -> bool:
 def use_s3(patch: pytest.MonkeyPatch, endpoint: str) -> str:
     """Point this process's settings, and the worker processes it starts, at a fresh bucket on `endpoint`; return its name."""
     bucket = "shopshot-" + secrets.token_hex(6)
-    for name, value in {"STORAGE__BACKEND": "s3", "STORAGE__S3__ENDPOINT_URL": endpoint, "STORAGE__S3__BUCKET": bucket,
-                        "STORAGE__S3__REGION": "us-east-1", "STORAGE__S3__ACCESS_KEY_ID": "test",
-                        "STORAGE__S3__SECRET_ACCESS_KEY": "test"}.items():
+    for name, value in {
+        "STORAGE__BACKEND": "s3",
+        "STORAGE__S3__ENDPOINT_URL": endpoint,
+        "STORAGE__S3__BUCKET": bucket,
+        "STORAGE__S3__REGION": "us-east-1",
+        "STORAGE__S3__ACCESS_KEY_ID": "test",
+        "STORAGE__S3__SECRET_ACCESS_KEY": "test",
+    }.items():
         patch.setenv(name, value)
     return bucket
 

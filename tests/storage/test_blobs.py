@@ -23,9 +23,13 @@ def stored_in_back_end(store: BlobStore) -> dict[str, int]:
     """Every blob the back end holds, by name, with its size, listed from the back end itself."""
     blobs = store.blobs
     if isinstance(blobs, LocalBlobs):
-        return {path.name: path.stat().st_size for path in blobs.root.rglob("*") if path.is_file()} if blobs.root.exists() else {}
+        return (
+            {path.name: path.stat().st_size for path in blobs.root.rglob("*") if path.is_file()}
+            if blobs.root.exists()
+            else {}
+        )
     pages = blobs.client.get_paginator("list_objects_v2").paginate(Bucket=blobs.bucket, Prefix=blobs.prefix)
-    return {item["Key"][len(blobs.prefix):]: item["Size"] for page in pages for item in page.get("Contents", [])}
+    return {item["Key"][len(blobs.prefix) :]: item["Size"] for page in pages for item in page.get("Contents", [])}
 
 
 def test_keys_are_unguessable_and_the_bytes_come_back(redis, storage_settings):
@@ -52,7 +56,10 @@ def test_no_image_bytes_live_in_redis(redis, storage_settings):
 
 
 def test_an_expired_blob_is_gone_at_once_and_its_bytes_at_the_next_sweep(redis, storage_settings):
-    store = open_store(redis, storage_settings.model_copy(update={"queue": storage_settings.queue.model_copy(update={"image_ttl_s": 1})}))
+    store = open_store(
+        redis,
+        storage_settings.model_copy(update={"queue": storage_settings.queue.model_copy(update={"image_ttl_s": 1})}),
+    )
     key = store.put(PHOTO, SELLER)
     lasting = _store(redis, storage_settings).put(PHOTO, SELLER)
     time.sleep(2.1)

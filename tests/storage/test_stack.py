@@ -10,12 +10,16 @@ from tests.storage.test_blobs import stored_in_back_end
 SELLER = 751
 
 
-async def test_a_job_runs_through_either_back_end_and_redis_holds_no_image(storage_settings, redis, redis_url, stand_in, tmp_path):
+async def test_a_job_runs_through_either_back_end_and_redis_holds_no_image(
+    storage_settings, redis, redis_url, stand_in, tmp_path
+):
     runner = BotRunner(storage_settings, redis_url, stand_in)
     runner.start()
     try:
         with worker_process(redis_url, tmp_path / "worker.log"):  # reads STORAGE__* from the environment, as deployed
-            transcript = await play_conversation(stand_in, SELLER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1))
+            transcript = await play_conversation(
+                stand_in, SELLER, sample_photo(), tmp_path / "out", Choices(preset="white", ratio="1:1", variants=1)
+            )
     finally:
         await runner.stop()
     assert len(transcript.images) == 1 and len(transcript.files) == 1

@@ -6,7 +6,7 @@ from PIL import Image
 
 from shopshot.errors import StorageFull
 from shopshot.pipeline.intake import stored_copy
-from shopshot.playground.scripted import newer_than, with_button
+from shopshot.playground.scripted import newer_than
 from shopshot.queue.store import open_store
 from tests.bot.test_intake_check import magenta_product
 from tests.conftest import BotRunner
@@ -18,8 +18,21 @@ SELLER = 733
 async def _send(api, photo: bytes) -> dict:
     count = len(await api.messages(SELLER))
     await api.send_photo(SELLER, photo)
-    answers = await api.wait_for(SELLER, lambda messages: [m for m in messages[count:] if m["from_bot"] and (
-        m["text"] or m["caption"] or "").startswith(("Photos received", "Your photos", "Choose a backdrop"))] or None, timeout=60)
+    answers = await api.wait_for(
+        SELLER,
+        lambda messages: (
+            [
+                m
+                for m in messages[count:]
+                if m["from_bot"]
+                and (m["text"] or m["caption"] or "").startswith(
+                    ("Photos received", "Your photos", "Choose a backdrop")
+                )
+            ]
+            or None
+        ),
+        timeout=60,
+    )
     return answers[0]
 
 
@@ -47,10 +60,14 @@ async def test_photos_sent_one_after_another_replace_each_other_in_storage(setti
     store = open_store(redis, settings)
     [photo] = [key for key in redis.smembers(f"shopshot:blobs-of:{SELLER}") if key.count(b":") == 2]
     assert store.stored_bytes(SELLER) == store.size(photo.decode())
-    assert len(stored_in_back_end(store)) == len(redis.smembers(f"shopshot:blobs-of:{SELLER}"))  # the photo and its pages
+    assert len(stored_in_back_end(store)) == len(
+        redis.smembers(f"shopshot:blobs-of:{SELLER}")
+    )  # the photo and its pages
 
 
-async def test_a_photo_past_the_quota_is_refused_in_the_sellers_words_and_not_kept(settings, redis, redis_url, stand_in, api):
+async def test_a_photo_past_the_quota_is_refused_in_the_sellers_words_and_not_kept(
+    settings, redis, redis_url, stand_in, api
+):
     runner = _started(settings, redis_url, stand_in, quota_mb=1)
     try:
         await _begin(api)
@@ -68,8 +85,12 @@ async def test_uploads_past_the_rate_are_answered_with_when_to_try_again(setting
         answers = [await _send(api, magenta_product()) for _ in range(3)]
     finally:
         await runner.stop()
-    assert [(answer["text"] or answer["caption"]).split(":")[0] for answer in answers] == ["Choose a backdrop by its number"] * 2 + ["Photos received in the last minute"]
-    assert answers[2]["text"].startswith("Photos received in the last minute: 2, the most allowed. Please try again in ")
+    assert [(answer["text"] or answer["caption"]).split(":")[0] for answer in answers] == [
+        "Choose a backdrop by its number"
+    ] * 2 + ["Photos received in the last minute"]
+    assert answers[2]["text"].startswith(
+        "Photos received in the last minute: 2, the most allowed. Please try again in "
+    )
 
 
 def _started(settings, redis_url, stand_in, **storage) -> BotRunner:

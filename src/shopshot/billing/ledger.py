@@ -27,15 +27,17 @@ from redis.asyncio.client import Pipeline
 from shopshot.billing.prices import Charge, month_of, split_cost
 from shopshot.errors import NotEnoughCredits
 
-CREDITS_KEY = "shopshot:credits:"        # per seller: the balance, an integer
-FREE_KEY = "shopshot:free-used:"         # per seller: a hash, month (YYYY-MM) -> free images used
-MOVES_KEY = "shopshot:ledger:"           # per seller: the stream of movements
-HOLD_KEY = "shopshot:hold:"              # per job: a hash, what its hold took and where it stands
-PAYMENT_KEY = "shopshot:payment:"        # per Telegram charge: a hash, what it credited and where it stands
-GRANTED_KEY = "shopshot:granted:"        # per admin update: that its grant was made
-OPEN_KEY = "shopshot:holds-open"         # all sellers: a sorted set, the job ids of holds not settled, by when they were placed
-TOTALS_KEY = "shopshot:billing-totals"   # all sellers: Stars paid and refunded, credits sold, granted, spent
-STARS_SEEN_KEY = "shopshot:stars-seen"   # how many of the bot's Star transactions were gone through (bot/stars.py)
+CREDITS_KEY = "shopshot:credits:"  # per seller: the balance, an integer
+FREE_KEY = "shopshot:free-used:"  # per seller: a hash, month (YYYY-MM) -> free images used
+MOVES_KEY = "shopshot:ledger:"  # per seller: the stream of movements
+HOLD_KEY = "shopshot:hold:"  # per job: a hash, what its hold took and where it stands
+PAYMENT_KEY = "shopshot:payment:"  # per Telegram charge: a hash, what it credited and where it stands
+GRANTED_KEY = "shopshot:granted:"  # per admin update: that its grant was made
+OPEN_KEY = (
+    "shopshot:holds-open"  # all sellers: a sorted set, the job ids of holds not settled, by when they were placed
+)
+TOTALS_KEY = "shopshot:billing-totals"  # all sellers: Stars paid and refunded, credits sold, granted, spent
+STARS_SEEN_KEY = "shopshot:stars-seen"  # how many of the bot's Star transactions were gone through (bot/stars.py)
 # A settled hold is kept this long, so a job's event delivered again within it changes nothing.
 SETTLED_TTL_S = 90 * 24 * 3600
 FREE_TTL_S = 400 * 24 * 3600
@@ -61,7 +63,8 @@ if free > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
 redis.call('PERSIST', KEYS[3])
-redis.call('HSET', KEYS[3], 'state', 'held', 'user', ARGV[7], 'credits', credits, 'free', free, 'month', ARGV[5], 'images', images, 'at', ARGV[6], 'batch', ARGV[9])
+redis.call('HSET', KEYS[3], 'state', 'held', 'user', ARGV[7], 'credits', credits, 'free', free, 'month', ARGV[5],
+  'images', images, 'at', ARGV[6], 'batch', ARGV[9])
 redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 'kind', 'hold', 'amount', 0 - credits, 'free', free, 'month', ARGV[5], 'ref', ARGV[1], 'at', ARGV[6])
 return {1, credits, free, balance - credits}
@@ -92,7 +95,8 @@ if free > 0 then redis.call('HINCRBY', KEYS[3], month, 0 - free) end
 redis.call('HSET', KEYS[1], 'state', 'released')
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('XADD', KEYS[4], '*', 'kind', 'release', 'amount', credits, 'free', 0 - free, 'month', month, 'ref', ARGV[1], 'reason', ARGV[2], 'at', ARGV[3])
+redis.call('XADD', KEYS[4], '*', 'kind', 'release', 'amount', credits, 'free', 0 - free, 'month', month,
+  'ref', ARGV[1], 'reason', ARGV[2], 'at', ARGV[3])
 return {1, credits, free, balance}
 """
 
@@ -102,7 +106,8 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('HSET', KEYS[1], 'user', ARGV[5], 'credits', ARGV[2], 'stars', ARGV[3], 'pack', ARGV[4], 'state', 'credited', 'at', ARGV[6])
 local balance = redis.call('INCRBY', KEYS[2], ARGV[2])
-redis.call('XADD', KEYS[3], '*', 'kind', 'purchase', 'amount', ARGV[2], 'free', 0, 'stars', ARGV[3], 'ref', ARGV[1], 'reason', ARGV[4], 'at', ARGV[6])
+redis.call('XADD', KEYS[3], '*', 'kind', 'purchase', 'amount', ARGV[2], 'free', 0, 'stars', ARGV[3],
+  'ref', ARGV[1], 'reason', ARGV[4], 'at', ARGV[6])
 redis.call('HINCRBY', KEYS[4], 'stars_paid', ARGV[3])
 redis.call('HINCRBY', KEYS[4], 'credits_sold', ARGV[2])
 return {1, balance}
@@ -157,7 +162,7 @@ class Hold:
     credits: int
     free: int
     balance: int
-    placed: bool = True   # False: the job held before (a replay), nothing more was taken
+    placed: bool = True  # False: the job held before (a replay), nothing more was taken
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,9 @@ def together(releases: list[Release | None]) -> Release | None:
     done = [release for release in releases if release is not None]
     if not done:
         return None
-    return Release(sum(r.credits for r in done), sum(r.free for r in done), done[-1].balance, any(r.released for r in done))
+    return Release(
+        sum(r.credits for r in done), sum(r.free for r in done), done[-1].balance, any(r.released for r in done)
+    )
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,8 @@ class Move:
     at: float
     reason: str = ""
     stars: int = 0
-    spent: int = 0     # a capture's credits, spent from its hold (the balance moved at the hold)
-    month: str = ""    # the allowance month of a hold or release
+    spent: int = 0  # a capture's credits, spent from its hold (the balance moved at the hold)
+    month: str = ""  # the allowance month of a hold or release
 
 
 @dataclass(frozen=True)
@@ -217,14 +224,19 @@ class Audit:
 
     balance: int
     ledger_sum: int
-    held: int                    # credits in open holds, by the ledger
-    holds_open: int              # credits in open holds, by the hold keys
-    free_used: dict[str, int]    # by month, by the allowance hash
-    free_sum: dict[str, int]     # by month, by the ledger
+    held: int  # credits in open holds, by the ledger
+    holds_open: int  # credits in open holds, by the hold keys
+    free_used: dict[str, int]  # by month, by the allowance hash
+    free_sum: dict[str, int]  # by month, by the ledger
 
     @property
     def consistent(self) -> bool:
-        return self.balance == self.ledger_sum and self.balance >= 0 and self.held == self.holds_open and self.free_used == self.free_sum
+        return (
+            self.balance == self.ledger_sum
+            and self.balance >= 0
+            and self.held == self.holds_open
+            and self.free_used == self.free_sum
+        )
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,11 @@ class HoldStep:
     @property
     def keys(self) -> list[str]:
         """What the transaction must WATCH so that its check still holds at EXEC."""
-        return [CREDITS_KEY + str(self.user_id), FREE_KEY + str(self.user_id), *(HOLD_KEY + job_id for job_id in self.job_ids)]
+        return [
+            CREDITS_KEY + str(self.user_id),
+            FREE_KEY + str(self.user_id),
+            *(HOLD_KEY + job_id for job_id in self.job_ids),
+        ]
 
     async def check(self, pipe: Pipeline) -> None:
         """Raise NotEnoughCredits now, while the keys are watched, rather than fail inside MULTI."""
@@ -314,8 +330,24 @@ class Ledger:
 
     async def run_hold(self, charge: Charge, at: float, client: Redis | Pipeline | None = None):
         """Run the hold script now, or queue it in a transaction's pipeline (`client`); its answer is [status, credits, free, balance]."""
-        keys = [CREDITS_KEY + str(charge.user_id), FREE_KEY + str(charge.user_id), HOLD_KEY + charge.job_id, MOVES_KEY + str(charge.user_id), OPEN_KEY]
-        args: list[str | int | float] = [charge.job_id, charge.images, charge.price, self.free_images, month_of(at), at, charge.user_id, FREE_TTL_S, charge.batch_id]
+        keys = [
+            CREDITS_KEY + str(charge.user_id),
+            FREE_KEY + str(charge.user_id),
+            HOLD_KEY + charge.job_id,
+            MOVES_KEY + str(charge.user_id),
+            OPEN_KEY,
+        ]
+        args: list[str | int | float] = [
+            charge.job_id,
+            charge.images,
+            charge.price,
+            self.free_images,
+            month_of(at),
+            at,
+            charge.user_id,
+            FREE_TTL_S,
+            charge.batch_id,
+        ]
         return await self._hold(keys, args, client=client)
 
     def _held(self, charge: Charge, answer: list[int]) -> Hold:
@@ -325,7 +357,7 @@ class Ledger:
         return Hold(charge.job_id, credits, free, balance, placed=status == 1)
 
     async def held(self, job_id: str) -> Hold | None:
-        """A job's hold as it was placed (its `balance` not read: 0), None when it has none (billing was off, or it was settled long ago)."""
+        """A job's hold as placed (its `balance` not read: 0); None when it has none (billing was off, or it was settled long ago)."""
         fields = await _fields(self.redis, HOLD_KEY + job_id)
         if not fields:
             return None
@@ -338,7 +370,13 @@ class Ledger:
 
     async def release(self, user_id: int, job_id: str, reason: str) -> Release | None:
         """Give a job's hold back (it failed, or was cancelled or forgotten); None when it had none."""
-        keys = [HOLD_KEY + job_id, CREDITS_KEY + str(user_id), FREE_KEY + str(user_id), MOVES_KEY + str(user_id), OPEN_KEY]
+        keys = [
+            HOLD_KEY + job_id,
+            CREDITS_KEY + str(user_id),
+            FREE_KEY + str(user_id),
+            MOVES_KEY + str(user_id),
+            OPEN_KEY,
+        ]
         status, credits, free, balance = await self._release(keys, [job_id, reason, time.time(), SETTLED_TTL_S])
         return None if status < 0 else Release(credits, free, balance, released=status == 1)
 
@@ -349,7 +387,11 @@ class Ledger:
             fields = await _fields(self.redis, HOLD_KEY + job_id.decode())
             if fields.get(b"state") != b"held":  # settled meanwhile (the index is tidied by the scripts)
                 continue
-            holds.append(OpenHold(job_id.decode(), int(fields[b"user"]), fields.get(b"batch", b"").decode(), float(fields[b"at"])))
+            holds.append(
+                OpenHold(
+                    job_id.decode(), int(fields[b"user"]), fields.get(b"batch", b"").decode(), float(fields[b"at"])
+                )
+            )
         return holds
 
     async def thank_once(self, charge_id: str) -> bool:
@@ -426,7 +468,9 @@ class Ledger:
         for job_id in open_refs:
             fields = await _fields(self.redis, HOLD_KEY + job_id)
             holds_open += int(fields[b"credits"]) if fields.get(b"state") == b"held" else 0
-        used = {month.decode(): int(count) for month, count in (await _fields(self.redis, FREE_KEY + str(user_id))).items()}
+        used = {
+            month.decode(): int(count) for month, count in (await _fields(self.redis, FREE_KEY + str(user_id))).items()
+        }
         return Audit(
             balance=int(await self.redis.get(CREDITS_KEY + str(user_id)) or 0),
             ledger_sum=sum(entry.amount for entry in entries),
@@ -440,8 +484,15 @@ class Ledger:
 def _move(fields: dict[bytes, bytes]) -> Move:
     text = {key.decode(): value.decode() for key, value in fields.items()}
     return Move(
-        kind=text["kind"], amount=int(text["amount"]), free=int(text.get("free", 0)), ref=text.get("ref", ""), at=float(text["at"]),
-        reason=text.get("reason", ""), stars=int(text.get("stars", 0)), spent=int(text.get("spent", 0)), month=text.get("month", ""),
+        kind=text["kind"],
+        amount=int(text["amount"]),
+        free=int(text.get("free", 0)),
+        ref=text.get("ref", ""),
+        at=float(text["at"]),
+        reason=text.get("reason", ""),
+        stars=int(text.get("stars", 0)),
+        spent=int(text.get("spent", 0)),
+        month=text.get("month", ""),
     )
 
 

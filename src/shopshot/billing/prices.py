@@ -79,7 +79,11 @@ def checkout_ok(billing: BillingSettings, payload: str, currency: str, total_amo
         pack = credit_pack(billing, key)
     except (ValueError, InvalidOption):
         return False
-    return billing.enabled and currency == STARS and (pack.credits, pack.stars) == (credits, stars) == (credits, total_amount)
+    return (
+        billing.enabled
+        and currency == STARS
+        and (pack.credits, pack.stars) == (credits, stars) == (credits, total_amount)
+    )
 
 
 STARS = "XTR"  # Telegram Stars: digital goods are sold in them only, with no payment provider

@@ -31,7 +31,10 @@ class AccessMiddleware(BaseMiddleware):
         self.access = access
 
     async def __call__(
-        self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None or is_allowed(self.access, user.id):

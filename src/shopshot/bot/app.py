@@ -9,8 +9,8 @@ from pathlib import Path
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -73,8 +73,17 @@ def start_background(services: Services, bot: Bot) -> list[asyncio.Task]:
     ]
     studio = services.studio
     # Whether billing is on or not: holds placed while it was on are settled after it is switched off.
-    sweep = HoldSweep(bot, services.redis, studio.ledger, studio.jobs, studio.feeder, studio.book, services.i18n, services.languages,
-                      services.settings.queue.job_timeout_s)
+    sweep = HoldSweep(
+        bot,
+        services.redis,
+        studio.ledger,
+        studio.jobs,
+        studio.feeder,
+        studio.book,
+        services.i18n,
+        services.languages,
+        services.settings.queue.job_timeout_s,
+    )
     tasks.append(asyncio.create_task(run_forever(sweep, "hold sweep")))
     if services.settings.billing.enabled:  # credits the payments whose successful_payment a killed bot never handled
         sync = StarsSync(bot, services.studio.ledger, services.i18n, services.languages)

@@ -49,15 +49,21 @@ def joins(batch: dict | None, media_group_id: str | None, sent_at: float) -> boo
     """True for a photo that belongs to the batch being collected: one of its albums, or sent within the window of its latest photo."""
     if not batch:
         return False
-    return (media_group_id is not None and media_group_id in batch["groups"]) or 0 <= sent_at - batch["at"] <= BATCH_WINDOW_S
+    return (media_group_id is not None and media_group_id in batch["groups"]) or 0 <= sent_at - batch[
+        "at"
+    ] <= BATCH_WINDOW_S
 
 
-def with_photo(batch: dict, message_id: int, media_group_id: str | None, sent_at: float, photo: tuple[str, str, int, int]) -> dict:
+def with_photo(
+    batch: dict, message_id: int, media_group_id: str | None, sent_at: float, photo: tuple[str, str, int, int]
+) -> dict:
     """The batch with an accepted photo (key, name, width, height) added."""
     return _with(batch, media_group_id, sent_at, photos=[*batch["photos"], [message_id, *photo]])
 
 
-def with_refusal(batch: dict, message_id: int, media_group_id: str | None, sent_at: float, error: str, params: dict) -> dict:
+def with_refusal(
+    batch: dict, message_id: int, media_group_id: str | None, sent_at: float, error: str, params: dict
+) -> dict:
     """The batch with a photo that could not be used, by the error's code and parameters."""
     return _with(batch, media_group_id, sent_at, refused=[*batch["refused"], [message_id, error, params]])
 
@@ -71,7 +77,9 @@ def numbered(batch: dict) -> tuple[list[BatchPhoto], dict[int, tuple[str, dict]]
     """The accepted photos and the refused ones (number -> error, params), numbered in the order they were sent."""
     order = sorted([entry[0] for entry in batch["photos"]] + [entry[0] for entry in batch["refused"]])
     number = {message_id: index for index, message_id in enumerate(order, start=1)}
-    photos = sorted((BatchPhoto(number[message_id], *rest) for message_id, *rest in batch["photos"]), key=lambda photo: photo.number)
+    photos = sorted(
+        (BatchPhoto(number[message_id], *rest) for message_id, *rest in batch["photos"]), key=lambda photo: photo.number
+    )
     return photos, {number[message_id]: (error, params) for message_id, error, params in batch["refused"]}
 
 
@@ -79,8 +87,11 @@ def batch_specs(first: JobSpec, photos: list[BatchPhoto], batch_id: str, job_ids
     """One spec per photo (under the given job ids), all with the look and seed of `first`; the file names start with the photo's number."""
     return {
         job_id: first.with_changes(
-            image_key=photo.image_key, photo_name=f"{photo.number:02d}-{photo.photo_name}",
-            batch_id=batch_id, batch_number=photo.number, batch_size=len(photos),
+            image_key=photo.image_key,
+            photo_name=f"{photo.number:02d}-{photo.photo_name}",
+            batch_id=batch_id,
+            batch_number=photo.number,
+            batch_size=len(photos),
         )
         for job_id, photo in zip(job_ids, photos, strict=True)
     }
@@ -95,8 +106,8 @@ class BatchResults:
     user_id: int
     status_message_id: int
     language: str
-    jobs: dict[str, int]                         # job id -> photo number
-    refused: dict[int, tuple[str, dict]]         # photo number -> error code, params (at intake)
+    jobs: dict[str, int]  # job id -> photo number
+    refused: dict[int, tuple[str, dict]]  # photo number -> error code, params (at intake)
     events: dict[str, JobEvent] = field(default_factory=dict)  # job id -> its final event, as they come
 
     @property
@@ -120,8 +131,11 @@ class BatchBook:
         """Record a batch about to be queued: its jobs (all sharing the status message and language of the first) and its refusals."""
         first = next(iter(specs.values()))
         meta = {
-            "chat_id": first.chat_id, "user_id": first.user_id, "status_message_id": first.status_message_id,
-            "language": first.language, "jobs": {job_id: spec.batch_number for job_id, spec in specs.items()},
+            "chat_id": first.chat_id,
+            "user_id": first.user_id,
+            "status_message_id": first.status_message_id,
+            "language": first.language,
+            "jobs": {job_id: spec.batch_number for job_id, spec in specs.items()},
             "refused": {str(number): list(refusal) for number, refusal in refused.items()},
         }
         pipe = self.redis.pipeline(transaction=True)
@@ -130,7 +144,7 @@ class BatchBook:
         await pipe.execute()
 
     async def record(self, event: JobEvent) -> BatchResults | None:
-        """Keep a batch job's final event (again, harmlessly, when redelivered); return the batch as it stands, None when it has no record."""
+        """Keep a batch job's final event (again, harmlessly, when redelivered); return the batch as it stands, or None if unrecorded."""
         key = BATCH_KEY + event.spec.batch_id
         if not await cast(Awaitable[bool], self.redis.hexists(key, "meta")):
             return None
@@ -139,13 +153,27 @@ class BatchBook:
 
     async def results(self, batch_id: str) -> BatchResults | None:
         """The batch's record, None once it is gone."""
-        fields = {name.decode(): value for name, value in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(BATCH_KEY + batch_id))).items()}
+        fields = {
+            name.decode(): value
+            for name, value in (
+                await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(BATCH_KEY + batch_id))
+            ).items()
+        }
         if "meta" not in fields:
             return None
         meta = json.loads(fields.pop("meta"))
         events = {name.removeprefix("job:"): JobEvent.from_fields({"event": value}) for name, value in fields.items()}
         refused = {int(number): (error, params) for number, (error, params) in meta["refused"].items()}
-        return BatchResults(batch_id, meta["chat_id"], meta["user_id"], meta["status_message_id"], meta["language"], meta["jobs"], refused, events)
+        return BatchResults(
+            batch_id,
+            meta["chat_id"],
+            meta["user_id"],
+            meta["status_message_id"],
+            meta["language"],
+            meta["jobs"],
+            refused,
+            events,
+        )
 
     async def delete(self, batch_id: str) -> None:
         """Drop a batch's record (delivered, or forgotten)."""

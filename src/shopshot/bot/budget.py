@@ -14,9 +14,9 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Iterator
-from typing import cast
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import cast
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -93,10 +93,19 @@ class TelegramBudget:
 
     async def _take(self, mode: str) -> int:
         try:
-            return int(await cast(Awaitable[int], self.redis.eval(TAKE, 1, BUDGET_KEY, self.settings.calls_per_s, mode, secrets.token_hex(6))))
+            return int(
+                await cast(
+                    Awaitable[int],
+                    self.redis.eval(TAKE, 1, BUDGET_KEY, self.settings.calls_per_s, mode, secrets.token_hex(6)),
+                )
+            )
         except RedisError as error:
             # Without Redis the replies still go (Telegram answers 429s, which are retried); progress waits.
-            log.warning("Telegram budget unavailable (%s): %s", error, "call made unmetered" if mode == "wait" else "edit skipped")
+            log.warning(
+                "Telegram budget unavailable (%s): %s",
+                error,
+                "call made unmetered" if mode == "wait" else "edit skipped",
+            )
             return 0 if mode == "wait" else REFUSED
 
 

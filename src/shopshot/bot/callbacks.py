@@ -26,8 +26,8 @@ class ModelPage(CallbackData, prefix="mp"):
 
 
 class OptionPicked(CallbackData, prefix="op"):
-    name: str    # "ratio" or "variants"
-    value: str   # ratio keys travel with "x" for ":" (the callback separator)
+    name: str  # "ratio" or "variants"
+    value: str  # ratio keys travel with "x" for ":" (the callback separator)
 
 
 class ProductPicked(CallbackData, prefix="pr"):
@@ -36,19 +36,21 @@ class ProductPicked(CallbackData, prefix="pr"):
 
 
 class Step(CallbackData, prefix="st"):
-    action: str  # "continue", "confirm", "change", "cancel", "detail", "packs" (the list of them), "formats" (back from it)
+    action: (
+        str  # "continue", "confirm", "change", "cancel", "detail", "packs" (the list of them), "formats" (back from it)
+    )
 
 
 class PackPicked(CallbackData, prefix="pk"):
-    key: str     # a marketplace pack (`pipeline.packs`)
+    key: str  # a marketplace pack (`pipeline.packs`)
 
 
 class LookPicked(CallbackData, prefix="lk"):
-    id: str      # a saved look's (`bot.looks.Look.id`), among those offered with the photo
+    id: str  # a saved look's (`bot.looks.Look.id`), among those offered with the photo
 
 
 class ChangePicked(CallbackData, prefix="cg"):
-    part: str    # "product", "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
+    part: str  # "product", "backdrop", "options", "detail", "model" or "back" (to the summary, nothing changed)
 
 
 class ResultAction(CallbackData, prefix="rs"):
@@ -63,7 +65,7 @@ class JobChoice(CallbackData, prefix="jb"):
 
 class ForgetChoice(CallbackData, prefix="fg"):
     action: str  # "delete" or "keep"
-    token: str   # the one of the seller's latest /forget question
+    token: str  # the one of the seller's latest /forget question
 
 
 class LanguagePicked(CallbackData, prefix="lg"):
@@ -81,4 +83,4 @@ def ratio_from_data(value: str) -> str:
 
 
 class CreditPackPicked(CallbackData, prefix="cp"):
-    key: str     # a pack of credits of BILLING__PACKS
+    key: str  # a pack of credits of BILLING__PACKS

@@ -3,7 +3,7 @@
 Worded as labels ("credits: 4") so that no line needs a plural form per language.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -16,13 +16,15 @@ from shopshot.config import CreditPack
 def held(hold: Hold, balance: int) -> str:
     """The line under a confirmed summary: what the job holds, and the balance left."""
     return _("💳 Held for this job — credits: {credits}, free images: {free}. Balance: {balance}.").format(
-        credits=hold.credits, free=hold.free, balance=balance)
+        credits=hold.credits, free=hold.free, balance=balance
+    )
 
 
 def given_back(release: Release) -> str:
     """The line that tells a seller a job's held credits came back (it failed, timed out, was cancelled or forgotten)."""
     return _("↩️ Given back — credits: {credits}, free images: {free}. Balance: {balance}.").format(
-        credits=release.credits, free=release.free, balance=release.balance)
+        credits=release.credits, free=release.free, balance=release.balance
+    )
 
 
 def with_given_back(text: str, release: Release | None) -> str:
@@ -33,7 +35,8 @@ def with_given_back(text: str, release: Release | None) -> str:
 def buy_prompt(wallet: Wallet) -> str:
     """The /buy message above the packs."""
     return _("Credits: {balance}. Free images left this month: {free}.\nChoose a pack, paid in Telegram Stars:").format(
-        balance=wallet.balance, free=wallet.free_left)
+        balance=wallet.balance, free=wallet.free_left
+    )
 
 
 def invoice_title(pack: CreditPack) -> str:
@@ -53,10 +56,17 @@ def thanks(credits: int, balance: int) -> str:
 
 def balance(wallet: Wallet, moves: list[Move]) -> str:
     """The /balance message: balance, free images left, and the latest movements."""
-    lines = [_("💳 Credits: {balance}. Free images left this month: {free}.").format(balance=wallet.balance, free=wallet.free_left)]
+    lines = [
+        _("💳 Credits: {balance}. Free images left this month: {free}.").format(
+            balance=wallet.balance, free=wallet.free_left
+        )
+    ]
     if moves:
         lines += ["", _("Latest:")]
-        lines += [f"{format_datetime(datetime.fromtimestamp(move.at, timezone.utc), 'short', locale=get_i18n().current_locale)} · {move_line(move)}" for move in moves]
+        lines += [
+            f"{format_datetime(datetime.fromtimestamp(move.at, UTC), 'short', locale=get_i18n().current_locale)} · {move_line(move)}"
+            for move in moves
+        ]
     lines += ["", _("/buy — more credits · /terms · /paysupport")]
     return "\n".join(lines)
 
@@ -90,7 +100,9 @@ def terms() -> str:
 
 def pay_support(contact: str) -> str:
     """/paysupport: who answers questions about payments."""
-    return _("Questions about a payment or a refund? Write to {contact} with the date and the amount; refunds go back in Stars.").format(contact=contact)
+    return _(
+        "Questions about a payment or a refund? Write to {contact} with the date and the amount; refunds go back in Stars."
+    ).format(contact=contact)
 
 
 def free_studio() -> str:

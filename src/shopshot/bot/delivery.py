@@ -14,8 +14,8 @@ from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.asyncio.lock import Lock
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError, ResponseError
 
 from shopshot import metrics
@@ -92,7 +92,7 @@ class Forgotten(Exception):
 class Parcel:
     """The images one delivery sends, a job's or a whole batch's, each with the spec and number that name its file."""
 
-    key: str                            # the job or batch id the delivery's parts are checked off under
+    key: str  # the job or batch id the delivery's parts are checked off under
     chat_id: int
     images: list[ResultImage]
     named: list[tuple[JobSpec, int]]
@@ -104,7 +104,12 @@ class Parcel:
 
 def parcel_of(event: JobEvent) -> Parcel:
     """A job's images, numbered from 1."""
-    return Parcel(event.job_id, event.spec.chat_id, event.images, [(event.spec, number) for number in range(1, len(event.images) + 1)])
+    return Parcel(
+        event.job_id,
+        event.spec.chat_id,
+        event.images,
+        [(event.spec, number) for number in range(1, len(event.images) + 1)],
+    )
 
 
 class Delivery:
@@ -117,8 +122,17 @@ class Delivery:
     name, or a replica claiming an entry whose slow delivery is still running, never send it twice.
     """
 
-    def __init__(self, bot: Bot, redis: Redis, settings: QueueSettings, i18n: I18n, consumer: str, board: StatusBoard, blobs: BlobStore,
-                 ledger: Ledger | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        redis: Redis,
+        settings: QueueSettings,
+        i18n: I18n,
+        consumer: str,
+        board: StatusBoard,
+        blobs: BlobStore,
+        ledger: Ledger | None = None,
+    ) -> None:
         self.bot = bot
         self.blobs = blobs
         self.ledger = ledger  # a delivered job's hold is captured, any other's released; None: holds are not looked at
@@ -219,8 +233,14 @@ class Delivery:
     @contextlib.asynccontextmanager
     async def _delivering(self, job_id: str, wait_s: float) -> AsyncIterator[bool]:
         """Hold the job's delivery lock, renewed in the background; yield False if another process holds it."""
-        lock = self.redis.lock(DELIVERING_KEY + job_id, timeout=DELIVERING_TTL_S, blocking=wait_s > 0,
-                               blocking_timeout=wait_s or None, thread_local=False, raise_on_release_error=False)
+        lock = self.redis.lock(
+            DELIVERING_KEY + job_id,
+            timeout=DELIVERING_TTL_S,
+            blocking=wait_s > 0,
+            blocking_timeout=wait_s or None,
+            thread_local=False,
+            raise_on_release_error=False,
+        )
         if not await lock.acquire():
             yield False
             return
@@ -239,7 +259,11 @@ class Delivery:
         elif results.complete:
             async with self._delivering(results.batch_id, wait_s) as mine:
                 if not mine:
-                    log.info("batch %s is being delivered by another process; entry %s left to it", results.batch_id, entry_id)
+                    log.info(
+                        "batch %s is being delivered by another process; entry %s left to it",
+                        results.batch_id,
+                        entry_id,
+                    )
                     return
                 await self._deliver_batch(results)
         await self.redis.xack(self.stream, self.group, entry_id)
@@ -256,7 +280,12 @@ class Delivery:
                 except Forgotten:
                     await self._delete_images(list(results.events.values()))
                     release = await self._release_batch(results, results.jobs, "forgotten")
-                    await self.board.close(batch_id, results.chat_id, results.status_message_id, credits.with_given_back(_("❌ Not done."), release))
+                    await self.board.close(
+                        batch_id,
+                        results.chat_id,
+                        results.status_message_id,
+                        credits.with_given_back(_("❌ Not done."), release),
+                    )
                 except (LookupError, TelegramBadRequest, TelegramEntityTooLarge) as error:
                     log.warning("batch %s cannot be delivered: %s", batch_id, error)
                     await self.board.close(batch_id, results.chat_id, results.status_message_id, _("❌ Not done."))
@@ -276,13 +305,23 @@ class Delivery:
         batch_id, chat_id, status_id = results.batch_id, results.chat_id, results.status_message_id
         await self._check_wanted(batch_id)
         made = [event for _, event in results.in_order() if event.kind == EventKind.DONE]
-        parcel = Parcel(batch_id, chat_id, [image for event in made for image in event.images],
-                        [(event.spec, number) for event in made for number in range(1, len(event.images) + 1)])
+        parcel = Parcel(
+            batch_id,
+            chat_id,
+            [image for event in made for image in event.images],
+            [(event.spec, number) for event in made for number in range(1, len(event.images) + 1)],
+        )
         if parcel.images:
-            await self._part(batch_id, "sending", lambda: self.board.close(batch_id, chat_id, status_id, _("📤 Sending your images…")))
+            await self._part(
+                batch_id,
+                "sending",
+                lambda: self.board.close(batch_id, chat_id, status_id, _("📤 Sending your images…")),
+            )
             await self._send_parcel(parcel)
         await self._part(batch_id, "status", lambda: self.board.remove(batch_id, chat_id, status_id, _("✅ Done.")))
-        text = texts.batch_done(len(made), len(parcel.images)) if made else _("❌ No photo of this batch could be made.")
+        text = (
+            texts.batch_done(len(made), len(parcel.images)) if made else _("❌ No photo of this batch could be made.")
+        )
         if failures := _failures(results):
             text += "\n\n" + texts.batch_failures(failures)
         # One line for the whole batch: what the photos not made gave back (a cancelled photo's, released at its cancel, again).
@@ -294,8 +333,14 @@ class Delivery:
         """Give back the holds of these photos of a batch, once each; what came back, together (the same again when asked twice)."""
         if self.ledger is None:
             return None
-        failed = {job_id: event.error for job_id, event in results.events.items() if event.kind not in (EventKind.DONE, EventKind.CANCELLED)}
-        return together([await self.ledger.release(results.user_id, job_id, failed.get(job_id) or reason) for job_id in job_ids])
+        failed = {
+            job_id: event.error
+            for job_id, event in results.events.items()
+            if event.kind not in (EventKind.DONE, EventKind.CANCELLED)
+        }
+        return together(
+            [await self.ledger.release(results.user_id, job_id, failed.get(job_id) or reason) for job_id in job_ids]
+        )
 
     async def _capture_batch(self, results: BatchResults) -> None:
         """The batch is delivered: each photo made spends its hold, once (a delivery resumed after a restart captures nothing more)."""
@@ -319,7 +364,9 @@ class Delivery:
         discarded = await self.redis.get(FORGOTTEN_KEY + event.job_id) == DISCARDED.encode()
         release = await self._release(event, "cancelled" if discarded else "forgotten")
         with self.i18n.context(), self.i18n.use_locale(event.spec.language):
-            await self._status(event, credits.with_given_back(_("🚫 Cancelled.") if discarded else _("❌ Not done."), release))
+            await self._status(
+                event, credits.with_given_back(_("🚫 Cancelled.") if discarded else _("❌ Not done."), release)
+            )
         log.info("job %s was forgotten by its seller before its delivery ended; its results are deleted", event.job_id)
 
     async def _deliver_once(self, event: JobEvent) -> None:
@@ -355,16 +402,22 @@ class Delivery:
             status_id = event.spec.status_message_id
             await self._part(job_id, "status", lambda: self.board.remove(job_id, chat_id, status_id, _("✅ Done.")))
             text = texts.done(len(event.images), [image.verdict for image in event.images if image.verdict])
-            markup = keyboards.results(job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == Task.BACKDROP)
+            markup = keyboards.results(
+                job_id, offers_variants(event.spec.preset, event.spec.task), save=event.spec.task == Task.BACKDROP
+            )
             await self._part(job_id, "summary", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
             if self.ledger is not None:
-                await self.ledger.capture(event.spec.user_id, job_id)  # once: a delivery resumed after a restart captures nothing more
+                await self.ledger.capture(
+                    event.spec.user_id, job_id
+                )  # once: a delivery resumed after a restart captures nothing more
         else:
             log.info("job %s failed: %s", job_id, event.error)
             await self._status(event, _("❌ Not done."))
             release = await self._release(event, event.error or "failed")
             text = credits.with_given_back(texts.error(event.error, event.error_params), release)
-            await self._part(job_id, "failure", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.retry(job_id)))
+            await self._part(
+                job_id, "failure", lambda: self.bot.send_message(chat_id, text, reply_markup=keyboards.retry(job_id))
+            )
 
     async def _release(self, event: JobEvent, reason: str) -> Release | None:
         """Give a job's held credits back, once; the same numbers again when a resumed delivery asks twice."""
@@ -409,17 +462,27 @@ class Delivery:
 
     async def _send_group(self, parcel: Parcel, kind: Upload, indices: list[int]) -> None:
         # Each full-resolution file carries its seed in its caption: out of the way, yet there to make it again.
-        uploads = [BufferedInputFile(await self._blob(_key(parcel.images[index], kind)), parcel.name(index, kind)) for index in indices]
-        captions = [texts.file_caption(parcel.images[index].seed, parcel.images[index].verdict) if kind == "document" else None for index in indices]
+        uploads = [
+            BufferedInputFile(await self._blob(_key(parcel.images[index], kind)), parcel.name(index, kind))
+            for index in indices
+        ]
+        captions = [
+            texts.file_caption(parcel.images[index].seed, parcel.images[index].verdict) if kind == "document" else None
+            for index in indices
+        ]
         chat_id = parcel.chat_id
         if len(uploads) > 1:
             media = InputMediaPhoto if kind == "photo" else InputMediaDocument
-            sent = await self.bot.send_media_group(chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)])
+            sent = await self.bot.send_media_group(
+                chat_id, [media(media=upload, caption=caption) for upload, caption in zip(uploads, captions)]
+            )
         elif kind == "photo":
             sent = [await self.bot.send_photo(chat_id, uploads[0])]
         else:
             sent = [await self.bot.send_document(chat_id, uploads[0], caption=captions[0])]
-        file_ids = {f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))}
+        file_ids = {
+            f"{kind}:{index}": file_id for index, message in zip(indices, sent) if (file_id := _file_id(message))
+        }
         if file_ids:
             # As long as the job's result buttons work (RQ keeps its spec that long), not a week: ~500 bytes a job.
             pipe = self.redis.pipeline(transaction=False)
@@ -429,7 +492,12 @@ class Delivery:
 
     async def file_ids(self, job_id: str) -> dict[str, str]:
         """The Telegram file ids of a delivered job's (or batch's) images, by "photo:<index>" and "document:<index>"."""
-        return {name.decode(): value.decode() for name, value in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(SENT_FILES_KEY + job_id))).items()}
+        return {
+            name.decode(): value.decode()
+            for name, value in (
+                await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(SENT_FILES_KEY + job_id))
+            ).items()
+        }
 
     async def _size(self, key: str) -> int:
         size = await asyncio.to_thread(self.blobs.size, key)

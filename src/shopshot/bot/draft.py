@@ -30,9 +30,9 @@ class Draft:
     height: int = 0
     photo_name: str = PLAIN_PHOTO
     candidates: list[list[float]] = field(default_factory=list)  # each a box (x0, y0, x1, y1 in shares)
-    chosen: list[int] = field(default_factory=list)              # the candidates' numbers toggled on, from 1
-    keep: list[list[float]] = field(default_factory=list)        # the boxes of the products kept
-    backend: str | None = None                                   # the one serving the task when the photo came
+    chosen: list[int] = field(default_factory=list)  # the candidates' numbers toggled on, from 1
+    keep: list[list[float]] = field(default_factory=list)  # the boxes of the products kept
+    backend: str | None = None  # the one serving the task when the photo came
     # The choices.
     task: Task = Task.BACKDROP
     model: str | None = None
@@ -41,13 +41,13 @@ class Draft:
     variants: int = DEFAULT_VARIANTS
     pack: str | None = None
     prompt_extra: str = ""
-    seed: int | None = None   # a saved look's seed family; None: a new one at Confirm
+    seed: int | None = None  # a saved look's seed family; None: a new one at Confirm
     # The conversation itself.
     looks: list[str] = field(default_factory=list)  # the saved looks offered with the photo, as Look.to_json
-    since_message_id: int | None = None             # buttons under older messages are stale
-    job_id: str | None = None                       # planned with the summary: its Confirm queues it once
-    changing: bool = False                          # one choice changed from the summary: back to it after
-    batch: dict | None = None                       # the batch being collected (bot/batch.py)
+    since_message_id: int | None = None  # buttons under older messages are stale
+    job_id: str | None = None  # planned with the summary: its Confirm queues it once
+    changing: bool = False  # one choice changed from the summary: back to it after
+    batch: dict | None = None  # the batch being collected (bot/batch.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "Draft":
@@ -126,13 +126,27 @@ class Draft:
         """How many photos Confirm queues: those of the batch, else one."""
         return len(self.batch["photos"]) if self.batch else 1
 
-    def to_spec(self, chat_id: int, user_id: int, status_message_id: int, backend: str, language: str, new_seed: int) -> JobSpec:
+    def to_spec(
+        self, chat_id: int, user_id: int, status_message_id: int, backend: str, language: str, new_seed: int
+    ) -> JobSpec:
         """The job Confirm queues for this draft: with a saved look's seed family, else with `new_seed`."""
         return JobSpec(
-            chat_id=chat_id, user_id=user_id, status_message_id=status_message_id, image_key=self.photo_key, preset=self.preset_key,
-            ratio=self.ratio, variants=self.images, seed=new_seed if self.seed is None else self.seed, language=language, backend=backend,
-            task=self.task, model=self.model, prompt_extra=self.prompt_extra, photo_name=self.photo_name,
-            keep=tuple((x0, y0, x1, y1) for x0, y0, x1, y1 in self.keep), pack=self.pack,
+            chat_id=chat_id,
+            user_id=user_id,
+            status_message_id=status_message_id,
+            image_key=self.photo_key,
+            preset=self.preset_key,
+            ratio=self.ratio,
+            variants=self.images,
+            seed=new_seed if self.seed is None else self.seed,
+            language=language,
+            backend=backend,
+            task=self.task,
+            model=self.model,
+            prompt_extra=self.prompt_extra,
+            photo_name=self.photo_name,
+            keep=tuple((x0, y0, x1, y1) for x0, y0, x1, y1 in self.keep),
+            pack=self.pack,
         )
 
 

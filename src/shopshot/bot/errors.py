@@ -53,7 +53,9 @@ async def unexpected_error(event: ErrorEvent) -> None:
 async def _reply(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer()
-        if update.callback_query.message is not None:  # None under a message of an inline query, which the bot sends none of
+        if (
+            update.callback_query.message is not None
+        ):  # None under a message of an inline query, which the bot sends none of
             await update.callback_query.message.answer(text)
     elif update.message:
         await update.message.answer(text)

@@ -19,8 +19,8 @@ def photo_stem(file_name: str | None) -> str:
 
 
 def result_name(spec: JobSpec, number: int, suffix: str) -> str:
-    """`<photo>-<backdrop>-<ratio>-<n>.<suffix>`, e.g. mug-marble-4x5-2.png; the model tasks keep the photo's frame, so their model stands in
-    for the ratio; a pack's are `<photo>-<pack>-<n>`."""
+    """`<photo>-<backdrop>-<ratio>-<n>.<suffix>`, e.g. mug-marble-4x5-2.png; the model tasks keep the photo's frame, so
+    their model stands in for the ratio; a pack's are `<photo>-<pack>-<n>`."""
     if spec.pack:  # a pack's images are in its order: main image first
         parts = [spec.photo_name, spec.pack]
     elif spec.model and spec.task != Task.BACKDROP:

@@ -12,7 +12,13 @@ from PIL import Image
 
 from shopshot.errors import InputExpired
 from shopshot.pipeline.candidates_sheet import render_candidates
-from shopshot.pipeline.gallery import Product, kept_preview, render_gallery, render_model_gallery, render_product_gallery
+from shopshot.pipeline.gallery import (
+    Product,
+    kept_preview,
+    render_gallery,
+    render_model_gallery,
+    render_product_gallery,
+)
 from shopshot.pipeline.matte import Candidate
 from shopshot.pipeline.people import MODEL_PRESETS
 from shopshot.pipeline.presets import BACKDROPS
@@ -51,7 +57,7 @@ class Gallery:
         return next(index for index, item in enumerate(self.presets) if item.key == key) // PAGE_SIZE
 
     async def photo(self, page: int, image_key: str | None = None) -> InputFile | str:
-        """The page's image, the same whatever the seller's photo (`image_key`): a known Telegram file id, or the rendered JPEG to upload."""
+        """The page's image, the same for any seller's photo (`image_key`): a known Telegram file id, or the JPEG to upload."""
         if page in self.file_ids:
             return self.file_ids[page]
         return BufferedInputFile(await self.render(page), filename=f"gallery-{page + 1}.jpg")

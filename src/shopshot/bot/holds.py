@@ -41,8 +41,19 @@ EVENT_GRACE_S = 600.0
 class HoldSweep:
     """Releases the holds whose jobs are gone ("expired"), every `every_s`, the first one period after start-up."""
 
-    def __init__(self, bot: Bot, redis: Redis, ledger: Ledger, jobs: JobQueue, feeder: Feeder, book: BatchBook, i18n: I18n,
-                 languages: SellerI18nMiddleware, job_timeout_s: int, every_s: float = SWEEP_EVERY_S) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        redis: Redis,
+        ledger: Ledger,
+        jobs: JobQueue,
+        feeder: Feeder,
+        book: BatchBook,
+        i18n: I18n,
+        languages: SellerI18nMiddleware,
+        job_timeout_s: int,
+        every_s: float = SWEEP_EVERY_S,
+    ) -> None:
         self.bot, self.redis, self.ledger, self.jobs, self.feeder, self.book = bot, redis, ledger, jobs, feeder, book
         self.i18n, self.languages = i18n, languages
         self.min_age_s = RESERVATION_S + job_timeout_s
@@ -71,7 +82,9 @@ class HoldSweep:
 
     async def _live(self, hold: OpenHold, now: float) -> bool:
         """Whether something will still settle the hold: its job waits, runs, was just done, is being delivered, or waits in its batch."""
-        if await being_delivered(self.redis, hold.job_id) or (hold.batch_id and await self.book.results(hold.batch_id) is not None):
+        if await being_delivered(self.redis, hold.job_id) or (
+            hold.batch_id and await self.book.results(hold.batch_id) is not None
+        ):
             return True
         if hold.job_id in await asyncio.to_thread(self.feeder.waiting_in_backlog, hold.user_id):
             return True
@@ -80,10 +93,14 @@ class HoldSweep:
     async def _tell(self, user_id: int, release: Release | None) -> None:
         if release is None or not (release.credits or release.free):
             return
-        seller = User(id=user_id, is_bot=False, first_name="")  # no update to read it from: their chosen language, else the default
+        seller = User(
+            id=user_id, is_bot=False, first_name=""
+        )  # no update to read it from: their chosen language, else the default
         locale = await self.languages.get_locale(seller, {"event_from_user": seller})
         with self.i18n.context(), self.i18n.use_locale(locale):
-            text = credits.with_given_back(_("⌛ A job of yours never finished, so what it held is given back."), release)
+            text = credits.with_given_back(
+                _("⌛ A job of yours never finished, so what it held is given back."), release
+            )
         try:
             await self.bot.send_message(user_id, text)
         except TelegramAPIError as error:  # the credits are back either way; the message is a courtesy

@@ -25,14 +25,22 @@ from shopshot import logs, metrics
 # aiogram turns each error status into its own exception and keeps no status code; these are the
 # codes Telegram answered with (5xx as one, since aiogram does not say which).
 _ERROR_CODES = (
-    (TelegramRetryAfter, "429"), (TelegramEntityTooLarge, "413"), (TelegramNetworkError, "network"),
-    (TelegramMigrateToChat, "400"), (TelegramBadRequest, "400"), (TelegramUnauthorizedError, "401"),
-    (TelegramForbiddenError, "403"), (TelegramNotFound, "404"), (TelegramConflictError, "409"),
+    (TelegramRetryAfter, "429"),
+    (TelegramEntityTooLarge, "413"),
+    (TelegramNetworkError, "network"),
+    (TelegramMigrateToChat, "400"),
+    (TelegramBadRequest, "400"),
+    (TelegramUnauthorizedError, "401"),
+    (TelegramForbiddenError, "403"),
+    (TelegramNotFound, "404"),
+    (TelegramConflictError, "409"),
     (TelegramServerError, "5xx"),
 )
 
 
-async def count_update(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject, data: dict[str, Any]) -> Any:
+async def count_update(
+    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject, data: dict[str, Any]
+) -> Any:
     """Outer update middleware: count the update and name its user in the log lines it causes."""
     assert isinstance(update, Update)  # registered on dispatcher.update
     metrics.UPDATES.labels(update.event_type).inc()

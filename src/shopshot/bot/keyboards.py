@@ -11,7 +11,6 @@ from shopshot.bot.callbacks import (
     BackdropPicked,
     ChangePicked,
     CreditPackPicked,
-    TaskPicked,
     ForgetChoice,
     GalleryPage,
     JobChoice,
@@ -24,6 +23,7 @@ from shopshot.bot.callbacks import (
     ProductPicked,
     ResultAction,
     Step,
+    TaskPicked,
     ratio_to_data,
 )
 from shopshot.bot.gallery import Preset
@@ -56,10 +56,15 @@ def tasks(looks: Sequence[Look] = ()) -> InlineKeyboardMarkup:
 
 
 def gallery(
-    page_items: list[tuple[int, Preset]], page: int, pages: int, picked: type[BackdropPicked | ModelPicked] = BackdropPicked, paging: type[GalleryPage | ModelPage] = GalleryPage,
-    chosen: str | None = None, looks: Sequence[Look] = (),
+    page_items: list[tuple[int, Preset]],
+    page: int,
+    pages: int,
+    picked: type[BackdropPicked | ModelPicked] = BackdropPicked,
+    paging: type[GalleryPage | ModelPage] = GalleryPage,
+    chosen: str | None = None,
+    looks: Sequence[Look] = (),
 ) -> InlineKeyboardMarkup:
-    """The seller's saved looks, one a row; numbered preset buttons matching the gallery image (the one already `chosen` ticked), then page arrows."""
+    """The seller's saved looks, one a row; numbered preset buttons as on the gallery image (`chosen` ticked); page arrows."""
     builder = InlineKeyboardBuilder()
     for look in looks:
         builder.row(InlineKeyboardButton(text=look_label(look), callback_data=LookPicked(id=look.id).pack()))
@@ -78,7 +83,9 @@ def candidates(count: int, chosen: Collection[int]) -> InlineKeyboardMarkup:
     """A toggle per numbered candidate (the `chosen` ones ticked), four to a row; All together; Continue and Cancel."""
     builder = InlineKeyboardBuilder()
     for number in range(1, count + 1):
-        builder.button(text=_ticked(str(number), number in chosen), callback_data=ProductPicked(action="toggle", number=number))
+        builder.button(
+            text=_ticked(str(number), number in chosen), callback_data=ProductPicked(action="toggle", number=number)
+        )
     builder.adjust(CANDIDATES_A_ROW)
     builder.row(InlineKeyboardButton(text=_("All together"), callback_data=ProductPicked(action="all").pack()))
     builder.row(
@@ -98,7 +105,12 @@ def _pager(page: int, pages: int, paging: type[GalleryPage | ModelPage]) -> list
 
 
 def options(
-    ratio: str, variants: int, ratios: bool = True, detail: bool = False, counts: tuple[int, ...] = VARIANT_CHOICES, packs: bool = False,
+    ratio: str,
+    variants: int,
+    ratios: bool = True,
+    detail: bool = False,
+    counts: tuple[int, ...] = VARIANT_CHOICES,
+    packs: bool = False,
     chosen_pack: str | None = None,
 ) -> InlineKeyboardMarkup:
     """Aspect ratio by use (when the task can change the frame), the image counts on offer, marketplace packs (the one
@@ -106,10 +118,16 @@ def options(
     builder = InlineKeyboardBuilder()
     for item in RATIOS if ratios else ():
         label = f"{item.key} {_(item.use)}"
-        builder.button(text=_ticked(label, item.key == ratio and not chosen_pack), callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)))
+        builder.button(
+            text=_ticked(label, item.key == ratio and not chosen_pack),
+            callback_data=OptionPicked(name="ratio", value=ratio_to_data(item.key)),
+        )
     for count in counts:
         label = ngettext("{count} image", "{count} images", count).format(count=count)
-        builder.button(text=_ticked(label, count == variants and not chosen_pack), callback_data=OptionPicked(name="variants", value=str(count)))
+        builder.button(
+            text=_ticked(label, count == variants and not chosen_pack),
+            callback_data=OptionPicked(name="variants", value=str(count)),
+        )
     if packs:
         label = "🛒 " + pack_name(pack(chosen_pack)) if chosen_pack else _("🛒 Marketplace pack")
         builder.button(text=_ticked(label, bool(chosen_pack)), callback_data=Step(action="packs"))
@@ -132,7 +150,7 @@ def packs(items: Sequence[Pack], chosen: str | None = None) -> InlineKeyboardMar
 
 
 def pack_name(item: Pack) -> str:
-    """"Amazon pack", in the seller's language."""
+    """ "Amazon pack", in the seller's language."""
     return _("{marketplace} pack").format(marketplace=item.name)
 
 
@@ -175,8 +193,11 @@ def results(job_id: str, variations: bool = True, save: bool = False) -> InlineK
 def credit_packs(offered: list[CreditPack]) -> InlineKeyboardMarkup:
     """One button per pack of credits, with its price in Stars."""
     builder = InlineKeyboardBuilder()
-    for pack in offered:
-        builder.button(text=_("Credits: {credits} · ⭐ {stars}").format(credits=pack.credits, stars=pack.stars), callback_data=CreditPackPicked(key=pack.key))
+    for offer in offered:
+        builder.button(
+            text=_("Credits: {credits} · ⭐ {stars}").format(credits=offer.credits, stars=offer.stars),
+            callback_data=CreditPackPicked(key=offer.key),
+        )
     builder.adjust(1)
     return builder.as_markup()
 

@@ -50,10 +50,10 @@ TICKET = "ticket:"
 class Usage:
     """What the limits look at, read in one moment."""
 
-    in_flight: int                  # this seller's jobs queued or running
-    starts: tuple[float, ...]       # when this seller's jobs were admitted (epoch seconds)
-    waiting: int                    # jobs waiting in the target queue, all sellers together
-    job_s: float                    # a typical job's duration, for the queue's wait
+    in_flight: int  # this seller's jobs queued or running
+    starts: tuple[float, ...]  # when this seller's jobs were admitted (epoch seconds)
+    waiting: int  # jobs waiting in the target queue, all sellers together
+    job_s: float  # a typical job's duration, for the queue's wait
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class Ticket:
 
 def check(limits: LimitSettings, usage: Usage, now: float, count: int = 1) -> None:
     """Raise the limit `count` more images would break (one job, or a batch's photos); each error says when to try again."""
-    in_flight_cap, minute_cap = (limits.jobs_in_flight, limits.jobs_per_minute) if count == 1 else (limits.batch_photos, limits.batch_photos)
+    in_flight_cap, minute_cap = (
+        (limits.jobs_in_flight, limits.jobs_per_minute) if count == 1 else (limits.batch_photos, limits.batch_photos)
+    )
     if usage.in_flight + count > in_flight_cap:
         raise TooManyJobs(count=usage.in_flight)
     recent = sorted(start for start in usage.starts if start > now - WINDOW_S)
@@ -101,8 +103,15 @@ class JobLimits:
         self.limits = limits
         self.held = HELD_KEY + holder
 
-    async def admit(self, user_id: int, queue_key: str, job_s: float, once: str | None = None, count: int = 1,
-                    hold: HoldStep | None = None) -> Ticket | None:
+    async def admit(
+        self,
+        user_id: int,
+        queue_key: str,
+        job_s: float,
+        once: str | None = None,
+        count: int = 1,
+        hold: HoldStep | None = None,
+    ) -> Ticket | None:
         """Take slots for one job (or a batch of `count` photos), holding its credits, or raise a LimitReached
         (NotEnoughCredits); None when `once` was already used (a replay)."""
         in_flight, starts = IN_FLIGHT_KEY + str(user_id), STARTS_KEY + str(user_id)
@@ -118,7 +127,17 @@ class JobLimits:
                     stale = await self._stale(pipe, in_flight, now)
                     held = await cast(Awaitable[int], pipe.zcard(in_flight)) - len(stale)
                     recent = await pipe.zrangebyscore(starts, now - WINDOW_S, "+inf", withscores=True)
-                    check(self.limits, Usage(held, tuple(score for _, score in recent), await cast(Awaitable[int], pipe.llen(queue_key)), job_s), now, count)
+                    check(
+                        self.limits,
+                        Usage(
+                            held,
+                            tuple(score for _, score in recent),
+                            await cast(Awaitable[int], pipe.llen(queue_key)),
+                            job_s,
+                        ),
+                        now,
+                        count,
+                    )
                     if hold:
                         await hold.check(pipe)
                     pipe.multi()
@@ -146,7 +165,11 @@ class JobLimits:
         if not entries:
             return []
         active = await active_specs_in(pipe, [member for member, _ in entries])
-        return [member for (member, admitted), job in zip(entries, active) if is_stale(member, admitted, job is not None, now)]
+        return [
+            member
+            for (member, admitted), job in zip(entries, active)
+            if is_stale(member, admitted, job is not None, now)
+        ]
 
     async def bind(self, ticket: Ticket, *job_ids: str) -> None:
         """The ticket's jobs are queued (one per image): each holds its slot until its result has been taken for delivery."""
@@ -163,7 +186,7 @@ class JobLimits:
         await cast(Awaitable[int], self.redis.hdel(self.held, ticket.member))
 
     async def release(self, ticket: Ticket) -> None:
-        """No job will come of the ticket (queueing failed, or its bot died): give the slot, the minute's start and a one-shot button back."""
+        """No job will come of the ticket (queueing failed, or its bot died): give back the slot, the minute's start, the button."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.zrem(IN_FLIGHT_KEY + str(ticket.user_id), *ticket.members)
         pipe.zrem(STARTS_KEY + str(ticket.user_id), *ticket.members)
@@ -191,8 +214,10 @@ class JobLimits:
         for member, entry in (await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(self.held))).items():
             # Written without a count (before batches), without job ids (before billing) or with one job id (before batches were charged).
             fields = json.loads(entry)
-            user_id, once, count, job_ids = [*fields, *[1, None][len(fields) - 2:]][:4]
-            ticket = Ticket(user_id, member.decode(), once, count, (job_ids,) if isinstance(job_ids, str) else tuple(job_ids or ()))
+            user_id, once, count, job_ids = [*fields, *[1, None][len(fields) - 2 :]][:4]
+            ticket = Ticket(
+                user_id, member.decode(), once, count, (job_ids,) if isinstance(job_ids, str) else tuple(job_ids or ())
+            )
             # Still in the ledger: never bound. Gone from it: bound (the bot died before settling) or already freed.
             if await self.redis.zscore(IN_FLIGHT_KEY + str(user_id), ticket.members[0]) is not None:
                 await self.release(ticket)

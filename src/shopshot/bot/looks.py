@@ -57,8 +57,16 @@ class Look:
 
     def choices(self) -> dict:
         """The conversation data that makes this look's summary (and its Confirm, this look's seed)."""
-        return {"task": Task.BACKDROP, "model": None, "preset": self.preset, "ratio": self.ratio, "variants": self.variants,
-                "pack": self.pack, "seed": self.seed, "prompt_extra": self.prompt_extra}
+        return {
+            "task": Task.BACKDROP,
+            "model": None,
+            "preset": self.preset,
+            "ratio": self.ratio,
+            "variants": self.variants,
+            "pack": self.pack,
+            "seed": self.seed,
+            "prompt_extra": self.prompt_extra,
+        }
 
 
 def look_of(spec: JobSpec) -> Look:

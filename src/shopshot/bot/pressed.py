@@ -6,7 +6,14 @@ methods) for a message the bot may no longer see; the step must still go on, in 
 
 from collections.abc import Awaitable, Callable
 
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputFile, InputMediaPhoto, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    MaybeInaccessibleMessageUnion,
+    Message,
+)
 
 
 def pressed_message(callback: CallbackQuery) -> MaybeInaccessibleMessageUnion:
@@ -21,11 +28,17 @@ def pressed_message(callback: CallbackQuery) -> MaybeInaccessibleMessageUnion:
 def shows(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup) -> bool:
     """The pressed message has this keyboard already, so an edit to it would change nothing."""
     # Compared as plain data: the markup of an update carries its bot, so `==` never holds.
-    return isinstance(message, Message) and message.reply_markup is not None and message.reply_markup.model_dump() == markup.model_dump()
+    return (
+        isinstance(message, Message)
+        and message.reply_markup is not None
+        and message.reply_markup.model_dump() == markup.model_dump()
+    )
 
 
-async def retick(message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup, show_anew: Callable[[], Awaitable[object]]) -> None:
-    """Show a step's keyboard with its new ticks in the pressed message, or through `show_anew` in a new one when the old is out of reach."""
+async def retick(
+    message: MaybeInaccessibleMessageUnion, markup: InlineKeyboardMarkup, show_anew: Callable[[], Awaitable[object]]
+) -> None:
+    """Show a step's keyboard with its new ticks in the pressed message, or via `show_anew` when that one is out of reach."""
     if not isinstance(message, Message):
         await show_anew()
     elif not shows(message, markup):
@@ -38,7 +51,9 @@ async def clear_buttons(message: MaybeInaccessibleMessageUnion) -> None:
         await message.edit_reply_markup(reply_markup=None)
 
 
-async def replace_text(message: MaybeInaccessibleMessageUnion, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+async def replace_text(
+    message: MaybeInaccessibleMessageUnion, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Turn the pressed message into `text`; out of the bot's sight, send `text` as a new message instead."""
     if isinstance(message, Message):
         await message.edit_text(text, reply_markup=reply_markup)
@@ -46,11 +61,12 @@ async def replace_text(message: MaybeInaccessibleMessageUnion, text: str, reply_
         await message.answer(text, reply_markup=reply_markup)
 
 
-async def replace_photo(message: MaybeInaccessibleMessageUnion, photo: InputFile | str, caption: str, reply_markup: InlineKeyboardMarkup) -> Message:
+async def replace_photo(
+    message: MaybeInaccessibleMessageUnion, photo: InputFile | str, caption: str, reply_markup: InlineKeyboardMarkup
+) -> Message:
     """Turn the pressed message into another photo; out of the bot's sight, send the photo as a new message instead."""
     if isinstance(message, Message):
         edited = await message.edit_media(InputMediaPhoto(media=photo, caption=caption), reply_markup=reply_markup)
         assert isinstance(edited, Message)  # Telegram answers True only for an inline-mode message
         return edited
     return await message.answer_photo(photo, caption=caption, reply_markup=reply_markup)
-

@@ -34,10 +34,10 @@ class Services:
 
     settings: Settings
     studio: Studio
-    gallery: ProductGallery    # the backdrops, rendered behind each seller's product
-    models: Gallery            # the fashion models
+    gallery: ProductGallery  # the backdrops, rendered behind each seller's product
+    models: Gallery  # the fashion models
     jobs: JobQueue
-    board: StatusBoard         # /cancel and /forget close the status of the jobs they take off the queue
+    board: StatusBoard  # /cancel and /forget close the status of the jobs they take off the queue
     delivery: Delivery
     languages: SellerI18nMiddleware  # the Stars sync thanks a seller in their language outside any update
     redis: AsyncRedis
@@ -60,6 +60,14 @@ def create_services(settings: Settings, redis_url: str, bot: Bot, i18n: I18n) ->
     # at once; replicas run on hosts (or containers) of their own, hence the host name.
     delivery = Delivery(bot, redis, settings.queue, i18n, settings.instance_name, board, blobs, studio.ledger)
     return Services(
-        settings=settings, studio=studio, gallery=backdrop_gallery(blobs), models=model_gallery(), jobs=jobs, board=board, delivery=delivery,
-        languages=SellerI18nMiddleware(i18n, redis), redis=redis, sync_redis=sync_redis,
+        settings=settings,
+        studio=studio,
+        gallery=backdrop_gallery(blobs),
+        models=model_gallery(),
+        jobs=jobs,
+        board=board,
+        delivery=delivery,
+        languages=SellerI18nMiddleware(i18n, redis),
+        redis=redis,
+        sync_redis=sync_redis,
     )

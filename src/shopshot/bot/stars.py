@@ -29,7 +29,9 @@ SYNC_EVERY_S = 60.0
 class StarsSync:
     """Goes through the bot's Star transactions from where it last stopped, fleet-wide (the cursor is in Redis)."""
 
-    def __init__(self, bot: Bot, ledger: Ledger, i18n: I18n, languages: SellerI18nMiddleware, every_s: float = SYNC_EVERY_S) -> None:
+    def __init__(
+        self, bot: Bot, ledger: Ledger, i18n: I18n, languages: SellerI18nMiddleware, every_s: float = SYNC_EVERY_S
+    ) -> None:
         self.bot = bot
         self.ledger = ledger
         self.i18n = i18n
@@ -51,7 +53,9 @@ class StarsSync:
             for transaction in page:
                 credited += await self._settle(transaction)
             offset += len(page)
-            await self.ledger.saw_stars(offset)  # after the page: a sync killed halfway goes through it again, harmlessly
+            await self.ledger.saw_stars(
+                offset
+            )  # after the page: a sync killed halfway goes through it again, harmlessly
             if len(page) < PAGE:
                 return credited
 
@@ -66,8 +70,12 @@ class StarsSync:
             key, pack_credits, _stars = read_payload(source.invoice_payload)
         except ValueError:
             return 0  # not an invoice of this bot's packs
-        credited, balance = await self.ledger.purchase(source.user.id, transaction.id, pack_credits, transaction.amount, key)
-        if credited and await self.ledger.thank_once(transaction.id):  # a handler that credited it first thanked already
+        credited, balance = await self.ledger.purchase(
+            source.user.id, transaction.id, pack_credits, transaction.amount, key
+        )
+        if credited and await self.ledger.thank_once(
+            transaction.id
+        ):  # a handler that credited it first thanked already
             locale = await self.languages.get_locale(transaction, {"event_from_user": source.user})
             with self.i18n.context(), self.i18n.use_locale(locale):
                 await self.bot.send_message(source.user.id, credits.thanks(pack_credits, balance))

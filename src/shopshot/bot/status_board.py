@@ -7,7 +7,13 @@ import time
 from collections.abc import Collection
 
 from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
@@ -57,7 +63,9 @@ class StatusBoard:
         workers: dict[str, int] = {}  # live workers per backend, read once per refresh and only for waiting jobs
         await asyncio.to_thread(self.feeder.top_up)
         batches: dict[str, dict[str, tuple[JobSpec, JobState]]] = {}
-        for job_id, spec in sorted(active.items(), key=lambda item: self.shown.get(item[1].batch_id or item[0], ("", 0.0))[1]):
+        for job_id, spec in sorted(
+            active.items(), key=lambda item: self.shown.get(item[1].batch_id or item[0], ("", 0.0))[1]
+        ):
             state = await asyncio.to_thread(self.jobs.state, job_id)
             if spec.batch_id:  # shown together, below
                 batches.setdefault(spec.batch_id, {})[job_id] = (spec, state)
@@ -77,7 +85,13 @@ class StatusBoard:
         self._prune(set(active) | set(batches))
         self.quiet_until = {chat: until for chat, until in self.quiet_until.items() if until > time.monotonic()}
 
-    async def _show_batch(self, batch_id: str, members: dict[str, tuple[JobSpec, JobState]], typical: dict[str, float], workers: dict[str, int]) -> None:
+    async def _show_batch(
+        self,
+        batch_id: str,
+        members: dict[str, tuple[JobSpec, JobState]],
+        typical: dict[str, float],
+        workers: dict[str, int],
+    ) -> None:
         """Edit a batch's status: its photos done, its progress and the time the rest take; Cancel while some wait."""
         spec = next(iter(members.values()))[0]
         if spec.backend not in typical:
@@ -85,11 +99,15 @@ class StatusBoard:
         if spec.backend not in workers:
             workers[spec.backend] = await asyncio.to_thread(self.jobs.live_workers, spec.backend)
         states = [state for _, state in members.values()]
-        waiting = any(state.status in (Status.QUEUED, Status.GONE) for state in states)  # GONE: held by the feeder, not queued yet
+        waiting = any(
+            state.status in (Status.QUEUED, Status.GONE) for state in states
+        )  # GONE: held by the feeder, not queued yet
         with self.i18n.context(), self.i18n.use_locale(spec.language):
             text = texts.batch_status(spec.batch_size, states, typical[spec.backend], workers[spec.backend])
             markup = keyboards.queued(batch_id) if waiting else None
-            await self._show(batch_id, spec.chat_id, spec.status_message_id, text, markup, active_id=next(iter(members)))
+            await self._show(
+                batch_id, spec.chat_id, spec.status_message_id, text, markup, active_id=next(iter(members))
+            )
 
     def _prune(self, active: Collection[str]) -> None:
         # What the board keeps is bounded by the jobs active now. A job gone from `active` when this
@@ -103,7 +121,13 @@ class StatusBoard:
         return self.locks.setdefault(job_id, asyncio.Lock())
 
     async def _show(
-        self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None, active_id: str | None = None,
+        self,
+        job_id: str,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        active_id: str | None = None,
     ) -> None:
         """Edit a status (a job's, or a batch's, whose job `active_id` must still be active) unless shown or edited just now."""
         last_text, last_time = previous = self.shown.get(job_id, ("", 0.0))
@@ -120,7 +144,9 @@ class StatusBoard:
                 except OverBudget:
                     self.shown[job_id] = previous  # not sent: first in line at the next refresh
 
-    async def _edit_progress(self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def _edit_progress(
+        self, job_id: str, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
         try:
             with no_retries(), best_effort():
                 await self._edit(job_id, chat_id, message_id, text, PROGRESS_EDIT_TIMEOUT_S, markup)
@@ -155,9 +181,17 @@ class StatusBoard:
         self.locks.pop(job_id, None)
 
     async def _edit(
-        self, job_id: str, chat_id: int, message_id: int, text: str, timeout_s: int | None = None, markup: InlineKeyboardMarkup | None = None
+        self,
+        job_id: str,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        timeout_s: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> None:
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup, request_timeout=timeout_s)
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup, request_timeout=timeout_s
+            )
         except TelegramBadRequest as error:
             log.debug("status of job %s not edited: %s", job_id, error.message)

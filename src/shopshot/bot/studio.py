@@ -23,15 +23,24 @@ from shopshot.bot.delivery import DISCARDED
 from shopshot.bot.limits import JobLimits, Ticket
 from shopshot.bot.looks import SavedLooks
 from shopshot.config import Settings
-from shopshot.errors import DetailInvisible, DetailNotPlain, DetailStackedMarks, DetailTooLong, InputExpired, InvalidOption, NoProductFound, TaskUnavailable
+from shopshot.errors import (
+    DetailInvisible,
+    DetailNotPlain,
+    DetailStackedMarks,
+    DetailTooLong,
+    InputExpired,
+    InvalidOption,
+    NoProductFound,
+    TaskUnavailable,
+)
 from shopshot.pipeline.cutout import Cutout
 from shopshot.pipeline.gallery import THUMB, Product, prepare_product
 from shopshot.pipeline.intake import check_declared, load_preview, stored_copy
 from shopshot.pipeline.matte import Candidate, NormBox, product_candidates
 from shopshot.pipeline.presets import LOOK_CYCLE
 from shopshot.pipeline.tasks import Task
-from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue import events
+from shopshot.queue.analysis import AnalysisFailed, answer_of, enqueue_analysis, withdraw_analysis
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.events import EventKind, JobEvent, publish, withdraw
 from shopshot.queue.feeder import Feeder
@@ -112,7 +121,9 @@ class Studio:
         """Reject a file by its size and declared type before it is downloaded."""
         check_declared(size, mime_type, file_name, self.settings.limits)
 
-    async def accept_photo(self, data: bytes, owner: int, product_required: bool = True, replaces: str | None = None) -> Photo:
+    async def accept_photo(
+        self, data: bytes, owner: int, product_required: bool = True, replaces: str | None = None
+    ) -> Photo:
         """Validate an upload, store a re-encoded copy and cut its product out on a small copy. Raises InputError subclasses.
 
         NoProductFound only when `product_required`: the fashion-model tasks take photos of people
@@ -143,7 +154,9 @@ class Studio:
         product, _ = await self._cut_out(key, preview, tuple((x0, y0, x1, y1) for x0, y0, x1, y1 in keep))
         return product
 
-    async def _cut_out(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...] = ()) -> tuple[Product, tuple[Candidate, ...]]:
+    async def _cut_out(
+        self, key: str, preview: Image.Image, keep: tuple[NormBox, ...] = ()
+    ) -> tuple[Product, tuple[Candidate, ...]]:
         """The preview's product and candidates: a neural-matte worker's when one answers in time, else the classical cut-out's."""
         analysed = await self._analysed(key, preview, keep)
         if analysed is not None:
@@ -154,7 +167,9 @@ class Studio:
             candidates = () if keep else await asyncio.to_thread(product_candidates, preview)
         return product, candidates
 
-    async def _analysed(self, key: str, preview: Image.Image, keep: tuple[NormBox, ...]) -> tuple[Cutout, tuple[Candidate, ...]] | None:
+    async def _analysed(
+        self, key: str, preview: Image.Image, keep: tuple[NormBox, ...]
+    ) -> tuple[Cutout, tuple[Candidate, ...]] | None:
         """A live neural-matte worker's cut-out and candidates of the stored photo, or None (none is up, or none came in time)."""
         wait_s = self.settings.limits.intake_analysis_s
         queue = await asyncio.to_thread(self.jobs.neural_queue) if wait_s else None
@@ -173,7 +188,12 @@ class Studio:
             await asyncio.to_thread(withdraw_analysis, queue, job)
             log.info("intake analysis %s not answered within %.1f s; cutting out classically", job.id, wait_s)
         elif answer[0].image_size != preview.size:  # a worker that decodes otherwise: its cut-out does not fit
-            log.warning("intake analysis %s answered for a %s preview, not %s; cutting out classically", job.id, answer[0].image_size, preview.size)
+            log.warning(
+                "intake analysis %s answered for a %s preview, not %s; cutting out classically",
+                job.id,
+                answer[0].image_size,
+                preview.size,
+            )
             return None
         return answer
 
@@ -189,15 +209,24 @@ class Studio:
         if not await asyncio.to_thread(self.blobs.stored, key):
             raise InputExpired()
 
-    def charge_for(self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str, batch_id: str = "") -> Charge | None:
+    def charge_for(
+        self, user_id: int, job_id: str, task: str, preset: str, images: int, backend: str, batch_id: str = ""
+    ) -> Charge | None:
         """What a job (or one photo of batch `batch_id`) will hold, `images` at its price; None when billing is off."""
         if not self.settings.billing.enabled:
             return None
         mode = mode_of(backend, preset, self.settings.diffusion.mode)
         return Charge(user_id, job_id, images, price_per_image(self.settings.billing, task, mode), batch_id)
 
-    async def admit(self, user_id: int, backend: str, once: str | None = None, count: int = 1, charge: Charge | None = None,
-                    charges: Sequence[Charge] = ()) -> Ticket | None:
+    async def admit(
+        self,
+        user_id: int,
+        backend: str,
+        once: str | None = None,
+        count: int = 1,
+        charge: Charge | None = None,
+        charges: Sequence[Charge] = (),
+    ) -> Ticket | None:
         """Take a slot for one job, or for each of a batch's `count` photos, within the seller's limits, holding
         its charge (a batch: `charges`, one per photo) in the same transaction (raises LimitReached or
         NotEnoughCredits for the total); None for a used one-shot button."""
@@ -257,7 +286,9 @@ class Studio:
         await self._remember(spec.user_id, job_id)
         return job_id
 
-    async def queue_batch(self, batch_id: str, specs: dict[str, JobSpec], refused: dict[int, tuple[str, dict]], ticket: Ticket) -> None:
+    async def queue_batch(
+        self, batch_id: str, specs: dict[str, JobSpec], refused: dict[int, tuple[str, dict]], ticket: Ticket
+    ) -> None:
         """Record an admitted batch and hold its jobs (by id) in the seller's backlog, from which they enter the queue in turns."""
         for spec in specs.values():  # as `queue` keeps a single job's photo
             await asyncio.to_thread(self.blobs.keep, spec.image_key)
@@ -284,12 +315,14 @@ class Studio:
         """The spec of one of this seller's jobs; None when it is gone or someone else's (logged)."""
         spec = await asyncio.to_thread(self.jobs.spec, job_id)
         if spec is not None and spec.user_id != user_id:
-            log.warning("user %s pressed a button naming another user's job %s", logs.user_tag(self.settings, user_id), job_id)
+            log.warning(
+                "user %s pressed a button naming another user's job %s", logs.user_tag(self.settings, user_id), job_id
+            )
             return None
         return spec
 
     async def forget(self, user_id: int) -> dict[str, JobSpec]:
-        """Delete a seller's images, jobs, their results' events, saved looks, language and hints; return the jobs taken off the queue, by id.
+        """Delete a seller's images, jobs, results' events, saved looks, language and hints; return the jobs taken off the queue.
 
         A job running, or finished and being delivered, cannot be taken back: every job not delivered
         yet is marked forgotten, before its results go, and delivery stops at its next part and
@@ -297,7 +330,10 @@ class Studio:
         they expire within the minute, and a /forget must not reset the jobs-a-minute limit. The status
         messages of the jobs taken off the queue are the caller's to close.
         """
-        job_ids = [job_id.decode() for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))]
+        job_ids = [
+            job_id.decode()
+            for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))
+        ]
         undelivered = [job_id for job_id in job_ids if not await delivery.delivered(self.redis, job_id)]
         for job_id in undelivered:
             await delivery.forget_job(self.redis, job_id, user_id, self.settings.queue.failure_ttl_s)
@@ -311,11 +347,19 @@ class Studio:
         await asyncio.to_thread(withdraw, self.jobs.redis, self.settings.queue.events_stream, job_ids)
         await asyncio.to_thread(self.blobs.forget, user_id)
         await self.looks.forget(user_id)
-        per_job = [key for job_id in job_ids for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))]
-        await self.redis.delete(JOBS_OF_KEY + str(user_id), *languages.keys_for(user_id), ONCE_KEY + str(user_id), *per_job)
+        per_job = [
+            key
+            for job_id in job_ids
+            for key in (*_delivery_keys(job_id), *_pressed_keys(job_id), *self.book.keys_for(job_id))
+        ]
+        await self.redis.delete(
+            JOBS_OF_KEY + str(user_id), *languages.keys_for(user_id), ONCE_KEY + str(user_id), *per_job
+        )
         return dequeued
 
-    async def cancel(self, user_id: int, job_ids: list[str] | None = None) -> tuple[dict[str, JobSpec], dict[str, JobSpec]]:
+    async def cancel(
+        self, user_id: int, job_ids: list[str] | None = None
+    ) -> tuple[dict[str, JobSpec], dict[str, JobSpec]]:
         """Take a seller's waiting jobs (all, or those of `job_ids`) off the queue and free their slots.
 
         Returns the jobs taken off, and those not delivered yet that a worker took first, by id: a
@@ -323,16 +367,26 @@ class Studio:
         """
         pending = [job_id for job_id in await self._undelivered(user_id) if job_ids is None or job_id in job_ids]
         dequeued = await asyncio.to_thread(self.feeder.withdraw, user_id, pending)  # a batch's jobs not fed yet
-        dequeued |= {job_id: spec for job_id in pending if job_id not in dequeued and (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))}
+        dequeued |= {
+            job_id: spec
+            for job_id in pending
+            if job_id not in dequeued and (spec := await asyncio.to_thread(self.jobs.withdraw, job_id))
+        }
         if dequeued:
             await self.limits.free(user_id, list(dequeued))
             for job_id in dequeued:
                 await self.release_hold(user_id, job_id, "cancelled")
-            await cast(Awaitable[int], self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued))  # nothing of theirs is left to deliver or delete
+            await cast(
+                Awaitable[int], self.redis.srem(JOBS_OF_KEY + str(user_id), *dequeued)
+            )  # nothing of theirs is left to deliver or delete
         await self._end_in_batches(dequeued)
         # A batch's running photos are not asked about: they finish, and come with the rest of their batch.
         started = [job_id for job_id in pending if job_id not in dequeued]
-        return dequeued, {job_id: spec for job_id in started if (spec := await asyncio.to_thread(self.jobs.spec, job_id)) and not spec.batch_id}
+        return dequeued, {
+            job_id: spec
+            for job_id in started
+            if (spec := await asyncio.to_thread(self.jobs.spec, job_id)) and not spec.batch_id
+        }
 
     async def cancel_batch(self, user_id: int, batch_id: str) -> dict[str, JobSpec] | None:
         """Take a batch's jobs that have not started off the backlog and the queue; None when it is not this seller's batch."""
@@ -358,7 +412,10 @@ class Studio:
 
     async def _undelivered(self, user_id: int) -> list[str]:
         """The seller's jobs whose results were neither delivered nor discarded."""
-        job_ids = [job_id.decode() for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))]
+        job_ids = [
+            job_id.decode()
+            for job_id in await cast(Awaitable[set[bytes]], self.redis.smembers(JOBS_OF_KEY + str(user_id)))
+        ]
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             delivery.ended_in(pipe, job_id)
@@ -445,7 +502,7 @@ def variations_seed(spec: JobSpec) -> int:
 
 
 def check_detail(text: str | None) -> str:
-    """A seller's one-line addition, trimmed; raises DetailTooLong past the limit or over several lines, DetailNotPlain for hidden characters."""
+    """A seller's one-line addition, trimmed; DetailTooLong past the limit or over several lines, DetailNotPlain for hidden marks."""
     detail = " ".join((text or "").split())
     if len(detail) > DETAIL_LIMIT or "\n" in (text or "").strip():
         raise DetailTooLong(limit=DETAIL_LIMIT)

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from babel import Locale
 from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
@@ -63,7 +62,9 @@ def help_text() -> str:
 
 def kept() -> str:
     """The caption of the picture of what the cut-out keeps of a new photo."""
-    return _("This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background.")
+    return _(
+        "This is what I'll keep of your photo. If part of your product is missing, send another photo on a plainer background."
+    )
 
 
 def candidates_prompt() -> str:
@@ -81,10 +82,14 @@ def choose_a_candidate() -> str:
 
 def options_prompt(preset: str) -> str:
     """The question above the format and variant buttons."""
-    return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(backdrop=_(backdrop(preset).title))
+    return _("Backdrop: {backdrop}. Now choose the format and how many variants:").format(
+        backdrop=_(backdrop(preset).title)
+    )
 
 
-def summary(preset: str, ratio_key: str, variants: int, photo_size: tuple[int, int], model: str | None = None, detail: str = "") -> str:
+def summary(
+    preset: str, ratio_key: str, variants: int, photo_size: tuple[int, int], model: str | None = None, detail: str = ""
+) -> str:
     """What will be made, shown before Confirm; the seller's own detail line is quoted as written."""
     count = ngettext("{count} image", "{count} images", variants).format(count=variants)
     if model:  # the model tasks keep the photo's frame, so no format line
@@ -94,7 +99,9 @@ def summary(preset: str, ratio_key: str, variants: int, photo_size: tuple[int, i
     else:
         shape = ratio(ratio_key)
         framing = expected_fit(photo_size, shape, STYLES[backdrop(preset).key].fill)
-        text = _("Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?").format(
+        text = _(
+            "Ready to make:\n• Backdrop: {backdrop}\n• Format: {ratio} ({use})\n• Variants: {count}\n\nConfirm?"
+        ).format(
             backdrop=_(backdrop(preset).title), ratio=ratio_key, use=_output(shape, framing), count=count
         ) + _small_photo(shape, framing, photo_size)
     return f"✏️ {detail}\n{text}" if detail else text
@@ -125,11 +132,21 @@ def summary_of(draft: Draft) -> str:
     if draft.pack:
         text = pack_summary(pack(draft.pack), draft.preset_key, draft.prompt_extra)
     else:
-        text = summary(draft.preset_key, draft.ratio, draft.variants, (draft.width, draft.height), draft.model, draft.prompt_extra)
+        text = summary(
+            draft.preset_key, draft.ratio, draft.variants, (draft.width, draft.height), draft.model, draft.prompt_extra
+        )
     if not draft.batch:
         return text
     photos = draft.photo_count
-    return ngettext("📚 A batch of {count} photo, every one made like this:", "📚 A batch of {count} photos, every one made like this:", photos).format(count=photos) + "\n" + text
+    return (
+        ngettext(
+            "📚 A batch of {count} photo, every one made like this:",
+            "📚 A batch of {count} photos, every one made like this:",
+            photos,
+        ).format(count=photos)
+        + "\n"
+        + text
+    )
 
 
 def packs_prompt() -> str:
@@ -150,19 +167,23 @@ def pack_summary(chosen: Pack, preset: str, detail: str = "") -> str:
     )
     unchecked = [rule_title(rule, _) for rule in dict.fromkeys(shot.rule for shot in shots) if not rule.checked]
     if unchecked:
-        text += "\n\n" + _("⚠️ No published image rule found for: {images}. Those images are made in the pack's format but not checked.").format(
-            images=", ".join(unchecked)
-        )
+        text += "\n\n" + _(
+            "⚠️ No published image rule found for: {images}. Those images are made in the pack's format but not checked."
+        ).format(images=", ".join(unchecked))
     return f"✏️ {detail}\n{text}" if detail else text
 
 
 def pack_refused(chosen: Pack, refusals: Sequence[Refusal]) -> str:
     """Why a pack cannot be made from this photo, rule by rule, before anything is queued."""
     locale = get_i18n().current_locale
-    reasons = "\n".join(f"• {rule_title(refusal.rule, _)}: {words(refusal.finding, _, partial(_number, locale=locale))}" for refusal in refusals)
-    return _("I can't make the {pack} from this photo:\n{reasons}\n\nSend a larger photo as a file (📎 → File), or choose another format or pack.").format(
-        pack=pack_name(chosen), reasons=reasons
+    reasons = "\n".join(
+        f"• {rule_title(refusal.rule, _)}: {words(refusal.finding, _, partial(_number, locale=locale))}"
+        for refusal in refusals
     )
+    return _(
+        "I can't make the {pack} from this photo:\n{reasons}\n\nSend a larger photo as a file (📎 → File), or "
+        "choose another format or pack."
+    ).format(pack=pack_name(chosen), reasons=reasons)
 
 
 def verdict_line(values: dict) -> str:
@@ -182,16 +203,22 @@ def look_saved() -> str:
 
 def detail_prompt() -> str:
     """Asking for the optional one-line addition to a scene."""
-    return _("Write one short line to add to the scene, for example: on a marble table with eucalyptus leaves. Or /cancel.")
+    return _(
+        "Write one short line to add to the scene, for example: on a marble table with eucalyptus leaves. Or /cancel."
+    )
 
 
 def status(state: JobState, typical_job_s: float, workers: int = 1) -> str:
     """The status message of a queued or running job; `workers` serve its queue, so share the wait."""
     if state.status == Status.QUEUED and state.position:
         if workers < 1:
-            return _("⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back.").format(position=state.position)
+            return _(
+                "⏳ In the queue: position {position}. The studio is offline right now; your job starts as soon as it is back."
+            ).format(position=state.position)
         wait = duration(math.ceil(state.position / workers) * typical_job_s)
-        return _("⏳ In the queue: position {position}. Starting in about {wait}.").format(position=state.position, wait=wait)
+        return _("⏳ In the queue: position {position}. Starting in about {wait}.").format(
+            position=state.position, wait=wait
+        )
     if state.status == Status.STARTED:
         left = _remaining(state, typical_job_s)
         return _("🎨 Working on it… {progress}\nAbout {left} left.").format(progress=gauge(state.progress), left=left)
@@ -204,7 +231,9 @@ def batch_status(total: int, left: list[JobState], typical_job_s: float, workers
     done = total - len(left)
     seconds = (len(left) - running) * typical_job_s / max(1, min(workers, len(left)))
     return ngettext(
-        "📚 {done} of {total} photo done {gauge}\nAbout {left} left.", "📚 {done} of {total} photos done {gauge}\nAbout {left} left.", total,
+        "📚 {done} of {total} photo done {gauge}\nAbout {left} left.",
+        "📚 {done} of {total} photos done {gauge}\nAbout {left} left.",
+        total,
     ).format(done=done, total=total, gauge=gauge((done + running) / max(1, total)), left=duration(seconds))
 
 
@@ -212,7 +241,9 @@ def batch_done(made: int, images: int) -> str:
     """The line under a delivered batch: how many photos were made, in how many images."""
     photos = ngettext("{count} photo", "{count} photos", made).format(count=made)
     count = ngettext("{count} image", "{count} images", images).format(count=images)
-    return _("✅ Your batch is ready: {photos}, {images}. Full-resolution files are above.").format(photos=photos, images=count)
+    return _("✅ Your batch is ready: {photos}, {images}. Full-resolution files are above.").format(
+        photos=photos, images=count
+    )
 
 
 def batch_failures(failures: dict[int, str]) -> str:
@@ -221,7 +252,9 @@ def batch_failures(failures: dict[int, str]) -> str:
     for number, reason in sorted(failures.items()):
         by_reason.setdefault(reason, []).append(number)
     return "\n".join(
-        ngettext("Photo {numbers}: {reason}", "Photos {numbers}: {reason}", len(numbers)).format(numbers=", ".join(map(str, numbers)), reason=reason)
+        ngettext("Photo {numbers}: {reason}", "Photos {numbers}: {reason}", len(numbers)).format(
+            numbers=", ".join(map(str, numbers)), reason=reason
+        )
         for reason, numbers in by_reason.items()
     )
 
@@ -266,9 +299,10 @@ def duration(seconds: float) -> str:
 def files_left_out(files: list[tuple[str, int]], limit_mb: int) -> str:
     """The note on full-resolution files over what Telegram lets a bot send, each named with its seed."""
     named = ", ".join(f"{name} ({seed_caption(seed)})" for name, seed in files)
-    return _("⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they could not be sent: {files}. The album above has a smaller copy of each.").format(
-        limit_mb=limit_mb, files=named
-    )
+    return _(
+        "⚠️ Some full-resolution files are over {limit_mb} MB, the most Telegram lets a bot send, so they "
+        "could not be sent: {files}. The album above has a smaller copy of each."
+    ).format(limit_mb=limit_mb, files=named)
 
 
 def seed_caption(seed: int) -> str:

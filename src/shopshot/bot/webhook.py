@@ -33,7 +33,9 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings) ->
             allowed_updates=dispatcher.resolve_used_update_types(),
             max_connections=settings.webhook.max_connections,
         )
-        log.info("webhook mode: listening on %s:%d%s", settings.webhook.host, settings.webhook.port, settings.webhook.path)
+        log.info(
+            "webhook mode: listening on %s:%d%s", settings.webhook.host, settings.webhook.port, settings.webhook.path
+        )
         # The webhook stays set when this replica stops: the others behind the load balancer go on.
         await asyncio.Event().wait()
     finally:

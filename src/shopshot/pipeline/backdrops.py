@@ -135,7 +135,7 @@ def _dither(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for top in range(0, pixels.shape[0], _DITHER_ROWS):
         band = pixels[top : top + _DITHER_ROWS]
         rows = band.shape[0]
-        band += (rng.random((rows, width, 1), np.float32) - rng.random((rows, width, 1), np.float32))
+        band += rng.random((rows, width, 1), np.float32) - rng.random((rows, width, 1), np.float32)
     return pixels
 
 
@@ -222,7 +222,7 @@ def _window_light(stage: Stage, strength: float) -> np.ndarray:
 
     def field(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         side = (xs / width - 0.5) * stage.light
-        corner = ((xs / width - 0.5) ** 2 + (ys / height - 0.45) ** 2)
+        corner = (xs / width - 0.5) ** 2 + (ys / height - 0.45) ** 2
         return 1 + strength * side - 0.35 * strength * corner
 
     return _coarse(stage, field)
@@ -264,7 +264,7 @@ def _podium(stage: Stage, rng: np.random.Generator) -> np.ndarray:
         pixels = _flat(stage, wall, _spotlight(stage, 0.18, spread=0.9) * _window_light(stage, 0.2)).copy()
         _draw_disc(pixels, stage, podium)
         return _dither(pixels, rng)
-    cx, top, half, depth, body = podium_geometry(stage)
+    _cx, top, _half, _depth, body = podium_geometry(stage)
     pixels = _seam(stage, wall, np.clip(wall * 1.05, 0, 255), top + 0.6 * body)
     pixels *= (_spotlight(stage, 0.18, spread=0.9) * _window_light(stage, 0.2))[..., None]
     _draw_cylinder(pixels, stage, podium)

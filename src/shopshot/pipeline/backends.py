@@ -24,7 +24,9 @@ class Backend(Protocol):
 
     def setup(self) -> None: ...
 
-    def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterable[RenderedImage]: ...
+    def run(
+        self, request: RenderRequest, progress: Callable[[float], None] | None = None
+    ) -> Iterable[RenderedImage]: ...
 
 
 def _studio(settings: Settings | None) -> Backend:

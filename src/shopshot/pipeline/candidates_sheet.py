@@ -67,7 +67,9 @@ def _dimmed_outside(image: Image.Image, boxes: list[tuple[int, int, int, int]]) 
     return Image.composite(image, dimmed, inside)
 
 
-def _outline(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: tuple[int, int, int], line: int) -> None:
+def _outline(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: tuple[int, int, int], line: int
+) -> None:
     # Drawn just outside the box (Pillow draws a rectangle's width inwards), so it never covers the
     # product's edge: a band of the colour between two black rims.
     outer = _around(box, 5 * line)
@@ -75,7 +77,13 @@ def _outline(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: 
     draw.rectangle((outer[0] + line, outer[1] + line, outer[2] - line, outer[3] - line), outline=colour, width=2 * line)
 
 
-def _badge(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], number: int, colour: tuple[int, int, int], size: tuple[int, int]) -> None:
+def _badge(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[int, int, int, int],
+    number: int,
+    colour: tuple[int, int, int],
+    size: tuple[int, int],
+) -> None:
     radius = badge_radius(size)
     x, y = badge_centre(box, size)
     rim = max(2, radius // 8)

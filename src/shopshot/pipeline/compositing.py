@@ -72,8 +72,18 @@ def _soft_ellipse(
     shape: tuple[int, int], centre: tuple[float, float], axes: tuple[float, float], opacity: float, blur: float
 ) -> np.ndarray:
     layer = np.zeros(shape, np.uint8)
-    cv2.ellipse(layer, (round(centre[0] * 16), round(centre[1] * 16)),
-                (max(1, round(axes[0] * 16)), max(1, round(axes[1] * 16))), 0, 0, 360, 255, -1, cv2.LINE_AA, 4)
+    cv2.ellipse(
+        layer,
+        (round(centre[0] * 16), round(centre[1] * 16)),
+        (max(1, round(axes[0] * 16)), max(1, round(axes[1] * 16))),
+        0,
+        0,
+        360,
+        255,
+        -1,
+        cv2.LINE_AA,
+        4,
+    )
     return cv2.GaussianBlur(layer.astype(np.float32) * (opacity / 255), (0, 0), max(blur, 0.5))
 
 
@@ -84,7 +94,9 @@ def _contact(shape: tuple[int, int], stage: Stage, scale: tuple[float, float]) -
     box_half = (stage.box[2] - stage.box[0]) / 2 * sx
     base = stage.base * sy
     tight_height = max(1.0, 0.05 * foot_half)
-    tight = _soft_ellipse(shape, (foot_centre, base - tight_height * 0.8), (foot_half * 1.02, tight_height), 0.8, tight_height)
+    tight = _soft_ellipse(
+        shape, (foot_centre, base - tight_height * 0.8), (foot_half * 1.02, tight_height), 0.8, tight_height
+    )
     pool_half = max(foot_half * 1.25, box_half * 0.85)
     pool = _soft_ellipse(shape, (foot_centre, base), (pool_half, 0.12 * pool_half), 0.5, 0.1 * pool_half)
     shadow: np.ndarray = 1 - (1 - tight) * (1 - pool)
@@ -108,14 +120,16 @@ def apply_shadow(pixels: np.ndarray, density: np.ndarray, strength: float) -> No
     pixels *= density[..., None]
 
 
-def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int], strength: float) -> None:
+def add_reflection(
+    pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int], strength: float
+) -> None:
     """Mirror the product's lower part into a glossy floor below it, fading with distance."""
     x0, y0 = origin
     rows, cols = cutout.alpha.shape
     length = min(int(0.35 * rows), pixels.shape[0] - (y0 + rows))
     if length <= 0:
         return
-    bx0, by0, bx1, by1 = cutout.box
+    bx0, _by0, bx1, by1 = cutout.box
     source = image[by1 - length : by1, bx0:bx1][::-1].astype(np.float32)
     if cutout.foreground is not None:  # a lens mirrors its own colour, not the old backdrop behind it
         partial = (cutout.alpha[rows - length :] < 1)[::-1]
@@ -126,7 +140,9 @@ def add_reflection(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin
     floor += (source - floor) * weight[..., None]
 
 
-def paste_product(pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def paste_product(
+    pixels: np.ndarray, image: np.ndarray, cutout: Cutout, origin: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Composite the product onto the float backdrop (used up); return the 8-bit canvas and the protect mask."""
     x0, y0 = origin
     rows, cols = cutout.alpha.shape

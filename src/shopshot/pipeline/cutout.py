@@ -103,14 +103,18 @@ class BackgroundModel:
         colours: np.ndarray = _basis(u, v) @ self.coefficients
         return colours
 
-    def distance(self, colours: np.ndarray, u: np.ndarray, v: np.ndarray, darkening: float = _SHADOW_WEIGHT) -> np.ndarray:
+    def distance(
+        self, colours: np.ndarray, u: np.ndarray, v: np.ndarray, darkening: float = _SHADOW_WEIGHT
+    ) -> np.ndarray:
         """Shadow-tolerant Lab distance of N×3 RGB colours to the background at those points."""
         return _lab_distance(colours, self.rgb(u, v), darkening)
 
     def over(self, box: tuple[int, int, int, int], size: tuple[int, int]) -> "BackgroundModel":
         """The same surface in the -1..1 coordinates of `box` of a frame of `size` (for a crop resampled on its own)."""
         (width, height), (x0, y0, x1, y1) = size, box
-        u, v = (axis.ravel() for axis in np.meshgrid(np.array([-1, 0, 1], np.float32), np.array([-1, 0, 1], np.float32)))
+        u, v = (
+            axis.ravel() for axis in np.meshgrid(np.array([-1, 0, 1], np.float32), np.array([-1, 0, 1], np.float32))
+        )
         frame_u = (x0 + (u + 1) / 2 * (x1 - x0)) / width * 2 - 1
         frame_v = (y0 + (v + 1) / 2 * (y1 - y0)) / height * 2 - 1
         # Nine points fix a quadratic surface exactly.
@@ -274,11 +278,17 @@ def _convex_hull(mask: np.ndarray) -> np.ndarray:
 def _bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     height, width = mask.shape
-    return (max(0, int(xs.min()) - margin), max(0, int(ys.min()) - margin),
-            min(width, int(xs.max()) + 1 + margin), min(height, int(ys.max()) + 1 + margin))
+    return (
+        max(0, int(xs.min()) - margin),
+        max(0, int(ys.min()) - margin),
+        min(width, int(xs.max()) + 1 + margin),
+        min(height, int(ys.max()) + 1 + margin),
+    )
 
 
-def _run_grabcut(small: np.ndarray, seeds: np.ndarray, box: tuple[int, int, int, int], iterations: int = _GRABCUT_ITERATIONS) -> np.ndarray:
+def _run_grabcut(
+    small: np.ndarray, seeds: np.ndarray, box: tuple[int, int, int, int], iterations: int = _GRABCUT_ITERATIONS
+) -> np.ndarray:
     x0, y0, x1, y1 = box
     region = np.ascontiguousarray(seeds[y0:y1, x0:x1])
     has_background = np.isin(region, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
@@ -388,15 +398,22 @@ def _parts(mask: np.ndarray) -> int:
     return cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
 
 
-def _check_clear(small: np.ndarray, smooth: np.ndarray, found: np.ndarray, mask: np.ndarray, contrast: np.ndarray, margin: int) -> None:
+def _check_clear(
+    small: np.ndarray, smooth: np.ndarray, found: np.ndarray, mask: np.ndarray, contrast: np.ndarray, margin: int
+) -> None:
     """The quality gate on the prior's answer: ProductUnclear unless it looks like a product, or a few.
 
     The margin is assumed background, so a mask running along any side of it is a product the
     frame cuts (or background taken for product).
     """
-    if (_parts(mask) > _MAX_PARTS or not _mostly_kept(found, mask) or _sides_cut(mask, margin)
-            or float(np.median(contrast[mask])) < _MIN_DISTINCT
-            or _edge_strength(smooth, mask, margin) < _MIN_EDGE or not _agrees(small, found)):
+    if (
+        _parts(mask) > _MAX_PARTS
+        or not _mostly_kept(found, mask)
+        or _sides_cut(mask, margin)
+        or float(np.median(contrast[mask])) < _MIN_DISTINCT
+        or _edge_strength(smooth, mask, margin) < _MIN_EDGE
+        or not _agrees(small, found)
+    ):
         raise ProductUnclear()
 
 
@@ -412,14 +429,18 @@ def _sides_cut(mask: np.ndarray, margin: int) -> int:
     """How many sides of the frame less `margin` the mask runs along for a good part of its own extent there."""
     inner = mask[margin:-margin, margin:-margin]
     rows, cols = max(1, inner.any(axis=1).sum()), max(1, inner.any(axis=0).sum())
-    runs = np.array([inner[0].sum() / cols, inner[-1].sum() / cols, inner[:, 0].sum() / rows, inner[:, -1].sum() / rows])
+    runs = np.array(
+        [inner[0].sum() / cols, inner[-1].sum() / cols, inner[:, 0].sum() / rows, inner[:, -1].sum() / rows]
+    )
     return int((runs > _CUT_BY_FRAME).sum())
 
 
 def _edge_strength(smooth: np.ndarray, mask: np.ndarray, margin: int) -> float:
     """The mean gradient on the mask's outline (clear of the frame's margin) over the photo's mean gradient."""
     colours = smooth.astype(np.float32)
-    gradient = np.sqrt(cv2.Sobel(colours, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(colours, cv2.CV_32F, 0, 1) ** 2).max(axis=2)
+    gradient = np.sqrt(cv2.Sobel(colours, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(colours, cv2.CV_32F, 0, 1) ** 2).max(
+        axis=2
+    )
     solid = mask.astype(np.uint8)
     outline = (solid > cv2.erode(solid, _disk(1))) & ~_ring(mask.shape, margin + 2)
     if not outline.any():
@@ -427,7 +448,9 @@ def _edge_strength(smooth: np.ndarray, mask: np.ndarray, margin: int) -> float:
     return float(gradient[outline].mean() / max(float(gradient.mean()), 1e-6))
 
 
-def _full_size(pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: BackgroundModel, matted: bool = True) -> Cutout:
+def _full_size(
+    pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: BackgroundModel, matted: bool = True
+) -> Cutout:
     """Bring the working mask back to full size with a feathered edge, matted against `model` when `matted`."""
     height, width = pixels.shape[:2]
     x0, y0, x1, y1 = _full_box(mask, (small.shape[1] / width, small.shape[0] / height), (width, height))
@@ -435,7 +458,9 @@ def _full_size(pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: B
     if shrink == 1.0:
         return _edge(pixels, small, mask, model, matted)
     size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-    return _scaled_up(_edge(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), small, mask, model, matted), (width, height))
+    return _scaled_up(
+        _edge(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), small, mask, model, matted), (width, height)
+    )
 
 
 def _scaled_up(cutout: Cutout, size: tuple[int, int]) -> Cutout:
@@ -458,7 +483,9 @@ def _scaled_up(cutout: Cutout, size: tuple[int, int]) -> Cutout:
     return Cutout((x0, y0, x1, y1), alpha, protect, cutout.background, size)
 
 
-def _edge(pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: BackgroundModel, matted: bool = True) -> Cutout:
+def _edge(
+    pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: BackgroundModel, matted: bool = True
+) -> Cutout:
     """Solve the edge at the resolution of `pixels`: upsample the working mask, snap it, matte it (when `matted`), feather it."""
     height, width = pixels.shape[:2]
     scale = (small.shape[1] / width, small.shape[0] / height)
@@ -473,8 +500,12 @@ def _edge(pixels: np.ndarray, small: np.ndarray, mask: np.ndarray, model: Backgr
 def _full_box(mask: np.ndarray, scale: tuple[float, float], size: tuple[int, int]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = _bounding_box(mask)
     pad = int(np.ceil(1 / min(scale))) + 4
-    return (max(0, int(x0 / scale[0]) - pad), max(0, int(y0 / scale[1]) - pad),
-            min(size[0], int(np.ceil(x1 / scale[0])) + pad), min(size[1], int(np.ceil(y1 / scale[1])) + pad))
+    return (
+        max(0, int(x0 / scale[0]) - pad),
+        max(0, int(y0 / scale[1]) - pad),
+        min(size[0], int(np.ceil(x1 / scale[0])) + pad),
+        min(size[1], int(np.ceil(y1 / scale[1])) + pad),
+    )
 
 
 def _upsample(mask: np.ndarray, scale: tuple[float, float], box: tuple[int, int, int, int]) -> np.ndarray:

@@ -8,7 +8,7 @@ _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto" picks cuda, then mps, then cpu; anything else is taken as a torch device name."""
+    """ "auto" picks cuda, then mps, then cpu; anything else is taken as a torch device name."""
     if name != "auto":
         return torch.device(name)
     if torch.cuda.is_available():
@@ -19,7 +19,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """"auto" is bfloat16 where the GPU runs it natively, float16 on other GPUs, float32 on cpu."""
+    """ "auto" is bfloat16 where the GPU runs it natively, float16 on other GPUs, float32 on cpu."""
     if name != "auto":
         try:
             return _DTYPES[name]

@@ -14,8 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import STYLES
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.layout import ratio
+from shopshot.pipeline.matte import NormBox, product_cutout
 from shopshot.pipeline.people import ModelPreset, model_preset
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import render_variant
@@ -52,16 +52,24 @@ class Product:
 def prepare_product(image: Image.Image, thumb: int = THUMB, keep: tuple[NormBox, ...] = ()) -> Product:
     """Shrink an RGB photo for previews and cut its product out (only the candidates in `keep`, when given); raises NoProductFound."""
     scale = min(1.0, 2 * thumb / max(image.size))
-    small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS) if scale < 1 else image
+    small = (
+        image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+        if scale < 1
+        else image
+    )
     return Product(np.asarray(small), product_cutout(small, keep))
 
 
-def render_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
+def render_gallery(
+    keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS
+) -> Image.Image:
     """Numbered thumbnails of these presets with the sample product on each, `columns` to a row, numbered from `first_number`."""
     return render_product_gallery(_prepared_sample(thumb), keys, first_number, thumb, columns)
 
 
-def render_product_gallery(product: Product, keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
+def render_product_gallery(
+    product: Product, keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS
+) -> Image.Image:
     """Numbered thumbnails of these presets with this product on each, each rendered as a result is."""
     presets = [backdrop(key) for key in keys]
     return _sheet([_thumbnail(product, preset.key, thumb) for preset in presets], first_number, thumb, columns)
@@ -81,7 +89,9 @@ def kept_preview(product: Product, side: int = THUMB) -> Image.Image:
     return preview
 
 
-def render_model_gallery(keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS) -> Image.Image:
+def render_model_gallery(
+    keys: Sequence[str], first_number: int = 1, thumb: int = THUMB, columns: int = PHONE_COLUMNS
+) -> Image.Image:
     """Numbered portrait tiles of these model presets, laid out like `render_gallery`."""
     presets = [model_preset(key) for key in keys]
     return _sheet([_portrait(preset, thumb) for preset in presets], first_number, thumb, columns)

@@ -42,13 +42,23 @@ _IMAGE_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", 
 # itself catches when probing formats). A bomb error past `_open` is a frame larger than the image's
 # own header says: broken, not just big.
 _DECODE_ERRORS = (
-    OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error, IndexError, TypeError, Image.DecompressionBombError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    RuntimeError,
+    struct.error,
+    IndexError,
+    TypeError,
+    Image.DecompressionBombError,
 )
 # Byte-order marks an SVG may start with; UTF-16 SVGs are read as ASCII for the sniffing.
 _TEXT_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 # What may stand before the root element of an XML file: a declaration, comments, processing
 # instructions and a doctype, with whitespace between.
-_SVG_START = re.compile(rb"\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<svg[\s>/:]", re.IGNORECASE | re.DOTALL)
+_SVG_START = re.compile(
+    rb"\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<svg[\s>/:]", re.IGNORECASE | re.DOTALL
+)
 # EXIF orientations that turn the picture a quarter, swapping its width and height.
 _TURNING_ORIENTATIONS = (5, 6, 7, 8)
 # Formats in which Pillow can tell an animation from a still picture by the header.

@@ -9,8 +9,7 @@ the target is enlarged to fill it, and one past MAX_PIXELS is reduced. Resamplin
 import math
 from dataclasses import dataclass
 
-from shopshot.errors import InvalidOption, N_
-
+from shopshot.errors import N_, InvalidOption
 
 # A larger product keeps scale 1 on a larger canvas up to this many pixels (Shopify's 5000×5000;
 # the worker's memory is measured for canvases of about 40 MP, Telegram takes files up to 50 MB);
@@ -113,8 +112,14 @@ class Placement:
     origin: tuple[int, int]
 
 
-def place_product(box_size: tuple[int, int], shape: Ratio, floor: float = 0.12, fill: float = FILL,
-                  size: tuple[int, int] | None = None, overhead: bool = False) -> Placement:
+def place_product(
+    box_size: tuple[int, int],
+    shape: Ratio,
+    floor: float = 0.12,
+    fill: float = FILL,
+    size: tuple[int, int] | None = None,
+    overhead: bool = False,
+) -> Placement:
     """Put a product box on a canvas of `size` (else one of this ratio sized around it), slightly low
     (standing on a floor) or, seen from above, in the middle."""
     width, height = size or _canvas_size(box_size, shape.width / shape.height, fill)

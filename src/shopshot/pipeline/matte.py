@@ -85,8 +85,10 @@ def _components(cutout: Cutout) -> list[tuple[Candidate, np.ndarray]]:
     width, height = cutout.image_size
     x0, y0 = cutout.box[:2]
     floor = _FRAGMENT * stats[1:, cv2.CC_STAT_AREA].max()
-    big = sorted((index for index in range(1, count) if stats[index, cv2.CC_STAT_AREA] >= floor),
-                 key=lambda index: stats[index, cv2.CC_STAT_LEFT])
+    big = sorted(
+        (index for index in range(1, count) if stats[index, cv2.CC_STAT_AREA] >= floor),
+        key=lambda index: stats[index, cv2.CC_STAT_LEFT],
+    )
     parts = []
     for label in big:
         left, top, cols, rows, area = (int(value) for value in stats[label])
@@ -114,8 +116,14 @@ def restricted(cutout: Cutout, keep: tuple[NormBox, ...]) -> Cutout:
     x0, y0 = cutout.box[:2]
     crop = np.s_[top:bottom, left:right]
     foreground = None if cutout.foreground is None else cutout.foreground[crop]
-    return Cutout((int(x0 + left), int(y0 + top), int(x0 + right), int(y0 + bottom)), alpha[crop],
-                  (cutout.protect & mine)[crop], cutout.background, cutout.image_size, foreground)
+    return Cutout(
+        (int(x0 + left), int(y0 + top), int(x0 + right), int(y0 + bottom)),
+        alpha[crop],
+        (cutout.protect & mine)[crop],
+        cutout.background,
+        cutout.image_size,
+        foreground,
+    )
 
 
 def _overlap(a: NormBox, b: NormBox) -> float:

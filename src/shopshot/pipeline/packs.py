@@ -18,8 +18,8 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any, TypeVar
 from importlib.resources import files
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -42,10 +42,14 @@ MESSAGES = {
     "size-under-long": N_("{size} is under the {minimum} px minimum on the longest side"),
     "size-under-short": N_("{size} is under the {minimum} px minimum on the shortest side"),
     "size-over-long": N_("{size} is over the {maximum} px maximum on the longest side"),
-    "photo-under-long": N_("the photo is {size}, under the {minimum} px minimum on the longest side; "
-                           "the output would only be the photo enlarged"),
-    "photo-under-short": N_("the photo is {size}, under the {minimum} px minimum on the shortest side; "
-                            "the output would only be the photo enlarged"),
+    "photo-under-long": N_(
+        "the photo is {size}, under the {minimum} px minimum on the longest side; "
+        "the output would only be the photo enlarged"
+    ),
+    "photo-under-short": N_(
+        "the photo is {size}, under the {minimum} px minimum on the shortest side; "
+        "the output would only be the photo enlarged"
+    ),
     "aspect": "{aspect}",
     "aspect-off": N_("{size} is not {aspect}"),
     "white": N_("white 255"),
@@ -63,11 +67,22 @@ MESSAGES = {
     "colour": "{colour}",
     "colour-off": N_("{colour} colour is not accepted ({accepted} only)"),
 }
-TITLES = {"main": N_("{marketplace} main image"), "additional": N_("{marketplace} additional image"), "any": N_("{marketplace} image")}
+TITLES = {
+    "main": N_("{marketplace} main image"),
+    "additional": N_("{marketplace} additional image"),
+    "any": N_("{marketplace} image"),
+}
 LINE = N_("{title}: {findings} {mark}")
 UNCHECKED = N_("{title}: {size}, not checked: no published rule found")
 _SUFFIXES = {"JPEG": "jpg", "TIFF": "tif"}
-_COLOUR_OF_MODE = {"CMYK": "CMYK", "L": "Grayscale", "LA": "Grayscale", "1": "Grayscale", "I": "Grayscale", "I;16": "Grayscale"}
+_COLOUR_OF_MODE = {
+    "CMYK": "CMYK",
+    "L": "Grayscale",
+    "LA": "Grayscale",
+    "1": "Grayscale",
+    "I": "Grayscale",
+    "I;16": "Grayscale",
+}
 
 
 @dataclass(frozen=True)
@@ -92,14 +107,23 @@ class Rule:
 
     @property
     def title(self) -> str:
-        """"Amazon main image", in English."""
+        """ "Amazon main image", in English."""
         return rule_title(self)
 
     @property
     def checked(self) -> bool:
         """Whether any figure of this rule is published, so the checker has something to measure."""
-        figures = (self.aspect, self.min_long_side, self.min_short_side, self.max_long_side, self.background, self.min_fill,
-                   self.formats, self.max_file_mb, self.colour)
+        figures = (
+            self.aspect,
+            self.min_long_side,
+            self.min_short_side,
+            self.max_long_side,
+            self.background,
+            self.min_fill,
+            self.formats,
+            self.max_file_mb,
+            self.colour,
+        )
         return any(figure is not None for figure in figures)
 
 
@@ -177,7 +201,10 @@ class Verdict:
         named = rule_title(self.rule, translate)
         if not self.findings:
             return translate(UNCHECKED).format(title=named, size=_size_text(self.size))
-        texts = [words(finding, translate, number) for finding in sorted(self.findings, key=lambda finding: finding.ok is not False)]
+        texts = [
+            words(finding, translate, number)
+            for finding in sorted(self.findings, key=lambda finding: finding.ok is not False)
+        ]
         if not (self.rule.min_long_side or self.rule.min_short_side or self.rule.max_long_side):
             texts.append(_size_text(self.size))  # the size, measured even where no size rule is published
         return translate(LINE).format(title=named, findings=", ".join(texts), mark="✓" if self.ok else "✗")
@@ -185,7 +212,12 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe values, as a worker's result event carries them."""
         findings = [[finding.ok, finding.code, finding.params] for finding in self.findings]
-        return {"marketplace": self.rule.marketplace, "image": self.rule.image, "size": list(self.size), "findings": findings}
+        return {
+            "marketplace": self.rule.marketplace,
+            "image": self.rule.image,
+            "size": list(self.size),
+            "findings": findings,
+        }
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Verdict":
@@ -258,10 +290,21 @@ def _rule(name: str, item: dict[str, Any]) -> Rule:
 
     found = item["source"] != NOT_FOUND
     return Rule(
-        item["marketplace"], item["image"], name,
-        tuple(item["source"]) if found else (), item.get("read"), _pair(figure("aspect")), figure("min_long_side"),
-        figure("min_short_side"), figure("max_long_side"), _pair(figure("recommended")), figure("background"),
-        figure("min_fill"), _names(figure("formats")), figure("max_file_mb"), _names(figure("colour")),
+        item["marketplace"],
+        item["image"],
+        name,
+        tuple(item["source"]) if found else (),
+        item.get("read"),
+        _pair(figure("aspect")),
+        figure("min_long_side"),
+        figure("min_short_side"),
+        figure("max_long_side"),
+        _pair(figure("recommended")),
+        figure("background"),
+        figure("min_fill"),
+        _names(figure("formats")),
+        figure("max_file_mb"),
+        _names(figure("colour")),
     )
 
 
@@ -283,8 +326,10 @@ def describe_packs() -> str:
 
 
 def _described(item: Pack) -> str:
-    lines = [f"{item.key}: {item.name}, {item.ratio} ({item.ratio_is})",
-             "  images: " + "; ".join(f"{_kind(shot.rule.image)} on {shot.preset}" for shot in item.shots)]
+    lines = [
+        f"{item.key}: {item.name}, {item.ratio} ({item.ratio_is})",
+        "  images: " + "; ".join(f"{_kind(shot.rule.image)} on {shot.preset}" for shot in item.shots),
+    ]
     for rule in dict.fromkeys(shot.rule for shot in item.shots):
         lines.append(f"  {rule.title}: checks {summary(rule)}")
         lines.append("    " + (f"{', '.join(rule.source)} (read {rule.read})" if rule.source else NOT_FOUND))
@@ -309,7 +354,10 @@ def summary(rule: Rule) -> str:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: Backend | None = None, preset: str | None = None) -> Iterator[PackImage]:
+
+def render_pack(
+    image: Image.Image, chosen: Pack, seed: int, backend: Backend | None = None, preset: str | None = None
+) -> Iterator[PackImage]:
     """Render and check each image of a pack, one at a time (the studio backend, set up, unless given); with
     `preset`, the images whose rule sets no background are painted on it (the seller's own look)."""
     if backend is None:
@@ -320,26 +368,47 @@ def render_pack(image: Image.Image, chosen: Pack, seed: int, backend: Backend | 
         rendered = next(iter(backend.run(shot_request(image, chosen, shot, shot_seed))))
         data, kind = encode(rendered.image, shot.rule)
         role = "" if shot.rule.image == "any" else f"{shot.rule.image}-"
-        yield PackImage(f"{number}-{role}{shot.preset}", data, kind, check(data, shot.rule, rendered.protect), rendered.image, shot_seed)
+        yield PackImage(
+            f"{number}-{role}{shot.preset}",
+            data,
+            kind,
+            check(data, shot.rule, rendered.protect),
+            rendered.image,
+            shot_seed,
+        )
 
 
 def with_preset(chosen: Pack, preset: str | None) -> Pack:
     """The pack with its free images (no background rule) on `preset`; the white ones stay white. None: as the data file has it."""
     if preset is None:
         return chosen
-    return replace(chosen, shots=tuple(shot if shot.rule.background else replace(shot, preset=preset) for shot in chosen.shots))
+    return replace(
+        chosen, shots=tuple(shot if shot.rule.background else replace(shot, preset=preset) for shot in chosen.shots)
+    )
 
 
 def shot_request(image: Image.Image, chosen: Pack, shot: Shot, seed: int) -> RenderRequest:
     """The studio request for one image of a pack: its preset and format at the rule's sizes and fill."""
     white = shot.rule.background is not None
-    return RenderRequest(image, shot.preset, chosen.ratio, 1, seed, white_shadow=not white,
-                         shape=frame(shot.rule, ratio(chosen.ratio)), fill=fill_for(shot.rule))
+    return RenderRequest(
+        image,
+        shot.preset,
+        chosen.ratio,
+        1,
+        seed,
+        white_shadow=not white,
+        shape=frame(shot.rule, ratio(chosen.ratio)),
+        fill=fill_for(shot.rule),
+    )
 
 
 def frame(rule: Rule, shape: Ratio) -> Ratio:
     """The format at the rule's sizes: its recommended size as the target, its largest as the cap."""
-    target = rule.recommended if rule.recommended and _is_aspect(rule.recommended, (shape.width, shape.height)) else shape.target
+    target = (
+        rule.recommended
+        if rule.recommended and _is_aspect(rule.recommended, (shape.width, shape.height))
+        else shape.target
+    )
     if rule.max_long_side and max(target) > rule.max_long_side:
         cut = rule.max_long_side / max(target)
         target = (math.floor(target[0] * cut), math.floor(target[1] * cut))
@@ -394,6 +463,7 @@ def _saved(image: Image.Image, kind: str, **options: Any) -> bytes:
 
 # --- checking -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Refusal:
     """A rule of a pack that a photo cannot meet, known before rendering."""
@@ -412,9 +482,21 @@ def precheck(photo_size: tuple[int, int], chosen: Pack) -> list[Refusal]:
     refusals = []
     for rule in dict.fromkeys(shot.rule for shot in chosen.shots):
         if rule.min_long_side and max(photo_size) < rule.min_long_side:
-            refusals.append(Refusal(rule, Finding(False, "photo-under-long", {"size": _size_text(photo_size), "minimum": rule.min_long_side})))
+            refusals.append(
+                Refusal(
+                    rule,
+                    Finding(False, "photo-under-long", {"size": _size_text(photo_size), "minimum": rule.min_long_side}),
+                )
+            )
         elif rule.min_short_side and min(photo_size) < rule.min_short_side:
-            refusals.append(Refusal(rule, Finding(False, "photo-under-short", {"size": _size_text(photo_size), "minimum": rule.min_short_side})))
+            refusals.append(
+                Refusal(
+                    rule,
+                    Finding(
+                        False, "photo-under-short", {"size": _size_text(photo_size), "minimum": rule.min_short_side}
+                    ),
+                )
+            )
     return refusals
 
 
@@ -432,8 +514,13 @@ def check(source: bytes | Image.Image, rule: Rule, mask: Image.Image | None = No
         data, image = None, source
     pixels = np.asarray(image.convert("RGB"))
     measured = (
-        _size(image.size, rule), _aspect(image.size, rule), _background(pixels, rule), _fill(image, pixels, rule, mask),
-        _format(image.format if data is not None else None, rule), _file_size(data, rule), _colour(image.mode, rule),
+        _size(image.size, rule),
+        _aspect(image.size, rule),
+        _background(pixels, rule),
+        _fill(image, pixels, rule, mask),
+        _format(image.format if data is not None else None, rule),
+        _file_size(data, rule),
+        _colour(image.mode, rule),
     )
     return Verdict(rule, image.size, tuple(finding for finding in measured if finding is not None))
 
@@ -467,8 +554,14 @@ def _aspect(size: tuple[int, int], rule: Rule) -> Finding | None:
 
 def _border(pixels: np.ndarray) -> np.ndarray:
     width = max(1, round(BORDER_SHARE * min(pixels.shape[:2])))
-    return np.concatenate([pixels[:width].reshape(-1, 3), pixels[-width:].reshape(-1, 3),
-                           pixels[:, :width].reshape(-1, 3), pixels[:, -width:].reshape(-1, 3)])
+    return np.concatenate(
+        [
+            pixels[:width].reshape(-1, 3),
+            pixels[-width:].reshape(-1, 3),
+            pixels[:, :width].reshape(-1, 3),
+            pixels[:, -width:].reshape(-1, 3),
+        ]
+    )
 
 
 def _background(pixels: np.ndarray, rule: Rule) -> Finding | None:
@@ -479,10 +572,16 @@ def _background(pixels: np.ndarray, rule: Rule) -> Finding | None:
     if not off.any():
         return Finding(True, "white")
     darkest = border[off].min(axis=0)
-    return Finding(False, "background-off", {"share": round(100 * float(off.mean()), 1), "darkest": f"{darkest[0]},{darkest[1]},{darkest[2]}"})
+    return Finding(
+        False,
+        "background-off",
+        {"share": round(100 * float(off.mean()), 1), "darkest": f"{darkest[0]},{darkest[1]},{darkest[2]}"},
+    )
 
 
-def _product_box(image: Image.Image, pixels: np.ndarray, rule: Rule, mask: Image.Image | None) -> tuple[int, int, int, int] | None:
+def _product_box(
+    image: Image.Image, pixels: np.ndarray, rule: Rule, mask: Image.Image | None
+) -> tuple[int, int, int, int] | None:
     if mask is not None:
         return mask.getbbox()
     if image.mode in ("RGBA", "LA"):

@@ -74,7 +74,7 @@ class StudioBackend:
     def __init__(self, matte: MatteSettings | None = None, cache_dir: Path | None = None) -> None:
         self.matte = matte  # None: the classical cut-out only, nothing loaded
         self.cache_dir = cache_dir
-        self.neural: "NeuralMatte | None" = None
+        self.neural: NeuralMatte | None = None
 
     def setup(self) -> None:
         """Load the neural matte when enabled and pulled; otherwise nothing: the classical cut-out is plain image processing."""
@@ -83,7 +83,9 @@ class StudioBackend:
 
             self.neural = load_matte(self.matte, self.cache_dir)
             if self.neural is not None and self.neural.device.type == "cpu":
-                self.typical_job_s = StudioBackend.typical_job_s + _NEURAL_CPU_S * (self.neural.side / _NEURAL_SIDE) ** 2
+                self.typical_job_s = (
+                    StudioBackend.typical_job_s + _NEURAL_CPU_S * (self.neural.side / _NEURAL_SIDE) ** 2
+                )
 
     def run(self, request: RenderRequest, progress: Callable[[float], None] | None = None) -> Iterator[RenderedImage]:
         """Check the request and cut the product out now; then render variant i (seed `request.seed + i`) as each is asked for."""
@@ -94,8 +96,16 @@ class StudioBackend:
         return _variants(request, pixels, cutout, style, shape, framing, overhead, progress)
 
 
-def _variants(request: RenderRequest, pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, framing: Fit, overhead: bool,
-              progress: Callable[[float], None] | None) -> Iterator[RenderedImage]:
+def _variants(
+    request: RenderRequest,
+    pixels: np.ndarray,
+    cutout: Cutout,
+    style: Style,
+    shape: Ratio,
+    framing: Fit,
+    overhead: bool,
+    progress: Callable[[float], None] | None,
+) -> Iterator[RenderedImage]:
     # One at a time: at 40 MP a variant and its canvas take about 1 GB, so the caller stores and
     # drops each before the next is painted; progress counts the variants it has taken.
     for index in range(request.variants):
@@ -132,8 +142,15 @@ def fit_product(image: Image.Image, cutout: Cutout, shape: Ratio, fill: float) -
     return *resampled(image, cutout, scaled((x1 - x0, y1 - y0), framing.scale)), framing
 
 
-def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Ratio, seed: int,
-                   framing: Fit | None = None, overhead: bool = False) -> RenderedImage:
+def render_variant(
+    pixels: np.ndarray,
+    cutout: Cutout,
+    style: Style,
+    shape: Ratio,
+    seed: int,
+    framing: Fit | None = None,
+    overhead: bool = False,
+) -> RenderedImage:
     """One output image in the seed's look, seen from the front or from above (a flat lay): lay out
     (on `framing`'s canvas, else one sized around the product), paint the backdrop, shadow, paste the product back."""
     rng = np.random.default_rng(seed)
@@ -142,7 +159,9 @@ def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Rati
     placement = place_product((x1 - x0, y1 - y0), shape, style.floor, style.fill, size, overhead)
     (left, top), size = placement.origin, placement.size
     foot = compositing.foot_span(cutout)
-    stage = Stage(size, (left, top, left + x1 - x0, top + y1 - y0), (left + foot[0], left + foot[1]), look_of(seed), overhead)
+    stage = Stage(
+        size, (left, top, left + x1 - x0, top + y1 - y0), (left + foot[0], left + foot[1]), look_of(seed), overhead
+    )
     canvas = style.paint(stage, rng)
     if style.shadow:
         alpha = compositing.place_alpha(cutout, placement.origin, size)
@@ -150,4 +169,10 @@ def render_variant(pixels: np.ndarray, cutout: Cutout, style: Style, shape: Rati
     if style.reflection and not overhead:
         compositing.add_reflection(canvas, pixels, cutout, placement.origin, style.reflection)
     output, protect = compositing.paste_product(canvas, pixels, cutout, placement.origin)
-    return RenderedImage(Image.fromarray(output), seed, Image.fromarray(protect), (left - x0, top - y0), framing.scale if framing else 1.0)
+    return RenderedImage(
+        Image.fromarray(output),
+        seed,
+        Image.fromarray(protect),
+        (left - x0, top - y0),
+        framing.scale if framing else 1.0,
+    )

@@ -68,8 +68,14 @@ def see_through(pixels: np.ndarray, cutout: Cutout) -> Cutout:
     colours = crop[ys, xs].astype(np.float32)
     back = np.maximum(cutout.background_at(ys, xs), 1.0)
     alpha[ys, xs] = 1 - _pixel_transmission(colours, back, values[labels[ys, xs]])
-    return Cutout(cutout.box, alpha, cutout.protect & (alpha >= 1), cutout.background, cutout.image_size,
-                  _foreground(crop, alpha, cutout))
+    return Cutout(
+        cutout.box,
+        alpha,
+        cutout.protect & (alpha >= 1),
+        cutout.background,
+        cutout.image_size,
+        _foreground(crop, alpha, cutout),
+    )
 
 
 def _foreground(crop: np.ndarray, alpha: np.ndarray, cutout: Cutout) -> np.ndarray:
@@ -127,7 +133,11 @@ def _regions(crop: np.ndarray, cutout: Cutout) -> tuple[np.ndarray, np.ndarray]:
 
 def _candidates(ratio: np.ndarray, solid: np.ndarray) -> np.ndarray:
     """Solid product pixels whose colour is the backdrop's under a neutral tint, split where the tint steps."""
-    red, green, blue = ratio[..., 0], ratio[..., 1], ratio[..., 2]  # channel planes: reducing over a last axis of 3 is slow
+    red, green, blue = (
+        ratio[..., 0],
+        ratio[..., 1],
+        ratio[..., 2],
+    )  # channel planes: reducing over a last axis of 3 is slow
     low, high = np.minimum(np.minimum(red, green), blue), np.maximum(np.maximum(red, green), blue)
     neutral = (low > _MIN_T) & (high < _MAX_T) & (high - low < _CHANNEL_SPREAD)
     # A step in transmission (lens to frame) splits regions: a dark frame is neutral too.
@@ -136,8 +146,9 @@ def _candidates(ratio: np.ndarray, solid: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx((neutral & flat & solid).astype(np.uint8), cv2.MORPH_OPEN, disk(1))
 
 
-def _evidence(region: np.ndarray, inside: np.ndarray, ratio: np.ndarray, small: np.ndarray, back: np.ndarray,
-              lab: np.ndarray) -> tuple[float, float] | None:
+def _evidence(
+    region: np.ndarray, inside: np.ndarray, ratio: np.ndarray, small: np.ndarray, back: np.ndarray, lab: np.ndarray
+) -> tuple[float, float] | None:
     """(rim ratio, transmission) when the region passes every test of a see-through part, else None."""
     if region[[0, -1]].any() or region[:, [0, -1]].any():
         return None  # cut by the box's edge: nothing shows it is enclosed
@@ -188,7 +199,7 @@ def _full_size(kept: np.ndarray, cutout: Cutout, scale: float) -> np.ndarray:
 
 def _filled(region: np.ndarray) -> np.ndarray:
     """The region with its holes (what it encloses) filled."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((~region).astype(np.uint8), connectivity=4)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats((~region).astype(np.uint8), connectivity=4)
     rows, cols = region.shape
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
@@ -218,8 +229,9 @@ def estimate_foreground(pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return foreground * 255
 
 
-def _blur_fusion(image: np.ndarray, foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray,
-                 radius: int) -> tuple[np.ndarray, np.ndarray]:
+def _blur_fusion(
+    image: np.ndarray, foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray]:
     """One pass: local means of F and B weighted by a and 1 − a, then each pixel's residual against
     the compositing equation I = a·F + (1 − a)·B given back to F in proportion to a."""
     size = (radius, radius)

@@ -34,7 +34,7 @@ _WORK_SIDE = 320
 
 def seen_from_above(pixels: np.ndarray, cutout: Cutout) -> bool:
     """Whether the photo is a flat lay, by the three rules above."""
-    width, height = cutout.image_size
+    _width, height = cutout.image_size
     if height - cutout.box[3] < _CLEARANCE * height:
         return False
     if horizon(cutout) >= HORIZON_L:

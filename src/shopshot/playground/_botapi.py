@@ -21,8 +21,17 @@ UNLIMITED = frozenset({"getupdates"})
 MAX_DOWNLOAD = 20 * 1024 * 1024
 CLIENT_CLOSED = 499
 _CHAT_ACTIONS = {
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
 }
 
 Handler = Callable[[State, Params], Awaitable[Any]]
@@ -126,8 +135,14 @@ def _chat_id(params: Params) -> int | str | None:
 
 async def get_me(state: State, params: Params) -> dict:
     """getMe: the bot's own User object."""
-    return {**state.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+    return {
+        **state.bot_user,
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }
 
 
 async def always_true(state: State, params: Params) -> bool:
@@ -192,25 +207,44 @@ async def get_file(state: State, params: Params) -> dict:
         raise bad_request("invalid file_id")
     if len(stored.data) > MAX_DOWNLOAD:
         raise bad_request("file is too big")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data), "file_path": stored.file_path}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+        "file_path": stored.file_path,
+    }
 
 
 METHODS: dict[str, Handler] = {
     name.lower(): handler
     for name, handler in {
-        "getMe": get_me, "getUpdates": get_updates, "setWebhook": set_webhook, "deleteWebhook": delete_webhook,
-        "getWebhookInfo": get_webhook_info, "logOut": always_true, "close": always_true,
-        "sendMessage": _sending.send_message, "sendPhoto": _sending.send_photo,
-        "sendDocument": _sending.send_document, "sendMediaGroup": _sending.send_media_group,
-        "editMessageText": _editing.edit_message_text, "editMessageCaption": _editing.edit_message_caption,
-        "editMessageReplyMarkup": _editing.edit_message_reply_markup, "editMessageMedia": _editing.edit_message_media,
-        "deleteMessage": _editing.delete_message, "deleteMessages": _editing.delete_messages,
-        "answerCallbackQuery": _editing.answer_callback_query, "sendChatAction": send_chat_action,
-        "setMyCommands": set_my_commands, "getMyCommands": get_my_commands,
-        "deleteMyCommands": delete_my_commands, "getFile": get_file,
-        "sendInvoice": _payments.send_invoice, "createInvoiceLink": _payments.create_invoice_link,
-        "answerPreCheckoutQuery": _payments.answer_pre_checkout_query, "refundStarPayment": _payments.refund_star_payment,
+        "getMe": get_me,
+        "getUpdates": get_updates,
+        "setWebhook": set_webhook,
+        "deleteWebhook": delete_webhook,
+        "getWebhookInfo": get_webhook_info,
+        "logOut": always_true,
+        "close": always_true,
+        "sendMessage": _sending.send_message,
+        "sendPhoto": _sending.send_photo,
+        "sendDocument": _sending.send_document,
+        "sendMediaGroup": _sending.send_media_group,
+        "editMessageText": _editing.edit_message_text,
+        "editMessageCaption": _editing.edit_message_caption,
+        "editMessageReplyMarkup": _editing.edit_message_reply_markup,
+        "editMessageMedia": _editing.edit_message_media,
+        "deleteMessage": _editing.delete_message,
+        "deleteMessages": _editing.delete_messages,
+        "answerCallbackQuery": _editing.answer_callback_query,
+        "sendChatAction": send_chat_action,
+        "setMyCommands": set_my_commands,
+        "getMyCommands": get_my_commands,
+        "deleteMyCommands": delete_my_commands,
+        "getFile": get_file,
+        "sendInvoice": _payments.send_invoice,
+        "createInvoiceLink": _payments.create_invoice_link,
+        "answerPreCheckoutQuery": _payments.answer_pre_checkout_query,
+        "refundStarPayment": _payments.refund_star_payment,
         "getStarTransactions": _payments.get_star_transactions,
     }.items()
 }

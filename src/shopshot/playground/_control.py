@@ -52,8 +52,9 @@ async def send_photo(request: web.Request) -> web.Response:
     form = await request.post()
     sizes = await _user_photo(request.app[STATE], _part(form, "photo"))
     content = {"photo": sizes, **_user_caption(form.get("caption"))}
-    message = await _from_user(request, form, "photo", content, media_group_id=form.get("media_group_id") or None,
-                               file_id=sizes[-1]["file_id"])
+    message = await _from_user(
+        request, form, "photo", content, media_group_id=form.get("media_group_id") or None, file_id=sizes[-1]["file_id"]
+    )
     return web.json_response({"message_id": message.message_id})
 
 
@@ -80,8 +81,9 @@ async def send_album(request: web.Request) -> web.Response:
     photos = [await _user_photo(state, part) for part in parts]
     ids = []
     for sizes in photos:
-        message = await _from_user(request, form, "photo", {"photo": sizes}, media_group_id=group_id,
-                                   file_id=sizes[-1]["file_id"])
+        message = await _from_user(
+            request, form, "photo", {"photo": sizes}, media_group_id=group_id, file_id=sizes[-1]["file_id"]
+        )
         ids.append(message.message_id)
     return web.json_response({"message_ids": ids, "media_group_id": group_id})
 
@@ -174,8 +176,9 @@ async def inject_fault(request: web.Request) -> web.Response:
     body = await _json(request)
     if not body.get("method"):
         raise ControlError(400, "a fault needs the method it applies to")
-    fault = Fault(int(body.get("status", 429)), body.get("retry_after"), float(body.get("delay_s", 0.0)),
-                  body.get("description"))
+    fault = Fault(
+        int(body.get("status", 429)), body.get("retry_after"), float(body.get("delay_s", 0.0)), body.get("description")
+    )
     pending = request.app[STATE].faults.setdefault(str(body["method"]).lower(), [])
     pending.extend(fault for _ in range(int(body.get("count", 1))))
     return web.json_response({"ok": True})
@@ -215,9 +218,18 @@ async def _callback(request: web.Request, chat: Chat, message_id: int, data: str
     message = chat.live(message_id)
     # A query about a message the bot can no longer see carries an InaccessibleMessage (date 0).
     visible = message is not None and not body.get("inaccessible")
-    shown = as_api(state, chat, message) if message is not None and visible else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
-    payload = {"id": record.id, "from": dict(chat.user), "message": shown, "chat_instance": chat.chat_instance,
-               "data": data}
+    shown = (
+        as_api(state, chat, message)
+        if message is not None and visible
+        else {"chat": chat.as_api(), "message_id": message_id, "date": 0}
+    )
+    payload = {
+        "id": record.id,
+        "from": dict(chat.user),
+        "message": shown,
+        "chat_instance": chat.chat_instance,
+        "data": data,
+    }
     await push_update(state, "callback_query", payload)
     return record.id
 
@@ -256,8 +268,12 @@ def _with_file_ids(kind: str, value: Any) -> Any:
 
 def _user(request: web.Request, body: Any) -> dict:
     user_id = int(request.match_info["user_id"])
-    return {"id": user_id, "is_bot": False, "first_name": body.get("first_name") or f"User {user_id}",
-            "language_code": body.get("language_code") or "en"}
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": body.get("first_name") or f"User {user_id}",
+        "language_code": body.get("language_code") or "en",
+    }
 
 
 def _chat(request: web.Request) -> Chat:
@@ -273,7 +289,12 @@ def _visible(request: web.Request) -> list[StoredMessage]:
 
 
 def _answer_row(record: CallbackRecord) -> dict:
-    return {"callback_query_id": record.id, "message_id": record.message_id, "data": record.data, **(record.answer or {})}
+    return {
+        "callback_query_id": record.id,
+        "message_id": record.message_id,
+        "data": record.data,
+        **(record.answer or {}),
+    }
 
 
 def _part(form: Any, name: str) -> web.FileField:

@@ -99,7 +99,9 @@ async def answer_callback_query(state: State, params: Params) -> bool:
     if len(params.text("text") or "") > MAX_ANSWER_TEXT:
         raise bad_request("MESSAGE_TOO_LONG")
     record.answer = {
-        "text": params.text("text"), "show_alert": params.flag("show_alert"), "url": params.text("url"),
+        "text": params.text("text"),
+        "show_alert": params.flag("show_alert"),
+        "url": params.text("url"),
         "cache_time": params.integer("cache_time", 0),
     }
     state.answered.append(record)

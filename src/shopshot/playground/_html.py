@@ -12,9 +12,21 @@ from dataclasses import dataclass, field
 from shopshot.playground._state import BotApiError, bad_request
 
 _ENTITY_OF_TAG = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-    "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -182,8 +194,10 @@ def _reference(text: str, index: int) -> tuple[str, int]:
     if code > 0x10FFFF:
         return "&", index + 1
     if 0xD800 <= code <= 0xDFFF:
-        raise _error("Text contains invalid Unicode characters after decoding HTML entities, check for unmatched "
-                     "surrogate code units")
+        raise _error(
+            "Text contains invalid Unicode characters after decoding HTML entities, check for unmatched "
+            "surrogate code units"
+        )
     return chr(code), match.end()
 
 

@@ -53,7 +53,9 @@ def _decode(data: bytes) -> Image.Image:
         raise bad_request("file must be non-empty")
     if len(data) > MAX_PHOTO_BYTES:
         # Telegram takes photos up to 10 MB (larger pictures go as documents), checked before decoding.
-        raise bad_request(f"file of size {len(data)} bytes is too big for a photo; the maximum size is {MAX_PHOTO_BYTES} bytes")
+        raise bad_request(
+            f"file of size {len(data)} bytes is too big for a photo; the maximum size is {MAX_PHOTO_BYTES} bytes"
+        )
     image = _open(data)
     width, height = image.size
     if width + height > _MAX_SIDES_SUM or max(width, height) > _MAX_RATIO * min(width, height):

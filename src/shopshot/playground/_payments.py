@@ -28,7 +28,11 @@ class PaymentRefused(Exception):
 
 
 def _invoice(params: Params) -> Invoice:
-    title, description, payload = params.text("title") or "", params.text("description") or "", params.text("payload") or ""
+    title, description, payload = (
+        params.text("title") or "",
+        params.text("description") or "",
+        params.text("payload") or "",
+    )
     currency = params.text("currency") or ""
     if not 1 <= len(title) <= 32:
         raise bad_request("TITLE_INVALID")
@@ -37,7 +41,11 @@ def _invoice(params: Params) -> Invoice:
     if not 1 <= len(payload.encode()) <= MAX_PAYLOAD_BYTES:
         raise bad_request("INVOICE_PAYLOAD_INVALID")
     prices = params.json("prices", "can't parse prices JSON object")
-    if not isinstance(prices, list) or not prices or not all(isinstance(p, dict) and isinstance(p.get("amount"), int) for p in prices):
+    if (
+        not isinstance(prices, list)
+        or not prices
+        or not all(isinstance(p, dict) and isinstance(p.get("amount"), int) for p in prices)
+    ):
         raise bad_request("CURRENCY_TOTAL_AMOUNT_INVALID")
     if currency == STARS:
         # Stars: no provider, exactly one price, whole Stars, no tips.
@@ -111,7 +119,7 @@ async def get_star_transactions(state: State, params: Params) -> dict:
     """getStarTransactions: the bot's Star transactions in chronological order, `offset` skipped, `limit` (1-100) given."""
     offset = max(params.integer("offset", 0), 0)
     limit = min(max(params.integer("limit", 100), 1), 100)
-    return {"transactions": state.payments.transactions[offset:offset + limit]}
+    return {"transactions": state.payments.transactions[offset : offset + limit]}
 
 
 async def pay(state: State, chat: Chat, invoice_ref: str) -> str:
@@ -125,8 +133,13 @@ async def pay(state: State, chat: Chat, invoice_ref: str) -> str:
     query_id = str(secrets.randbits(63))
     checkout = Checkout(chat.id, invoice)
     state.payments.checkouts[query_id] = checkout
-    query = {"id": query_id, "from": dict(chat.user), "currency": invoice.currency,
-             "total_amount": invoice.total_amount, "invoice_payload": invoice.payload}
+    query = {
+        "id": query_id,
+        "from": dict(chat.user),
+        "currency": invoice.currency,
+        "total_amount": invoice.total_amount,
+        "invoice_payload": invoice.payload,
+    }
     await push_update(state, "pre_checkout_query", query)
     try:
         refusal = await asyncio.wait_for(asyncio.shield(checkout.answer), PRE_CHECKOUT_S)
@@ -144,12 +157,22 @@ async def pay(state: State, chat: Chat, invoice_ref: str) -> str:
 
 def _payment_fields(charge_id: str, invoice: Invoice) -> dict:
     # Stars payments have no provider: provider_payment_charge_id is the same id, as Telegram sends it.
-    return {"currency": invoice.currency, "total_amount": invoice.total_amount, "invoice_payload": invoice.payload,
-            "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": charge_id}
+    return {
+        "currency": invoice.currency,
+        "total_amount": invoice.total_amount,
+        "invoice_payload": invoice.payload,
+        "telegram_payment_charge_id": charge_id,
+        "provider_payment_charge_id": charge_id,
+    }
 
 
 def _transaction(charge_id: str, chat: Chat, invoice: Invoice, side: str) -> dict:
-    partner = {"type": "user", "transaction_type": "invoice_payment", "user": dict(chat.user), "invoice_payload": invoice.payload}
+    partner = {
+        "type": "user",
+        "transaction_type": "invoice_payment",
+        "user": dict(chat.user),
+        "invoice_payload": invoice.payload,
+    }
     return {"id": charge_id, "amount": invoice.total_amount, "date": now(), side: partner}
 
 

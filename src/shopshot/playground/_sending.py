@@ -40,8 +40,7 @@ async def send_document(state: State, params: Params) -> dict:
     chat = state.chat(params.chat_id())
     document = _document(state, params, params.text("document"), "document")
     content = {"document": document, **text_fields(formatted, "caption")}
-    return deliver(state, params, chat, kind="document", content=content, source=source,
-                    file_id=document["file_id"])
+    return deliver(state, params, chat, kind="document", content=content, source=source, file_id=document["file_id"])
 
 
 async def send_media_group(state: State, params: Params) -> list[dict]:
@@ -58,16 +57,21 @@ def deliver(state: State, params: Params, chat: Chat, *, with_markup: bool = Tru
     """Store a bot message in the chat and return its Message object."""
     markup = inline_markup(params.json("reply_markup", "can't parse reply keyboard markup JSON object"))
     message = StoredMessage(
-        message_id=chat.next_message_id(), from_bot=True, reply_to=_reply_to(chat, params),
-        reply_markup=markup if with_markup else None, **{"parse_mode": params.text("parse_mode"), **fields},
+        message_id=chat.next_message_id(),
+        from_bot=True,
+        reply_to=_reply_to(chat, params),
+        reply_markup=markup if with_markup else None,
+        **{"parse_mode": params.text("parse_mode"), **fields},
     )
     chat.messages[message.message_id] = message
     return as_api(state, chat, message)
 
 
 def _photo_flags(params: Params) -> dict:
-    flags = {"has_media_spoiler": params.flag("has_spoiler"),
-             "show_caption_above_media": params.flag("show_caption_above_media")}
+    flags = {
+        "has_media_spoiler": params.flag("has_spoiler"),
+        "show_caption_above_media": params.flag("show_caption_above_media"),
+    }
     return {key: True for key, value in flags.items() if value}
 
 

@@ -16,8 +16,22 @@ BOT_FIRST_NAME = "Shopshot (local)"
 
 # Kinds of message content a Message object can carry, in the order Telegram's clients check them.
 CONTENT_KINDS = (
-    "text", "photo", "document", "sticker", "voice", "video", "video_note", "animation", "audio",
-    "contact", "location", "venue", "poll", "dice", "game", "invoice",
+    "text",
+    "photo",
+    "document",
+    "sticker",
+    "voice",
+    "video",
+    "video_note",
+    "animation",
+    "audio",
+    "contact",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+    "game",
+    "invoice",
 )
 
 
@@ -54,8 +68,12 @@ class StoredFile:
 
     def as_api(self) -> dict:
         """The PhotoSize / Document object Telegram describes this file with."""
-        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id, **self.fields,
-                "file_size": len(self.data)}
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            **self.fields,
+            "file_size": len(self.data),
+        }
 
 
 @dataclass
@@ -146,8 +164,14 @@ class CallRecord:
     injected: bool = False  # it met a fault of POST /_control/faults (an error or a delay), not only the bot's doing
 
     def as_dict(self) -> dict:
-        return {"method": self.method, "time": self.time, "chat_id": self.chat_id, "ok": self.ok,
-                "error_code": self.error_code, "injected": self.injected}
+        return {
+            "method": self.method,
+            "time": self.time,
+            "chat_id": self.chat_id,
+            "ok": self.ok,
+            "error_code": self.error_code,
+            "injected": self.injected,
+        }
 
 
 @dataclass
@@ -160,8 +184,13 @@ class Webhook:
 
     def as_info(self, pending: int, allowed_updates: list[str] | None) -> dict:
         """The WebhookInfo object getWebhookInfo answers with."""
-        info = {"url": self.url, "has_custom_certificate": False, "pending_update_count": pending,
-                "max_connections": self.max_connections, "ip_address": "127.0.0.1"}
+        info = {
+            "url": self.url,
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+            "max_connections": self.max_connections,
+            "ip_address": "127.0.0.1",
+        }
         if allowed_updates:
             info["allowed_updates"] = allowed_updates
         if self.last_error_date:
@@ -179,8 +208,13 @@ class Invoice:
 
     def as_api(self) -> dict:
         """The Invoice object a message with an invoice carries (the payload stays with the bot)."""
-        return {"title": self.title, "description": self.description, "start_parameter": "",
-                "currency": self.currency, "total_amount": self.total_amount}
+        return {
+            "title": self.title,
+            "description": self.description,
+            "start_parameter": "",
+            "currency": self.currency,
+            "total_amount": self.total_amount,
+        }
 
 
 @dataclass
@@ -234,8 +268,12 @@ class State:
     @property
     def bot_user(self) -> dict:
         """The User object of the bot, its id taken from the token as Telegram's are."""
-        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": BOT_FIRST_NAME,
-                "username": BOT_USERNAME}
+        return {
+            "id": int(self.token.split(":")[0]),
+            "is_bot": True,
+            "first_name": BOT_FIRST_NAME,
+            "username": BOT_USERNAME,
+        }
 
     def reset(self) -> None:
         """Forget chats, files, updates, faults and logs."""
@@ -264,8 +302,12 @@ class State:
         number = next(self.file_numbers)
         folder = {"photo": "photos", "document": "documents"}.get(kind, f"{kind}s")
         stored = StoredFile(
-            file_id=_file_id(kind), file_unique_id=_unique_id(kind), kind=kind, data=data,
-            file_path=f"{folder}/file_{number}.{extension}", fields=fields,
+            file_id=_file_id(kind),
+            file_unique_id=_unique_id(kind),
+            kind=kind,
+            data=data,
+            file_path=f"{folder}/file_{number}.{extension}",
+            fields=fields,
         )
         self.files[stored.file_id] = stored
         return stored

@@ -2,6 +2,7 @@
 Telegram's acknowledgement and conflict rules."""
 
 import asyncio
+import contextlib
 import logging
 import re
 from urllib.parse import urlsplit
@@ -17,7 +18,9 @@ LONG_POLL_MAX_TIMEOUT = 50
 # Telegram holds these back unless a bot asks for them in allowed_updates.
 _OFF_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 TERMINATED_BY_WEBHOOK = "Conflict: terminated by setWebhook request"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 WEBHOOK_TIMEOUT_S = 10
@@ -76,10 +79,8 @@ async def _long_poll(state: State, limit: int, timeout: int) -> list[dict]:
 
 
 async def _wait(state: State, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(state.wakeup.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 def _acknowledge(state: State, offset: int) -> None:
@@ -175,7 +176,5 @@ async def _post(session: aiohttp.ClientSession, webhook: Webhook, update: dict) 
 
 async def _sleep_unless_closing(state: State, seconds: float) -> None:
     async with state.wakeup:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.wakeup.wait_for(lambda: state.closing or state.webhook is None), seconds)
-        except TimeoutError:
-            pass

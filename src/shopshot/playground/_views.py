@@ -7,7 +7,6 @@ from typing import Any
 from shopshot.playground._state import CallbackRecord, State, StoredMessage
 
 
-
 def message_view(message: StoredMessage) -> dict:
     """One message as the page draws it: text or caption with its entities, media, keyboard."""
     content = message.content
@@ -67,16 +66,22 @@ class ChatView:
         self.shown = self._current()
         self.commands = commands_for(self.state, self.user_id, self.language_code)
         bot = self.state.bot_user
-        return {"bot": {"first_name": bot["first_name"], "username": bot["username"]},
-                "commands": self.commands, "messages": list(self.shown.values())}
+        return {
+            "bot": {"first_name": bot["first_name"], "username": bot["username"]},
+            "commands": self.commands,
+            "messages": list(self.shown.values()),
+        }
 
     def changes(self) -> list[tuple[str, Any]]:
         """Events for what changed since the last look: upsert, delete, answer, commands."""
         current = self._current()
         events: list[tuple[str, Any]] = [("delete", {"id": gone}) for gone in self.shown.keys() - current.keys()]
         events += [("upsert", view) for key, view in current.items() if self.shown.get(key) != view]
-        events += [("answer", _answer(record.message_id, answer))
-                   for record in self._new_answers() if (answer := record.answer) and answer.get("text")]
+        events += [
+            ("answer", _answer(record.message_id, answer))
+            for record in self._new_answers()
+            if (answer := record.answer) and answer.get("text")
+        ]
         commands = commands_for(self.state, self.user_id, self.language_code)
         if commands != self.commands:
             events.append(("commands", commands))

@@ -56,7 +56,9 @@ async def local_pages_only(request: web.Request, handler) -> web.StreamResponse:
     # and reads every answer. Origin: any site may post a text/plain "simple" request without asking.
     # Clients that are not browsers (the bot, tests) send no Origin.
     origin = request.headers.get("Origin")
-    if _hostname(request.host) not in LOCAL_HOSTS or (origin is not None and origin != f"{request.scheme}://{request.host}"):
+    if _hostname(request.host) not in LOCAL_HOSTS or (
+        origin is not None and origin != f"{request.scheme}://{request.host}"
+    ):
         raise _control.ControlError(403, "the stand-in answers only pages and clients of this machine")
     return await handler(request)
 
@@ -162,8 +164,9 @@ async def send_documents(request: web.Request) -> web.Response:
     stored = [_media.store_document(state, part.file.read(), part.filename, _declared_type(part)) for part in files]
     ids = []
     for file in stored:
-        message = await _control._from_user(request, form, "document", {"document": file.as_api()},
-                                            media_group_id=group_id, file_id=file.file_id)
+        message = await _control._from_user(
+            request, form, "document", {"document": file.as_api()}, media_group_id=group_id, file_id=file.file_id
+        )
         ids.append(message.message_id)
     return web.json_response({"message_ids": ids, "media_group_id": group_id})
 

@@ -1,9 +1,9 @@
 """An async client for the stand-in's control API: act as Telegram users, watch what the bot does.
 
-    async with StandInClient(stand_in.url) as user_api:
-        await user_api.send_text(42, "/start")
-        menu = await user_api.wait_for(42, lambda msgs: msgs[-1] if msgs and msgs[-1]["reply_markup"] else None)
-        await user_api.press(42, menu["message_id"], text="Studio")
+async with StandInClient(stand_in.url) as user_api:
+    await user_api.send_text(42, "/start")
+    menu = await user_api.wait_for(42, lambda msgs: msgs[-1] if msgs and msgs[-1]["reply_markup"] else None)
+    await user_api.press(42, menu["message_id"], text="Studio")
 """
 
 import asyncio
@@ -30,7 +30,9 @@ class StandInClient:
         self._session = aiohttp.ClientSession()
         return self
 
-    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -45,7 +47,12 @@ class StandInClient:
         return body["message_id"]
 
     async def send_photo(
-        self, user_id: int, data: bytes, *, caption: str | None = None, language_code: str = "en",
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        language_code: str = "en",
         media_group_id: str | None = None,
     ) -> int:
         """The user sends a picture as a photo (the bot gets Telegram's recompressed sizes)."""
@@ -54,7 +61,13 @@ class StandInClient:
         return (await self._post(f"users/{user_id}/photo", data=form))["message_id"]
 
     async def send_document(
-        self, user_id: int, data: bytes, filename: str, *, mime_type: str | None = None, language_code: str = "en",
+        self,
+        user_id: int,
+        data: bytes,
+        filename: str,
+        *,
+        mime_type: str | None = None,
+        language_code: str = "en",
     ) -> int:
         """The user sends a file, kept byte for byte."""
         form = _form(language_code, mime_type=mime_type)
@@ -74,19 +87,32 @@ class StandInClient:
         return body["message_id"]
 
     async def press(
-        self, user_id: int, message_id: int, *, data: str | None = None, text: str | None = None,
-        language_code: str = "en", inaccessible: bool = False,
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        data: str | None = None,
+        text: str | None = None,
+        language_code: str = "en",
+        inaccessible: bool = False,
     ) -> str:
         """Tap an inline button chosen by callback_data and/or label; LookupError if there is none.
 
         `inaccessible`: the bot gets the message as Telegram sends one it can no longer see (date 0).
         """
-        payload = {"message_id": message_id, "data": data, "text": text, "language_code": language_code,
-                   "inaccessible": inaccessible}
+        payload = {
+            "message_id": message_id,
+            "data": data,
+            "text": text,
+            "language_code": language_code,
+            "inaccessible": inaccessible,
+        }
         return (await self._post(f"users/{user_id}/press", json=payload))["callback_query_id"]
 
-    async def pay(self, user_id: int, *, message_id: int | None = None, link: str | None = None, language_code: str = "en") -> dict:
-        """The user pays an invoice (its message, or its link): {"paid": True, "telegram_payment_charge_id"} or {"paid": False, "error_message"}."""
+    async def pay(
+        self, user_id: int, *, message_id: int | None = None, link: str | None = None, language_code: str = "en"
+    ) -> dict:
+        """The user pays an invoice (message or link): {"paid": True, "telegram_payment_charge_id"} or {"paid": False, "error_message"}."""
         payload = {"message_id": message_id, "link": link, "language_code": language_code}
         return await self._post(f"users/{user_id}/pay", json=payload)
 
@@ -131,12 +157,24 @@ class StandInClient:
         return await self._get("calls", params={"method": method} if method else None)
 
     async def inject_fault(
-        self, method: str, *, status: int = 429, retry_after: int | None = 1, count: int = 1, delay_s: float = 0.0,
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        count: int = 1,
+        delay_s: float = 0.0,
         description: str | None = None,
     ) -> None:
         """The next `count` calls of `method` wait delay_s, then fail with `status` (below 400: only wait)."""
-        payload = {"method": method, "status": status, "retry_after": retry_after, "count": count,
-                   "delay_s": delay_s, "description": description}
+        payload = {
+            "method": method,
+            "status": status,
+            "retry_after": retry_after,
+            "count": count,
+            "delay_s": delay_s,
+            "description": description,
+        }
         await self._post("faults", json=payload)
 
     async def set_rate_limit(self, calls_per_s: int | None) -> None:

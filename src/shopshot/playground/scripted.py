@@ -54,7 +54,15 @@ def newer_than(count: int):
     return lambda messages: messages if len(messages) > count else None
 
 
-async def play_conversation(api_url: str, user_id: int, photo: bytes, out: Path, choices: Choices = Choices(), language: str = "en", timeout: float = 120.0) -> Transcript:
+async def play_conversation(
+    api_url: str,
+    user_id: int,
+    photo: bytes,
+    out: Path,
+    choices: Choices = Choices(),
+    language: str = "en",
+    timeout: float = 120.0,
+) -> Transcript:
     """Send /start and a photo, choose a backdrop and options, confirm, and save what comes back."""
     async with StandInClient(api_url) as api:
         await api.send_text(user_id, "/start", language_code=language)
@@ -69,20 +77,29 @@ async def play_conversation(api_url: str, user_id: int, photo: bytes, out: Path,
 async def reach_summary(api: StandInClient, user_id: int, choices: Choices = Choices(), language: str = "en") -> dict:
     """From the gallery to the summary: pick the backdrop and the options, press Continue; return the summary."""
     gallery = await api.wait_for(user_id, with_button(f"{BackdropPicked.__prefix__}:"))
-    await api.press(user_id, gallery["message_id"], data=BackdropPicked(key=choices.preset).pack(), language_code=language)
+    await api.press(
+        user_id, gallery["message_id"], data=BackdropPicked(key=choices.preset).pack(), language_code=language
+    )
     await choose_options(api, user_id, choices, language)
     return await api.wait_for(user_id, with_button(Step(action="confirm").pack()))
 
 
-async def choose_products(api: StandInClient, user_id: int, numbers: Sequence[int] | None = None, language: str = "en") -> dict:
-    """On the picture of a photo's products: tick the candidates `numbers` and Continue, or (None) keep them all together; return the picture."""
+async def choose_products(
+    api: StandInClient, user_id: int, numbers: Sequence[int] | None = None, language: str = "en"
+) -> dict:
+    """On the picture of a photo's products: tick the candidates `numbers` and Continue, or (None) keep them all; return it."""
     offer = await api.wait_for(user_id, with_button(f"{ProductPicked.__prefix__}:"))
     if numbers is None:
         await api.press(user_id, offer["message_id"], data=ProductPicked(action="all").pack(), language_code=language)
         return offer
     for edits, number in enumerate(numbers, start=offer["edits"]):
-        await api.press(user_id, offer["message_id"], data=ProductPicked(action="toggle", number=number).pack(), language_code=language)
-        await api.wait_for(user_id, lambda messages: _edited(messages, offer["message_id"], edits))
+        await api.press(
+            user_id,
+            offer["message_id"],
+            data=ProductPicked(action="toggle", number=number).pack(),
+            language_code=language,
+        )
+        await api.wait_for(user_id, lambda messages: _edited(messages, offer["message_id"], edits))  # noqa: B023 (awaited here)
     await api.press(user_id, offer["message_id"], data=ProductPicked(action="continue").pack(), language_code=language)
     return offer
 
@@ -90,13 +107,18 @@ async def choose_products(api: StandInClient, user_id: int, numbers: Sequence[in
 async def choose_options(api: StandInClient, user_id: int, choices: Choices, language: str) -> None:
     """Pick ratio and variants on the options message, then Continue."""
     options = await api.wait_for(user_id, with_button(f"{OptionPicked.__prefix__}:"))
-    picks = [OptionPicked(name="ratio", value=ratio_to_data(choices.ratio)), OptionPicked(name="variants", value=str(choices.variants))]
+    picks = [
+        OptionPicked(name="ratio", value=ratio_to_data(choices.ratio)),
+        OptionPicked(name="variants", value=str(choices.variants)),
+    ]
     for pick in picks:
         current = await api.wait_for(user_id, with_button(f"{OptionPicked.__prefix__}:"))
-        if not any(button["callback_data"] == pick.pack() and button["text"].startswith("✓") for button in buttons(current)):
+        if not any(
+            button["callback_data"] == pick.pack() and button["text"].startswith("✓") for button in buttons(current)
+        ):
             edits = current["edits"]
             await api.press(user_id, options["message_id"], data=pick.pack(), language_code=language)
-            await api.wait_for(user_id, lambda messages: _edited(messages, options["message_id"], edits))
+            await api.wait_for(user_id, lambda messages: _edited(messages, options["message_id"], edits))  # noqa: B023 (awaited here)
     await api.press(user_id, options["message_id"], data=Step(action="continue").pack(), language_code=language)
 
 
@@ -109,10 +131,11 @@ async def save_transcript(api: StandInClient, user_id: int, out: Path) -> Transc
     out.mkdir(parents=True, exist_ok=True)
     transcript = Transcript(out=out, messages=await api.history(user_id))
     lines = ["# shopshot: a scripted conversation", ""]
-    for message in transcript.messages:
-        lines.append(await _record(api, message, transcript))
+    lines += [await _record(api, message, transcript) for message in transcript.messages]
     (out / "conversation.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "conversation.json").write_text(json.dumps(transcript.messages, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "conversation.json").write_text(
+        json.dumps(transcript.messages, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     return transcript
 
 

@@ -50,8 +50,14 @@ def analyse_photo(image_key: str, side: int, keep: list[list[float]]) -> dict[st
 def enqueue_analysis(queue: Queue, image_key: str, side: int, keep: tuple[NormBox, ...] = ()) -> Job:
     """Queue the analysis of a stored photo at the front of `queue`: a seller is waiting for the answer."""
     return queue.enqueue(
-        ANALYSE, image_key, side, [list(box) for box in keep],
-        at_front=True, job_timeout=ANALYSIS_TIMEOUT_S, result_ttl=ANSWER_TTL_S, failure_ttl=ANSWER_TTL_S,
+        ANALYSE,
+        image_key,
+        side,
+        [list(box) for box in keep],
+        at_front=True,
+        job_timeout=ANALYSIS_TIMEOUT_S,
+        result_ttl=ANSWER_TTL_S,
+        failure_ttl=ANSWER_TTL_S,
     )
 
 
@@ -86,8 +92,11 @@ def withdraw_analysis(queue: Queue, job: Job) -> None:
 def cutout_bytes(cutout: Cutout) -> bytes:
     """A cut-out as compressed arrays (numpy's .npz), exact to the last bit."""
     arrays = {
-        "box": np.array(cutout.box, np.int64), "alpha": cutout.alpha, "protect": cutout.protect,
-        "coefficients": cutout.background.coefficients, "sigma": np.float64(cutout.background.sigma),
+        "box": np.array(cutout.box, np.int64),
+        "alpha": cutout.alpha,
+        "protect": cutout.protect,
+        "coefficients": cutout.background.coefficients,
+        "sigma": np.float64(cutout.background.sigma),
         "image_size": np.array(cutout.image_size, np.int64),
     }
     if cutout.foreground is not None:
@@ -104,8 +113,10 @@ def cutout_from_bytes(data: bytes) -> Cutout:
         x0, y0, x1, y1 = (int(value) for value in arrays["box"])
         width, height = (int(value) for value in arrays["image_size"])
         return Cutout(
-            (x0, y0, x1, y1), arrays["alpha"], arrays["protect"],
+            (x0, y0, x1, y1),
+            arrays["alpha"],
+            arrays["protect"],
             BackgroundModel(arrays["coefficients"], float(arrays["sigma"])),
             (width, height),
-            arrays["foreground"] if "foreground" in arrays else None,
+            arrays.get("foreground", None),
         )

@@ -2,7 +2,7 @@
 
 import statistics
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from enum import StrEnum
 from typing import Literal, cast
 
@@ -61,8 +61,8 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class JobState:
     status: Status
-    position: int | None         # 1-based place in the queue while queued
-    progress: float              # 0..1 while started
+    position: int | None  # 1-based place in the queue while queued
+    progress: float  # 0..1 while started
     elapsed_s: float
 
 
@@ -112,7 +112,7 @@ class JobQueue:
 
     def queue_serving(self, tasks: frozenset[str]) -> Queue:
         """The queue for a worker whose backend does `tasks`: only a backend that does every GPU task takes GPU jobs."""
-        return self.gpu_queue if GPU_TASKS <= tasks else self.queue
+        return self.gpu_queue if tasks >= GPU_TASKS else self.queue
 
     def gpu_available(self) -> bool:
         """True while at least one GPU worker is alive."""
@@ -124,7 +124,9 @@ class JobQueue:
 
     def neural_queue(self) -> Queue | None:
         """The queue a live worker running the neural matte serves (the studio's first, then the GPU's); None when none does."""
-        return next((queue for queue in (self.queue, self.gpu_queue) if live_workers(self.redis, queue, "neural")), None)
+        return next(
+            (queue for queue in (self.queue, self.gpu_queue) if live_workers(self.redis, queue, "neural")), None
+        )
 
     def enqueue(self, spec: JobSpec, job_id: str | None = None) -> str:
         """Queue a render job for a spec (under `job_id`, else a new id) and remember it as active; return the job id."""
@@ -189,7 +191,7 @@ class JobQueue:
             return False
         if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
             return True
-        return job.ended_at is not None and job.ended_at.replace(tzinfo=timezone.utc).timestamp() > at - grace_s
+        return job.ended_at is not None and job.ended_at.replace(tzinfo=UTC).timestamp() > at - grace_s
 
     def spec(self, job_id: str) -> JobSpec | None:
         """The spec a job was queued with, while RQ still keeps it."""

@@ -18,13 +18,15 @@ PUBLISHED_TTL_S = 7 * 24 * 3600
 
 @dataclass(frozen=True)
 class ResultImage:
-    photo_key: str      # JPEG for the album
-    file_key: str       # full-resolution PNG, sent as a document
+    photo_key: str  # JPEG for the album
+    file_key: str  # full-resolution PNG, sent as a document
     seed: int
     width: int
     height: int
     suffix: str = "png"  # the full-resolution file's: a marketplace pack's may be a JPEG
-    verdict: dict[str, Any] = field(default_factory=dict)  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
+    verdict: dict[str, Any] = field(
+        default_factory=dict
+    )  # a pack image's compliance (`pipeline.packs.Verdict.to_dict`)
 
 
 class EventKind(StrEnum):
@@ -41,7 +43,7 @@ class JobEvent:
     job_id: str
     spec: JobSpec
     images: list[ResultImage] = field(default_factory=list)
-    error: str = ""                 # a ShopshotError's code, for the bot to word
+    error: str = ""  # a ShopshotError's code, for the bot to word
     error_params: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -103,9 +105,13 @@ return entry_id
 
 
 def publish(redis: Redis, stream: str, event: JobEvent, kept: int = 10_000) -> str | None:
-    """Append a job's one final event to the stream (trimmed past `kept` entries, never of an undelivered one); return its entry id, or None if the job had published already."""
+    """Append a job's one final event to the stream (trimmed past `kept` entries, never of an undelivered one).
+
+    Returns its entry id, or None if the job had published already."""
     keys = [stream, PUBLISHED_KEY + event.job_id]
-    entry_id = cast(bytes | None, redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, kept, event.to_fields()["event"]))
+    entry_id = cast(
+        bytes | None, redis.eval(PUBLISH_ONCE, len(keys), *keys, PUBLISHED_TTL_S, kept, event.to_fields()["event"])
+    )
     return entry_id.decode() if entry_id else None
 
 

@@ -23,10 +23,10 @@ from shopshot.queue.spec import JobSpec
 # redis-py types each command once for its sync and asyncio clients (`Awaitable[T] | T`), and as text where a
 # client without decode_responses, as every one here, answers bytes: the casts name what the sync client returns.
 
-BACKLOG_KEY = "shopshot:backlog:"          # a list per seller: [job id, spec JSON] not fed yet, in order
-SELLERS_KEY = "shopshot:backlog-sellers"   # the sellers with a backlog
-FED_KEY = "shopshot:fed:"                  # a set per seller: their jobs fed and not yet taken by a worker
-FEEDING_KEY = "shopshot:feeding"           # held by the one process changing backlogs
+BACKLOG_KEY = "shopshot:backlog:"  # a list per seller: [job id, spec JSON] not fed yet, in order
+SELLERS_KEY = "shopshot:backlog-sellers"  # the sellers with a backlog
+FED_KEY = "shopshot:fed:"  # a set per seller: their jobs fed and not yet taken by a worker
+FEEDING_KEY = "shopshot:feeding"  # held by the one process changing backlogs
 FEEDING_S = 5
 
 
@@ -75,7 +75,9 @@ class Feeder:
 
     def waiting_in_backlog(self, user_id: int) -> dict[str, JobSpec]:
         """A seller's jobs not fed yet, in order."""
-        entries = (json.loads(entry) for entry in cast(list[bytes], self.redis.lrange(BACKLOG_KEY + str(user_id), 0, -1)))
+        entries = (
+            json.loads(entry) for entry in cast(list[bytes], self.redis.lrange(BACKLOG_KEY + str(user_id), 0, -1))
+        )
         return {job_id: JobSpec.from_json(spec) for job_id, spec in entries}
 
     def _top_up(self) -> int:
@@ -100,7 +102,9 @@ class Feeder:
         key = FED_KEY + user_id
         fed = [job_id.decode() for job_id in cast(set[bytes], self.redis.smembers(key))]
         jobs = Job.fetch_many(fed, connection=self.redis) if fed else []
-        gone = [job_id for job_id, job in zip(fed, jobs) if job is None or job.get_status(refresh=False) != JobStatus.QUEUED]
+        gone = [
+            job_id for job_id, job in zip(fed, jobs) if job is None or job.get_status(refresh=False) != JobStatus.QUEUED
+        ]
         if gone:
             self.redis.srem(key, *gone)
         return len(fed) - len(gone)

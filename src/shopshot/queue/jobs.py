@@ -59,7 +59,6 @@ def render(spec_json: str) -> dict[str, object]:
         log.info("job %s already published; not rendered again", job.id)
         return {"published": True}
     spec = JobSpec.from_json(spec_json)
-    settings = context.settings
     store = context.store(job.connection)
     started = time.monotonic()
     try:
@@ -107,7 +106,9 @@ def _render_pack(context: WorkerContext, image: Image.Image, spec: JobSpec, job:
     """A pack's images, each checked, on the seller's backdrop where its rule leaves the background free."""
     assert spec.pack is not None  # _results renders a pack only for a spec that names one
     chosen = pack(spec.pack)
-    for number, output in enumerate(render_pack(image, chosen, spec.seed, context.backend, preset=spec.preset), start=1):
+    for number, output in enumerate(
+        render_pack(image, chosen, spec.seed, context.backend, preset=spec.preset), start=1
+    ):
         yield output
         report_progress(job, number / len(chosen.shots))
 
@@ -129,14 +130,18 @@ def _store_each(store: BlobStore, rendered: Iterable[RenderedImage], owner: int)
 
 def _store_pack(store: BlobStore, outputs: Iterable[PackImage], owner: int) -> list[ResultImage]:
     """Store each pack image as its marketplace takes it (the file its verdict measured), with a copy for the album."""
-    images = []
-    for output in outputs:
-        images.append(ResultImage(
-            photo_key=store.put(album_photo(output.image), owner), file_key=store.put(output.data, owner), seed=output.seed,
-            width=output.image.width, height=output.image.height, suffix=suffix(output.format),
+    return [
+        ResultImage(
+            photo_key=store.put(album_photo(output.image), owner),
+            file_key=store.put(output.data, owner),
+            seed=output.seed,
+            width=output.image.width,
+            height=output.image.height,
+            suffix=suffix(output.format),
             verdict=output.verdict.to_dict(),
-        ))
-    return images
+        )
+        for output in outputs
+    ]
 
 
 def _store_result(store: BlobStore, item: RenderedImage, owner: int) -> ResultImage:
@@ -156,8 +161,9 @@ def full_resolution(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def on_failure(job: Job, connection: Redis, exc_type: type[BaseException], exc: BaseException,
-               traceback: TracebackType | None) -> None:
+def on_failure(
+    job: Job, connection: Redis, exc_type: type[BaseException], exc: BaseException, traceback: TracebackType | None
+) -> None:
     """RQ failure callback, also for a job whose worker died: tell the seller once the last attempt has failed."""
     log.warning("job %s failed (%s retries left): %s: %s", job.id, job.retries_left, exc_type.__name__, exc)
     if job.retries_left:

@@ -20,13 +20,13 @@ class JobSpec:
     language: str
     backend: str = "studio"
     task: Task = Task.BACKDROP
-    model: str | None = None        # a model preset, for the person tasks
-    prompt_extra: str = ""          # the seller's optional one-line addition to a backdrop
-    photo_name: str = "photo"       # the stem the seller's file had, made safe: it starts the result files' names
+    model: str | None = None  # a model preset, for the person tasks
+    prompt_extra: str = ""  # the seller's optional one-line addition to a backdrop
+    photo_name: str = "photo"  # the stem the seller's file had, made safe: it starts the result files' names
     # The boxes (x0, y0, x1, y1 in shares of the photo) of the products the seller kept, where the
     # photo had several; empty: the automatic cut-out, everything found.
     keep: tuple[tuple[float, float, float, float], ...] = ()
-    pack: str | None = None         # a marketplace pack (`pipeline.packs`): its images instead of `variants` of one format
+    pack: str | None = None  # a marketplace pack (`pipeline.packs`): its images instead of `variants` of one format
     # A photo of a batch (bot/batch.py): the batch's id, the photo's number in it (from 1) and how many
     # jobs the batch has; empty, 0, 0 for a photo on its own.
     batch_id: str = ""

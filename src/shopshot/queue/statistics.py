@@ -18,11 +18,11 @@ from shopshot.queue.enqueue import live_workers, recent_durations
 
 @dataclass(frozen=True)
 class QueueStats:
-    depth: dict[str, int]          # jobs waiting, per queue name
-    workers: int                   # workers registered with RQ (they heartbeat, or RQ drops them)
+    depth: dict[str, int]  # jobs waiting, per queue name
+    workers: int  # workers registered with RQ (they heartbeat, or RQ drops them)
     finished_last_hour: int
     failed_last_hour: int
-    median_job_s: float | None     # over the recent jobs in `shopshot:durations`
+    median_job_s: float | None  # over the recent jobs in `shopshot:durations`
 
 
 def read_stats(redis: Redis, settings: QueueSettings) -> QueueStats:

@@ -187,8 +187,9 @@ class BlobStore:
             return 0
         seconds, micros = cast(tuple[int, int], self.redis.time())
         swept = 0
-        while members := cast(list[bytes], self.redis.zrangebyscore(EXPIRY_KEY, "-inf", seconds + micros / 1e6, start=0,
-                                                                    num=SWEEP_BATCH)):
+        while members := cast(
+            list[bytes], self.redis.zrangebyscore(EXPIRY_KEY, "-inf", seconds + micros / 1e6, start=0, num=SWEEP_BATCH)
+        ):
             entries = [(owner, key) for owner, key in (member.decode().split("|", 1) for member in members)]
             # Still there: renewed after that score was read, or its TTL ends a moment after the score; left for later.
             gone = [entry for entry, owner in zip(entries, self._owners([key for _, key in entries])) if owner is None]
@@ -203,8 +204,10 @@ class BlobStore:
         quota, rate = (settings.quota_mb * 2**20, settings.uploads_per_minute) if limited else (0, 0)
         index = OWNED_KEY + ("" if owner is None else str(owner))
         uploads = UPLOADS_KEY + ("" if owner is None else str(owner))
-        answer = self._reserve(keys=[key, index, EXPIRY_KEY, uploads],
-                               args=[len(data), self.ttl_s, "" if owner is None else owner, quota, rate, UPLOAD_WINDOW_S, int(limited)])
+        answer = self._reserve(
+            keys=[key, index, EXPIRY_KEY, uploads],
+            args=[len(data), self.ttl_s, "" if owner is None else owner, quota, rate, UPLOAD_WINDOW_S, int(limited)],
+        )
         if answer[0] == b"quota":
             raise StorageFull(mb=settings.quota_mb)
         if answer[0] == b"rate":
@@ -241,9 +244,11 @@ class BlobStore:
 
 def open_store(redis: Redis, settings: Settings) -> BlobStore:
     """The blob store the settings configure, on this Redis."""
-    return BlobStore(redis, open_blobs(settings.storage, Path(settings.data_dir)), settings.queue.image_ttl_s, settings.storage)
+    return BlobStore(
+        redis, open_blobs(settings.storage, Path(settings.data_dir)), settings.queue.image_ttl_s, settings.storage
+    )
 
 
 def blob_name(key: str) -> str:
     """The back end's name for a key: its random part, and the name of what was made from it after a dot."""
-    return key[len(PREFIX):].replace(":", ".")
+    return key[len(PREFIX) :].replace(":", ".")

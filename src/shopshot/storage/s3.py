@@ -4,9 +4,9 @@ boto3 is AWS's own SDK, released every week, and speaks to any S3-compatible ser
 `endpoint_url`; its client is thread-safe, so the bot's `asyncio.to_thread` calls share one.
 """
 
+import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-import boto3
 
 from shopshot.config import S3Settings
 from shopshot.storage import BlobMissing
@@ -29,8 +29,14 @@ class S3Blobs:
     def connect(cls, settings: S3Settings) -> "S3Blobs":
         """A client for the configured bucket, which is created first when allowed and missing."""
         secret = settings.secret_access_key.get_secret_value() if settings.secret_access_key else None
-        client = boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region,
-                              aws_access_key_id=settings.access_key_id, aws_secret_access_key=secret, config=CLIENT_CONFIG)
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=secret,
+            config=CLIENT_CONFIG,
+        )
         blobs = cls(client, settings.bucket, settings.prefix)
         if settings.create_bucket:
             blobs.ensure_bucket()
@@ -62,7 +68,7 @@ class S3Blobs:
 
     def delete(self, names: list[str]) -> None:
         for start in range(0, len(names), DELETE_BATCH):
-            batch = [{"Key": self.prefix + name} for name in names[start:start + DELETE_BATCH]]
+            batch = [{"Key": self.prefix + name} for name in names[start : start + DELETE_BATCH]]
             answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             if errors := answer.get("Errors"):
                 raise RuntimeError(f"{len(errors)} objects not deleted from {self.bucket}, e.g. {errors[0]}")

@@ -34,9 +34,16 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, se
     fresh = not batch.joins(draft.batch, group, sent_at)
     collecting = batch.new_collection(group, sent_at) if fresh else draft.collected
     if fresh:  # a new conversation: the photos of this send, whatever was going on before
-        await message.answer(_("📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make every photo of this send that way."))
+        await message.answer(
+            _(
+                "📚 Several photos: they make one batch, all in the same look. Choose it once, below; I'll make "
+                "every photo of this send that way."
+            )
+        )
         await state.set_state(None)  # no step until a photo of the batch can be used
-        draft = Draft(task=Task.BACKDROP, backend=await studio.backend_for(Task.BACKDROP), since_message_id=message.message_id)
+        draft = Draft(
+            task=Task.BACKDROP, backend=await studio.backend_for(Task.BACKDROP), since_message_id=message.message_id
+        )
         await draft.save(state)
     try:
         if len(collecting["photos"]) >= studio.settings.limits.batch_photos:
@@ -47,7 +54,9 @@ async def batch_photo_received(message: Message, state: FSMContext, bot: Bot, se
             _("Left out of the batch: {reason}").format(reason=texts.describe(type(error), error.params)),
             reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
         )
-        await Draft.update(state, batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params))
+        await Draft.update(
+            state, batch=batch.with_refusal(collecting, message.message_id, group, sent_at, error.code, error.params)
+        )
         return
     draft = await Draft.update(state, batch=batch.with_photo(collecting, message.message_id, group, sent_at, photo))
     if draft.image_key is None:  # the batch's first photo that can be used: it stands for all in the steps' previews
@@ -68,5 +77,7 @@ def build_router() -> Router:
     """The batch intake handler, on a router of its own, ahead of intake's one-photo handlers."""
     router = Router(name="batch")
     # By content type: an animation carries a document too, and intake names it for what it is.
-    router.message.register(batch_photo_received, F.content_type.in_({ContentType.PHOTO, ContentType.DOCUMENT}), in_a_batch)
+    router.message.register(
+        batch_photo_received, F.content_type.in_({ContentType.PHOTO, ContentType.DOCUMENT}), in_a_batch
+    )
     return router

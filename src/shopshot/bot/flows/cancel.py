@@ -36,36 +36,57 @@ async def cancel_pressed(callback: CallbackQuery, callback_data: JobChoice, serv
     if await studio.owned_job(callback_data.job_id, callback.from_user.id) is None:
         await stale_button(callback)
         return
-    await report(pressed_message(callback), board, studio, *await studio.cancel(callback.from_user.id, [callback_data.job_id]))
+    await report(
+        pressed_message(callback), board, studio, *await studio.cancel(callback.from_user.id, [callback_data.job_id])
+    )
     await callback.answer()
 
 
-async def report(message: MaybeInaccessibleMessageUnion, board: StatusBoard, studio: Studio, dequeued: dict[str, JobSpec], started: dict[str, JobSpec]) -> None:
+async def report(
+    message: MaybeInaccessibleMessageUnion,
+    board: StatusBoard,
+    studio: Studio,
+    dequeued: dict[str, JobSpec],
+    started: dict[str, JobSpec],
+) -> None:
     """Close the statuses of the jobs taken off the queue, with the credits they gave back, and say so; ask about each job already running.
 
     A batch's status stays: the photos made or being made still come, and their delivery closes it.
     """
     alone = {job_id: spec for job_id, spec in dequeued.items() if not spec.batch_id}
     for job_id, spec in alone.items():
-        given_back = await studio.release_hold(spec.user_id, job_id, "cancelled")  # released by cancel: its numbers again
-        await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("🚫 Cancelled."), given_back))
+        given_back = await studio.release_hold(
+            spec.user_id, job_id, "cancelled"
+        )  # released by cancel: its numbers again
+        await board.close(
+            job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("🚫 Cancelled."), given_back)
+        )
     if alone:
-        await message.answer(_("Cancelled before it started: nothing will be made or sent. Send a new photo whenever you're ready."))
+        await message.answer(
+            _("Cancelled before it started: nothing will be made or sent. Send a new photo whenever you're ready.")
+        )
     if in_batches := len(dequeued) - len(alone):
-        await message.answer(ngettext(
-            "Cancelled {count} photo of your batch that had not started. The photos already made or being made come as usual.",
-            "Cancelled {count} photos of your batch that had not started. The photos already made or being made come as usual.",
-            in_batches,
-        ).format(count=in_batches))
+        await message.answer(
+            ngettext(
+                "Cancelled {count} photo of your batch that had not started. The photos already made or being made come as usual.",
+                "Cancelled {count} photos of your batch that had not started. The photos already made or being made come as usual.",
+                in_batches,
+            ).format(count=in_batches)
+        )
     for job_id, spec in started.items():
         # Under its own status message, so that a seller with two jobs knows which one is meant.
         await message.answer(
-            _("This job has already started. Keep it and get the images as usual, or discard it: nothing is sent and its images are deleted."),
+            _(
+                "This job has already started. Keep it and get the images as usual, or discard it: nothing is "
+                "sent and its images are deleted."
+            ),
             reply_markup=keyboards.started(job_id),
             reply_parameters=ReplyParameters(message_id=spec.status_message_id, allow_sending_without_reply=True),
         )
     if not (dequeued or started):
-        await message.answer(_("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
+        await message.answer(
+            _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start.")
+        )
 
 
 async def keep_pressed(callback: CallbackQuery, callback_data: JobChoice, services: Services) -> None:
@@ -83,9 +104,15 @@ async def discard_pressed(callback: CallbackQuery, callback_data: JobChoice, ser
         await stale_button(callback)
         return
     if await studio.discard(callback_data.job_id):
-        await replace_text(pressed_message(callback), _("Discarded: nothing more of this job will be sent, and its images are deleted."))
+        await replace_text(
+            pressed_message(callback),
+            _("Discarded: nothing more of this job will be sent, and its images are deleted."),
+        )
     else:
-        await replace_text(pressed_message(callback), _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."))
+        await replace_text(
+            pressed_message(callback),
+            _("There is nothing to cancel: no job of yours is waiting or running. Send a photo to start."),
+        )
     await callback.answer()
 
 

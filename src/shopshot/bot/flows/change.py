@@ -9,7 +9,15 @@ from shopshot.bot import keyboards, texts
 from shopshot.bot.callbacks import ChangePicked, Step
 from shopshot.bot.draft import Draft
 from shopshot.bot.pressed import clear_buttons, pressed_message, replace_text
-from shopshot.bot.screens import ask_detail, offers_detail, show_candidates, show_gallery, show_models, show_options, stale_button
+from shopshot.bot.screens import (
+    ask_detail,
+    offers_detail,
+    show_candidates,
+    show_gallery,
+    show_models,
+    show_options,
+    stale_button,
+)
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
 
@@ -28,11 +36,17 @@ def changeable(draft: Draft) -> list[str]:
 
 async def change_pressed(callback: CallbackQuery, state: FSMContext) -> None:
     draft = await Draft.load(state)
-    await replace_text(pressed_message(callback), _("What would you like to change?"), keyboards.changes(changeable(draft), bool(draft.model)))
+    await replace_text(
+        pressed_message(callback),
+        _("What would you like to change?"),
+        keyboards.changes(changeable(draft), bool(draft.model)),
+    )
     await callback.answer()
 
 
-async def change_chosen(callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, services: Services) -> None:
+async def change_chosen(
+    callback: CallbackQuery, callback_data: ChangePicked, state: FSMContext, services: Services
+) -> None:
     gallery, models = services.gallery, services.models
     draft = await Draft.load(state)
     part = callback_data.part

@@ -14,12 +14,21 @@ from shopshot.bot.states import Studio
 from shopshot.pipeline.presets import backdrop
 
 
-async def page_chosen(callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, services: Services) -> None:
+async def page_chosen(
+    callback: CallbackQuery, callback_data: GalleryPage, state: FSMContext, services: Services
+) -> None:
     gallery = services.gallery
     await callback.answer()
     page = callback_data.page % gallery.pages
     draft = await Draft.load(state)
-    await turn_page(pressed_message(callback), gallery, page, _("Choose a backdrop by its number:"), backdrop_markup(gallery, page, draft), draft.image_key)
+    await turn_page(
+        pressed_message(callback),
+        gallery,
+        page,
+        _("Choose a backdrop by its number:"),
+        backdrop_markup(gallery, page, draft),
+        draft.image_key,
+    )
 
 
 async def backdrop_chosen(callback: CallbackQuery, callback_data: BackdropPicked, state: FSMContext) -> None:

@@ -18,10 +18,18 @@ async def page_chosen(callback: CallbackQuery, callback_data: ModelPage, state: 
     models = services.models
     await callback.answer()
     page = callback_data.page % models.pages
-    await turn_page(pressed_message(callback), models, page, _("Choose a model by their number:"), models_markup(models, page, await Draft.load(state)))
+    await turn_page(
+        pressed_message(callback),
+        models,
+        page,
+        _("Choose a model by their number:"),
+        models_markup(models, page, await Draft.load(state)),
+    )
 
 
-async def model_chosen(callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, services: Services) -> None:
+async def model_chosen(
+    callback: CallbackQuery, callback_data: ModelPicked, state: FSMContext, services: Services
+) -> None:
     gallery = services.gallery
     chosen = model_preset(callback_data.key)
     draft = await Draft.update(state, model=chosen.key)

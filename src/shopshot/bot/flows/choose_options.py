@@ -31,7 +31,11 @@ async def option_picked(callback: CallbackQuery, callback_data: OptionPicked, st
 
 
 async def packs_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await replace_text(pressed_message(callback), texts.packs_prompt(), keyboards.packs(list(packs().values()), (await Draft.load(state)).pack))
+    await replace_text(
+        pressed_message(callback),
+        texts.packs_prompt(),
+        keyboards.packs(list(packs().values()), (await Draft.load(state)).pack),
+    )
     await callback.answer()
 
 
@@ -91,8 +95,12 @@ def build_router() -> Router:
     """The choose options handlers, on a router of their own."""
     router = Router(name="choose_options")
     router.callback_query.register(option_picked, Studio.choosing_options, OptionPicked.filter())
-    router.callback_query.register(detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"), detail_on_offer)
-    router.callback_query.register(packs_pressed, Studio.choosing_options, Step.filter(F.action == "packs"), packs_on_offer)
+    router.callback_query.register(
+        detail_pressed, Studio.choosing_options, Step.filter(F.action == "detail"), detail_on_offer
+    )
+    router.callback_query.register(
+        packs_pressed, Studio.choosing_options, Step.filter(F.action == "packs"), packs_on_offer
+    )
     router.callback_query.register(formats_pressed, Studio.choosing_options, Step.filter(F.action == "formats"))
     router.callback_query.register(pack_picked, Studio.choosing_options, PackPicked.filter(), packs_on_offer)
     router.message.register(detail_written, Studio.writing_detail, F.text & ~F.text.startswith("/"))

@@ -1,6 +1,5 @@
 """Choosing what to make from the photo: a new backdrop, a new fashion model, or mannequin to model."""
 
-
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
@@ -14,7 +13,9 @@ from shopshot.bot.states import Studio
 from shopshot.pipeline.tasks import Task
 
 
-async def task_chosen(callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, services: Services) -> None:
+async def task_chosen(
+    callback: CallbackQuery, callback_data: TaskPicked, state: FSMContext, services: Services
+) -> None:
     studio, gallery, models = services.studio, services.gallery, services.models
     task = await studio.check_task(callback_data.task)
     await Draft.update(state, task=task, model=None, prompt_extra="")

@@ -27,12 +27,24 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, services: 
     # A batch's photos are jobs of their own, each holding its photo's images: the planned id names the batch.
     job_ids = [new_job_id() for _ in batch.numbered(draft.collected)[0]] if draft.batch else [job_id]
     batch_id = job_id if draft.batch else ""
-    charges = [charge for one in job_ids if (charge := studio.charge_for(callback.from_user.id, one, draft.task, draft.preset_key, draft.images, backend, batch_id))]
+    charges = [
+        charge
+        for one in job_ids
+        if (
+            charge := studio.charge_for(
+                callback.from_user.id, one, draft.task, draft.preset_key, draft.images, backend, batch_id
+            )
+        )
+    ]
     # A limit (or too few credits for them all) raises here, before anything changes: the summary and its Confirm stay for a later try.
     # The summary's job once: a tap replayed after the bot died between queueing and leaving the step finds it used.
-    ticket = await studio.admit(callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=draft.photo_count, charges=charges)
+    ticket = await studio.admit(
+        callback.from_user.id, backend, once=pressed_key(job_id, "confirm"), count=draft.photo_count, charges=charges
+    )
     if ticket is not None and draft.batch:
-        await queue_batch(callback, studio, ticket, draft.collected, _spec(callback, draft, backend, 0), job_id, job_ids)
+        await queue_batch(
+            callback, studio, ticket, draft.collected, _spec(callback, draft, backend, 0), job_id, job_ids
+        )
     elif ticket is not None:
         await queue_job(callback, studio, ticket, lambda status_id: _spec(callback, draft, backend, status_id), job_id)
     held = await studio.held(callback.from_user.id, *job_ids) if ticket is not None else None
@@ -51,7 +63,14 @@ async def confirm_pressed(callback: CallbackQuery, state: FSMContext, services: 
 
 
 def _spec(callback: CallbackQuery, draft: Draft, backend: str, status_message_id: int) -> JobSpec:
-    return draft.to_spec(pressed_message(callback).chat.id, callback.from_user.id, status_message_id, backend, get_i18n().current_locale, new_seed())
+    return draft.to_spec(
+        pressed_message(callback).chat.id,
+        callback.from_user.id,
+        status_message_id,
+        backend,
+        get_i18n().current_locale,
+        new_seed(),
+    )
 
 
 def build_router() -> Router:

@@ -8,7 +8,6 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot.screens import stale_button
 
 
-
 async def unexpected_message(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("Please send a photo of your product (JPEG, PNG, WebP or HEIC)."))

@@ -17,21 +17,32 @@ async def cmd_forget(message: Message, services: Services) -> None:
     studio = services.studio
     token = await studio.ask_forget(sender_id(message))
     await message.answer(
-        _("Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet are dropped. This cannot be undone."),
+        _(
+            "Delete your photos, results, choices, saved looks and language setting? Jobs not delivered yet "
+            "are dropped. This cannot be undone."
+        ),
         reply_markup=keyboards.forget(token),
     )
 
 
-async def forget_confirmed(callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, services: Services) -> None:
+async def forget_confirmed(
+    callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, services: Services
+) -> None:
     studio, board = services.studio, services.board
     if not await studio.answer_forget(callback.from_user.id, callback_data.token):
         await stale_button(callback)
         return
     for job_id, spec in (await studio.forget(callback.from_user.id)).items():
-        given_back = await studio.release_hold(spec.user_id, job_id, "forgotten")  # released by forget: its numbers again
-        await board.close(job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("❌ Not done."), given_back))
+        given_back = await studio.release_hold(
+            spec.user_id, job_id, "forgotten"
+        )  # released by forget: its numbers again
+        await board.close(
+            job_id, spec.chat_id, spec.status_message_id, credits.with_given_back(_("❌ Not done."), given_back)
+        )
     await state.clear()
-    await replace_text(pressed_message(callback), _("Done: I deleted your photos, results, choices, saved looks and language setting."))
+    await replace_text(
+        pressed_message(callback), _("Done: I deleted your photos, results, choices, saved looks and language setting.")
+    )
     await callback.answer()
 
 

@@ -9,7 +9,15 @@ from aiogram.utils.i18n import gettext as _
 from shopshot.bot import texts
 from shopshot.bot.draft import Draft
 from shopshot.bot.gallery import ProductGallery
-from shopshot.bot.screens import checked_file, downloaded, from_before_the_conversation, sender_id, show_candidates, show_first_step, stale_button
+from shopshot.bot.screens import (
+    checked_file,
+    downloaded,
+    from_before_the_conversation,
+    sender_id,
+    show_candidates,
+    show_first_step,
+    stale_button,
+)
 from shopshot.bot.services import Services
 from shopshot.bot.studio import Studio
 from shopshot.errors import AnimatedImage, AudioNotPhoto, InputError, StickerNotPhoto, VideoNotPhoto
@@ -34,7 +42,9 @@ async def not_a_photo(message: Message) -> None:
 async def photo_received(message: Message, state: FSMContext, bot: Bot, services: Services) -> None:
     studio, gallery = services.studio, services.gallery
     if await studio.first_time(sender_id(message), "file-tip"):
-        await message.answer(_("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File)."))
+        await message.answer(
+            _("Tip: Telegram compresses photos. For the sharpest result, send the picture as a file (📎 → File).")
+        )
     await _accept(message, state, bot, studio, gallery)
 
 
@@ -56,10 +66,18 @@ async def _accept(message: Message, state: FSMContext, bot: Bot, studio: Studio,
         assert photo.product is not None  # the cut-out finds its candidates with the product
         await gallery.offer(photo.key, sender_id(message), photo.product, photo.candidates)
     elif photo.product is not None:
-        await message.answer_photo(await gallery.take(photo.key, sender_id(message), photo.product), caption=texts.kept())
+        await message.answer_photo(
+            await gallery.take(photo.key, sender_id(message), photo.product), caption=texts.kept()
+        )
     await Draft(
-        image_key=photo.key, width=photo.width, height=photo.height, task=Task.BACKDROP, backend=backend, photo_name=photo_name,
-        candidates=[list(candidate.box) for candidate in photo.candidates], since_message_id=message.message_id,
+        image_key=photo.key,
+        width=photo.width,
+        height=photo.height,
+        task=Task.BACKDROP,
+        backend=backend,
+        photo_name=photo_name,
+        candidates=[list(candidate.box) for candidate in photo.candidates],
+        since_message_id=message.message_id,
     ).save(state)
     if photo.to_choose:
         await show_candidates(message, state, gallery)

@@ -15,7 +15,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery, RefundedPayment, SuccessfulPayment
 from aiogram.utils.i18n import gettext as _
 
-from shopshot.billing.prices import STARS, checkout_ok, invoice_payload, credit_pack, read_payload
+from shopshot.billing.prices import STARS, checkout_ok, credit_pack, invoice_payload, read_payload
 from shopshot.bot import credits, keyboards
 from shopshot.bot.callbacks import CreditPackPicked
 from shopshot.bot.pressed import pressed_message
@@ -39,8 +39,11 @@ async def pack_picked(callback: CallbackQuery, callback_data: CreditPackPicked, 
     settings = services.settings
     pack = credit_pack(settings.billing, callback_data.key)  # an old pack's button: InvalidOption, answered as stale
     await pressed_message(callback).answer_invoice(
-        title=credits.invoice_title(pack), description=credits.invoice_description(), payload=invoice_payload(pack),
-        currency=STARS, prices=[LabeledPrice(label=credits.invoice_title(pack), amount=pack.stars)],
+        title=credits.invoice_title(pack),
+        description=credits.invoice_description(),
+        payload=invoice_payload(pack),
+        currency=STARS,
+        prices=[LabeledPrice(label=credits.invoice_title(pack), amount=pack.stars)],
     )
     await callback.answer()
 
@@ -50,7 +53,9 @@ async def pre_checkout(query: PreCheckoutQuery, services: Services) -> None:
     if checkout_ok(settings.billing, query.invoice_payload, query.currency, query.total_amount):
         await query.answer(ok=True)
     else:
-        log.info("pre-checkout refused for payload %r (%s %s)", query.invoice_payload, query.total_amount, query.currency)
+        log.info(
+            "pre-checkout refused for payload %r (%s %s)", query.invoice_payload, query.total_amount, query.currency
+        )
         await query.answer(ok=False, error_message=_("This offer has changed. Please choose a pack again with /buy."))
 
 
@@ -59,7 +64,9 @@ async def payment_received(message: Message, payment: SuccessfulPayment, service
     key, pack_credits, _stars = read_payload(payment.invoice_payload)
     # Credited even if billing was switched off since the checkout: the seller paid. A redelivered update (the bot died before its
     # offset was confirmed), or a payment the Stars sync credited first, credits nothing more; the seller is thanked once, by either.
-    credited, balance = await studio.ledger.purchase(sender_id(message), payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key)
+    credited, balance = await studio.ledger.purchase(
+        sender_id(message), payment.telegram_payment_charge_id, pack_credits, payment.total_amount, key
+    )
     if not credited:
         log.info("payment %s was credited before", payment.telegram_payment_charge_id)
     if await studio.ledger.thank_once(payment.telegram_payment_charge_id):
@@ -81,7 +88,11 @@ async def cmd_terms(message: Message) -> None:
 
 async def cmd_paysupport(message: Message, services: Services) -> None:
     settings = services.settings
-    contact = settings.billing.support or ", ".join(f"tg://user?id={admin_id}" for admin_id in settings.access.admin_ids) or _("the owner of this bot")
+    contact = (
+        settings.billing.support
+        or ", ".join(f"tg://user?id={admin_id}" for admin_id in settings.access.admin_ids)
+        or _("the owner of this bot")
+    )
     await message.answer(credits.pay_support(contact))
 
 

@@ -15,8 +15,9 @@ from shopshot.pipeline.presets import offers_variants
 from shopshot.queue.spec import JobSpec
 
 
-
-async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, services: Services) -> None:
+async def another_backdrop(
+    callback: CallbackQuery, callback_data: ResultAction, state: FSMContext, services: Services
+) -> None:
     studio, gallery = services.studio, services.gallery
     if (spec := await _owned_spec(callback, callback_data, studio)) is None:
         return
@@ -25,8 +26,15 @@ async def another_backdrop(callback: CallbackQuery, callback_data: ResultAction,
     # The backdrop used stays in the data, so the gallery ticks it; the products kept stay kept (the
     # photo's gallery pages were rendered with them alone).
     await Draft(
-        image_key=spec.image_key, width=width, height=height, task=spec.task, model=spec.model, backend=backend, preset=spec.preset,
-        photo_name=spec.photo_name, keep=[list(box) for box in spec.keep],
+        image_key=spec.image_key,
+        width=width,
+        height=height,
+        task=spec.task,
+        model=spec.model,
+        backend=backend,
+        preset=spec.preset,
+        photo_name=spec.photo_name,
+        keep=[list(box) for box in spec.keep],
     ).save(state)
     sent = await show_gallery(pressed_message(callback), state, gallery, page=0)
     # From its own gallery on: a gallery shown before it, even one newer than this result, no longer acts.
@@ -46,12 +54,20 @@ async def run_again(callback: CallbackQuery, callback_data: ResultAction, servic
     # Each of these buttons queues one job once: a replay of it, or a double tap, finds it used.
     job_id = new_job_id()
     charge = studio.charge_for(spec.user_id, job_id, spec.task, spec.preset, spec.variants, backend)
-    ticket = await studio.admit(spec.user_id, backend, once=pressed_key(callback_data.job_id, callback_data.action), charge=charge)
+    ticket = await studio.admit(
+        spec.user_id, backend, once=pressed_key(callback_data.job_id, callback_data.action), charge=charge
+    )
     if ticket is None:
         await stale_button(callback)
         return
     seed = variations_seed(spec) if callback_data.action == "variations" else spec.seed
-    await queue_job(callback, studio, ticket, lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend), job_id)
+    await queue_job(
+        callback,
+        studio,
+        ticket,
+        lambda status_id: spec.with_changes(seed=seed, status_message_id=status_id, backend=backend),
+        job_id,
+    )
     await clear_buttons(pressed_message(callback))
     await callback.answer(_("Queued!"))
 

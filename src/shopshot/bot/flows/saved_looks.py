@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery
 from shopshot.bot import texts
 from shopshot.bot.callbacks import LookPicked, ResultAction
 from shopshot.bot.draft import Draft
-from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.looks import look_of, offered_look
+from shopshot.bot.pressed import clear_buttons, pressed_message
 from shopshot.bot.screens import show_summary, stale_button
 from shopshot.bot.services import Services
 from shopshot.bot.states import Studio
@@ -48,5 +48,7 @@ def build_router() -> Router:
     """The saved looks' handlers, on a router of their own."""
     router = Router(name="saved_looks")
     router.callback_query.register(look_saved, ResultAction.filter(F.action == "save"))
-    router.callback_query.register(look_chosen, StateFilter(Studio.choosing_task, Studio.choosing_backdrop), LookPicked.filter())
+    router.callback_query.register(
+        look_chosen, StateFilter(Studio.choosing_task, Studio.choosing_backdrop), LookPicked.filter()
+    )
     return router

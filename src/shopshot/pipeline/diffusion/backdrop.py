@@ -19,11 +19,11 @@ from PIL import Image
 from shopshot.pipeline import compositing
 from shopshot.pipeline.backdrops import Stage, look_of, style_for
 from shopshot.pipeline.cutout import Cutout
-from shopshot.pipeline.matte import NeuralStage, product_cutout
 from shopshot.pipeline.diffusion.masks import grow, ring_width, shrink
 from shopshot.pipeline.diffusion.prompts import backdrop_prompts
 from shopshot.pipeline.diffusion.scene import Plan
 from shopshot.pipeline.layout import ratio
+from shopshot.pipeline.matte import NeuralStage, product_cutout
 from shopshot.pipeline.presets import backdrop
 from shopshot.pipeline.studio import RenderedImage, RenderRequest, fit_product, render_variant
 from shopshot.pipeline.viewpoint import seen_from_above
@@ -49,19 +49,42 @@ def plan_backdrop(request: RenderRequest, models: object, neural: NeuralStage | 
     size = layout.image.size
     alpha = compositing.place_alpha(cutout, origin, size)
     foot = compositing.foot_span(cutout)
-    stage = Stage(size, (origin[0], origin[1], origin[0] + x1 - x0, origin[1] + y1 - y0),
-                  (origin[0] + foot[0], origin[0] + foot[1]), look_of(request.seed), overhead)
+    stage = Stage(
+        size,
+        (origin[0], origin[1], origin[0] + x1 - x0, origin[1] + y1 - y0),
+        (origin[0] + foot[0], origin[0] + foot[1]),
+        look_of(request.seed),
+        overhead,
+    )
     prompt, negative = backdrop_prompts(preset, request.prompt_extra)
-    finish = partial(_finish, pixels=pixels, cutout=cutout, alpha=alpha, stage=stage, shadow=style.shadow,
-                     offset=layout.offset, scale=layout.scale)
+    finish = partial(
+        _finish,
+        pixels=pixels,
+        cutout=cutout,
+        alpha=alpha,
+        stage=stage,
+        shadow=style.shadow,
+        offset=layout.offset,
+        scale=layout.scale,
+    )
     # The scene is generated under the edge's ring and under any see-through part (a lens shows it).
     generate = ~shrink(alpha >= 0.5, ring_width(size)) | (alpha < compositing.OPAQUE)
     depth_source = layout.image if preset.depth > 0 else None
     return Plan(layout.image, generate, depth_source, preset.depth, 1.0, prompt, negative, finish)
 
 
-def _finish(generated: np.ndarray, seed: int, *, pixels: np.ndarray, cutout: Cutout, alpha: np.ndarray,
-            stage: Stage, shadow: float, offset: tuple[int, int], scale: float) -> RenderedImage:
+def _finish(
+    generated: np.ndarray,
+    seed: int,
+    *,
+    pixels: np.ndarray,
+    cutout: Cutout,
+    alpha: np.ndarray,
+    stage: Stage,
+    shadow: float,
+    offset: tuple[int, int],
+    scale: float,
+) -> RenderedImage:
     """Shadow, paste the product back through its matte, wrap the rim; `protect` stays exact."""
     if shadow:
         compositing.apply_shadow(generated, compositing.shadow_map(alpha, stage), SHADOW_SHARE * shadow)

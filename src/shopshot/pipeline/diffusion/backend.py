@@ -60,8 +60,9 @@ class Painter(Protocol[_Inputs]):
 
     def paint(self, inputs: _Inputs, mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray: ...
 
-    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
-                seed: int) -> np.ndarray: ...
+    def repaint(
+        self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode, seed: int
+    ) -> np.ndarray: ...
 
     def warm_up(self) -> None: ...
 
@@ -75,8 +76,13 @@ class DiffusionBackend:
     # figures (docs/deploy.md, Sizing), plus the cut-out, depth and compositing.
     typical_job_s = 6.0
 
-    def __init__(self, settings: DiffusionSettings, modes: dict[str, Mode] | None = None, policy: PolicySettings | None = None,
-                 matte: MatteSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: DiffusionSettings,
+        modes: dict[str, Mode] | None = None,
+        policy: PolicySettings | None = None,
+        matte: MatteSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.modes = modes if modes is not None else (KLEIN_MODES if settings.stack == "klein" else MODES)
         self.policy = policy if policy is not None else PolicySettings()
@@ -112,6 +118,7 @@ class DiffusionBackend:
         render = self._renderer(plan, mode)
         results = []
         for index in range(request.variants):
+
             def on_step(fraction: float, index: int = index) -> None:
                 if progress is not None:
                     progress((index + fraction) / request.variants)
@@ -128,7 +135,11 @@ class DiffusionBackend:
             return
         [score] = self.models.safety.scores([result.image])
         if score >= self.policy.unsafe_threshold:
-            log.warning("the safety check flagged a generated image (seed %s, score %.3f): the job is not delivered", result.seed, score)
+            log.warning(
+                "the safety check flagged a generated image (seed %s, score %.3f): the job is not delivered",
+                result.seed,
+                score,
+            )
             raise UnsafeOutput()
 
     def _check(self, request: RenderRequest) -> Mode:
@@ -176,25 +187,37 @@ class DiffusionBackend:
                 full = self._face(painter, full, plan, mode, seed, generated_scale)
                 reports[2](1.0)
             return full
+
         return render
 
-    def _detail(self, painter: Painter[Any], pixels: np.ndarray, plan: Plan, mask: Image.Image,
-                box: tuple[int, int, int, int], mode: Mode, seed: int,
-                on_tile: Callable[[float], None]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    def _detail(
+        self,
+        painter: Painter[Any],
+        pixels: np.ndarray,
+        plan: Plan,
+        mask: Image.Image,
+        box: tuple[int, int, int, int],
+        mode: Mode,
+        seed: int,
+        on_tile: Callable[[float], None],
+    ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         """The detail pass over a first-pass result: the enlarged pixels, and where the plan's image lies in them."""
         tile_mode = detail_mode(mode)
 
         def run_tile(index: int, image: Image.Image, tile_mask: Image.Image) -> np.ndarray:
             # Its own noise per tile and variant (seeds of variants are consecutive, so spaced apart here).
-            return painter.repaint(plan.prompt, plan.negative_prompt, image, tile_mask, tile_mode, 16 * seed + 1 + index)
+            return painter.repaint(
+                plan.prompt, plan.negative_prompt, image, tile_mask, tile_mode, 16 * seed + 1 + index
+            )
 
         refined = refine(pixels, mask, run_tile, on_tile)
         scale_x, scale_y = refined.shape[1] / pixels.shape[1], refined.shape[0] / pixels.shape[0]
         x0, y0, x1, y1 = box
         return refined, (round(x0 * scale_x), round(y0 * scale_y), round(x1 * scale_x), round(y1 * scale_y))
 
-    def _face(self, painter: Painter[Any], pixels: np.ndarray, plan: Plan, mode: Mode, seed: int,
-              generated_scale: float) -> np.ndarray:
+    def _face(
+        self, painter: Painter[Any], pixels: np.ndarray, plan: Plan, mode: Mode, seed: int, generated_scale: float
+    ) -> np.ndarray:
         """The face pass over the full-size result (`face.py`); the pixels unchanged where no face needs it."""
         assert self.models is not None and plan.face_prompt is not None  # run() checked; _renderer asks only then
         face_prompt = plan.face_prompt

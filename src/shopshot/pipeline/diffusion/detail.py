@@ -48,8 +48,12 @@ def tiles(frame: tuple[int, int]) -> list[Tile]:
     return [(x0, y0, x0 + frame[0], y0 + frame[1]) for y0 in (0, height - frame[1]) for x0 in (0, width - frame[0])]
 
 
-def refine(pixels: np.ndarray, mask: Image.Image, run_tile: Callable[[int, Image.Image, Image.Image], np.ndarray],
-           on_tile: Callable[[float], None] = lambda fraction: None) -> np.ndarray:
+def refine(
+    pixels: np.ndarray,
+    mask: Image.Image,
+    run_tile: Callable[[int, Image.Image, Image.Image], np.ndarray],
+    on_tile: Callable[[float], None] = lambda fraction: None,
+) -> np.ndarray:
     """`pixels` (float RGB at generation size, repainted where `mask` is white) enlarged and repainted tile by tile.
 
     `run_tile(index, image, mask)` repaints one tile and returns it as float RGB; `on_tile` hears the share done.
@@ -77,6 +81,7 @@ def refine(pixels: np.ndarray, mask: Image.Image, run_tile: Callable[[int, Image
 def _ramp(frame: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """A tile's blending weight: 1 inside, falling linearly over the overlap's width at each edge, never 0
     (where one tile alone covers a pixel, dividing by the summed weights gives that tile in full)."""
+
     def axis(tile: int, whole: int) -> np.ndarray:
         overlap = max(1, 2 * tile - whole)
         position = np.arange(tile, dtype=np.float32) + 0.5

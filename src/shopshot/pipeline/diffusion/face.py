@@ -62,8 +62,14 @@ def wanted(box: Box, generated_scale: float, frame: tuple[int, int]) -> bool:
     return frame[0] >= FACE_FROM * (box[2] - box[0]) * generated_scale
 
 
-def retouch(pixels: np.ndarray, face: np.ndarray, generate: np.ndarray, box: Box, frame: tuple[int, int],
-            run: Callable[[Image.Image, Image.Image], np.ndarray]) -> np.ndarray:
+def retouch(
+    pixels: np.ndarray,
+    face: np.ndarray,
+    generate: np.ndarray,
+    box: Box,
+    frame: tuple[int, int],
+    run: Callable[[Image.Image, Image.Image], np.ndarray],
+) -> np.ndarray:
     """`pixels` (float RGB, full size) with the face in `box` repainted; `run(image, mask)` paints the crop at `frame`."""
     x0, y0, x1, y1 = box
     ring = max(1, round(FACE_RING * (x1 - x0)))

@@ -75,8 +75,19 @@ def plan_person(request: RenderRequest, models: "Models | KleinModels", neural: 
 
     scale, until = DEPTH[request.task]
     # A new person, not the old one retouched: the old face, skin tone or mannequin plastic must not pull.
-    return Plan(request.image, generate, request.image, scale, until, prompt, negative, finish, strength=1.0, reference=keep,
-                face_prompt=face_prompt(person, request.prompt_extra))
+    return Plan(
+        request.image,
+        generate,
+        request.image,
+        scale,
+        until,
+        prompt,
+        negative,
+        finish,
+        strength=1.0,
+        reference=keep,
+        face_prompt=face_prompt(person, request.prompt_extra),
+    )
 
 
 def _repaint_area(clothes: "ClothesParser", labels: np.ndarray, task: str, size: tuple[int, int]) -> np.ndarray:

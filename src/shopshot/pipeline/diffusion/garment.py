@@ -59,5 +59,7 @@ def _border_background(pixels: np.ndarray) -> BackgroundModel:
     """The photo border's background model, as the cut-outs fit it; the paste uses the foreground instead."""
     height, width = pixels.shape[:2]
     scale = min(1.0, WORK_SIDE / max(height, width))
-    small = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
     return fit_background(cv2.GaussianBlur(small, (0, 0), 1.0))

@@ -45,20 +45,28 @@ class Inputs:
 def fresh_scheduler(config: dict[str, Any]) -> DPMSolverMultistepScheduler:
     """A new scheduler per job (schedulers keep state and are not thread-safe)."""
     scheduler: DPMSolverMultistepScheduler = DPMSolverMultistepScheduler.from_config(
-        config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True)
+        config, algorithm_type="dpmsolver++", use_karras_sigmas=True, euler_at_final=True
+    )
     return scheduler
 
 
 def step_reporter(on_step: Callable[[float], None]) -> StepEnd:
     """A diffusers `callback_on_step_end` that reports the share of the denoising steps done."""
+
     def step_end(pipeline: "DiffusionPipeline", step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         on_step((step + 1) / pipeline.num_timesteps)
         return tensors
+
     return step_end
 
 
-def generate(pipe: "StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline", inputs: Inputs,
-             mode: Mode, seed: int, on_step: Callable[[float], None]) -> np.ndarray:
+def generate(
+    pipe: "StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline",
+    inputs: Inputs,
+    mode: Mode,
+    seed: int,
+    on_step: Callable[[float], None],
+) -> np.ndarray:
     """Run the pipeline once; return float32 RGB 0..255 at generation size."""
     pipe.scheduler = fresh_scheduler(pipe.scheduler.config)
     # A CPU generator gives the same starting noise on every device; the image is the same only on the
@@ -66,15 +74,28 @@ def generate(pipe: "StableDiffusionXLInpaintPipeline | StableDiffusionXLControlN
     generator = torch.Generator("cpu").manual_seed(seed)
     control: dict[str, Any] = {}
     if inputs.control_image is not None:
-        control = {"control_image": inputs.control_image,
-                   "controlnet_conditioning_scale": inputs.controlnet_conditioning_scale,
-                   "control_guidance_end": inputs.control_guidance_end}
+        control = {
+            "control_image": inputs.control_image,
+            "controlnet_conditioning_scale": inputs.controlnet_conditioning_scale,
+            "control_guidance_end": inputs.control_guidance_end,
+        }
 
     width, height = inputs.image.size
-    result = pipe(prompt=inputs.prompt, negative_prompt=inputs.negative_prompt, image=inputs.image,
-                  mask_image=inputs.mask_image, width=width, height=height, strength=mode.strength,
-                  num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
-                  generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step), **control)
+    result = pipe(
+        prompt=inputs.prompt,
+        negative_prompt=inputs.negative_prompt,
+        image=inputs.image,
+        mask_image=inputs.mask_image,
+        width=width,
+        height=height,
+        strength=mode.strength,
+        num_inference_steps=mode.num_inference_steps,
+        guidance_scale=mode.guidance_scale,
+        generator=generator,
+        output_type="np",
+        callback_on_step_end=step_reporter(on_step),
+        **control,
+    )
     pixels: np.ndarray = (result.images[0] * 255).astype(np.float32)
     return pixels
 
@@ -113,8 +134,9 @@ class SdxlPainter:
         """One run of the pipeline the inputs need (with the ControlNet where they carry a depth image)."""
         return generate(self.models.pipeline(controlled=inputs.control_image is not None), inputs, mode, seed, on_step)
 
-    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
-                seed: int) -> np.ndarray:
+    def repaint(
+        self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode, seed: int
+    ) -> np.ndarray:
         """A second pass (detail tile, face crop): plain inpainting at the image's size, no depth guidance."""
         inputs = Inputs(prompt, negative_prompt, image, mask, None, 0.0)
         return generate(self.models.pipeline(controlled=False), inputs, mode, seed, lambda fraction: None)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
+
 # From its module, not the package: mypy reads the package's names as its no-torch placeholders.
 from diffusers.pipelines.flux2.pipeline_flux2_klein_inpaint import Flux2KleinInpaintPipeline
 from PIL import Image
@@ -38,9 +39,9 @@ from transformers import SegformerForSemanticSegmentation
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
 from shopshot.pipeline.devices import resolve_device, resolve_dtype
-from shopshot.pipeline.diffusion.loading import _reported_as_missing, _source, check_cached, load_safety
-from shopshot.pipeline.diffusion.generation import step_reporter
 from shopshot.pipeline.diffusion.fashion import LABELS
+from shopshot.pipeline.diffusion.generation import step_reporter
+from shopshot.pipeline.diffusion.loading import _reported_as_missing, _source, check_cached, load_safety
 from shopshot.pipeline.diffusion.masks import ASPECTS, framed, snapped_aspect
 from shopshot.pipeline.diffusion.modes import Mode
 from shopshot.pipeline.diffusion.perception import ClothesParser
@@ -85,8 +86,9 @@ def load_klein(settings: DiffusionSettings, check_outputs: bool = True) -> Klein
         pipe = Flux2KleinInpaintPipeline.from_pretrained(**_source(specs[KLEIN], settings), dtype=dtype)
     with _reported_as_missing(specs[CLOTHES]):
         # Float32, as on the SDXL stack: it is small, and argmax over bf16 logits flickers at edges.
-        clothes = ClothesParser(SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)),
-                                LABELS)
+        clothes = ClothesParser(
+            SegformerForSemanticSegmentation.from_pretrained(**_source(specs[CLOTHES], settings)), LABELS
+        )
     safety = load_safety(specs[SAFETY], settings, dtype) if check_outputs else None
     models = KleinModels(pipe, clothes, pipe.vae.config.sample_size, pipe.vae_scale_factor * 2, safety)
     return place(models, settings, device)
@@ -136,8 +138,10 @@ def klein_size(size: tuple[float, float], native: int, align: int) -> tuple[int,
     """
     aspect = size[0] / size[1]
     # The tolerance keeps a side that is a whole number of `align`s (3:4 of 64 is 48) from flooring a step below.
-    return (max(align, math.floor(native * math.sqrt(aspect) / align + 1e-9) * align),
-            max(align, math.floor(native / math.sqrt(aspect) / align + 1e-9) * align))
+    return (
+        max(align, math.floor(native * math.sqrt(aspect) / align + 1e-9) * align),
+        max(align, math.floor(native / math.sqrt(aspect) / align + 1e-9) * align),
+    )
 
 
 def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Image:
@@ -146,8 +150,12 @@ def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Im
         return image
     ys, xs = np.nonzero(kept)
     scale_x, scale_y = image.width / kept.shape[1], image.height / kept.shape[0]
-    box = [math.floor(xs.min() * scale_x), math.floor(ys.min() * scale_y),
-           math.ceil((xs.max() + 1) * scale_x), math.ceil((ys.max() + 1) * scale_y)]
+    box = [
+        math.floor(xs.min() * scale_x),
+        math.floor(ys.min() * scale_y),
+        math.ceil((xs.max() + 1) * scale_x),
+        math.ceil((ys.max() + 1) * scale_y),
+    ]
     for low, side in ((0, image.width), (1, image.height)):
         # A sliver (a thin product) still needs one latent patch: widen it about its centre, inside the image.
         short = align - (box[low + 2] - box[low])
@@ -157,8 +165,9 @@ def reference_crop(image: Image.Image, kept: np.ndarray, align: int) -> Image.Im
     return image.crop(tuple(box))
 
 
-def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: Mode, seed: int,
-                   on_step: Callable[[float], None]) -> np.ndarray:
+def generate_klein(
+    pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: Mode, seed: int, on_step: Callable[[float], None]
+) -> np.ndarray:
     """Run the klein pipeline once; return float32 RGB 0..255 at generation size.
 
     The distilled modes ask for their fixed 4-step schedule (`Mode.schedule`): below strength 1 the pipeline
@@ -169,10 +178,20 @@ def generate_klein(pipe: Flux2KleinInpaintPipeline, inputs: KleinInputs, mode: M
     generator = torch.Generator("cpu").manual_seed(seed)
 
     width, height = inputs.image.size
-    result = pipe(prompt=inputs.prompt, image=inputs.image, mask_image=inputs.mask_image,
-                  image_reference=inputs.reference, width=width, height=height, strength=mode.strength,
-                  num_inference_steps=mode.num_inference_steps, guidance_scale=mode.guidance_scale,
-                  generator=generator, output_type="np", callback_on_step_end=step_reporter(on_step))
+    result = pipe(
+        prompt=inputs.prompt,
+        image=inputs.image,
+        mask_image=inputs.mask_image,
+        image_reference=inputs.reference,
+        width=width,
+        height=height,
+        strength=mode.strength,
+        num_inference_steps=mode.num_inference_steps,
+        guidance_scale=mode.guidance_scale,
+        generator=generator,
+        output_type="np",
+        callback_on_step_end=step_reporter(on_step),
+    )
     pixels: np.ndarray = (result.images[0] * 255).astype(np.float32)
     return pixels
 
@@ -195,10 +214,13 @@ class KleinPainter:
         """One run of the klein pipeline."""
         return generate_klein(self.models.pipe, inputs, mode, seed, on_step)
 
-    def repaint(self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode,
-                seed: int) -> np.ndarray:
+    def repaint(
+        self, prompt: str, negative_prompt: str, image: Image.Image, mask: Image.Image, mode: Mode, seed: int
+    ) -> np.ndarray:
         """A second pass (detail tile, face crop) without a reference; klein takes no negative prompt."""
-        return generate_klein(self.models.pipe, KleinInputs(prompt, image, mask, None), mode, seed, lambda fraction: None)
+        return generate_klein(
+            self.models.pipe, KleinInputs(prompt, image, mask, None), mode, seed, lambda fraction: None
+        )
 
     def warm_up(self) -> None:
         """One one-step run per generation size, with a reference (first passes) and without (second passes).
@@ -212,4 +234,6 @@ class KleinPainter:
             image, mask = Image.new("RGB", size, (128, 128, 128)), Image.new("L", size, 255)
             half = image.crop((0, 0, max(self.models.align, size[0] // 2), max(self.models.align, size[1] // 2)))
             for reference in (half, None):
-                generate_klein(self.models.pipe, KleinInputs("", image, mask, reference), mode, 0, lambda fraction: None)
+                generate_klein(
+                    self.models.pipe, KleinInputs("", image, mask, reference), mode, 0, lambda fraction: None
+                )

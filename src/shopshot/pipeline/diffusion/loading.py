@@ -13,13 +13,20 @@ from typing import Any
 
 import torch
 from diffusers import ControlNetModel
+
 # From their modules, not the package: mypy reads the package's names as its no-torch placeholders.
 from diffusers.pipelines.controlnet.pipeline_controlnet_inpaint_sd_xl import StableDiffusionXLControlNetInpaintPipeline
-from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import StableDiffusionXLInpaintPipeline
+from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import (
+    StableDiffusionXLInpaintPipeline,
+)
 from huggingface_hub import try_to_load_from_cache
 from safetensors import SafetensorError
-from transformers import (AutoImageProcessor, AutoModelForImageClassification, DepthAnythingForDepthEstimation,
-                          SegformerForSemanticSegmentation)
+from transformers import (
+    AutoImageProcessor,
+    AutoModelForImageClassification,
+    DepthAnythingForDepthEstimation,
+    SegformerForSemanticSegmentation,
+)
 
 from shopshot.config import DiffusionSettings
 from shopshot.errors import ModelsMissing
@@ -31,6 +38,7 @@ from shopshot.pipeline.diffusion.registry import CLOTHES, CONTROLNET, DEPTH, INP
 from shopshot.pipeline.diffusion.safety import SafetyChecker
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class Models:
@@ -47,7 +55,9 @@ class Models:
     safety: SafetyChecker | None = None  # None while the policy does not check outputs
     _offloaded: object = None
 
-    def pipeline(self, controlled: bool) -> StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline:
+    def pipeline(
+        self, controlled: bool
+    ) -> StableDiffusionXLInpaintPipeline | StableDiffusionXLControlNetInpaintPipeline:
         """The pipeline for a job; with CPU offload, its hooks are set for the pipeline about to run."""
         pipe = self.controlled if controlled else self.inpaint
         if self.cpu_offload and self._offloaded is not pipe:
@@ -59,8 +69,11 @@ class Models:
 
 def check_cached(specs: tuple[ModelSpec, ...], cache_dir: Path | None) -> None:
     """Raise ModelsMissing naming every checkpoint that is not in the cache."""
-    missing = [spec for spec in specs
-               if not isinstance(try_to_load_from_cache(spec.repo_id, spec.index_file, cache_dir, spec.revision), str)]
+    missing = [
+        spec
+        for spec in specs
+        if not isinstance(try_to_load_from_cache(spec.repo_id, spec.index_file, cache_dir, spec.revision), str)
+    ]
     if missing:
         raise ModelsMissing(models=", ".join(f"{spec.key} ({spec.repo_id})" for spec in missing))
 
@@ -76,8 +89,12 @@ def _reported_as_missing(spec: ModelSpec) -> Iterator[None]:
 
 
 def _source(spec: ModelSpec, settings: DiffusionSettings) -> dict[str, Any]:
-    return {"pretrained_model_name_or_path": spec.repo_id, "revision": spec.revision,
-            "cache_dir": settings.cache_dir, "local_files_only": True}
+    return {
+        "pretrained_model_name_or_path": spec.repo_id,
+        "revision": spec.revision,
+        "cache_dir": settings.cache_dir,
+        "local_files_only": True,
+    }
 
 
 def load_models(settings: DiffusionSettings, check_outputs: bool = True) -> Models:
@@ -102,22 +119,26 @@ def _load_pipelines(
 ) -> tuple[StableDiffusionXLInpaintPipeline, StableDiffusionXLControlNetInpaintPipeline]:
     with _reported_as_missing(inpaint_spec):
         inpaint = StableDiffusionXLInpaintPipeline.from_pretrained(
-            **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant)
+            **_source(inpaint_spec, settings), dtype=dtype, variant=inpaint_spec.variant
+        )
     with _reported_as_missing(control_spec):
         controlnet = ControlNetModel.from_pretrained(
-            **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant)
+            **_source(control_spec, settings), dtype=dtype, variant=control_spec.variant
+        )
     return inpaint, with_controlnet(inpaint, controlnet, dtype)
 
 
-def with_controlnet(inpaint: StableDiffusionXLInpaintPipeline, controlnet: ControlNetModel,
-                    dtype: torch.dtype) -> StableDiffusionXLControlNetInpaintPipeline:
+def with_controlnet(
+    inpaint: StableDiffusionXLInpaintPipeline, controlnet: ControlNetModel, dtype: torch.dtype
+) -> StableDiffusionXLControlNetInpaintPipeline:
     """The ControlNet pipeline sharing every module of `inpaint`, both set for `dtype` (the benchmark builds them so too)."""
     if dtype != torch.float16:
         # Only float16 overflows in the SDXL VAE; bf16 and fp32 need no casting to fp32 on every call.
         inpaint.vae.register_to_config(force_upcast=False)
     # from_pipe casts the new pipeline, and so every module it shares with `inpaint`, to float32 unless told.
     controlled: StableDiffusionXLControlNetInpaintPipeline = StableDiffusionXLControlNetInpaintPipeline.from_pipe(
-        inpaint, controlnet=controlnet, dtype=dtype)
+        inpaint, controlnet=controlnet, dtype=dtype
+    )
     return controlled
 
 

@@ -68,7 +68,9 @@ def fit_box(size: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int, in
     return x0, y0, x0 + width, y0 + height
 
 
-def pad(image: Image.Image, box: tuple[int, int, int, int], frame: tuple[int, int], fill: int | None = None) -> Image.Image:
+def pad(
+    image: Image.Image, box: tuple[int, int, int, int], frame: tuple[int, int], fill: int | None = None
+) -> Image.Image:
     """`image` (the size of `box`) placed at `box` in `frame`: the margin repeats its edge, or is `fill`."""
     x0, y0, x1, y1 = box
     pixels = np.asarray(image)
@@ -77,7 +79,9 @@ def pad(image: Image.Image, box: tuple[int, int, int, int], frame: tuple[int, in
     return Image.fromarray(padded, image.mode)
 
 
-def framed(image: Image.Image, generate: np.ndarray, frame: tuple[int, int]) -> tuple[Image.Image, Image.Image, tuple[int, int, int, int]]:
+def framed(
+    image: Image.Image, generate: np.ndarray, frame: tuple[int, int]
+) -> tuple[Image.Image, Image.Image, tuple[int, int, int, int]]:
     """A full-size image and its generate mask fitted unstretched into a generation `frame`: (image, repaint
     mask, where the image lies in the frame); the margin is generated (and later cut away)."""
     box = fit_box(image.size, frame)
@@ -100,7 +104,11 @@ def upscale(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def resized(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A float image (0..255) brought to `size`: cubic when enlarged, area-averaged when made smaller (no aliasing)."""
     smaller = size[0] * size[1] < pixels.shape[0] * pixels.shape[1]
-    return upscale(pixels, size) if not smaller else cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (
+        upscale(pixels, size)
+        if not smaller
+        else cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    )
 
 
 def feather(mask: np.ndarray, sigma: float) -> np.ndarray:

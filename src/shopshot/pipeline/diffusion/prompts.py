@@ -23,8 +23,7 @@ _NEGATIVE = "text, watermark, logo, letters, blurry, low quality, jpeg artefacts
 # First in every negative prompt, so CLIP's 77-token cut never drops it, whatever the preset adds.
 NEGATIVE_NSFW = "nsfw, nudity, naked, explicit"
 _NEGATIVE_SCENE = "people, hands, extra objects, clutter, duplicate product"
-_NEGATIVE_PERSON = ("mannequin, dress form, plastic skin, deformed hands, extra fingers, extra limbs, "
-                    "distorted face")
+_NEGATIVE_PERSON = "mannequin, dress form, plastic skin, deformed hands, extra fingers, extra limbs, distorted face"
 
 
 def sanitise_extra(text: str) -> str:
@@ -68,12 +67,23 @@ def backdrop_prompts(preset: Backdrop, extra: str) -> tuple[str, str]:
 
 def person_prompts(person: ModelPreset, task: str, extra: str) -> tuple[str, str]:
     """(prompt, negative_prompt) for a fashion model wearing the kept garment."""
-    subject = f"{person.prompt}, wearing the outfit" if task == Task.MODEL else f"full-body, {person.prompt} wearing the garment, standing"
-    prompt = _join("fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY)
+    subject = (
+        f"{person.prompt}, wearing the outfit"
+        if task == Task.MODEL
+        else f"full-body, {person.prompt} wearing the garment, standing"
+    )
+    prompt = _join(
+        "fashion photograph", sanitise_extra(extra), subject, "natural skin texture, detailed face", _QUALITY
+    )
     return prompt, _join(NEGATIVE_NSFW, _NEGATIVE_PERSON, _NEGATIVE)
 
 
 def face_prompt(person: ModelPreset, extra: str) -> str:
     """The prompt of the face pass: the person's face in close-up (the seller's words still first)."""
-    return _join("close-up portrait photograph", sanitise_extra(extra), f"the face of {person.prompt}",
-                 "natural skin texture, detailed eyes", _QUALITY)
+    return _join(
+        "close-up portrait photograph",
+        sanitise_extra(extra),
+        f"the face of {person.prompt}",
+        "natural skin texture, detailed eyes",
+        _QUALITY,
+    )

@@ -7,8 +7,12 @@ from shopshot.config import DiffusionSettings, Settings
 from shopshot.pipeline.diffusion.registry import allowed_models
 
 
-def pull_models(settings: Settings | DiffusionSettings, endpoint: str | None = None,
-                echo: Callable[[str], None] = print, cpu: bool = False) -> list[Path]:
+def pull_models(
+    settings: Settings | DiffusionSettings,
+    endpoint: str | None = None,
+    echo: Callable[[str], None] = print,
+    cpu: bool = False,
+) -> list[Path]:
     """Download every allowed checkpoint of the configured stack (only the files its pipelines load;
     with `cpu`, only what a CPU worker loads); return their folders.
 
@@ -23,8 +27,13 @@ def pull_models(settings: Settings | DiffusionSettings, endpoint: str | None = N
         if cpu and not spec.cpu:
             continue
         echo(f"pulling {spec.key}: {spec.repo_id} @ {spec.revision} (licence {spec.licence})")
-        folder = snapshot_download(spec.repo_id, revision=spec.revision, cache_dir=diffusion.cache_dir,
-                                   allow_patterns=list(spec.allow_patterns), endpoint=endpoint)
+        folder = snapshot_download(
+            spec.repo_id,
+            revision=spec.revision,
+            cache_dir=diffusion.cache_dir,
+            allow_patterns=list(spec.allow_patterns),
+            endpoint=endpoint,
+        )
         echo(f"  {spec.key} ready in {folder}")
         folders.append(Path(folder))
     return folders

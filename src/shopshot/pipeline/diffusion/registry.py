@@ -49,9 +49,11 @@ def _spec(entry: dict[str, Any]) -> ModelSpec:
     return ModelSpec(**fields)
 
 
-def allowed_models(allow_noncommercial: bool, registry: tuple[ModelSpec, ...] | None = None,
-                   stack: str | None = None) -> tuple[ModelSpec, ...]:
+def allowed_models(
+    allow_noncommercial: bool, registry: tuple[ModelSpec, ...] | None = None, stack: str | None = None
+) -> tuple[ModelSpec, ...]:
     """The default set: the commercially usable entries, and the others only when allowed; only `stack`'s when given."""
     entries = load_registry() if registry is None else registry
-    return tuple(spec for spec in entries
-                 if (spec.commercial or allow_noncommercial) and (stack is None or stack in spec.stacks))
+    return tuple(
+        spec for spec in entries if (spec.commercial or allow_noncommercial) and (stack is None or stack in spec.stacks)
+    )

@@ -26,8 +26,10 @@ def load_matte(settings: MatteSettings, cache_dir: Path | None) -> "NeuralMatte 
     specs = {spec.key: spec for spec in load_registry()}
     missing = [f"{key} ({specs[key].repo_id})" for key in (SEGMENTER, MATTING) if not _cached(specs[key], cache_dir)]
     if missing:
-        log.info("neural matte not pulled (%s): the classical cut-out runs; `shopshot models pull --cpu` fetches it",
-                 ", ".join(missing))
+        log.info(
+            "neural matte not pulled (%s): the classical cut-out runs; `shopshot models pull --cpu` fetches it",
+            ", ".join(missing),
+        )
         return None
     from shopshot.pipeline.matting.neural import build_matte
 

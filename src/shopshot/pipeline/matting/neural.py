@@ -124,8 +124,11 @@ class NeuralMatte:
         input_boxes = torch.tensor([boxes], dtype=torch.float32) * torch.tensor([side / width, side / height] * 2)
         parameter = next(self.segmenter.parameters())
         with torch.inference_mode():
-            output = self.segmenter(pixel_values=pixel_values.to(parameter.device, parameter.dtype),
-                                    input_boxes=input_boxes.to(parameter.device), multimask_output=False)
+            output = self.segmenter(
+                pixel_values=pixel_values.to(parameter.device, parameter.dtype),
+                input_boxes=input_boxes.to(parameter.device),
+                multimask_output=False,
+            )
             logits = F.interpolate(output.pred_masks[0].float(), (height, width), mode="bilinear", align_corners=False)
         return logits[:, 0].cpu().numpy()
 
@@ -136,7 +139,7 @@ class NeuralMatte:
         parameter = next(self.matting.parameters())
         with torch.inference_mode():
             alphas = self.matting(pixel_values=inputs.pixel_values.to(parameter.device, parameter.dtype)).alphas
-        alpha: np.ndarray = alphas[0, 0, :crop.shape[0], :crop.shape[1]].float().cpu().numpy()
+        alpha: np.ndarray = alphas[0, 0, : crop.shape[0], : crop.shape[1]].float().cpu().numpy()
         return alpha
 
     def _cutout(self, pixels: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> Cutout:
@@ -156,7 +159,9 @@ class NeuralMatte:
         return _trimmed(alpha, protect, box, _background(pixels), (pixels.shape[1], pixels.shape[0]))
 
 
-def build_matte(segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: MatteSettings, cache_dir: Path | None) -> NeuralMatte:
+def build_matte(
+    segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: MatteSettings, cache_dir: Path | None
+) -> NeuralMatte:
     """Load both checkpoints from the cache (nothing downloaded) onto the configured device and dtype."""
     device = resolve_device(settings.device)
     dtype = resolve_dtype(settings.dtype, device)
@@ -164,8 +169,10 @@ def build_matte(segmenter_spec: ModelSpec, matting_spec: ModelSpec, settings: Ma
     if settings.segment_side is not None:
         config = at_side(config, settings.segment_side)
     # PreTrainedModel.to's decorator hides its signature from mypy (it reads the device as `self`).
-    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), config=config, dtype=dtype).to(device).eval()  # type: ignore[arg-type]
-    matting = VitMatteForImageMatting.from_pretrained(**_source(matting_spec, cache_dir), dtype=dtype).to(device).eval()  # type: ignore[arg-type]
+    segmenter = Sam2Model.from_pretrained(**_source(segmenter_spec, cache_dir), config=config, dtype=dtype)
+    segmenter = segmenter.to(device).eval()  # type: ignore[arg-type]
+    matting = VitMatteForImageMatting.from_pretrained(**_source(matting_spec, cache_dir), dtype=dtype)
+    matting = matting.to(device).eval()  # type: ignore[arg-type]
     # The PIL processor on every machine: the torchvision one is not installed on every worker.
     processor = AutoImageProcessor.from_pretrained(**_source(matting_spec, cache_dir), backend="pil")
     return NeuralMatte(segmenter, matting, processor, settings.edge_side)
@@ -184,8 +191,12 @@ def at_side(config: Sam2Config, side: int) -> Sam2Config:
 
 
 def _source(spec: ModelSpec, cache_dir: Path | None) -> dict[str, Any]:
-    return {"pretrained_model_name_or_path": spec.repo_id, "revision": spec.revision, "cache_dir": cache_dir,
-            "local_files_only": True}
+    return {
+        "pretrained_model_name_or_path": spec.repo_id,
+        "revision": spec.revision,
+        "cache_dir": cache_dir,
+        "local_files_only": True,
+    }
 
 
 def _sam_pixels(image: Image.Image, side: int) -> torch.Tensor:
@@ -200,7 +211,9 @@ def _near(boxes: list[tuple[float, float, float, float]], size: tuple[int, int])
     near = np.zeros((height, width), bool)
     for x0, y0, x1, y1 in boxes:
         grow_x, grow_y = _BOX_MARGIN * (x1 - x0) + 2, _BOX_MARGIN * (y1 - y0) + 2
-        near[max(0, int(y0 - grow_y)):int(np.ceil(y1 + grow_y)), max(0, int(x0 - grow_x)):int(np.ceil(x1 + grow_x))] = True
+        near[
+            max(0, int(y0 - grow_y)) : int(np.ceil(y1 + grow_y)), max(0, int(x0 - grow_x)) : int(np.ceil(x1 + grow_x))
+        ] = True
     return near
 
 
@@ -210,8 +223,11 @@ def _part_boxes(mask: np.ndarray) -> list[tuple[float, float, float, float]]:
     if count <= 1:
         raise NoProductFound()
     floor = _SPECK * stats[1:, cv2.CC_STAT_AREA].max()
-    return [(float(left), float(top), float(left + cols), float(top + rows))
-            for left, top, cols, rows, area in stats[1:] if area >= floor]
+    return [
+        (float(left), float(top), float(left + cols), float(top + rows))
+        for left, top, cols, rows, area in stats[1:]
+        if area >= floor
+    ]
 
 
 def _crop_box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -219,8 +235,12 @@ def _crop_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     height, width = mask.shape
     pad = max(4, round(2 * _BAND * max(xs.max() - xs.min(), ys.max() - ys.min())))
-    return (max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad),
-            min(width, int(xs.max()) + 1 + pad), min(height, int(ys.max()) + 1 + pad))
+    return (
+        max(0, int(xs.min()) - pad),
+        max(0, int(ys.min()) - pad),
+        min(width, int(xs.max()) + 1 + pad),
+        min(height, int(ys.max()) + 1 + pad),
+    )
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -243,12 +263,19 @@ def _background(pixels: np.ndarray) -> BackgroundModel:
     """The smooth background model from the photo's border, on the classical cut-out's working copy."""
     height, width = pixels.shape[:2]
     scale = min(1.0, WORK_SIDE / max(height, width))
-    small = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
     return fit_background(cv2.GaussianBlur(small, (0, 0), 1.0))
 
 
-def _trimmed(alpha: np.ndarray, protect: np.ndarray, box: tuple[int, int, int, int], background: BackgroundModel,
-             size: tuple[int, int]) -> Cutout:
+def _trimmed(
+    alpha: np.ndarray,
+    protect: np.ndarray,
+    box: tuple[int, int, int, int],
+    background: BackgroundModel,
+    size: tuple[int, int],
+) -> Cutout:
     """The Cutout cropped to where alpha is non-zero."""
     ys, xs = np.nonzero(alpha)
     if not len(ys):
@@ -256,5 +283,6 @@ def _trimmed(alpha: np.ndarray, protect: np.ndarray, box: tuple[int, int, int, i
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     x0, y0 = box[:2]
     crop = np.s_[top:bottom, left:right]
-    return Cutout((int(x0 + left), int(y0 + top), int(x0 + right), int(y0 + bottom)), alpha[crop], protect[crop],
-                  background, size)
+    return Cutout(
+        (int(x0 + left), int(y0 + top), int(x0 + right), int(y0 + bottom)), alpha[crop], protect[crop], background, size
+    )
