@@ -41,9 +41,9 @@ types: install
 	PYTHONPATH=src $(PY) -m mypy
 
 # The fast tier while working: unit tests and the quick integration ones (no bot, worker, browser or
-# model started; tests/conftest.py says which are slow). `make test` runs these and the rest.
+# model started; tests/conftest.py says which are slow), spread test by test. `make test` runs these and the rest.
 check: install catalogs lint
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" -q
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist load -m "not slow" -q
 
 # The long runs of what `make test` runs briefly: 200 worker kills, 2000 jobs on three workers, 5000 fuzz cases;
 # then the scale benchmark.

@@ -107,7 +107,8 @@ def figures() -> Figures:
 # The fast tier (`make check`) leaves out every test that starts a process, a browser, the bot or a
 # model (the fixtures that do so), and the folders and files whose tests each took over a second in
 # a full run (`pytest --durations=0`): whole-canvas renders, fault and kill rounds, every language's
-# conversation. diffusers marks its `@slow` tests by hand; here one list says it.
+# conversation; and single tests (`file::test`, each parametrization) of over 1.5 s. diffusers marks its
+# `@slow` tests by hand; here one list says it.
 SLOW_FIXTURES = frozenset(
     {
         "worker",
@@ -156,6 +157,15 @@ SLOW_PATHS = (
     "pipeline/test_candidates.py",
     "pipeline/test_transparency.py",
     "pipeline/test_cutout_bench.py",
+    # Single tests of fast files that wait out a lock's timeout or a blob's expiry, or build a wheel.
+    "bot/test_isolation.py::test_a_living_handler_keeps_the_lock_past_its_timeout",
+    "bot/test_studio.py::test_a_burst_of_uploads_is_decoded_a_few_at_a_time",
+    "test_packaging.py::test_wheel_contains_a_compiled_catalog_for_every_language",
+    "storage/test_blobs.py::test_an_expired_upload_gives_its_room_back",
+    "storage/test_blobs.py::test_an_expired_blob_is_gone_at_once_and_its_bytes_at_the_next_sweep",
+    "storage/test_blobs.py::test_kept_and_shortened_lives",
+    "security/test_access.py::test_a_stranger_gets_one_clear_message_and_nothing_else",
+    "billing/test_batch_holds.py::test_a_delivered_batch_spends_the_photos_made_and_gives_back_the_failed_one_in_one_line",
 )
 TESTS = Path(__file__).parent
 
@@ -170,7 +180,7 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
 
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
-        where = item.path.relative_to(TESTS).as_posix()
+        where = item.path.relative_to(TESTS).as_posix() + "::" + item.name
         if where.startswith(SLOW_PATHS) or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 

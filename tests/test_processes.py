@@ -7,23 +7,26 @@ import sys
 import time
 
 import psutil
+import pytest
 
 from tests.conftest import until_sync
 
-# What `shopshot bot` imports before it runs.
-BOT_IMPORTS = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app"
 
-
-def test_the_bot_process_never_imports_torch_or_diffusers():
-    code = f"{BOT_IMPORTS}; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
+@pytest.fixture(scope="module")
+def bot_modules() -> set[str]:
+    """The modules a fresh interpreter holds after importing what `shopshot bot` imports before it runs."""
+    code = "import sys, shopshot.cli, shopshot.launcher, shopshot.bot.app; print('\\n'.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    return set(out.split())
 
 
-def test_a_bot_with_a_real_token_never_imports_the_playground():
-    code = f"{BOT_IMPORTS}; print(sorted(m for m in sys.modules if m.startswith('shopshot.playground')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+def test_the_bot_process_never_imports_torch_or_diffusers(bot_modules):
+    assert sorted(m for m in ("torch", "diffusers") if m in bot_modules) == []
+
+
+def test_a_bot_with_a_real_token_never_imports_the_playground(bot_modules):
+    assert "shopshot.bot.app" in bot_modules  # what was imported is what the bot imports
+    assert sorted(m for m in bot_modules if m.startswith("shopshot.playground")) == []
 
 
 def _redis_servers_in(directory) -> list[psutil.Process]:

@@ -10,14 +10,17 @@ import asyncio
 import io
 
 from PIL import Image
+from rq.registry import StartedJobRegistry
 
 from shopshot.bot.batch import BATCH_KEY
 from shopshot.bot.callbacks import JobChoice, Step
+from shopshot.launcher import worker_process
 from shopshot.playground.scripted import newer_than, reach_summary
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.feeder import BACKLOG_KEY, Feeder
 from tests.bot.batching import CHOICES, blank_photo, collected, product_photo
 from tests.conftest import until
+from tests.queue.backends import GATE_KEY
 from tests.security.conftest import forget
 
 
@@ -109,26 +112,32 @@ async def test_a_send_of_twelve_split_ten_and_two_is_one_batch_and_a_failing_pho
     assert any(line.startswith("Photo 7: This photo has expired") for line in lines)
 
 
-async def test_cancel_under_the_batch_status_cancels_the_photos_not_started(bot, worker, api, redis):
+async def test_cancel_under_the_batch_status_cancels_the_photos_not_started(bot, api, redis, redis_url, tmp_path):
     user = 9103
     summary = await send_batch(api, redis, user, [[product_photo(n) for n in range(6)]])
-    await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
-    status = await api.wait_for(
-        user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None)
-    )
-    batch_id = status["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[-1]
-    await api.press(user, status["message_id"], data=JobChoice(action="cancel", job_id=batch_id).pack())
-    final = await api.wait_for(
-        user,
-        lambda ms: next((m for m in ms if (m["text"] or "").startswith(("✅ Your batch", "❌"))), None),
-        timeout=120,
-    )
-    cancelled = next(m for m in await api.messages(user) if (m["text"] or "").startswith("Cancelled "))
+    # The worker holds the first photo from its start until the Cancel is answered: on a busy machine it could
+    # otherwise finish all six before the bot reads the press, or not have started one.
+    with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:Gated"}):
+        await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
+        status = await api.wait_for(
+            user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None)
+        )
+        batch_id = status["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[-1]
+        await until(lambda: StartedJobRegistry("studio", connection=redis).count, what="the first photo started")
+        await api.press(user, status["message_id"], data=JobChoice(action="cancel", job_id=batch_id).pack())
+        cancelled = await api.wait_for(
+            user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("Cancelled ")), None)
+        )
+        redis.set(GATE_KEY, 1)
+        final = await api.wait_for(
+            user,
+            lambda ms: next((m for m in ms if (m["text"] or "").startswith(("✅ Your batch", "❌"))), None),
+            timeout=120,
+        )
     count = int(cancelled["text"].split()[1])
     assert 1 <= count <= 5  # the first photo had started, or was about to, by the press
-    numbers = ", ".join(
-        str(number) for number in range(7 - count, 7)
-    )  # one worker takes them in order: the last ones wait
+    # One worker takes them in order: the last ones wait.
+    numbers = ", ".join(str(number) for number in range(7 - count, 7))
     assert f"{'Photo' if count == 1 else 'Photos'} {numbers}: Cancelled before it started." in final["text"]
 
 
