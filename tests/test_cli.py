@@ -7,6 +7,7 @@ import sys
 from PIL import Image
 
 from shopshot.pipeline.gallery import sample_photo
+from tests.pipeline.test_packs import MARKETPLACES
 
 
 def _render(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -65,22 +66,7 @@ def test_packs_lists_every_marketplace_with_the_sources_of_its_rules(tmp_path):
     done = subprocess.run([sys.executable, "-m", "shopshot", "packs"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     keys = [line.split(":")[0] for line in done.stdout.splitlines() if line and not line.startswith(" ")]
-    assert keys == [
-        "amazon",
-        "ebay",
-        "etsy",
-        "shopify",
-        "aliexpress",
-        "temu",
-        "tiktok-shop",
-        "shopee",
-        "lazada",
-        "mercado-libre",
-        "ozon",
-        "wildberries",
-        "taobao",
-        "jd",
-    ]
+    assert keys == list(MARKETPLACES)
     assert "https://sellercentral.amazon.com/gp/help/external/G9FUUH87RBNXGKB7" in done.stdout
     assert "border RGB 255, product ≥ 85%" in done.stdout and "not found in sources" in done.stdout
 
