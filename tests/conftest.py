@@ -2,6 +2,7 @@
 
 import asyncio
 import inspect
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -168,6 +169,13 @@ SLOW_PATHS = (
     "billing/test_batch_holds.py::test_a_delivered_batch_spends_the_photos_made_and_gives_back_the_failed_one_in_one_line",
 )
 TESTS = Path(__file__).parent
+
+
+def pytest_configure(config) -> None:
+    # One torch thread in each test process and in the processes it starts (they inherit the environment), set
+    # before any test module imports torch: the pytest workers already keep every core busy, and a second OpenMP
+    # thread spinning for a core added a fifth to the CPU time of `bench/gpu.py --tiny` (53 s against 42 s).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
