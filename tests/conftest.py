@@ -273,6 +273,25 @@ async def stand_in():
     await server.stop()
 
 
+BOT_STARTUP_S = 180.0
+
+
+async def bot_up(api: StandInClient, begun: float, alive: Callable[[], None], explain: Callable[[], str] | None = None):
+    """Wait until a bot started at `begun` (monotonic) is up: its deleteWebhook, made just before it polls; return
+    that moment. `alive` raises if the bot has died meanwhile.
+
+    A test's own deadlines then count from there: a bot's start takes a second on a quiet machine and
+    can take a minute on a loaded one.
+    """
+
+    async def deleted_webhook() -> list[float]:
+        alive()
+        return [call["time"] for call in await api.calls("deleteWebhook") if call["time"] > begun]
+
+    [up, *_] = await until(deleted_webhook, BOT_STARTUP_S, interval_s=0.05, what="the bot's start", explain=explain)
+    return up
+
+
 class BotRunner:
     """The real aiogram bot polling the stand-in, as a task that a test can stop and start again."""
 
@@ -282,6 +301,18 @@ class BotRunner:
 
     def start(self) -> None:
         self.task = asyncio.create_task(run_bot(*self.args))
+
+    async def started(self) -> float:
+        """Start the bot and wait until it is up (see `bot_up`); return that moment."""
+        begun = time.monotonic()
+        self.start()
+        async with StandInClient(self.args[2]) as api:
+            return await bot_up(api, begun, self._alive)
+
+    def _alive(self) -> None:
+        if self.task.done():
+            self.task.result()  # its error, if it died of one
+            raise RuntimeError("the bot stopped before it was up")
 
     async def stop(self) -> None:
         if self.task.done() and not self.task.cancelled():
@@ -293,7 +324,7 @@ class BotRunner:
 @pytest.fixture
 async def bot(settings, redis_url, stand_in):
     runner = BotRunner(settings, redis_url, stand_in)
-    runner.start()
+    await runner.started()
     yield runner
     await runner.stop()
 

@@ -20,6 +20,7 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip("|").split("|")]
 
 
+@pytest.mark.timeout(720)  # the run's own limit below and room to read its table; about a minute alone here
 def test_gpu_benchmark_runs_both_stacks_tiny_on_the_cpu(gpu_bench):
     # The repository root on the path, as `make bench` puts it: the benchmark builds its models with fixtures/.
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

@@ -1,6 +1,5 @@
 """Fixtures of the fault tests: a redis-server process that can be killed, and the bot as a real process."""
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -16,9 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopshot.config import STAND_IN_TOKEN
 from shopshot.pipeline.gallery import sample_photo
 from shopshot.playground.scripted import Choices, newer_than, reach_summary
-from tests.conftest import until_sync
-
-STARTUP_S = 180
+from tests.conftest import bot_up, until_sync
 
 
 async def reach_confirm(api, user: int) -> dict:
@@ -110,23 +107,16 @@ class BotProcess:
             )
 
     async def started(self, api) -> float:
-        """Start the bot and wait until it is up: its deleteWebhook, made just before it polls; return that moment (monotonic).
-
-        A test's own deadlines then count from there: starting the process (imports, the gallery) takes
-        seconds on a quiet machine and can take a minute on a loaded one.
-        """
+        """Start the bot process and wait until it is up (see `bot_up`); return that moment (monotonic)."""
         begun = time.monotonic()
         self.start()
-        deadline = begun + STARTUP_S
-        while not (up := [call["time"] for call in await api.calls("deleteWebhook") if call["time"] > begun]):
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the bot exited with {self.process.returncode} at start:\n{self.log_path.read_text()[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the bot was not up within {STARTUP_S} s:\n{self.log_path.read_text()[-3000:]}")
-            await asyncio.sleep(0.05)
-        return up[0]
+        return await bot_up(api, begun, self._alive, explain=lambda: self.log_path.read_text()[-3000:])
+
+    def _alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"the bot exited with {self.process.returncode} at start:\n{self.log_path.read_text()[-3000:]}"
+            )
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -93,6 +93,7 @@ async def test_killed_workers_jobs_are_requeued_finished_elsewhere_and_delivered
                 *(_requeued_after(redis, job_id, at, settings.queue.retries) for job_id, (at, _) in zip(ids, kills))
             )
             job_ids += ids
+            await fleet.ready()  # the next round's jobs are looked for once its workers listen, not while they start
 
         await until(lambda: all(redis.exists(DELIVERED_KEY + job_id) for job_id in job_ids), timeout_s=60 + 5 * ROUNDS)
         await until(lambda: all_finished(redis, job_ids), timeout_s=60)
