@@ -48,6 +48,15 @@ async def _send_two_products(api) -> dict:
     return await api.wait_for(USER, with_button(f"{ProductPicked.__prefix__}:"))
 
 
+def _variation_delivered(messages: list[dict]) -> dict | None:
+    """The second result document, once its delivery has ended with the message of result buttons (the chat is still)."""
+    documents = [m for m in messages if m["kind"] == "document"]
+    if len(documents) < 2:
+        return None
+    after = [m for m in messages if m["message_id"] > documents[1]["message_id"]]
+    return documents[1] if with_button("rs:")(after) else None
+
+
 def _kept_after(messages: list[dict], after: dict) -> dict:
     return next(
         m
@@ -96,14 +105,7 @@ async def test_the_seller_keeps_the_second_product_and_only_it_is_rendered(bot, 
     # Variations render the same choice again.
     job_id = ResultAction.unpack(buttons(final)[0]["callback_data"]).job_id
     await api.press(USER, final["message_id"], data=ResultAction(action="variations", job_id=job_id).pack())
-    variation = await api.wait_for(
-        USER, lambda ms: ([m for m in ms if m["kind"] == "document"][1:] or [None])[-1], timeout=60
-    )
-    # Its delivery ends with the message of result buttons; only then is the chat still.
-    await api.wait_for(
-        USER,
-        lambda ms: next((m for m in ms if m["message_id"] > variation["message_id"] and with_button("rs:")([m])), None),
-    )
+    variation = await api.wait_for(USER, _variation_delivered, timeout=60)
     assert share_of(await _picture(api, variation), RED) == 0
     # The old picture's buttons (taken off it; a client that kept them) no longer act.
     assert not buttons(next(m for m in await api.messages(USER) if m["message_id"] == offer["message_id"]))
