@@ -15,7 +15,7 @@ from rq.registry import StartedJobRegistry
 from shopshot.bot.batch import BATCH_KEY
 from shopshot.bot.callbacks import JobChoice, Step
 from shopshot.launcher import worker_process
-from shopshot.playground.scripted import newer_than, reach_summary
+from shopshot.playground.scripted import newer_than, reach_summary, with_button
 from shopshot.queue.enqueue import JobQueue
 from shopshot.queue.feeder import BACKLOG_KEY, Feeder
 from tests.bot.batching import CHOICES, blank_photo, collected, product_photo
@@ -119,9 +119,8 @@ async def test_cancel_under_the_batch_status_cancels_the_photos_not_started(bot,
     # otherwise finish all six before the bot reads the press, or not have started one.
     with worker_process(redis_url, tmp_path / "worker.log", {"BACKEND": "tests.queue.backends:Gated"}):
         await api.press(user, summary["message_id"], data=Step(action="confirm").pack())
-        status = await api.wait_for(
-            user, lambda ms: next((m for m in ms if (m["text"] or "").startswith("⏳ Queued")), None)
-        )
+        # By its Cancel, kept while photos wait: the board may have edited the first "⏳ Queued…" before it is seen.
+        status = await api.wait_for(user, with_button(JobChoice(action="cancel", job_id="").pack()))
         batch_id = status["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[-1]
         await until(lambda: StartedJobRegistry("studio", connection=redis).count, what="the first photo started")
         await api.press(user, status["message_id"], data=JobChoice(action="cancel", job_id=batch_id).pack())

@@ -124,11 +124,14 @@ async def test_the_cancel_button_under_a_queued_status_takes_that_job_off_the_qu
 async def test_cancel_while_running_lets_the_seller_keep_or_discard_the_job(
     choice, bot, api, redis, redis_url, settings, tmp_path
 ):
+    # Queued before any worker runs, so its status with the Cancel is seen before a worker takes it.
+    job_id, status = await _confirm(api, redis)
     # The job runs until the test lets it finish, however slow the machine.
     with worker_process(redis_url, tmp_path / "worker.log", GATED):
-        job_id, status = await _confirm(api, redis)
         await until(
-            lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED, 60, what="the job to start"
+            lambda: Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED,
+            120,
+            what="the job to start, its worker starting first",
         )
         question = await _send_cancel(api)
         assert question["text"].startswith("This job has already started.")
